@@ -1,0 +1,1 @@
+namespace TypedGraph.Generator { internal static class Placeholder { } }

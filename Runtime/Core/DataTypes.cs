@@ -1,0 +1,96 @@
+using System.Numerics;
+using TypedGraph.Protos;
+
+namespace TypedGraph;
+
+/// <summary>Facts about TensorFlow's <see cref="DataType"/> values: element sizes, CLR types, names.</summary>
+public static class DataTypes
+{
+    /// <summary>Bytes per element as stored in a tensor buffer or a checkpoint; 0 for variable-size types (string, variant, resource).</summary>
+    public static int ElementSize(DataType dtype) => BaseType(dtype) switch
+    {
+        DataType.DtFloat or DataType.DtInt32 or DataType.DtUint32 or DataType.DtQint32 => 4,
+        DataType.DtDouble or DataType.DtInt64 or DataType.DtUint64 or DataType.DtComplex64 => 8,
+        DataType.DtUint8 or DataType.DtInt8 or DataType.DtBool or DataType.DtQint8 or DataType.DtQuint8 => 1,
+        DataType.DtInt16 or DataType.DtUint16 or DataType.DtHalf or DataType.DtBfloat16
+            or DataType.DtQint16 or DataType.DtQuint16 => 2,
+        DataType.DtComplex128 => 16,
+        _ => 0,
+    };
+
+    /// <summary>True when values of this type are plain bytes that can be copied (everything but string, variant and resource).</summary>
+    public static bool IsNumeric(DataType dtype) => ElementSize(dtype) > 0;
+
+    /// <summary>Strips the <c>_REF</c> flavour (DT_FLOAT_REF → DT_FLOAT).</summary>
+    public static DataType BaseType(DataType dtype) => (int)dtype > 100 ? (DataType)((int)dtype - 100) : dtype;
+
+    /// <summary>True for the <c>_REF</c> types (101–123).</summary>
+    public static bool IsRef(DataType dtype) => (int)dtype > 100;
+
+    /// <summary>TF's Python-style short name: <c>float32</c>, <c>int64</c>, <c>string</c>…</summary>
+    public static string Name(DataType dtype) => BaseType(dtype) switch
+    {
+        DataType.DtFloat => "float32",
+        DataType.DtDouble => "float64",
+        DataType.DtInt32 => "int32",
+        DataType.DtUint8 => "uint8",
+        DataType.DtInt16 => "int16",
+        DataType.DtInt8 => "int8",
+        DataType.DtString => "string",
+        DataType.DtComplex64 => "complex64",
+        DataType.DtInt64 => "int64",
+        DataType.DtBool => "bool",
+        DataType.DtQint8 => "qint8",
+        DataType.DtQuint8 => "quint8",
+        DataType.DtQint32 => "qint32",
+        DataType.DtBfloat16 => "bfloat16",
+        DataType.DtQint16 => "qint16",
+        DataType.DtQuint16 => "quint16",
+        DataType.DtUint16 => "uint16",
+        DataType.DtComplex128 => "complex128",
+        DataType.DtHalf => "float16",
+        DataType.DtResource => "resource",
+        DataType.DtVariant => "variant",
+        DataType.DtUint32 => "uint32",
+        DataType.DtUint64 => "uint64",
+        _ => $"invalid({(int)dtype})",
+    } + (IsRef(dtype) ? "_ref" : "");
+
+    /// <summary>The TF dtype whose elements are the CLR type <typeparamref name="T"/>.</summary>
+    /// <exception cref="NotSupportedException">T has no TF counterpart.</exception>
+    public static DataType Of<T>() where T : unmanaged
+    {
+        if (typeof(T) == typeof(float)) return DataType.DtFloat;
+        if (typeof(T) == typeof(double)) return DataType.DtDouble;
+        if (typeof(T) == typeof(int)) return DataType.DtInt32;
+        if (typeof(T) == typeof(long)) return DataType.DtInt64;
+        if (typeof(T) == typeof(byte)) return DataType.DtUint8;
+        if (typeof(T) == typeof(sbyte)) return DataType.DtInt8;
+        if (typeof(T) == typeof(short)) return DataType.DtInt16;
+        if (typeof(T) == typeof(ushort)) return DataType.DtUint16;
+        if (typeof(T) == typeof(uint)) return DataType.DtUint32;
+        if (typeof(T) == typeof(ulong)) return DataType.DtUint64;
+        if (typeof(T) == typeof(bool)) return DataType.DtBool;
+        if (typeof(T) == typeof(Half)) return DataType.DtHalf;
+        if (typeof(T) == typeof(Complex)) return DataType.DtComplex128;
+        throw new NotSupportedException($"{typeof(T).Name} has no TensorFlow dtype.");
+    }
+
+    /// <summary>Whether <typeparamref name="T"/> may view a buffer of <paramref name="dtype"/>
+    /// (same dtype, or a same-size raw view such as <c>ushort</c> over bfloat16).</summary>
+    public static bool CanView<T>(DataType dtype) where T : unmanaged
+    {
+        var b = BaseType(dtype);
+        if (typeof(T) == typeof(byte) && IsNumeric(b)) return true; // raw bytes of anything numeric
+        try
+        {
+            if (Of<T>() == b) return true;
+        }
+        catch (NotSupportedException) { }
+        return (b == DataType.DtBfloat16 && typeof(T) == typeof(ushort))
+            || (b == DataType.DtComplex64 && typeof(T) == typeof(float))
+            || (b == DataType.DtQint8 && typeof(T) == typeof(sbyte))
+            || (b == DataType.DtQuint8 && typeof(T) == typeof(byte))
+            || (b == DataType.DtQint32 && typeof(T) == typeof(int));
+    }
+}

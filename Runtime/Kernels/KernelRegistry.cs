@@ -1,0 +1,53 @@
+using System.Reflection;
+
+namespace TypedGraph.Kernels;
+
+/// <summary>
+/// Op type → kernel factory. The session, <c>typedgraph inspect</c> and the generator's unsupported-op
+/// diagnostic all ask the same registry, so "supported" means one thing everywhere.
+/// </summary>
+public sealed class KernelRegistry
+{
+    private static readonly Lazy<KernelRegistry> s_default = new(CreateDefault);
+    private readonly Dictionary<string, KernelFactory> _factories = new(StringComparer.Ordinal);
+
+    /// <summary>The registry of every kernel shipped in TypedGraph.Runtime.</summary>
+    public static KernelRegistry Default => s_default.Value;
+
+    /// <summary>Registers <paramref name="factory"/> for <paramref name="opType"/>.</summary>
+    /// <exception cref="InvalidOperationException">The op type is already registered.</exception>
+    public void Add(string opType, KernelFactory factory)
+    {
+        if (!_factories.TryAdd(opType, factory))
+            throw new InvalidOperationException($"A kernel for op '{opType}' is already registered.");
+    }
+
+    /// <summary>Registers the same factory for several op types.</summary>
+    public void Add(IEnumerable<string> opTypes, KernelFactory factory)
+    {
+        foreach (var op in opTypes) Add(op, factory);
+    }
+
+    /// <summary>The factory for <paramref name="opType"/>, or null.</summary>
+    public KernelFactory? Find(string opType) => _factories.GetValueOrDefault(opType);
+
+    /// <summary>True when the op type has a kernel.</summary>
+    public bool IsSupported(string opType) => _factories.ContainsKey(opType);
+
+    /// <summary>Every registered op type, sorted ordinally.</summary>
+    public IReadOnlyList<string> OpTypes => _factories.Keys.Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>The op types of <paramref name="graph"/> with no kernel, sorted, each once.</summary>
+    public IReadOnlyList<string> UnsupportedOps(Graph graph)
+        => graph.Nodes.Select(n => n.Op).Where(op => !IsSupported(op)).Distinct().Order(StringComparer.Ordinal).ToList();
+
+    private static KernelRegistry CreateDefault()
+    {
+        var registry = new KernelRegistry();
+        var sets = typeof(KernelRegistry).Assembly.GetTypes()
+            .Where(t => t.IsSubclassOf(typeof(KernelSet)) && !t.IsAbstract && t.GetConstructor(Type.EmptyTypes) != null)
+            .OrderBy(t => t.FullName, StringComparer.Ordinal);
+        foreach (var t in sets) ((KernelSet)Activator.CreateInstance(t)!).Register(registry);
+        return registry;
+    }
+}

@@ -1,0 +1,1 @@
+Console.WriteLine("TypedGraph sample: the tutorial comes with the generator work.");
