@@ -5,8 +5,9 @@ namespace TypedGraph.Formats;
 public sealed partial class CheckpointReader
 {
     /// <summary>Reads the full tensor <paramref name="name"/> (slices assembled), verifying CRCs unless opted out.</summary>
-    /// <returns>A tensor that, for numeric dtypes, views the memory-mapped data file (copy-on-write, so
-    /// writes are private). Dispose it to release its hold on the mapping.</returns>
+    /// <returns>A tensor the caller owns and may modify: large numeric tensors are private copy-on-write
+    /// views of the mapped data file (zero-copy; writes never reach the file or later reads), others are
+    /// copies. It stays valid after the reader is disposed; dispose it to unmap its view early.</returns>
     /// <exception cref="KeyNotFoundException">No such tensor.</exception>
     /// <exception cref="CheckpointFormatException">Bad bytes or CRC mismatch; the message names tensor and file.</exception>
     public Tensor Read(string name)
@@ -56,10 +57,24 @@ public sealed partial class CheckpointReader
             if (VerifyCrc) CheckCrc(name, shard, p, crc);
             return new Tensor(tshape, strings);
         }
-        if (size == 0) return new Tensor(p.Dtype, tshape, Memory<byte>.Empty);
-        if (VerifyCrc) CheckCrc(name, shard, p, Crc32C.Compute(shard.Span(offset, size)));
-        var memory = shard.Lease(offset, size);
-        return new Tensor(p.Dtype, tshape, memory.Memory, memory);
+        if (size < MappedShard.ZeroCopyThreshold)
+        {
+            var copy = shard.Span(offset, size).ToArray();
+            if (VerifyCrc) CheckCrc(name, shard, p, Crc32C.Compute(copy));
+            return new Tensor(p.Dtype, tshape, copy);
+        }
+        var view = shard.MapPrivate(offset, size);
+        try
+        {
+            // Checked through the tensor's own view so its pages are faulted in once.
+            if (VerifyCrc) CheckCrc(name, shard, p, Crc32C.Compute(view.GetSpan()));
+        }
+        catch
+        {
+            ((IDisposable)view).Dispose();
+            throw;
+        }
+        return new Tensor(p.Dtype, tshape, view.Memory, view);
     }
 
     private void VerifyStored(string name, BundleEntryProto p, long[] shape)

@@ -117,7 +117,7 @@ public sealed partial class CheckpointReader : IDisposable
         {
             if (_disposed) return;
             _disposed = true;
-            foreach (var s in _shards) s?.Release();
+            foreach (var s in _shards) s?.Dispose();
         }
     }
 

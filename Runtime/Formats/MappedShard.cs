@@ -4,34 +4,35 @@ using System.IO.MemoryMappedFiles;
 namespace TypedGraph.Formats;
 
 /// <summary>
-/// One <c>.data-NNNNN-of-MMMMM</c> file mapped copy-on-write: tensors read from it are views into the
-/// mapping (zero-copy) yet writable — a write lands in a private page and never reaches the file.
-/// The mapping is reference-counted: the reader holds one reference and every zero-copy tensor one
-/// more, so disposing the reader keeps the pages valid for tensors still in use; an undisposed tensor
-/// leaves the mapping to the GC (the view's SafeHandle finalizer unmaps it).
+/// One <c>.data-NNNNN-of-MMMMM</c> file, memory-mapped. The reader checks CRCs and decodes strings
+/// through one shared read-only view. A large numeric tensor gets its own copy-on-write view
+/// (zero-copy, yet writable: a write lands in a page private to that tensor and never reaches the
+/// file or other reads); small ones are copied, which is cheaper than a mapping.
 /// </summary>
 /// <remarks>
-/// Our writer and TF both replace checkpoint files by rename, never by rewriting in place, so a
-/// mapping keeps seeing the bytes it was opened on even when the same prefix is saved again.
+/// A tensor's view outlives the reader: disposing the tensor unmaps it, an undisposed one is unmapped
+/// by the view's SafeHandle finalizer. Our writer and TF both replace checkpoint files by rename,
+/// never by rewriting in place, so a view keeps the bytes it was opened on even when the same prefix
+/// is saved again.
 /// </remarks>
-internal sealed unsafe class MappedShard
+internal sealed unsafe class MappedShard : IDisposable
 {
+    /// <summary>Numeric tensors at least this large are returned as private views rather than copies.</summary>
+    public const int ZeroCopyThreshold = 256 * 1024;
+
     private readonly MemoryMappedFile? _file;
     private readonly MemoryMappedViewAccessor? _view;
     private readonly byte* _pointer;
-    private int _references = 1;
 
-    private MappedShard(string path, MemoryMappedFile? file, MemoryMappedViewAccessor? view, long length)
+    private MappedShard(string path, MemoryMappedFile? file, long length)
     {
         Path = path;
         _file = file;
-        _view = view;
         Length = length;
-        if (view != null)
+        if (file != null)
         {
-            byte* p = null;
-            view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
-            _pointer = p + view.PointerOffset;
+            _view = file.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
+            _pointer = (byte*)_view.SafeMemoryMappedViewHandle.DangerousGetHandle() + _view.PointerOffset;
         }
     }
 
@@ -63,40 +64,32 @@ internal sealed unsafe class MappedShard
         {
             // An empty shard (a bundle of empty tensors) cannot be mapped; nothing needs to be.
             stream.Dispose();
-            return new MappedShard(path, null, null, 0);
+            return new MappedShard(path, null, 0);
         }
         var file = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.CopyOnWrite, HandleInheritability.None, leaveOpen: false);
-        var view = file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.CopyOnWrite);
-        return new MappedShard(path, file, view, length);
+        return new MappedShard(path, file, length);
     }
 
-    /// <summary>The bytes at [offset, offset+size); the caller has checked the bounds.</summary>
+    /// <summary>The bytes at [offset, offset+size) through the shared read-only view; the caller has checked the bounds.</summary>
     public ReadOnlySpan<byte> Span(long offset, int size) => size == 0 ? default : new ReadOnlySpan<byte>(_pointer + offset, size);
 
-    /// <summary>Writable zero-copy memory over [offset, offset+size) holding a reference to the mapping.</summary>
-    public MemoryManager<byte> Lease(long offset, int size)
+    /// <summary>A private copy-on-write view of [offset, offset+size), owned by the returned manager.</summary>
+    public MemoryManager<byte> MapPrivate(long offset, int size)
     {
-        if (Interlocked.Increment(ref _references) <= 1)
-            throw new ObjectDisposedException(Path, "The checkpoint reader was disposed.");
-        return new ShardMemory(this, _pointer + offset, size);
+        ObjectDisposedException.ThrowIf(_file == null, this);
+        var view = _file.CreateViewAccessor(offset, size, MemoryMappedFileAccess.CopyOnWrite);
+        return new ViewMemory(view, (byte*)view.SafeMemoryMappedViewHandle.DangerousGetHandle() + view.PointerOffset, size);
     }
 
-    /// <summary>Drops one reference; the last one unmaps.</summary>
-    public void Release()
+    /// <summary>Unmaps the shared view; private views handed out stay valid.</summary>
+    public void Dispose()
     {
-        if (Interlocked.Decrement(ref _references) != 0) return;
-        if (_view != null)
-        {
-            _view.SafeMemoryMappedViewHandle.ReleasePointer();
-            _view.Dispose();
-        }
+        _view?.Dispose();
         _file?.Dispose();
     }
 
-    private sealed class ShardMemory(MappedShard shard, byte* pointer, int length) : MemoryManager<byte>
+    private sealed class ViewMemory(MemoryMappedViewAccessor view, byte* pointer, int length) : MemoryManager<byte>
     {
-        private int _released;
-
         public override Span<byte> GetSpan() => new(pointer, length);
 
         public override MemoryHandle Pin(int elementIndex = 0) => new(pointer + elementIndex);
@@ -105,7 +98,7 @@ internal sealed unsafe class MappedShard
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing && Interlocked.Exchange(ref _released, 1) == 0) shard.Release();
+            if (disposing) view.Dispose();
         }
     }
 }
