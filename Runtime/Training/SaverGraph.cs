@@ -29,7 +29,7 @@ internal static class SaverGraph
         var dtypes = Attrs.Types(sorted.Select(kv => kv.Value.DType));
         var slices = Enumerable.Repeat("", keys.Length).ToArray();
         Node save;
-        using (b.NameScope("SaveV2/"))
+        using (b.NameScope(scope + "/SaveV2/"))
         {
             var names = b.Constant(Tensor.FromStrings(keys), "tensor_names");
             var shapes = b.Constant(Tensor.FromStrings(slices), "shape_and_slices");
@@ -40,7 +40,7 @@ internal static class SaverGraph
             "control_dependency", [save.Name]);
 
         Node restore;
-        using (b.NameScope("RestoreV2/"))
+        using (b.NameScope(scope + "/RestoreV2/"))
         {
             var names = b.Constant(Tensor.FromStrings(keys), "tensor_names");
             var shapes = b.Constant(Tensor.FromStrings(slices), "shape_and_slices");
