@@ -113,7 +113,7 @@ internal sealed class FusedBatchNormKernel : OpKernel
                 for (int ch = 0; ch < c; ch++)
                 {
                     int o = (bi * c + ch) * plane;
-                    TensorPrimitives.MultiplyAdd(xs.Slice(o, plane), a[ch], b[ch], ys.Slice(o, plane));
+                    { TensorPrimitives.Multiply(xs.Slice(o, plane), a[ch], ys.Slice(o, plane)); TensorPrimitives.Add(ys.Slice(o, plane), b[ch], ys.Slice(o, plane)); }
                 }
     }
 
