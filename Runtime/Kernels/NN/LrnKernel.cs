@@ -53,7 +53,7 @@ internal sealed class LrnKernel : OpKernel
                     float sq = 0;
                     for (int j = lo; j <= hi; j++) sq += xi[j] * xi[j];
                     float norm = bias + alpha * sq;
-                    yi[d] = xi[d] * (beta == 0.5f ? 1f / MathF.Sqrt(norm) : beta == 0.75f ? 1f / (norm * MathF.Sqrt(MathF.Sqrt(norm))) : MathF.Pow(norm, -beta));
+                    yi[d] = xi[d] * (beta == 0.5f ? 1f / MathF.Sqrt(norm) : beta == 0.75f ? 1f / (MathF.Sqrt(norm) * MathF.Sqrt(MathF.Sqrt(norm))) : MathF.Pow(norm, -beta));
                 }
             }
         });
