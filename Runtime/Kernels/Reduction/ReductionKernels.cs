@@ -44,6 +44,12 @@ internal sealed class ReductionKernel : OpKernel
         bool logical = _op is ReduceOp.All or ReduceOp.Any;
         if (logical != (x.DType == DataType.DtBool)) throw KernelAttrs.BadType(Node, x.DType);
         var y = context.AllocateOutput(0, x.DType, plan.Output);
+        if (logical && plan.ReduceCount == 0)
+        {
+            // All of nothing is true, Any of nothing is false (canonical 0/1 bytes, not the byte identities).
+            y.AsSpan<byte>().Fill(_op == ReduceOp.All ? (byte)1 : (byte)0);
+            return;
+        }
         switch (x.DType)
         {
             // All = min and Any = max over 0/1 bytes.
