@@ -74,9 +74,15 @@ public static class GeneratorHarness
     public static GeneratorDriver Driver(IEnumerable<string> graphFiles,
         IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? metadata = null,
         IReadOnlyDictionary<string, string>? global = null)
+        => Driver(graphFiles.Select(f => (AdditionalText)new FileAdditionalText(f)), metadata, global);
+
+    /// <summary>A driver with the generator, tracking steps, over the given additional texts.</summary>
+    public static GeneratorDriver Driver(IEnumerable<AdditionalText> texts,
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? metadata = null,
+        IReadOnlyDictionary<string, string>? global = null)
         => CSharpGeneratorDriver.Create(
             [new TypedGraphGenerator().AsSourceGenerator()],
-            graphFiles.Select(f => (AdditionalText)new FileAdditionalText(f)),
+            texts,
             ParseOptions,
             new TestOptionsProvider(metadata ?? new Dictionary<string, IReadOnlyDictionary<string, string>>(), global),
             new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
