@@ -1,0 +1,98 @@
+using TypedGraph.Kernels.Simd;
+
+namespace TypedGraph.Tests.Kernels;
+
+[Collection("Gemm")] // ForceVector256 is process-wide
+public class GemmTests
+{
+    private static float[] Naive(bool ta, bool tb, int m, int n, int k, float[] a, float[] b, float[]? c0)
+    {
+        var c = new float[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double s = c0?[i * n + j] ?? 0;
+                for (int p = 0; p < k; p++)
+                    s += (double)(ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
+                c[i * n + j] = (float)s;
+            }
+        return c;
+    }
+
+    private static float[] Random(Random r, int len)
+    {
+        var x = new float[len];
+        for (int i = 0; i < len; i++) x[i] = (float)(r.NextDouble() * 2 - 1);
+        return x;
+    }
+
+    [Fact]
+    public void HandComputed2x3Times3x2()
+    {
+        float[] a = [1, 2, 3, 4, 5, 6];
+        float[] b = [7, 8, 9, 10, 11, 12];
+        var c = new float[4];
+        Gemm.Sgemm(false, false, 2, 2, 3, a, b, c);
+        Assert.Equal([58f, 64f, 139f, 154f], c);
+        // Accumulate adds onto what is there.
+        Gemm.Sgemm(false, false, 2, 2, 3, a, b, c, accumulate: true);
+        Assert.Equal([116f, 128f, 278f, 308f], c);
+    }
+
+    [Fact]
+    public void ZeroDepthClearsOrKeeps()
+    {
+        var c = new float[] { 5, 5 };
+        Gemm.Sgemm(false, false, 1, 2, 0, [], [], c, accumulate: true);
+        Assert.Equal([5f, 5f], c);
+        Gemm.Sgemm(false, false, 1, 2, 0, [], [], c);
+        Assert.Equal([0f, 0f], c);
+    }
+
+    [Fact]
+    public void ShortSpansAreRejected()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => Gemm.Sgemm(false, false, 2, 2, 2, new float[3], new float[4], new float[4]));
+        Assert.Contains("m=2", ex.Message);
+    }
+
+    public static TheoryData<int, int, int> Shapes => new()
+    {
+        { 1, 1, 1 }, { 1, 7, 3 }, { 3, 1, 5 }, { 2, 33, 17 }, { 4, 130, 784 }, { 5, 17, 1 }, { 8, 32, 256 },
+        { 9, 33, 257 }, { 17, 65, 300 }, { 64, 128, 784 }, { 100, 10, 128 }, { 129, 47, 513 }, { 7, 2100, 9 },
+        { 300, 70, 40 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void MatchesNaiveForAllTransposes(int m, int n, int k)
+    {
+        var r = new Random(m * 1000 + n * 10 + k);
+        var a = Random(r, m * k);
+        var b = Random(r, k * n);
+        var c0 = Random(r, m * n);
+        foreach (bool use256 in new[] { false, true })
+        {
+            Gemm.ForceVector256 = use256;
+            try
+            {
+                foreach (bool ta in new[] { false, true })
+                    foreach (bool tb in new[] { false, true })
+                        foreach (bool acc in new[] { false, true })
+                        {
+                            var expected = Naive(ta, tb, m, n, k, a, b, acc ? c0 : null);
+                            var c = (float[])c0.Clone();
+                            Gemm.Sgemm(ta, tb, m, n, k, a, b, c, acc);
+                            for (int i = 0; i < c.Length; i++)
+                                Assert.True(Math.Abs(c[i] - expected[i]) <= 1e-4f * (1 + k / 64f),
+                                    $"m={m} n={n} k={k} ta={ta} tb={tb} acc={acc} v256={use256}: c[{i}]={c[i]} expected {expected[i]}");
+                            var cs = (float[])c0.Clone();
+                            Gemm.SgemmSerial(ta, tb, m, n, k, a, b, cs, acc);
+                            for (int i = 0; i < cs.Length; i++)
+                                Assert.True(Math.Abs(cs[i] - expected[i]) <= 1e-4f * (1 + k / 64f), $"serial c[{i}]={cs[i]} expected {expected[i]}");
+                        }
+            }
+            finally { Gemm.ForceVector256 = false; }
+        }
+    }
+}

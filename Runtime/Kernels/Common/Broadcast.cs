@@ -1,0 +1,127 @@
+namespace TypedGraph.Kernels.Common;
+
+/// <summary>
+/// NumPy/TF broadcasting: shapes align at the trailing dim; a dim of 1 stretches to the other's size
+/// (as TF's <c>BCast</c> in <c>tensorflow/core/util/bcast.h</c>).
+/// </summary>
+public static class Broadcast
+{
+    /// <summary>The broadcast shape of <paramref name="a"/> and <paramref name="b"/>, if compatible.</summary>
+    public static bool TryShape(TensorShape a, TensorShape b, out TensorShape result)
+    {
+        int rank = Math.Max(a.Rank, b.Rank);
+        var dims = new int[rank];
+        for (int i = 0; i < rank; i++)
+        {
+            int da = i < rank - a.Rank ? 1 : a[i - (rank - a.Rank)];
+            int db = i < rank - b.Rank ? 1 : b[i - (rank - b.Rank)];
+            if (da == db || db == 1) dims[i] = da;
+            else if (da == 1) dims[i] = db;
+            else
+            {
+                result = default;
+                return false;
+            }
+        }
+        result = new TensorShape(dims);
+        return true;
+    }
+
+    /// <summary>The broadcast shape of <paramref name="a"/> and <paramref name="b"/>.</summary>
+    /// <exception cref="ArgumentException">The shapes are incompatible (message names both).</exception>
+    public static TensorShape Shape(TensorShape a, TensorShape b)
+        => TryShape(a, b, out var r) ? r : throw new ArgumentException($"Incompatible shapes: {a} vs. {b}.");
+
+    /// <summary>
+    /// Element strides of <paramref name="input"/> indexed by the dims of <paramref name="output"/>
+    /// (0 where the input is broadcast), for an input that broadcasts to the output.
+    /// </summary>
+    public static long[] Strides(TensorShape input, TensorShape output)
+    {
+        var strides = new long[output.Rank];
+        long s = 1;
+        for (int i = input.Rank - 1; i >= 0; i--)
+        {
+            int o = i + output.Rank - input.Rank;
+            strides[o] = input[i] == 1 && output[o] != 1 ? 0 : s;
+            s *= input[i];
+        }
+        return strides;
+    }
+}
+
+/// <summary>
+/// An iteration plan for an elementwise op over inputs broadcast to one output: size-1 dims dropped and
+/// neighbouring dims merged where every input agrees on broadcasting, so the innermost dim is as long as
+/// possible. The work is then <see cref="Rows"/> rows of <see cref="InnerLength"/>, where each input is
+/// either contiguous (inner stride 1) or one repeated value (inner stride 0).
+/// </summary>
+public sealed class BroadcastPlan
+{
+    private readonly int[] _dims;
+    private readonly long[][] _strides;
+
+    private BroadcastPlan(int[] dims, long[][] strides)
+    {
+        _dims = dims;
+        _strides = strides;
+        InnerLength = dims.Length == 0 ? 1 : dims[^1];
+        long rows = 1;
+        for (int i = 0; i < dims.Length - 1; i++) rows *= dims[i];
+        Rows = dims.Length == 0 ? 1 : rows;
+    }
+
+    /// <summary>Number of rows (product of all but the innermost collapsed dim).</summary>
+    public long Rows { get; }
+
+    /// <summary>Length of each row.</summary>
+    public int InnerLength { get; }
+
+    /// <summary>Number of inputs planned for.</summary>
+    public int InputCount => _strides.Length;
+
+    /// <summary>True when input <paramref name="input"/> is contiguous along rows (false: one value repeated).</summary>
+    public bool InnerContiguous(int input) => _dims.Length == 0 ? false : _strides[input][^1] != 0;
+
+    /// <summary>Builds the plan; each input must broadcast to <paramref name="output"/>.</summary>
+    public static BroadcastPlan Create(TensorShape output, params TensorShape[] inputs)
+    {
+        var full = inputs.Select(s => Broadcast.Strides(s, output)).ToArray();
+        var dims = new List<int>();
+        var strides = inputs.Select(_ => new List<long>()).ToList();
+        for (int d = 0; d < output.Rank; d++)
+        {
+            if (output[d] == 1) continue;
+            bool merge = dims.Count > 0;
+            for (int i = 0; i < inputs.Length && merge; i++)
+                merge = (strides[i][^1] == 0) == (full[i][d] == 0);
+            if (merge)
+            {
+                // Same broadcast status in both dims: the pair is one dim of size product with the inner stride.
+                dims[^1] *= output[d];
+                for (int i = 0; i < inputs.Length; i++) strides[i][^1] = full[i][d];
+            }
+            else
+            {
+                dims.Add(output[d]);
+                for (int i = 0; i < inputs.Length; i++) strides[i].Add(full[i][d]);
+            }
+        }
+        return new BroadcastPlan(dims.ToArray(), strides.Select(l => l.ToArray()).ToArray());
+    }
+
+    /// <summary>
+    /// Start offsets (in elements) of row <paramref name="row"/> for every input, written to <paramref name="offsets"/>.
+    /// The output row starts at <c>row * InnerLength</c>.
+    /// </summary>
+    public void RowOffsets(long row, Span<long> offsets)
+    {
+        offsets.Clear();
+        for (int d = _dims.Length - 2; d >= 0 && row > 0; d--)
+        {
+            long idx = row % _dims[d];
+            row /= _dims[d];
+            for (int i = 0; i < _strides.Length; i++) offsets[i] += idx * _strides[i][d];
+        }
+    }
+}

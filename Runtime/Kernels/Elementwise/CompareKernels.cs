@@ -1,0 +1,107 @@
+using System.Numerics;
+using TypedGraph.Kernels.Common;
+using TypedGraph.Protos;
+
+namespace TypedGraph.Kernels.Elementwise;
+
+/// <summary>The comparison ops (bool output, broadcasting).</summary>
+internal enum CompareOp { Equal, NotEqual, Less, LessEqual, Greater, GreaterEqual }
+
+/// <summary>
+/// Equal, NotEqual, Less, LessEqual, Greater, GreaterEqual: broadcasting comparisons producing bool, over
+/// every numeric dtype; Equal/NotEqual also compare bool and string tensors.
+/// </summary>
+public sealed class CompareKernels : KernelSet
+{
+    /// <inheritdoc/>
+    public override void Register(KernelRegistry registry)
+    {
+        foreach (var op in Enum.GetValues<CompareOp>())
+            registry.Add(op.ToString(), n => new CompareKernel(n, op));
+    }
+}
+
+/// <summary>One comparison node.</summary>
+internal sealed class CompareKernel : OpKernel
+{
+    private readonly CompareOp _op;
+
+    public CompareKernel(Node node, CompareOp op) : base(node) => _op = op;
+
+    public override void Compute(OpKernelContext context)
+    {
+        var a = context.Input(0);
+        var b = context.Input(1);
+        if (a.DType != b.DType)
+            throw Error($"inputs must have the same dtype, got {DataTypes.Name(a.DType)} and {DataTypes.Name(b.DType)}.");
+        if (!Broadcast.TryShape(a.Shape, b.Shape, out var shape))
+            throw Error($"Incompatible shapes: {a.Shape} vs. {b.Shape}.");
+        var output = context.AllocateOutput(0, DataType.DtBool, shape);
+        if (output.NumElements == 0) return;
+        bool ordered = _op is not (CompareOp.Equal or CompareOp.NotEqual);
+        switch (a.DType)
+        {
+            case DataType.DtFloat: Run<float>(a, b, output); break;
+            case DataType.DtDouble: Run<double>(a, b, output); break;
+            case DataType.DtInt32: Run<int>(a, b, output); break;
+            case DataType.DtInt64: Run<long>(a, b, output); break;
+            case DataType.DtUint8: Run<byte>(a, b, output); break;
+            case DataType.DtInt8: Run<sbyte>(a, b, output); break;
+            case DataType.DtInt16: Run<short>(a, b, output); break;
+            case DataType.DtUint16: Run<ushort>(a, b, output); break;
+            case DataType.DtBool when !ordered: RunBytes(a, b, output); break;
+            case DataType.DtString when !ordered: RunStrings(a, b, output); break;
+            default: throw KernelAttrs.BadType(Node, a.DType);
+        }
+    }
+
+    private void Run<T>(Tensor a, Tensor b, Tensor output) where T : unmanaged, INumber<T>
+    {
+        var op = _op;
+        ElementwiseLoop.Binary(a, b, output, (ReadOnlySpan<T> x, bool xr, ReadOnlySpan<T> y, bool yr, Span<bool> d) =>
+        {
+            for (int i = 0; i < d.Length; i++)
+            {
+                T u = x[xr ? i : 0], v = y[yr ? i : 0];
+                d[i] = op switch
+                {
+                    CompareOp.Equal => u == v,
+                    CompareOp.NotEqual => u != v,
+                    CompareOp.Less => u < v,
+                    CompareOp.LessEqual => u <= v,
+                    CompareOp.Greater => u > v,
+                    _ => u >= v,
+                };
+            }
+        });
+    }
+
+    private void RunBytes(Tensor a, Tensor b, Tensor output)
+    {
+        bool eq = _op == CompareOp.Equal;
+        ElementwiseLoop.Binary(a, b, output, (ReadOnlySpan<bool> x, bool xr, ReadOnlySpan<bool> y, bool yr, Span<bool> d) =>
+        {
+            for (int i = 0; i < d.Length; i++) d[i] = (x[xr ? i : 0] == y[yr ? i : 0]) == eq;
+        });
+    }
+
+    private void RunStrings(Tensor a, Tensor b, Tensor output)
+    {
+        bool eq = _op == CompareOp.Equal;
+        var plan = BroadcastPlan.Create(output.Shape, a.Shape, b.Shape);
+        var d = output.AsSpan<bool>();
+        Span<long> offs = stackalloc long[2];
+        int len = plan.InnerLength;
+        bool ar = plan.InnerContiguous(0), br = plan.InnerContiguous(1);
+        for (long r = 0; r < plan.Rows; r++)
+        {
+            plan.RowOffsets(r, offs);
+            for (int i = 0; i < len; i++)
+            {
+                var u = a.Strings[offs[0] + (ar ? i : 0)];
+                var v = b.Strings[offs[1] + (br ? i : 0)];
+                d[(int)(r * len) + i] = u.AsSpan().SequenceEqual(v) == eq;
+            }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using TypedGraph.Kernels.Common;
+using TypedGraph.Protos;
+
+namespace TypedGraph.Kernels.Elementwise;
+
+/// <summary>The elementwise unary ops.</summary>
+internal enum UnaryOp
+{
+    Neg, Abs, Square, Sqrt, Rsqrt, Exp, Log, Log1p, Reciprocal, Tanh, Sigmoid, Relu, Relu6, Elu, Selu,
+    Softplus, LeakyRelu, Floor, Ceil, Round, Sign,
+}
+
+/// <summary>
+/// Elementwise unary math and activations (Neg … Sign, Relu/Relu6/Elu/Selu/Softplus/LeakyRelu). Float and
+/// double go through <see cref="TensorPrimitives"/>; the ops TF also defines on integers (Neg, Abs,
+/// Square, Sign, Relu, Relu6, Reciprocal) accept int32/int64 too. Round is half-to-even, as TF's.
+/// </summary>
+public sealed class UnaryKernels : KernelSet
+{
+    /// <inheritdoc/>
+    public override void Register(KernelRegistry registry)
+    {
+        foreach (var op in Enum.GetValues<UnaryOp>())
+            registry.Add(op.ToString(), n => new UnaryKernel(n, op));
+        registry.Add("Inv", n => new UnaryKernel(n, UnaryOp.Reciprocal));
+    }
+}
+
+/// <summary>One elementwise unary node.</summary>
+internal sealed class UnaryKernel : OpKernel
+{
+    private readonly UnaryOp _op;
+    private readonly float _alpha;
+
+    public UnaryKernel(Node node, UnaryOp op) : base(node)
+    {
+        _op = op;
+        _alpha = op == UnaryOp.LeakyRelu ? node.GetFloat("alpha", 0.2f) : 0f;
+    }
+
+    public override void Compute(OpKernelContext context)
+    {
+        var x = context.Input(0);
+        var y = context.AllocateOutput(0, x.DType, x.Shape);
+        long n = x.NumElements;
+        switch (x.DType)
+        {
+            case DataType.DtFloat: Workers.For(n, 1 << 15, (s, e) => Float(_op, (float)_alpha, x.AsSpan<float>()[(int)s..(int)e], y.AsSpan<float>()[(int)s..(int)e])); break;
+            case DataType.DtDouble: Workers.For(n, 1 << 15, (s, e) => Float(_op, (double)_alpha, x.AsSpan<double>()[(int)s..(int)e], y.AsSpan<double>()[(int)s..(int)e])); break;
+            case DataType.DtInt32: Integer(x.AsSpan<int>(), y.AsSpan<int>()); break;
+            case DataType.DtInt64: Integer(x.AsSpan<long>(), y.AsSpan<long>()); break;
+            default: throw KernelAttrs.BadType(Node, x.DType);
+        }
+    }
+
+    private static void Float<T>(UnaryOp op, T alpha, ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (op)
+        {
+            case UnaryOp.Neg: TensorPrimitives.Negate(x, y); break;
+            case UnaryOp.Abs: TensorPrimitives.Abs(x, y); break;
+            case UnaryOp.Square: TensorPrimitives.Multiply(x, x, y); break;
+            case UnaryOp.Sqrt: TensorPrimitives.Sqrt(x, y); break;
+            case UnaryOp.Rsqrt: TensorPrimitives.ReciprocalSqrt(x, y); break;
+            case UnaryOp.Exp: TensorPrimitives.Exp(x, y); break;
+            case UnaryOp.Log: TensorPrimitives.Log(x, y); break;
+            case UnaryOp.Log1p: TensorPrimitives.LogP1(x, y); break;
+            case UnaryOp.Reciprocal: TensorPrimitives.Reciprocal(x, y); break;
+            case UnaryOp.Tanh: TensorPrimitives.Tanh(x, y); break;
+            case UnaryOp.Sigmoid: TensorPrimitives.Sigmoid(x, y); break;
+            case UnaryOp.Relu: TensorPrimitives.Max(x, T.Zero, y); break;
+            case UnaryOp.Relu6: TensorPrimitives.Clamp(x, T.Zero, T.CreateTruncating(6), y); break;
+            case UnaryOp.Floor: TensorPrimitives.Floor(x, y); break;
+            case UnaryOp.Ceil: TensorPrimitives.Ceiling(x, y); break;
+            case UnaryOp.Round: TensorPrimitives.Round(x, y); break;
+            case UnaryOp.Elu: for (int i = 0; i < x.Length; i++) y[i] = x[i] < T.Zero ? T.ExpM1(x[i]) : x[i]; break;
+            case UnaryOp.Selu:
+                {
+                    // Constants from TF's selu functor (Klambauer et al.).
+                    T scale = T.CreateTruncating(1.0507009873554804934193349852946);
+                    T scaleAlpha = T.CreateTruncating(1.7580993408473768599402175208123);
+                    for (int i = 0; i < x.Length; i++) y[i] = x[i] < T.Zero ? scaleAlpha * T.ExpM1(x[i]) : scale * x[i];
+                    break;
+                }
+            case UnaryOp.Softplus:
+                {
+                    // As TF's softplus functor: x itself when large, exp(x) when very negative, else log1p(exp(x)).
+                    T eps = typeof(T) == typeof(float) ? T.CreateTruncating(1.1920929e-07f) : T.CreateTruncating(2.220446049250313e-16);
+                    T threshold = T.Log(eps) + T.CreateTruncating(2);
+                    for (int i = 0; i < x.Length; i++)
+                    {
+                        T v = x[i];
+                        y[i] = v > -threshold ? v : v < threshold ? T.Exp(v) : T.LogP1(T.Exp(v));
+                    }
+                    break;
+                }
+            case UnaryOp.LeakyRelu: for (int i = 0; i < x.Length; i++) y[i] = x[i] > T.Zero ? x[i] : x[i] * alpha; break;
+            case UnaryOp.Sign: for (int i = 0; i < x.Length; i++) y[i] = x[i] > T.Zero ? T.One : x[i] < T.Zero ? -T.One : x[i]; break;
+        }
+    }
+
+    private void Integer<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IBinaryInteger<T>, ISignedNumber<T>
+    {
+        switch (_op)
+        {
+            case UnaryOp.Neg: TensorPrimitives.Negate(x, y); break;
+            case UnaryOp.Abs: for (int i = 0; i < x.Length; i++) y[i] = T.IsNegative(x[i]) ? -x[i] : x[i]; break;
+            case UnaryOp.Square: TensorPrimitives.Multiply(x, x, y); break;
+            case UnaryOp.Relu: TensorPrimitives.Max(x, T.Zero, y); break;
+            case UnaryOp.Relu6: TensorPrimitives.Clamp(x, T.Zero, T.CreateTruncating(6), y); break;
+            case UnaryOp.Sign: for (int i = 0; i < x.Length; i++) y[i] = T.CreateTruncating(x[i].CompareTo(T.Zero)); break;
+            case UnaryOp.Floor or UnaryOp.Ceil or UnaryOp.Round: x.CopyTo(y); break;
+            case UnaryOp.Reciprocal:
+                for (int i = 0; i < x.Length; i++)
+                    y[i] = T.IsZero(x[i]) ? throw Error("Integer division by zero.") : T.One / x[i];
+                break;
+            default: throw Error($"dtype {DataTypes.Name(DataTypes.Of<T>())} is not supported by {Node.Op}.");
+        }
+    }
+}

@@ -1,0 +1,150 @@
+using System.Numerics;
+using TypedGraph.Kernels.Common;
+using TypedGraph.Kernels.Simd;
+using TypedGraph.Protos;
+
+namespace TypedGraph.Kernels.Linalg;
+
+/// <summary>
+/// MatMul (transpose_a/transpose_b), BatchMatMul (adj_x/adj_y, equal batch dims) and BatchMatMulV2
+/// (batch dims broadcast). float32 runs on the packed SIMD <see cref="Gemm"/>; double and integer
+/// types use a plain loop.
+/// </summary>
+public sealed class MatMulKernels : KernelSet
+{
+    /// <inheritdoc/>
+    public override void Register(KernelRegistry registry)
+    {
+        registry.Add("MatMul", n => new MatMulKernel(n));
+        registry.Add("BatchMatMul", n => new BatchMatMulKernel(n, broadcast: false));
+        registry.Add("BatchMatMulV2", n => new BatchMatMulKernel(n, broadcast: true));
+        registry.Add("BatchMatMulV3", n => new BatchMatMulKernel(n, broadcast: true));
+    }
+
+    /// <summary>C = op(A)·op(B) for one matrix pair of any supported dtype.</summary>
+    internal static void Multiply(DataType dtype, bool ta, bool tb, int m, int n, int k, Tensor a, long aOff, Tensor b, long bOff, Tensor c, long cOff, bool parallel, Node node)
+    {
+        switch (dtype)
+        {
+            case DataType.DtFloat:
+                {
+                    var sa = a.AsSpan<float>().Slice((int)aOff, m * k);
+                    var sb = b.AsSpan<float>().Slice((int)bOff, k * n);
+                    var sc = c.AsSpan<float>().Slice((int)cOff, m * n);
+                    if (parallel) Gemm.Sgemm(ta, tb, m, n, k, sa, sb, sc);
+                    else Gemm.SgemmSerial(ta, tb, m, n, k, sa, sb, sc);
+                    break;
+                }
+            case DataType.DtDouble: Naive<double>(ta, tb, m, n, k, a.AsSpan<double>().Slice((int)aOff, m * k), b.AsSpan<double>().Slice((int)bOff, k * n), c.AsSpan<double>().Slice((int)cOff, m * n)); break;
+            case DataType.DtInt32: Naive<int>(ta, tb, m, n, k, a.AsSpan<int>().Slice((int)aOff, m * k), b.AsSpan<int>().Slice((int)bOff, k * n), c.AsSpan<int>().Slice((int)cOff, m * n)); break;
+            case DataType.DtInt64: Naive<long>(ta, tb, m, n, k, a.AsSpan<long>().Slice((int)aOff, m * k), b.AsSpan<long>().Slice((int)bOff, k * n), c.AsSpan<long>().Slice((int)cOff, m * n)); break;
+            default: throw KernelAttrs.BadType(node, dtype);
+        }
+    }
+
+    /// <summary>Reference triple loop (i-p-j order so the inner loop walks rows of B and C).</summary>
+    internal static void Naive<T>(bool ta, bool tb, int m, int n, int k, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c) where T : unmanaged, INumber<T>
+    {
+        c.Clear();
+        for (int i = 0; i < m; i++)
+        {
+            var ci = c.Slice(i * n, n);
+            for (int p = 0; p < k; p++)
+            {
+                T av = ta ? a[p * m + i] : a[i * k + p];
+                if (T.IsZero(av)) continue;
+                if (tb) for (int j = 0; j < n; j++) ci[j] += av * b[j * k + p];
+                else
+                {
+                    var bp = b.Slice(p * n, n);
+                    for (int j = 0; j < n; j++) ci[j] += av * bp[j];
+                }
+            }
+        }
+    }
+}
+
+/// <summary>One MatMul node.</summary>
+internal sealed class MatMulKernel : OpKernel
+{
+    private readonly bool _ta, _tb;
+
+    public MatMulKernel(Node node) : base(node)
+    {
+        _ta = node.GetBool("transpose_a", false);
+        _tb = node.GetBool("transpose_b", false);
+    }
+
+    public override void Compute(OpKernelContext context)
+    {
+        var a = context.Input(0);
+        var b = context.Input(1);
+        if (a.DType != b.DType) throw Error($"inputs must have the same dtype, got {DataTypes.Name(a.DType)} and {DataTypes.Name(b.DType)}.");
+        if (a.Shape.Rank != 2 || b.Shape.Rank != 2) throw Error($"In[0] and In[1] must be matrices, got shapes {a.Shape} and {b.Shape}.");
+        int m = _ta ? a.Shape[1] : a.Shape[0], k = _ta ? a.Shape[0] : a.Shape[1];
+        int kb = _tb ? b.Shape[1] : b.Shape[0], n = _tb ? b.Shape[0] : b.Shape[1];
+        if (k != kb) throw Error($"Matrix size-incompatible: In[0]: {a.Shape}, In[1]: {b.Shape} (transpose_a={_ta}, transpose_b={_tb}).");
+        var c = context.AllocateOutput(0, a.DType, new TensorShape(m, n));
+        MatMulKernels.Multiply(a.DType, _ta, _tb, m, n, k, a, 0, b, 0, c, 0, parallel: true, Node);
+    }
+}
+
+/// <summary>One BatchMatMul / BatchMatMulV2 node.</summary>
+internal sealed class BatchMatMulKernel : OpKernel
+{
+    private readonly bool _adjX, _adjY, _broadcast;
+
+    public BatchMatMulKernel(Node node, bool broadcast) : base(node)
+    {
+        _adjX = node.GetBool("adj_x", false);
+        _adjY = node.GetBool("adj_y", false);
+        _broadcast = broadcast;
+    }
+
+    public override void Compute(OpKernelContext context)
+    {
+        var x = context.Input(0);
+        var y = context.Input(1);
+        if (x.DType != y.DType) throw Error($"inputs must have the same dtype, got {DataTypes.Name(x.DType)} and {DataTypes.Name(y.DType)}.");
+        if (x.Shape.Rank < 2 || y.Shape.Rank < 2) throw Error($"inputs must have rank ≥ 2, got {x.Shape} and {y.Shape}.");
+        int m = _adjX ? x.Shape[-1] : x.Shape[-2], k = _adjX ? x.Shape[-2] : x.Shape[-1];
+        int ky = _adjY ? y.Shape[-1] : y.Shape[-2], n = _adjY ? y.Shape[-2] : y.Shape[-1];
+        if (k != ky) throw Error($"Matrix size-incompatible: In[0]: {x.Shape}, In[1]: {y.Shape} (adj_x={_adjX}, adj_y={_adjY}).");
+        var xb = new TensorShape(x.Shape.Dims[..^2].ToArray());
+        var yb = new TensorShape(y.Shape.Dims[..^2].ToArray());
+        TensorShape batch;
+        if (_broadcast)
+        {
+            if (!Broadcast.TryShape(xb, yb, out batch)) throw Error($"batch dims do not broadcast: In[0]: {x.Shape}, In[1]: {y.Shape}.");
+        }
+        else
+        {
+            if (xb != yb) throw Error($"batch dims must be equal for BatchMatMul: In[0]: {x.Shape}, In[1]: {y.Shape}.");
+            batch = xb;
+        }
+        var outDims = batch.ToArray().Concat(new[] { m, n }).ToArray();
+        var c = context.AllocateOutput(0, x.DType, new TensorShape(outDims));
+        long batches = batch.NumElements;
+        if (c.NumElements == 0) return;
+        var xs = Broadcast.Strides(xb, batch);
+        var ys = Broadcast.Strides(yb, batch);
+        var dims = batch.ToArray();
+        var dtype = x.DType;
+        // Many small matrices: one batch per worker; few large ones: let GEMM use the cores.
+        bool perBatchParallel = batches >= Workers.Count && (long)m * n * k < 1 << 20;
+        void One(long bi, bool parallel)
+        {
+            long xo = 0, yo = 0, rem = bi;
+            for (int d = dims.Length - 1; d >= 0; d--)
+            {
+                long idx = rem % dims[d];
+                rem /= dims[d];
+                xo += idx * xs[d];
+                yo += idx * ys[d];
+            }
+            MatMulKernels.Multiply(dtype, _adjX, _adjY, m, n, k, x, xo * m * k, y, yo * k * n, c, bi * m * n, parallel, Node);
+        }
+        if (perBatchParallel) Workers.For(batches, 1, (s, e) => { for (long bi = s; bi < e; bi++) One(bi, false); });
+        else for (long bi = 0; bi < batches; bi++) One(bi, true);
+    }
+}

@@ -1,0 +1,181 @@
+using System.Buffers;
+using TypedGraph.Kernels.Common;
+using TypedGraph.Kernels.Simd;
+using TypedGraph.Protos;
+
+namespace TypedGraph.Kernels.NN;
+
+/// <summary>
+/// Conv2D: input [N,H,W,C] (or NCHW), filter [KH,KW,C,OC], strides/dilations/padding (SAME, VALID,
+/// EXPLICIT) resolved as TF does. float32 runs as im2col + packed GEMM: output pixels are cut into
+/// chunks, each worker expands its chunk's receptive fields into a pooled matrix [rows, KH·KW·C] and
+/// multiplies it by the filter viewed as [KH·KW·C, OC], writing straight into the NHWC output. A 1×1,
+/// stride-1, unpadded conv is a single GEMM with no copy. NCHW is transposed to NHWC and back.
+/// </summary>
+public sealed class Conv2DKernels : KernelSet
+{
+    /// <inheritdoc/>
+    public override void Register(KernelRegistry registry) => registry.Add("Conv2D", n => new Conv2DKernel(n));
+}
+
+/// <summary>One Conv2D node.</summary>
+internal sealed class Conv2DKernel : OpKernel
+{
+    private readonly bool _nchw;
+    private readonly int _sh, _sw, _dh, _dw;
+    private readonly PaddingKind _padding;
+    private readonly (int, int, int, int) _explicit;
+
+    public Conv2DKernel(Node node) : base(node)
+    {
+        _nchw = KernelAttrs.IsNchw(node);
+        var s = KernelAttrs.Quad(node, "strides", _nchw);
+        var d = KernelAttrs.Quad(node, "dilations", _nchw, [1, 1, 1, 1]);
+        if (s.N != 1 || s.C != 1) throw Error("Current implementation does not yet support strides in the batch and depth dimensions.");
+        if (d.N != 1 || d.C != 1) throw Error("Current implementation does not yet support dilations in the batch and depth dimensions.");
+        if (s.H < 1 || s.W < 1 || d.H < 1 || d.W < 1) throw Error("strides and dilations must be ≥ 1.");
+        (_sh, _sw, _dh, _dw) = (s.H, s.W, d.H, d.W);
+        _padding = KernelAttrs.PaddingOf(node);
+        _explicit = ExplicitPads(node, _padding, _nchw);
+    }
+
+    /// <summary>Reads <c>explicit_paddings</c> (8 ints, pairs per dim in data_format order) as (top, bottom, left, right).</summary>
+    internal static (int, int, int, int) ExplicitPads(Node node, PaddingKind padding, bool nchw)
+    {
+        if (padding != PaddingKind.Explicit) return default;
+        var p = node.GetInts("explicit_paddings", []);
+        if (p.Length != 8) throw KernelAttrs.Err(node, $"explicit_paddings must have 8 values for EXPLICIT padding, got {p.Length}.");
+        int hi = nchw ? 4 : 2, wi = nchw ? 6 : 4;
+        if (p[0] != 0 || p[1] != 0 || p[nchw ? 2 : 6] != 0 || p[nchw ? 3 : 7] != 0)
+            throw KernelAttrs.Err(node, "explicit_paddings must be zero for the batch and channel dims.");
+        return ((int)p[hi], (int)p[hi + 1], (int)p[wi], (int)p[wi + 1]);
+    }
+
+    public override void Compute(OpKernelContext context)
+    {
+        var input = context.Input(0);
+        var filter = context.Input(1);
+        if (input.Shape.Rank != 4) throw Error($"input must be 4-dimensional, got {input.Shape}.");
+        if (filter.Shape.Rank != 4) throw Error($"filter must be 4-dimensional, got {filter.Shape}.");
+        if (input.DType != filter.DType) throw Error($"input and filter dtypes differ: {DataTypes.Name(input.DType)} vs. {DataTypes.Name(filter.DType)}.");
+        if (input.DType != DataType.DtFloat) throw KernelAttrs.BadType(Node, input.DType);
+        var (n, h, w, c) = Layout.Dims(input.Shape, _nchw);
+        int kh = filter.Shape[0], kw = filter.Shape[1], oc = filter.Shape[3];
+        if (filter.Shape[2] != c) throw Error($"input depth {c} must equal filter in_depth {filter.Shape[2]} (input {input.Shape}, filter {filter.Shape}).");
+        Window2D g;
+        try { g = Window2D.Create(n, h, w, c, kh, kw, _sh, _sw, _dh, _dw, _padding, _explicit); }
+        catch (ArgumentException e) { throw Error(e.Message + $" (input {input.Shape}, filter {filter.Shape})."); }
+        var output = context.AllocateOutput(0, DataType.DtFloat, Layout.Shape(n, g.OH, g.OW, oc, _nchw));
+        if (output.NumElements == 0) return;
+        if (input.NumElements == 0 || (long)kh * kw * c == 0)
+        {
+            output.AsSpan<float>().Clear();
+            return;
+        }
+        if (!_nchw)
+        {
+            Run(g, oc, input.AsSpan<float>(), filter.AsSpan<float>(), output.AsSpan<float>());
+            return;
+        }
+        var inBuf = ArrayPool<float>.Shared.Rent((int)input.NumElements);
+        var outBuf = ArrayPool<float>.Shared.Rent((int)output.NumElements);
+        try
+        {
+            var xin = inBuf.AsSpan(0, (int)input.NumElements);
+            var xout = outBuf.AsSpan(0, (int)output.NumElements);
+            Layout.NchwToNhwc<float>(input.AsSpan<float>(), xin, n, c, h * w);
+            Run(g, oc, xin, filter.AsSpan<float>(), xout);
+            Layout.NhwcToNchw<float>(xout, output.AsSpan<float>(), n, oc, g.OH * g.OW);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(inBuf);
+            ArrayPool<float>.Shared.Return(outBuf);
+        }
+    }
+
+    /// <summary>NHWC float convolution into <paramref name="output"/> [N·OH·OW, OC].</summary>
+    internal static void Run(Window2D g, int oc, ReadOnlySpan<float> input, ReadOnlySpan<float> filter, Span<float> output)
+    {
+        int depth = g.KH * g.KW * g.C;
+        long rows = (long)g.N * g.OH * g.OW;
+        bool pointwise = g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.OH == g.H && g.OW == g.W;
+        if (pointwise)
+        {
+            Gemm.Sgemm(false, false, (int)rows, oc, depth, input, filter, output);
+            return;
+        }
+        // Rows per chunk: enough to amortize packing the filter (≥ 256) while the chunk's im2col block
+        // stays near L2 size.
+        int chunk = (int)Math.Clamp((256 * 1024 / 4) / Math.Max(1, depth), 256, 4096);
+        long chunks = (rows + chunk - 1) / chunk;
+        unsafe
+        {
+            fixed (float* pin = input, pf = filter, pout = output)
+            {
+                nint ii = (nint)pin, fi = (nint)pf, oi = (nint)pout;
+                long inLen = input.Length, fLen = filter.Length, outLen = output.Length;
+                Workers.For(chunks, 1, (s, e) =>
+                {
+                    var buf = ArrayPool<float>.Shared.Rent(chunk * depth);
+                    try
+                    {
+                        var src = new ReadOnlySpan<float>((float*)ii, (int)inLen);
+                        var flt = new ReadOnlySpan<float>((float*)fi, (int)fLen);
+                        var dst = new Span<float>((float*)oi, (int)outLen);
+                        for (long ci = s; ci < e; ci++)
+                        {
+                            long r0 = ci * chunk;
+                            int count = (int)Math.Min(chunk, rows - r0);
+                            var cols = buf.AsSpan(0, count * depth);
+                            Im2Col(g, src, r0, count, cols);
+                            Gemm.SgemmSerial(false, false, count, oc, depth, cols, flt, dst.Slice((int)(r0 * oc), count * oc));
+                        }
+                    }
+                    finally { ArrayPool<float>.Shared.Return(buf); }
+                });
+            }
+        }
+    }
+
+    /// <summary>Expands output pixels [r0, r0+count) into rows of [KH·KW·C] input values (zeros in the padding).</summary>
+    internal static void Im2Col(Window2D g, ReadOnlySpan<float> input, long r0, int count, Span<float> cols)
+    {
+        int c = g.C, depth = g.KH * g.KW * c;
+        for (int r = 0; r < count; r++)
+        {
+            long pix = r0 + r;
+            int ow = (int)(pix % g.OW);
+            long t = pix / g.OW;
+            int oh = (int)(t % g.OH);
+            int b = (int)(t / g.OH);
+            var row = cols.Slice(r * depth, depth);
+            int ih0 = oh * g.SH - g.PadTop, iw0 = ow * g.SW - g.PadLeft;
+            int o = 0;
+            for (int y = 0; y < g.KH; y++)
+            {
+                int ih = ih0 + y * g.DH;
+                if ((uint)ih >= (uint)g.H)
+                {
+                    row.Slice(o, g.KW * c).Clear();
+                    o += g.KW * c;
+                    continue;
+                }
+                int rowBase = (b * g.H + ih) * g.W;
+                if (g.DW == 1 && iw0 >= 0 && iw0 + g.KW <= g.W)
+                {
+                    // Whole kernel row inside the input: one contiguous copy of KW·C values.
+                    input.Slice((rowBase + iw0) * c, g.KW * c).CopyTo(row.Slice(o, g.KW * c));
+                    o += g.KW * c;
+                    continue;
+                }
+                for (int x = 0; x < g.KW; x++, o += c)
+                {
+                    int iw = iw0 + x * g.DW;
+                    if ((uint)iw >= (uint)g.W) row.Slice(o, c).Clear();
+                    else input.Slice((rowBase + iw) * c, c).CopyTo(row.Slice(o, c));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+using System.Buffers;
+using System.Runtime.Intrinsics;
+using TypedGraph.Kernels.Common;
+
+namespace TypedGraph.Kernels.Simd;
+
+/// <summary>
+/// Single-precision matrix multiply, row-major: <c>C[m,n] (=|+=) op(A)[m,k] · op(B)[k,n]</c>, where
+/// <c>op(A)</c> is A (m×k) or, with <c>transA</c>, the transpose of a k×m A; likewise B.
+/// </summary>
+/// <remarks>
+/// Cache-blocked and packed as in BLIS (Goto's algorithm): a KC-deep slab of B is packed into NR-wide
+/// panels, an MC×KC block of A into MR-high panels, and a register micro-kernel (8×32 on AVX-512, 6×16
+/// on AVX2) runs FMAs over them. Large products are split across cores into disjoint blocks of C, each
+/// worker packing its own operands, so one call costs one fork/join. Very short A (≤ 4 rows, e.g. an
+/// MLP at batch 1) skips packing: streaming B once is cheaper than copying it.
+/// </remarks>
+public static unsafe class Gemm
+{
+    // KC·NR·4 bytes of a B panel (32 KiB) live in L1 while MC·KC·4 bytes of A (128 KiB) live in L2.
+    private const int KC = 256;
+    private const int MCF = 16;
+    private const int NC = 2048;
+    private const int SmallRows = 4;
+    private const long ParallelMacs = 1 << 20;
+
+    /// <summary>For tests: use the AVX2 (Vector256) kernels even where AVX-512 is available.</summary>
+    internal static bool ForceVector256 { get; set; }
+
+    private static bool Use512 => Vector512.IsHardwareAccelerated && !ForceVector256;
+
+    /// <summary>Computes <c>C (=|+=) op(A)·op(B)</c> using every core for large products.</summary>
+    /// <param name="transA">A is stored k×m (use its transpose).</param>
+    /// <param name="transB">B is stored n×k (use its transpose).</param>
+    /// <param name="m">Rows of C.</param>
+    /// <param name="n">Columns of C.</param>
+    /// <param name="k">Inner dimension.</param>
+    /// <param name="a">A, row-major, at least m·k values.</param>
+    /// <param name="b">B, row-major, at least k·n values.</param>
+    /// <param name="c">C, row-major, at least m·n values.</param>
+    /// <param name="accumulate">Add to C instead of overwriting it.</param>
+    /// <exception cref="ArgumentException">A negative size or a span too short.</exception>
+    public static void Sgemm(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, bool accumulate = false)
+        => Run(transA, transB, m, n, k, a, b, c, accumulate, parallel: true);
+
+    /// <summary>As <see cref="Sgemm"/> but on the calling thread only (for callers that already split work across cores).</summary>
+    /// <exception cref="ArgumentException">A negative size or a span too short.</exception>
+    public static void SgemmSerial(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, bool accumulate = false)
+        => Run(transA, transB, m, n, k, a, b, c, accumulate, parallel: false);
+
+    private static void Run(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, bool accumulate, bool parallel)
+    {
+        if (m < 0 || n < 0 || k < 0) throw new ArgumentException($"GEMM sizes must be ≥ 0, got m={m}, n={n}, k={k}.");
+        if (a.Length < (long)m * k || b.Length < (long)k * n || c.Length < (long)m * n)
+            throw new ArgumentException($"GEMM m={m}, n={n}, k={k} needs A ≥ {(long)m * k}, B ≥ {(long)k * n}, C ≥ {(long)m * n} values; got {a.Length}, {b.Length}, {c.Length}.");
+        if (m == 0 || n == 0) return;
+        if (k == 0)
+        {
+            if (!accumulate) c[..(m * n)].Clear();
+            return;
+        }
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            long macs = (long)m * n * k;
+            int parts = parallel && macs >= ParallelMacs ? Workers.Count : 1;
+            if (parts == 1)
+            {
+                Block(transA, transB, pa, pb, pc, m, n, k, 0, m, 0, n, accumulate);
+                return;
+            }
+            // Split C into `parts` disjoint blocks along the dimension with more micro-tiles.
+            int mr = Use512 ? 8 : 6, nr = Use512 ? 32 : 16;
+            bool splitRows = m / mr >= n / nr && m > SmallRows * parts;
+            int unit = splitRows ? mr : nr, extent = splitRows ? m : n;
+            int units = (extent + unit - 1) / unit;
+            parts = Math.Min(parts, units);
+            nint ia = (nint)pa, ib = (nint)pb, ic = (nint)pc;
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+            {
+                int s = Math.Min(extent, (int)((long)units * part / parts) * unit);
+                int e = Math.Min(extent, (int)((long)units * (part + 1) / parts) * unit);
+                if (s >= e) return;
+                if (splitRows) Block(transA, transB, (float*)ia, (float*)ib, (float*)ic, m, n, k, s, e, 0, n, accumulate);
+                else Block(transA, transB, (float*)ia, (float*)ib, (float*)ic, m, n, k, 0, m, s, e, accumulate);
+            });
+        }
+    }
+
+    /// <summary>C[i0..i1, j0..j1] on one thread.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void Block(bool transA, bool transB, float* a, float* b, float* c, int m, int n, int k, int i0, int i1, int j0, int j1, bool accumulate)
+    {
+        if (i1 - i0 <= SmallRows)
+        {
+            GemmSmall.Rows(transA, transB, a, b, c, m, n, k, i0, i1, j0, j1, accumulate, Use512);
+            return;
+        }
+        bool use512 = Use512;
+        int mr = use512 ? 8 : 6, nr = use512 ? 32 : 16;
+        int mcMax = mr * MCF;
+        var bufA = ArrayPool<float>.Shared.Rent(mcMax * KC);
+        var bufB = ArrayPool<float>.Shared.Rent(KC * NC);
+        float* tile = stackalloc float[8 * 32];
+        try
+        {
+            fixed (float* packA = bufA, packB = bufB)
+            {
+                for (int jc = j0; jc < j1; jc += NC)
+                {
+                    int nc = Math.Min(NC, j1 - jc);
+                    for (int p0 = 0; p0 < k; p0 += KC)
+                    {
+                        int kc = Math.Min(KC, k - p0);
+                        bool add = accumulate || p0 > 0;
+                        GemmPacking.PackB(transB, b, n, k, jc, nc, p0, kc, nr, packB);
+                        for (int ic = i0; ic < i1; ic += mcMax)
+                        {
+                            int mc = Math.Min(mcMax, i1 - ic);
+                            GemmPacking.PackA(transA, a, m, k, ic, mc, p0, kc, mr, packA);
+                            // B panel outer (stays in L1), A panels inner (the A block stays in L2).
+                            for (int jr = 0; jr < nc; jr += nr)
+                            {
+                                int cols = Math.Min(nr, nc - jr);
+                                float* pb = packB + (long)jr * kc;
+                                for (int ir = 0; ir < mc; ir += mr)
+                                {
+                                    int rows = Math.Min(mr, mc - ir);
+                                    float* pa = packA + (long)ir * kc;
+                                    float* ct = c + (long)(ic + ir) * n + jc + jr;
+                                    if (rows == mr && cols == nr) Kernel(use512, kc, pa, pb, ct, n, add);
+                                    else
+                                    {
+                                        Kernel(use512, kc, pa, pb, tile, nr, false);
+                                        for (int r = 0; r < rows; r++)
+                                            for (int j = 0; j < cols; j++)
+                                                ct[(long)r * n + j] = add ? ct[(long)r * n + j] + tile[r * nr + j] : tile[r * nr + j];
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(bufA);
+            ArrayPool<float>.Shared.Return(bufB);
+        }
+    }
+
+    private static void Kernel(bool use512, int kc, float* a, float* b, float* c, int ldc, bool add)
+    {
+        if (use512) GemmMicroKernels.Kernel8x32(kc, a, b, c, ldc, add);
+        else GemmMicroKernels.Kernel6x16(kc, a, b, c, ldc, add);
+    }
+}
