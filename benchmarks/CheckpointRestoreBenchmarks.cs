@@ -1,4 +1,9 @@
+using System.Globalization;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
 using TypedGraph;
 using TypedGraph.Formats;
 
@@ -10,6 +15,7 @@ namespace TypedGraph.Benchmarks;
 /// releases them — what a restore does. Throughput = <see cref="TotalBytes"/> / mean time.
 /// </summary>
 [MemoryDiagnoser]
+[Config(typeof(ThroughputConfig))]
 public class CheckpointRestoreBenchmarks
 {
     /// <summary>48 tensors of 1 M floats (4 MiB each) plus a few small ones, like a mid-size model with Adam slots.</summary>
@@ -72,5 +78,35 @@ public class CheckpointRestoreBenchmarks
             checksum += t.ByteLength == 0 ? 0 : t.Bytes[^1];
         }
         return checksum;
+    }
+}
+
+/// <summary>Adds a GB/s column (checkpoint bytes / mean time) to the restore benchmarks.</summary>
+public sealed class ThroughputConfig : ManualConfig
+{
+    /// <summary>Creates the config.</summary>
+    public ThroughputConfig() => AddColumn(new ThroughputColumn());
+
+    private sealed class ThroughputColumn : IColumn
+    {
+        public string Id => "Throughput";
+        public string ColumnName => "GB/s";
+        public bool AlwaysShow => true;
+        public ColumnCategory Category => ColumnCategory.Custom;
+        public int PriorityInCategory => 0;
+        public bool IsNumeric => true;
+        public UnitType UnitType => UnitType.Dimensionless;
+        public string Legend => "Checkpoint bytes read per second (10^9 bytes / s)";
+        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+        public bool IsAvailable(Summary summary) => true;
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+        {
+            var mean = summary[benchmarkCase]?.ResultStatistics?.Mean; // nanoseconds
+            return mean is double ns and > 0
+                ? (CheckpointRestoreBenchmarks.TotalBytes / ns).ToString("F2", CultureInfo.InvariantCulture)
+                : "?";
+        }
     }
 }
