@@ -50,8 +50,10 @@ public sealed partial class CheckpointReader : IDisposable
                 continue;
             }
             var entry = ToEntry(Encoding.UTF8.GetString(key), proto);
+            // Keys are bytes; two invalid-UTF-8 keys could decode to the same name.
+            if (!_byName.TryAdd(entry.Name, entry))
+                throw new CheckpointFormatException(IndexPath, $"two keys decode to the tensor name '{entry.Name}' (not valid UTF-8)");
             entries.Add(entry);
-            _byName.Add(entry.Name, entry);
             _protos.Add(entry.Name, proto);
         }
         Entries = entries;
