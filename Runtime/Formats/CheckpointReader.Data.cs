@@ -30,7 +30,7 @@ public sealed partial class CheckpointReader
         }
         foreach (var sp in proto.Slices)
         {
-            var slice = TensorSlice.FromProto(sp);
+            var slice = SliceOf(name, sp);
             VerifyStored(name, SliceEntry(entry, slice), slice.ShapeIn(entry.Shape));
         }
     }

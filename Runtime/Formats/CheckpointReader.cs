@@ -107,7 +107,8 @@ public sealed partial class CheckpointReader : IDisposable
 
     /// <summary>The slices a partitioned tensor is saved as (empty for a normal tensor).</summary>
     /// <exception cref="KeyNotFoundException">No such tensor.</exception>
-    public IReadOnlyList<TensorSlice> GetSlices(string name) => GetEntryProto(name).Slices.Select(TensorSlice.FromProto).ToList();
+    /// <exception cref="CheckpointFormatException">A slice in the index is invalid.</exception>
+    public IReadOnlyList<TensorSlice> GetSlices(string name) => GetEntryProto(name).Slices.Select(s => SliceOf(name, s)).ToList();
 
     /// <summary>The data file of shard <paramref name="shard"/> of <paramref name="numShards"/>: <c>prefix.data-00000-of-00001</c>.</summary>
     public static string DataPath(string prefix, int shard, int numShards) => $"{prefix}.data-{shard:D5}-of-{numShards:D5}";
