@@ -12,6 +12,15 @@ if (args.Length > 0 && args[0] == "ceiling")
     Ceiling.Print();
     return;
 }
+if (args.Length > 0 && args[0] == "profile")
+{
+    // Where our CNN's time goes, step by step (median of 30 runs).
+    var cnn = new TypedGraph.Benchmarks.Peers.CnnBench();
+    cnn.Setup();
+    foreach (var (step, ms) in cnn.Profile(30)) Console.WriteLine($"{step,-24} {ms,8:F3} ms");
+    cnn.Cleanup();
+    return;
+}
 Console.WriteLine("TorchSharp: unavailable on this machine (TorchSharp-cpu 0.107 needs GLIBCXX_3.4.32; this libstdc++ stops at 3.4.30), so ONNX Runtime is the peer.");
 Ceiling.Print();
 int iterations = int.TryParse(Environment.GetEnvironmentVariable("BENCH_ITERATIONS"), out var it) ? it : 25;

@@ -46,6 +46,9 @@ public class MlpBench
     [Benchmark] public void Ours() => _ours.Run();
 
     [GlobalCleanup] public void Cleanup() => _ort.Dispose();
+
+    /// <summary>Per-step medians of our chain (for the performance notes).</summary>
+    public IReadOnlyList<(string Step, double Ms)> Profile(int runs) => _ours.Profile(runs);
 }
 
 /// <summary>
@@ -118,4 +121,7 @@ public class CnnBench
     [Benchmark] public void Ours() => _ours.Run();
 
     [GlobalCleanup] public void Cleanup() => _ort.Dispose();
+
+    /// <summary>Per-step medians of our chain (for the performance notes).</summary>
+    public IReadOnlyList<(string Step, double Ms)> Profile(int runs) => _ours.Profile(runs);
 }

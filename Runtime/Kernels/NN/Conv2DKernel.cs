@@ -15,7 +15,11 @@ namespace TypedGraph.Kernels.NN;
 public sealed class Conv2DKernels : KernelSet
 {
     /// <inheritdoc/>
-    public override void Register(KernelRegistry registry) => registry.Add("Conv2D", n => new Conv2DKernel(n));
+    public override void Register(KernelRegistry registry)
+    {
+        registry.Add("Conv2D", n => new Conv2DKernel(n, fused: false));
+        registry.Add("_FusedConv2D", n => new Conv2DKernel(n, fused: true));
+    }
 }
 
 /// <summary>One Conv2D node.</summary>
@@ -25,9 +29,12 @@ internal sealed class Conv2DKernel : OpKernel
     private readonly int _sh, _sw, _dh, _dw;
     private readonly PaddingKind _padding;
     private readonly (int, int, int, int) _explicit;
+    private readonly Epilogue? _epilogue;
 
-    public Conv2DKernel(Node node) : base(node)
+    public Conv2DKernel(Node node, bool fused) : base(node)
     {
+        // _FusedConv2D (grappler's remapper output): Conv2D then BiasAdd [+ activation] in one pass.
+        _epilogue = fused ? Epilogue.FromNode(node) : null;
         _nchw = KernelAttrs.IsNchw(node);
         var s = KernelAttrs.Quad(node, "strides", _nchw);
         var d = KernelAttrs.Quad(node, "dilations", _nchw, [1, 1, 1, 1]);
@@ -65,16 +72,25 @@ internal sealed class Conv2DKernel : OpKernel
         Window2D g;
         try { g = Window2D.Create(n, h, w, c, kh, kw, _sh, _sw, _dh, _dw, _padding, _explicit); }
         catch (ArgumentException e) { throw Error(e.Message + $" (input {input.Shape}, filter {filter.Shape})."); }
+        float[]? bias = null;
+        if (_epilogue != null)
+        {
+            var b = context.Input(2);
+            if (b.DType != DataType.DtFloat || b.Shape.Rank != 1 || b.Shape[0] != oc)
+                throw Error($"the fused bias must be a float vector of {oc} values, got {DataTypes.Name(b.DType)}{b.Shape}.");
+            bias = b.ToArray<float>();
+        }
         var output = context.AllocateOutput(0, DataType.DtFloat, Layout.Shape(n, g.OH, g.OW, oc, _nchw));
         if (output.NumElements == 0) return;
         if (input.NumElements == 0 || (long)kh * kw * c == 0)
         {
             output.AsSpan<float>().Clear();
+            if (bias != null) _epilogue!.Apply(output.AsSpan<float>(), bias);
             return;
         }
         if (!_nchw)
         {
-            Run(g, oc, input.AsSpan<float>(), filter.AsSpan<float>(), output.AsSpan<float>());
+            Run(g, oc, input.AsSpan<float>(), filter.AsSpan<float>(), output.AsSpan<float>(), _epilogue, bias);
             return;
         }
         var inBuf = ArrayPool<float>.Shared.Rent((int)input.NumElements);
@@ -84,7 +100,7 @@ internal sealed class Conv2DKernel : OpKernel
             var xin = inBuf.AsSpan(0, (int)input.NumElements);
             var xout = outBuf.AsSpan(0, (int)output.NumElements);
             Layout.NchwToNhwc<float>(input.AsSpan<float>(), xin, n, c, h * w);
-            Run(g, oc, xin, filter.AsSpan<float>(), xout);
+            Run(g, oc, xin, filter.AsSpan<float>(), xout, _epilogue, bias);
             Layout.NhwcToNchw<float>(xout, output.AsSpan<float>(), n, oc, g.OH * g.OW);
         }
         finally
@@ -95,7 +111,8 @@ internal sealed class Conv2DKernel : OpKernel
     }
 
     /// <summary>NHWC float convolution into <paramref name="output"/> [N·OH·OW, OC].</summary>
-    internal static void Run(Window2D g, int oc, ReadOnlySpan<float> input, ReadOnlySpan<float> filter, Span<float> output)
+    internal static void Run(Window2D g, int oc, ReadOnlySpan<float> input, ReadOnlySpan<float> filter, Span<float> output,
+        Epilogue? epilogue = null, float[]? bias = null)
     {
         int depth = g.KH * g.KW * g.C;
         long rows = (long)g.N * g.OH * g.OW;
@@ -103,6 +120,7 @@ internal sealed class Conv2DKernel : OpKernel
         if (pointwise)
         {
             Gemm.Sgemm(false, false, (int)rows, oc, depth, input, filter, output);
+            if (epilogue != null) ApplyParallel(epilogue, output, bias!, rows, oc);
             return;
         }
         // Rows per chunk: enough to amortize packing the filter (≥ 256) while the chunk's im2col block
@@ -129,12 +147,25 @@ internal sealed class Conv2DKernel : OpKernel
                             int count = (int)Math.Min(chunk, rows - r0);
                             var cols = buf.AsSpan(0, count * depth);
                             Im2Col(g, src, r0, count, cols);
-                            Gemm.SgemmSerial(false, false, count, oc, depth, cols, flt, dst.Slice((int)(r0 * oc), count * oc));
+                            var block = dst.Slice((int)(r0 * oc), count * oc);
+                            Gemm.SgemmSerial(false, false, count, oc, depth, cols, flt, block);
+                            epilogue?.Apply(block, bias);
                         }
                     }
                     finally { ArrayPool<float>.Shared.Return(buf); }
                 });
             }
+        }
+    }
+
+    /// <summary>Applies a fused epilogue to [rows, oc] values, split across cores.</summary>
+    internal static unsafe void ApplyParallel(Epilogue epilogue, Span<float> output, float[] bias, long rows, int oc)
+    {
+        fixed (float* p = output)
+        {
+            nint pi = (nint)p;
+            Workers.For(rows, Math.Max(1, (1 << 15) / oc), (s, e) =>
+                epilogue.Apply(new Span<float>((float*)pi + s * oc, (int)((e - s) * oc)), bias));
         }
     }
 
@@ -173,6 +204,12 @@ internal sealed class Conv2DKernel : OpKernel
                 {
                     int iw = iw0 + x * g.DW;
                     if ((uint)iw >= (uint)g.W) row.Slice(o, c).Clear();
+                    else if (c < 8)
+                    {
+                        // A few channels (e.g. a grey or RGB image): element moves beat a span copy call.
+                        int src = (rowBase + iw) * c;
+                        for (int ch = 0; ch < c; ch++) row[o + ch] = input[src + ch];
+                    }
                     else input.Slice((rowBase + iw) * c, c).CopyTo(row.Slice(o, c));
                 }
             }
