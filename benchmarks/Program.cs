@@ -18,6 +18,8 @@ if (args.Length > 0 && args[0] == "profile")
     var cnn = new TypedGraph.Benchmarks.Peers.CnnBench();
     cnn.Setup();
     foreach (var (step, ms) in cnn.Profile(30)) Console.WriteLine($"{step,-24} {ms,8:F3} ms");
+    Console.WriteLine("fused:");
+    foreach (var (step, ms) in cnn.ProfileFused(30)) Console.WriteLine($"{step,-24} {ms,8:F3} ms");
     cnn.Cleanup();
     return;
 }

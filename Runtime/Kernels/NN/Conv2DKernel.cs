@@ -127,6 +127,8 @@ internal sealed class Conv2DKernel : OpKernel
         // stays near L2 size.
         int chunk = (int)Math.Clamp((256 * 1024 / 4) / Math.Max(1, depth), 256, 4096);
         long chunks = (rows + chunk - 1) / chunk;
+        // The filter is packed once per call and shared by every chunk's GEMM.
+        using var packed = Gemm.PackB(false, depth, oc, filter);
         unsafe
         {
             fixed (float* pin = input, pf = filter, pout = output)
@@ -148,7 +150,7 @@ internal sealed class Conv2DKernel : OpKernel
                             var cols = buf.AsSpan(0, count * depth);
                             Im2Col(g, src, r0, count, cols);
                             var block = dst.Slice((int)(r0 * oc), count * oc);
-                            Gemm.SgemmSerial(false, false, count, oc, depth, cols, flt, block);
+                            Gemm.SgemmPackedSerial(false, count, oc, depth, cols, flt, packed, block);
                             epilogue?.Apply(block, bias);
                         }
                     }
