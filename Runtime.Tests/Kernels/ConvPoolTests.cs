@@ -153,6 +153,8 @@ public class ConvPoolTests
 
     [Theory]
     [InlineData(2, 7, 6, 3, 3, 2, "SAME", "NHWC")]
+    [InlineData(2, 7, 6, 32, 2, 2, "SAME", "NHWC")]  // channels fill Vector512s: register path
+    [InlineData(1, 9, 9, 16, 3, 2, "VALID", "NHWC")]
     [InlineData(1, 8, 8, 5, 2, 2, "VALID", "NHWC")]
     [InlineData(2, 5, 9, 4, 3, 1, "SAME", "NCHW")]
     public void PoolingMatchesNaiveReference(int n, int h, int w, int c, int k, int s, string padding, string format)
