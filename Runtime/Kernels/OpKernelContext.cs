@@ -6,12 +6,17 @@ namespace TypedGraph.Kernels;
 /// What a kernel sees during one <see cref="OpKernel.Compute"/> call: its input values, where to put its
 /// outputs, the variables its ref inputs point at, and the session's state. Built by the executor.
 /// </summary>
+/// <remarks>
+/// The executor builds one context per plan step and reuses it on every run (so a steady-state run
+/// allocates nothing); kernels must not keep a context beyond <see cref="OpKernel.Compute"/>.
+/// </remarks>
 public sealed class OpKernelContext
 {
     private readonly Tensor?[] _inputs;
     private readonly VariableSlot?[]? _refInputs;
-    private readonly Tensor?[] _outputs;
-    private readonly Func<DataType, TensorShape, Tensor>? _allocate;
+    private Tensor?[] _outputs;
+    private VariableSlot?[]? _outputRefs;
+    private Func<DataType, TensorShape, Tensor>? _allocate;
 
     /// <summary>Creates a context (the executor does this; tests may too).</summary>
     public OpKernelContext(Node node, Tensor?[] inputs, int outputCount, SessionState state,
@@ -38,9 +43,15 @@ public sealed class OpKernelContext
     public int OutputCount => _outputs.Length;
 
     /// <summary>Data input <paramref name="index"/>.</summary>
-    /// <exception cref="GraphExecutionException">The input has no value.</exception>
-    public Tensor Input(int index) => _inputs[index] ?? throw new GraphExecutionException(
-        $"{Node.Op} node '{Node.Name}': input {index} ('{Node.Inputs[index]}') has no value.", Node.Name);
+    /// <exception cref="GraphExecutionException">The input has no value (e.g. an uninitialized variable).</exception>
+    public Tensor Input(int index)
+    {
+        var t = _inputs[index];
+        if (t != null) return t;
+        // A ref input without a value is an uninitialized variable: say so, as TF does.
+        if (_refInputs?[index] is { } slot) return slot.GetValue(Node.Name);
+        throw new GraphExecutionException($"{Node.Op} node '{Node.Name}': input {index} ('{Node.Inputs[index]}') has no value.", Node.Name);
+    }
 
     /// <summary>Data input <paramref name="index"/>, or null when it has no value (control flow).</summary>
     public Tensor? TryInput(int index) => _inputs[index];
@@ -50,20 +61,70 @@ public sealed class OpKernelContext
     public VariableSlot InputRef(int index) => _refInputs?[index] ?? throw new GraphExecutionException(
         $"{Node.Op} node '{Node.Name}': input {index} ('{Node.Inputs[index]}') is not a reference to a variable.", Node.Name);
 
+    /// <summary>True when input <paramref name="index"/> is a reference to a variable.</summary>
+    public bool IsRefInput(int index) => _refInputs?[index] != null;
+
     /// <summary>Allocates output <paramref name="index"/> (contents unspecified; pooled when the executor pools).</summary>
     public Tensor AllocateOutput(int index, DataType dtype, TensorShape shape)
     {
         var t = _allocate != null && DataTypes.IsNumeric(dtype) ? _allocate(dtype, shape) : Tensor.Zeros(dtype, shape);
-        _outputs[index] = t;
+        SetOutput(index, t);
         return t;
     }
 
     /// <summary>Sets output <paramref name="index"/> to an existing tensor (e.g. Identity forwarding its input).</summary>
-    public void SetOutput(int index, Tensor value) => _outputs[index] = value;
+    public void SetOutput(int index, Tensor value)
+    {
+        if (index >= _outputs.Length) Array.Resize(ref _outputs, index + 1);
+        _outputs[index] = value;
+    }
+
+    /// <summary>
+    /// Makes output <paramref name="index"/> a reference to <paramref name="slot"/> (VariableV2, RefSwitch…):
+    /// consumers that take a ref (Assign, ApplyXxx) get the slot, the others read its value.
+    /// </summary>
+    public void SetOutputRef(int index, VariableSlot slot)
+    {
+        if (index >= _outputs.Length) Array.Resize(ref _outputs, index + 1);
+        _outputRefs ??= new VariableSlot?[_outputs.Length];
+        if (index >= _outputRefs.Length) Array.Resize(ref _outputRefs, _outputs.Length);
+        _outputRefs[index] = slot;
+        _outputs[index] = slot.Value;
+    }
 
     /// <summary>Output <paramref name="index"/> as set so far, or null.</summary>
-    public Tensor? Output(int index) => _outputs[index];
+    public Tensor? Output(int index) => index < _outputs.Length ? _outputs[index] : null;
+
+    /// <summary>The variable output <paramref name="index"/> refers to, or null for a plain value.</summary>
+    public VariableSlot? OutputRef(int index) => _outputRefs != null && index < _outputRefs.Length ? _outputRefs[index] : null;
 
     /// <summary>An error naming this node.</summary>
     public GraphExecutionException Error(string message) => new($"{Node.Op} node '{Node.Name}': {message}", Node.Name);
+
+    // --- executor-side access (reuse across runs without allocating) ---
+
+    internal Tensor?[] InputArray => _inputs;
+
+    internal VariableSlot?[]? RefInputArray => _refInputs;
+
+    internal Func<DataType, TensorShape, Tensor>? Allocator
+    {
+        get => _allocate;
+        set => _allocate = value;
+    }
+
+    /// <summary>Clears outputs before a run of the step.</summary>
+    internal void ResetOutputs()
+    {
+        Array.Clear(_outputs);
+        if (_outputRefs != null) Array.Clear(_outputRefs);
+    }
+
+    /// <summary>Clears inputs and outputs so no tensor stays reachable after a run.</summary>
+    internal void Clear()
+    {
+        Array.Clear(_inputs);
+        if (_refInputs != null) Array.Clear(_refInputs);
+        ResetOutputs();
+    }
 }

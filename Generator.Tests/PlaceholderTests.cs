@@ -1,1 +1,0 @@
-namespace TypedGraph.Generator.Tests; public class PlaceholderTests { [Fact] public void GeneratorAssemblyLoads() => Assert.Equal("TypedGraph.Generator", typeof(TypedGraph.Generator.Placeholder).Assembly.GetName().Name); }

@@ -1,1 +1,0 @@
-namespace TypedGraph.Generator { internal static class Placeholder { } }

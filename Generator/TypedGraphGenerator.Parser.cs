@@ -1,0 +1,150 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using TypedGraph.Generator.Model;
+using TypedGraph.Generator.Parsing;
+
+namespace TypedGraph.Generator
+{
+    public sealed partial class TypedGraphGenerator
+    {
+        /// <summary>Graph file bytes → model. Never throws: every failure becomes a diagnostic.</summary>
+        internal static class Parser
+        {
+            /// <summary>Reads the per-file options (item metadata) with their defaults.</summary>
+            public static GraphFileOptions ReadOptions(string path, AnalyzerConfigOptions item, AnalyzerConfigOptions global)
+            {
+                string Get(string key)
+                    => item.TryGetValue("build_metadata.AdditionalFiles." + key, out var v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : "";
+                var className = Get("ClassName");
+                if (className.Length == 0) className = DefaultClassName(path);
+                var ns = Get("Namespace");
+                if (ns.Length == 0)
+                    ns = global.TryGetValue("build_property.RootNamespace", out var root) && !string.IsNullOrWhiteSpace(root) ? root.Trim() : "TypedGraph.Models";
+                var visibility = Get("Visibility");
+                return new GraphFileOptions(className, ns, visibility.Length == 0 ? "internal" : visibility.ToLowerInvariant(),
+                    Get("IncludeNodes"), Get("ExcludeNodes"));
+            }
+
+            /// <summary><c>my_test_model-1000.meta</c> → <c>MyTestModel1000</c>; a SavedModel is named after its folder.</summary>
+            public static string DefaultClassName(string path)
+            {
+                var file = Path.GetFileName(path);
+                var stem = file.Split('.')[0];
+                if (file.Equals("saved_model.pb", StringComparison.OrdinalIgnoreCase))
+                    stem = Path.GetFileName(Path.GetDirectoryName(path) ?? "") is { Length: > 0 } dir ? dir : "SavedModel";
+                return Naming.Pascal(stem);
+            }
+
+            /// <summary>Reads the file at <paramref name="path"/> and parses it.</summary>
+            public static ParseResult Parse(string path, GraphFileOptions options, CancellationToken cancellationToken)
+            {
+                byte[] bytes;
+                try
+                {
+                    // RS1035 bans file IO in analyzers because it bypasses the compiler's inputs. Here it is the
+                    // only correct way: AdditionalText.GetText() decodes the binary .meta as text and corrupts
+                    // it. The path is the AdditionalFiles item itself, and the content hash goes into the
+                    // model, so incrementality and determinism still follow the file's content.
+#pragma warning disable RS1035
+                    bytes = File.ReadAllBytes(path);
+#pragma warning restore RS1035
+                }
+                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is ArgumentException || e is NotSupportedException)
+                {
+                    return Fail(DiagnosticDescriptors.UnreadableGraph, path, Path.GetFileName(path), e.Message);
+                }
+                return Parse(bytes, path, options, cancellationToken);
+            }
+
+            /// <summary>Parses graph bytes; <paramref name="path"/> is used for names and diagnostic locations.</summary>
+            public static ParseResult Parse(byte[] bytes, string path, GraphFileOptions options, CancellationToken cancellationToken)
+            {
+                var fileName = Path.GetFileName(path);
+                try
+                {
+                    var optionError = CheckOptions(options);
+                    if (optionError != null) return Fail(DiagnosticDescriptors.InvalidOptions, path, fileName, optionError);
+
+                    LoadedGraph graph;
+                    try
+                    {
+                        graph = GraphFileReader.Read(bytes, fileName);
+                    }
+                    catch (FormatException e)
+                    {
+                        return Fail(DiagnosticDescriptors.UnreadableGraph, path, fileName, e.Message);
+                    }
+                    cancellationToken.ThrowIfCancellationRequested();
+
+                    var diagnostics = new List<DiagnosticInfo>();
+                    if (graph.Graph.Node.Count == 0)
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.EmptyGraph, path, fileName, options.ClassName));
+                    var unsupported = UnsupportedOps(graph);
+                    if (unsupported != null)
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedOps, path, fileName, unsupported.Value.Count, unsupported.Value.List));
+
+                    var members = new MemberTreeBuilder(graph.Graph, graph.Ops, path, options.ClassName, diagnostics)
+                        .Build(new NamePatterns(options.Include, options.Exclude));
+                    cancellationToken.ThrowIfCancellationRequested();
+
+                    var spec = new GraphSpec(options.ClassName, options.Namespace, options.Visibility, fileName, graph.Format,
+                        graph.TensorFlowVersion, graph.Graph.Node.Count, graph.HasSaver, Blob(bytes), members);
+                    return new ParseResult(spec, diagnostics.ToEquatableArray());
+                }
+                catch (OperationCanceledException)
+                {
+                    throw;
+                }
+                catch (Exception e)
+                {
+                    // A bug of ours must not take the compiler down with it.
+                    return Fail(DiagnosticDescriptors.InternalError, path, fileName, e.GetType().Name + ": " + e.Message);
+                }
+            }
+
+            private static string? CheckOptions(GraphFileOptions o)
+            {
+                if (!Naming.IsIdentifier(o.ClassName))
+                    return $"ClassName '{o.ClassName}' is not a valid C# identifier";
+                if (o.Namespace.Length > 0 && !o.Namespace.Split('.').All(Naming.IsIdentifier))
+                    return $"Namespace '{o.Namespace}' is not a valid C# namespace";
+                if (o.Visibility != "public" && o.Visibility != "internal")
+                    return $"Visibility '{o.Visibility}' must be 'public' or 'internal'";
+                return null;
+            }
+
+            private static (string Count, string List)? UnsupportedOps(LoadedGraph graph)
+            {
+                var firstNode = new SortedDictionary<string, string>(StringComparer.Ordinal);
+                foreach (var n in graph.Graph.Node)
+                    if (!SupportedOps.Contains(n.Op) && !firstNode.ContainsKey(n.Op)) firstNode.Add(n.Op, n.Name);
+                if (firstNode.Count == 0) return null;
+                var list = string.Join(", ", firstNode.Select(kv => $"'{kv.Key}' (e.g. node '{kv.Value}')"));
+                return (firstNode.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), list);
+            }
+
+            private static GraphBlob Blob(byte[] bytes)
+            {
+                string hex;
+                using (var sha = SHA256.Create())
+                {
+                    var hash = sha.ComputeHash(bytes);
+                    var sb = new StringBuilder(64);
+                    foreach (var b in hash) sb.Append(b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+                    hex = sb.ToString();
+                }
+                return new GraphBlob(hex, bytes.Length, Convert.ToBase64String(bytes));
+            }
+
+            private static ParseResult Fail(DiagnosticDescriptor descriptor, string path, params string[] args)
+                => new ParseResult(null, new EquatableArray<DiagnosticInfo>(new[] { DiagnosticInfo.Create(descriptor, path, args) }));
+        }
+    }
+}

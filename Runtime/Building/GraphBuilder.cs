@@ -1,0 +1,236 @@
+using TypedGraph.Protos;
+
+namespace TypedGraph.Building;
+
+/// <summary>
+/// Appends TF-compatible NodeDefs to a <see cref="Graph"/> (empty or imported), the way TF1's Python API
+/// does: unique names (<c>Mul</c>, <c>Mul_1</c>), name scopes (<c>layer1/MatMul</c>), default attrs filled
+/// in from the op definition, type attrs (<c>T</c>, <c>dtype</c>…) derived from the inputs, control
+/// dependency scopes, and graph collections (<c>variables</c>, <c>train_op</c>, …).
+/// </summary>
+/// <remarks>Typed op methods live in the partial files <c>GraphBuilder.Math.cs</c>, <c>.Nn.cs</c>,
+/// <c>.Array.cs</c>, <c>.Variables.cs</c>; <see cref="AddOperation"/> reaches every other op.</remarks>
+public sealed partial class GraphBuilder
+{
+    private readonly UniqueNamer _namer = new();
+    private readonly List<string> _scopes = [];
+    private readonly List<IReadOnlyList<string>> _controlScopes = [];
+    private readonly Dictionary<string, DataType[]> _outputTypes = new(StringComparer.Ordinal);
+
+    /// <summary>A builder over a new empty graph.</summary>
+    public GraphBuilder() : this(new Graph()) { }
+
+    /// <summary>A builder appending to <paramref name="graph"/>; its node names count as used.</summary>
+    /// <param name="graph">The graph to extend (e.g. <c>MetaGraph.Graph</c>).</param>
+    /// <param name="catalog">Op definitions; defaults to <see cref="OpDefCatalog.Default"/>.</param>
+    public GraphBuilder(Graph graph, OpDefCatalog? catalog = null)
+    {
+        Graph = graph;
+        Catalog = catalog ?? OpDefCatalog.Default;
+        foreach (var n in graph.Nodes) _namer.MarkExisting(n.Name);
+    }
+
+    /// <summary>The graph being extended.</summary>
+    public Graph Graph { get; }
+
+    /// <summary>Op definitions used to fill attrs and infer dtypes.</summary>
+    public OpDefCatalog Catalog { get; internal set; }
+
+    /// <summary>The graph's collections (TF's <c>tf.get_collection</c>).</summary>
+    public GraphCollections Collections { get; } = new();
+
+    /// <summary>The current name scope, e.g. <c>"layer1/"</c>, or "" at the top.</summary>
+    public string CurrentScope => _scopes.Count == 0 ? "" : _scopes[^1];
+
+    /// <summary>Opens a name scope like <c>tf.name_scope(name)</c>: the scope name is made unique
+    /// (a second <c>layer1</c> becomes <c>layer1_1</c>); a name ending in <c>/</c> re-enters that scope as is;
+    /// "" resets to the top level. Dispose to close it (<c>using var _ = b.NameScope("layer1");</c>).</summary>
+    public IDisposable NameScope(string name)
+    {
+        string scope;
+        if (name.Length == 0) scope = "";
+        else if (name.EndsWith('/')) scope = name;
+        else scope = UniqueName(name) + "/";
+        _scopes.Add(scope);
+        return new Popper(() => _scopes.RemoveAt(_scopes.Count - 1));
+    }
+
+    /// <summary>Adds control inputs to every op created while the scope is open
+    /// (<c>tf.control_dependencies</c>); null clears the inherited ones.</summary>
+    public IDisposable ControlDependencies(IEnumerable<string>? opNames)
+    {
+        _controlScopes.Add(opNames?.ToList() ?? (IReadOnlyList<string>)Array.Empty<string>());
+        if (opNames == null) _controlScopes[^1] = ClearMarker;
+        return new Popper(() => _controlScopes.RemoveAt(_controlScopes.Count - 1));
+    }
+
+    private static readonly IReadOnlyList<string> ClearMarker = new List<string> { "\0clear" };
+
+    /// <summary>A unique full name for <paramref name="name"/> inside the current scope
+    /// (TF's <c>unique_name</c>); marks it used.</summary>
+    public string UniqueName(string name, bool markAsUsed = true) => _namer.Unique(CurrentScope + name, markAsUsed);
+
+    /// <summary>
+    /// Adds a node of any op type. Inputs are the flattened inputs of all args; type attrs (<c>T</c>,
+    /// list(type) attrs) and number attrs (<c>N</c>) are derived from them when not given; every other attr
+    /// missing from <paramref name="attrs"/> gets the OpDef's default, as TF's Python layer does.
+    /// </summary>
+    /// <param name="opType">TF op type, e.g. <c>"MatMul"</c>.</param>
+    /// <param name="inputs">Data inputs in order.</param>
+    /// <param name="attrs">Attrs to set (others are derived or defaulted).</param>
+    /// <param name="name">Base name (default: the op type), made unique in the current scope.</param>
+    /// <param name="controlInputs">Extra control inputs (op names).</param>
+    /// <returns>The new node.</returns>
+    /// <exception cref="ArgumentException">Wrong input count, a dtype mismatch, or a required attr missing.</exception>
+    public Node AddOperation(string opType, IReadOnlyList<Output> inputs, IReadOnlyDictionary<string, AttrValue>? attrs = null,
+        string? name = null, IEnumerable<string>? controlInputs = null)
+    {
+        var def = new NodeDef { Name = UniqueName(name ?? opType), Op = opType };
+        return AddNamedOperation(def, inputs, attrs, controlInputs);
+    }
+
+    /// <summary>Like <see cref="AddOperation"/> but with an exact full node name (no scope, no uniquifying).</summary>
+    /// <exception cref="ArgumentException">The name is taken or the op is malformed.</exception>
+    public Node AddOperationExact(string fullName, string opType, IReadOnlyList<Output> inputs,
+        IReadOnlyDictionary<string, AttrValue>? attrs = null, IEnumerable<string>? controlInputs = null)
+    {
+        if (Graph.Contains(fullName)) throw new ArgumentException($"The graph already has a node named '{fullName}'.", nameof(fullName));
+        _namer.MarkExisting(fullName);
+        return AddNamedOperation(new NodeDef { Name = fullName, Op = opType }, inputs, attrs, controlInputs);
+    }
+
+    private Node AddNamedOperation(NodeDef def, IReadOnlyList<Output> inputs, IReadOnlyDictionary<string, AttrValue>? attrs, IEnumerable<string>? controlInputs)
+    {
+        var opDef = Catalog.Find(def.Op);
+        if (attrs != null) foreach (var (k, v) in attrs) def.Attr[k] = v;
+        if (opDef != null) BindArgs(def, opDef, inputs);
+        foreach (var i in inputs) def.Input.Add(i.InputString);
+        var controls = new List<string>();
+        foreach (var scope in _controlScopes)
+        {
+            if (ReferenceEquals(scope, ClearMarker)) controls.Clear();
+            else controls.AddRange(scope);
+        }
+        if (controlInputs != null) controls.AddRange(controlInputs);
+        foreach (var c in controls.Distinct(StringComparer.Ordinal))
+            if (!inputs.Any(i => i.NodeName == c)) def.Input.Add("^" + c);
+        var sorted = def.Attr.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList();
+        def.Attr.Clear();
+        foreach (var (k, v) in sorted) def.Attr.Add(k, v); // TF ≥ 2 writes attr maps sorted by key
+        var node = Graph.AddNode(def);
+        _outputTypes[def.Name] = opDef != null ? Catalog.OutputTypes(def) : [];
+        return node;
+    }
+
+    private static void BindArgs(NodeDef def, OpDef opDef, IReadOnlyList<Output> inputs)
+    {
+        int fixedCount = opDef.InputArg.Count(a => string.IsNullOrEmpty(a.NumberAttr) && string.IsNullOrEmpty(a.TypeListAttr));
+        int variadic = opDef.InputArg.Count - fixedCount;
+        int pos = 0;
+        foreach (var arg in opDef.InputArg)
+        {
+            int count = 1;
+            if (!string.IsNullOrEmpty(arg.NumberAttr))
+            {
+                if (def.Attr.TryGetValue(arg.NumberAttr, out var n)) count = (int)n.I;
+                else if (variadic == 1) count = inputs.Count - fixedCount;
+                else throw new ArgumentException($"{def.Op} '{def.Name}': attr {arg.NumberAttr} must be given.");
+                def.Attr[arg.NumberAttr] = new AttrValue { I = count };
+            }
+            else if (!string.IsNullOrEmpty(arg.TypeListAttr))
+            {
+                if (def.Attr.TryGetValue(arg.TypeListAttr, out var tl)) count = tl.List.Type.Count;
+                else if (variadic == 1) count = inputs.Count - fixedCount;
+                else throw new ArgumentException($"{def.Op} '{def.Name}': attr {arg.TypeListAttr} must be given.");
+                if (pos + count > inputs.Count) break;
+                var list = new AttrValue.Types.ListValue();
+                for (int k = 0; k < count; k++) list.Type.Add(inputs[pos + k].BaseType);
+                def.Attr[arg.TypeListAttr] = new AttrValue { List = list };
+            }
+            if (pos + count > inputs.Count)
+                throw new ArgumentException($"{def.Op} '{def.Name}': expected input '{arg.Name}' at position {pos}, but only {inputs.Count} inputs were given.");
+            for (int k = 0; k < count; k++)
+            {
+                var input = inputs[pos + k];
+                if (!string.IsNullOrEmpty(arg.TypeAttr))
+                {
+                    if (def.Attr.TryGetValue(arg.TypeAttr, out var t))
+                    {
+                        if (t.Type != input.BaseType && input.BaseType != DataType.DtInvalid)
+                            throw new ArgumentException($"{def.Op} '{def.Name}': input '{arg.Name}' ({input.Name}) is {DataTypes.Name(input.BaseType)}, expected {DataTypes.Name(t.Type)} (attr {arg.TypeAttr}).");
+                    }
+                    else def.Attr[arg.TypeAttr] = new AttrValue { Type = input.BaseType };
+                }
+                else if (arg.Type != DataType.DtInvalid && arg.Type != input.BaseType && input.BaseType != DataType.DtInvalid)
+                    throw new ArgumentException($"{def.Op} '{def.Name}': input '{arg.Name}' ({input.Name}) is {DataTypes.Name(input.BaseType)}, expected {DataTypes.Name(arg.Type)}.");
+                if (arg.IsRef && !DataTypes.IsRef(input.DType))
+                    throw new ArgumentException($"{def.Op} '{def.Name}': input '{arg.Name}' must be a ref (a variable), got {input.Name}.");
+            }
+            pos += count;
+        }
+        if (pos != inputs.Count)
+            throw new ArgumentException($"{def.Op} '{def.Name}': takes {pos} inputs, got {inputs.Count}.");
+        foreach (var a in opDef.Attr)
+        {
+            if (def.Attr.ContainsKey(a.Name)) continue;
+            if (a.DefaultValue != null) def.Attr[a.Name] = a.DefaultValue.Clone();
+            else throw new ArgumentException($"{def.Op} '{def.Name}': required attr '{a.Name}' ({a.Type}) was not given.");
+        }
+    }
+
+    /// <summary>Output <paramref name="index"/> of <paramref name="node"/> as a handle.</summary>
+    /// <exception cref="ArgumentException">The node has no such output.</exception>
+    public Output OutputOf(Node node, int index = 0)
+    {
+        var types = OutputTypes(node);
+        if (index < 0 || index >= types.Length)
+            throw new ArgumentException($"Node '{node.Name}' ({node.Op}) has {types.Length} outputs; output {index} does not exist.", nameof(index));
+        return new Output(node.Name, index, types[index]);
+    }
+
+    /// <summary>The dtypes of every output of <paramref name="node"/>.</summary>
+    public DataType[] OutputTypes(Node node)
+    {
+        if (_outputTypes.TryGetValue(node.Name, out var t) && (t.Length > 0 || Catalog.Find(node.Op) != null)) return t;
+        t = InferImportedTypes(node);
+        _outputTypes[node.Name] = t;
+        return t;
+    }
+
+    private DataType[] InferImportedTypes(Node node)
+    {
+        if (Catalog.Find(node.Op) != null) return Catalog.OutputTypes(node.Def);
+        // An op we have no OpDef for: the common single-output conventions.
+        foreach (var attr in new[] { "T", "dtype", "out_type", "DstT" })
+            if (node.Attr(attr) is { ValueCase: AttrValue.ValueOneofCase.Type } a) return [a.Type];
+        throw new GraphFormatException($"Node '{node.Name}': op '{node.Op}' is unknown, so its output types cannot be derived.");
+    }
+
+    /// <summary>The tensor named <paramref name="name"/> (<c>"h2/Relu:0"</c> or <c>"h2/Relu"</c> for output 0).</summary>
+    /// <exception cref="KeyNotFoundException">No such node (the message suggests close names).</exception>
+    public Output GetTensor(string name)
+    {
+        var r = TensorRef.Parse(name);
+        return OutputOf(Graph.GetNode(r.NodeName), r.Index);
+    }
+
+    /// <summary>The operation named <paramref name="name"/>.</summary>
+    /// <exception cref="KeyNotFoundException">No such node.</exception>
+    public Node GetOperation(string name) => Graph.GetNode(name);
+
+    /// <summary>Shortcut: output 0 of a new node.</summary>
+    private Output Op1(string opType, IReadOnlyList<Output> inputs, string? name, IReadOnlyDictionary<string, AttrValue>? attrs = null)
+        => OutputOf(AddOperation(opType, inputs, attrs, name));
+
+    private sealed class Popper(Action pop) : IDisposable
+    {
+        private bool _done;
+
+        public void Dispose()
+        {
+            if (_done) return;
+            _done = true;
+            pop();
+        }
+    }
+}

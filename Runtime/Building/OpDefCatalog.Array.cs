@@ -1,0 +1,61 @@
+namespace TypedGraph.Building;
+
+// Signatures after tensorflow/core/ops/array_ops.cc, random_ops.cc and control_flow_ops.cc (TF 1.13).
+public sealed partial class OpDefCatalog
+{
+    private const string RandomAttrs = "seed: int = 0; seed2: int = 0; dtype: {half, bfloat16, float, double}; T: {int32, int64}; !stateful";
+
+    private static readonly string[] ArrayOps =
+    [
+        "Const() -> (output: dtype); value: tensor; dtype: type",
+        "Placeholder() -> (output: dtype); dtype: type; shape: shape = unknown",
+        "PlaceholderWithDefault(input: dtype) -> (output: dtype); dtype: type; shape: shape",
+        "Identity(input: T) -> (output: T); T: type",
+        "IdentityN(input: T) -> (output: T); T: list(type) >= 1",
+        "StopGradient(input: T) -> (output: T); T: type",
+        "PreventGradient(input: T) -> (output: T); T: type; message: string = ''",
+        "NoOp()",
+        "Reshape(tensor: T, shape: Tshape) -> (output: T); T: type; Tshape: {int32, int64} = int32",
+        "Shape(input: T) -> (output: out_type); T: type; out_type: {int32, int64} = int32",
+        "ShapeN(input: N * T) -> (output: N * out_type); N: int >= 1; T: type; out_type: {int32, int64} = int32",
+        "Size(input: T) -> (output: out_type); T: type; out_type: {int32, int64} = int32",
+        "Rank(input: T) -> (output: int32); T: type",
+        "Fill(dims: index_type, value: T) -> (output: T); T: type; index_type: {int32, int64} = int32",
+        "ZerosLike(x: T) -> (y: T); T: type",
+        "OnesLike(x: T) -> (y: T); T: {bfloat16, half, float, double, int8, uint8, int16, uint16, int32, int64, complex64, complex128, bool}",
+        "ExpandDims(input: T, dim: Tdim) -> (output: T); T: type; Tdim: {int32, int64} = int32",
+        "Squeeze(input: T) -> (output: T); T: type; squeeze_dims: list(int) >= 0 = []",
+        "ConcatV2(values: N * T, axis: Tidx) -> (output: T); N: int >= 2; T: type; Tidx: {int32, int64} = int32",
+        "ConcatOffset(concat_dim: int32, shape: N * int32) -> (offset: N * int32); N: int >= 2",
+        "Pack(values: N * T) -> (output: T); N: int >= 1; T: type; axis: int = 0",
+        "Unpack(value: T) -> (output: num * T); num: int >= 0; T: type; axis: int = 0",
+        "Split(split_dim: int32, value: T) -> (output: num_split * T); num_split: int >= 1; T: type",
+        "SplitV(value: T, size_splits: Tlen, split_dim: int32) -> (output: num_split * T); num_split: int >= 1; T: type; Tlen: {int32, int64} = int64",
+        "Tile(input: T, multiples: Tmultiples) -> (output: T); T: type; Tmultiples: {int32, int64} = int32",
+        "Transpose(x: T, perm: Tperm) -> (y: T); T: type; Tperm: {int32, int64} = int32",
+        "InvertPermutation(x: T) -> (y: T); T: {int32, int64} = int32",
+        "Slice(input: T, begin: Index, size: Index) -> (output: T); T: type; Index: {int32, int64}",
+        "StridedSlice(input: T, begin: Index, end: Index, strides: Index) -> (output: T); T: type; Index: {int32, int64}; begin_mask: int = 0; end_mask: int = 0; ellipsis_mask: int = 0; new_axis_mask: int = 0; shrink_axis_mask: int = 0",
+        "StridedSliceGrad(shape: Index, begin: Index, end: Index, strides: Index, dy: T) -> (output: T); T: type; Index: {int32, int64}; begin_mask: int = 0; end_mask: int = 0; ellipsis_mask: int = 0; new_axis_mask: int = 0; shrink_axis_mask: int = 0",
+        "Pad(input: T, paddings: Tpaddings) -> (output: T); T: type; Tpaddings: {int32, int64} = int32",
+        "GatherV2(params: Tparams, indices: Tindices, axis: Taxis) -> (output: Tparams); Tparams: type; Tindices: {int32, int64}; Taxis: {int32, int64}",
+        "Gather(params: Tparams, indices: Tindices) -> (output: Tparams); validate_indices: bool = true; Tparams: type; Tindices: {int32, int64}",
+        "UnsortedSegmentSum(data: T, segment_ids: Tindices, num_segments: Tnumsegments) -> (output: T); T: numbertype; Tindices: {int32, int64}; Tnumsegments: {int32, int64} = int32",
+        "OneHot(indices: TI, depth: int32, on_value: T, off_value: T) -> (output: T); axis: int = -1; T: type; TI: {uint8, int32, int64} = int64",
+        "RandomUniform(shape: T) -> (output: dtype); " + RandomAttrs,
+        "RandomStandardNormal(shape: T) -> (output: dtype); " + RandomAttrs,
+        "TruncatedNormal(shape: T) -> (output: dtype); " + RandomAttrs,
+        "Switch(data: T, pred: bool) -> (output_false: T, output_true: T); T: type",
+        "RefSwitch(data: Ref(T), pred: bool) -> (output_false: Ref(T), output_true: Ref(T)); T: type; !uninit",
+        "Merge(inputs: N * T) -> (output: T, value_index: int32); T: type; N: int >= 1",
+        "Enter(data: T) -> (output: T); T: type; frame_name: string; is_constant: bool = false; parallel_iterations: int = 10",
+        "RefEnter(data: Ref(T)) -> (output: Ref(T)); T: type; frame_name: string; is_constant: bool = false; parallel_iterations: int = 10",
+        "Exit(data: T) -> (output: T); T: type",
+        "NextIteration(data: T) -> (output: T); T: type",
+        "LoopCond(input: bool) -> (output: bool)",
+        "ControlTrigger()",
+        "ScalarSummary(tags: string, values: T) -> (summary: string); T: realnumbertype",
+        "HistogramSummary(tag: string, values: T) -> (summary: string); T: realnumbertype = float",
+        "MergeSummary(inputs: N * string) -> (summary: string); N: int >= 1",
+    ];
+}

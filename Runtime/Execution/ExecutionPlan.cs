@@ -1,0 +1,240 @@
+using TypedGraph.Kernels;
+using TypedGraph.Protos;
+
+namespace TypedGraph.Execution;
+
+/// <summary>
+/// The pruned, ordered, prepared subgraph for one (feeds, fetches, targets) request — built once and
+/// cached by the <see cref="Session"/>. Running it walks <see cref="Steps"/> in order; nothing here is
+/// recomputed per run. Graphs with while loops (cycles through NextIteration) cannot be ordered
+/// statically and are run by <see cref="LoopExecutor"/> over the same pruned node set instead.
+/// </summary>
+internal sealed partial class ExecutionPlan
+{
+    private readonly Stack<RunFrame> _frames = new();
+
+    private ExecutionPlan(string[] fetchNames, string[] feedNames, string[] targetNames)
+    {
+        FetchNames = fetchNames;
+        FeedNames = feedNames;
+        TargetNames = targetNames;
+    }
+
+    /// <summary>The fetch names exactly as requested (cache key part).</summary>
+    public string[] FetchNames { get; }
+
+    /// <summary>The fed names, sorted ordinally (cache key part).</summary>
+    public string[] FeedNames { get; }
+
+    /// <summary>The target op names as requested (cache key part).</summary>
+    public string[] TargetNames { get; }
+
+    /// <summary>Steps in a valid execution order (empty for loop graphs).</summary>
+    public PlanStep[] Steps { get; private set; } = [];
+
+    /// <summary>Size of the per-run value table.</summary>
+    public int SlotCount { get; private set; }
+
+    /// <summary>The feeds, in <see cref="FeedNames"/> order.</summary>
+    public FeedBinding[] Feeds { get; private set; } = [];
+
+    /// <summary>The fetched tensors, in request order.</summary>
+    public TensorRef[] FetchRefs { get; private set; } = [];
+
+    /// <summary>Value-table slot of each fetch.</summary>
+    public int[] FetchSlots { get; private set; } = [];
+
+    /// <summary>Set when the pruned graph holds a while loop: run by the dynamic executor.</summary>
+    public LoopExecutor? Loop { get; private set; }
+
+    /// <summary>True when this plan was built for exactly these names.</summary>
+    public bool Matches(IReadOnlyList<string> fetches, IReadOnlyDictionary<string, Tensor>? feeds, IReadOnlyList<string>? targets)
+    {
+        if (fetches.Count != FetchNames.Length || (feeds?.Count ?? 0) != FeedNames.Length || (targets?.Count ?? 0) != TargetNames.Length)
+            return false;
+        for (int i = 0; i < FetchNames.Length; i++)
+            if (!string.Equals(fetches[i], FetchNames[i], StringComparison.Ordinal)) return false;
+        for (int i = 0; i < TargetNames.Length; i++)
+            if (!string.Equals(targets![i], TargetNames[i], StringComparison.Ordinal)) return false;
+        for (int i = 0; i < FeedNames.Length; i++)
+            if (!feeds!.ContainsKey(FeedNames[i])) return false;
+        return true;
+    }
+
+    /// <summary>True when this plan was built for exactly these names (array form, feeds in any order).</summary>
+    public bool Matches(string[] fetches, string[] feedNames, string[] targets)
+    {
+        if (fetches.Length != FetchNames.Length || feedNames.Length != FeedNames.Length || targets.Length != TargetNames.Length)
+            return false;
+        for (int i = 0; i < FetchNames.Length; i++)
+            if (!string.Equals(fetches[i], FetchNames[i], StringComparison.Ordinal)) return false;
+        for (int i = 0; i < TargetNames.Length; i++)
+            if (!string.Equals(targets[i], TargetNames[i], StringComparison.Ordinal)) return false;
+        foreach (var f in feedNames)
+            if (Array.BinarySearch(FeedNames, f, StringComparer.Ordinal) < 0) return false;
+        return true;
+    }
+
+    /// <summary>Takes a per-run frame (value table, contexts, buffers) from the pool, or makes one.</summary>
+    public RunFrame RentFrame(SessionState state)
+    {
+        lock (_frames)
+            if (_frames.Count > 0) return _frames.Pop();
+        return new RunFrame(this, state);
+    }
+
+    /// <summary>Returns a frame after a run; its buffers are reused by the next run.</summary>
+    public void ReturnFrame(RunFrame frame)
+    {
+        lock (_frames) _frames.Push(frame);
+    }
+
+    /// <summary>Prunes, orders and prepares the subgraph for a request.</summary>
+    /// <exception cref="GraphExecutionException">Unknown names, an unfed placeholder, a cycle.</exception>
+    /// <exception cref="UnsupportedOpException">A needed node has no kernel.</exception>
+    public static ExecutionPlan Build(Session session, string[] fetches, string[] feedNames, string[] targets)
+    {
+        var graph = session.Graph;
+        var sortedFeeds = (string[])feedNames.Clone();
+        Array.Sort(sortedFeeds, StringComparer.Ordinal);
+        var plan = new ExecutionPlan((string[])fetches.Clone(), sortedFeeds, (string[])targets.Clone());
+
+        var fetchRefs = fetches.Select(f => ResolveTensor(graph, f, "fetch")).ToArray();
+        var feedRefs = sortedFeeds.Select(f => ResolveTensor(graph, f, "feed")).ToArray();
+        var targetNodes = targets.Select(t => ResolveNode(graph, t)).ToArray();
+        var fed = new HashSet<TensorRef>(feedRefs);
+        if (fed.Count != feedRefs.Length)
+            throw new GraphExecutionException("The same tensor is fed twice under different spellings: " + string.Join(", ", sortedFeeds) + ".");
+
+        var needed = Prune(graph, fetchRefs, targetNodes, fed);
+        foreach (var node in needed)
+        {
+            if (node.Op == "Placeholder")
+                throw new GraphExecutionException(
+                    $"You must feed a value for placeholder tensor '{node.Name}' with dtype {DataTypes.Name(node.GetType("dtype", DataType.DtInvalid))}"
+                    + $" and shape {ShapeText(node.GetShape("shape"))}.", node.Name);
+            session.KernelFor(node); // surfaces UnsupportedOpException before anything runs
+        }
+
+        var slots = new Dictionary<TensorRef, int>();
+        int Slot(TensorRef r)
+        {
+            if (!slots.TryGetValue(r, out int s)) slots.Add(r, s = slots.Count);
+            return s;
+        }
+        plan.Feeds = feedRefs.Select((r, i) => MakeFeed(graph, sortedFeeds[i], r, Slot(r))).ToArray();
+        plan.FetchRefs = fetchRefs;
+        plan.FetchSlots = fetchRefs.Select(Slot).ToArray();
+
+        if (needed.Any(n => ControlFlow.IsLoopOp(n.Op)))
+        {
+            plan.Loop = new LoopExecutor(session, needed, fed);
+            plan.SlotCount = slots.Count;
+            return plan;
+        }
+
+        var order = TopologicalOrder(needed, fed);
+        var stepIndex = new Dictionary<Node, int>();
+        for (int i = 0; i < order.Count; i++) stepIndex[order[i]] = i;
+        // Outputs read inside the plan or fetched get slots; the rest are dropped after the step.
+        var steps = new PlanStep[order.Count];
+        for (int i = 0; i < order.Count; i++)
+        {
+            var node = order[i];
+            var inputs = node.Inputs.Select(Slot).ToArray();
+            var controls = node.ControlInputs.Select(c => stepIndex[graph.GetNode(c)]).ToArray();
+            steps[i] = new PlanStep(node, session.KernelFor(node), inputs, controls, [], 0);
+        }
+        for (int i = 0; i < steps.Length; i++)
+        {
+            var node = steps[i].Node;
+            int declared = node.Attr("_output_shapes")?.List?.Shape.Count ?? 0;
+            int maxUsed = slots.Keys.Where(r => r.NodeName == node.Name && !fed.Contains(r)).Select(r => r.Index + 1).DefaultIfEmpty(0).Max();
+            int count = Math.Max(declared, maxUsed);
+            var outSlots = new int[count];
+            for (int k = 0; k < count; k++)
+            {
+                var r = new TensorRef(node.Name, k);
+                outSlots[k] = !fed.Contains(r) && slots.TryGetValue(r, out int s) ? s : -1;
+            }
+            steps[i] = new PlanStep(node, steps[i].Kernel, steps[i].InputSlots, steps[i].ControlSteps, outSlots, count);
+        }
+        plan.Steps = steps;
+        plan.SlotCount = slots.Count;
+        return plan;
+    }
+
+    private static FeedBinding MakeFeed(Graph graph, string name, TensorRef r, int slot)
+    {
+        var node = graph.GetNode(r.NodeName);
+        if (node.Op is "Placeholder" or "PlaceholderWithDefault" && r.Index == 0)
+        {
+            var shape = node.GetShape("shape");
+            long[]? dims = shape == null || shape.UnknownRank ? null : shape.Dim.Select(d => d.Size).ToArray();
+            // Before GraphDef version 22 an empty Placeholder shape meant "unconstrained", not "scalar"
+            // (TF's versions.h: "22. Placeholder now can specify and enforce scalar and partial shapes").
+            if (dims is { Length: 0 } && node.Op == "Placeholder" && (graph.Def.Versions?.Producer ?? 22) < 22) dims = null;
+            return new FeedBinding(name, r, slot, node.GetType("dtype", DataType.DtInvalid), dims, node.Name);
+        }
+        return new FeedBinding(name, r, slot, null, null, null);
+    }
+
+    private static List<Node> Prune(Graph graph, TensorRef[] fetches, Node[] targets, HashSet<TensorRef> fed)
+    {
+        var seen = new HashSet<Node>();
+        var stack = new Stack<Node>();
+        void Visit(Node n)
+        {
+            if (seen.Add(n)) stack.Push(n);
+        }
+        foreach (var f in fetches)
+            if (!fed.Contains(f)) Visit(graph.GetNode(f.NodeName));
+        foreach (var t in targets) Visit(t);
+        while (stack.Count > 0)
+        {
+            var n = stack.Pop();
+            foreach (var input in n.Inputs)
+                if (!fed.Contains(input)) Visit(graph.GetNode(input.NodeName));
+            foreach (var c in n.ControlInputs) Visit(graph.GetNode(c));
+        }
+        return seen.OrderBy(n => n.Id).ToList();
+    }
+
+    /// <summary>Kahn's algorithm, ties broken by definition order so plans are deterministic.</summary>
+    private static List<Node> TopologicalOrder(List<Node> needed, HashSet<TensorRef> fed)
+    {
+        var inSet = new HashSet<string>(needed.Select(n => n.Name), StringComparer.Ordinal);
+        var pending = new Dictionary<string, int>(StringComparer.Ordinal);
+        var consumers = new Dictionary<string, List<Node>>(StringComparer.Ordinal);
+        foreach (var n in needed)
+        {
+            var producers = n.Inputs.Where(i => !fed.Contains(i)).Select(i => i.NodeName).Concat(n.ControlInputs).Where(inSet.Contains).ToList();
+            pending[n.Name] = producers.Count;
+            foreach (var p in producers)
+            {
+                if (!consumers.TryGetValue(p, out var list)) consumers[p] = list = [];
+                list.Add(n);
+            }
+        }
+        var ready = new PriorityQueue<Node, int>();
+        foreach (var n in needed)
+            if (pending[n.Name] == 0) ready.Enqueue(n, n.Id);
+        var order = new List<Node>(needed.Count);
+        while (ready.TryDequeue(out var n, out _))
+        {
+            order.Add(n);
+            if (!consumers.TryGetValue(n.Name, out var list)) continue;
+            foreach (var c in list)
+                if (--pending[c.Name] == 0) ready.Enqueue(c, c.Id);
+        }
+        if (order.Count != needed.Count)
+        {
+            var stuck = needed.Where(n => pending[n.Name] > 0).Take(5).Select(n => $"'{n.Name}' ({n.Op})");
+            throw new GraphExecutionException("The graph has a cycle that is not a TF while loop, through " + string.Join(", ", stuck) + ".");
+        }
+        return order;
+    }
+
+    internal static string ShapeText(TensorShapeProto? shape)
+        => shape == null || shape.UnknownRank ? "<unknown>" : "[" + string.Join(",", shape.Dim.Select(d => d.Size.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]";
+}

@@ -1,0 +1,219 @@
+using System.Collections.Concurrent;
+using TypedGraph.Execution;
+using TypedGraph.Kernels;
+
+namespace TypedGraph;
+
+/// <summary>
+/// Runs a TF graph, in TF1's <c>Session.run</c> meaning: fetch any tensor, feed any tensor (a fed tensor
+/// cuts off its producers), run target ops for their side effects. Each distinct (fetches, feeds, targets)
+/// request is pruned, ordered and prepared once and cached; a run only walks the cached plan.
+/// </summary>
+/// <remarks>
+/// Thread-safe: any number of threads may call <see cref="Run(IReadOnlyList{string}, IReadOnlyDictionary{string, Tensor}?, IReadOnlyList{string}?)"/>
+/// at once; each run gets its own pooled value table and buffers. Variables live in <see cref="State"/> and
+/// are shared by all runs, as in TF.
+/// </remarks>
+public sealed partial class Session : IDisposable
+{
+    private readonly ConcurrentDictionary<Node, OpKernel> _kernels = new();
+    private readonly object _planGate = new();
+    private volatile ExecutionPlan[] _plans = [];
+    private volatile bool _disposed;
+
+    /// <summary>Creates a session over <paramref name="graph"/> (the graph may grow later; plans cover the nodes they saw).</summary>
+    public Session(Graph graph, SessionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        Graph = graph;
+        Options = options ?? new SessionOptions();
+        State = new SessionState { GraphSeed = Options.GraphSeed };
+    }
+
+    /// <summary>The graph being run.</summary>
+    public Graph Graph { get; }
+
+    /// <summary>Variables and other per-session resources.</summary>
+    public SessionState State { get; }
+
+    /// <summary>The options this session was created with.</summary>
+    public SessionOptions Options { get; }
+
+    /// <summary>Runs the graph.</summary>
+    /// <param name="fetches">Tensor names (<c>"n:0"</c> or <c>"n"</c>) to return, in order.</param>
+    /// <param name="feeds">Values for any tensors (placeholders or not), keyed like fetches.</param>
+    /// <param name="targets">Op names to run for their side effects (nothing is returned for them).</param>
+    /// <returns>One tensor per fetch, owned by the caller (dispose to return pooled memory; never reused by the session).</returns>
+    /// <exception cref="GraphExecutionException">An unknown name (close names are listed), a missing or
+    /// ill-typed feed, an uninitialized variable, a kernel error; the message names the node.</exception>
+    /// <exception cref="UnsupportedOpException">A node needed by the request has no kernel.</exception>
+    public Tensor[] Run(IReadOnlyList<string> fetches, IReadOnlyDictionary<string, Tensor>? feeds = null, IReadOnlyList<string>? targets = null)
+    {
+        ArgumentNullException.ThrowIfNull(fetches);
+        var plan = FindPlan(fetches, feeds, targets)
+            ?? GetPlan(fetches.ToArray(), feeds?.Keys.ToArray() ?? [], targets?.ToArray() ?? []);
+        var results = fetches.Count == 0 ? [] : new Tensor[fetches.Count];
+        var frame = plan.RentFrame(State);
+        try
+        {
+            for (int i = 0; i < plan.Feeds.Length; i++)
+            {
+                var b = plan.Feeds[i];
+                BindFeed(b, frame, feeds![b.Name]);
+            }
+            Execute(plan, frame, results);
+        }
+        finally
+        {
+            frame.Clear();
+            plan.ReturnFrame(frame);
+        }
+        return results;
+    }
+
+    /// <summary>Runs the graph for one fetch with named feeds: <c>session.Run("O:0", ("X:0", x))</c>.</summary>
+    /// <returns>The fetched tensor, owned by the caller.</returns>
+    /// <exception cref="GraphExecutionException">See <see cref="Run(IReadOnlyList{string}, IReadOnlyDictionary{string, Tensor}?, IReadOnlyList{string}?)"/>.</exception>
+    public Tensor Run(string fetch, params (string Name, Tensor Value)[] feeds)
+    {
+        var dict = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, value) in feeds)
+            if (!dict.TryAdd(name, value)) throw new GraphExecutionException($"'{name}' is fed twice.");
+        return Run([fetch], dict)[0];
+    }
+
+    /// <summary>Runs ops for their side effects (e.g. <c>"init"</c>, <c>"train"</c>).</summary>
+    /// <exception cref="GraphExecutionException">See <see cref="Run(IReadOnlyList{string}, IReadOnlyDictionary{string, Tensor}?, IReadOnlyList{string}?)"/>.</exception>
+    public void RunTargets(params string[] targets) => Run([], null, targets);
+
+    /// <summary>
+    /// Prepares a request once for repeated, allocation-free runs (TF's <c>make_callable</c>): feeds are then
+    /// passed by position, in <paramref name="feedNames"/> order.
+    /// </summary>
+    /// <exception cref="GraphExecutionException">Unknown names or an unfed placeholder.</exception>
+    public PreparedRun Prepare(string[] fetches, string[] feedNames, string[]? targets = null)
+    {
+        ArgumentNullException.ThrowIfNull(fetches);
+        ArgumentNullException.ThrowIfNull(feedNames);
+        var plan = GetPlan(fetches, feedNames, targets ?? []);
+        return new PreparedRun(this, plan, feedNames);
+    }
+
+    /// <summary>
+    /// Runs every variable's initializer in one run, like <c>sess.run(tf.global_variables_initializer())</c>:
+    /// for each <c>VariableV2</c>/<c>Variable</c>/<c>VarHandleOp</c> node <c>v</c>, the op <c>v/Assign</c>
+    /// (TF's naming), or the single Assign/AssignVariableOp outside a saver scope that writes <c>v</c>.
+    /// </summary>
+    /// <exception cref="GraphExecutionException">An initializer failed.</exception>
+    public void Initialize()
+    {
+        var targets = VariableInitializers.Find(Graph);
+        if (targets.Count > 0) RunTargets([.. targets]);
+    }
+
+    /// <summary>Op types of the graph with no kernel in this session's registry.</summary>
+    public IReadOnlyList<string> UnsupportedOps => Options.Registry.UnsupportedOps(Graph);
+
+    /// <summary>Drops cached plans and kernels. Variables in <see cref="State"/> are released with the session.</summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        lock (_planGate) _plans = [];
+        _kernels.Clear();
+    }
+
+    /// <summary>The prepared kernel of <paramref name="node"/> (created once per session).</summary>
+    /// <exception cref="UnsupportedOpException">No kernel for the node's op.</exception>
+    internal OpKernel KernelFor(Node node)
+    {
+        if (_kernels.TryGetValue(node, out var k)) return k;
+        var factory = Options.Registry.Find(node.Op) ?? throw new UnsupportedOpException(node.Name, node.Op);
+        try
+        {
+            k = factory(node);
+        }
+        catch (TypedGraphException)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or NotSupportedException or OverflowException)
+        {
+            throw new GraphExecutionException($"{node.Op} node '{node.Name}': cannot prepare its kernel: {e.Message}", node.Name, e);
+        }
+        return _kernels.GetOrAdd(node, k);
+    }
+
+    internal ExecutionPlan GetPlan(string[] fetches, string[] feedNames, string[] targets)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        foreach (var p in _plans)
+            if (p.Matches(fetches, feedNames, targets)) return p;
+        lock (_planGate)
+        {
+            foreach (var p in _plans)
+                if (p.Matches(fetches, feedNames, targets)) return p;
+            var plan = ExecutionPlan.Build(this, fetches, feedNames, targets);
+            _plans = [.. _plans, plan];
+            return plan;
+        }
+    }
+
+    private ExecutionPlan? FindPlan(IReadOnlyList<string> fetches, IReadOnlyDictionary<string, Tensor>? feeds, IReadOnlyList<string>? targets)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        foreach (var p in _plans)
+            if (p.Matches(fetches, feeds, targets)) return p;
+        return null;
+    }
+
+    /// <summary>Checks a fed value against what the graph declares and puts it in its slot.</summary>
+    internal static void BindFeed(FeedBinding b, RunFrame frame, Tensor value)
+    {
+        ArgumentNullException.ThrowIfNull(value, b.Name);
+        if (b.DeclaredType is { } dt && dt != Protos.DataType.DtInvalid && value.DType != DataTypes.BaseType(dt))
+            throw new GraphExecutionException(
+                $"Cannot feed a {DataTypes.Name(value.DType)} value to '{b.Name}': placeholder '{b.PlaceholderName}' has dtype {DataTypes.Name(dt)}.", b.PlaceholderName);
+        if (b.DeclaredShape is { } dims && !ShapeFits(dims, value.Shape))
+            throw new GraphExecutionException(
+                $"Cannot feed a value of shape {value.Shape} to '{b.Name}': placeholder '{b.PlaceholderName}' has shape [{string.Join(",", dims)}].", b.PlaceholderName);
+        frame.Values[b.Slot] = value;
+    }
+
+    private static bool ShapeFits(long[] declared, TensorShape actual)
+    {
+        if (declared.Length != actual.Rank) return false;
+        for (int i = 0; i < declared.Length; i++)
+            if (declared[i] >= 0 && declared[i] != actual[i]) return false;
+        return true;
+    }
+
+    /// <summary>Runs a plan whose feeds are bound and hands the fetched values to the caller.</summary>
+    internal void Execute(ExecutionPlan plan, RunFrame frame, Span<Tensor> results)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (plan.Loop != null) plan.Loop.Run(plan, frame);
+        else StaticExecutor.Run(plan, frame);
+        for (int j = 0; j < plan.FetchSlots.Length; j++)
+        {
+            int slot = plan.FetchSlots[j];
+            var name = plan.FetchNames[j];
+            if (frame.Dead[slot])
+                throw new GraphExecutionException($"Fetch '{name}' has no value: it lies on a branch of a tf.cond that was not taken (dead tensor).", plan.FetchRefs[j].NodeName);
+            var r = frame.Refs[slot];
+            var v = r != null ? r.GetValue(plan.FetchRefs[j].NodeName) : frame.Values[slot]
+                ?? throw new GraphExecutionException($"Fetch '{name}': node '{plan.FetchRefs[j].NodeName}' has no output {plan.FetchRefs[j].Index}.", plan.FetchRefs[j].NodeName);
+            results[j] = TakeOwnership(frame, v, results[..j]);
+        }
+    }
+
+    /// <summary>Arena tensors are detached (the caller keeps the buffer); anything shared (constants,
+    /// variables, feeds) is copied so later runs cannot change what the caller holds.</summary>
+    private static Tensor TakeOwnership(RunFrame frame, Tensor v, Span<Tensor> earlier)
+    {
+        foreach (var e in earlier)
+            if (ReferenceEquals(e, v)) return v;
+        foreach (var arena in frame.Arenas)
+            if (arena.Detach(v)) return v;
+        return v.Clone();
+    }
+}

@@ -1,0 +1,99 @@
+using TypedGraph.Kernels;
+
+namespace TypedGraph.Execution;
+
+/// <summary>
+/// Runs an acyclic <see cref="ExecutionPlan"/>: a straight walk over its steps, no graph lookups.
+/// Dead tensors (tf.cond's untaken branch) propagate: a step with a dead data or control input is
+/// skipped and its outputs are dead, except Merge, which forwards its first live input.
+/// </summary>
+internal static class StaticExecutor
+{
+    /// <summary>Executes every step; values end up in <paramref name="frame"/>.</summary>
+    /// <exception cref="GraphExecutionException">A kernel failed (wrapped with the node name and op).</exception>
+    public static void Run(ExecutionPlan plan, RunFrame frame)
+    {
+        var steps = plan.Steps;
+        var values = frame.Values;
+        var refs = frame.Refs;
+        var dead = frame.Dead;
+        for (int s = 0; s < steps.Length; s++)
+        {
+            var step = steps[s];
+            var ctx = frame.Contexts[s];
+            var inputs = ctx.InputArray;
+            var refInputs = ctx.RefInputArray;
+            bool isDead = false;
+            int liveInputs = 0;
+            var inSlots = step.InputSlots;
+            for (int i = 0; i < inSlots.Length; i++)
+            {
+                int slot = inSlots[i];
+                if (dead[slot])
+                {
+                    isDead = true;
+                    inputs[i] = null;
+                    if (refInputs != null) refInputs[i] = null;
+                    continue;
+                }
+                liveInputs++;
+                var r = refs[slot];
+                // A ref is read when its consumer runs, so an Assign earlier in the run is seen.
+                inputs[i] = r != null ? r.Value : values[slot];
+                if (refInputs != null) refInputs[i] = r;
+            }
+            foreach (int c in step.ControlSteps)
+                if (frame.StepDead[c]) isDead = true;
+            if (step.IsMerge) isDead = liveInputs == 0;
+            if (isDead)
+            {
+                frame.StepDead[s] = true;
+                foreach (int o in step.OutputSlots)
+                    if (o >= 0) dead[o] = true;
+                continue;
+            }
+            ctx.ResetOutputs();
+            frame.Arenas[s].Reset();
+            Compute(step, ctx);
+            var outSlots = step.OutputSlots;
+            for (int k = 0; k < outSlots.Length; k++)
+            {
+                int o = outSlots[k];
+                if (o < 0) continue;
+                var r = ctx.OutputRef(k);
+                var v = ctx.Output(k);
+                if (v == null && r == null)
+                {
+                    if (!step.MayLeaveOutputsUnset)
+                        throw new GraphExecutionException($"{step.Node.Op} node '{step.Node.Name}' produced no output {k}.", step.Node.Name);
+                    dead[o] = true;
+                    continue;
+                }
+                values[o] = v;
+                refs[o] = r;
+            }
+        }
+    }
+
+    /// <summary>Runs one kernel, turning unexpected failures into errors that name the node.</summary>
+    internal static void Compute(PlanStep step, OpKernelContext ctx) => Compute(step.Kernel, ctx);
+
+    /// <summary>Runs one kernel, turning unexpected failures into errors that name the node.</summary>
+    internal static void Compute(OpKernel kernel, OpKernelContext ctx)
+    {
+        try
+        {
+            kernel.Compute(ctx);
+        }
+        catch (TypedGraphException)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IndexOutOfRangeException
+                                      or OverflowException or NotSupportedException or InvalidCastException or FormatException)
+        {
+            var n = kernel.Node;
+            throw new GraphExecutionException($"{n.Op} node '{n.Name}' failed: {e.Message}", n.Name, e);
+        }
+    }
+}

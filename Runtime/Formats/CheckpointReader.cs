@@ -1,0 +1,178 @@
+using System.Text;
+using Google.Protobuf;
+using TypedGraph.Protos;
+
+namespace TypedGraph.Formats;
+
+/// <summary>
+/// Reads a TF V2 checkpoint (<c>&lt;prefix&gt;.index</c> + <c>&lt;prefix&gt;.data-NNNNN-of-MMMMM</c>), as TF's
+/// <c>BundleReader</c>: the index table is parsed and CRC-checked at open, data files are memory-mapped
+/// and tensors are returned as zero-copy views whose CRC32C is verified on each read (unless opted out).
+/// Partitioned tensors are assembled from their slices.
+/// </summary>
+public sealed partial class CheckpointReader : IDisposable
+{
+    private readonly Dictionary<string, CheckpointEntry> _byName = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, BundleEntryProto> _protos = new(StringComparer.Ordinal);
+    // Slice entries keyed by their binary key, held as a Latin-1 string (one char per byte).
+    private readonly Dictionary<string, BundleEntryProto> _sliceEntries = new(StringComparer.Ordinal);
+    private readonly MappedShard?[] _shards;
+    private readonly object _gate = new();
+    private bool _disposed;
+
+    private CheckpointReader(string prefix, bool verifyCrc)
+    {
+        Prefix = prefix;
+        VerifyCrc = verifyCrc;
+        IndexPath = prefix + ".index";
+        byte[] file;
+        try
+        {
+            file = File.ReadAllBytes(IndexPath);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new CheckpointFormatException(IndexPath, "no such checkpoint index file", e);
+        }
+        var table = TableReader.ReadAll(file, IndexPath);
+        if (table.Count == 0 || table[0].Key.Length != 0)
+            throw new CheckpointFormatException(IndexPath, "the index has no bundle header (the empty key must come first)");
+        Header = ParseProto(BundleHeaderProto.Parser, table[0].Value, "the bundle header");
+        CheckHeader();
+        var entries = new List<CheckpointEntry>();
+        foreach (var (key, value) in table.Skip(1))
+        {
+            var proto = ParseProto(BundleEntryProto.Parser, value, $"the entry of '{TableReader.KeyText(key)}'");
+            RawEntries.Add((key, proto));
+            if (key[0] == 0)
+            {
+                _sliceEntries.Add(Encoding.Latin1.GetString(key), proto);
+                continue;
+            }
+            var entry = ToEntry(Encoding.UTF8.GetString(key), proto);
+            entries.Add(entry);
+            _byName.Add(entry.Name, entry);
+            _protos.Add(entry.Name, proto);
+        }
+        Entries = entries;
+        _shards = new MappedShard?[Header.NumShards];
+        // A missing data file is reported now rather than on the first read of one of its tensors.
+        for (int i = 0; i < Header.NumShards; i++)
+        {
+            var path = DataPath(prefix, i, Header.NumShards);
+            if (!File.Exists(path)) throw new CheckpointFormatException(path, $"the checkpoint data shard file is missing (the index '{IndexPath}' lists {Header.NumShards} shard(s))");
+        }
+    }
+
+    /// <summary>Opens a checkpoint by prefix (e.g. <c>dir/model-1000</c>), by its <c>.index</c> path, or by
+    /// a directory with a <c>checkpoint</c> state file (its latest checkpoint).</summary>
+    /// <param name="prefix">Prefix, index path or directory.</param>
+    /// <param name="verifyCrc">Check every tensor's CRC32C when it is read (TF always does; turn off only for speed).</param>
+    /// <exception cref="CheckpointFormatException">Files missing or malformed.</exception>
+    public static CheckpointReader Open(string prefix, bool verifyCrc = true) => new(Checkpoint.ResolvePrefix(prefix), verifyCrc);
+
+    /// <summary>The checkpoint prefix.</summary>
+    public string Prefix { get; }
+
+    /// <summary>The <c>.index</c> file.</summary>
+    public string IndexPath { get; }
+
+    /// <summary>Whether reads verify CRCs.</summary>
+    public bool VerifyCrc { get; }
+
+    /// <summary>The bundle header (<c>num_shards</c>, endianness, version).</summary>
+    public BundleHeaderProto Header { get; }
+
+    /// <summary>Number of data files.</summary>
+    public int NumShards => Header.NumShards;
+
+    /// <summary>Every tensor in key order (slices of partitioned tensors are folded into their full entry).</summary>
+    public IReadOnlyList<CheckpointEntry> Entries { get; }
+
+    /// <summary>Every index entry after the header (slice keys included) in key order, for merging.</summary>
+    internal List<(byte[] Key, BundleEntryProto Proto)> RawEntries { get; } = [];
+
+    /// <summary>True when a tensor with that key exists.</summary>
+    public bool Contains(string name) => _byName.ContainsKey(name);
+
+    /// <summary>The entry of <paramref name="name"/>.</summary>
+    /// <exception cref="KeyNotFoundException">No such tensor; the message names the checkpoint.</exception>
+    public CheckpointEntry GetEntry(string name) => _byName.TryGetValue(name, out var e) ? e : throw NotFound(name);
+
+    /// <summary>The raw BundleEntryProto of a tensor (with its slices, if any).</summary>
+    /// <exception cref="KeyNotFoundException">No such tensor.</exception>
+    public BundleEntryProto GetEntryProto(string name) => _protos.TryGetValue(name, out var e) ? e : throw NotFound(name);
+
+    /// <summary>The slices a partitioned tensor is saved as (empty for a normal tensor).</summary>
+    /// <exception cref="KeyNotFoundException">No such tensor.</exception>
+    public IReadOnlyList<TensorSlice> GetSlices(string name) => GetEntryProto(name).Slices.Select(TensorSlice.FromProto).ToList();
+
+    /// <summary>The data file of shard <paramref name="shard"/> of <paramref name="numShards"/>: <c>prefix.data-00000-of-00001</c>.</summary>
+    public static string DataPath(string prefix, int shard, int numShards) => $"{prefix}.data-{shard:D5}-of-{numShards:D5}";
+
+    /// <summary>Releases the reader's hold on the mapped data files. Tensors already read stay valid until disposed.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            foreach (var s in _shards) s?.Dispose();
+        }
+    }
+
+    private MappedShard Shard(int id, string tensor)
+    {
+        if (id < 0 || id >= _shards.Length)
+            throw new CheckpointFormatException(IndexPath, $"tensor '{tensor}' names shard {id}, but the bundle has {_shards.Length}");
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _shards[id] ??= MappedShard.Open(DataPath(Prefix, id, _shards.Length));
+        }
+    }
+
+    private void CheckHeader()
+    {
+        if (Header.NumShards <= 0)
+            throw new CheckpointFormatException(IndexPath, $"the bundle header declares {Header.NumShards} shards");
+        if (Header.Endianness != BundleHeaderProto.Types.Endianness.Little)
+            throw new CheckpointFormatException(IndexPath, "the bundle was written big-endian; only little-endian bundles are supported");
+        if (!BitConverter.IsLittleEndian)
+            throw new PlatformNotSupportedException("Reading checkpoints needs a little-endian machine.");
+        // As TF's CheckVersions against kTensorBundleVersion = 1.
+        var v = Header.Version;
+        if (v != null && (v.MinConsumer > 1 || v.BadConsumers.Contains(1)))
+            throw new CheckpointFormatException(IndexPath, $"the bundle needs reader version ≥ {v.MinConsumer}; this reader is version 1");
+    }
+
+    private CheckpointEntry ToEntry(string name, BundleEntryProto p)
+    {
+        var dtype = p.Dtype;
+        if (dtype == DataType.DtInvalid || DataTypes.IsRef(dtype))
+            throw new CheckpointFormatException(IndexPath, $"tensor '{name}' has invalid dtype {(int)dtype}");
+        var shape = p.Shape == null ? [] : p.Shape.Dim.Select(d => d.Size).ToArray();
+        if (p.Shape is { UnknownRank: true } || shape.Any(d => d < 0))
+            throw new CheckpointFormatException(IndexPath, $"tensor '{name}' has a non-concrete shape");
+        return new CheckpointEntry(name, dtype, shape, p.ShardId, p.Offset, p.Size, p.Crc32C, p.Slices.Count > 0);
+    }
+
+    private T ParseProto<T>(MessageParser<T> parser, byte[] bytes, string what) where T : IMessage<T>
+    {
+        try
+        {
+            return parser.ParseFrom(bytes);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new CheckpointFormatException(IndexPath, $"{what} is not a valid protobuf: {e.Message}", e);
+        }
+    }
+
+    private KeyNotFoundException NotFound(string name)
+    {
+        var close = _byName.Keys.Where(k => k.Contains(name, StringComparison.OrdinalIgnoreCase) || name.Contains(k, StringComparison.OrdinalIgnoreCase)).Take(5).ToList();
+        return new KeyNotFoundException($"Checkpoint '{Prefix}' has no tensor named '{name}'." +
+            (close.Count > 0 ? " Did you mean: " + string.Join(", ", close.Select(c => $"'{c}'")) + "?" : ""));
+    }
+}

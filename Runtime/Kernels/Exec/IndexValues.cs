@@ -1,0 +1,65 @@
+using TypedGraph.Protos;
+
+namespace TypedGraph.Kernels.Exec;
+
+/// <summary>Reads the small int32/int64 tensors that carry shapes, axes, begin/size and multiples.</summary>
+internal static class IndexValues
+{
+    /// <summary>The elements of an int32 or int64 tensor as longs.</summary>
+    /// <exception cref="GraphExecutionException">Another dtype.</exception>
+    public static long[] Read(OpKernelContext ctx, int input, string what)
+    {
+        var t = ctx.Input(input);
+        return t.DType switch
+        {
+            DataType.DtInt32 => Array.ConvertAll(t.ToArray<int>(), v => (long)v),
+            DataType.DtInt64 => t.ToArray<long>(),
+            _ => throw ctx.Error($"{what} (input {input}) must be int32 or int64, got {DataTypes.Name(t.DType)}."),
+        };
+    }
+
+    /// <summary>A scalar (or one-element) int32/int64 input.</summary>
+    public static long Scalar(OpKernelContext ctx, int input, string what)
+    {
+        var v = Read(ctx, input, what);
+        if (v.Length != 1) throw ctx.Error($"{what} (input {input}) must be a scalar, got shape {ctx.Input(input).Shape}.");
+        return v[0];
+    }
+
+    /// <summary>Normalizes a possibly negative axis into [0, rank).</summary>
+    public static int Axis(OpKernelContext ctx, long axis, int rank, string what = "axis")
+    {
+        if (axis < -rank || axis >= rank)
+            throw ctx.Error($"{what} {axis} is out of range for a tensor of rank {rank}.");
+        return (int)(axis < 0 ? axis + rank : axis);
+    }
+
+    /// <summary>Writes <paramref name="values"/> into a new output of dtype <paramref name="dtype"/> (int32 or int64).</summary>
+    public static void Output(OpKernelContext ctx, int index, DataType dtype, ReadOnlySpan<int> values)
+    {
+        var t = ctx.AllocateOutput(index, dtype, new TensorShape(values.Length));
+        if (dtype == DataType.DtInt64)
+        {
+            var dst = t.AsSpan<long>();
+            for (int i = 0; i < values.Length; i++) dst[i] = values[i];
+        }
+        else if (dtype == DataType.DtInt32) values.CopyTo(t.AsSpan<int>());
+        else throw ctx.Error($"out_type must be int32 or int64, got {DataTypes.Name(dtype)}.");
+    }
+
+    /// <summary>Writes one int32/int64 scalar output.</summary>
+    public static void ScalarOutput(OpKernelContext ctx, int index, DataType dtype, long value)
+    {
+        var t = ctx.AllocateOutput(index, dtype, TensorShape.Scalar);
+        if (dtype == DataType.DtInt64) t.AsSpan<long>()[0] = value;
+        else if (dtype == DataType.DtInt32) t.AsSpan<int>()[0] = checked((int)value);
+        else throw ctx.Error($"out_type must be int32 or int64, got {DataTypes.Name(dtype)}.");
+    }
+
+    /// <summary>Copies <paramref name="src"/>'s elements (any dtype) into <paramref name="dst"/> of the same size.</summary>
+    public static void CopyTo(Tensor src, Tensor dst)
+    {
+        if (src.DType == DataType.DtString) Array.Copy(src.Strings, dst.Strings, src.Strings.Length);
+        else src.Bytes.CopyTo(dst.Bytes);
+    }
+}

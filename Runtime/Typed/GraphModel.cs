@@ -1,0 +1,93 @@
+using System.Buffers;
+using System.Buffers.Text;
+
+namespace TypedGraph.Typed;
+
+/// <summary>
+/// Base of every class the TypedGraph generator emits: a thin typed facade over one
+/// <see cref="TypedGraph.Session"/>. It never executes anything itself — every typed member ends in
+/// <see cref="TypedGraph.Session.Run(IReadOnlyList{string}, IReadOnlyDictionary{string, Tensor}?, IReadOnlyList{string}?)"/>.
+/// </summary>
+public abstract class GraphModel : IDisposable
+{
+    /// <summary>Wraps <paramref name="session"/> (taken over: disposing the model disposes it).</summary>
+    protected GraphModel(Session session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        Session = session;
+    }
+
+    /// <summary>The session every member runs on (for TF-style use: <c>model.Session.Run(model.Y, model.X.Feed(…))</c>).</summary>
+    public Session Session { get; }
+
+    /// <summary>The session's graph.</summary>
+    public Graph Graph => Session.Graph;
+
+    /// <summary>Runs every variable's initializer (TF's <c>global_variables_initializer</c>).</summary>
+    public void Initialize() => Session.Initialize();
+
+    /// <summary>Disposes the session.</summary>
+    public void Dispose()
+    {
+        Session.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Decodes an embedded graph (base64 text as UTF-8 bytes) and parses it.</summary>
+    /// <param name="base64Utf8">The graph file's bytes, base64-encoded.</param>
+    /// <param name="sourceName">The original file name, for error messages.</param>
+    /// <returns>A new <see cref="MetaGraph"/> (a fresh graph each call, so sessions never share appended nodes).</returns>
+    /// <exception cref="GraphFormatException">The embedded bytes are not a graph.</exception>
+    protected static MetaGraph LoadEmbedded(ReadOnlySpan<byte> base64Utf8, string sourceName)
+    {
+        var bytes = new byte[Base64.GetMaxDecodedFromUtf8Length(base64Utf8.Length)];
+        if (Base64.DecodeFromUtf8(base64Utf8, bytes, out _, out int written) != OperationStatus.Done)
+            throw new GraphFormatException($"The graph embedded from '{sourceName}' is not valid base64; rebuild the project.");
+        return MetaGraph.Parse(bytes.AsSpan(0, written).ToArray(), sourceName + " (embedded)");
+    }
+
+    /// <summary>A new session over <paramref name="graph"/>; variables are left uninitialized.</summary>
+    protected static Session CreateSession(MetaGraph graph)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        return new Session(graph.Graph);
+    }
+
+    /// <summary>A new session over <paramref name="graph"/> with its variables restored.</summary>
+    /// <param name="graph">The graph (its SaverDef, if any, drives the restore).</param>
+    /// <param name="prefixOrDirectory">A checkpoint prefix, a folder holding a <c>checkpoint</c> file (latest
+    /// checkpoint), or a SavedModel folder (<c>variables/variables</c>).</param>
+    /// <exception cref="CheckpointFormatException">No checkpoint there, or it is malformed.</exception>
+    protected static Session RestoreSession(MetaGraph graph, string prefixOrDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentException.ThrowIfNullOrEmpty(prefixOrDirectory);
+        // A SavedModel folder keeps its checkpoint under variables/; Session.Restore resolves prefixes and
+        // checkpoint folders itself.
+        var savedModelPrefix = Path.Combine(prefixOrDirectory, "variables", "variables");
+        var target = Directory.Exists(prefixOrDirectory) && File.Exists(savedModelPrefix + ".index") ? savedModelPrefix : prefixOrDirectory;
+        var session = new Session(graph.Graph);
+        try
+        {
+            Restore(session, target, graph.SaverDef);
+            return session;
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    // Until Session.Restore (executor) is on main this runs the graph's own restore op, which is what
+    // Session.Restore does when the graph carries a SaverDef (TF's Saver.restore).
+    private static void Restore(Session session, string prefixOrDirectory, Protos.SaverDef? saverDef)
+    {
+        var prefix = Directory.Exists(prefixOrDirectory)
+            ? Checkpoint.Latest(prefixOrDirectory) ?? throw new CheckpointFormatException(prefixOrDirectory, "no valid checkpoint in this folder (no 'checkpoint' file naming an existing checkpoint).")
+            : prefixOrDirectory;
+        if (saverDef == null)
+            throw new GraphExecutionException($"The graph has no SaverDef, so '{prefix}' cannot be restored through it.");
+        session.Run([], new Dictionary<string, Tensor> { [saverDef.FilenameTensorName] = Tensor.FromString(prefix) }, [saverDef.RestoreOpName]);
+    }
+}
