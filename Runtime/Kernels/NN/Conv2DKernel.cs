@@ -172,47 +172,60 @@ internal sealed class Conv2DKernel : OpKernel
     }
 
     /// <summary>Expands output pixels [r0, r0+count) into rows of [KH·KW·C] input values (zeros in the padding).</summary>
-    internal static void Im2Col(Window2D g, ReadOnlySpan<float> input, long r0, int count, Span<float> cols)
+    internal static unsafe void Im2Col(Window2D g, ReadOnlySpan<float> input, long r0, int count, Span<float> cols)
     {
-        int c = g.C, depth = g.KH * g.KW * c;
-        for (int r = 0; r < count; r++)
+        int c = g.C, depth = g.KH * g.KW * c, runLen = g.KW * c;
+        if ((long)count * depth > cols.Length) throw new ArgumentException("im2col buffer too small.");
+        int ow = (int)(r0 % g.OW);
+        long t = r0 / g.OW;
+        int oh = (int)(t % g.OH), b = (int)(t / g.OH);
+        fixed (float* src = input, dst0 = cols)
         {
-            long pix = r0 + r;
-            int ow = (int)(pix % g.OW);
-            long t = pix / g.OW;
-            int oh = (int)(t % g.OH);
-            int b = (int)(t / g.OH);
-            var row = cols.Slice(r * depth, depth);
-            int ih0 = oh * g.SH - g.PadTop, iw0 = ow * g.SW - g.PadLeft;
-            int o = 0;
-            for (int y = 0; y < g.KH; y++)
+            float* dst = dst0;
+            for (int r = 0; r < count; r++, dst += depth)
             {
-                int ih = ih0 + y * g.DH;
-                if ((uint)ih >= (uint)g.H)
+                int ih0 = oh * g.SH - g.PadTop, iw0 = ow * g.SW - g.PadLeft;
+                bool rowInside = g.DW == 1 && iw0 >= 0 && iw0 + g.KW <= g.W;
+                float* o = dst;
+                for (int y = 0; y < g.KH; y++, o += runLen)
                 {
-                    row.Slice(o, g.KW * c).Clear();
-                    o += g.KW * c;
-                    continue;
-                }
-                int rowBase = (b * g.H + ih) * g.W;
-                if (g.DW == 1 && iw0 >= 0 && iw0 + g.KW <= g.W)
-                {
-                    // Whole kernel row inside the input: one contiguous copy of KW·C values.
-                    input.Slice((rowBase + iw0) * c, g.KW * c).CopyTo(row.Slice(o, g.KW * c));
-                    o += g.KW * c;
-                    continue;
-                }
-                for (int x = 0; x < g.KW; x++, o += c)
-                {
-                    int iw = iw0 + x * g.DW;
-                    if ((uint)iw >= (uint)g.W) row.Slice(o, c).Clear();
-                    else if (c < 8)
+                    int ih = ih0 + y * g.DH;
+                    if ((uint)ih >= (uint)g.H)
                     {
-                        // A few channels (e.g. a grey or RGB image): element moves beat a span copy call.
-                        int src = (rowBase + iw) * c;
-                        for (int ch = 0; ch < c; ch++) row[o + ch] = input[src + ch];
+                        new Span<float>(o, runLen).Clear();
+                        continue;
                     }
-                    else input.Slice((rowBase + iw) * c, c).CopyTo(row.Slice(o, c));
+                    float* line = src + (long)(b * g.H + ih) * g.W * c;
+                    if (rowInside)
+                    {
+                        // The kernel row lies inside the input: one contiguous run of KW·C values.
+                        float* s0 = line + (long)iw0 * c;
+                        if (runLen < 32) for (int i = 0; i < runLen; i++) o[i] = s0[i];
+                        else Buffer.MemoryCopy(s0, o, runLen * 4L, runLen * 4L);
+                        continue;
+                    }
+                    for (int x = 0; x < g.KW; x++)
+                    {
+                        int iw = iw0 + x * g.DW;
+                        float* d = o + x * c;
+                        if ((uint)iw >= (uint)g.W)
+                        {
+                            if (c >= 16) new Span<float>(d, c).Clear();
+                            else for (int ch = 0; ch < c; ch++) d[ch] = 0;
+                        }
+                        else
+                        {
+                            float* s1 = line + (long)iw * c;
+                            if (c >= 16) Buffer.MemoryCopy(s1, d, c * 4L, c * 4L);
+                            else for (int ch = 0; ch < c; ch++) d[ch] = s1[ch];
+                        }
+                    }
+                }
+                // Next output pixel (row-major over n, oh, ow).
+                if (++ow == g.OW)
+                {
+                    ow = 0;
+                    if (++oh == g.OH) { oh = 0; b++; }
                 }
             }
         }
