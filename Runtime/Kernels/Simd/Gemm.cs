@@ -146,6 +146,9 @@ public static unsafe class Gemm
         var bufA = ArrayPool<float>.Shared.Rent(mcMax * KC);
         var bufB = ArrayPool<float>.Shared.Rent(packed != null ? 1 : KC * NC);
         float* tile = stackalloc float[8 * 32];
+        // One depth block and untransposed A: the micro-kernel reads A rows in place (no packing copy);
+        // the rows of a short-k block stay in L1/L2 anyway.
+        bool direct = !transA && k <= KC;
         try
         {
             fixed (float* packA = bufA, packB = bufB)
@@ -163,7 +166,7 @@ public static unsafe class Gemm
                         for (int ic = i0; ic < i1; ic += mcMax)
                         {
                             int mc = Math.Min(mcMax, i1 - ic);
-                            GemmPacking.PackA(transA, a, m, k, ic, mc, p0, kc, mr, packA);
+                            if (!direct) GemmPacking.PackA(transA, a, m, k, ic, mc, p0, kc, mr, packA);
                             // B panel outer (stays in L1), A panels inner (the A block stays in L2).
                             for (int jr = 0; jr < nc; jr += nr)
                             {
@@ -172,15 +175,30 @@ public static unsafe class Gemm
                                 for (int ir = 0; ir < mc; ir += mr)
                                 {
                                     int rows = Math.Min(mr, mc - ir);
-                                    float* pa = packA + (long)ir * kc;
                                     float* ct = c + (long)(ic + ir) * n + jc + jr;
+                                    if (direct && rows == mr)
+                                    {
+                                        float* ar = a + (long)(ic + ir) * k;
+                                        if (cols == nr) KernelRows(use512, kc, ar, k, pb, ct, n, add);
+                                        else
+                                        {
+                                            KernelRows(use512, kc, ar, k, pb, tile, nr, false);
+                                            Merge(ct, n, tile, nr, rows, cols, add);
+                                        }
+                                        continue;
+                                    }
+                                    float* pa = packA + (long)ir * kc;
+                                    if (direct)
+                                    {
+                                        // The last, partial panel: pack it (zero rows) rather than read past A.
+                                        pa = packA;
+                                        GemmPacking.PackA(false, a, m, k, ic + ir, rows, p0, kc, mr, pa);
+                                    }
                                     if (rows == mr && cols == nr) Kernel(use512, kc, pa, pb, ct, n, add);
                                     else
                                     {
                                         Kernel(use512, kc, pa, pb, tile, nr, false);
-                                        for (int r = 0; r < rows; r++)
-                                            for (int j = 0; j < cols; j++)
-                                                ct[(long)r * n + j] = add ? ct[(long)r * n + j] + tile[r * nr + j] : tile[r * nr + j];
+                                        Merge(ct, n, tile, nr, rows, cols, add);
                                     }
                                 }
                             }
@@ -194,6 +212,19 @@ public static unsafe class Gemm
             ArrayPool<float>.Shared.Return(bufA);
             ArrayPool<float>.Shared.Return(bufB);
         }
+    }
+
+    private static void KernelRows(bool use512, int kc, float* a, int lda, float* b, float* c, int ldc, bool add)
+    {
+        if (use512) GemmMicroKernels.Kernel8x32Rows(kc, a, lda, b, c, ldc, add);
+        else GemmMicroKernels.Kernel6x16Rows(kc, a, lda, b, c, ldc, add);
+    }
+
+    private static void Merge(float* ct, int n, float* tile, int nr, int rows, int cols, bool add)
+    {
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < cols; j++)
+                ct[(long)r * n + j] = add ? ct[(long)r * n + j] + tile[r * nr + j] : tile[r * nr + j];
     }
 
     private static void Kernel(bool use512, int kc, float* a, float* b, float* c, int ldc, bool add)
