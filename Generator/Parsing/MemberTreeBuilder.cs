@@ -122,10 +122,23 @@ namespace TypedGraph.Generator.Parsing
         private static bool IsVariable(string op)
             => op == "VariableV2" || op == "Variable" || op == "VarHandleOp" || op == "TemporaryVariable";
 
+        // Most nodes of a big graph need the same few placeholders: build each distinct feed list once.
+        private readonly Dictionary<string, (EquatableArray<FeedSpec>, EquatableArray<FeedSpec>)> _feedCache =
+            new Dictionary<string, (EquatableArray<FeedSpec>, EquatableArray<FeedSpec>)>(StringComparer.Ordinal);
+
         private (EquatableArray<FeedSpec> Required, EquatableArray<FeedSpec> Optional) FeedsOf(int node)
         {
             var needs = _feeds.Needs(node);
             if (needs.Count == 0) return (EquatableArray<FeedSpec>.Empty, EquatableArray<FeedSpec>.Empty);
+            var key = string.Join(",", needs);
+            if (_feedCache.TryGetValue(key, out var cached)) return cached;
+            var result = BuildFeeds(needs);
+            _feedCache[key] = result;
+            return result;
+        }
+
+        private (EquatableArray<FeedSpec> Required, EquatableArray<FeedSpec> Optional) BuildFeeds(List<int> needs)
+        {
             needs.Sort((a, b) => string.CompareOrdinal(_graph.Node[a].Name, _graph.Node[b].Name));
             var names = new HashSet<string>();
             var required = new List<FeedSpec>();
