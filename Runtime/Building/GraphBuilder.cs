@@ -64,6 +64,16 @@ public sealed partial class GraphBuilder
         return new Popper(() => _controlScopes.RemoveAt(_controlScopes.Count - 1));
     }
 
+    private readonly List<string> _colocation = [];
+
+    /// <summary>Puts every op created while open next to <paramref name="nodeName"/> (<c>tf.colocate_with</c>):
+    /// they get <c>_class = ["loc:@nodeName"]</c>.</summary>
+    public IDisposable ColocateWith(string nodeName)
+    {
+        _colocation.Add(nodeName);
+        return new Popper(() => _colocation.RemoveAt(_colocation.Count - 1));
+    }
+
     private static readonly IReadOnlyList<string> ClearMarker = new List<string> { "\0clear" };
 
     /// <summary>A unique full name for <paramref name="name"/> inside the current scope
@@ -103,6 +113,7 @@ public sealed partial class GraphBuilder
     {
         var opDef = Catalog.Find(def.Op);
         if (attrs != null) foreach (var (k, v) in attrs) def.Attr[k] = v;
+        if (_colocation.Count > 0 && !def.Attr.ContainsKey("_class")) def.Attr["_class"] = Attrs.Colocate(_colocation[^1]);
         if (opDef != null) BindArgs(def, opDef, inputs);
         foreach (var i in inputs) def.Input.Add(i.InputString);
         var controls = new List<string>();
