@@ -1,3 +1,3 @@
-// Placeholder entry point; the commands (inspect, ckpt, run) are added by the formats and runtime work.
-Console.Error.WriteLine("usage: typedgraph <inspect|ckpt|run> ...");
-return 2;
+// `typedgraph` — inspect graphs, list/verify/dump/re-save checkpoints, run graphs. The commands live in
+// Commands/ (one class each) so tests can call them in-process through CliApp.Run.
+return TypedGraph.Cli.Commands.CliApp.Run(args, Console.Out, Console.Error);

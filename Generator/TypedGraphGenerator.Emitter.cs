@@ -184,18 +184,18 @@ namespace TypedGraph.Generator
                 var parameters = m.RequiredFeeds.Select(f => $"{ParameterType(f.Type)} {f.ParameterName}")
                     .Concat(m.OptionalFeeds.Select(f => $"{OptionalType(f.Type)} {f.ParameterName} = null"));
                 w.Open($"public {returnType} Run({string.Join(", ", parameters)})");
-                w.Line($"var feeds = new global::System.Collections.Generic.List<{FeedValue}>({N(all.Count)});");
+                w.Line($"var __feeds = new global::System.Collections.Generic.List<{FeedValue}>({N(all.Count)});");
                 foreach (var f in m.RequiredFeeds)
-                    w.Line($"feeds.Add({FeedValue}.Of({SourceWriter.Literal(f.TensorName)}, {f.ParameterName}, {f.Type.Shape.CSharpLiteral}));");
+                    w.Line($"__feeds.Add({FeedValue}.Of({SourceWriter.Literal(f.TensorName)}, {f.ParameterName}, {f.Type.Shape.CSharpLiteral}));");
                 foreach (var f in m.OptionalFeeds)
                 {
                     var value = IsValueScalar(f.Type) ? f.ParameterName + ".Value" : f.ParameterName;
-                    w.Line($"if ({f.ParameterName} != null) feeds.Add({FeedValue}.Of({SourceWriter.Literal(f.TensorName)}, {value}, {f.Type.Shape.CSharpLiteral}));");
+                    w.Line($"if ({f.ParameterName} != null) __feeds.Add({FeedValue}.Of({SourceWriter.Literal(f.TensorName)}, {value}, {f.Type.Shape.CSharpLiteral}));");
                 }
-                if (m.Kind == MemberKind.Operation) w.Line("Execute(feeds.ToArray());");
-                else if (m.Type!.ElementType == null) w.Line("return Fetch(feeds.ToArray());");
-                else if (m.Type.IsPlainScalar) w.Line("return Fetch(feeds.ToArray()).Scalar;");
-                else w.Line("return Fetch(feeds.ToArray());");
+                if (m.Kind == MemberKind.Operation) w.Line("Execute(__feeds.ToArray());");
+                else if (m.Type!.ElementType == null) w.Line("return Fetch(__feeds.ToArray());");
+                else if (m.Type.IsPlainScalar) w.Line("return Fetch(__feeds.ToArray()).Scalar;");
+                else w.Line("return Fetch(__feeds.ToArray());");
                 w.Close();
             }
 

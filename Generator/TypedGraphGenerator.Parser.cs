@@ -29,7 +29,7 @@ namespace TypedGraph.Generator
                     ns = global.TryGetValue("build_property.RootNamespace", out var root) && !string.IsNullOrWhiteSpace(root) ? root.Trim() : "TypedGraph.Models";
                 var visibility = Get("Visibility");
                 return new GraphFileOptions(className, ns, visibility.Length == 0 ? "internal" : visibility.ToLowerInvariant(),
-                    Get("Include"), Get("Exclude"));
+                    Get("IncludeNodes"), Get("ExcludeNodes"));
             }
 
             /// <summary><c>my_test_model-1000.meta</c> → <c>MyTestModel1000</c>; a SavedModel is named after its folder.</summary>

@@ -31,11 +31,14 @@ namespace TypedGraph.Generator
             var files = context.AdditionalTextsProvider
                 .Where(static text => IsCandidate(text.Path))
                 .Combine(context.AnalyzerConfigOptionsProvider)
-                .Select(static (pair, _) => (Path: pair.Left.Path,
+                // The AdditionalText instance stays in the key on purpose: the compiler hands out a new one
+                // when the file changes, so the parse re-runs (reading the bytes); the same instance
+                // (e.g. after a C# edit) keeps the parse cached.
+                .Select(static (pair, _) => (Text: pair.Left,
                     Options: Parser.ReadOptions(pair.Left.Path, pair.Right.GetOptions(pair.Left), pair.Right.GlobalOptions)));
 
             var parsed = files
-                .Select(static (file, ct) => Parser.Parse(file.Path, file.Options, ct))
+                .Select(static (file, ct) => Parser.Parse(file.Text.Path, file.Options, ct))
                 .WithTrackingName(StepNames.Parse);
 
             var specs = parsed

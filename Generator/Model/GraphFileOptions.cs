@@ -4,7 +4,7 @@ namespace TypedGraph.Generator.Model
     /// <param name="ClassName">Class name (metadata <c>ClassName</c>, else derived from the file name).</param>
     /// <param name="Namespace">Namespace (metadata <c>Namespace</c>, else the project's root namespace).</param>
     /// <param name="Visibility">Metadata <c>Visibility</c>: <c>public</c> or <c>internal</c> (default).</param>
-    /// <param name="Include">Metadata <c>Include</c>: <c>;</c>-separated name globs; when set only matching nodes get members and the default hiding is off.</param>
-    /// <param name="Exclude">Metadata <c>Exclude</c>: <c>;</c>-separated name globs hidden in addition.</param>
+    /// <param name="Include">Metadata <c>IncludeNodes</c>: <c>;</c>-separated name globs; when set only matching nodes get members and the default hiding is off.</param>
+    /// <param name="Exclude">Metadata <c>ExcludeNodes</c>: <c>;</c>-separated name globs hidden in addition.</param>
     internal sealed record GraphFileOptions(string ClassName, string Namespace, string Visibility, string Include, string Exclude);
 }

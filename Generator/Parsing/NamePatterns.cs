@@ -8,7 +8,7 @@ namespace TypedGraph.Generator.Parsing
     /// Which nodes get members. Globs over node names where <c>*</c> matches any run of characters
     /// (slashes included) and <c>?</c> one character. By default TF's bookkeeping is hidden: the Saver's
     /// <c>save/…</c>, <c>gradients/…</c>, variable initializers and <c>…/Assign</c>. An <c>Include</c>
-    /// list replaces that default (the user then said exactly what they want); <c>Exclude</c> always applies.
+    /// list replaces that default (the user then said exactly what they want); <c>ExcludeNodes</c> always applies.
     /// </summary>
     internal sealed class NamePatterns
     {

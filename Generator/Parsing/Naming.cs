@@ -9,7 +9,7 @@ namespace TypedGraph.Generator.Parsing
     {
         /// <summary>
         /// <c>op_to_restore</c> → <c>OpToRestore</c>, <c>Variable_1</c> → <c>Variable1</c>,
-        /// <c>1x1</c> → <c>_1x1</c>. Splits on anything that is not a letter or digit.
+        /// <c>1x1</c> → <c>_1x1</c>, <c>y_</c> → <c>Y_</c>. Splits on anything that is not a letter or digit.
         /// </summary>
         public static string Pascal(string segment)
         {
@@ -29,6 +29,8 @@ namespace TypedGraph.Generator.Parsing
             }
             if (sb.Length == 0) return "_";
             if (char.IsDigit(sb[0])) sb.Insert(0, '_');
+            // TF's `y` and `y_` (label placeholders) are both common: keep a trailing underscore apart.
+            if (segment.EndsWith("_", System.StringComparison.Ordinal)) sb.Append('_');
             return sb.ToString();
         }
 

@@ -21,6 +21,7 @@ internal static class TestKernels
             ((KernelSet)Activator.CreateInstance(t)!).Register(r);
         r.Add("TestAdd", node => new Add(node));
         r.Add("TestCount", node => new Count(node));
+        r.Add("TestLess", node => new Less(node));
         return r;
     }
 
@@ -36,6 +37,12 @@ internal static class TestKernels
             var z = o.AsSpan<float>();
             for (int i = 0; i < z.Length; i++) z[i] = x[i] + y[i % y.Length];
         }
+    }
+
+    private sealed class Less(Node node) : OpKernel(node)
+    {
+        public override void Compute(OpKernelContext ctx)
+            => ctx.AllocateOutput(0, DataType.DtBool, TensorShape.Scalar).AsSpan<bool>()[0] = ctx.Input(0).Scalar<float>() < ctx.Input(1).Scalar<float>();
     }
 
     private sealed class Count(Node node) : OpKernel(node)

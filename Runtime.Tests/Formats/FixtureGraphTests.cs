@@ -61,3 +61,27 @@ public class FixtureGraphTests
         Assert.Equal([21, 1], meta.Graph.GetNode("W").GetTensor("value").TensorShape.Dim.Select(d => d.Size));
     }
 }
+
+public class MetaGraphParseTests
+{
+    [Fact]
+    public void UnknownFields_SurviveAReadWriteRoundTrip()
+    {
+        var original = File.ReadAllBytes(Fixtures.Path("smove_mlp", "my_test_model-1000.meta"));
+        // Append MetaGraphDef field 7 (TF2's object_graph_def, not in our schema) as opaque bytes.
+        byte[] extra = [0x3A, 0x03, 0x0A, 0x01, 0x58];
+        var meta = MetaGraph.Parse([.. original, .. extra], "with-unknown.meta");
+        Assert.Equal(109, meta.Graph.Nodes.Count);
+        Assert.Equal([.. original, .. extra], Google.Protobuf.MessageExtensions.ToByteArray(meta.Proto));
+    }
+
+    [Fact]
+    public void MetaGraphDef_WithOnlyAGraph_IsStillAMetaGraph()
+    {
+        var frozen = MetaGraph.Load(Fixtures.Path("smove_tf", "frozen_smovetf.pb"));
+        var bytes = Google.Protobuf.MessageExtensions.ToByteArray(new TypedGraph.Protos.MetaGraphDef { GraphDef = frozen.Proto.GraphDef });
+        var m = MetaGraph.Parse(bytes, "graph-only.meta");
+        Assert.Equal(GraphFileKind.MetaGraph, m.Kind);
+        Assert.Equal(5, m.Graph.Nodes.Count);
+    }
+}

@@ -6,8 +6,11 @@ namespace TypedGraph.Tests.Support;
 /// <summary>Builds small graphs NodeDef by NodeDef, the way TF writes them, for executor tests.</summary>
 public sealed class ExecGraph
 {
-    /// <summary>The graph being built.</summary>
-    public Graph Graph { get; } = new();
+    private readonly GraphDef _def = new() { Versions = new VersionDef { Producer = 27 } };
+    private Graph? _graph;
+
+    /// <summary>The graph built from the nodes added so far (nodes may reference later ones, as loops need).</summary>
+    public Graph Graph => _graph ??= new Graph(_def);
 
     /// <summary>Adds a node; inputs use TF's spelling (<c>"a"</c>, <c>"a:1"</c>, <c>"^a"</c>).</summary>
     public string Op(string name, string op, string[] inputs, params (string Key, AttrValue Value)[] attrs)
@@ -15,7 +18,8 @@ public sealed class ExecGraph
         var nd = new NodeDef { Name = name, Op = op };
         nd.Input.AddRange(inputs);
         foreach (var (k, v) in attrs) nd.Attr[k] = v;
-        Graph.AddNode(nd);
+        if (_graph != null) _graph.AddNode(nd);
+        else _def.Node.Add(nd);
         return name;
     }
 

@@ -171,6 +171,9 @@ internal sealed partial class ExecutionPlan
         {
             var shape = node.GetShape("shape");
             long[]? dims = shape == null || shape.UnknownRank ? null : shape.Dim.Select(d => d.Size).ToArray();
+            // Before GraphDef version 22 an empty Placeholder shape meant "unconstrained", not "scalar"
+            // (TF's versions.h: "22. Placeholder now can specify and enforce scalar and partial shapes").
+            if (dims is { Length: 0 } && node.Op == "Placeholder" && (graph.Def.Versions?.Producer ?? 22) < 22) dims = null;
             return new FeedBinding(name, r, slot, node.GetType("dtype", DataType.DtInvalid), dims, node.Name);
         }
         return new FeedBinding(name, r, slot, null, null, null);

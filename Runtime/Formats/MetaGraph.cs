@@ -89,10 +89,13 @@ public sealed partial class MetaGraph
         // A SavedModel starts with its schema version (field 1, varint); neither other kind has a varint field 1.
         if (bytes[0] == 0x08 && TryParse(SavedModel.Parser, bytes) is { MetaGraphs.Count: > 0 } sm)
             return FromSavedModel(sm, sourceName, tags);
-        if (TryParse(MetaGraphDef.Parser, bytes) is { } meta && LooksLikeGraph(meta.GraphDef) && (meta.MetaInfoDef != null || meta.SaverDef != null || meta.CollectionDef.Count > 0))
+        var meta = TryParse(MetaGraphDef.Parser, bytes);
+        if (meta != null && LooksLikeGraph(meta.GraphDef) && (meta.MetaInfoDef != null || meta.SaverDef != null || meta.CollectionDef.Count > 0))
             return new MetaGraph(meta, sourceName, null, GraphFileKind.MetaGraph);
         if (TryParse(GraphDef.Parser, bytes) is { } graph && LooksLikeGraph(graph))
             return new MetaGraph(new MetaGraphDef { GraphDef = graph }, sourceName, null, GraphFileKind.FrozenGraph);
+        if (meta != null && LooksLikeGraph(meta.GraphDef)) // a MetaGraphDef holding nothing but its graph
+            return new MetaGraph(meta, sourceName, null, GraphFileKind.MetaGraph);
         if (TryParse(SavedModel.Parser, bytes) is { MetaGraphs.Count: > 0 } sm2 && sm2.MetaGraphs.All(m => LooksLikeGraph(m.GraphDef)))
             return FromSavedModel(sm2, sourceName, tags);
         throw new GraphFormatException($"{sourceName}: not a TensorFlow graph file (neither a MetaGraphDef .meta, a GraphDef .pb nor a saved_model.pb could be parsed from its {bytes.Length} bytes).");
@@ -129,7 +132,7 @@ public sealed partial class MetaGraph
 
     // Misreading one kind as another yields nodes without names or ops (or none at all).
     private static bool LooksLikeGraph(GraphDef? g)
-        => g != null && g.Node.Count > 0 && g.Node.All(n => n.Name.Length > 0 && n.Op.Length > 0 && n.Op.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'));
+        => g != null && g.Node.Count > 0 && g.Node.All(n => n.Name.Length > 0 && n.Op.Length > 0 && n.Op.All(c => c > ' ' && c < '\x7f'));
 
     private static T? TryParse<T>(MessageParser<T> parser, byte[] bytes) where T : class, IMessage<T>
     {

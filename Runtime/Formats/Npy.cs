@@ -64,6 +64,7 @@ public static partial class Npy
     /// <exception cref="NotSupportedException">The dtype has no NumPy equivalent (string, bfloat16, quantized, resource, variant).</exception>
     public static void Write(string path, Tensor tensor)
     {
+        ToDescr(tensor.DType); // fail before creating the file
         using var stream = File.Create(path);
         Write(stream, tensor);
     }

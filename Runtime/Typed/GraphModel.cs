@@ -69,7 +69,7 @@ public abstract class GraphModel : IDisposable
         var session = new Session(graph.Graph);
         try
         {
-            session.Restore(target, graph.SaverDef);
+            Restore(session, target, graph.SaverDef);
             return session;
         }
         catch
@@ -77,5 +77,17 @@ public abstract class GraphModel : IDisposable
             session.Dispose();
             throw;
         }
+    }
+
+    // Until Session.Restore (executor) is on main this runs the graph's own restore op, which is what
+    // Session.Restore does when the graph carries a SaverDef (TF's Saver.restore).
+    private static void Restore(Session session, string prefixOrDirectory, Protos.SaverDef? saverDef)
+    {
+        var prefix = Directory.Exists(prefixOrDirectory)
+            ? Checkpoint.Latest(prefixOrDirectory) ?? throw new CheckpointFormatException(prefixOrDirectory, "no valid checkpoint in this folder (no 'checkpoint' file naming an existing checkpoint).")
+            : prefixOrDirectory;
+        if (saverDef == null)
+            throw new GraphExecutionException($"The graph has no SaverDef, so '{prefix}' cannot be restored through it.");
+        session.Run([], new Dictionary<string, Tensor> { [saverDef.FilenameTensorName] = Tensor.FromString(prefix) }, [saverDef.RestoreOpName]);
     }
 }

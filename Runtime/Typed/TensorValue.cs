@@ -55,6 +55,9 @@ public sealed class TensorValue<T> : IDisposable
     /// <summary>A rank-0 tensor.</summary>
     public static TensorValue<T> FromScalar(T value) => new(ElementTypes.Scalar(value));
 
+    /// <summary>A rank-0 tensor: lets a scalar feed a placeholder whose shape the graph leaves open.</summary>
+    public static implicit operator TensorValue<T>(T value) => FromScalar(value);
+
     /// <summary>A rank-1 tensor holding a copy of <paramref name="data"/>.</summary>
     public static implicit operator TensorValue<T>(T[] data) => Create(data);
 

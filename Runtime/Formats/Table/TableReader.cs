@@ -21,8 +21,11 @@ internal static class TableReader
         if (magic != TableFooter.Magic)
             throw Bad(path, $"bad table magic 0x{magic:x16} (expected 0x{TableFooter.Magic:x16}); not a TF checkpoint index or truncated");
         var reader = new SpanReader(footer);
-        if (!BlockHandle.TryDecode(ref reader, out _) || !BlockHandle.TryDecode(ref reader, out var indexHandle))
+        if (!BlockHandle.TryDecode(ref reader, out var metaHandle) || !BlockHandle.TryDecode(ref reader, out var indexHandle))
             throw Bad(path, "the footer's block handles are malformed");
+        // TF never reads the (always empty) metaindex block; checking its CRC too costs nothing and
+        // catches corruption there.
+        ReadBlock(file, metaHandle, path, "metaindex block");
 
         var index = ReadBlock(file, indexHandle, path, "index block");
         var entries = new List<KeyValuePair<byte[], byte[]>>();

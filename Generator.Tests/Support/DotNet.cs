@@ -1,0 +1,27 @@
+using System.Diagnostics;
+
+namespace TypedGraph.Generator.Tests.Support;
+
+/// <summary>Runs the <c>dotnet</c> CLI from tests (packing, building a consumer outside the solution).</summary>
+public static class DotNet
+{
+    /// <summary>Runs <c>dotnet {args}</c> in <paramref name="workingDirectory"/>; returns exit code and combined output.</summary>
+    public static (int ExitCode, string Output) Run(string workingDirectory, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        psi.Environment["DOTNET_NOLOGO"] = "1";
+        // Keep the child off the test run's MSBuild node reuse so nothing lingers after the test.
+        psi.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(8)))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"dotnet {string.Join(' ', args)} did not finish in 8 minutes.");
+        }
+        return (p.ExitCode, stdout.Result + stderr.Result);
+    }
+}

@@ -1,0 +1,67 @@
+using TypedGraph.Protos;
+
+namespace TypedGraph.Kernels.Exec;
+
+/// <summary>Cast between every pair of numeric/bool dtypes (floats → ints truncate toward zero; x → bool is x ≠ 0).</summary>
+public sealed class CastKernel : KernelSet
+{
+    /// <inheritdoc/>
+    public override void Register(KernelRegistry registry)
+    {
+        registry.Add("Cast", node =>
+        {
+            var dst = node.GetType("DstT");
+            return new DelegateKernel(node, ctx =>
+            {
+                var x = ctx.Input(0);
+                if (x.DType == dst)
+                {
+                    ctx.SetOutput(0, x);
+                    return;
+                }
+                if (!DataTypes.IsNumeric(x.DType) || !DataTypes.IsNumeric(dst) || x.DType is DataType.DtComplex64 or DataType.DtComplex128
+                    || dst is DataType.DtComplex64 or DataType.DtComplex128)
+                    throw ctx.Error($"cannot cast {DataTypes.Name(x.DType)} to {DataTypes.Name(dst)}.");
+                var o = ctx.AllocateOutput(0, dst, x.Shape);
+                Convert(x, o);
+            });
+        });
+    }
+
+    /// <summary>Converts element by element; float32↔int32/int64 and bool↔float32 have direct loops.</summary>
+    internal static void Convert(Tensor x, Tensor o)
+    {
+        int n = checked((int)x.NumElements);
+        switch (x.DType, o.DType)
+        {
+            case (DataType.DtInt32, DataType.DtFloat):
+            {
+                var s = x.AsSpan<int>(); var d = o.AsSpan<float>();
+                for (int i = 0; i < n; i++) d[i] = s[i];
+                return;
+            }
+            case (DataType.DtFloat, DataType.DtInt32):
+            {
+                var s = x.AsSpan<float>(); var d = o.AsSpan<int>();
+                for (int i = 0; i < n; i++) d[i] = (int)s[i];
+                return;
+            }
+            case (DataType.DtBool, DataType.DtFloat):
+            {
+                var s = x.AsSpan<bool>(); var d = o.AsSpan<float>();
+                for (int i = 0; i < n; i++) d[i] = s[i] ? 1f : 0f;
+                return;
+            }
+            case (DataType.DtInt64, DataType.DtFloat):
+            {
+                var s = x.AsSpan<long>(); var d = o.AsSpan<float>();
+                for (int i = 0; i < n; i++) d[i] = s[i];
+                return;
+            }
+        }
+        if (ScalarValues.IsIntegral(x.DType) && ScalarValues.IsIntegral(o.DType) && x.DType != DataType.DtUint64)
+            for (int i = 0; i < n; i++) ScalarValues.SetLong(o, i, ScalarValues.GetLong(x, i));
+        else
+            for (int i = 0; i < n; i++) ScalarValues.SetDouble(o, i, ScalarValues.GetDouble(x, i));
+    }
+}

@@ -1,0 +1,60 @@
+using TypedGraph.Protos;
+
+namespace TypedGraph.Kernels.Exec;
+
+/// <summary>Tensors made from shapes and scalars: Fill, ZerosLike, OnesLike, Range.</summary>
+public sealed class FillKernels : KernelSet
+{
+    /// <inheritdoc/>
+    public override void Register(KernelRegistry registry)
+    {
+        registry.Add("Fill", node => new DelegateKernel(node, ctx =>
+        {
+            var dims = IndexValues.Read(ctx, 0, "dims");
+            var value = ctx.Input(1);
+            if (value.NumElements != 1 || value.Shape.Rank != 0) throw ctx.Error($"value must be a scalar, got shape {value.Shape}.");
+            if (dims.Any(d => d < 0 || d > int.MaxValue)) throw ctx.Error($"dims [{string.Join(", ", dims)}] has an invalid entry.");
+            var o = ctx.AllocateOutput(0, value.DType, new TensorShape(dims.Select(d => (int)d).ToArray()));
+            ScalarValues.Fill(o, value);
+        }));
+        registry.Add("ZerosLike", node => new DelegateKernel(node, ctx =>
+        {
+            var x = ctx.Input(0);
+            var o = ctx.AllocateOutput(0, x.DType, x.Shape);
+            if (x.DType == DataType.DtString) Array.Fill(o.Strings, []);
+            else o.Bytes.Clear();
+        }));
+        registry.Add("OnesLike", node => new DelegateKernel(node, ctx =>
+        {
+            var x = ctx.Input(0);
+            if (!DataTypes.IsNumeric(x.DType)) throw ctx.Error($"OnesLike is not defined for {DataTypes.Name(x.DType)}.");
+            var o = ctx.AllocateOutput(0, x.DType, x.Shape);
+            ScalarValues.Fill(o, ScalarValues.Scalar(x.DType, 1));
+        }));
+        registry.Add("Range", node => new DelegateKernel(node, ctx =>
+        {
+            var start = ctx.Input(0);
+            var dtype = start.DType;
+            if (ctx.Input(1).DType != dtype || ctx.Input(2).DType != dtype) throw ctx.Error("start, limit and delta must have the same dtype.");
+            if (ScalarValues.IsIntegral(dtype))
+            {
+                long s = ScalarValues.GetLong(start, 0), l = ScalarValues.GetLong(ctx.Input(1), 0), d = ScalarValues.GetLong(ctx.Input(2), 0);
+                if (d == 0) throw ctx.Error("delta must not be 0.");
+                if (d > 0 ? s > l : s < l) throw ctx.Error($"requires start <= limit when delta > 0 (start {s}, limit {l}, delta {d}), or the reverse.");
+                // TF's size for integers: ceil(|limit - start| / |delta|).
+                long n = (Math.Abs(l - s) + Math.Abs(d) - 1) / Math.Abs(d);
+                var o = ctx.AllocateOutput(0, dtype, new TensorShape(checked((int)n)));
+                for (int i = 0; i < n; i++) ScalarValues.SetLong(o, i, s + i * d);
+            }
+            else
+            {
+                double s = ScalarValues.GetDouble(start, 0), l = ScalarValues.GetDouble(ctx.Input(1), 0), d = ScalarValues.GetDouble(ctx.Input(2), 0);
+                if (d == 0) throw ctx.Error("delta must not be 0.");
+                if (d > 0 ? s > l : s < l) throw ctx.Error($"requires start <= limit when delta > 0 (start {s}, limit {l}, delta {d}), or the reverse.");
+                long n = (long)Math.Ceiling(Math.Abs((l - s) / d));
+                var o = ctx.AllocateOutput(0, dtype, new TensorShape(checked((int)n)));
+                for (int i = 0; i < n; i++) ScalarValues.SetDouble(o, i, s + i * d);
+            }
+        }));
+    }
+}

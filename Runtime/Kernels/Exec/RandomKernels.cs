@@ -1,0 +1,209 @@
+using System.Security.Cryptography;
+using TypedGraph.Protos;
+
+namespace TypedGraph.Kernels.Exec;
+
+/// <summary>
+/// RandomStandardNormal, TruncatedNormal (|x| &lt; 2, resampled), RandomUniform ([0, 1)), RandomUniformInt
+/// ([minval, maxval)). Seeds follow TF: attrs <c>seed</c>/<c>seed2</c> (already resolved from the graph seed
+/// by Python) key a per-kernel Philox stream, so a seeded op is deterministic and every run continues the
+/// stream (a second run gives new numbers, as in TF). Both 0 means random seeds, unless the session has a
+/// <see cref="SessionOptions.GraphSeed"/>, which then seeds (GraphSeed, hash of the node name).
+/// Groups of outputs are filled exactly as TF's FillPhiloxRandom lays them out.
+/// </summary>
+public sealed class RandomKernels : KernelSet
+{
+    /// <summary>TF reserves 256 samples per output for every call (ReserveRandomOutputs).</summary>
+    private const ulong ReservedPerOutput = 256;
+
+    /// <inheritdoc/>
+    public override void Register(KernelRegistry registry)
+    {
+        registry.Add("RandomStandardNormal", node => new RandomKernel(node, Distribution.Normal));
+        registry.Add("TruncatedNormal", node => new RandomKernel(node, Distribution.TruncatedNormal));
+        registry.Add("RandomUniform", node => new RandomKernel(node, Distribution.Uniform));
+        registry.Add("RandomUniformInt", node => new RandomKernel(node, Distribution.UniformInt));
+    }
+
+    private enum Distribution { Normal, TruncatedNormal, Uniform, UniformInt }
+
+    private sealed class RandomKernel : OpKernel
+    {
+        private readonly Distribution _dist;
+        private readonly DataType _dtype;
+        private readonly long _seed, _seed2;
+        private readonly object _gate = new();
+        private Philox? _stream;
+
+        public RandomKernel(Node node, Distribution dist) : base(node)
+        {
+            _dist = dist;
+            _dtype = dist == Distribution.UniformInt ? node.GetType("Tout", DataType.DtInt32) : node.GetType("dtype", DataType.DtFloat);
+            _seed = node.GetInt("seed", 0);
+            _seed2 = node.GetInt("seed2", 0);
+            bool ok = dist == Distribution.UniformInt ? _dtype is DataType.DtInt32 or DataType.DtInt64
+                : _dtype is DataType.DtFloat or DataType.DtDouble or DataType.DtHalf;
+            if (!ok) throw new GraphFormatException($"{node.Op} node '{node.Name}': dtype {DataTypes.Name(_dtype)} is not supported.");
+        }
+
+        public override void Compute(OpKernelContext ctx)
+        {
+            var dims = IndexValues.Read(ctx, 0, "shape");
+            if (dims.Any(d => d < 0 || d > int.MaxValue)) throw ctx.Error($"shape [{string.Join(", ", dims)}] is invalid.");
+            var o = ctx.AllocateOutput(0, _dtype, new TensorShape(dims.Select(d => (int)d).ToArray()));
+            int n = checked((int)o.NumElements);
+            var gen = Reserve(ctx, (ulong)n);
+            switch (_dist)
+            {
+                case Distribution.Normal: FillNormal(gen, o, n); break;
+                case Distribution.TruncatedNormal: FillTruncated(gen, o, n); break;
+                case Distribution.Uniform: FillUniform(gen, o, n); break;
+                default: FillInt(ctx, gen, o, n); break;
+            }
+        }
+
+        /// <summary>Hands out this call's starting generator and moves the stream past it (GuardedPhiloxRandom).</summary>
+        private Philox Reserve(OpKernelContext ctx, ulong outputs)
+        {
+            lock (_gate)
+            {
+                if (_stream == null)
+                {
+                    ulong s = (ulong)_seed, s2 = (ulong)_seed2;
+                    if (s == 0 && s2 == 0)
+                    {
+                        if (ctx.State.GraphSeed is { } gs)
+                        {
+                            s = (ulong)gs;
+                            s2 = StableHash(Node.Name);
+                        }
+                        else
+                        {
+                            s = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+                            s2 = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+                        }
+                    }
+                    _stream = new Philox(s, s2);
+                }
+                var local = _stream.Value;
+                var next = local;
+                next.Skip(outputs * ReservedPerOutput);
+                _stream = next;
+                return local;
+            }
+        }
+
+        private static ulong StableHash(string s)
+        {
+            ulong h = 14695981039346656037UL; // FNV-1a: stable across processes, unlike string.GetHashCode
+            foreach (char c in s) h = (h ^ c) * 1099511628211UL;
+            return h;
+        }
+
+        private static void Put(Tensor o, int i, double v)
+        {
+            if (o.DType == DataType.DtFloat) o.AsSpan<float>()[i] = (float)v;
+            else if (o.DType == DataType.DtDouble) o.AsSpan<double>()[i] = v;
+            else o.AsSpan<Half>()[i] = (Half)v;
+        }
+
+        private static void FillNormal(Philox gen, Tensor o, int n)
+        {
+            if (o.DType == DataType.DtDouble)
+            {
+                for (int i = 0; i < n; i += 2)
+                {
+                    var (a, b, c, d) = gen.Next();
+                    var (f0, f1) = Philox.BoxMuller(a, b, c, d);
+                    Put(o, i, f0);
+                    if (i + 1 < n) Put(o, i + 1, f1);
+                }
+                return;
+            }
+            for (int i = 0; i < n; i += 4)
+            {
+                var (a, b, c, d) = gen.Next();
+                var (f0, f1) = Philox.BoxMuller(a, b);
+                var (f2, f3) = Philox.BoxMuller(c, d);
+                ReadOnlySpan<float> f = [f0, f1, f2, f3];
+                for (int k = 0; k < 4 && i + k < n; k++) Put(o, i + k, f[k]);
+            }
+        }
+
+        private static void FillUniform(Philox gen, Tensor o, int n)
+        {
+            if (o.DType == DataType.DtDouble)
+            {
+                for (int i = 0; i < n; i += 2)
+                {
+                    var (a, b, c, d) = gen.Next();
+                    Put(o, i, Philox.ToDouble(a, b));
+                    if (i + 1 < n) Put(o, i + 1, Philox.ToDouble(c, d));
+                }
+                return;
+            }
+            for (int i = 0; i < n; i += 4)
+            {
+                var (a, b, c, d) = gen.Next();
+                ReadOnlySpan<uint> u = [a, b, c, d];
+                for (int k = 0; k < 4 && i + k < n; k++) Put(o, i + k, Philox.ToFloat(u[k]));
+            }
+        }
+
+        /// <summary>Each group of 4 outputs starts 256 generator steps after the previous group (variable samples per output).</summary>
+        private static void FillTruncated(Philox baseGen, Tensor o, int n)
+        {
+            const int group = 4;
+            Span<uint> buf = stackalloc uint[4];
+            for (int g = 0; g * group < n; g++)
+            {
+                var gen = baseGen;
+                gen.Skip((ulong)g * group * ReservedPerOutput / 4);
+                int used = 4, filled = 0;
+                uint NextSample(ref Philox p, Span<uint> b)
+                {
+                    if (used == 4)
+                    {
+                        var (a, bb, c, d) = p.Next();
+                        b[0] = a; b[1] = bb; b[2] = c; b[3] = d;
+                        used = 0;
+                    }
+                    return b[used++];
+                }
+                while (filled < group && g * group + filled < n)
+                {
+                    uint x0 = NextSample(ref gen, buf), x1 = NextSample(ref gen, buf);
+                    var (f0, f1) = Philox.BoxMuller(x0, x1);
+                    if (MathF.Abs(f0) < 2f && filled < group && g * group + filled < n) Put(o, g * group + filled++, f0);
+                    if (MathF.Abs(f1) < 2f && filled < group && g * group + filled < n) Put(o, g * group + filled++, f1);
+                }
+            }
+        }
+
+        private static void FillInt(OpKernelContext ctx, Philox gen, Tensor o, int n)
+        {
+            long lo = IndexValues.Scalar(ctx, 1, "minval"), hi = IndexValues.Scalar(ctx, 2, "maxval");
+            if (lo >= hi) throw ctx.Error($"needs minval < maxval, got [{lo}, {hi}).");
+            if (o.DType == DataType.DtInt32)
+            {
+                uint range = (uint)(hi - lo);
+                var d = o.AsSpan<int>();
+                for (int i = 0; i < n; i += 4)
+                {
+                    var (a, b, c, e) = gen.Next();
+                    ReadOnlySpan<uint> u = [a, b, c, e];
+                    for (int k = 0; k < 4 && i + k < n; k++) d[i + k] = (int)(lo + u[k] % range);
+                }
+                return;
+            }
+            ulong range64 = (ulong)(hi - lo);
+            var d64 = o.AsSpan<long>();
+            for (int i = 0; i < n; i += 2)
+            {
+                var (a, b, c, e) = gen.Next();
+                d64[i] = lo + (long)((a | ((ulong)b << 32)) % range64);
+                if (i + 1 < n) d64[i + 1] = lo + (long)((c | ((ulong)e << 32)) % range64);
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using TypedGraph.Kernels.Common;
+using TypedGraph.Protos;
+
+namespace TypedGraph.Kernels.NN;
+
+/// <summary>
+/// Softmax and LogSoftmax over the last dim (rank ≥ 1), float and double, computed stably by
+/// subtracting each row's max first, as TF's <c>SoftmaxEigenImpl</c>.
+/// </summary>
+public sealed class SoftmaxKernels : KernelSet
+{
+    /// <inheritdoc/>
+    public override void Register(KernelRegistry registry)
+    {
+        registry.Add("Softmax", n => new SoftmaxKernel(n, log: false));
+        registry.Add("LogSoftmax", n => new SoftmaxKernel(n, log: true));
+    }
+
+    /// <summary>dst = softmax(src) (or log-softmax) of one row; returns log Σ exp(src) (the row's log-normalizer).</summary>
+    internal static T Row<T>(ReadOnlySpan<T> src, Span<T> dst, bool log) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T max = TensorPrimitives.Max(src);
+        TensorPrimitives.Subtract(src, max, dst);
+        if (log)
+        {
+            // log softmax = (x - max) - log Σ exp(x - max); dst holds x - max, so exp it into a scratch-free pass.
+            T sum = T.Zero;
+            foreach (var v in dst) sum += T.Exp(v);
+            T logSum = T.Log(sum);
+            TensorPrimitives.Subtract(dst, logSum, dst);
+            return max + logSum;
+        }
+        TensorPrimitives.Exp(dst, dst);
+        T total = TensorPrimitives.Sum<T>(dst);
+        TensorPrimitives.Divide(dst, total, dst);
+        return max + T.Log(total);
+    }
+}
+
+/// <summary>One Softmax / LogSoftmax node.</summary>
+internal sealed class SoftmaxKernel(Node node, bool log) : OpKernel(node)
+{
+    public override void Compute(OpKernelContext context)
+    {
+        var x = context.Input(0);
+        if (x.Shape.Rank < 1) throw Error($"logits must have >= 1 dimension, got {x.Shape}.");
+        var y = context.AllocateOutput(0, x.DType, x.Shape);
+        int c = x.Shape[-1];
+        if (x.NumElements == 0) return;
+        switch (x.DType)
+        {
+            case DataType.DtFloat: Run<float>(x, y, c); break;
+            case DataType.DtDouble: Run<double>(x, y, c); break;
+            default: throw KernelAttrs.BadType(Node, x.DType);
+        }
+    }
+
+    private void Run<T>(Tensor x, Tensor y, int c) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        bool isLog = log;
+        Workers.For(x.NumElements / c, Math.Max(1, (1 << 14) / c), (s, e) =>
+        {
+            var xs = x.AsSpan<T>();
+            var ys = y.AsSpan<T>();
+            for (long r = s; r < e; r++)
+                SoftmaxKernels.Row(xs.Slice((int)(r * c), c), ys.Slice((int)(r * c), c), isLog);
+        });
+    }
+}

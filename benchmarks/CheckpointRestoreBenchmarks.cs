@@ -1,0 +1,76 @@
+using BenchmarkDotNet.Attributes;
+using TypedGraph;
+using TypedGraph.Formats;
+
+namespace TypedGraph.Benchmarks;
+
+/// <summary>
+/// Restore speed of a ~200 MB checkpoint (issue 2: reading + verifying must reach ≥ 1 GB/s). The
+/// checkpoint is written once; each iteration opens it, reads every tensor with its CRC32C checked and
+/// releases them — what a restore does. Throughput = <see cref="TotalBytes"/> / mean time.
+/// </summary>
+[MemoryDiagnoser]
+public class CheckpointRestoreBenchmarks
+{
+    /// <summary>48 tensors of 1 M floats (4 MiB each) plus a few small ones, like a mid-size model with Adam slots.</summary>
+    public const long TotalBytes = 48L * 4 * 1024 * 1024 + 3 * 4096 + 8;
+
+    private string _dir = "";
+    private string _prefix = "";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _dir = Directory.CreateTempSubdirectory("tg-restore-bench").FullName;
+        _prefix = Path.Combine(_dir, "model-1000");
+        var rng = new Random(42);
+        var tensors = new List<Tensor>();
+        using var writer = new CheckpointWriter(_prefix);
+        for (int i = 0; i < 48; i++)
+        {
+            var values = new float[1024 * 1024];
+            for (int j = 0; j < values.Length; j++) values[j] = (float)rng.NextDouble();
+            var t = Tensor.Create(values, 1024, 1024);
+            tensors.Add(t);
+            writer.Add($"layer{i / 3}/{(i % 3 == 0 ? "kernel" : i % 3 == 1 ? "kernel/Adam" : "kernel/Adam_1")}", t);
+        }
+        for (int i = 0; i < 3; i++) writer.Add($"bias{i}", Tensor.Create(new float[1024]));
+        writer.Add("global_step", Tensor.FromScalar(1000L));
+        writer.Finish();
+        long size = new FileInfo(CheckpointReader.DataPath(_prefix, 0, 1)).Length;
+        if (size != TotalBytes) throw new InvalidOperationException($"expected {TotalBytes} data bytes, wrote {size}");
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => Directory.Delete(_dir, true);
+
+    /// <summary>Open + read every tensor (CRC verified) + release: the restore path.</summary>
+    [Benchmark(Baseline = true)]
+    public long ReadAllVerified() => ReadAll(verifyCrc: true);
+
+    /// <summary>The same without CRC checks (the opt-out), to show what verification costs.</summary>
+    [Benchmark]
+    public long ReadAllUnverified() => ReadAll(verifyCrc: false);
+
+    /// <summary><c>typedgraph ckpt --verify</c>: every CRC checked, no tensors built.</summary>
+    [Benchmark]
+    public int VerifyAll()
+    {
+        using var reader = CheckpointReader.Open(_prefix);
+        reader.VerifyAll();
+        return reader.Entries.Count;
+    }
+
+    private long ReadAll(bool verifyCrc)
+    {
+        long checksum = 0;
+        using var reader = CheckpointReader.Open(_prefix, verifyCrc);
+        foreach (var e in reader.Entries)
+        {
+            using var t = reader.Read(e.Name);
+            // Touch the last byte so an unverified read still maps what it returns.
+            checksum += t.ByteLength == 0 ? 0 : t.Bytes[^1];
+        }
+        return checksum;
+    }
+}
