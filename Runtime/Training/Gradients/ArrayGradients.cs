@@ -16,7 +16,16 @@ internal static class ArrayGradients
         GradientRegistry.Register("Squeeze", (c, op, g) => [c.Builder.Reshape(g[0]!.Value, c.ShapeOf(c.In(op, 0)), "Reshape")]);
         GradientRegistry.Register("Transpose", (c, op, g) =>
         {
-            var inv = c.Builder.Unary("InvertPermutation", c.In(op, 1), "InvertPermutation");
+            // A constant perm is inverted here (TF would emit InvertPermutation, which then folds to the same Const).
+            var perm = StaticShapes.ConstValues(c.Builder, op.Inputs[1]);
+            Output inv;
+            if (perm != null)
+            {
+                var inverse = new int[perm.Length];
+                for (int i = 0; i < perm.Length; i++) inverse[perm[i]] = i;
+                inv = c.Builder.Constant(inverse, "InvertPermutation");
+            }
+            else inv = c.Builder.Unary("InvertPermutation", c.In(op, 1), "InvertPermutation");
             return [c.Builder.OutputOf(c.Builder.AddOperation("Transpose", [g[0]!.Value, inv], null, "transpose")), null];
         });
         GradientRegistry.Register("ConcatV2", (c, op, g) =>
