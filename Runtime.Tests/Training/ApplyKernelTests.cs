@@ -13,13 +13,16 @@ public class ApplyKernelTests
         var refs = vars.Select((v, i) => b.Variable([v.Length], new ZerosInitializer(), "v" + i)).ToList();
         var ins = new List<Output>(refs.Select(r => r.Ref));
         ins.AddRange(scalars.Select((_, i) => b.Placeholder(DataType.DtFloat, [], "s" + i)));
-        ins.Add(b.Placeholder(DataType.DtFloat, [grad.Length], "g"));
+        // TF's input order: the gradient is last, except ApplyMomentum (var, accum, lr, grad, momentum).
+        int gi = op == "ApplyMomentum" ? vars.Length + 1 : ins.Count;
+        ins.Insert(gi, b.Placeholder(DataType.DtFloat, [grad.Length], "g"));
         var node = b.AddOperation(op, ins, attrs.ToDictionary(a => a.Item1, a => a.Item2));
         var state = new SessionState();
         var slots = refs.Select((r, i) => { var s = state.Variable(r.Name); s.Value = Tensor.Create(vars[i], vars[i].Length); return s; }).ToArray();
         var inputs = new Tensor?[ins.Count];
-        for (int i = 0; i < scalars.Length; i++) inputs[vars.Length + i] = Tensor.FromScalar(scalars[i]);
-        inputs[^1] = Tensor.Create(grad, grad.Length);
+        var scalarSlots = Enumerable.Range(vars.Length, ins.Count - vars.Length).Where(i => i != gi).ToArray();
+        for (int i = 0; i < scalars.Length; i++) inputs[scalarSlots[i]] = Tensor.FromScalar(scalars[i]);
+        inputs[gi] = Tensor.Create(grad, grad.Length);
         var refInputs = new VariableSlot?[ins.Count];
         for (int i = 0; i < slots.Length; i++) refInputs[i] = slots[i];
         var ctx = new OpKernelContext(node, inputs, 1, state, refInputs);

@@ -18,11 +18,11 @@ public sealed class ApplyKernels : KernelSet
         foreach (var resource in new[] { false, true })
         {
             string p = resource ? "Resource" : "";
-            registry.Add(p + "ApplyGradientDescent", n => new ApplyKernel(n, resource, 0, GradientDescent));
-            registry.Add(p + "ApplyMomentum", n => new ApplyKernel(n, resource, 1, Momentum));
-            registry.Add(p + "ApplyAdam", n => new ApplyKernel(n, resource, 2, Adam));
-            registry.Add(p + "ApplyRMSProp", n => new ApplyKernel(n, resource, 2, RmsProp));
-            registry.Add(p + "ApplyAdagrad", n => new ApplyKernel(n, resource, 1, Adagrad));
+            registry.Add(p + "ApplyGradientDescent", n => new ApplyKernel(n, resource, 0, -1, GradientDescent));
+            registry.Add(p + "ApplyMomentum", n => new ApplyKernel(n, resource, 1, 3, Momentum)); // grad precedes momentum
+            registry.Add(p + "ApplyAdam", n => new ApplyKernel(n, resource, 2, -1, Adam));
+            registry.Add(p + "ApplyRMSProp", n => new ApplyKernel(n, resource, 2, -1, RmsProp));
+            registry.Add(p + "ApplyAdagrad", n => new ApplyKernel(n, resource, 1, -1, Adagrad));
         }
     }
 
@@ -71,14 +71,17 @@ public sealed class ApplyKernels : KernelSet
         v[i] -= a[0] * g[i] / Math.Sqrt(s[0][i]);
     }
 
-    private sealed class ApplyKernel(Node node, bool resource, int slotCount, Update update) : OpKernel(node)
+    // gradIndex: input index of the gradient; -1 = last (every op but ApplyMomentum).
+    private sealed class ApplyKernel(Node node, bool resource, int slotCount, int gradIndex, Update update) : OpKernel(node)
     {
         public override void Compute(OpKernelContext context)
         {
             var slots = new VariableSlot[1 + slotCount];
             for (int k = 0; k < slots.Length; k++) slots[k] = resource ? ResourceHandles.Variable(context, k) : context.InputRef(k);
-            int scalarCount = context.InputCount - slots.Length - 1;
-            var grad = context.Input(context.InputCount - 1);
+            int gi = gradIndex < 0 ? context.InputCount - 1 : gradIndex;
+            var grad = context.Input(gi);
+            var scalarInputs = Enumerable.Range(slots.Length, context.InputCount - slots.Length).Where(i => i != gi).ToArray();
+            int scalarCount = scalarInputs.Length;
             // Take the locks in input order (TF's MutexLock order), so two apply ops never deadlock on each other.
             var taken = new List<object>();
             try
@@ -95,8 +98,8 @@ public sealed class ApplyKernels : KernelSet
                 var scalars = new double[scalarCount];
                 for (int k = 0; k < scalarCount; k++)
                 {
-                    var t = context.Input(slots.Length + k);
-                    if (t.NumElements != 1) throw Error($"input {slots.Length + k} ('{Node.Inputs[slots.Length + k]}') must be a scalar, got shape {t.Shape}.");
+                    var t = context.Input(scalarInputs[k]);
+                    if (t.NumElements != 1) throw Error($"input {scalarInputs[k]} ('{Node.Inputs[scalarInputs[k]]}') must be a scalar, got shape {t.Shape}.");
                     scalars[k] = ToDouble(t);
                 }
                 var work = values.Select(ToDoubles).ToArray();
