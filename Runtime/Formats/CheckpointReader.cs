@@ -10,6 +10,7 @@ namespace TypedGraph.Formats;
 /// and tensors are returned as zero-copy views whose CRC32C is verified on each read (unless opted out).
 /// Partitioned tensors are assembled from their slices.
 /// </summary>
+/// <remarks>Reads may run concurrently from several threads; <see cref="Dispose"/> must not race with them.</remarks>
 public sealed partial class CheckpointReader : IDisposable
 {
     private readonly Dictionary<string, CheckpointEntry> _byName = new(StringComparer.Ordinal);
