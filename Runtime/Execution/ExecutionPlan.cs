@@ -83,6 +83,12 @@ internal sealed partial class ExecutionPlan
         return new RunFrame(this, state);
     }
 
+    /// <summary>Largest number of bytes any idle pooled frame holds (tests, diagnostics).</summary>
+    internal long PooledBytes()
+    {
+        lock (_frames) return _frames.Select(f => f.Pool.TotalBytes).DefaultIfEmpty(0).Max();
+    }
+
     /// <summary>Returns a frame after a run; its buffers are reused by the next run.</summary>
     public void ReturnFrame(RunFrame frame)
     {
@@ -159,6 +165,13 @@ internal sealed partial class ExecutionPlan
             }
             steps[i] = new PlanStep(node, steps[i].Kernel, steps[i].InputSlots, steps[i].ControlSteps, outSlots, count);
         }
+        // Liveness: each slot is released after its last reader; fetched slots live to the end of the run.
+        var lastReader = new Dictionary<int, int>();
+        for (int i = 0; i < steps.Length; i++)
+            foreach (int slot in steps[i].InputSlots) lastReader[slot] = i;
+        foreach (int slot in plan.FetchSlots) lastReader.Remove(slot);
+        foreach (var group in lastReader.GroupBy(kv => kv.Value))
+            steps[group.Key].ReleaseSlots = group.Select(kv => kv.Key).Order().ToArray();
         plan.Steps = steps;
         plan.SlotCount = slots.Count;
         return plan;

@@ -206,14 +206,12 @@ public sealed partial class Session : IDisposable
         }
     }
 
-    /// <summary>Arena tensors are detached (the caller keeps the buffer); anything shared (constants,
+    /// <summary>Pooled tensors are detached (the caller keeps the buffer); anything shared (constants,
     /// variables, feeds) is copied so later runs cannot change what the caller holds.</summary>
     private static Tensor TakeOwnership(RunFrame frame, Tensor v, Span<Tensor> earlier)
     {
         foreach (var e in earlier)
             if (ReferenceEquals(e, v)) return v;
-        foreach (var arena in frame.Arenas)
-            if (arena.Detach(v)) return v;
-        return v.Clone();
+        return frame.Pool.Detach(v) ? v : v.Clone();
     }
 }

@@ -50,10 +50,10 @@ internal static class StaticExecutor
                 frame.StepDead[s] = true;
                 foreach (int o in step.OutputSlots)
                     if (o >= 0) dead[o] = true;
+                ReleaseInputs(step, frame);
                 continue;
             }
             ctx.ResetOutputs();
-            frame.Arenas[s].Reset();
             Compute(step, ctx);
             var outSlots = step.OutputSlots;
             for (int k = 0; k < outSlots.Length; k++)
@@ -71,7 +71,18 @@ internal static class StaticExecutor
                 }
                 values[o] = v;
                 refs[o] = r;
+                if (r == null) frame.Pool.AddRef(v);
             }
+            ReleaseInputs(step, frame);
+        }
+    }
+
+    /// <summary>Slots whose last reader was this step let go of their buffers (shared ones stay until their last holder goes).</summary>
+    private static void ReleaseInputs(PlanStep step, RunFrame frame)
+    {
+        foreach (int slot in step.ReleaseSlots)
+        {
+            if (frame.Refs[slot] == null) frame.Pool.Release(frame.Values[slot]);
         }
     }
 
