@@ -35,6 +35,28 @@ public class ConcurrencyAndPoolingTests
     }
 
     [Fact]
+    public void ConcurrentRunsWithDifferentBroadcastShapesAgree()
+    {
+        // mnist_fc2's bias Adds broadcast [batch, n] + [n]; threads alternate batch sizes on shared kernels.
+        var meta = MetaGraph.Load(Fixtures.Path("mnist_fc2", "fc2.ckpt.meta"));
+        using var session = new Session(meta.Graph);
+        session.Restore(Fixtures.Path("mnist_fc2", "fc2.ckpt"), meta.SaverDef);
+        var inputs = Enumerable.Range(0, 6).Select(t =>
+        {
+            int rows = 1 + t * 3;
+            return Tensor.Create(Enumerable.Range(0, rows * 784).Select(i => (float)((i * 7 + t) % 13) / 13f).ToArray(), rows, 784);
+        }).ToArray();
+        var expected = inputs.Select(x => session.Run("output/output:0", ("input/x:0", x)).ToArray<float>()).ToArray();
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+        Parallel.For(0, 6, new ParallelOptions { MaxDegreeOfParallelism = 6 }, t =>
+        {
+            for (int i = 0; i < 60; i++)
+                if (!session.Run("output/output:0", ("input/x:0", inputs[t])).ToArray<float>().SequenceEqual(expected[t])) failures.Add($"input {t} run {i}");
+        });
+        Assert.Empty(failures);
+    }
+
+    [Fact]
     public void ConcurrentAssignAddsAreNotLost()
     {
         var g = new ExecGraph();
