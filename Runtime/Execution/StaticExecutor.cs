@@ -100,11 +100,14 @@ internal static class StaticExecutor
         {
             throw;
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IndexOutOfRangeException
-                                      or OverflowException or NotSupportedException or InvalidCastException or FormatException)
+        catch (Exception e) when (e is not (OutOfMemoryException or OperationCanceledException or ThreadInterruptedException))
         {
+            // Anything else a kernel throws (bad input it did not check, I/O in SaveV2, a bug) still names the node.
+            // A parallel kernel's single failure arrives wrapped; report the real one.
+            var inner = e is AggregateException { InnerExceptions.Count: 1 } ae ? ae.InnerExceptions[0] : e;
+            if (inner is TypedGraphException tg) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(tg);
             var n = kernel.Node;
-            throw new GraphExecutionException($"{n.Op} node '{n.Name}' failed: {e.Message}", n.Name, e);
+            throw new GraphExecutionException($"{n.Op} node '{n.Name}' failed: {inner.Message}", n.Name, inner);
         }
     }
 }
