@@ -189,6 +189,10 @@ internal sealed partial class ExecutionPlan
             if (dims is { Length: 0 } && node.Op == "Placeholder" && (graph.Def.Versions?.Producer ?? 22) < 22) dims = null;
             return new FeedBinding(name, r, slot, node.GetType("dtype", DataType.DtInvalid), dims, node.Name);
         }
+        // Any other tensor: check the static shape TF recorded for it (as Python's session.run does).
+        var shapes = node.Attr("_output_shapes")?.List?.Shape;
+        if (shapes != null && r.Index < shapes.Count && !shapes[r.Index].UnknownRank)
+            return new FeedBinding(name, r, slot, null, shapes[r.Index].Dim.Select(d => d.Size).ToArray(), node.Name);
         return new FeedBinding(name, r, slot, null, null, null);
     }
 
