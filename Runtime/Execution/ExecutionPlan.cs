@@ -115,7 +115,7 @@ internal sealed partial class ExecutionPlan
         var needed = Prune(graph, fetchRefs, targetNodes, fed);
         foreach (var node in needed)
         {
-            if (node.Op == "Placeholder")
+            if (node.Op is "Placeholder" or "PlaceholderV2")
                 throw new GraphExecutionException(
                     $"You must feed a value for placeholder tensor '{node.Name}' with dtype {DataTypes.Name(node.GetType("dtype", DataType.DtInvalid))}"
                     + $" and shape {ShapeText(node.GetShape("shape"))}.", node.Name);
@@ -180,13 +180,13 @@ internal sealed partial class ExecutionPlan
     private static FeedBinding MakeFeed(Graph graph, string name, TensorRef r, int slot)
     {
         var node = graph.GetNode(r.NodeName);
-        if (node.Op is "Placeholder" or "PlaceholderWithDefault" && r.Index == 0)
+        if (node.Op is "Placeholder" or "PlaceholderV2" or "PlaceholderWithDefault" && r.Index == 0)
         {
             var shape = node.GetShape("shape");
             long[]? dims = shape == null || shape.UnknownRank ? null : shape.Dim.Select(d => d.Size).ToArray();
             // Before GraphDef version 22 an empty Placeholder shape meant "unconstrained", not "scalar"
             // (TF's versions.h: "22. Placeholder now can specify and enforce scalar and partial shapes").
-            if (dims is { Length: 0 } && node.Op == "Placeholder" && (graph.Def.Versions?.Producer ?? 22) < 22) dims = null;
+            if (dims is { Length: 0 } && node.Op is "Placeholder" or "PlaceholderV2" && (graph.Def.Versions?.Producer ?? 22) < 22) dims = null;
             return new FeedBinding(name, r, slot, node.GetType("dtype", DataType.DtInvalid), dims, node.Name);
         }
         // Any other tensor: check the static shape TF recorded for it (as Python's session.run does).
