@@ -19,7 +19,7 @@ internal sealed class OrtRunner : IDisposable
 
     public OrtRunner(byte[] model, (string Name, float[] Data, long[] Shape)[] inputs, (string Name, float[] Buffer, long[] Shape)[] outputs)
     {
-        using var options = new SessionOptions
+        using var options = new Microsoft.ML.OnnxRuntime.SessionOptions
         {
             IntraOpNumThreads = Environment.ProcessorCount,
             InterOpNumThreads = 1,
