@@ -9,6 +9,7 @@ namespace TypedGraph.Generator.Tests;
 /// folder and consumed through a nuget.config whose only sources are that folder and the machine's
 /// global packages folder (so it runs offline).
 /// </summary>
+[Collection(DotNetCliCollection.Name)]
 public class PackageTests
 {
     [Fact]
