@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 
-namespace TypedGraph.Benchmarks.Session;
+namespace TypedGraph.Benchmarks.Execution;
 
 /// <summary>
 /// Executor overhead and steady-state allocation on real TF graphs: smove_mlp's O = sigmoid(X·W) and
