@@ -12,6 +12,31 @@ if (args.Length > 0 && args[0] == "ceiling")
     Ceiling.Print();
     return;
 }
+if (args.Length > 0 && args[0] == "conv-parts")
+{
+    // im2col vs GEMM for the 32×28×28×1 → 32, 5×5 SAME conv, single thread (median of 50).
+    var g = TypedGraph.Kernels.NN.Window2D.Create(32, 28, 28, 1, 5, 5, 1, 1, 1, 1, TypedGraph.Kernels.Common.PaddingKind.Same, default);
+    int rows = 32 * 28 * 28, depth = 25;
+    var x = TypedGraph.Benchmarks.Peers.BenchData.Random(1, rows);
+    var f = TypedGraph.Benchmarks.Peers.BenchData.Random(2, depth * 32);
+    var cols = new float[rows * depth];
+    var y = new float[rows * 32];
+    double im2col = Ceiling.Median(() => TypedGraph.Kernels.NN.Conv2DKernel.Im2Col(g, x, 0, rows, cols), 50);
+    double gemm = Ceiling.Median(() => TypedGraph.Kernels.Simd.Gemm.SgemmSerial(false, false, rows, 32, depth, cols, f, y), 50);
+    Console.WriteLine($"im2col {im2col * 1e3:F3} ms, gemm {gemm * 1e3:F3} ms ({2.0 * rows * depth * 32 / gemm / 1e9:F1} GFLOP/s)");
+    return;
+}
+if (args.Length > 0 && args[0] == "profile")
+{
+    // Where our CNN's time goes, step by step (median of 30 runs).
+    var cnn = new TypedGraph.Benchmarks.Peers.CnnBench();
+    cnn.Setup();
+    foreach (var (step, ms) in cnn.Profile(30)) Console.WriteLine($"{step,-24} {ms,8:F3} ms");
+    Console.WriteLine("fused:");
+    foreach (var (step, ms) in cnn.ProfileFused(30)) Console.WriteLine($"{step,-24} {ms,8:F3} ms");
+    cnn.Cleanup();
+    return;
+}
 Console.WriteLine("TorchSharp: unavailable on this machine (TorchSharp-cpu 0.107 needs GLIBCXX_3.4.32; this libstdc++ stops at 3.4.30), so ONNX Runtime is the peer.");
 Ceiling.Print();
 int iterations = int.TryParse(Environment.GetEnvironmentVariable("BENCH_ITERATIONS"), out var it) ? it : 25;

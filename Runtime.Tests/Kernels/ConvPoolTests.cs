@@ -153,6 +153,8 @@ public class ConvPoolTests
 
     [Theory]
     [InlineData(2, 7, 6, 3, 3, 2, "SAME", "NHWC")]
+    [InlineData(2, 7, 6, 32, 2, 2, "SAME", "NHWC")]  // channels fill Vector512s: register path
+    [InlineData(1, 9, 9, 16, 3, 2, "VALID", "NHWC")]
     [InlineData(1, 8, 8, 5, 2, 2, "VALID", "NHWC")]
     [InlineData(2, 5, 9, 4, 3, 1, "SAME", "NCHW")]
     public void PoolingMatchesNaiveReference(int n, int h, int w, int c, int k, int s, string padding, string format)
@@ -205,5 +207,46 @@ public class ConvPoolTests
         var y = new float[x.Length];
         for (int b = 0; b < n; b++) for (int i = 0; i < h * w; i++) for (int ch = 0; ch < c; ch++) y[(b * h * w + i) * c + ch] = x[(b * c + ch) * h * w + i];
         return y;
+    }
+}
+
+public class FusedKernelTests
+{
+    [Fact]
+    public void FusedConvAndMatMulEqualTheUnfusedChain()
+    {
+        var r = new Random(5);
+        var x = Tensor.Create(RandomFloats(r, 2 * 9 * 9 * 3), 2, 9, 9, 3);
+        var f = Tensor.Create(RandomFloats(r, 3 * 3 * 3 * 8), 3, 3, 3, 8);
+        var bias = Tensor.Create(RandomFloats(r, 8), 8);
+        Action<Protos.NodeDef> conv = def =>
+        {
+            def.Attr["strides"] = ToAttr(new[] { 1, 2, 2, 1 });
+            def.Attr["padding"] = ToAttr("SAME");
+        };
+        var expected = Run1("Relu", Run1("BiasAdd", Run1("Conv2D", conv, x, f), bias));
+        var fused = Run1("_FusedConv2D", def =>
+        {
+            conv(def);
+            def.Attr["num_args"] = ToAttr(1);
+            def.Attr["fused_ops"] = new Protos.AttrValue { List = new Protos.AttrValue.Types.ListValue { S = { Google.Protobuf.ByteString.CopyFromUtf8("BiasAdd"), Google.Protobuf.ByteString.CopyFromUtf8("Relu") } } };
+        }, x, f, bias);
+        Close(expected.AsSpan<float>(), fused.AsSpan<float>(), 1e-5f, "fused conv");
+
+        var a = Tensor.Create(RandomFloats(r, 5 * 7), 5, 7);
+        var w = Tensor.Create(RandomFloats(r, 7 * 4), 7, 4);
+        var b = Tensor.Create(RandomFloats(r, 4), 4);
+        var mm = Run1("BiasAdd", Run1("MatMul", a, w), b);
+        var fmm = Run1("_FusedMatMul", def =>
+        {
+            def.Attr["num_args"] = ToAttr(1);
+            def.Attr["fused_ops"] = new Protos.AttrValue { List = new Protos.AttrValue.Types.ListValue { S = { Google.Protobuf.ByteString.CopyFromUtf8("BiasAdd") } } };
+        }, a, w, b);
+        Close(mm.AsSpan<float>(), fmm.AsSpan<float>(), 1e-5f, "fused matmul");
+        var ex = Assert.Throws<GraphExecutionException>(() => Run1("_FusedMatMul", def =>
+        {
+            def.Attr["fused_ops"] = new Protos.AttrValue { List = new Protos.AttrValue.Types.ListValue { S = { Google.Protobuf.ByteString.CopyFromUtf8("FusedBatchNorm") } } };
+        }, a, w, b));
+        Assert.Contains("unsupported fused_ops", ex.Message);
     }
 }

@@ -95,4 +95,33 @@ public class GemmTests
             finally { Gemm.ForceVector256 = false; }
         }
     }
+
+    [Theory]
+    [InlineData(3, 5, 7)]
+    [InlineData(50, 64, 800)]
+    [InlineData(19, 2100, 260)]
+    [InlineData(9, 33, 25)]
+    public void PrepackedBMatchesNaive(int m, int n, int k)
+    {
+        var r = new Random(m + n + k);
+        var a = Random(r, m * k);
+        var b = Random(r, k * n);
+        foreach (bool use256 in new[] { false, true })
+        {
+            Gemm.ForceVector256 = use256;
+            try
+            {
+                using var packed = Gemm.PackB(false, k, n, b);
+                foreach (bool ta in new[] { false, true })
+                {
+                    var c = new float[m * n];
+                    Gemm.SgemmPackedSerial(ta, m, n, k, a, b, packed, c);
+                    var expected = Naive(ta, false, m, n, k, a, b, null);
+                    for (int i = 0; i < c.Length; i++)
+                        Assert.True(Math.Abs(c[i] - expected[i]) <= 1e-4f * (1 + k / 64f), $"m={m} n={n} k={k} ta={ta}: c[{i}]={c[i]} vs {expected[i]}");
+                }
+            }
+            finally { Gemm.ForceVector256 = false; }
+        }
+    }
 }

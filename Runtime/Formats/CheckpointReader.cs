@@ -154,7 +154,20 @@ public sealed partial class CheckpointReader : IDisposable
         var shape = p.Shape == null ? [] : p.Shape.Dim.Select(d => d.Size).ToArray();
         if (p.Shape is { UnknownRank: true } || shape.Any(d => d < 0))
             throw new CheckpointFormatException(IndexPath, $"tensor '{name}' has a non-concrete shape");
+        if (shape.Any(d => d > int.MaxValue) || !FitsInLong(shape))
+            throw new CheckpointFormatException(IndexPath, $"tensor '{name}' has an impossible shape [{string.Join(", ", shape)}]");
         return new CheckpointEntry(name, dtype, shape, p.ShardId, p.Offset, p.Size, p.Crc32C, p.Slices.Count > 0);
+    }
+
+    private static bool FitsInLong(long[] shape)
+    {
+        long n = 1;
+        foreach (var d in shape)
+        {
+            if (d != 0 && n > long.MaxValue / 16 / d) return false; // leaves room for the element size
+            n *= d;
+        }
+        return true;
     }
 
     private T ParseProto<T>(MessageParser<T> parser, byte[] bytes, string what) where T : IMessage<T>

@@ -71,14 +71,39 @@ internal sealed class KernelChain
     public Tensor Value(int slot) => _values[slot]!;
 
     /// <summary>Runs every step once.</summary>
-    public void Run()
+    public void Run() => Run(null);
+
+    /// <summary>Median milliseconds per step over <paramref name="runs"/> runs, as (step name, ms) pairs.</summary>
+    public IReadOnlyList<(string Step, double Ms)> Profile(int runs)
     {
-        foreach (var step in _steps)
+        var times = new double[_steps.Count][];
+        for (int i = 0; i < times.Length; i++) times[i] = new double[runs];
+        for (int r = 0; r < runs; r++) Run((i, ms) => times[i][r] = ms);
+        return _steps.Select((s, i) =>
+        {
+            Array.Sort(times[i]);
+            return (s.Node.Name, times[i][runs / 2]);
+        }).ToList();
+    }
+
+    private void Run(Action<int, double>? record)
+    {
+        for (int si = 0; si < _steps.Count; si++)
+        {
+            var step = _steps[si];
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            RunStep(step);
+            record?.Invoke(si, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+    }
+
+    private void RunStep(Step step)
+    {
         {
             if (step.Kernel == null)
             {
                 _values[step.FirstOutput] = _values[step.Inputs[0]]!.Reshape(step.ReshapeTo);
-                continue;
+                return;
             }
             var inputs = new Tensor?[step.Inputs.Length];
             for (int i = 0; i < inputs.Length; i++) inputs[i] = _values[step.Inputs[i]];

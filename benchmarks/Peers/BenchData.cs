@@ -50,6 +50,19 @@ internal static class BenchData
 
     public static Action<NodeDef> Conv(int stride, string padding) => Attrs(("strides", new[] { 1, stride, stride, 1 }), ("padding", padding));
 
+    /// <summary>Attrs of grappler's fused ops: <c>fused_ops</c> and <c>num_args</c> = 1 (the bias).</summary>
+    public static Action<NodeDef> Fused(params string[] ops) => def =>
+    {
+        def.Attr["fused_ops"] = new AttrValue { List = new AttrValue.Types.ListValue { S = { ops.Select(ByteString.CopyFromUtf8) } } };
+        def.Attr["num_args"] = new AttrValue { I = 1 };
+    };
+
+    public static Action<NodeDef> FusedConv(string activation) => def =>
+    {
+        Conv(1, "SAME")(def);
+        Fused("BiasAdd", activation)(def);
+    };
+
     public static Action<NodeDef> Pool(int k, int s, string padding) => Attrs(("ksize", new[] { 1, k, k, 1 }), ("strides", new[] { 1, s, s, 1 }), ("padding", padding));
 
     /// <summary>Fails the setup when the engines disagree (the benchmark would compare different work).</summary>

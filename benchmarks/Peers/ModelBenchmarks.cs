@@ -6,7 +6,10 @@ namespace TypedGraph.Benchmarks.Peers;
 /// <summary>MLP 784-128-10 with ReLU and softmax: MatMul, BiasAdd, Relu, MatMul, BiasAdd, Softmax.</summary>
 public class MlpBench
 {
+    private SessionGraph _session = null!;
     private KernelChain _ours = null!;
+    private KernelChain _fused = null!;
+    private int _fusedOut;
     private OrtRunner _ort = null!;
     private float[] _ortOut = null!;
     private int _out;
@@ -29,6 +32,17 @@ public class MlpBench
         h = o.Add("BiasAdd", [o.Add("MatMul", [h, o.Feed("w2", Tensor.Create(w2, 128, 10))]), o.Feed("b2", Tensor.Create(b2, 10))]);
         _out = o.Add("Softmax", [h]);
         _ours = o;
+        var f = new KernelChain();
+        int fh = f.Add("_FusedMatMul", [f.Feed("x", Tensor.Create(x, b, 784)), f.Feed("w1", Tensor.Create(w1, 784, 128)), f.Feed("b1", Tensor.Create(b1, 128))], BenchData.Fused("BiasAdd", "Relu"));
+        fh = f.Add("_FusedMatMul", [fh, f.Feed("w2", Tensor.Create(w2, 128, 10)), f.Feed("b2", Tensor.Create(b2, 10))], BenchData.Fused("BiasAdd"));
+        _fusedOut = f.Add("Softmax", [fh]);
+        _fused = f;
+        var sg = new SessionGraph();
+        string sx = sg.Placeholder("x", Protos.DataType.DtFloat);
+        string sh = sg.Op("Relu", [sg.Op("BiasAdd", [sg.Op("MatMul", [sx, sg.Const(Tensor.Create(w1, 784, 128))]), sg.Const(Tensor.Create(b1, 128))])]);
+        sh = sg.Op("Softmax", [sg.Op("BiasAdd", [sg.Op("MatMul", [sh, sg.Const(Tensor.Create(w2, 128, 10))]), sg.Const(Tensor.Create(b2, 10))])]);
+        sg.Prepare(sx, sh, Tensor.Create(x, b, 784));
+        _session = sg;
         var model = new OnnxModel().Input("x", b, 784).Output("y", b, 10)
             .Initializer("w1", w1, 784, 128).Initializer("b1", b1, 128).Initializer("w2", w2, 128, 10).Initializer("b2", b2, 10)
             .Node("MatMul", ["x", "w1"], ["h1"]).Node("Add", ["h1", "b1"], ["h2"]).Node("Relu", ["h2"], ["h3"])
@@ -39,13 +53,30 @@ public class MlpBench
         Ours();
         Ort();
         BenchData.CheckClose($"MLP batch {b}", _ours.Value(_out).AsSpan<float>(), _ortOut);
+        OursFused();
+        BenchData.CheckClose($"MLP fused batch {b}", _fused.Value(_fusedOut).AsSpan<float>(), _ortOut);
+        BenchData.CheckClose($"MLP session batch {b}", _session.Run().AsSpan<float>(), _ortOut);
     }
+
+    /// <summary>The unfused graph through <see cref="Session"/> (Const weights, prepared run).</summary>
+    [Benchmark] public Tensor OursSession() => _session.Run();
 
     [Benchmark(Baseline = true)] public void Ort() => _ort.Run();
 
     [Benchmark] public void Ours() => _ours.Run();
 
-    [GlobalCleanup] public void Cleanup() => _ort.Dispose();
+    /// <summary>The same graph with MatMul+BiasAdd(+Relu) as TF's grappler-fused <c>_FusedMatMul</c>.</summary>
+    [Benchmark] public void OursFused() => _fused.Run();
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _ort.Dispose();
+        _session.Dispose();
+    }
+
+    /// <summary>Per-step medians of our chain (for the performance notes).</summary>
+    public IReadOnlyList<(string Step, double Ms)> Profile(int runs) => _ours.Profile(runs);
 }
 
 /// <summary>
@@ -56,7 +87,10 @@ public class MlpBench
 public class CnnBench
 {
     private const int B = 64;
+    private SessionGraph _session = null!;
     private KernelChain _ours = null!;
+    private KernelChain _fused = null!;
+    private int _fusedOut;
     private OrtRunner _ort = null!;
     private float[] _ortOut = null!;
     private int _out;
@@ -86,6 +120,29 @@ public class CnnBench
         _out = o.Add("Softmax", [h]);
         _ours = o;
 
+        var q = new KernelChain();
+        int g = q.Add("_FusedConv2D", [q.Feed("x", Tensor.Create(x, B, 28, 28, 1)), q.Feed("f1", Tensor.Create(f1, 5, 5, 1, 32)), q.Feed("c1", Tensor.Create(c1, 32))], BenchData.FusedConv("Relu"));
+        g = q.Add("MaxPool", [g], BenchData.Pool(2, 2, "SAME"));
+        g = q.Add("_FusedConv2D", [g, q.Feed("f2", Tensor.Create(f2, 5, 5, 32, 64)), q.Feed("c2", Tensor.Create(c2, 64))], BenchData.FusedConv("Relu"));
+        g = q.Add("MaxPool", [g], BenchData.Pool(2, 2, "SAME"));
+        g = q.Reshape(g, B, 3136);
+        g = q.Add("_FusedMatMul", [g, q.Feed("w3", Tensor.Create(w3, 3136, 128)), q.Feed("b3", Tensor.Create(b3, 128))], BenchData.Fused("BiasAdd", "Relu"));
+        g = q.Add("_FusedMatMul", [g, q.Feed("w4", Tensor.Create(w4, 128, 10)), q.Feed("b4", Tensor.Create(b4, 10))], BenchData.Fused("BiasAdd"));
+        _fusedOut = q.Add("Softmax", [g]);
+        _fused = q;
+
+        var sg = new SessionGraph();
+        string sx = sg.Placeholder("x", Protos.DataType.DtFloat);
+        string s1 = sg.Op("Relu", [sg.Op("BiasAdd", [sg.Op("Conv2D", [sx, sg.Const(Tensor.Create(f1, 5, 5, 1, 32))], BenchData.Conv(1, "SAME")), sg.Const(Tensor.Create(c1, 32))])]);
+        s1 = sg.Op("MaxPool", [s1], BenchData.Pool(2, 2, "SAME"));
+        s1 = sg.Op("Relu", [sg.Op("BiasAdd", [sg.Op("Conv2D", [s1, sg.Const(Tensor.Create(f2, 5, 5, 32, 64))], BenchData.Conv(1, "SAME")), sg.Const(Tensor.Create(c2, 64))])]);
+        s1 = sg.Op("MaxPool", [s1], BenchData.Pool(2, 2, "SAME"));
+        s1 = sg.Op("Reshape", [s1, sg.Const(Tensor.Create(new[] { B, 3136 }, 2))], d => d.Attr["Tshape"] = new Protos.AttrValue { Type = Protos.DataType.DtInt32 });
+        s1 = sg.Op("Relu", [sg.Op("BiasAdd", [sg.Op("MatMul", [s1, sg.Const(Tensor.Create(w3, 3136, 128))]), sg.Const(Tensor.Create(b3, 128))])]);
+        s1 = sg.Op("Softmax", [sg.Op("BiasAdd", [sg.Op("MatMul", [s1, sg.Const(Tensor.Create(w4, 128, 10))]), sg.Const(Tensor.Create(b4, 10))])]);
+        sg.Prepare(sx, s1, Tensor.Create(x, B, 28, 28, 1));
+        _session = sg;
+
         // Our flatten index is (h·7 + w)·64 + c; ORT's NCHW flatten is c·49 + h·7 + w.
         var w3Ort = new float[w3.Length];
         for (int c = 0; c < 64; c++)
@@ -111,11 +168,31 @@ public class CnnBench
         Ours();
         Ort();
         BenchData.CheckClose("CNN", _ours.Value(_out).AsSpan<float>(), _ortOut);
+        OursFused();
+        BenchData.CheckClose("CNN fused", _fused.Value(_fusedOut).AsSpan<float>(), _ortOut);
+        BenchData.CheckClose("CNN session", _session.Run().AsSpan<float>(), _ortOut);
     }
+
+    /// <summary>The unfused graph through <see cref="Session"/> (Const weights, prepared run).</summary>
+    [Benchmark] public Tensor OursSession() => _session.Run();
 
     [Benchmark(Baseline = true)] public void Ort() => _ort.Run();
 
     [Benchmark] public void Ours() => _ours.Run();
 
-    [GlobalCleanup] public void Cleanup() => _ort.Dispose();
+    /// <summary>The same graph with Conv2D/MatMul+BiasAdd+Relu as TF's grappler-fused ops.</summary>
+    [Benchmark] public void OursFused() => _fused.Run();
+
+    /// <summary>Per-step medians of the fused chain.</summary>
+    public IReadOnlyList<(string Step, double Ms)> ProfileFused(int runs) => _fused.Profile(runs);
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _ort.Dispose();
+        _session.Dispose();
+    }
+
+    /// <summary>Per-step medians of our chain (for the performance notes).</summary>
+    public IReadOnlyList<(string Step, double Ms)> Profile(int runs) => _ours.Profile(runs);
 }

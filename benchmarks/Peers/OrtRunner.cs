@@ -2,6 +2,9 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace TypedGraph.Benchmarks.Peers;
 
+// TypedGraph.SessionOptions (executor) would otherwise win the lookup from inside namespace TypedGraph.*.
+using SessionOptions = Microsoft.ML.OnnxRuntime.SessionOptions;
+
 /// <summary>
 /// One ONNX Runtime session measured the way the project compares engines: 2 intra-op threads,
 /// sequential execution, full graph optimisation, inputs and outputs bound once to pre-allocated
@@ -16,7 +19,7 @@ internal sealed class OrtRunner : IDisposable
 
     public OrtRunner(byte[] model, (string Name, float[] Data, long[] Shape)[] inputs, (string Name, float[] Buffer, long[] Shape)[] outputs)
     {
-        using var options = new SessionOptions
+        using var options = new Microsoft.ML.OnnxRuntime.SessionOptions
         {
             IntraOpNumThreads = Environment.ProcessorCount,
             InterOpNumThreads = 1,

@@ -15,7 +15,8 @@ public sealed class MatMulKernels : KernelSet
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)
     {
-        registry.Add("MatMul", n => new MatMulKernel(n));
+        registry.Add("MatMul", n => new MatMulKernel(n, fused: false));
+        registry.Add("_FusedMatMul", n => new MatMulKernel(n, fused: true));
         registry.Add("BatchMatMul", n => new BatchMatMulKernel(n, broadcast: false));
         registry.Add("BatchMatMulV2", n => new BatchMatMulKernel(n, broadcast: true));
         registry.Add("BatchMatMulV3", n => new BatchMatMulKernel(n, broadcast: true));
@@ -68,9 +69,12 @@ public sealed class MatMulKernels : KernelSet
 internal sealed class MatMulKernel : OpKernel
 {
     private readonly bool _ta, _tb;
+    private readonly NN.Epilogue? _epilogue;
 
-    public MatMulKernel(Node node) : base(node)
+    public MatMulKernel(Node node, bool fused) : base(node)
     {
+        // _FusedMatMul (grappler's remapper output): MatMul then BiasAdd [+ activation].
+        _epilogue = fused ? NN.Epilogue.FromNode(node) : null;
         _ta = node.GetBool("transpose_a", false);
         _tb = node.GetBool("transpose_b", false);
     }
@@ -84,8 +88,18 @@ internal sealed class MatMulKernel : OpKernel
         int m = _ta ? a.Shape[1] : a.Shape[0], k = _ta ? a.Shape[0] : a.Shape[1];
         int kb = _tb ? b.Shape[1] : b.Shape[0], n = _tb ? b.Shape[0] : b.Shape[1];
         if (k != kb) throw Error($"Matrix size-incompatible: In[0]: {a.Shape}, In[1]: {b.Shape} (transpose_a={_ta}, transpose_b={_tb}).");
+        if (_epilogue != null && a.DType != DataType.DtFloat) throw KernelAttrs.BadType(Node, a.DType);
+        float[]? bias = null;
+        if (_epilogue != null)
+        {
+            var bt = context.Input(2);
+            if (bt.DType != DataType.DtFloat || bt.Shape.Rank != 1 || bt.Shape[0] != n)
+                throw Error($"the fused bias must be a float vector of {n} values, got {DataTypes.Name(bt.DType)}{bt.Shape}.");
+            bias = bt.ToArray<float>();
+        }
         var c = context.AllocateOutput(0, a.DType, new TensorShape(m, n));
         MatMulKernels.Multiply(a.DType, _ta, _tb, m, n, k, a, 0, b, 0, c, 0, parallel: true, Node);
+        if (_epilogue != null && c.NumElements > 0) NN.Conv2DKernel.ApplyParallel(_epilogue, c.AsSpan<float>(), bias!, m, n);
     }
 }
 

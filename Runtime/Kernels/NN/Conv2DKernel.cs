@@ -15,7 +15,11 @@ namespace TypedGraph.Kernels.NN;
 public sealed class Conv2DKernels : KernelSet
 {
     /// <inheritdoc/>
-    public override void Register(KernelRegistry registry) => registry.Add("Conv2D", n => new Conv2DKernel(n));
+    public override void Register(KernelRegistry registry)
+    {
+        registry.Add("Conv2D", n => new Conv2DKernel(n, fused: false));
+        registry.Add("_FusedConv2D", n => new Conv2DKernel(n, fused: true));
+    }
 }
 
 /// <summary>One Conv2D node.</summary>
@@ -25,9 +29,12 @@ internal sealed class Conv2DKernel : OpKernel
     private readonly int _sh, _sw, _dh, _dw;
     private readonly PaddingKind _padding;
     private readonly (int, int, int, int) _explicit;
+    private readonly Epilogue? _epilogue;
 
-    public Conv2DKernel(Node node) : base(node)
+    public Conv2DKernel(Node node, bool fused) : base(node)
     {
+        // _FusedConv2D (grappler's remapper output): Conv2D then BiasAdd [+ activation] in one pass.
+        _epilogue = fused ? Epilogue.FromNode(node) : null;
         _nchw = KernelAttrs.IsNchw(node);
         var s = KernelAttrs.Quad(node, "strides", _nchw);
         var d = KernelAttrs.Quad(node, "dilations", _nchw, [1, 1, 1, 1]);
@@ -65,16 +72,25 @@ internal sealed class Conv2DKernel : OpKernel
         Window2D g;
         try { g = Window2D.Create(n, h, w, c, kh, kw, _sh, _sw, _dh, _dw, _padding, _explicit); }
         catch (ArgumentException e) { throw Error(e.Message + $" (input {input.Shape}, filter {filter.Shape})."); }
+        float[]? bias = null;
+        if (_epilogue != null)
+        {
+            var b = context.Input(2);
+            if (b.DType != DataType.DtFloat || b.Shape.Rank != 1 || b.Shape[0] != oc)
+                throw Error($"the fused bias must be a float vector of {oc} values, got {DataTypes.Name(b.DType)}{b.Shape}.");
+            bias = b.ToArray<float>();
+        }
         var output = context.AllocateOutput(0, DataType.DtFloat, Layout.Shape(n, g.OH, g.OW, oc, _nchw));
         if (output.NumElements == 0) return;
         if (input.NumElements == 0 || (long)kh * kw * c == 0)
         {
             output.AsSpan<float>().Clear();
+            if (bias != null) _epilogue!.Apply(output.AsSpan<float>(), bias);
             return;
         }
         if (!_nchw)
         {
-            Run(g, oc, input.AsSpan<float>(), filter.AsSpan<float>(), output.AsSpan<float>());
+            Run(g, oc, input.AsSpan<float>(), filter.AsSpan<float>(), output.AsSpan<float>(), _epilogue, bias);
             return;
         }
         var inBuf = ArrayPool<float>.Shared.Rent((int)input.NumElements);
@@ -84,7 +100,7 @@ internal sealed class Conv2DKernel : OpKernel
             var xin = inBuf.AsSpan(0, (int)input.NumElements);
             var xout = outBuf.AsSpan(0, (int)output.NumElements);
             Layout.NchwToNhwc<float>(input.AsSpan<float>(), xin, n, c, h * w);
-            Run(g, oc, xin, filter.AsSpan<float>(), xout);
+            Run(g, oc, xin, filter.AsSpan<float>(), xout, _epilogue, bias);
             Layout.NhwcToNchw<float>(xout, output.AsSpan<float>(), n, oc, g.OH * g.OW);
         }
         finally
@@ -95,7 +111,8 @@ internal sealed class Conv2DKernel : OpKernel
     }
 
     /// <summary>NHWC float convolution into <paramref name="output"/> [N·OH·OW, OC].</summary>
-    internal static void Run(Window2D g, int oc, ReadOnlySpan<float> input, ReadOnlySpan<float> filter, Span<float> output)
+    internal static void Run(Window2D g, int oc, ReadOnlySpan<float> input, ReadOnlySpan<float> filter, Span<float> output,
+        Epilogue? epilogue = null, float[]? bias = null)
     {
         int depth = g.KH * g.KW * g.C;
         long rows = (long)g.N * g.OH * g.OW;
@@ -103,12 +120,15 @@ internal sealed class Conv2DKernel : OpKernel
         if (pointwise)
         {
             Gemm.Sgemm(false, false, (int)rows, oc, depth, input, filter, output);
+            if (epilogue != null) ApplyParallel(epilogue, output, bias!, rows, oc);
             return;
         }
         // Rows per chunk: enough to amortize packing the filter (≥ 256) while the chunk's im2col block
         // stays near L2 size.
         int chunk = (int)Math.Clamp((256 * 1024 / 4) / Math.Max(1, depth), 256, 4096);
         long chunks = (rows + chunk - 1) / chunk;
+        // The filter is packed once per call and shared by every chunk's GEMM.
+        using var packed = Gemm.PackB(false, depth, oc, filter);
         unsafe
         {
             fixed (float* pin = input, pf = filter, pout = output)
@@ -129,7 +149,9 @@ internal sealed class Conv2DKernel : OpKernel
                             int count = (int)Math.Min(chunk, rows - r0);
                             var cols = buf.AsSpan(0, count * depth);
                             Im2Col(g, src, r0, count, cols);
-                            Gemm.SgemmSerial(false, false, count, oc, depth, cols, flt, dst.Slice((int)(r0 * oc), count * oc));
+                            var block = dst.Slice((int)(r0 * oc), count * oc);
+                            Gemm.SgemmPackedSerial(false, count, oc, depth, cols, flt, packed, block);
+                            epilogue?.Apply(block, bias);
                         }
                     }
                     finally { ArrayPool<float>.Shared.Return(buf); }
@@ -138,42 +160,72 @@ internal sealed class Conv2DKernel : OpKernel
         }
     }
 
-    /// <summary>Expands output pixels [r0, r0+count) into rows of [KH·KW·C] input values (zeros in the padding).</summary>
-    internal static void Im2Col(Window2D g, ReadOnlySpan<float> input, long r0, int count, Span<float> cols)
+    /// <summary>Applies a fused epilogue to [rows, oc] values, split across cores.</summary>
+    internal static unsafe void ApplyParallel(Epilogue epilogue, Span<float> output, float[] bias, long rows, int oc)
     {
-        int c = g.C, depth = g.KH * g.KW * c;
-        for (int r = 0; r < count; r++)
+        fixed (float* p = output)
         {
-            long pix = r0 + r;
-            int ow = (int)(pix % g.OW);
-            long t = pix / g.OW;
-            int oh = (int)(t % g.OH);
-            int b = (int)(t / g.OH);
-            var row = cols.Slice(r * depth, depth);
-            int ih0 = oh * g.SH - g.PadTop, iw0 = ow * g.SW - g.PadLeft;
-            int o = 0;
-            for (int y = 0; y < g.KH; y++)
+            nint pi = (nint)p;
+            Workers.For(rows, Math.Max(1, (1 << 15) / oc), (s, e) =>
+                epilogue.Apply(new Span<float>((float*)pi + s * oc, (int)((e - s) * oc)), bias));
+        }
+    }
+
+    /// <summary>Expands output pixels [r0, r0+count) into rows of [KH·KW·C] input values (zeros in the padding).</summary>
+    internal static unsafe void Im2Col(Window2D g, ReadOnlySpan<float> input, long r0, int count, Span<float> cols)
+    {
+        int c = g.C, depth = g.KH * g.KW * c, runLen = g.KW * c;
+        if ((long)count * depth > cols.Length) throw new ArgumentException("im2col buffer too small.");
+        int ow = (int)(r0 % g.OW);
+        long t = r0 / g.OW;
+        int oh = (int)(t % g.OH), b = (int)(t / g.OH);
+        fixed (float* src = input, dst0 = cols)
+        {
+            float* dst = dst0;
+            for (int r = 0; r < count; r++, dst += depth)
             {
-                int ih = ih0 + y * g.DH;
-                if ((uint)ih >= (uint)g.H)
+                int ih0 = oh * g.SH - g.PadTop, iw0 = ow * g.SW - g.PadLeft;
+                bool rowInside = g.DW == 1 && iw0 >= 0 && iw0 + g.KW <= g.W;
+                float* o = dst;
+                for (int y = 0; y < g.KH; y++, o += runLen)
                 {
-                    row.Slice(o, g.KW * c).Clear();
-                    o += g.KW * c;
-                    continue;
+                    int ih = ih0 + y * g.DH;
+                    if ((uint)ih >= (uint)g.H)
+                    {
+                        new Span<float>(o, runLen).Clear();
+                        continue;
+                    }
+                    float* line = src + (long)(b * g.H + ih) * g.W * c;
+                    if (rowInside)
+                    {
+                        // The kernel row lies inside the input: one contiguous run of KW·C values.
+                        float* s0 = line + (long)iw0 * c;
+                        if (runLen < 32) for (int i = 0; i < runLen; i++) o[i] = s0[i];
+                        else Buffer.MemoryCopy(s0, o, runLen * 4L, runLen * 4L);
+                        continue;
+                    }
+                    for (int x = 0; x < g.KW; x++)
+                    {
+                        int iw = iw0 + x * g.DW;
+                        float* d = o + x * c;
+                        if ((uint)iw >= (uint)g.W)
+                        {
+                            if (c >= 16) new Span<float>(d, c).Clear();
+                            else for (int ch = 0; ch < c; ch++) d[ch] = 0;
+                        }
+                        else
+                        {
+                            float* s1 = line + (long)iw * c;
+                            if (c >= 16) Buffer.MemoryCopy(s1, d, c * 4L, c * 4L);
+                            else for (int ch = 0; ch < c; ch++) d[ch] = s1[ch];
+                        }
+                    }
                 }
-                int rowBase = (b * g.H + ih) * g.W;
-                if (g.DW == 1 && iw0 >= 0 && iw0 + g.KW <= g.W)
+                // Next output pixel (row-major over n, oh, ow).
+                if (++ow == g.OW)
                 {
-                    // Whole kernel row inside the input: one contiguous copy of KW·C values.
-                    input.Slice((rowBase + iw0) * c, g.KW * c).CopyTo(row.Slice(o, g.KW * c));
-                    o += g.KW * c;
-                    continue;
-                }
-                for (int x = 0; x < g.KW; x++, o += c)
-                {
-                    int iw = iw0 + x * g.DW;
-                    if ((uint)iw >= (uint)g.W) row.Slice(o, c).Clear();
-                    else input.Slice((rowBase + iw) * c, c).CopyTo(row.Slice(o, c));
+                    ow = 0;
+                    if (++oh == g.OH) { oh = 0; b++; }
                 }
             }
         }

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using TypedGraph.Kernels.Common;
 using TypedGraph.Protos;
 
@@ -108,6 +110,11 @@ internal sealed class PoolKernel : OpKernel
     /// <summary>NHWC pooling; parallel over output rows (n, oh).</summary>
     internal static unsafe void Pool<T>(Window2D g, bool max, ReadOnlySpan<T> input, Span<T> output) where T : unmanaged, INumber<T>, IMinMaxValue<T>
     {
+        if (typeof(T) == typeof(float) && g.C % 16 == 0 && Vector512.IsHardwareAccelerated)
+        {
+            PoolFloat16(g, max, MemoryMarshal.Cast<T, float>(input), MemoryMarshal.Cast<T, float>(output));
+            return;
+        }
         fixed (T* pi = input, po = output)
         {
             nint ii = (nint)pi, oi = (nint)po;
@@ -146,6 +153,47 @@ internal sealed class PoolKernel : OpKernel
                         {
                             int count = (he - hs) * (we - ws);
                             if (count > 0) TensorPrimitives.Divide(o, T.CreateTruncating(count), o);
+                        }
+                    }
+                }
+            });
+        }
+    }
+
+    /// <summary>
+    /// Float pooling when channels fill whole Vector512s: each output pixel's channel block is kept in a
+    /// register across its window (no per-cell calls), which matters for small windows over many pixels.
+    /// </summary>
+    private static unsafe void PoolFloat16(Window2D g, bool max, ReadOnlySpan<float> input, Span<float> output)
+    {
+        fixed (float* pi = input, po = output)
+        {
+            nint ii = (nint)pi, oi = (nint)po;
+            Workers.For((long)g.N * g.OH, Math.Max(1, 4096 / Math.Max(1, g.OW * g.C)), (s, e) =>
+            {
+                float* src = (float*)ii, dst = (float*)oi;
+                int c = g.C;
+                for (long r = s; r < e; r++)
+                {
+                    int b = (int)(r / g.OH), oh = (int)(r % g.OH);
+                    int h0 = oh * g.SH - g.PadTop;
+                    int hs = Math.Max(h0, 0), he = Math.Min(h0 + g.KH, g.H);
+                    for (int ow = 0; ow < g.OW; ow++)
+                    {
+                        int w0 = ow * g.SW - g.PadLeft;
+                        int ws = Math.Max(w0, 0), we = Math.Min(w0 + g.KW, g.W);
+                        float* o = dst + (r * g.OW + ow) * c;
+                        var scale = Vector512.Create(1f / Math.Max(1, (he - hs) * (we - ws)));
+                        for (int cb = 0; cb < c; cb += 16)
+                        {
+                            var acc = max ? Vector512.Create(float.NegativeInfinity) : Vector512<float>.Zero;
+                            for (int y = hs; y < he; y++)
+                            {
+                                float* cell = src + ((long)(b * g.H + y) * g.W + ws) * c + cb;
+                                for (int x = ws; x < we; x++, cell += c)
+                                    acc = max ? Vector512.Max(acc, Vector512.Load(cell)) : acc + Vector512.Load(cell);
+                            }
+                            (max ? acc : acc * scale).Store(o + cb);
                         }
                     }
                 }

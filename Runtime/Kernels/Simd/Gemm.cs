@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Runtime.Intrinsics;
 using TypedGraph.Kernels.Common;
 
@@ -48,6 +49,48 @@ public static unsafe class Gemm
     public static void SgemmSerial(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, bool accumulate = false)
         => Run(transA, transB, m, n, k, a, b, c, accumulate, parallel: false);
 
+    /// <summary>
+    /// Packs B once for many <see cref="SgemmPackedSerial"/> calls with the same B (e.g. a conv filter
+    /// multiplied with every im2col block): the panels are laid out exactly as the blocked loop reads them.
+    /// </summary>
+    /// <param name="transB">B is stored n×k.</param>
+    /// <param name="k">Rows of op(B).</param>
+    /// <param name="n">Columns of op(B).</param>
+    /// <param name="b">B, row-major.</param>
+    /// <returns>The packed panels; dispose to return the pooled buffer.</returns>
+    internal static PackedB PackB(bool transB, int k, int n, ReadOnlySpan<float> b)
+    {
+        bool use512 = Use512;
+        int nr = use512 ? 32 : 16;
+        var packed = new PackedB(k, n, use512, ArrayPool<float>.Shared.Rent(Math.Max(1, (n + nr) * k)));
+        fixed (float* pb = b, dst = packed.Data)
+        {
+            for (int jc = 0; jc < n; jc += NC)
+            {
+                int nc = Math.Min(NC, n - jc);
+                for (int p0 = 0; p0 < k; p0 += KC)
+                    GemmPacking.PackB(transB, pb, n, k, jc, nc, p0, Math.Min(KC, k - p0), nr, dst + PackedB.Offset(jc, p0, nc, nr, k));
+            }
+        }
+        return packed;
+    }
+
+    /// <summary>C (=|+=) op(A)·B on the calling thread, with B pre-packed by <see cref="PackB"/> (raw <paramref name="b"/> is still needed for very short A).</summary>
+    internal static void SgemmPackedSerial(bool transA, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, PackedB packed, Span<float> c, bool accumulate = false)
+    {
+        if (packed.K != k || packed.N != n) throw new ArgumentException($"B was packed as {packed.K}×{packed.N}, used as {k}×{n}.");
+        if (a.Length < (long)m * k || b.Length < (long)k * n || c.Length < (long)m * n)
+            throw new ArgumentException($"GEMM m={m}, n={n}, k={k}: spans too short.");
+        if (m == 0 || n == 0) return;
+        if (k == 0)
+        {
+            if (!accumulate) c[..(m * n)].Clear();
+            return;
+        }
+        fixed (float* pa = a, pb = b, pc = c, pd = packed.Data)
+            Block(transA, false, pa, pb, pc, m, n, k, 0, m, 0, n, accumulate, packed, pd);
+    }
+
     private static void Run(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, bool accumulate, bool parallel)
     {
         if (m < 0 || n < 0 || k < 0) throw new ArgumentException($"GEMM sizes must be ≥ 0, got m={m}, n={n}, k={k}.");
@@ -88,19 +131,24 @@ public static unsafe class Gemm
 
     /// <summary>C[i0..i1, j0..j1] on one thread.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void Block(bool transA, bool transB, float* a, float* b, float* c, int m, int n, int k, int i0, int i1, int j0, int j1, bool accumulate)
+    private static void Block(bool transA, bool transB, float* a, float* b, float* c, int m, int n, int k, int i0, int i1, int j0, int j1, bool accumulate,
+        PackedB? packed = null, float* packedData = null)
     {
         if (i1 - i0 <= SmallRows)
         {
-            GemmSmall.Rows(transA, transB, a, b, c, m, n, k, i0, i1, j0, j1, accumulate, Use512);
+            GemmSmall.Rows(transA, transB, a, b, c, m, n, k, i0, i1, j0, j1, accumulate, packed?.Use512 ?? Use512);
             return;
         }
-        bool use512 = Use512;
+        bool use512 = packed?.Use512 ?? Use512;
+        Debug.Assert(packed == null || (j0 == 0 && j1 == n && packed.K == k && packed.N == n));
         int mr = use512 ? 8 : 6, nr = use512 ? 32 : 16;
         int mcMax = mr * MCF;
         var bufA = ArrayPool<float>.Shared.Rent(mcMax * KC);
-        var bufB = ArrayPool<float>.Shared.Rent(KC * NC);
+        var bufB = ArrayPool<float>.Shared.Rent(packed != null ? 1 : KC * NC);
         float* tile = stackalloc float[8 * 32];
+        // One depth block and untransposed A: the micro-kernel reads A rows in place (no packing copy);
+        // the rows of a short-k block stay in L1/L2 anyway.
+        bool direct = !transA && k <= KC;
         try
         {
             fixed (float* packA = bufA, packB = bufB)
@@ -112,28 +160,45 @@ public static unsafe class Gemm
                     {
                         int kc = Math.Min(KC, k - p0);
                         bool add = accumulate || p0 > 0;
-                        GemmPacking.PackB(transB, b, n, k, jc, nc, p0, kc, nr, packB);
+                        float* panelsB = packB;
+                        if (packed != null) panelsB = packedData + PackedB.Offset(jc, p0, nc, nr, k);
+                        else GemmPacking.PackB(transB, b, n, k, jc, nc, p0, kc, nr, packB);
                         for (int ic = i0; ic < i1; ic += mcMax)
                         {
                             int mc = Math.Min(mcMax, i1 - ic);
-                            GemmPacking.PackA(transA, a, m, k, ic, mc, p0, kc, mr, packA);
+                            if (!direct) GemmPacking.PackA(transA, a, m, k, ic, mc, p0, kc, mr, packA);
                             // B panel outer (stays in L1), A panels inner (the A block stays in L2).
                             for (int jr = 0; jr < nc; jr += nr)
                             {
                                 int cols = Math.Min(nr, nc - jr);
-                                float* pb = packB + (long)jr * kc;
+                                float* pb = panelsB + (long)jr * kc;
                                 for (int ir = 0; ir < mc; ir += mr)
                                 {
                                     int rows = Math.Min(mr, mc - ir);
-                                    float* pa = packA + (long)ir * kc;
                                     float* ct = c + (long)(ic + ir) * n + jc + jr;
+                                    if (direct && rows == mr)
+                                    {
+                                        float* ar = a + (long)(ic + ir) * k;
+                                        if (cols == nr) KernelRows(use512, kc, ar, k, pb, ct, n, add);
+                                        else
+                                        {
+                                            KernelRows(use512, kc, ar, k, pb, tile, nr, false);
+                                            Merge(ct, n, tile, nr, rows, cols, add);
+                                        }
+                                        continue;
+                                    }
+                                    float* pa = packA + (long)ir * kc;
+                                    if (direct)
+                                    {
+                                        // The last, partial panel: pack it (zero rows) rather than read past A.
+                                        pa = packA;
+                                        GemmPacking.PackA(false, a, m, k, ic + ir, rows, p0, kc, mr, pa);
+                                    }
                                     if (rows == mr && cols == nr) Kernel(use512, kc, pa, pb, ct, n, add);
                                     else
                                     {
                                         Kernel(use512, kc, pa, pb, tile, nr, false);
-                                        for (int r = 0; r < rows; r++)
-                                            for (int j = 0; j < cols; j++)
-                                                ct[(long)r * n + j] = add ? ct[(long)r * n + j] + tile[r * nr + j] : tile[r * nr + j];
+                                        Merge(ct, n, tile, nr, rows, cols, add);
                                     }
                                 }
                             }
@@ -149,9 +214,45 @@ public static unsafe class Gemm
         }
     }
 
+    private static void KernelRows(bool use512, int kc, float* a, int lda, float* b, float* c, int ldc, bool add)
+    {
+        if (use512) GemmMicroKernels.Kernel8x32Rows(kc, a, lda, b, c, ldc, add);
+        else GemmMicroKernels.Kernel6x16Rows(kc, a, lda, b, c, ldc, add);
+    }
+
+    private static void Merge(float* ct, int n, float* tile, int nr, int rows, int cols, bool add)
+    {
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < cols; j++)
+                ct[(long)r * n + j] = add ? ct[(long)r * n + j] + tile[r * nr + j] : tile[r * nr + j];
+    }
+
     private static void Kernel(bool use512, int kc, float* a, float* b, float* c, int ldc, bool add)
     {
         if (use512) GemmMicroKernels.Kernel8x32(kc, a, b, c, ldc, add);
         else GemmMicroKernels.Kernel6x16(kc, a, b, c, ldc, add);
+    }
+}
+
+/// <summary>B packed into NR-wide panels for every (NC, KC) block, in the order the blocked loop reads them.</summary>
+internal sealed class PackedB(int k, int n, bool use512, float[] data) : IDisposable
+{
+    public int K { get; } = k;
+
+    public int N { get; } = n;
+
+    public bool Use512 { get; } = use512;
+
+    public float[] Data { get; private set; } = data;
+
+    /// <summary>Start of block (jc, p0): whole NC-wide column blocks before it hold NC·k values each.</summary>
+    public static long Offset(int jc, int p0, int nc, int nr, int k)
+        => (long)jc * k + (long)p0 * ((nc + nr - 1) / nr * nr);
+
+    public void Dispose()
+    {
+        var d = Data;
+        Data = [];
+        if (d.Length > 0) ArrayPool<float>.Shared.Return(d);
     }
 }

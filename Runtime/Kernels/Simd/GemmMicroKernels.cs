@@ -6,8 +6,10 @@ namespace TypedGraph.Kernels.Simd;
 
 /// <summary>
 /// GEMM register micro-kernels. Each keeps an MR×NR tile of C in vector registers for the whole kc loop:
-/// per step it loads NR/width vectors of the packed B panel, broadcasts MR values of the packed A panel and
-/// issues MR·NR/width FMAs. AVX-512: 8×32 (16 zmm accumulators of the 32); AVX2: 6×16 (12 of 16 ymm).
+/// per step it loads NR/width vectors of the packed B panel, broadcasts MR values of A and issues
+/// MR·NR/width FMAs. AVX-512: 8×32 (16 zmm accumulators of the 32); AVX2: 6×16 (12 of 16 ymm).
+/// The "Rows" variants read A in place (row-major, untransposed) when one depth block covers all of k,
+/// so a short-k product (a conv's im2col rows) skips packing A.
 /// </summary>
 internal static unsafe class GemmMicroKernels
 {
@@ -94,6 +96,108 @@ internal static unsafe class GemmMicroKernels
             var a5 = Vector256.Create(a[5]);
             c50 = Vector256.FusedMultiplyAdd(a5, b0, c50); c51 = Vector256.FusedMultiplyAdd(a5, b1, c51);
             a += 6;
+            b += 16;
+        }
+        if (add)
+        {
+            c00 += Vector256.Load(c + 0 * ldc + 0); c01 += Vector256.Load(c + 0 * ldc + 8);
+            c10 += Vector256.Load(c + 1 * ldc + 0); c11 += Vector256.Load(c + 1 * ldc + 8);
+            c20 += Vector256.Load(c + 2 * ldc + 0); c21 += Vector256.Load(c + 2 * ldc + 8);
+            c30 += Vector256.Load(c + 3 * ldc + 0); c31 += Vector256.Load(c + 3 * ldc + 8);
+            c40 += Vector256.Load(c + 4 * ldc + 0); c41 += Vector256.Load(c + 4 * ldc + 8);
+            c50 += Vector256.Load(c + 5 * ldc + 0); c51 += Vector256.Load(c + 5 * ldc + 8);
+        }
+        c00.Store(c + 0 * ldc + 0); c01.Store(c + 0 * ldc + 8);
+        c10.Store(c + 1 * ldc + 0); c11.Store(c + 1 * ldc + 8);
+        c20.Store(c + 2 * ldc + 0); c21.Store(c + 2 * ldc + 8);
+        c30.Store(c + 3 * ldc + 0); c31.Store(c + 3 * ldc + 8);
+        c40.Store(c + 4 * ldc + 0); c41.Store(c + 4 * ldc + 8);
+        c50.Store(c + 5 * ldc + 0); c51.Store(c + 5 * ldc + 8);
+    }
+
+    /// <summary>8×32 tile reading A straight from row-major storage (rows <paramref name="lda"/> apart) instead of a packed panel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Kernel8x32Rows(int kc, float* a, int lda, float* b, float* c, int ldc, bool add)
+    {
+        Vector512<float> c00 = default; Vector512<float> c01 = default;
+        Vector512<float> c10 = default; Vector512<float> c11 = default;
+        Vector512<float> c20 = default; Vector512<float> c21 = default;
+        Vector512<float> c30 = default; Vector512<float> c31 = default;
+        Vector512<float> c40 = default; Vector512<float> c41 = default;
+        Vector512<float> c50 = default; Vector512<float> c51 = default;
+        Vector512<float> c60 = default; Vector512<float> c61 = default;
+        Vector512<float> c70 = default; Vector512<float> c71 = default;
+        float* a0p = a + (long)0 * lda; float* a1p = a + (long)1 * lda; float* a2p = a + (long)2 * lda; float* a3p = a + (long)3 * lda; float* a4p = a + (long)4 * lda; float* a5p = a + (long)5 * lda; float* a6p = a + (long)6 * lda; float* a7p = a + (long)7 * lda;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.Load(b + 0);
+            var b1 = Vector512.Load(b + 16);
+            var a0 = Vector512.Create(a0p[p]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00); c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector512.Create(a1p[p]);
+            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10); c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector512.Create(a2p[p]);
+            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20); c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector512.Create(a3p[p]);
+            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30); c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+            var a4 = Vector512.Create(a4p[p]);
+            c40 = Vector512.FusedMultiplyAdd(a4, b0, c40); c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+            var a5 = Vector512.Create(a5p[p]);
+            c50 = Vector512.FusedMultiplyAdd(a5, b0, c50); c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+            var a6 = Vector512.Create(a6p[p]);
+            c60 = Vector512.FusedMultiplyAdd(a6, b0, c60); c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
+            var a7 = Vector512.Create(a7p[p]);
+            c70 = Vector512.FusedMultiplyAdd(a7, b0, c70); c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
+            b += 32;
+        }
+        if (add)
+        {
+            c00 += Vector512.Load(c + 0 * ldc + 0); c01 += Vector512.Load(c + 0 * ldc + 16);
+            c10 += Vector512.Load(c + 1 * ldc + 0); c11 += Vector512.Load(c + 1 * ldc + 16);
+            c20 += Vector512.Load(c + 2 * ldc + 0); c21 += Vector512.Load(c + 2 * ldc + 16);
+            c30 += Vector512.Load(c + 3 * ldc + 0); c31 += Vector512.Load(c + 3 * ldc + 16);
+            c40 += Vector512.Load(c + 4 * ldc + 0); c41 += Vector512.Load(c + 4 * ldc + 16);
+            c50 += Vector512.Load(c + 5 * ldc + 0); c51 += Vector512.Load(c + 5 * ldc + 16);
+            c60 += Vector512.Load(c + 6 * ldc + 0); c61 += Vector512.Load(c + 6 * ldc + 16);
+            c70 += Vector512.Load(c + 7 * ldc + 0); c71 += Vector512.Load(c + 7 * ldc + 16);
+        }
+        c00.Store(c + 0 * ldc + 0); c01.Store(c + 0 * ldc + 16);
+        c10.Store(c + 1 * ldc + 0); c11.Store(c + 1 * ldc + 16);
+        c20.Store(c + 2 * ldc + 0); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc + 0); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc + 0); c41.Store(c + 4 * ldc + 16);
+        c50.Store(c + 5 * ldc + 0); c51.Store(c + 5 * ldc + 16);
+        c60.Store(c + 6 * ldc + 0); c61.Store(c + 6 * ldc + 16);
+        c70.Store(c + 7 * ldc + 0); c71.Store(c + 7 * ldc + 16);
+    }
+
+    /// <summary>6×16 tile reading A straight from row-major storage (rows <paramref name="lda"/> apart) instead of a packed panel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Kernel6x16Rows(int kc, float* a, int lda, float* b, float* c, int ldc, bool add)
+    {
+        Vector256<float> c00 = default; Vector256<float> c01 = default;
+        Vector256<float> c10 = default; Vector256<float> c11 = default;
+        Vector256<float> c20 = default; Vector256<float> c21 = default;
+        Vector256<float> c30 = default; Vector256<float> c31 = default;
+        Vector256<float> c40 = default; Vector256<float> c41 = default;
+        Vector256<float> c50 = default; Vector256<float> c51 = default;
+        float* a0p = a + (long)0 * lda; float* a1p = a + (long)1 * lda; float* a2p = a + (long)2 * lda; float* a3p = a + (long)3 * lda; float* a4p = a + (long)4 * lda; float* a5p = a + (long)5 * lda;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector256.Load(b + 0);
+            var b1 = Vector256.Load(b + 8);
+            var a0 = Vector256.Create(a0p[p]);
+            c00 = Vector256.FusedMultiplyAdd(a0, b0, c00); c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector256.Create(a1p[p]);
+            c10 = Vector256.FusedMultiplyAdd(a1, b0, c10); c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector256.Create(a2p[p]);
+            c20 = Vector256.FusedMultiplyAdd(a2, b0, c20); c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector256.Create(a3p[p]);
+            c30 = Vector256.FusedMultiplyAdd(a3, b0, c30); c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
+            var a4 = Vector256.Create(a4p[p]);
+            c40 = Vector256.FusedMultiplyAdd(a4, b0, c40); c41 = Vector256.FusedMultiplyAdd(a4, b1, c41);
+            var a5 = Vector256.Create(a5p[p]);
+            c50 = Vector256.FusedMultiplyAdd(a5, b0, c50); c51 = Vector256.FusedMultiplyAdd(a5, b1, c51);
             b += 16;
         }
         if (add)
