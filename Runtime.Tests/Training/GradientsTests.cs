@@ -77,6 +77,22 @@ public class GradientsTests
         Check((b, x) => b.AvgPool(x, [1, 3, 3, 1], [1, 2, 2, 1], "SAME"), [1, 5, 5, 1]);
     }
 
+    [Fact] public void Pow_wrt_base_and_exponent() => Check((b, x) => b.Add(b.Pow(x, b.Constant(new[] { 2f, 3f, 0.5f }, [3])), b.Pow(b.Constant(new[] { 1.5f, 2f, 0.7f }, [3]), x)), [3], lo: 0.5, hi: 2);
+
+    [Fact]
+    public void Slice_and_Pad()
+    {
+        Check((b, x) => b.Slice(x, b.Constant(new[] { 1, 0 }), b.Constant(new[] { 2, 2 })), [3, 3]);
+        int[] pads = [1, 0, 2, 1]; // [[1, 0], [2, 1]]
+        Check((b, x) => b.OutputOf(b.AddOperation("Pad", [x, b.Constant(Tensor.Create(pads, 2, 2))])), [2, 3]);
+    }
+
+    [Fact] public void Tile() => Check((b, x) => b.Tile(x, b.Constant(new[] { 2, 3 })), [2, 2]);
+
+    [Fact]
+    public void GatherV2_axis0_with_repeated_indices()
+        => Check((b, x) => b.Gather(x, b.Constant(new[] { 2, 0, 2 })), [3, 2]);
+
     [Fact]
     public void Paths_are_summed_with_AddN()
     {

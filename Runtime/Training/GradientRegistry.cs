@@ -17,6 +17,7 @@ public static class GradientRegistry
         MathGradients.Register();
         NnGradients.Register();
         ArrayGradients.Register();
+        ArrayGradients2.Register();
     }
 
     /// <summary>Registers (or replaces) the gradient of <paramref name="opType"/>.</summary>
