@@ -10,6 +10,7 @@ internal static class ArrayGradients
     {
         GradientRegistry.Register("Identity", (c, op, g) => [g[0]]);
         GradientRegistry.Register("Snapshot", (c, op, g) => [g[0]]);
+        GradientRegistry.Register("ReadVariableOp", (c, op, g) => [g[0]]); // the handle's gradient is the value's (TF's _ReadGrad)
         GradientRegistry.Register("PlaceholderWithDefault", (c, op, g) => [g[0]]);
         GradientRegistry.Register("Reshape", (c, op, g) => [c.Builder.Reshape(g[0]!.Value, c.ShapeOf(c.In(op, 0)), "Reshape"), null]);
         GradientRegistry.Register("ExpandDims", (c, op, g) => [c.Builder.Reshape(g[0]!.Value, c.ShapeOf(c.In(op, 0)), "Reshape"), null]);
