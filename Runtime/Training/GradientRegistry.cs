@@ -16,6 +16,7 @@ public static class GradientRegistry
     {
         MathGradients.Register();
         NnGradients.Register();
+        BatchNormGradients.Register();
         ArrayGradients.Register();
         ArrayGradients2.Register();
     }
