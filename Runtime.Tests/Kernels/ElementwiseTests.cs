@@ -211,10 +211,10 @@ public class ElementwiseParallelTests
         var bias = KernelHost.RandomFloats(r, cols);
         var sum = KernelHost.Run1("Add", KernelHost.F(a, rows, cols), KernelHost.F(b, rows, cols)).ToArray<float>();
         var row = KernelHost.Run1("Mul", KernelHost.F(a, rows, cols), KernelHost.F(bias, 1, cols)).ToArray<float>();
-        var col = KernelHost.Run1("Sub", KernelHost.F(a, rows, cols), KernelHost.F(bias[..rows % cols + 1].Concat(new float[rows - (rows % cols + 1)]).ToArray(), rows, 1)).ToArray<float>();
+        var colVals = KernelHost.RandomFloats(r, rows);
+        var col = KernelHost.Run1("Sub", KernelHost.F(a, rows, cols), KernelHost.F(colVals, rows, 1)).ToArray<float>();
         var relu = KernelHost.Run1("Relu", KernelHost.F(a, rows, cols)).ToArray<float>();
         var badd = KernelHost.Run1("BiasAdd", KernelHost.F(a, rows, cols), KernelHost.F(bias)).ToArray<float>();
-        var colVals = bias[..(rows % cols + 1)].Concat(new float[rows - (rows % cols + 1)]).ToArray();
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++)
             {
