@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 
-namespace TypedGraph.Benchmarks.Session;
+namespace TypedGraph.Benchmarks.Executor;
 
 /// <summary>
 /// Executor overhead and steady-state allocation on real TF graphs: smove_mlp's O = sigmoid(X·W) and
@@ -8,7 +8,7 @@ namespace TypedGraph.Benchmarks.Session;
 /// MemoryDiagnoser shows the bytes a run allocates (only the fetched output should remain).
 /// </summary>
 [MemoryDiagnoser]
-public class SessionBenchmarks
+public class ExecutorBenchmarks
 {
     private TypedGraph.Session _smove = null!;
     private TypedGraph.Session _fc2 = null!;
