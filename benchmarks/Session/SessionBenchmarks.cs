@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 
-namespace TypedGraph.Benchmarks.Executor;
+namespace TypedGraph.Benchmarks.Execution;
 
 /// <summary>
 /// Executor overhead and steady-state allocation on real TF graphs: smove_mlp's O = sigmoid(X·W) and
@@ -8,7 +8,7 @@ namespace TypedGraph.Benchmarks.Executor;
 /// MemoryDiagnoser shows the bytes a run allocates (only the fetched output should remain).
 /// </summary>
 [MemoryDiagnoser]
-public class ExecutorBenchmarks
+public class SessionBenchmarks
 {
     private TypedGraph.Session _smove = null!;
     private TypedGraph.Session _fc2 = null!;
