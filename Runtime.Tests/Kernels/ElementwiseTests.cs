@@ -57,6 +57,16 @@ public class ElementwiseTests
     }
 
     [Fact]
+    public void AddNSumsSameShapedInputs()
+    {
+        Assert.Equal([111f, 222, 333], Run("AddN", [F([1, 2, 3]), F([10, 20, 30]), F([100, 200, 300])])[0].ToArray<float>());
+        Assert.Equal([7L], Run("AddN", [L([7])])[0].ToArray<long>());
+        Assert.Equal([5, 7], Run("AddN", [I([1, 2]), I([4, 5])])[0].ToArray<int>());
+        var ex = Assert.Throws<GraphExecutionException>(() => Run("AddN", [F([1, 2]), F([1, 2, 3])]));
+        Assert.Contains("same size and shape", ex.Message);
+    }
+
+    [Fact]
     public void MaxMinPowSquaredDifference()
     {
         var a = F([1, 5, -3]);
