@@ -101,9 +101,9 @@ public class ParserTests
     public void UnsupportedOps_AreOneWarningNamingOpAndNode()
     {
         var g = TestGraphs.Tutorial();
-        g.Node("bn", "FusedBatchNormV3", ["w1"], DataType.DtFloat);
+        g.Node("bn", "MyCustomFusedOp", ["w1"], DataType.DtFloat); // a custom op no runtime kernel will ever have
         var d = Assert.Single(Parse(g.Meta(), "m.meta").Diagnostics, x => x.Id == "TG0002");
-        Assert.Contains("'FusedBatchNormV3' (e.g. node 'bn')", d.Arguments[2]);
+        Assert.Contains("'MyCustomFusedOp' (e.g. node 'bn')", d.Arguments[2]);
     }
 
     [Fact]
@@ -225,5 +225,36 @@ public class ParserTests
                 $"iteration {i}: no spec and no TG0001 ({string.Join(", ", r.Diagnostics.Select(d => d.Id))})");
             Assert.DoesNotContain(r.Diagnostics, d => d.Id == "TG0006");
         }
+    }
+}
+
+/// <summary>Shapes for graphs exported without <c>_output_shapes</c>.</summary>
+public class ShapeInferenceTests
+{
+    [Fact]
+    public void WithoutOutputShapes_ElementwiseBroadcastAndMatMulShapesAreInferred()
+    {
+        var g = new TestGraphs()
+            .Op("Placeholder", ("output", "dtype", DataType.DtInvalid, false))
+            .Op("Identity", ("output", "T", DataType.DtInvalid, false))
+            .Op("Mul", ("z", "T", DataType.DtInvalid, false))
+            .Op("MatMul", ("product", "T", DataType.DtInvalid, false))
+            .Op("Custom", ("y", "T", DataType.DtInvalid, false));
+        g.Placeholder("s", DataType.DtFloat, []);
+        g.Placeholder("x", DataType.DtFloat, [-1, 21]);
+        g.Placeholder("w", DataType.DtFloat, [21, 1]);
+        foreach (var n in g.GraphDef.Node) n.Attr.Remove("_output_shapes");
+        g.Node("ss", "Mul", ["s", "s"], DataType.DtFloat);
+        g.Node("xs", "Mul", ["x", "s"], DataType.DtFloat);
+        g.Node("xw", "MatMul", ["x", "w"], DataType.DtFloat);
+        g.Node("id", "Identity", ["xw"], DataType.DtFloat);
+        g.Node("custom", "Custom", ["x"], DataType.DtFloat);
+        var r = Parser.Parse(g.Meta().ToByteArray(), "m.meta", new GraphFileOptions("M", "D", "internal", "", ""), CancellationToken.None);
+        string Shape(string id) => r.Spec!.Members.Single(m => m.Identifier == id).Type!.Shape.Display;
+        Assert.Equal("[]", Shape("Ss"));
+        Assert.Equal("[?, 21]", Shape("Xs"));
+        Assert.Equal("[?, 1]", Shape("Xw"));
+        Assert.Equal("[?, 1]", Shape("Id"));
+        Assert.Equal("<unknown>", Shape("Custom"));
     }
 }

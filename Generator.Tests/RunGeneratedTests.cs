@@ -65,3 +65,48 @@ public class RunGeneratedTests
         Assert.Contains("[2]", e.Message);
     }
 }
+
+/// <summary>A real TF-written model (smove_mlp, TF 1.4.1) through the generator, restored from TF's own checkpoint.</summary>
+public class RunGeneratedFixtureTests
+{
+    private const string Probe = """
+        using TypedGraph.Typed;
+        namespace Demo;
+        public static class Probe
+        {
+            public static float[] Predict(string folder, float[] x)
+            {
+                using var m = Smove.Restore(folder);
+                return m.O.Run(x: TensorValue<float>.Create(x, x.Length / 21, 21)).ToArray();
+            }
+        }
+        """;
+
+    [Fact]
+    public void SmoveMlp_TypedO_MatchesSigmoidOfXTimesW()
+    {
+        var folder = TypedGraph.Tests.Support.Fixtures.Path("smove_mlp");
+        var run = GeneratorHarness.Generate(Path.Combine(folder, "my_test_model-1000.meta"),
+            new Dictionary<string, string> { ["ClassName"] = "Smove", ["Namespace"] = "Demo", ["Visibility"] = "public" }, Probe);
+        var asm = InMemoryAssembly.Load(run.Output);
+        // Four rows: a leading 1 (bias column), then 20 features.
+        var x = new float[4 * 21];
+        for (int r = 0; r < 4; r++)
+        {
+            x[r * 21] = 1f;
+            for (int c = 1; c < 21; c++) x[r * 21 + c] = (r + 1) * 0.1f * c - 1f;
+        }
+        var y = (float[])InMemoryAssembly.Call(asm, "Demo.Probe", "Predict", folder, x)!;
+
+        // Naive reference with W read straight from TF's checkpoint.
+        using var reader = TypedGraph.Formats.CheckpointReader.Open(Path.Combine(folder, "my_test_model-1000"));
+        var w = reader.Read("W").ToArray<float>();
+        Assert.Equal(4, y.Length);
+        for (int r = 0; r < 4; r++)
+        {
+            double dot = 0;
+            for (int c = 0; c < 21; c++) dot += x[r * 21 + c] * w[c];
+            Assert.Equal(1 / (1 + Math.Exp(-dot)), y[r], 5);
+        }
+    }
+}

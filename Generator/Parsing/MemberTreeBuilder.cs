@@ -39,6 +39,12 @@ namespace TypedGraph.Generator.Parsing
             _graph = graph;
             _sigs = new OutputSignatures(ops);
             _feeds = new FeedAnalysis(graph);
+            // Output signatures for every node up front, so shapes missing from the file can be inferred
+            // from the producers' (see ShapeInference).
+            var byName = new Dictionary<string, List<(DataType, TensorShapeProto?)>>(graph.Node.Count, StringComparer.Ordinal);
+            for (int i = 0; i < graph.Node.Count; i++)
+                _outputs[i] = byName[graph.Node[i].Name] = _sigs.For(graph.Node[i]);
+            ShapeInference.Fill(graph, byName);
             _filePath = filePath;
             _className = className;
             _diagnostics = diagnostics;
@@ -67,11 +73,7 @@ namespace TypedGraph.Generator.Parsing
             return Children(root, ReservedNames.ForModel(_className), "");
         }
 
-        private List<(DataType, TensorShapeProto?)> Outputs(int node)
-        {
-            if (!_outputs.TryGetValue(node, out var o)) _outputs[node] = o = _sigs.For(_graph.Node[node]);
-            return o;
-        }
+        private List<(DataType, TensorShapeProto?)> Outputs(int node) => _outputs[node];
 
         private EquatableArray<MemberSpec> Children(Trie parent, HashSet<string> taken, string classPrefix)
         {
@@ -122,10 +124,23 @@ namespace TypedGraph.Generator.Parsing
         private static bool IsVariable(string op)
             => op == "VariableV2" || op == "Variable" || op == "VarHandleOp" || op == "TemporaryVariable";
 
+        // Most nodes of a big graph need the same few placeholders: build each distinct feed list once.
+        private readonly Dictionary<string, (EquatableArray<FeedSpec>, EquatableArray<FeedSpec>)> _feedCache =
+            new Dictionary<string, (EquatableArray<FeedSpec>, EquatableArray<FeedSpec>)>(StringComparer.Ordinal);
+
         private (EquatableArray<FeedSpec> Required, EquatableArray<FeedSpec> Optional) FeedsOf(int node)
         {
             var needs = _feeds.Needs(node);
             if (needs.Count == 0) return (EquatableArray<FeedSpec>.Empty, EquatableArray<FeedSpec>.Empty);
+            var key = string.Join(",", needs);
+            if (_feedCache.TryGetValue(key, out var cached)) return cached;
+            var result = BuildFeeds(needs);
+            _feedCache[key] = result;
+            return result;
+        }
+
+        private (EquatableArray<FeedSpec> Required, EquatableArray<FeedSpec> Optional) BuildFeeds(List<int> needs)
+        {
             needs.Sort((a, b) => string.CompareOrdinal(_graph.Node[a].Name, _graph.Node[b].Name));
             var names = new HashSet<string>();
             var required = new List<FeedSpec>();

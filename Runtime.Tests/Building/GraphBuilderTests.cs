@@ -88,7 +88,7 @@ public class GraphBuilderTests
         var w3 = b.Add(w1, w2);
         var w4 = b.Multiply(w3, bias.Snapshot, "op_to_restore");
         b.GlobalVariablesInitializer();
-        Assert.Equal(["w1", "w2", "bias", "bias/initial_value", "bias/Assign", "bias/read", "Add", "op_to_restore", "init"],
+        Assert.Equal(["w1", "w2", "bias/initial_value", "bias", "bias/Assign", "bias/read", "Add", "op_to_restore", "init"],
             b.Graph.Nodes.Select(n => n.Name));
         Assert.Equal("op_to_restore:0", w4.Name);
         var assign = b.GetOperation("bias/Assign");

@@ -82,6 +82,33 @@ public class CliTests : IDisposable
         Assert.Contains("saver_def: (none)", output);
     }
 
+    [Fact]
+    public void Inspect_SavedModel_ShowsKindTagsAndSignatures()
+    {
+        var meta = TypedGraph.Protos.MetaGraphDef.Parser.ParseFrom(File.ReadAllBytes(Fixtures.Path("smove_mlp", "my_test_model-1000.meta")));
+        meta.MetaInfoDef.Tags.Add("serve");
+        var sig = new TypedGraph.Protos.SignatureDef { MethodName = "tensorflow/serving/predict" };
+        sig.Inputs.Add("x", new TypedGraph.Protos.TensorInfo { Name = "X:0", Dtype = TypedGraph.Protos.DataType.DtFloat });
+        sig.Outputs.Add("o", new TypedGraph.Protos.TensorInfo { Name = "O:0", Dtype = TypedGraph.Protos.DataType.DtFloat });
+        meta.SignatureDef.Add("serving_default", sig);
+        var model = new TypedGraph.Protos.SavedModel { SavedModelSchemaVersion = 1 };
+        model.MetaGraphs.Add(meta);
+        File.WriteAllBytes(Path.Combine(_dir, "saved_model.pb"), Google.Protobuf.MessageExtensions.ToByteArray(model));
+
+        var (code, output, err) = Run("inspect", _dir, "--json", "--tags", "serve");
+        Assert.True(code == 0, err);
+        var root = JsonDocument.Parse(output).RootElement;
+        Assert.Equal("savedModel", root.GetProperty("kind").GetString());
+        var s = root.GetProperty("signatures")[0];
+        Assert.Equal("serving_default", s.GetProperty("key").GetString());
+        Assert.Equal("X:0", s.GetProperty("inputs")[0].GetProperty("name").GetString());
+        Assert.Equal("float", s.GetProperty("outputs")[0].GetProperty("dtype").GetString());
+
+        (code, _, err) = Run("inspect", _dir, "--tags", "train");
+        Assert.Equal(1, code);
+        Assert.Contains("available tag sets: [serve]", err);
+    }
+
     [Theory]
     [MemberData(nameof(Folders))]
     public void Ckpt_ListsSourceMdEntries_AndVerifies(string folder)

@@ -175,6 +175,25 @@ public class CheckpointRoundTripTests : IDisposable
     }
 
     [Fact]
+    public void Writer_ReportsProgressInDataBytes()
+    {
+        var prefix = Path.Combine(_dir, "progress");
+        var seen = new List<long>();
+        using (var w = new CheckpointWriter(prefix))
+        {
+            w.Add("b", Tensor.Create(new[] { 1f, 2f }));
+            w.Add("a", Tensor.FromScalar(3L));
+            w.Finish(new SyncProgress(seen.Add));
+        }
+        Assert.Equal(new long[] { 8, 16 }, seen); // 'a' (int64) first, then 'b' (2 floats)
+    }
+
+    private sealed class SyncProgress(Action<long> report) : IProgress<long>
+    {
+        public void Report(long value) => report(value);
+    }
+
+    [Fact]
     public void Writer_OverwritesAnExistingCheckpointAtomically()
     {
         var prefix = Save(("w", Tensor.Create(new[] { 1f })));

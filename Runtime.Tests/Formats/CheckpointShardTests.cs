@@ -94,6 +94,31 @@ public class CheckpointShardTests : IDisposable
     }
 
     [Fact]
+    public void Merge_GivesASlicedTensorsMetadataEntryItsDataFilesShardId_AsTf()
+    {
+        var a = Path.Combine(_dir, "p0");
+        var b = Path.Combine(_dir, "p1");
+        using (var w = new CheckpointWriter(a))
+        {
+            w.Add("x", Tensor.FromScalar(1f));
+            w.Finish();
+        }
+        using (var w = new CheckpointWriter(b))
+        {
+            w.AddSlice("emb", [2, 2], TensorSlice.Parse("0,1:-"), Range(1, 2));
+            w.AddSlice("emb", [2, 2], TensorSlice.Parse("1,1:-"), Range(1, 2, 2));
+            w.Finish();
+        }
+        var dest = Path.Combine(_dir, "m");
+        CheckpointMerger.Merge([a, b], dest, deleteInputs: false);
+        using var r = CheckpointReader.Open(dest);
+        Assert.Equal(1, r.GetEntryProto("emb").ShardId);
+        Assert.Equal(0, r.GetEntry("x").ShardId);
+        Assert.Equal(new[] { 0f, 1f, 2f, 3f }, r.Read("emb").ToArray<float>());
+        Assert.True(File.Exists(a + ".index")); // deleteInputs: false leaves the inputs
+    }
+
+    [Fact]
     public void Merge_RejectsTheSameTensorInTwoInputs()
     {
         var a = Path.Combine(_dir, "a");

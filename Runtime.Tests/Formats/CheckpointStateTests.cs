@@ -49,12 +49,25 @@ public class CheckpointStateTests : IDisposable
     }
 
     [Fact]
+    public void ResolvePrefix_FindsASavedModelsVariables()
+    {
+        var vars = Path.Combine(_dir, "variables", "variables");
+        using (var w = new TypedGraph.Formats.CheckpointWriter(vars))
+        {
+            w.Add("W", Tensor.FromScalar(1f));
+            w.Finish();
+        }
+        Assert.Equal(vars, Checkpoint.ResolvePrefix(_dir));
+    }
+
+    [Fact]
     public void ResolvePrefix_AcceptsIndexAndDataPaths()
     {
         var prefix = Fixtures.Path("smove_tf", "smovetf.ckpt");
         Assert.Equal(prefix, Checkpoint.ResolvePrefix(prefix + ".index"));
         Assert.Equal(prefix, Checkpoint.ResolvePrefix(prefix + ".data-00000-of-00001"));
         Assert.Equal(prefix, Checkpoint.ResolvePrefix(prefix));
+        Assert.Equal(prefix, Checkpoint.ResolvePrefix(prefix + ".meta"));
         Assert.Equal("dir/model-1000.meta", Checkpoint.MetaGraphPath("dir/model-1000"));
         Assert.Equal("dir/model.meta", Checkpoint.MetaGraphPath("dir/model-00000-of-00002"));
     }

@@ -47,6 +47,22 @@ public class Crc32CTests
     }
 
     [Fact]
+    public void InterleavedPath_MatchesTheTableCrc_OnLargeInputs()
+    {
+        var data = new byte[300_000];
+        new Random(3).NextBytes(data);
+        foreach (int len in new[] { Crc32C.InterleaveThreshold - 1, Crc32C.InterleaveThreshold, Crc32C.InterleaveThreshold + 23, 65_536, 199_999 })
+            for (int start = 0; start < 3; start++)
+            {
+                var span = data.AsSpan(start, len);
+                Assert.Equal(Crc32C.ComputeSoftware(span), Crc32C.Compute(span));
+                // A running CRC continued over a large block (the initial-value term of the join).
+                uint head = Crc32C.Compute(data.AsSpan(0, 100));
+                Assert.Equal(Crc32C.ComputeSoftware(data.AsSpan(0, 100 + len)), Crc32C.Extend(head, data.AsSpan(100, len)));
+            }
+    }
+
+    [Fact]
     public void HardwareAndSoftwarePaths_Agree_OnAllLengthsAndAlignments()
     {
         var data = new byte[300];

@@ -53,43 +53,52 @@ public sealed partial class GraphBuilder
     /// <param name="trainable">Whether optimizers train it by default.</param>
     /// <param name="style">Which TF API's naming to follow.</param>
     /// <param name="collections">Collections instead of the default ones (null = default).</param>
+    /// <param name="colocateWith">Variable name for the <c>_class</c> colocation attr (optimizer slots).</param>
     public Variable Variable(long[] shape, Initializer initializer, string name = "Variable", DataType dtype = DataType.DtFloat,
-        bool trainable = true, VariableStyle style = VariableStyle.TfVariable, IEnumerable<string>? collections = null)
+        bool trainable = true, VariableStyle style = VariableStyle.TfVariable, IEnumerable<string>? collections = null, string? colocateWith = null)
     {
         if (shape.Any(d => d < 0)) throw new ArgumentException($"Variable '{name}' needs a fully known shape, got [{string.Join(", ", shape)}].", nameof(shape));
         if (style == VariableStyle.TfVariable)
         {
             var init = initializer.Build(this, shape, dtype);
-            return CreateVariable(name, shape, dtype, trainable, collections, _ => init);
+            return CreateVariable(name, shape, dtype, trainable, collections, _ => init, colocateWith);
         }
         return CreateVariable(name, shape, dtype, trainable, collections, _ =>
         {
             using var __ = NameScope("Initializer");
             return initializer.Build(this, shape, dtype);
-        });
+        }, colocateWith);
     }
 
     /// <summary>A variable initialised from a literal value: <c>tf.Variable(2.0, name="bias")</c> → <c>bias/initial_value</c> Const.</summary>
     public Variable Variable(Tensor value, string name = "Variable", bool trainable = true, IEnumerable<string>? collections = null)
+        => Variable(value, name, trainable, collections, null);
+
+    /// <summary>A literal-initialised variable colocated with another (<c>_class = loc:@…</c>), as optimizers
+    /// create their non-slot variables (<c>beta1_power</c> next to the first trained variable).</summary>
+    public Variable Variable(Tensor value, string name, bool trainable, IEnumerable<string>? collections, string? colocateWith)
         => CreateVariable(name, value.Shape.ToArray().Select(d => (long)d).ToArray(), value.DType, trainable, collections,
-            _ => Constant(value, "initial_value"));
+            _ => Constant(value, "initial_value"), colocateWith);
 
     /// <summary>A variable initialised from an existing tensor of known <paramref name="shape"/>.</summary>
     public Variable Variable(Output initialValue, long[] shape, string name = "Variable", bool trainable = true, IEnumerable<string>? collections = null)
         => CreateVariable(name, shape, initialValue.BaseType, trainable, collections, _ => initialValue);
 
-    private Variable CreateVariable(string name, long[] shape, DataType dtype, bool trainable, IEnumerable<string>? collections, Func<string, Output> init)
+    private Variable CreateVariable(string name, long[] shape, DataType dtype, bool trainable, IEnumerable<string>? collections, Func<string, Output> init, string? colocateWith = null)
     {
         var scope = UniqueName(name);
         using var _ = NameScope(scope + "/");
-        var varNode = AddOperationExact(scope, "VariableV2", [], new Dictionary<string, AttrValue>
+        // TF builds the initial value first (inside the variable's scope), then the VariableV2.
+        var initial = init(scope);
+        var varAttrs = new Dictionary<string, AttrValue>
         {
             ["shape"] = Attrs.Shape(shape),
             ["dtype"] = Attrs.Type(dtype),
-        });
+        };
+        if (colocateWith != null) varAttrs["_class"] = Attrs.Colocate(colocateWith);
+        var varNode = AddOperationExact(scope, "VariableV2", [], varAttrs);
         var reference = OutputOf(varNode);
-        var initial = init(scope);
-        var colocate = new Dictionary<string, AttrValue> { ["_class"] = Attrs.Colocate(scope) };
+        var colocate = new Dictionary<string, AttrValue> { ["_class"] = Attrs.Colocate(colocateWith ?? scope) };
         var assign = AddOperationExact(scope + "/Assign", "Assign", [reference, initial], new Dictionary<string, AttrValue>(colocate)
         {
             ["use_locking"] = Attrs.Bool(true),
@@ -99,6 +108,33 @@ public sealed partial class GraphBuilder
         var v = new Variable(scope, reference, OutputOf(read), assign.Name, initial, dtype, shape, trainable);
         foreach (var key in collections ?? (trainable ? [GraphCollections.Variables, GraphCollections.TrainableVariables] : [GraphCollections.Variables]))
             Collections.Add(key, v);
+        return v;
+    }
+
+    /// <summary>
+    /// A resource variable (<c>tf.get_variable(..., use_resource=True)</c>): <c>VarHandleOp</c> named
+    /// <paramref name="name"/> (shared_name = its name), <c>&lt;v&gt;/Initializer/…</c>, <c>&lt;v&gt;/IsInitialized/VarIsInitializedOp</c>,
+    /// <c>&lt;v&gt;/Assign</c> (AssignVariableOp) and <c>&lt;v&gt;/Read/ReadVariableOp</c> (the snapshot).
+    /// </summary>
+    public Variable ResourceVariable(long[] shape, Initializer initializer, string name = "Variable", DataType dtype = DataType.DtFloat, bool trainable = true)
+    {
+        var scope = UniqueName(name);
+        using var _ = NameScope(scope + "/");
+        Output initial;
+        using (NameScope("Initializer")) initial = initializer.Build(this, shape, dtype);
+        var handle = OutputOf(AddOperationExact(scope, "VarHandleOp", [], new Dictionary<string, AttrValue>
+        {
+            ["shape"] = Attrs.Shape(shape),
+            ["dtype"] = Attrs.Type(dtype),
+            ["shared_name"] = Attrs.String(scope),
+        }));
+        using (NameScope("IsInitialized")) AddOperation("VarIsInitializedOp", [handle], null, "VarIsInitializedOp");
+        var assign = AddOperationExact(scope + "/Assign", "AssignVariableOp", [handle, initial], new Dictionary<string, AttrValue> { ["dtype"] = Attrs.Type(dtype) });
+        Output read;
+        using (NameScope("Read")) read = OutputOf(AddOperation("ReadVariableOp", [handle], new Dictionary<string, AttrValue> { ["dtype"] = Attrs.Type(dtype) }, "ReadVariableOp"));
+        var v = new Variable(scope, handle, read, assign.Name, initial, dtype, shape, trainable, isResource: true);
+        Collections.Add(GraphCollections.Variables, v);
+        if (trainable) Collections.Add(GraphCollections.TrainableVariables, v);
         return v;
     }
 

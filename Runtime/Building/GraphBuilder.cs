@@ -14,7 +14,7 @@ public sealed partial class GraphBuilder
 {
     private readonly UniqueNamer _namer = new();
     private readonly List<string> _scopes = [];
-    private readonly List<IReadOnlyList<string>> _controlScopes = [];
+    private readonly List<ControlScope> _controlScopes = [];
     private readonly Dictionary<string, DataType[]> _outputTypes = new(StringComparer.Ordinal);
 
     /// <summary>A builder over a new empty graph.</summary>
@@ -59,12 +59,22 @@ public sealed partial class GraphBuilder
     /// (<c>tf.control_dependencies</c>); null clears the inherited ones.</summary>
     public IDisposable ControlDependencies(IEnumerable<string>? opNames)
     {
-        _controlScopes.Add(opNames?.ToList() ?? (IReadOnlyList<string>)Array.Empty<string>());
-        if (opNames == null) _controlScopes[^1] = ClearMarker;
+        _controlScopes.Add(new ControlScope(opNames?.ToList(), []));
         return new Popper(() => _controlScopes.RemoveAt(_controlScopes.Count - 1));
     }
 
-    private static readonly IReadOnlyList<string> ClearMarker = new List<string> { "\0clear" };
+    private readonly List<string> _colocation = [];
+
+    /// <summary>Puts every op created while open next to <paramref name="nodeName"/> (<c>tf.colocate_with</c>):
+    /// they get <c>_class = ["loc:@nodeName"]</c>.</summary>
+    public IDisposable ColocateWith(string nodeName)
+    {
+        _colocation.Add(nodeName);
+        return new Popper(() => _colocation.RemoveAt(_colocation.Count - 1));
+    }
+
+    /// <summary>One open control-dependency scope: its ops (null = clear), and the nodes created inside it.</summary>
+    private sealed record ControlScope(List<string>? Ops, HashSet<string> Created);
 
     /// <summary>A unique full name for <paramref name="name"/> inside the current scope
     /// (TF's <c>unique_name</c>); marks it used.</summary>
@@ -103,14 +113,17 @@ public sealed partial class GraphBuilder
     {
         var opDef = Catalog.Find(def.Op);
         if (attrs != null) foreach (var (k, v) in attrs) def.Attr[k] = v;
+        if (_colocation.Count > 0 && !def.Attr.ContainsKey("_class")) def.Attr["_class"] = Attrs.Colocate(_colocation[^1]);
         if (opDef != null) BindArgs(def, opDef, inputs);
         foreach (var i in inputs) def.Input.Add(i.InputString);
         var controls = new List<string>();
         foreach (var scope in _controlScopes)
         {
-            if (ReferenceEquals(scope, ClearMarker)) controls.Clear();
-            else controls.AddRange(scope);
+            if (scope.Ops == null) controls.Clear();
+            // As TF: an op whose input was created inside this scope already depends on its control ops.
+            else if (!inputs.Any(i => scope.Created.Contains(i.NodeName))) controls.AddRange(scope.Ops);
         }
+        foreach (var scope in _controlScopes) scope.Created.Add(def.Name);
         if (controlInputs != null) controls.AddRange(controlInputs);
         foreach (var c in controls.Distinct(StringComparer.Ordinal))
             if (!inputs.Any(i => i.NodeName == c)) def.Input.Add("^" + c);

@@ -25,14 +25,18 @@ public static partial class Checkpoint
         return File.Exists(prefix + ".index") || File.Exists(prefix) ? prefix : null;
     }
 
-    /// <summary>Turns what a user typed into a V2 checkpoint prefix: a prefix, a <c>.index</c> or
-    /// <c>.data-*</c> path, or a directory holding a <c>checkpoint</c> state file.</summary>
+    /// <summary>Turns what a user typed into a V2 checkpoint prefix: a prefix, its <c>.index</c>,
+    /// <c>.data-*</c> or <c>.meta</c> path, a directory holding a <c>checkpoint</c> state file (its latest
+    /// checkpoint), or a SavedModel directory (<c>variables/variables</c>).</summary>
     /// <exception cref="CheckpointFormatException">Nothing usable there; the message says why.</exception>
     public static string ResolvePrefix(string prefixOrDirectory)
     {
         var p = prefixOrDirectory;
         if (Directory.Exists(p))
         {
+            var savedModelVariables = Path.Combine(p, "variables", "variables");
+            if (!File.Exists(Path.Combine(p, CheckpointState.FileName)) && File.Exists(savedModelVariables + ".index"))
+                return savedModelVariables; // a SavedModel directory
             var state = CheckpointState.Read(p)
                 ?? throw new CheckpointFormatException(Path.Combine(p, CheckpointState.FileName), "the directory has no 'checkpoint' state file; pass a checkpoint prefix instead");
             var prefix = CheckpointState.Resolve(p, state.ModelCheckpointPath);
@@ -43,6 +47,7 @@ public static partial class Checkpoint
         }
         if (File.Exists(p + ".index")) return p;
         if (p.EndsWith(".index", StringComparison.Ordinal) && File.Exists(p)) return p[..^".index".Length];
+        if (p.EndsWith(".meta", StringComparison.Ordinal) && File.Exists(p[..^".meta".Length] + ".index")) return p[..^".meta".Length];
         var m = DataSuffix().Match(p);
         if (m.Success && File.Exists(p[..m.Index] + ".index")) return p[..m.Index];
         if (File.Exists(p) && !p.EndsWith(".meta", StringComparison.Ordinal))

@@ -5,7 +5,8 @@ namespace TypedGraph.Formats;
 /// <summary>
 /// TF's <c>MergeV2Checkpoints</c> (<c>MergeBundles</c> in <c>tensor_bundle.cc</c>): combines several
 /// bundles — typically one per device from a sharded save — into one prefix. Data files are moved and
-/// renumbered (shard ids in first-seen order, walking the inputs in order and each index in key order),
+/// renumbered (shard ids in first-seen order, walking the inputs in order and each index in key order,
+/// exactly as TF's <c>MergeOneBundle</c> so the merged index has TF's bytes),
 /// and one sorted index is written with <c>num_shards</c> = the total and the first input's endianness
 /// and version.
 /// </summary>
@@ -30,20 +31,20 @@ public static class CheckpointMerger
             foreach (var (key, proto) in reader.RawEntries)
             {
                 var copy = proto.Clone();
-                if (copy.Slices.Count == 0)
-                {
-                    var file = CheckpointReader.DataPath(reader.Prefix, copy.ShardId, reader.NumShards);
-                    if (!shardIds.TryGetValue(file, out int id)) shardIds.Add(file, id = shardIds.Count);
-                    copy.ShardId = id;
-                }
                 if (merged.TryGetValue(key, out var existing))
                 {
                     // A partitioned tensor saved by several devices: its slice lists are combined.
                     if (copy.Slices.Count == 0 || existing.Slices.Count == 0 || existing.Dtype != copy.Dtype || !existing.Shape.Equals(copy.Shape))
                         throw new CheckpointFormatException(reader.IndexPath, $"tensor '{TableReader.KeyText(key)}' is also in an earlier input");
                     existing.Slices.Add(copy.Slices);
+                    continue;
                 }
-                else merged.Add(key, copy);
+                // As TF, every new entry — even a sliced tensor's metadata entry, whose shard_id is 0 —
+                // claims an id for the data file it names; that id is written into the merged index.
+                var file = CheckpointReader.DataPath(reader.Prefix, copy.ShardId, reader.NumShards);
+                if (!shardIds.TryGetValue(file, out int id)) shardIds.Add(file, id = shardIds.Count);
+                copy.ShardId = id;
+                merged.Add(key, copy);
             }
         }
         var dir = Path.GetDirectoryName(Path.GetFullPath(destination));

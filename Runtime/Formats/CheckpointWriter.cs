@@ -9,9 +9,9 @@ namespace TypedGraph.Formats;
 /// file <c>&lt;prefix&gt;.data-00000-of-00001</c> with the tensors back to back in sorted-key order (TF's
 /// Saver adds them sorted, and <c>BundleWriter</c> appends in add order), and <c>&lt;prefix&gt;.index</c>
 /// (TF's table layout, header <c>08 01 1A 02 08 01</c>). Files are written under temporary names and
-/// renamed at <see cref="Finish"/>, so a failure never leaves a half-written checkpoint.
+/// renamed at <see cref="Finish()"/>, so a failure never leaves a half-written checkpoint.
 /// </summary>
-/// <remarks>Tensors are referenced, not copied, until <see cref="Finish"/>: keep them alive and unchanged until then.</remarks>
+/// <remarks>Tensors are referenced, not copied, until <see cref="Finish()"/>: keep them alive and unchanged until then.</remarks>
 public sealed class CheckpointWriter : IDisposable
 {
     private readonly SortedDictionary<byte[], Pending> _entries = new(BytewiseComparer.Instance);
@@ -30,7 +30,7 @@ public sealed class CheckpointWriter : IDisposable
 
     /// <summary>Adds a tensor under <paramref name="name"/>.</summary>
     /// <exception cref="ArgumentException">Empty or duplicate name, or a dtype a checkpoint cannot hold.</exception>
-    /// <exception cref="InvalidOperationException">Called after <see cref="Finish"/>.</exception>
+    /// <exception cref="InvalidOperationException">Called after <see cref="Finish()"/>.</exception>
     public void Add(string name, Tensor value)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
@@ -73,7 +73,13 @@ public sealed class CheckpointWriter : IDisposable
     /// <summary>Writes the data file and the index and renames them into place.</summary>
     /// <exception cref="InvalidOperationException">Already finished.</exception>
     /// <exception cref="IOException">Writing failed (nothing is left behind).</exception>
-    public void Finish()
+    public void Finish() => Finish(null);
+
+    /// <summary>As <see cref="Finish()"/>, reporting the data bytes written so far after each tensor.</summary>
+    /// <param name="bytesWritten">Progress sink (e.g. for a progress bar), or null.</param>
+    /// <exception cref="InvalidOperationException">Already finished.</exception>
+    /// <exception cref="IOException">Writing failed (nothing is left behind).</exception>
+    public void Finish(IProgress<long>? bytesWritten)
     {
         if (_finished) throw new InvalidOperationException($"Checkpoint '{Prefix}' is already finished.");
         _finished = true;
@@ -83,7 +89,7 @@ public sealed class CheckpointWriter : IDisposable
         string dataTemp = TempName(dataPath), indexTemp = TempName(indexPath);
         try
         {
-            var protos = WriteData(dataTemp);
+            var protos = WriteData(dataTemp, bytesWritten);
             WriteIndex(indexTemp, new BundleHeaderProto { NumShards = 1, Version = new VersionDef { Producer = 1 } }, protos);
             File.Move(dataTemp, dataPath, overwrite: true);
             File.Move(indexTemp, indexPath, overwrite: true);
@@ -108,7 +114,7 @@ public sealed class CheckpointWriter : IDisposable
             throw new ArgumentException($"Checkpoint '{Prefix}' already has a tensor '{display}'.", nameof(value));
     }
 
-    private List<(byte[] Key, BundleEntryProto Proto)> WriteData(string path)
+    private List<(byte[] Key, BundleEntryProto Proto)> WriteData(string path, IProgress<long>? progress)
     {
         var protos = new List<(byte[], BundleEntryProto)>(_entries.Count);
         using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
@@ -143,6 +149,7 @@ public sealed class CheckpointWriter : IDisposable
             p.Crc32C = Crc32C.Mask(crc);
             offset += size;
             protos.Add((key, p));
+            progress?.Report(offset);
         }
         stream.Flush(flushToDisk: true);
         return protos;

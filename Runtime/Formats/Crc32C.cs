@@ -12,7 +12,7 @@ namespace TypedGraph.Formats;
 /// whenever a CRC is stored next to the data it covers. Uses SSE4.2 or ARMv8 CRC instructions when the
 /// CPU has them, else a slicing-by-8 table.
 /// </summary>
-public static class Crc32C
+public static partial class Crc32C
 {
     private const uint Polynomial = 0x82F63B78;
     private const uint MaskDelta = 0xA282EAD8;
@@ -22,7 +22,8 @@ public static class Crc32C
     public static uint Compute(ReadOnlySpan<byte> data) => Extend(0, data);
 
     /// <summary>Continues <paramref name="crc"/> (a finished CRC of earlier bytes) over <paramref name="data"/>.</summary>
-    public static uint Extend(uint crc, ReadOnlySpan<byte> data) => ~Update(~crc, data);
+    public static uint Extend(uint crc, ReadOnlySpan<byte> data)
+        => data.Length >= InterleaveThreshold && Sse42.X64.IsSupported ? ExtendInterleaved(crc, data) : ~Update(~crc, data);
 
     /// <summary>The masked form TF stores: <c>((crc &gt;&gt; 15) | (crc &lt;&lt; 17)) + 0xA282EAD8</c>.</summary>
     public static uint Mask(uint crc) => ((crc >> 15) | (crc << 17)) + MaskDelta;

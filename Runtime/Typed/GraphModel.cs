@@ -62,14 +62,12 @@ public abstract class GraphModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentException.ThrowIfNullOrEmpty(prefixOrDirectory);
-        // A SavedModel folder keeps its checkpoint under variables/; Session.Restore resolves prefixes and
-        // checkpoint folders itself.
-        var savedModelPrefix = Path.Combine(prefixOrDirectory, "variables", "variables");
-        var target = Directory.Exists(prefixOrDirectory) && File.Exists(savedModelPrefix + ".index") ? savedModelPrefix : prefixOrDirectory;
+        // Session.Restore resolves prefixes, checkpoint folders (latest checkpoint) and SavedModel folders,
+        // and runs the graph's own restore op when the graph has a SaverDef (TF's saver.restore).
         var session = new Session(graph.Graph);
         try
         {
-            Restore(session, target, graph.SaverDef);
+            session.Restore(prefixOrDirectory, graph.SaverDef);
             return session;
         }
         catch
@@ -77,17 +75,5 @@ public abstract class GraphModel : IDisposable
             session.Dispose();
             throw;
         }
-    }
-
-    // Until Session.Restore (executor) is on main this runs the graph's own restore op, which is what
-    // Session.Restore does when the graph carries a SaverDef (TF's Saver.restore).
-    private static void Restore(Session session, string prefixOrDirectory, Protos.SaverDef? saverDef)
-    {
-        var prefix = Directory.Exists(prefixOrDirectory)
-            ? Checkpoint.Latest(prefixOrDirectory) ?? throw new CheckpointFormatException(prefixOrDirectory, "no valid checkpoint in this folder (no 'checkpoint' file naming an existing checkpoint).")
-            : prefixOrDirectory;
-        if (saverDef == null)
-            throw new GraphExecutionException($"The graph has no SaverDef, so '{prefix}' cannot be restored through it.");
-        session.Run([], new Dictionary<string, Tensor> { [saverDef.FilenameTensorName] = Tensor.FromString(prefix) }, [saverDef.RestoreOpName]);
     }
 }

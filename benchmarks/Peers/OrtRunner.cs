@@ -2,6 +2,9 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace TypedGraph.Benchmarks.Peers;
 
+// TypedGraph.SessionOptions (executor) would otherwise win the lookup from inside namespace TypedGraph.*.
+using SessionOptions = Microsoft.ML.OnnxRuntime.SessionOptions;
+
 /// <summary>
 /// One ONNX Runtime session measured the way the project compares engines: 2 intra-op threads,
 /// sequential execution, full graph optimisation, inputs and outputs bound once to pre-allocated

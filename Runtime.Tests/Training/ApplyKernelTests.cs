@@ -1,0 +1,85 @@
+using TypedGraph.Building;
+using TypedGraph.Kernels;
+using TypedGraph.Protos;
+
+namespace TypedGraph.Tests.Training;
+
+public class ApplyKernelTests
+{
+    /// <summary>Runs Apply op <paramref name="op"/> on variables holding <paramref name="vars"/> and scalar/grad inputs.</summary>
+    private static float[][] Apply(string op, float[][] vars, float[] scalars, float[] grad, params (string, AttrValue)[] attrs)
+    {
+        var b = new GraphBuilder();
+        var refs = vars.Select((v, i) => b.Variable([v.Length], new ZerosInitializer(), "v" + i)).ToList();
+        var ins = new List<Output>(refs.Select(r => r.Ref));
+        ins.AddRange(scalars.Select((_, i) => b.Placeholder(DataType.DtFloat, [], "s" + i)));
+        // TF's input order: the gradient is last, except ApplyMomentum (var, accum, lr, grad, momentum).
+        int gi = op == "ApplyMomentum" ? vars.Length + 1 : ins.Count;
+        ins.Insert(gi, b.Placeholder(DataType.DtFloat, [grad.Length], "g"));
+        var node = b.AddOperation(op, ins, attrs.ToDictionary(a => a.Item1, a => a.Item2));
+        var state = new SessionState();
+        var slots = refs.Select((r, i) => { var s = state.Variable(r.Name); s.Value = Tensor.Create(vars[i], vars[i].Length); return s; }).ToArray();
+        var inputs = new Tensor?[ins.Count];
+        var scalarSlots = Enumerable.Range(vars.Length, ins.Count - vars.Length).Where(i => i != gi).ToArray();
+        for (int i = 0; i < scalars.Length; i++) inputs[scalarSlots[i]] = Tensor.FromScalar(scalars[i]);
+        inputs[gi] = Tensor.Create(grad, grad.Length);
+        var refInputs = new VariableSlot?[ins.Count];
+        for (int i = 0; i < slots.Length; i++) refInputs[i] = slots[i];
+        var ctx = new OpKernelContext(node, inputs, 1, state, refInputs);
+        KernelRegistry.Default.Find(op)!(node).Compute(ctx);
+        return slots.Select(s => s.Value!.ToArray<float>()).ToArray();
+    }
+
+    [Fact]
+    public void ApplyGradientDescent()
+    {
+        var r = Apply("ApplyGradientDescent", [[1f, 2f]], [0.1f], [0.5f, -1f]);
+        Assert.Equal([0.95f, 2.1f], r[0]);
+    }
+
+    [Fact]
+    public void ApplyMomentum_plain_and_Nesterov()
+    {
+        // accum = 0.5·0.9 + 0.5 = 0.95; var = 1 − 0.1·0.95 = 0.905
+        var r = Apply("ApplyMomentum", [[1f], [0.5f]], [0.1f, 0.9f], [0.5f], ("use_nesterov", Attrs.Bool(false)));
+        Assert.Equal(0.95f, r[1][0], 6);
+        Assert.Equal(0.905f, r[0][0], 6);
+        // Nesterov: var = 1 − (0.5·0.1 + 0.95·0.9·0.1) = 0.8645
+        r = Apply("ApplyMomentum", [[1f], [0.5f]], [0.1f, 0.9f], [0.5f], ("use_nesterov", Attrs.Bool(true)));
+        Assert.Equal(0.8645f, r[0][0], 6);
+    }
+
+    [Fact]
+    public void ApplyAdam_follows_TFs_formula()
+    {
+        // beta1_power = 0.81, beta2_power = 0.998001 (step 2), lr 0.01, β1 0.9, β2 0.999, ε 1e-8, g = 0.5.
+        // lr_t = 0.01·√(1 − 0.998001)/(1 − 0.81) = 0.01·0.0447102/0.19 = 0.00235317
+        // m = 0.1 + (0.5 − 0.1)·0.1 = 0.14; v = 0.01 + (0.25 − 0.01)·0.001 = 0.01024
+        // var = 1 − 0.00235317·0.14/(0.1011929 + 1e-8) = 0.99674446
+        var r = Apply("ApplyAdam", [[1f], [0.1f], [0.01f]], [0.81f, 0.998001f, 0.01f, 0.9f, 0.999f, 1e-8f], [0.5f]);
+        Assert.Equal(0.14f, r[1][0], 6);
+        Assert.Equal(0.01024f, r[2][0], 6);
+        Assert.Equal(0.99674446f, r[0][0], 5);
+    }
+
+    [Fact]
+    public void ApplyRMSProp_and_ApplyAdagrad()
+    {
+        // ms = 1 + (0.25 − 1)·0.1 = 0.925; mom = 0 + 0.1·0.5/√0.925 = 0.0519875; var = 1 − 0.0519875
+        var r = Apply("ApplyRMSProp", [[1f], [1f], [0f]], [0.1f, 0.9f, 0f, 1e-10f], [0.5f]);
+        Assert.Equal(0.925f, r[1][0], 6);
+        Assert.Equal(1f - 0.0519875f, r[0][0], 5);
+        // accum = 0.1 + 0.25 = 0.35; var = 1 − 0.1·0.5/√0.35 = 0.91548
+        r = Apply("ApplyAdagrad", [[1f], [0.1f]], [0.1f], [0.5f]);
+        Assert.Equal(0.35f, r[1][0], 6);
+        Assert.Equal(0.9154845f, r[0][0], 5);
+    }
+
+    [Fact]
+    public void Shape_mismatch_names_the_variable()
+    {
+        var e = Assert.Throws<GraphExecutionException>(() => Apply("ApplyGradientDescent", [[1f, 2f]], [0.1f], [0.5f]));
+        Assert.Contains("grad has shape [1]", e.Message);
+        Assert.Contains("'v0'", e.Message);
+    }
+}

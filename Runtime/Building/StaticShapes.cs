@@ -1,0 +1,133 @@
+using TypedGraph.Protos;
+
+namespace TypedGraph.Building;
+
+/// <summary>
+/// A small static shape inference over the ops gradients care about (TF's C++ shape functions, reduced):
+/// returns dims with -1 for unknown sizes, or null when even the rank is unknown. Gradient functions use it
+/// where TF uses <c>x.get_shape()</c> (e.g. the rank in <c>_SumGrad</c>) and to emit a Const instead of a
+/// <c>Shape</c> op for fully known shapes, as <c>array_ops.shape</c> does.
+/// </summary>
+public static class StaticShapes
+{
+    private static readonly HashSet<string> s_sameAsInput0 = new(StringComparer.Ordinal)
+    {
+        "Identity", "StopGradient", "PreventGradient", "Relu", "Relu6", "Elu", "Selu", "Softplus", "Softsign", "Sigmoid", "Tanh",
+        "Neg", "Square", "Sqrt", "Rsqrt", "Exp", "Log", "Log1p", "Abs", "Sign", "Reciprocal", "Inv", "Floor", "Ceil", "Round",
+        "Softmax", "LogSoftmax", "BiasAdd", "Cast", "ZerosLike", "OnesLike", "AddN", "LeakyRelu", "Dropout", "Assign", "LRN",
+        "ReluGrad", "SigmoidGrad", "TanhGrad", "BiasAddGrad_", "PlaceholderWithDefault", "Snapshot", "RefIdentity",
+    };
+
+    private static readonly HashSet<string> s_broadcast = new(StringComparer.Ordinal)
+    {
+        "Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "Maximum", "Minimum", "Pow", "SquaredDifference", "FloorDiv", "FloorMod",
+        "Equal", "NotEqual", "Greater", "GreaterEqual", "Less", "LessEqual", "LogicalAnd", "LogicalOr",
+    };
+
+    /// <summary>The static shape of <paramref name="t"/>, or null when the rank is unknown.</summary>
+    public static long[]? Of(GraphBuilder b, Output t) => Of(b, t, 0);
+
+    private static long[]? Of(GraphBuilder b, Output t, int depth)
+    {
+        if (depth > 200) return null; // deep chains: give up rather than recurse without bound
+        var node = b.GetOperation(t.NodeName);
+        long[]? In(int i) => i < node.Inputs.Count ? Of(b, b.OutputOf(b.GetOperation(node.Inputs[i].NodeName), node.Inputs[i].Index), depth + 1) : null;
+        switch (node.Op)
+        {
+            case "Placeholder":
+            case "VariableV2":
+            case "PlaceholderWithDefault" when node.HasAttr("shape"):
+                return Attrs.Dims(node.GetShape("shape"));
+            case "Const":
+                return node.GetTensor("value").TensorShape.Dim.Select(d => d.Size).ToArray();
+            case "Shape":
+                return In(0) is { } sh ? [sh.Length] : [-1];
+            case "MatMul":
+            {
+                var a = In(0);
+                var c = In(1);
+                long m = a == null ? -1 : a[node.GetBool("transpose_a", false) ? 1 : 0];
+                long n = c == null ? -1 : c[node.GetBool("transpose_b", false) ? 0 : 1];
+                return [m, n];
+            }
+            case "Reshape":
+                return ConstValues(b, node.Inputs[1]) is { } dims ? ResolveReshape(In(0), dims) : null;
+            case "Sum" or "Mean" or "Max" or "Min" or "Prod":
+            {
+                var s = In(0);
+                var axes = ConstValues(b, node.Inputs[1]);
+                if (s == null || axes == null) return null;
+                var set = axes.Select(a => a < 0 ? a + s.Length : a).ToHashSet();
+                bool keep = node.GetBool("keep_dims", false);
+                return s.Select((d, i) => set.Contains(i) ? (keep ? 1 : -2) : d).Where(d => d != -2).ToArray();
+            }
+            case "SoftmaxCrossEntropyWithLogits" or "SparseSoftmaxCrossEntropyWithLogits":
+                return t.Index == 1 ? In(0) : In(0) is { } lg ? [lg[0]] : [-1];
+            case "ArgMax" or "ArgMin":
+            {
+                var s = In(0);
+                var axis = ConstValues(b, node.Inputs[1]);
+                if (s == null || axis == null) return null;
+                long ax = axis[0] < 0 ? axis[0] + s.Length : axis[0];
+                return s.Where((_, i) => i != ax).ToArray();
+            }
+            case "Conv2D" or "MaxPool" or "AvgPool":
+                return In(0) is { Length: 4 } x ? [x[0], -1, -1, node.Op == "Conv2D" ? (In(1) is { Length: 4 } f ? f[3] : -1) : x[3]] : [-1, -1, -1, -1];
+            case "ExpandDims" when In(0) is { } es && ConstValues(b, node.Inputs[1]) is { } ax:
+            {
+                var l = es.ToList();
+                long a = ax[0] < 0 ? ax[0] + es.Length + 1 : ax[0];
+                l.Insert((int)a, 1);
+                return l.ToArray();
+            }
+        }
+        if (s_sameAsInput0.Contains(node.Op)) return In(0);
+        if (s_broadcast.Contains(node.Op)) return Broadcast(In(0), In(1));
+        return null;
+    }
+
+    /// <summary>The int values of a Const input, or null when it is not a Const.</summary>
+    internal static long[]? ConstValues(GraphBuilder b, TensorRef r)
+    {
+        var n = b.GetOperation(r.NodeName);
+        if (n.Op != "Const") return null;
+        var t = n.GetTensor("value");
+        if (t.IntVal.Count > 0 || t.Int64Val.Count > 0)
+        {
+            long count = t.TensorShape.Dim.Aggregate(1L, (acc, d) => acc * d.Size);
+            var vals = t.IntVal.Count > 0 ? t.IntVal.Select(v => (long)v).ToList() : t.Int64Val.ToList();
+            while (vals.Count < count) vals.Add(vals[^1]);
+            return vals.ToArray();
+        }
+        if (t.TensorContent.Length > 0)
+        {
+            var bytes = t.TensorContent.Span;
+            return t.Dtype == DataType.DtInt64
+                ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(bytes).ToArray()
+                : System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(bytes).ToArray().Select(v => (long)v).ToArray();
+        }
+        return t.TensorShape.Dim.Count == 0 || t.TensorShape.Dim[0].Size == 0 ? [] : null;
+    }
+
+    private static long[] ResolveReshape(long[]? input, long[] dims)
+    {
+        if (!dims.Contains(-1) || input == null || input.Any(d => d < 0)) return dims;
+        long total = input.Aggregate(1L, (a, d) => a * d);
+        long known = dims.Where(d => d >= 0).Aggregate(1L, (a, d) => a * d);
+        return dims.Select(d => d == -1 && known > 0 ? total / known : d).ToArray();
+    }
+
+    private static long[]? Broadcast(long[]? a, long[]? c)
+    {
+        if (a == null || c == null) return null;
+        int r = Math.Max(a.Length, c.Length);
+        var result = new long[r];
+        for (int i = 0; i < r; i++)
+        {
+            long x = i - (r - a.Length) >= 0 ? a[i - (r - a.Length)] : 1;
+            long y = i - (r - c.Length) >= 0 ? c[i - (r - c.Length)] : 1;
+            result[i] = x == 1 ? y : y == 1 ? x : x == y ? x : -1;
+        }
+        return result;
+    }
+}

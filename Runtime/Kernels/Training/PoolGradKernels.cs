@@ -1,0 +1,98 @@
+using TypedGraph.Kernels.Common;
+using TypedGraph.Protos;
+
+namespace TypedGraph.Kernels.Training;
+
+/// <summary>
+/// MaxPoolGrad (the gradient goes to the first maximum of each window, in row-major window order, as TF's CPU
+/// kernel; overlapping windows accumulate) and AvgPoolGrad (each output gradient is spread evenly over the
+/// window's in-bounds inputs — TF's average excludes padding). NHWC, float.
+/// </summary>
+public sealed class PoolGradKernels : KernelSet
+{
+    /// <inheritdoc/>
+    public override void Register(KernelRegistry registry)
+    {
+        registry.Add("MaxPoolGrad", n => new PoolGradKernel(n, max: true));
+        registry.Add("AvgPoolGrad", n => new PoolGradKernel(n, max: false));
+    }
+
+    private sealed class PoolGradKernel : OpKernel
+    {
+        private readonly bool _max;
+        private readonly int _kh, _kw, _sh, _sw;
+        private readonly PaddingKind _padding;
+
+        public PoolGradKernel(Node node, bool max) : base(node)
+        {
+            _max = max;
+            if (KernelAttrs.IsNchw(node)) throw Error("only data_format NHWC is supported.");
+            var k = KernelAttrs.Quad(node, "ksize", false);
+            var s = KernelAttrs.Quad(node, "strides", false);
+            if (k.N != 1 || k.C != 1 || s.N != 1 || s.C != 1) throw Error("pooling over the batch or depth dim is not supported.");
+            (_kh, _kw, _sh, _sw) = (k.H, k.W, s.H, s.W);
+            _padding = KernelAttrs.PaddingOf(node);
+        }
+
+        public override void Compute(OpKernelContext context)
+        {
+            Tensor? x = null;
+            TensorShape inShape;
+            if (_max)
+            {
+                x = context.Input(0);
+                inShape = x.Shape;
+            }
+            else
+            {
+                var s = context.Input(0);
+                inShape = new TensorShape(s.DType == DataType.DtInt64 ? s.ToArray<long>().Select(v => (int)v).ToArray() : s.ToArray<int>());
+            }
+            var grad = context.Input(_max ? 2 : 1);
+            if (grad.DType != DataType.DtFloat) throw KernelAttrs.BadType(Node, grad.DType);
+            if (inShape.Rank != 4) throw Error($"the input must be rank 4, got {inShape}.");
+            int n = inShape[0], ih = inShape[1], iw = inShape[2], c = inShape[3];
+            int pt = 0, pb = 0, pl = 0, pr = 0;
+            int oh = Padding.OutputSize(ih, _kh, 1, _sh, _padding, ref pt, ref pb);
+            int ow = Padding.OutputSize(iw, _kw, 1, _sw, _padding, ref pl, ref pr);
+            if (grad.Shape != new TensorShape(n, oh, ow, c)) throw Error($"grad has shape {grad.Shape}, expected [{n}, {oh}, {ow}, {c}].");
+            var dx = context.AllocateOutput(0, DataType.DtFloat, inShape);
+            var d = dx.AsSpan<float>();
+            d.Clear();
+            var g = grad.AsSpan<float>();
+            var xv = x == null ? default : x.AsSpan<float>();
+            for (int b = 0; b < n; b++)
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    int y0 = Math.Max(oy * _sh - pt, 0), y1 = Math.Min(oy * _sh - pt + _kh, ih);
+                    for (int ox = 0; ox < ow; ox++)
+                    {
+                        int x0 = Math.Max(ox * _sw - pl, 0), x1 = Math.Min(ox * _sw - pl + _kw, iw);
+                        int count = (y1 - y0) * (x1 - x0);
+                        for (int ch = 0; ch < c; ch++)
+                        {
+                            float gv = g[((b * oh + oy) * ow + ox) * c + ch];
+                            if (_max)
+                            {
+                                int best = -1;
+                                float bestV = float.NegativeInfinity;
+                                for (int yy = y0; yy < y1; yy++)
+                                    for (int xx = x0; xx < x1; xx++)
+                                    {
+                                        int at = ((b * ih + yy) * iw + xx) * c + ch;
+                                        if (best < 0 || xv[at] > bestV) { best = at; bestV = xv[at]; }
+                                    }
+                                if (best >= 0) d[best] += gv;
+                            }
+                            else if (count > 0)
+                            {
+                                float share = gv / count;
+                                for (int yy = y0; yy < y1; yy++)
+                                    for (int xx = x0; xx < x1; xx++) d[((b * ih + yy) * iw + xx) * c + ch] += share;
+                            }
+                        }
+                    }
+                }
+        }
+    }
+}

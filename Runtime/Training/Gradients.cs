@@ -1,0 +1,150 @@
+using TypedGraph.Building;
+using TypedGraph.Protos;
+
+namespace TypedGraph.Training;
+
+/// <summary>
+/// Symbolic differentiation with <c>tf.gradients</c> semantics (TF's <c>gradients_impl.py</c>): the
+/// gradient of the sum of <c>ys</c> with respect to each x, summed over every path (AddN), blocked by
+/// <c>StopGradient</c>, null for an x the ys do not depend on. Nodes go under <c>gradients/</c> with TF's
+/// names (<c>gradients/MatMul_grad/MatMul_1</c>, <c>gradients/add_grad/tuple/control_dependency</c>).
+/// </summary>
+public static class Gradients
+{
+    /// <summary>Adds the gradient subgraph.</summary>
+    /// <param name="b">The builder of the graph holding ys and xs.</param>
+    /// <param name="ys">Tensors to differentiate (their gradients are summed).</param>
+    /// <param name="xs">Tensors to differentiate with respect to (a variable's <see cref="Variable.Ref"/> works).</param>
+    /// <param name="gradYs">Initial gradients per y; null entries (or null) mean ones like y.</param>
+    /// <param name="name">Name scope (made unique: <c>gradients</c>, <c>gradients_1</c>…).</param>
+    /// <returns>One gradient per x, null where no path leads from the x to the ys.</returns>
+    /// <exception cref="NotSupportedException">An op on a path has no registered gradient.</exception>
+    public static Output?[] Compute(GraphBuilder b, IReadOnlyList<Output> ys, IReadOnlyList<Output> xs, IReadOnlyList<Output?>? gradYs = null, string name = "gradients")
+    {
+        using var _ = b.NameScope(name);
+        var graph = b.Graph;
+        var consumers = new Dictionary<string, List<Node>>(StringComparer.Ordinal);
+        foreach (var n in graph.Nodes)
+            foreach (var i in n.Inputs)
+            {
+                if (!consumers.TryGetValue(i.NodeName, out var l)) consumers[i.NodeName] = l = [];
+                l.Add(n);
+            }
+        // Ops reachable forward from xs and backward from ys: only those carry gradients.
+        var forward = new HashSet<string>(StringComparer.Ordinal);
+        var stack = new Stack<string>(xs.Select(x => x.NodeName));
+        while (stack.Count > 0)
+        {
+            var n = stack.Pop();
+            if (!forward.Add(n)) continue;
+            foreach (var c in consumers.GetValueOrDefault(n) ?? []) stack.Push(c.Name);
+        }
+        var between = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var y in ys) stack.Push(y.NodeName);
+        while (stack.Count > 0)
+        {
+            var n = stack.Pop();
+            if (!forward.Contains(n) || !between.Add(n)) continue;
+            foreach (var i in graph.GetNode(n).Inputs) stack.Push(i.NodeName);
+        }
+        var pending = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var n in between)
+            foreach (var i in graph.GetNode(n).Inputs)
+                if (between.Contains(i.NodeName)) pending[i.NodeName] = pending.GetValueOrDefault(i.NodeName) + 1;
+
+        var grads = new Dictionary<string, List<Output>>(StringComparer.Ordinal); // tensor name → partial gradients
+        for (int k = 0; k < ys.Count; k++)
+        {
+            var y = ys[k];
+            var g = gradYs != null && k < gradYs.Count && gradYs[k] is Output given ? given : OnesLike(b, y, k);
+            Accumulate(grads, y.Name, g);
+        }
+        var ready = new Queue<Node>(ys.Select(y => y.NodeName).Distinct().Where(n => pending.GetValueOrDefault(n) == 0 && between.Contains(n)).Select(graph.GetNode));
+        var done = new HashSet<string>(StringComparer.Ordinal);
+        var ctx = new GradientContext(b);
+        while (ready.Count > 0)
+        {
+            var op = ready.Dequeue();
+            if (!done.Add(op.Name)) continue;
+            var outTypes = b.OutputTypes(op);
+            var outGrads = new Output?[outTypes.Length];
+            for (int i = 0; i < outTypes.Length; i++)
+                if (grads.TryGetValue($"{op.Name}:{i}", out var parts)) outGrads[i] = Aggregate(b, grads, $"{op.Name}:{i}", parts);
+            if (outGrads.All(g => g == null) || op.Inputs.Count == 0) { Release(op); continue; }
+            var fn = GradientRegistry.Find(op.Op);
+            if (fn == null)
+            {
+                if (GradientRegistry.IsNotDifferentiable(op.Op)) { Release(op); continue; }
+                throw new NotSupportedException($"No gradient is registered for op '{op.Op}' (node '{op.Name}'), which lies between the ys and xs.");
+            }
+            for (int i = 0; i < outGrads.Length; i++)
+                if (outGrads[i] == null && IsFloat(outTypes[i])) outGrads[i] = b.ZerosLike(b.OutputOf(op, i)); // TF fills missing float grads with zeros
+            Output?[] inGrads;
+            using (b.NameScope(op.Name + "_grad"))
+            {
+                inGrads = fn(ctx, op, outGrads);
+                if (inGrads.Length != op.Inputs.Count)
+                    throw new InvalidOperationException($"Gradient of '{op.Op}' returned {inGrads.Length} gradients for {op.Inputs.Count} inputs.");
+                if (inGrads.Count(g => g != null) > 1) inGrads = Tuple(b, inGrads);
+            }
+            for (int i = 0; i < inGrads.Length; i++)
+                if (inGrads[i] is Output g && between.Contains(op.Inputs[i].NodeName))
+                    Accumulate(grads, op.Inputs[i].ToString(), g);
+            Release(op);
+        }
+        return xs.Select(x => grads.TryGetValue(x.Name, out var parts) ? Aggregate(b, grads, x.Name, parts) : (Output?)null).ToArray();
+
+        void Release(Node op)
+        {
+            foreach (var i in op.Inputs.Select(i => i.NodeName).Distinct())
+            {
+                if (!between.Contains(i)) continue;
+                int count = op.Inputs.Count(x => x.NodeName == i);
+                pending[i] -= count;
+                if (pending[i] == 0) ready.Enqueue(graph.GetNode(i));
+            }
+        }
+    }
+
+    private static bool IsFloat(DataType t) => DataTypes.BaseType(t) is DataType.DtFloat or DataType.DtDouble or DataType.DtHalf or DataType.DtBfloat16;
+
+    private static void Accumulate(Dictionary<string, List<Output>> grads, string tensor, Output g)
+    {
+        if (!grads.TryGetValue(tensor, out var l)) grads[tensor] = l = [];
+        l.Add(g);
+    }
+
+    // TF's _AggregatedGrads: several partial gradients are summed with one AddN in the gradients scope.
+    private static Output Aggregate(GraphBuilder b, Dictionary<string, List<Output>> grads, string tensor, List<Output> parts)
+    {
+        if (parts.Count == 1) return parts[0];
+        Output sum;
+        using (b.ColocateWith(parts[0].NodeName)) sum = b.AddN(parts);
+        grads[tensor] = [sum];
+        return sum;
+    }
+
+    // TF ≥ 1.5 names the initial gradient gradients/Shape + gradients/grad_ys_0 + gradients/Fill.
+    private static Output OnesLike(GraphBuilder b, Output y, int k)
+    {
+        var shape = GradientContext.ShapeOf(b, y, "Shape");
+        var one = b.ScalarConstant(1, y.BaseType, $"grad_ys_{k}");
+        return b.Fill(shape, one);
+    }
+
+    // control_flow_ops.tuple: every gradient waits for all of them (tuple/group_deps + tuple/control_dependency[_k]).
+    private static Output?[] Tuple(GraphBuilder b, Output?[] grads)
+    {
+        using var _ = b.NameScope("tuple");
+        var deps = grads.Where(g => g != null).Select(g => g!.Value.NodeName).Distinct().ToList();
+        var group = b.Group(deps, "group_deps");
+        var result = new Output?[grads.Length];
+        for (int i = 0; i < grads.Length; i++)
+        {
+            if (grads[i] is not Output g) continue;
+            var colocate = new Dictionary<string, AttrValue> { ["_class"] = Attrs.Colocate(g.NodeName) };
+            result[i] = b.OutputOf(b.AddOperation("Identity", [g], colocate, "control_dependency", [group.Name]));
+        }
+        return result;
+    }
+}
