@@ -15,6 +15,8 @@ Console.WriteLine($"saved {Path.GetFileName(prefix)}.* and 'checkpoint' in {outp
 // 2. Restore into a fresh session through the class the generator made from models/my_test_model-1000.meta:
 //    the graph is embedded at build time; the folder's latest checkpoint supplies the variables.
 using var model = TutorialModel.Restore(output);
+
+if (args is ["finetune", ..]) return TypedGraph.Sample.FineTune.FineTuneDemo.Run(args[1..]);
 float restored = model.OpToRestore.Run(w1: 13f, w2: 17f);   // the parameters are exactly the placeholders it needs
 Console.WriteLine($"(13 + 17) * bias = {restored}");
 
@@ -27,3 +29,4 @@ Console.WriteLine($"op_to_restore * 2 = {onTop}");
 
 // 4. A real TensorFlow-written model through the generator: smove_mlp (TF 1.4.1, my_test_model-1000).
 SmoveSample.Run();
+return 0;

@@ -77,6 +77,45 @@ public class GradientsTests
         Check((b, x) => b.AvgPool(x, [1, 3, 3, 1], [1, 2, 2, 1], "SAME"), [1, 5, 5, 1]);
     }
 
+    [Fact] public void Pow_wrt_base_and_exponent() => Check((b, x) => b.Add(b.Pow(x, b.Constant(new[] { 2f, 3f, 0.5f }, [3])), b.Pow(b.Constant(new[] { 1.5f, 2f, 0.7f }, [3]), x)), [3], lo: 0.5, hi: 2);
+
+    [Fact]
+    public void Slice_and_Pad()
+    {
+        Check((b, x) => b.Slice(x, b.Constant(new[] { 1, 0 }), b.Constant(new[] { 2, 2 })), [3, 3]);
+        int[] pads = [1, 0, 2, 1]; // [[1, 0], [2, 1]]
+        Check((b, x) => b.OutputOf(b.AddOperation("Pad", [x, b.Constant(Tensor.Create(pads, 2, 2))])), [2, 3]);
+    }
+
+    [Fact] public void Tile() => Check((b, x) => b.Tile(x, b.Constant(new[] { 2, 3 })), [2, 2]);
+
+    [Fact]
+    public void GatherV2_axis0_with_repeated_indices()
+        => Check((b, x) => b.Gather(x, b.Constant(new[] { 2, 0, 2 })), [3, 2]);
+
+    private static Output BatchNorm(GraphBuilder b, Output x, Output scale, Output offset, bool training, string op = "FusedBatchNormV3")
+    {
+        var attrs = new Dictionary<string, AttrValue> { ["is_training"] = Attrs.Bool(training), ["epsilon"] = Attrs.Float(0.001f) };
+        if (op == "FusedBatchNormV3") attrs["U"] = Attrs.Type(DataType.DtFloat);
+        Output mean = training ? b.Constant(Array.Empty<float>(), [0]) : b.Constant(new[] { 0.1f, -0.2f }, [2]);
+        Output variance = training ? b.Constant(Array.Empty<float>(), [0]) : b.Constant(new[] { 0.5f, 2f }, [2]);
+        return b.OutputOf(b.AddOperation(op, [x, scale, offset, mean, variance], attrs));
+    }
+
+    [Theory]
+    [InlineData("FusedBatchNormV3", true)]
+    [InlineData("FusedBatchNorm", true)]
+    [InlineData("FusedBatchNormV3", false)]
+    public void FusedBatchNorm_wrt_x_scale_and_offset(string op, bool training)
+    {
+        var scale = new[] { 1.5f, -0.5f };
+        var offset = new[] { 0.2f, 0.1f };
+        var input = Random(2 * 3 * 2 * 2, 21).Select(v => (float)v).ToArray();
+        Check((b, x) => BatchNorm(b, x, b.Constant(scale, [2]), b.Constant(offset, [2]), training, op), [2, 3, 2, 2], tol: 3e-2);
+        Check((b, s) => BatchNorm(b, b.Constant(input, [2, 3, 2, 2]), s, b.Constant(offset, [2]), training, op), [2]);
+        Check((b, o) => BatchNorm(b, b.Constant(input, [2, 3, 2, 2]), b.Constant(scale, [2]), o, training, op), [2]);
+    }
+
     [Fact]
     public void Paths_are_summed_with_AddN()
     {

@@ -66,6 +66,21 @@ public sealed class SaverTests : IDisposable
     }
 
     [Fact]
+    public void A_relative_save_dir_stores_relative_paths_and_pad_step_number_pads_to_8_digits()
+    {
+        var (b, _, _) = Tutorial();
+        var saver = new Saver(b, new SaverOptions { PadStepNumber = true });
+        using var s = new Session(b.Graph);
+        s.Initialize();
+        var relative = Path.GetRelativePath(Environment.CurrentDirectory, P("model"));
+        Assert.False(Path.IsPathRooted(relative));
+        var prefix = saver.Save(s, relative, 1000);
+        Assert.Equal(relative + "-00001000", prefix);
+        Assert.True(File.Exists(P("model-00001000.index")));
+        Assert.Equal("model_checkpoint_path: \"model-00001000\"\nall_model_checkpoint_paths: \"model-00001000\"\n", StateText());
+    }
+
+    [Fact]
     public void Max_to_keep_deletes_the_oldest_files_and_updates_checkpoint_after_each_save()
     {
         var (b, _, _) = Tutorial();

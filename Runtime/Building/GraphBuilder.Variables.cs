@@ -111,6 +111,33 @@ public sealed partial class GraphBuilder
         return v;
     }
 
+    /// <summary>
+    /// A resource variable (<c>tf.get_variable(..., use_resource=True)</c>): <c>VarHandleOp</c> named
+    /// <paramref name="name"/> (shared_name = its name), <c>&lt;v&gt;/Initializer/…</c>, <c>&lt;v&gt;/IsInitialized/VarIsInitializedOp</c>,
+    /// <c>&lt;v&gt;/Assign</c> (AssignVariableOp) and <c>&lt;v&gt;/Read/ReadVariableOp</c> (the snapshot).
+    /// </summary>
+    public Variable ResourceVariable(long[] shape, Initializer initializer, string name = "Variable", DataType dtype = DataType.DtFloat, bool trainable = true)
+    {
+        var scope = UniqueName(name);
+        using var _ = NameScope(scope + "/");
+        Output initial;
+        using (NameScope("Initializer")) initial = initializer.Build(this, shape, dtype);
+        var handle = OutputOf(AddOperationExact(scope, "VarHandleOp", [], new Dictionary<string, AttrValue>
+        {
+            ["shape"] = Attrs.Shape(shape),
+            ["dtype"] = Attrs.Type(dtype),
+            ["shared_name"] = Attrs.String(scope),
+        }));
+        using (NameScope("IsInitialized")) AddOperation("VarIsInitializedOp", [handle], null, "VarIsInitializedOp");
+        var assign = AddOperationExact(scope + "/Assign", "AssignVariableOp", [handle, initial], new Dictionary<string, AttrValue> { ["dtype"] = Attrs.Type(dtype) });
+        Output read;
+        using (NameScope("Read")) read = OutputOf(AddOperation("ReadVariableOp", [handle], new Dictionary<string, AttrValue> { ["dtype"] = Attrs.Type(dtype) }, "ReadVariableOp"));
+        var v = new Variable(scope, handle, read, assign.Name, initial, dtype, shape, trainable, isResource: true);
+        Collections.Add(GraphCollections.Variables, v);
+        if (trainable) Collections.Add(GraphCollections.TrainableVariables, v);
+        return v;
+    }
+
     /// <summary>The <c>global_step</c> variable (int64 scalar, <c>global_step/Initializer/zeros</c>), created
     /// on first call and put in <c>variables</c> and <c>global_step</c>, like <c>tf.train.get_or_create_global_step</c>.
     /// An imported graph's <c>global_step</c> collection (or a variable named <c>global_step</c>) is reused.</summary>

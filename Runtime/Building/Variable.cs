@@ -67,7 +67,7 @@ public sealed class Variable
             var reference = builder.GetTensor(def.VariableName);
             var node = builder.GetOperation(reference.NodeName);
             var snapshot = string.IsNullOrEmpty(def.SnapshotName) ? reference : builder.GetTensor(def.SnapshotName);
-            Output? initial = string.IsNullOrEmpty(def.InitialValueName) ? null : builder.GetTensor(def.InitialValueName);
+            Output? initial = string.IsNullOrEmpty(def.InitialValueName) ? (Output?)null : builder.GetTensor(def.InitialValueName);
             var dtype = node.GetType("dtype");
             var shape = Attrs.Dims(node.GetShape("shape"));
             // TF ≤ 1.8 never wrote `trainable`; membership in trainable_variables decides then.

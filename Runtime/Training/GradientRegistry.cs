@@ -16,7 +16,9 @@ public static class GradientRegistry
     {
         MathGradients.Register();
         NnGradients.Register();
+        BatchNormGradients.Register();
         ArrayGradients.Register();
+        ArrayGradients2.Register();
     }
 
     /// <summary>Registers (or replaces) the gradient of <paramref name="opType"/>.</summary>

@@ -98,10 +98,10 @@ public sealed partial class Saver
         return list.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>The session slot holding <paramref name="v"/>'s value (resource variables by shared_name).</summary>
+    /// <summary>The session slot holding <paramref name="v"/>'s value.</summary>
     internal string SlotName(Variable v)
     {
-        if (!v.IsResource) return v.Name;
+        // As the executor keys variables: a non-empty shared_name wins (TF shares state by it), else the node name.
         var shared = _builder.GetOperation(v.Ref.NodeName).GetString("shared_name", "");
         return shared.Length > 0 ? shared : v.Ref.NodeName;
     }

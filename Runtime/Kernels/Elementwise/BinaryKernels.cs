@@ -35,8 +35,11 @@ public sealed class BinaryKernels : KernelSet
 internal sealed class BinaryKernel : OpKernel
 {
     private readonly BinaryOp _op;
-    private BroadcastPlan? _plan;
-    private TensorShape _planA, _planB;
+    // The last broadcast plan with the shapes it was made for, swapped as one reference so concurrent
+    // runs of the same kernel never pair a plan with the wrong shapes.
+    private CachedPlan? _cached;
+
+    private sealed record CachedPlan(TensorShape A, TensorShape B, BroadcastPlan Plan);
 
     public BinaryKernel(Node node, BinaryOp op) : base(node) => _op = op;
 
@@ -106,12 +109,11 @@ internal sealed class BinaryKernel : OpKernel
 
     private BroadcastPlan Plan(TensorShape a, TensorShape b, TensorShape output)
     {
-        // Shapes rarely change between runs; keep the last plan (kernels run on one thread at a time per node
-        // only within a run, so take a local copy to stay safe under concurrent sessions).
-        var plan = _plan;
-        if (plan != null && _planA == a && _planB == b) return plan;
-        plan = BroadcastPlan.Create(output, a, b);
-        (_planA, _planB, _plan) = (a, b, plan);
+        // Shapes rarely change between runs, so the last plan is usually the right one.
+        var cached = _cached;
+        if (cached != null && cached.A == a && cached.B == b) return cached.Plan;
+        var plan = BroadcastPlan.Create(output, a, b);
+        _cached = new CachedPlan(a, b, plan);
         return plan;
     }
 }

@@ -27,36 +27,37 @@ public sealed class ApplyKernels : KernelSet
     }
 
     /// <summary>One update: variable and slot values (mutable copies), then the scalar/grad inputs.</summary>
-    private delegate void Update(Node node, double[] var, double[][] slots, double[] scalars, double[] grad, int i);
+    // flag: the op's boolean option (use_nesterov, or update_slots for Adagrad), read once per kernel.
+    private delegate void Update(bool flag, double[] var, double[][] slots, double[] scalars, double[] grad, int i);
 
     // var -= alpha * delta. Inputs: var, alpha, delta.
-    private static void GradientDescent(Node n, double[] v, double[][] s, double[] a, double[] g, int i) => v[i] -= a[0] * g[i];
+    private static void GradientDescent(bool flag, double[] v, double[][] s, double[] a, double[] g, int i) => v[i] -= a[0] * g[i];
 
     // accum = accum * momentum + grad; var -= lr * accum (Nesterov: var -= lr * grad + lr * momentum * accum).
     // Inputs: var, accum, lr, grad, momentum.
-    private static void Momentum(Node n, double[] v, double[][] s, double[] a, double[] g, int i)
+    private static void Momentum(bool flag, double[] v, double[][] s, double[] a, double[] g, int i)
     {
         double lr = a[0], momentum = a[1];
         s[0][i] = s[0][i] * momentum + g[i];
-        v[i] -= n.GetBool("use_nesterov", false) ? g[i] * lr + s[0][i] * momentum * lr : lr * s[0][i];
+        v[i] -= flag ? g[i] * lr + s[0][i] * momentum * lr : lr * s[0][i];
     }
 
     // lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t); m += (g - m)(1 - beta1); v += (g² - v)(1 - beta2);
     // var -= lr_t * m / (sqrt(v) + eps) (Nesterov: m replaced by m * beta1 + (1 - beta1) * g).
     // Inputs: var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad.
-    private static void Adam(Node n, double[] v, double[][] s, double[] a, double[] g, int i)
+    private static void Adam(bool flag, double[] v, double[][] s, double[] a, double[] g, int i)
     {
         double b1p = a[0], b2p = a[1], lr = a[2], b1 = a[3], b2 = a[4], eps = a[5];
         double lrT = lr * Math.Sqrt(1 - b2p) / (1 - b1p);
         s[0][i] += (g[i] - s[0][i]) * (1 - b1);
         s[1][i] += (g[i] * g[i] - s[1][i]) * (1 - b2);
-        double m = n.GetBool("use_nesterov", false) ? s[0][i] * b1 + (1 - b1) * g[i] : s[0][i];
+        double m = flag ? s[0][i] * b1 + (1 - b1) * g[i] : s[0][i];
         v[i] -= lrT * m / (Math.Sqrt(s[1][i]) + eps);
     }
 
     // ms += (g² - ms)(1 - rho); mom = mom * momentum + lr * g / sqrt(ms + eps); var -= mom.
     // Inputs: var, ms, mom, lr, rho, momentum, epsilon, grad.
-    private static void RmsProp(Node n, double[] v, double[][] s, double[] a, double[] g, int i)
+    private static void RmsProp(bool flag, double[] v, double[][] s, double[] a, double[] g, int i)
     {
         double lr = a[0], rho = a[1], momentum = a[2], eps = a[3];
         s[0][i] += (g[i] * g[i] - s[0][i]) * (1 - rho);
@@ -65,15 +66,17 @@ public sealed class ApplyKernels : KernelSet
     }
 
     // accum += g² (when update_slots); var -= lr * g / sqrt(accum). Inputs: var, accum, lr, grad.
-    private static void Adagrad(Node n, double[] v, double[][] s, double[] a, double[] g, int i)
+    private static void Adagrad(bool flag, double[] v, double[][] s, double[] a, double[] g, int i)
     {
-        if (n.GetBool("update_slots", true)) s[0][i] += g[i] * g[i];
+        if (flag) s[0][i] += g[i] * g[i];
         v[i] -= a[0] * g[i] / Math.Sqrt(s[0][i]);
     }
 
     // gradIndex: input index of the gradient; -1 = last (every op but ApplyMomentum).
     private sealed class ApplyKernel(Node node, bool resource, int slotCount, int gradIndex, Update update) : OpKernel(node)
     {
+        private readonly bool _flag = node.Op.EndsWith("Adagrad", StringComparison.Ordinal) ? node.GetBool("update_slots", true) : node.GetBool("use_nesterov", false);
+
         public override void Compute(OpKernelContext context)
         {
             var slots = new VariableSlot[1 + slotCount];
@@ -105,7 +108,7 @@ public sealed class ApplyKernels : KernelSet
                 var work = values.Select(ToDoubles).ToArray();
                 var g = ToDoubles(grad);
                 var slotArrays = work[1..];
-                for (int i = 0; i < g.Length; i++) update(Node, work[0], slotArrays, scalars, g, i);
+                for (int i = 0; i < g.Length; i++) update(_flag, work[0], slotArrays, scalars, g, i);
                 for (int k = 0; k < slots.Length; k++) slots[k].Value = FromDoubles(work[k], dtype, values[k].Shape);
             }
             finally

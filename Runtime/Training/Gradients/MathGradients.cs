@@ -41,6 +41,24 @@ internal static class MathGradients
                 return xg;
             }, () => xg, s => b.Negate(s));
         });
+        GradientRegistry.Register("Pow", (c, op, g) =>
+        {
+            // dx = grad · y · x^(y−1); dy = grad · z · log(x), with log(x) taken as 0 where x ≤ 0 (TF's _PowGrad).
+            var b = c.Builder;
+            var x = c.In(op, 0);
+            var y = c.In(op, 1);
+            var z = c.Out(op);
+            var grad = g[0]!.Value;
+            return c.BroadcastReduce(x, y,
+                () => b.Multiply(b.Multiply(grad, y, "mul"), b.Pow(x, b.Subtract(y, b.ScalarConstant(1, y.BaseType, "sub/y"), "sub")), "mul"),
+                () =>
+                {
+                    var positive = b.Greater(x, b.ZerosLike(x, "zeros_like"));
+                    var safe = b.Select(positive, x, b.OnesLike(x, "ones_like"));
+                    var log = b.Select(positive, b.Log(safe), b.ZerosLike(x, "zeros_like"));
+                    return b.Multiply(b.Multiply(grad, z, "mul"), log, "mul");
+                });
+        });
         GradientRegistry.Register("Neg", (c, op, g) => [c.Builder.Negate(g[0]!.Value)]);
         GradientRegistry.Register("Square", (c, op, g) =>
         {

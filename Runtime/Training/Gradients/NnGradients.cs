@@ -65,3 +65,26 @@ internal static class NnGradients
     // TF's _BroadcastMul: vec[:, None] * mat.
     private static Output BroadcastMul(GraphBuilder b, Output vec, Output mat) => b.Multiply(b.ExpandDims(vec, -1), mat, "mul");
 }
+
+/// <summary>FusedBatchNorm / FusedBatchNormV3 gradients (TF's <c>_FusedBatchNormGrad</c>).</summary>
+internal static class BatchNormGradients
+{
+    public static void Register()
+    {
+        GradientRegistry.Register("FusedBatchNorm", (c, op, g) => Grad(c, op, g, "FusedBatchNormGrad", 5));
+        GradientRegistry.Register("FusedBatchNormV3", (c, op, g) => Grad(c, op, g, "FusedBatchNormGradV3", 6));
+    }
+
+    private static Output?[] Grad(GradientContext c, Node op, Output?[] g, string gradOp, int inputs)
+    {
+        var b = c.Builder;
+        bool training = op.GetBool("is_training", true);
+        // Training: the batch statistics the forward op saved (reserve spaces 1/2); inference: the population inputs.
+        var mean = training ? c.Out(op, 3) : c.In(op, 3);
+        var variance = training ? c.Out(op, 4) : c.In(op, 4);
+        List<Output> args = [g[0]!.Value, c.In(op, 0), c.In(op, 1), mean, variance];
+        if (inputs == 6) args.Add(c.Out(op, 5));
+        var node = b.AddOperation(gradOp, args, GradientContext.CopyAttrs(op, "epsilon", "data_format", "is_training"), gradOp);
+        return [b.OutputOf(node, 0), b.OutputOf(node, 1), b.OutputOf(node, 2), null, null];
+    }
+}

@@ -27,8 +27,17 @@ public sealed class AdamOptimizer(double learningRate = 0.001, double beta1 = 0.
         {
             // The dtype of the first variable; TF creates these as tf.Variable(beta, trainable=False).
             var dtype = vars[0].DType;
-            Beta1Power = b.Variable(GraphBuilder.ScalarTensor(beta1, dtype), "beta1_power", false, null, first);
-            Beta2Power = b.Variable(GraphBuilder.ScalarTensor(beta2, dtype), "beta2_power", false, null, first);
+            if (vars.Any(v => v.IsResource))
+            {
+                // Resource variables get resource beta powers (TF: use_resource follows the colocated variable).
+                Beta1Power = b.ResourceVariable([], new ConstantInitializer(beta1), "beta1_power", dtype, trainable: false);
+                Beta2Power = b.ResourceVariable([], new ConstantInitializer(beta2), "beta2_power", dtype, trainable: false);
+            }
+            else
+            {
+                Beta1Power = b.Variable(GraphBuilder.ScalarTensor(beta1, dtype), "beta1_power", false, null, first);
+                Beta2Power = b.Variable(GraphBuilder.ScalarTensor(beta2, dtype), "beta2_power", false, null, first);
+            }
         }
         foreach (var v in vars)
         {
@@ -54,13 +63,13 @@ public sealed class AdamOptimizer(double learningRate = 0.001, double beta1 = 0.
     /// <inheritdoc/>
     protected override Node Finish(GraphBuilder b, IReadOnlyList<string> updates, string name, bool exact)
     {
-        Output a1, a2;
+        string a1, a2;
         using (b.ControlDependencies(updates))
         {
-            a1 = b.Assign(Beta1Power!, b.Multiply(Beta1Power!.Snapshot, _beta1, "mul"), "Assign");
-            a2 = b.Assign(Beta2Power!, b.Multiply(Beta2Power!.Snapshot, _beta2, "mul"), "Assign");
+            a1 = AssignTo(b, Beta1Power!, b.Multiply(Beta1Power!.Snapshot, _beta1, "mul"), Beta1Power!.IsResource ? "AssignVariableOp" : "Assign");
+            a2 = AssignTo(b, Beta2Power!, b.Multiply(Beta2Power!.Snapshot, _beta2, "mul"), Beta2Power!.IsResource ? "AssignVariableOp" : "Assign");
         }
-        List<string> all = [.. updates, a1.NodeName, a2.NodeName];
+        List<string> all = [.. updates, a1, a2];
         return exact ? b.AddOperationExact(name, "NoOp", [], null, all) : b.AddOperation("NoOp", [], null, name, all);
     }
 }

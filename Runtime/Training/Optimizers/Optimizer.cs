@@ -92,11 +92,26 @@ public abstract class Optimizer
     protected Variable ZerosSlot(GraphBuilder b, Variable v, string slot)
     {
         if (_slots.TryGetValue((v.Name, slot), out var existing)) return existing;
-        var s = b.Variable(v.Shape ?? throw new ArgumentException($"Variable '{v.Name}' has no static shape; cannot create its '{slot}' slot."),
-            new ZerosInitializer(), v.Name + "/" + Name, v.DType, trainable: false, style: VariableStyle.GetVariable, colocateWith: v.Name);
+        var s = MakeSlot(b, v, new ZerosInitializer());
         _slots[(v.Name, slot)] = s;
         return s;
     }
+
+    /// <summary>A slot <c>&lt;var&gt;/&lt;Name&gt;[_k]</c> initialised by <paramref name="init"/>: a resource variable for a
+    /// resource variable (the ResourceApply ops need handles), else a ref variable colocated with it.</summary>
+    protected Variable MakeSlot(GraphBuilder b, Variable v, Initializer init)
+    {
+        var shape = v.Shape ?? throw new ArgumentException($"Variable '{v.Name}' has no static shape; cannot create its slots.");
+        return v.IsResource
+            ? b.ResourceVariable(shape, init, v.Name + "/" + Name, v.DType, trainable: false)
+            : b.Variable(shape, init, v.Name + "/" + Name, v.DType, trainable: false, style: VariableStyle.GetVariable, colocateWith: v.Name);
+    }
+
+    /// <summary>Assigns <paramref name="value"/> to <paramref name="v"/> (Assign, or AssignVariableOp for a resource variable).</summary>
+    protected static string AssignTo(GraphBuilder b, Variable v, Output value, string name)
+        => v.IsResource
+            ? b.AddOperation("AssignVariableOp", [v.Ref, value], new Dictionary<string, AttrValue> { ["dtype"] = Attrs.Type(v.DType) }, name).Name
+            : b.Assign(v, value, name).NodeName;
 
     /// <summary>The Apply op: the ref form for ref variables, the <c>Resource</c> form otherwise.</summary>
     protected Node Apply(GraphBuilder b, string op, Variable v, IReadOnlyList<Variable> slots, IReadOnlyList<Output> rest, params (string Name, AttrValue Value)[] extra)

@@ -49,8 +49,7 @@ public sealed class AdagradOptimizer(double learningRate, double initialAccumula
     protected override void CreateSlots(GraphBuilder b, IReadOnlyList<Variable> vars)
     {
         foreach (var v in vars)
-            _accum[v.Name] = b.Variable(v.Shape!, new ConstantInitializer(initialAccumulatorValue), v.Name + "/" + Name, v.DType,
-                trainable: false, style: VariableStyle.GetVariable, colocateWith: v.Name);
+            _accum[v.Name] = MakeSlot(b, v, new ConstantInitializer(initialAccumulatorValue));
     }
 
     /// <inheritdoc/>
@@ -72,7 +71,7 @@ public sealed class RMSPropOptimizer(double learningRate, double decay = 0.9, do
     {
         foreach (var v in vars)
         {
-            var ms = b.Variable(v.Shape!, new OnesInitializer(), v.Name + "/" + Name, v.DType, trainable: false, style: VariableStyle.GetVariable, colocateWith: v.Name);
+            var ms = MakeSlot(b, v, new OnesInitializer());
             var mom = ZerosSlot(b, v, "momentum");
             _s[v.Name] = (ms, mom);
         }
