@@ -117,6 +117,10 @@ public class GradientsTests
     }
 
     [Fact]
+    public void LRN() => Check((b, x) => b.OutputOf(b.AddOperation("LRN", [x], new Dictionary<string, AttrValue>
+        { ["depth_radius"] = Attrs.Int(2), ["bias"] = Attrs.Float(1.5f), ["alpha"] = Attrs.Float(0.3f), ["beta"] = Attrs.Float(0.75f) })), [1, 2, 2, 6]);
+
+    [Fact]
     public void Paths_are_summed_with_AddN()
     {
         var b = new GraphBuilder();
