@@ -75,6 +75,21 @@ public class CompileTests
         Assert.Empty(run.Problems);
     }
 
+    [Fact]
+    public void NamesThatShadowGeneratedCode_StillCompile()
+    {
+        var g = new TestGraphs()
+            .Op("Placeholder", ("output", "dtype", Protos.DataType.DtInvalid, false))
+            .Op("Identity", ("output", "T", Protos.DataType.DtInvalid, false));
+        g.Placeholder("feeds", Protos.DataType.DtFloat, []);
+        foreach (var name in new[] { "members", "conv1/members", "conv1/model", "conv1/run", "conv1/conv1", "session", "global", "TutorialModel", "x/Members/y" })
+            g.Node(name, "Identity", ["feeds"], Protos.DataType.DtFloat, [[]]);
+        var path = TestGraphs.Write(g.Meta(), "names.meta");
+        var run = GeneratorHarness.Generate(path, Demo,
+            "namespace Demo; internal static class Use { public static float F(TutorialModel m) => m.Conv1.Run_2.Run(feeds: 1f) + m.Members_2.Run(1f); }");
+        Assert.Empty(run.Problems);
+    }
+
     public static TheoryData<string> FixtureGraphs()
     {
         var data = new TheoryData<string>();

@@ -7,6 +7,7 @@ namespace TypedGraph.Generator.Tests;
 /// The sample (generator as a ProjectReference with OutputItemType="Analyzer") builds and prints the
 /// tutorial's values. Builds incrementally first, so it also works when only this test project was built.
 /// </summary>
+[Collection(DotNetCliCollection.Name)]
 public class SampleRunTests
 {
     [Fact]

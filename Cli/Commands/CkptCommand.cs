@@ -34,7 +34,15 @@ public sealed class CkptCommand : ICliCommand
         bool verified = false;
         if (a.Has("--verify"))
         {
-            reader.VerifyAll();
+            ProgressDisplay.Run("verifying CRC32C", reader.Entries.Sum(e => e.Size), progress =>
+            {
+                long done = 0;
+                foreach (var e in reader.Entries)
+                {
+                    reader.Verify(e.Name);
+                    progress?.Report(done += e.Size);
+                }
+            });
             verified = true;
         }
         if (a.Get("--tensor") is { } name) return DumpTensor(reader, name, a.Get("--out"), json, stdout);
@@ -85,7 +93,7 @@ public sealed class CkptCommand : ICliCommand
                 tensors.Add(t);
                 writer.Add(e.Name, t);
             }
-            writer.Finish();
+            ProgressDisplay.Run("writing", reader.Entries.Sum(e => e.Size), writer.Finish);
         }
         finally
         {

@@ -25,3 +25,11 @@ public static class DotNet
         return (p.ExitCode, stdout.Result + stderr.Result);
     }
 }
+
+/// <summary>Tests that run <c>dotnet build/pack</c> on the repo's projects share this collection, so they never build concurrently.</summary>
+[CollectionDefinition(Name)]
+public sealed class DotNetCliCollection
+{
+    /// <summary>The collection name.</summary>
+    public const string Name = "dotnet CLI";
+}

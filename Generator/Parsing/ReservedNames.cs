@@ -19,7 +19,7 @@ namespace TypedGraph.Generator.Parsing
 
         private static readonly string[] s_member =
         {
-            "Name", "Model", "Feed", "Fetch", "Run", "Execute", "StaticShape", "DType", "NodeName", "OpType", "OutputIndex", "Path",
+            "Members", "Name", "Model", "Feed", "Fetch", "Run", "Execute", "StaticShape", "DType", "NodeName", "OpType", "OutputIndex", "Path",
         };
 
         public static HashSet<string> ForModel(string className)

@@ -35,6 +35,28 @@ public class ConcurrencyAndPoolingTests
     }
 
     [Fact]
+    public void ConcurrentRunsWithDifferentBroadcastShapesAgree()
+    {
+        // mnist_fc2's bias Adds broadcast [batch, n] + [n]; threads alternate batch sizes on shared kernels.
+        var meta = MetaGraph.Load(Fixtures.Path("mnist_fc2", "fc2.ckpt.meta"));
+        using var session = new Session(meta.Graph);
+        session.Restore(Fixtures.Path("mnist_fc2", "fc2.ckpt"), meta.SaverDef);
+        var inputs = Enumerable.Range(0, 6).Select(t =>
+        {
+            int rows = 1 + t * 3;
+            return Tensor.Create(Enumerable.Range(0, rows * 784).Select(i => (float)((i * 7 + t) % 13) / 13f).ToArray(), rows, 784);
+        }).ToArray();
+        var expected = inputs.Select(x => session.Run("output/output:0", ("input/x:0", x)).ToArray<float>()).ToArray();
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+        Parallel.For(0, 6, new ParallelOptions { MaxDegreeOfParallelism = 6 }, t =>
+        {
+            for (int i = 0; i < 60; i++)
+                if (!session.Run("output/output:0", ("input/x:0", inputs[t])).ToArray<float>().SequenceEqual(expected[t])) failures.Add($"input {t} run {i}");
+        });
+        Assert.Empty(failures);
+    }
+
+    [Fact]
     public void ConcurrentAssignAddsAreNotLost()
     {
         var g = new ExecGraph();
@@ -95,5 +117,48 @@ public class ConcurrencyAndPoolingTests
         for (int i = 0; i < 200; i++) run.Run(feeds, []);
         long perRun = (GC.GetAllocatedBytesForCurrentThread() - before) / 200;
         Assert.True(perRun < 64, $"{perRun} bytes per run");
+    }
+}
+
+public class BufferReuseTests
+{
+    [Fact]
+    public void AChainOfOpsReusesBuffersInsteadOfHoldingEveryIntermediate()
+    {
+        var g = new ExecGraph();
+        g.Placeholder("x", DataType.DtFloat, [64, 64]);
+        g.Const("one", Tensor.FromScalar(1f));
+        var prev = "x";
+        for (int i = 0; i < 10; i++) prev = g.Op("add" + i, "TestAdd", [prev, "one"]);
+        using var s = new Session(g.Graph, new SessionOptions { Registry = TestKernels.Create() });
+        var x = Tensor.Create(new float[64 * 64], 64, 64);
+        var r = s.Run("add9:0", ("x", x));
+        Assert.Equal(Enumerable.Repeat(10f, 64 * 64), r.ToArray<float>());
+        var plan = s.GetPlan(["add9:0"], ["x"], []);
+        s.Run("add9:0", ("x", x));
+        // Ten 16 KiB intermediates, but at most two are alive at once (the fetched one is handed out).
+        Assert.InRange(plan.PooledBytes(), 16384, 2 * 16384);
+    }
+
+    [Fact]
+    public void ViewsKeepTheirBufferAliveUntilTheirOwnLastReader()
+    {
+        var g = new ExecGraph();
+        g.Placeholder("x", DataType.DtFloat, [4, 4]);
+        g.Const("one", Tensor.FromScalar(1f));
+        g.Const("flat", Tensor.Create([-1]));
+        g.Op("a", "TestAdd", ["x", "one"]);                 // x + 1
+        g.Op("view", "Reshape", ["a", "flat"], ("T", Type(DataType.DtFloat)), ("Tshape", Type(DataType.DtInt32)));
+        g.Op("b1", "TestAdd", ["x", "one"]);                // these would reuse a's buffer if it were freed early
+        g.Op("b2", "TestAdd", ["b1", "one"]);
+        g.Op("b3", "TestAdd", ["b2", "one"]);               // x + 3
+        g.Op("b3flat", "Reshape", ["b3", "flat"], ("T", Type(DataType.DtFloat)), ("Tshape", Type(DataType.DtInt32)));
+        g.Op("out", "TestAdd", ["view", "b3flat"]);         // 2x + 4
+        using var s = new Session(g.Graph, new SessionOptions { Registry = TestKernels.Create() });
+        for (int run = 0; run < 3; run++)
+        {
+            var x = Tensor.Create(Enumerable.Range(0, 16).Select(i => (float)(i + run)).ToArray(), 4, 4);
+            Assert.Equal(Enumerable.Range(0, 16).Select(i => 2f * (i + run) + 4), s.Run("out:0", ("x", x)).ToArray<float>());
+        }
     }
 }

@@ -233,3 +233,51 @@ public class SessionTests
         Assert.Equal([12f, 22f], run.Run(Tensor.Create(new float[] { 2, 2 }, 1, 2))[0].ToArray<float>());
     }
 }
+
+public class SessionErrorTests
+{
+    [Fact]
+    public void KernelIoFailuresNameTheNode()
+    {
+        var g = new ExecGraph();
+        var blocker = Path.GetTempFileName(); // a file where SaveV2 needs a directory
+        try
+        {
+            g.Const("prefix", Tensor.FromString(Path.Combine(blocker, "sub", "model")));
+            g.Const("names", Tensor.FromStrings(["v"]));
+            g.Const("slices", Tensor.FromStrings([""]));
+            g.Const("v", Tensor.FromScalar(1f));
+            g.Op("save", "SaveV2", ["prefix", "names", "slices", "v"], ("dtypes", Types(DataType.DtFloat)));
+            using var s = new Session(g.Graph, new SessionOptions { Registry = TestKernels.Create() });
+            var ex = Assert.Throws<GraphExecutionException>(() => s.RunTargets("save"));
+            Assert.Equal("save", ex.NodeName);
+            Assert.Contains("SaveV2 node 'save'", ex.Message);
+        }
+        finally
+        {
+            File.Delete(blocker);
+        }
+    }
+
+    [Fact]
+    public void DisposedSessionsRefuseToRun()
+    {
+        var g = new ExecGraph();
+        g.Const("c", Tensor.FromScalar(1f));
+        var s = new Session(g.Graph, new SessionOptions { Registry = TestKernels.Create() });
+        s.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => s.Run("c:0"));
+    }
+
+    [Fact]
+    public void FeedingAnUnknownTensorListsCloseNames()
+    {
+        var g = new ExecGraph();
+        g.Placeholder("input", DataType.DtFloat, []);
+        g.Op("out", "Identity", ["input"], T(DataType.DtFloat));
+        using var s = new Session(g.Graph, new SessionOptions { Registry = TestKernels.Create() });
+        var ex = Assert.Throws<GraphExecutionException>(() => s.Run("out:0", ("inptu:0", Tensor.FromScalar(1f))));
+        Assert.Contains("Cannot feed 'inptu:0'", ex.Message);
+        Assert.Contains("'input'", ex.Message);
+    }
+}

@@ -61,4 +61,19 @@ public class CorruptionSweepTests : IDisposable
             Assert.True(e is GraphFormatException, $"length {len}: {e?.GetType().Name ?? "no exception"}");
         }
     }
+
+    [Fact]
+    public void RandomBytes_AreAlwaysAGraphFormatException()
+    {
+        var rng = new Random(5);
+        for (int i = 0; i < 3000; i++)
+        {
+            var bytes = new byte[rng.Next(0, 300)];
+            rng.NextBytes(bytes);
+            if (bytes.Length > 0) bytes[0] = new byte[] { 0x08, 0x0A, 0x12, bytes[0] }[i % 4];
+            var e = Record.Exception(() => MetaGraph.Parse(bytes, "fuzz.pb"));
+            // A handful of random buffers are valid protobuf graphs by chance; anything else must be typed.
+            Assert.True(e is null or GraphFormatException, $"case {i}: {e}");
+        }
+    }
 }

@@ -109,3 +109,19 @@ public class FixtureCheckpointTests : IDisposable
         _ => DataTypes.Name(t),
     };
 }
+
+public class ConcurrentReadTests
+{
+    [Fact]
+    public void ParallelReads_OfOneReader_AgreeWithSequentialOnes()
+    {
+        using var r = CheckpointReader.Open(Fixtures.Path("mnist_fc2", "fc2.ckpt"));
+        var expected = r.Entries.ToDictionary(e => e.Name, e => r.Read(e.Name).Bytes.ToArray());
+        var names = Enumerable.Range(0, 10).SelectMany(_ => r.Entries.Select(e => e.Name)).ToArray();
+        Parallel.ForEach(names, new ParallelOptions { MaxDegreeOfParallelism = 4 }, name =>
+        {
+            using var t = r.Read(name);
+            Assert.Equal(expected[name], t.Bytes.ToArray());
+        });
+    }
+}

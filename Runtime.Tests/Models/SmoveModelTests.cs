@@ -82,6 +82,19 @@ public class SmoveModelTests
     }
 
     [Fact]
+    public void FeedingAnInnerTensorChecksItsRecordedShape()
+    {
+        var meta = MetaGraph.Load(Fixtures.Path("smove_mlp", "my_test_model-1000.meta"));
+        using var session = new Session(meta.Graph);
+        // MatMul:0 is [-1, 1] in _output_shapes; feeding it cuts X and W off entirely.
+        var o = session.Run("O:0", ("MatMul:0", Tensor.Create(new float[] { 0, 2 }, 2, 1)));
+        Assert.Equal(0.5f, o.ToArray<float>()[0]);
+        Assert.Equal(1 / (1 + Math.Exp(-2)), o.ToArray<float>()[1], 6);
+        var ex = Assert.Throws<GraphExecutionException>(() => session.Run("O:0", ("MatMul:0", Tensor.Create(new float[] { 0, 2 }, 1, 2))));
+        Assert.Contains("node 'MatMul' has shape [-1,1]", ex.Message);
+    }
+
+    [Fact]
     public void ReadingBeforeRestoreIsAnUninitializedVariableError()
     {
         var meta = MetaGraph.Load(Fixtures.Path("smove_mlp", "my_test_model-1000.meta"));

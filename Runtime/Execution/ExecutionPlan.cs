@@ -83,6 +83,12 @@ internal sealed partial class ExecutionPlan
         return new RunFrame(this, state);
     }
 
+    /// <summary>Largest number of bytes any idle pooled frame holds (tests, diagnostics).</summary>
+    internal long PooledBytes()
+    {
+        lock (_frames) return _frames.Select(f => f.Pool.TotalBytes).DefaultIfEmpty(0).Max();
+    }
+
     /// <summary>Returns a frame after a run; its buffers are reused by the next run.</summary>
     public void ReturnFrame(RunFrame frame)
     {
@@ -109,7 +115,7 @@ internal sealed partial class ExecutionPlan
         var needed = Prune(graph, fetchRefs, targetNodes, fed);
         foreach (var node in needed)
         {
-            if (node.Op == "Placeholder")
+            if (node.Op is "Placeholder" or "PlaceholderV2")
                 throw new GraphExecutionException(
                     $"You must feed a value for placeholder tensor '{node.Name}' with dtype {DataTypes.Name(node.GetType("dtype", DataType.DtInvalid))}"
                     + $" and shape {ShapeText(node.GetShape("shape"))}.", node.Name);
@@ -159,6 +165,13 @@ internal sealed partial class ExecutionPlan
             }
             steps[i] = new PlanStep(node, steps[i].Kernel, steps[i].InputSlots, steps[i].ControlSteps, outSlots, count);
         }
+        // Liveness: each slot is released after its last reader; fetched slots live to the end of the run.
+        var lastReader = new Dictionary<int, int>();
+        for (int i = 0; i < steps.Length; i++)
+            foreach (int slot in steps[i].InputSlots) lastReader[slot] = i;
+        foreach (int slot in plan.FetchSlots) lastReader.Remove(slot);
+        foreach (var group in lastReader.GroupBy(kv => kv.Value))
+            steps[group.Key].ReleaseSlots = group.Select(kv => kv.Key).Order().ToArray();
         plan.Steps = steps;
         plan.SlotCount = slots.Count;
         return plan;
@@ -167,15 +180,19 @@ internal sealed partial class ExecutionPlan
     private static FeedBinding MakeFeed(Graph graph, string name, TensorRef r, int slot)
     {
         var node = graph.GetNode(r.NodeName);
-        if (node.Op is "Placeholder" or "PlaceholderWithDefault" && r.Index == 0)
+        if (node.Op is "Placeholder" or "PlaceholderV2" or "PlaceholderWithDefault" && r.Index == 0)
         {
             var shape = node.GetShape("shape");
             long[]? dims = shape == null || shape.UnknownRank ? null : shape.Dim.Select(d => d.Size).ToArray();
             // Before GraphDef version 22 an empty Placeholder shape meant "unconstrained", not "scalar"
             // (TF's versions.h: "22. Placeholder now can specify and enforce scalar and partial shapes").
-            if (dims is { Length: 0 } && node.Op == "Placeholder" && (graph.Def.Versions?.Producer ?? 22) < 22) dims = null;
+            if (dims is { Length: 0 } && node.Op is "Placeholder" or "PlaceholderV2" && (graph.Def.Versions?.Producer ?? 22) < 22) dims = null;
             return new FeedBinding(name, r, slot, node.GetType("dtype", DataType.DtInvalid), dims, node.Name);
         }
+        // Any other tensor: check the static shape TF recorded for it (as Python's session.run does).
+        var shapes = node.Attr("_output_shapes")?.List?.Shape;
+        if (shapes != null && r.Index < shapes.Count && !shapes[r.Index].UnknownRank)
+            return new FeedBinding(name, r, slot, null, shapes[r.Index].Dim.Select(d => d.Size).ToArray(), node.Name);
         return new FeedBinding(name, r, slot, null, null, null);
     }
 

@@ -35,6 +35,9 @@ internal sealed class PlanStep
     /// <summary>Value-table slot of each output, or -1 when nothing in the plan reads it.</summary>
     public int[] OutputSlots { get; }
 
+    /// <summary>Slots read for the last time by this step (their buffers can be reused after it).</summary>
+    public int[] ReleaseSlots { get; set; } = [];
+
     /// <summary>How many outputs the kernel's context is sized for.</summary>
     public int OutputCount { get; }
 

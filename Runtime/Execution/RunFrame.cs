@@ -4,7 +4,7 @@ namespace TypedGraph.Execution;
 
 /// <summary>
 /// Everything one run of a plan mutates: the value table, deadness flags, one reusable
-/// <see cref="OpKernelContext"/> and <see cref="TensorArena"/> per step. Frames are pooled by the plan,
+/// <see cref="OpKernelContext"/> per step and one <see cref="BufferPool"/>. Frames are pooled by the plan,
 /// so concurrent runs each get their own and a steady-state run allocates nothing.
 /// </summary>
 internal sealed class RunFrame
@@ -16,15 +16,13 @@ internal sealed class RunFrame
         Dead = new bool[plan.SlotCount];
         StepDead = new bool[plan.Steps.Length];
         Contexts = new OpKernelContext[plan.Steps.Length];
-        Arenas = new TensorArena[plan.Steps.Length];
+        Func<Protos.DataType, TensorShape, Tensor> allocate = Pool.Allocate;
         for (int i = 0; i < plan.Steps.Length; i++)
         {
             var step = plan.Steps[i];
-            var arena = new TensorArena();
-            Arenas[i] = arena;
-            bool anyRef = step.Node.Inputs.Count > 0;
+            bool anyInputs = step.Node.Inputs.Count > 0;
             Contexts[i] = new OpKernelContext(step.Node, new Tensor?[step.InputSlots.Length], step.OutputCount, state,
-                anyRef ? new VariableSlot?[step.InputSlots.Length] : null, arena.Allocate);
+                anyInputs ? new VariableSlot?[step.InputSlots.Length] : null, allocate);
         }
     }
 
@@ -43,8 +41,8 @@ internal sealed class RunFrame
     /// <summary>One context per step, reused every run.</summary>
     public OpKernelContext[] Contexts { get; }
 
-    /// <summary>One output arena per step, reused every run.</summary>
-    public TensorArena[] Arenas { get; }
+    /// <summary>The run's intermediate buffers, reused every run.</summary>
+    public BufferPool Pool { get; } = new();
 
     /// <summary>Drops every reference to this run's values so nothing stays reachable between runs.</summary>
     public void Clear()
@@ -54,5 +52,6 @@ internal sealed class RunFrame
         Array.Clear(Dead);
         Array.Clear(StepDead);
         foreach (var c in Contexts) c.Clear();
+        Pool.EndRun();
     }
 }

@@ -175,7 +175,7 @@ public sealed partial class Session : IDisposable
                 $"Cannot feed a {DataTypes.Name(value.DType)} value to '{b.Name}': placeholder '{b.PlaceholderName}' has dtype {DataTypes.Name(dt)}.", b.PlaceholderName);
         if (b.DeclaredShape is { } dims && !ShapeFits(dims, value.Shape))
             throw new GraphExecutionException(
-                $"Cannot feed a value of shape {value.Shape} to '{b.Name}': placeholder '{b.PlaceholderName}' has shape [{string.Join(",", dims)}].", b.PlaceholderName);
+                $"Cannot feed a value of shape {value.Shape} to '{b.Name}': {(b.DeclaredType != null ? "placeholder" : "node")} '{b.PlaceholderName}' has shape [{string.Join(",", dims)}].", b.PlaceholderName);
         frame.Values[b.Slot] = value;
     }
 
@@ -206,14 +206,12 @@ public sealed partial class Session : IDisposable
         }
     }
 
-    /// <summary>Arena tensors are detached (the caller keeps the buffer); anything shared (constants,
+    /// <summary>Pooled tensors are detached (the caller keeps the buffer); anything shared (constants,
     /// variables, feeds) is copied so later runs cannot change what the caller holds.</summary>
     private static Tensor TakeOwnership(RunFrame frame, Tensor v, Span<Tensor> earlier)
     {
         foreach (var e in earlier)
             if (ReferenceEquals(e, v)) return v;
-        foreach (var arena in frame.Arenas)
-            if (arena.Detach(v)) return v;
-        return v.Clone();
+        return frame.Pool.Detach(v) ? v : v.Clone();
     }
 }

@@ -50,10 +50,10 @@ internal static class StaticExecutor
                 frame.StepDead[s] = true;
                 foreach (int o in step.OutputSlots)
                     if (o >= 0) dead[o] = true;
+                ReleaseInputs(step, frame);
                 continue;
             }
             ctx.ResetOutputs();
-            frame.Arenas[s].Reset();
             Compute(step, ctx);
             var outSlots = step.OutputSlots;
             for (int k = 0; k < outSlots.Length; k++)
@@ -71,7 +71,18 @@ internal static class StaticExecutor
                 }
                 values[o] = v;
                 refs[o] = r;
+                if (r == null) frame.Pool.AddRef(v);
             }
+            ReleaseInputs(step, frame);
+        }
+    }
+
+    /// <summary>Slots whose last reader was this step let go of their buffers (shared ones stay until their last holder goes).</summary>
+    private static void ReleaseInputs(PlanStep step, RunFrame frame)
+    {
+        foreach (int slot in step.ReleaseSlots)
+        {
+            if (frame.Refs[slot] == null) frame.Pool.Release(frame.Values[slot]);
         }
     }
 
@@ -89,11 +100,14 @@ internal static class StaticExecutor
         {
             throw;
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IndexOutOfRangeException
-                                      or OverflowException or NotSupportedException or InvalidCastException or FormatException)
+        catch (Exception e) when (e is not (OutOfMemoryException or OperationCanceledException or ThreadInterruptedException))
         {
+            // Anything else a kernel throws (bad input it did not check, I/O in SaveV2, a bug) still names the node.
+            // A parallel kernel's single failure arrives wrapped; report the real one.
+            var inner = e is AggregateException { InnerExceptions.Count: 1 } ae ? ae.InnerExceptions[0] : e;
+            if (inner is TypedGraphException tg) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(tg);
             var n = kernel.Node;
-            throw new GraphExecutionException($"{n.Op} node '{n.Name}' failed: {e.Message}", n.Name, e);
+            throw new GraphExecutionException($"{n.Op} node '{n.Name}' failed: {inner.Message}", n.Name, inner);
         }
     }
 }

@@ -30,7 +30,7 @@ public sealed partial class CheckpointReader
         }
         foreach (var sp in proto.Slices)
         {
-            var slice = TensorSlice.FromProto(sp);
+            var slice = SliceOf(name, sp);
             VerifyStored(name, SliceEntry(entry, slice), slice.ShapeIn(entry.Shape));
         }
     }
@@ -57,7 +57,9 @@ public sealed partial class CheckpointReader
             if (VerifyCrc) CheckCrc(name, shard, p, crc);
             return new Tensor(tshape, strings);
         }
-        if (size < MappedShard.ZeroCopyThreshold)
+        // Windows refuses to replace or truncate a file while a view of it is mapped, which would make
+        // re-saving over a restored checkpoint fail; there, tensors are always copies.
+        if (size < MappedShard.ZeroCopyThreshold || OperatingSystem.IsWindows())
         {
             var copy = shard.Span(offset, size).ToArray();
             if (VerifyCrc) CheckCrc(name, shard, p, Crc32C.Compute(copy));

@@ -20,7 +20,7 @@ public sealed partial class CheckpointReader
         var strings = isString ? new byte[total][] : null;
         foreach (var sp in proto.Slices)
         {
-            var slice = TensorSlice.FromProto(sp);
+            var slice = SliceOf(entry.Name, sp);
             if (slice.Rank != full.Length)
                 throw new CheckpointFormatException(IndexPath, $"tensor '{entry.Name}' has a rank-{slice.Rank} slice of a rank-{full.Length} tensor");
             var sliceShape = slice.ShapeIn(full);
@@ -38,8 +38,22 @@ public sealed partial class CheckpointReader
         return isString ? new Tensor(shape, strings!) : new Tensor(entry.DType, shape, bytes!);
     }
 
+    private TensorSlice SliceOf(string name, TensorSliceProto proto)
+    {
+        try
+        {
+            return TensorSlice.FromProto(proto);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CheckpointFormatException(IndexPath, $"tensor '{name}' lists an invalid slice: {e.Message}", e);
+        }
+    }
+
     private BundleEntryProto SliceEntry(CheckpointEntry entry, TensorSlice slice)
     {
+        if (slice.Rank != entry.Shape.Length)
+            throw new CheckpointFormatException(IndexPath, $"tensor '{entry.Name}' has a rank-{slice.Rank} slice of a rank-{entry.Shape.Length} tensor");
         var key = Encoding.Latin1.GetString(SliceKeys.Encode(entry.Name, slice));
         if (!_sliceEntries.TryGetValue(key, out var p))
             throw new CheckpointFormatException(IndexPath, $"tensor '{entry.Name}' lists slice {slice}, but the index has no entry for it");

@@ -10,6 +10,7 @@ namespace TypedGraph.Formats;
 /// and tensors are returned as zero-copy views whose CRC32C is verified on each read (unless opted out).
 /// Partitioned tensors are assembled from their slices.
 /// </summary>
+/// <remarks>Reads may run concurrently from several threads; <see cref="Dispose"/> must not race with them.</remarks>
 public sealed partial class CheckpointReader : IDisposable
 {
     private readonly Dictionary<string, CheckpointEntry> _byName = new(StringComparer.Ordinal);
@@ -50,8 +51,10 @@ public sealed partial class CheckpointReader : IDisposable
                 continue;
             }
             var entry = ToEntry(Encoding.UTF8.GetString(key), proto);
+            // Keys are bytes; two invalid-UTF-8 keys could decode to the same name.
+            if (!_byName.TryAdd(entry.Name, entry))
+                throw new CheckpointFormatException(IndexPath, $"two keys decode to the tensor name '{entry.Name}' (not valid UTF-8)");
             entries.Add(entry);
-            _byName.Add(entry.Name, entry);
             _protos.Add(entry.Name, proto);
         }
         Entries = entries;
@@ -105,7 +108,8 @@ public sealed partial class CheckpointReader : IDisposable
 
     /// <summary>The slices a partitioned tensor is saved as (empty for a normal tensor).</summary>
     /// <exception cref="KeyNotFoundException">No such tensor.</exception>
-    public IReadOnlyList<TensorSlice> GetSlices(string name) => GetEntryProto(name).Slices.Select(TensorSlice.FromProto).ToList();
+    /// <exception cref="CheckpointFormatException">A slice in the index is invalid.</exception>
+    public IReadOnlyList<TensorSlice> GetSlices(string name) => GetEntryProto(name).Slices.Select(s => SliceOf(name, s)).ToList();
 
     /// <summary>The data file of shard <paramref name="shard"/> of <paramref name="numShards"/>: <c>prefix.data-00000-of-00001</c>.</summary>
     public static string DataPath(string prefix, int shard, int numShards) => $"{prefix}.data-{shard:D5}-of-{numShards:D5}";

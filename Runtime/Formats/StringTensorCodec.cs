@@ -39,6 +39,9 @@ internal static class StringTensorCodec
     /// <exception cref="CheckpointFormatException">The bytes are truncated or the length checksum is wrong.</exception>
     public static (byte[][] Strings, uint Crc) Decode(ReadOnlySpan<byte> data, long count, string path, string tensor)
     {
+        // Every element needs at least one length byte: reject impossible counts before allocating.
+        if (count > data.Length)
+            throw new CheckpointFormatException(path, $"string tensor '{tensor}': {count} elements cannot fit in {data.Length} bytes");
         var reader = new SpanReader(data);
         var lengths = new ulong[count];
         uint crc = 0;

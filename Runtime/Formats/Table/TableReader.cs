@@ -57,7 +57,7 @@ internal static class TableReader
         uint stored = BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan((int)(handle.Offset + handle.Size + 1)));
         uint actual = Crc32C.Mask(Crc32C.Extend(Crc32C.Compute(contents), [type]));
         if (stored != actual)
-            throw Bad(path, $"CRC mismatch in the {what}: stored 0x{stored:x8}, computed 0x{actual:x8} (corrupted file)");
+            throw Bad(path, $"CRC mismatch in the {what}: stored 0x{stored:x8}, computed 0x{actual:x8} (corrupted file){GuessEntries(contents)}");
         if (type != 0)
             throw Bad(path, $"the {what} uses compression type {type}; TF bundles are never compressed");
         return contents.ToArray();
@@ -86,6 +86,21 @@ internal static class TableReader
             prev = key;
         }
         return result;
+    }
+
+    // Best effort for the error message: the tensors a corrupt block seems to describe, if it still parses.
+    private static string GuessEntries(ReadOnlySpan<byte> contents)
+    {
+        try
+        {
+            var names = ParseBlock(contents.ToArray(), "", "")
+                .Where(kv => kv.Key.Length > 0).Select(kv => KeyText(kv.Key)).Take(6).ToList();
+            return names.Count == 0 ? "" : "; the block lists tensor(s) " + string.Join(", ", names.Take(5).Select(n => $"'{n}'")) + (names.Count > 5 ? ", …" : "");
+        }
+        catch (CheckpointFormatException)
+        {
+            return "";
+        }
     }
 
     /// <summary>A printable form of a key (slice keys are binary).</summary>

@@ -35,8 +35,10 @@ public sealed class BinaryKernels : KernelSet
 internal sealed class BinaryKernel : OpKernel
 {
     private readonly BinaryOp _op;
-    private BroadcastPlan? _plan;
-    private TensorShape _planA, _planB;
+    // One immutable object, swapped atomically: concurrent runs may race on it, never see a torn (shapes, plan) pair.
+    private PlanCache? _cache;
+
+    private sealed record PlanCache(TensorShape A, TensorShape B, BroadcastPlan Plan);
 
     public BinaryKernel(Node node, BinaryOp op) : base(node) => _op = op;
 
@@ -108,10 +110,10 @@ internal sealed class BinaryKernel : OpKernel
     {
         // Shapes rarely change between runs; keep the last plan (kernels run on one thread at a time per node
         // only within a run, so take a local copy to stay safe under concurrent sessions).
-        var plan = _plan;
-        if (plan != null && _planA == a && _planB == b) return plan;
-        plan = BroadcastPlan.Create(output, a, b);
-        (_planA, _planB, _plan) = (a, b, plan);
+        var cache = _cache;
+        if (cache != null && cache.A == a && cache.B == b) return cache.Plan;
+        var plan = BroadcastPlan.Create(output, a, b);
+        _cache = new PlanCache(a, b, plan);
         return plan;
     }
 }

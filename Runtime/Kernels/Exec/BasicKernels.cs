@@ -33,7 +33,7 @@ public sealed class BasicKernels : KernelSet
             for (int i = 0; i < ctx.InputCount; i++) ctx.SetOutput(i, ctx.Input(i));
         }));
         registry.Add("NoOp", node => new DelegateKernel(node, _ => { }));
-        registry.Add("Placeholder", node => new DelegateKernel(node, ctx => throw new GraphExecutionException(
+        registry.Add(["Placeholder", "PlaceholderV2"], node => new DelegateKernel(node, ctx => throw new GraphExecutionException(
             $"You must feed a value for placeholder tensor '{node.Name}' with dtype {DataTypes.Name(node.GetType("dtype", DataType.DtInvalid))}.", node.Name)));
     }
 }

@@ -1,0 +1,131 @@
+using System.Runtime.InteropServices;
+using TypedGraph.Protos;
+
+namespace TypedGraph.Execution;
+
+/// <summary>
+/// The intermediate buffers of one <see cref="RunFrame"/>. A buffer is handed to a kernel's output,
+/// reference-counted by the value slots that hold it (views such as Reshape or Identity share it), and
+/// goes back to the free list when the last slot holding it has had its last reader — so a plan needs
+/// roughly its peak working set, not the sum of all its intermediates. Runs of one plan on fixed shapes
+/// make the same requests in the same order, so they get the same buffers and the same cached
+/// <see cref="Tensor"/> objects: a steady-state run allocates nothing here. A fetched buffer is
+/// <see cref="Detach"/>ed — the caller owns it and the pool makes a new one next run.
+/// </summary>
+internal sealed class BufferPool
+{
+    private readonly Dictionary<byte[], Buffer> _byArray = new(ReferenceEqualityComparer.Instance);
+    private readonly List<Buffer> _all = [];
+    private readonly List<Buffer> _free = [];
+    private int _nextId;
+
+    private sealed class Buffer(byte[] array, int id)
+    {
+        public byte[] Array { get; } = array;
+        public int Id { get; } = id;
+        public int Refs { get; set; }
+        public bool InUse { get; set; }
+        public List<Tensor> Views { get; } = new(2);
+    }
+
+    /// <summary>Bytes held by this pool (for tests and diagnostics).</summary>
+    public long TotalBytes => _all.Sum(b => (long)b.Array.Length);
+
+    /// <summary>A tensor of the given dtype and shape over a free buffer (contents unspecified).</summary>
+    public Tensor Allocate(DataType dtype, TensorShape shape)
+    {
+        int bytes = checked((int)(shape.NumElements * DataTypes.ElementSize(dtype)));
+        var b = TakeFree(bytes) ?? NewBuffer(bytes);
+        b.InUse = true;
+        b.Refs = 0;
+        foreach (var v in b.Views)
+            if (v.DType == dtype && v.Shape == shape) return v;
+        var t = new Tensor(dtype, shape, b.Array.AsMemory(0, bytes));
+        if (b.Views.Count >= 4) b.Views.RemoveAt(0); // a few shapes per buffer keep re-use allocation-free
+        b.Views.Add(t);
+        return t;
+    }
+
+    /// <summary>A value slot now holds <paramref name="t"/>.</summary>
+    public void AddRef(Tensor? t)
+    {
+        if (Find(t) is { } b) b.Refs++;
+    }
+
+    /// <summary>A slot holding <paramref name="t"/> has had its last reader; frees the buffer when no slot holds it.</summary>
+    public void Release(Tensor? t)
+    {
+        if (Find(t) is not { } b || b.Refs <= 0) return;
+        if (--b.Refs == 0 && b.InUse)
+        {
+            b.InUse = false;
+            InsertFree(b);
+        }
+    }
+
+    /// <summary>If <paramref name="t"/> lives in a pooled buffer, hands that buffer to the caller and returns true.</summary>
+    public bool Detach(Tensor t)
+    {
+        if (Find(t) is not { } b) return false;
+        _byArray.Remove(b.Array);
+        _all.Remove(b);
+        _free.Remove(b);
+        return true;
+    }
+
+    /// <summary>After a run every buffer is free again, in a fixed order so the next run repeats this one.</summary>
+    public void EndRun()
+    {
+        _free.Clear();
+        foreach (var b in _all)
+        {
+            b.InUse = false;
+            b.Refs = 0;
+            InsertFree(b);
+        }
+    }
+
+    private Buffer? Find(Tensor? t)
+    {
+        if (t == null || !DataTypes.IsNumeric(t.DType) || !MemoryMarshal.TryGetArray<byte>(t.Memory, out var seg) || seg.Array == null)
+            return null;
+        return _byArray.GetValueOrDefault(seg.Array);
+    }
+
+    private Buffer NewBuffer(int bytes)
+    {
+        var b = new Buffer(new byte[bytes], _nextId++);
+        _byArray.Add(b.Array, b);
+        _all.Add(b);
+        return b;
+    }
+
+    /// <summary>Best fit: the smallest free buffer that is large enough (ties: oldest).</summary>
+    private Buffer? TakeFree(int bytes)
+    {
+        int lo = 0, hi = _free.Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (_free[mid].Array.Length < bytes) lo = mid + 1;
+            else hi = mid;
+        }
+        if (lo == _free.Count) return null;
+        var b = _free[lo];
+        _free.RemoveAt(lo);
+        return b;
+    }
+
+    private void InsertFree(Buffer b)
+    {
+        int lo = 0, hi = _free.Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            var m = _free[mid];
+            if (m.Array.Length < b.Array.Length || (m.Array.Length == b.Array.Length && m.Id < b.Id)) lo = mid + 1;
+            else hi = mid;
+        }
+        _free.Insert(lo, b);
+    }
+}
