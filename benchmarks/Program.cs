@@ -24,6 +24,15 @@ if (args.Length > 0 && args[0] == "conv-parts")
     double im2col = Ceiling.Median(() => TypedGraph.Kernels.NN.Conv2DKernel.Im2Col(g, x, 0, rows, cols), 50);
     double gemm = Ceiling.Median(() => TypedGraph.Kernels.Simd.Gemm.SgemmSerial(false, false, rows, 32, depth, cols, f, y), 50);
     Console.WriteLine($"im2col {im2col * 1e3:F3} ms, gemm {gemm * 1e3:F3} ms ({2.0 * rows * depth * 32 / gemm / 1e9:F1} GFLOP/s)");
+    // The CNN's second conv as one 256-row im2col block: A packed vs read in place.
+    int m2 = 256, k2 = 800, n2 = 64;
+    var a2 = TypedGraph.Benchmarks.Peers.BenchData.Random(3, m2 * k2);
+    var b2 = TypedGraph.Benchmarks.Peers.BenchData.Random(4, k2 * n2);
+    var c2 = new float[m2 * n2];
+    using var pb2 = TypedGraph.Kernels.Simd.Gemm.PackB(false, k2, n2, b2);
+    double packedA = Ceiling.Median(() => TypedGraph.Kernels.Simd.Gemm.SgemmPackedSerial(false, m2, n2, k2, a2, b2, pb2, c2), 200);
+    double directA = Ceiling.Median(() => TypedGraph.Kernels.Simd.Gemm.SgemmPackedSerial(false, m2, n2, k2, a2, b2, pb2, c2, directA: true), 200);
+    Console.WriteLine($"256x800x64: A packed {2.0 * m2 * k2 * n2 / packedA / 1e9:F1} GFLOP/s, A in place {2.0 * m2 * k2 * n2 / directA / 1e9:F1} GFLOP/s");
     return;
 }
 if (args.Length > 0 && args[0] == "profile")

@@ -198,3 +198,32 @@ public class ElementwiseTests
         Assert.Contains("first dim", bad.Message);
     }
 }
+
+public class ElementwiseParallelTests
+{
+    [Fact]
+    public void LargeTensorsTakeTheMultiCorePathsAndStayExact()
+    {
+        var r = new Random(3);
+        int rows = 1000, cols = 300;
+        var a = KernelHost.RandomFloats(r, rows * cols);
+        var b = KernelHost.RandomFloats(r, rows * cols);
+        var bias = KernelHost.RandomFloats(r, cols);
+        var sum = KernelHost.Run1("Add", KernelHost.F(a, rows, cols), KernelHost.F(b, rows, cols)).ToArray<float>();
+        var row = KernelHost.Run1("Mul", KernelHost.F(a, rows, cols), KernelHost.F(bias, 1, cols)).ToArray<float>();
+        var colVals = KernelHost.RandomFloats(r, rows);
+        var col = KernelHost.Run1("Sub", KernelHost.F(a, rows, cols), KernelHost.F(colVals, rows, 1)).ToArray<float>();
+        var relu = KernelHost.Run1("Relu", KernelHost.F(a, rows, cols)).ToArray<float>();
+        var badd = KernelHost.Run1("BiasAdd", KernelHost.F(a, rows, cols), KernelHost.F(bias)).ToArray<float>();
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++)
+            {
+                int k = i * cols + j;
+                Assert.Equal(a[k] + b[k], sum[k]);
+                Assert.Equal(a[k] * bias[j], row[k]);
+                Assert.Equal(a[k] - colVals[i], col[k]);
+                Assert.Equal(Math.Max(a[k], 0), relu[k]);
+                Assert.Equal(a[k] + bias[j], badd[k]);
+            }
+    }
+}

@@ -35,10 +35,11 @@ public sealed class BinaryKernels : KernelSet
 internal sealed class BinaryKernel : OpKernel
 {
     private readonly BinaryOp _op;
-    // One immutable object, swapped atomically: concurrent runs may race on it, never see a torn (shapes, plan) pair.
-    private PlanCache? _cache;
+    // The last broadcast plan with the shapes it was made for, swapped as one reference so concurrent
+    // runs of the same kernel never pair a plan with the wrong shapes.
+    private CachedPlan? _cached;
 
-    private sealed record PlanCache(TensorShape A, TensorShape B, BroadcastPlan Plan);
+    private sealed record CachedPlan(TensorShape A, TensorShape B, BroadcastPlan Plan);
 
     public BinaryKernel(Node node, BinaryOp op) : base(node) => _op = op;
 
@@ -108,12 +109,11 @@ internal sealed class BinaryKernel : OpKernel
 
     private BroadcastPlan Plan(TensorShape a, TensorShape b, TensorShape output)
     {
-        // Shapes rarely change between runs; keep the last plan (kernels run on one thread at a time per node
-        // only within a run, so take a local copy to stay safe under concurrent sessions).
-        var cache = _cache;
-        if (cache != null && cache.A == a && cache.B == b) return cache.Plan;
+        // Shapes rarely change between runs, so the last plan is usually the right one.
+        var cached = _cached;
+        if (cached != null && cached.A == a && cached.B == b) return cached.Plan;
         var plan = BroadcastPlan.Create(output, a, b);
-        _cache = new PlanCache(a, b, plan);
+        _cached = new CachedPlan(a, b, plan);
         return plan;
     }
 }

@@ -150,7 +150,7 @@ internal sealed class Conv2DKernel : OpKernel
                             var cols = buf.AsSpan(0, count * depth);
                             Im2Col(g, src, r0, count, cols);
                             var block = dst.Slice((int)(r0 * oc), count * oc);
-                            Gemm.SgemmPackedSerial(false, count, oc, depth, cols, flt, packed, block);
+                            Gemm.SgemmPackedSerial(false, count, oc, depth, cols, flt, packed, block, directA: true);
                             epilogue?.Apply(block, bias);
                         }
                     }
