@@ -7,8 +7,16 @@ namespace TypedGraph.Tests.Compat;
 
 /// <summary>A variable of a <see cref="TfLayoutGraph"/>: ref (<c>VariableV2</c>) or resource (<c>VarHandleOp</c>),
 /// on a device (one saver shard per device, as <c>Saver(sharded=True)</c> groups them).</summary>
-public sealed record TfVar(string Name, DataType DType, long[] Shape, Tensor Initial, bool Resource, string Device = "", bool Local = false)
+public sealed record TfVar(string Name, DataType DType, long[] Shape, Tensor Initial, bool Resource, string Device = "", bool Local = false,
+    SaveSliceInfoDef? SliceInfo = null)
 {
+    /// <summary>The checkpoint key: the full variable's name for a partition, else the op name.</summary>
+    public string SaveKey => SliceInfo?.FullName ?? Name;
+
+    /// <summary>The <c>shape_and_slices</c> string: <c>""</c>, or for a partition e.g. <c>"4 3 2,2:0,3"</c>.</summary>
+    public string SliceSpec => SliceInfo == null ? ""
+        : string.Join(" ", SliceInfo.FullShape) + " " + string.Join(":", SliceInfo.VarOffset.Zip(SliceInfo.VarShape, (o, l) => $"{o},{l}"));
+
     /// <summary>The tensor consumers read (<c>w/read:0</c> or <c>w/Read/ReadVariableOp:0</c>).</summary>
     public string Snapshot => Resource ? Name + "/Read/ReadVariableOp:0" : Name + "/read:0";
 }
@@ -21,7 +29,7 @@ public sealed record TfVar(string Name, DataType DType, long[] Shape, Tensor Ini
 /// <c>save/restore_shard[_k]</c> grouped by <c>save/restore_all</c>). There is no TF here, so these graphs
 /// stand in for files a TF 1.x SavedModelBuilder would write.
 /// </summary>
-public sealed class TfLayoutGraph
+public sealed partial class TfLayoutGraph
 {
     private readonly ExecGraph _g = new();
     private readonly List<TfVar> _vars = [];
@@ -63,6 +71,7 @@ public sealed class TfLayoutGraph
         IsResource = v.Resource,
         InitialValueName = v.Name + "/Initializer/Const:0",
         Trainable = !v.Local && v.DType != DataType.DtInt64,
+        SaveSliceInfoDef = v.SliceInfo,
     };
 
     /// <summary>Collections <c>variables</c>, <c>trainable_variables</c> and <c>local_variables</c> as TF exports them.</summary>
