@@ -134,3 +134,16 @@ public sealed class SavedModelBundleTests : IDisposable
         Assert.False(Directory.EnumerateDirectories(Path.Combine(_dir, "resaved")).Any());
     }
 }
+
+public sealed class ShardedSaverAdoptionTests
+{
+    [Fact]
+    public void TrainingSaverAdoptsTf114ShardedResourceSaver()
+    {
+        var (t, saverDef) = SavedModelFixture.BuildGraph();
+        var meta = t.ToMetaGraph(saverDef, ["serve"]);
+        var builder = TypedGraph.Building.GraphBuilder.FromMetaGraph(meta);
+        var saver = TypedGraph.Training.Saver.FromSaverDef(builder, saverDef);
+        Assert.Equal(["W", "b", "global_step"], saver.Variables.Select(kv => kv.Key).Order(StringComparer.Ordinal));
+    }
+}
