@@ -117,6 +117,16 @@ public class GradientsTests
     }
 
     [Fact]
+    public void LRN() => Check((b, x) => b.OutputOf(b.AddOperation("LRN", [x], new Dictionary<string, AttrValue>
+        { ["depth_radius"] = Attrs.Int(2), ["bias"] = Attrs.Float(1.5f), ["alpha"] = Attrs.Float(0.3f), ["beta"] = Attrs.Float(0.75f) })), [1, 2, 2, 6]);
+
+    [Fact] public void Max_and_Min_reductions() => Check((b, x) => b.Add(b.ReduceMax(x, [1]), b.Reduce("Min", x, [0, 1], keepDims: false)), [3, 4], seed: 31);
+    [Fact] public void Log1p_and_LeakyRelu() => Check((b, x) => b.Add(b.Unary("Log1p", x), b.Unary("LeakyRelu", x)), [6], lo: -0.9, hi: 1);
+    [Fact] public void SelectV2_with_broadcast() => Check((b, x) => b.OutputOf(b.AddOperation("SelectV2", [b.Constant(Tensor.Create(new[] { true, false, true }, 3)), x, b.Constant(new float[6], [2, 3])])), [3]);
+    [Fact] public void BatchMatMul() => Check((b, x) => b.OutputOf(b.AddOperation("BatchMatMul", [x, b.Constant(Random(24, 6).Select(v => (float)v).ToArray(), [2, 3, 4])], new Dictionary<string, AttrValue> { ["adj_x"] = Attrs.Bool(true) })), [2, 3, 2]);
+    [Fact] public void ReverseV2_and_BroadcastTo() => Check((b, x) => b.OutputOf(b.AddOperation("BroadcastTo", [b.OutputOf(b.AddOperation("ReverseV2", [x, b.Constant(new[] { 1 })])), b.Constant(new[] { 2, 2, 3 })])), [2, 3]);
+
+    [Fact]
     public void Paths_are_summed_with_AddN()
     {
         var b = new GraphBuilder();

@@ -277,6 +277,26 @@ public sealed class SaverTests : IDisposable
         Assert.Equal("1.4.1", back.MetaInfoDef.TensorflowVersion);
     }
 
+    [Fact]
+    public void The_graphs_own_save_and_restore_ops_work_like_TFs()
+    {
+        // sess.run(saver_def.save_tensor_name, {filename_tensor_name: prefix}) and the restore op, as TF clients do.
+        var (b, bias, _) = Tutorial(bias: 5f);
+        var saver = new Saver(b);
+        using var s = new Session(b.Graph);
+        s.Initialize();
+        var prefix = P("graph_saved");
+        var written = s.Run(saver.SaverDef.SaveTensorName, (saver.SaverDef.FilenameTensorName, Tensor.FromString(prefix)));
+        Assert.Equal(prefix, System.Text.Encoding.UTF8.GetString(written.Strings[0]));
+        using (var r = CheckpointReader.Open(prefix)) Assert.Equal(5f, r.Read("bias").Scalar<float>());
+        using var s2 = new Session(b.Graph);
+        s2.Run([], new Dictionary<string, Tensor> { [saver.SaverDef.FilenameTensorName] = Tensor.FromString(prefix) }, [saver.SaverDef.RestoreOpName]);
+        Assert.Equal(5f, s2.Run(bias.Snapshot.Name).Scalar<float>());
+        using var s3 = new Session(b.Graph);
+        s3.Restore(prefix, saver.SaverDef); // the executor's Session.Restore over our SaverDef
+        Assert.Equal(5f, s3.Run(bias.Snapshot.Name).Scalar<float>());
+    }
+
     private sealed class SyncProgress(Action<CheckpointProgress> report) : IProgress<CheckpointProgress>
     {
         public void Report(CheckpointProgress value) => report(value);

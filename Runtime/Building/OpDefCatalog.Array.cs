@@ -42,6 +42,8 @@ public sealed partial class OpDefCatalog
         "Gather(params: Tparams, indices: Tindices) -> (output: Tparams); validate_indices: bool = true; Tparams: type; Tindices: {int32, int64}",
         "UnsortedSegmentSum(data: T, segment_ids: Tindices, num_segments: Tnumsegments) -> (output: T); T: numbertype; Tindices: {int32, int64}; Tnumsegments: {int32, int64} = int32",
         "OneHot(indices: TI, depth: int32, on_value: T, off_value: T) -> (output: T); axis: int = -1; T: type; TI: {uint8, int32, int64} = int64",
+        "BroadcastTo(input: T, shape: Tidx) -> (output: T); T: type; Tidx: {int32, int64} = int32",
+        "ReverseV2(tensor: T, axis: Tidx) -> (output: T); Tidx: {int32, int64} = int32; T: type",
         "RandomUniform(shape: T) -> (output: dtype); " + RandomAttrs,
         "RandomStandardNormal(shape: T) -> (output: dtype); " + RandomAttrs,
         "TruncatedNormal(shape: T) -> (output: dtype); " + RandomAttrs,

@@ -69,6 +69,7 @@ public sealed partial class OpDefCatalog
         "LogicalOr(x: bool, y: bool) -> (z: bool); !commutative",
         "LogicalNot(x: bool) -> (y: bool)",
         "Select(condition: bool, t: T, e: T) -> (output: T); T: type",
+        "SelectV2(condition: bool, t: T, e: T) -> (output: T); T: type",
         "Cast(x: SrcT) -> (y: DstT); SrcT: type; DstT: type; Truncate: bool = false",
         "Range(start: Tidx, limit: Tidx, delta: Tidx) -> (output: Tidx); Tidx: {bfloat16, float, double, int32, int64} = int32",
         "BroadcastGradientArgs(s0: T, s1: T) -> (r0: T, r1: T); T: {int32, int64} = int32",

@@ -24,6 +24,7 @@ public sealed partial class OpDefCatalog
         "EluGrad" + ActOutGrad,
         "SeluGrad" + ActOutGrad,
         "BiasAdd(value: T, bias: T) -> (output: T); T: numbertype; " + DataFormat,
+        "BiasAddV1(value: T, bias: T) -> (output: T); T: numbertype",
         "BiasAddGrad(out_backprop: T) -> (output: T); T: numbertype; " + DataFormat,
         "Conv2D(input: T, filter: T) -> (output: T); " + ConvAttrs,
         "Conv2DBackpropInput(input_sizes: int32, filter: T, out_backprop: T) -> (output: T); " + ConvAttrs,

@@ -17,8 +17,9 @@ public static class GradientRegistry
         MathGradients.Register();
         NnGradients.Register();
         BatchNormGradients.Register();
+        ExtraGradients.Register();
         ArrayGradients.Register();
-        ArrayGradients2.Register();
+        SliceGatherGradients.Register();
     }
 
     /// <summary>Registers (or replaces) the gradient of <paramref name="opType"/>.</summary>

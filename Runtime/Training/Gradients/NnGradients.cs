@@ -59,6 +59,8 @@ internal static class NnGradients
             var backprop = b.OutputOf(b.AddOperation("PreventGradient", [c.Out(op, 1)], msg, "PreventGradient"));
             return [BroadcastMul(b, g[0]!.Value, backprop), null];
         });
+        GradientRegistry.Register("LRN", (c, op, g) => [c.Builder.OutputOf(c.Builder.AddOperation("LRNGrad", [g[0]!.Value, c.In(op, 0), c.Out(op)],
+            GradientContext.CopyAttrs(op, "depth_radius", "bias", "alpha", "beta"), "LRNGrad"))]);
         GradientRegistry.Register("L2Loss", (c, op, g) => [c.Builder.Multiply(c.In(op, 0), g[0]!.Value, "mul")]);
     }
 
