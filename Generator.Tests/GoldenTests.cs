@@ -18,6 +18,16 @@ public class GoldenTests
     }
 
     [Fact]
+    public void SampleTutorialMeta_MatchesGolden()
+    {
+        // The .meta our own Saver wrote (no _output_shapes: shapes come from attrs and inference).
+        var run = GeneratorHarness.Generate(Path.Combine(Fixtures.RepoRoot, "sample", "models", "my_test_model-1000.meta"), Demo);
+        Assert.Empty(run.Problems);
+        Assert.Contains("public float Run(float w1, float w2)", run.Source);
+        Golden.Verify("SampleTutorialModel.g.cs", run.Source);
+    }
+
+    [Fact]
     public void MnistCnnFixture_MatchesGolden()
     {
         var run = GeneratorHarness.Generate(Fixtures.Path("mnist_cnn_meta", "cnn.ckpt.meta"),

@@ -84,3 +84,28 @@ public class IncrementalTests
         Assert.Contains("class Renamed", driver.GetRunResult().GeneratedTrees.Single().GetText().ToString());
     }
 }
+
+/// <summary>Several graph files in one compilation.</summary>
+public class MultipleFilesTests
+{
+    [Fact]
+    public void SameClassInTwoNamespaces_Generates_TrueDuplicatesAreTG0007()
+    {
+        // One.Model once; Two.Model from two files → both reported, neither emitted.
+        var a = TestGraphs.Write(TestGraphs.Tutorial().Meta(), "model.meta");
+        var b = TestGraphs.Write(TestGraphs.Tutorial().Meta(), "model.meta");
+        var c = TestGraphs.Write(TestGraphs.Tutorial().Meta(), "model.meta");
+        var meta = new Dictionary<string, IReadOnlyDictionary<string, string>>
+        {
+            [a] = new Dictionary<string, string> { ["Namespace"] = "One" },
+            [b] = new Dictionary<string, string> { ["Namespace"] = "Two" },
+            [c] = new Dictionary<string, string> { ["Namespace"] = "Two" },
+        };
+        var driver = GeneratorHarness.Driver([a, b, c], meta).RunGeneratorsAndUpdateCompilation(
+            GeneratorHarness.Compilation("namespace X; internal static class A { }"), out _, out var diagnostics);
+        var result = driver.GetRunResult();
+        Assert.True(result.GeneratedTrees.Length == 1, string.Join("\n", diagnostics));
+        Assert.Equal(["One.Model.g.cs"], result.Results.Single().GeneratedSources.Select(s => s.HintName));
+        Assert.Equal(["TG0007", "TG0007"], diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.Id));
+    }
+}

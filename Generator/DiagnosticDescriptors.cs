@@ -44,8 +44,14 @@ namespace TypedGraph.Generator
             "The TypedGraph generator failed on '{0}': {1}",
             Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
+        /// <summary>Two graph files would generate the same class.</summary>
+        public static readonly DiagnosticDescriptor DuplicateClass = new DiagnosticDescriptor(
+            "TG0007", "Two graph files generate the same class",
+            "Graph '{0}' would generate class '{1}', which another graph file already generates; set a different ClassName or Namespace on one of them",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
         private static readonly DiagnosticDescriptor[] s_all =
-            { UnreadableGraph, UnsupportedOps, IdentifierCollision, EmptyGraph, InvalidOptions, InternalError };
+            { UnreadableGraph, UnsupportedOps, IdentifierCollision, EmptyGraph, InvalidOptions, InternalError, DuplicateClass };
 
         /// <summary>The descriptor with that id.</summary>
         public static DiagnosticDescriptor ById(string id)

@@ -183,26 +183,19 @@ namespace TypedGraph.Generator
                 w.Line($"/// <exception cref=\"global::TypedGraph.GraphExecutionException\">A fed value's shape does not match the graph, or running failed.</exception>");
                 var parameters = m.RequiredFeeds.Select(f => $"{ParameterType(f.Type)} {f.ParameterName}")
                     .Concat(m.OptionalFeeds.Select(f => $"{OptionalType(f.Type)} {f.ParameterName} = null"));
-                w.Open($"public {returnType} Run({string.Join(", ", parameters)})");
-                w.Line($"var __feeds = new global::System.Collections.Generic.List<{FeedValue}>({N(all.Count)});");
-                foreach (var f in m.RequiredFeeds)
-                    w.Line($"__feeds.Add({FeedValue}.Of({SourceWriter.Literal(f.TensorName)}, {f.ParameterName}, {f.Type.Shape.CSharpLiteral}));");
-                foreach (var f in m.OptionalFeeds)
-                {
-                    var value = IsValueScalar(f.Type) ? f.ParameterName + ".Value" : f.ParameterName;
-                    w.Line($"if ({f.ParameterName} != null) __feeds.Add({FeedValue}.Of({SourceWriter.Literal(f.TensorName)}, {value}, {f.Type.Shape.CSharpLiteral}));");
-                }
-                if (m.Kind == MemberKind.Operation) w.Line("Execute(__feeds.ToArray());");
-                else if (m.Type!.ElementType == null) w.Line("return Fetch(__feeds.ToArray());");
-                else if (m.Type.IsPlainScalar) w.Line("return Fetch(__feeds.ToArray()).Scalar;");
-                else w.Line("return Fetch(__feeds.ToArray());");
-                w.Close();
+                // One expression per Run: thousands of these compile noticeably faster than statement blocks.
+                var feeds = string.Join(", ", m.RequiredFeeds.Select(f => Feed("Of", f)).Concat(m.OptionalFeeds.Select(f => Feed("Optional", f))));
+                w.Line($"public {returnType} Run({string.Join(", ", parameters)})");
+                var call = m.Kind == MemberKind.Operation ? $"Execute({feeds})"
+                    : m.Type!.IsPlainScalar ? $"Fetch({feeds}).Scalar" : $"Fetch({feeds})";
+                w.Line($"    => {call};");
             }
+
+            private static string Feed(string factory, FeedSpec f)
+                => $"{FeedValue}.{factory}({SourceWriter.Literal(f.TensorName)}, {f.ParameterName}, {f.Type.Shape.CSharpLiteral})";
 
             private static string ParameterType(TensorTypeSpec t)
                 => t.ElementType == null ? Tensor : t.IsPlainScalar ? t.ElementType : $"{TensorValue}<{t.ElementType}>";
-
-            private static bool IsValueScalar(TensorTypeSpec t) => t.IsPlainScalar && t.ElementType != "string";
 
             private static string OptionalType(TensorTypeSpec t) => ParameterType(t) + "?";
 

@@ -363,13 +363,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run(global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x, global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(3);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }), global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 })).Scalar;
             }
 
             /// <summary>Tensor <c>accuracy_1:0</c>: ScalarSummary, string, shape [].</summary>
@@ -390,13 +384,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public string Run(global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x, global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(3);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }), global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 })).Scalar;
             }
 
             /// <summary>Tensor <c>accuracy_1/tags:0</c>: Const, string, shape [].</summary>
@@ -409,10 +397,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public string Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Operation <c>Adam</c> (NoOp, no outputs; run it as a target).</summary>
@@ -490,14 +475,7 @@ namespace Demo
                 /// <param name="y_">Fed to <c>y_:0</c> (float32, shape [?, 10]).</param>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public void Run(global::TypedGraph.Typed.TensorValue<int> placeholder1, global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x, global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(4);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    Execute(__feeds.ToArray());
-                }
+                    => Execute(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null), global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }), global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
             }
 
             /// <summary>Tensor <c>Adam/Assign_1:0</c>: Assign, float32_ref, shape [].</summary>
@@ -514,14 +492,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run(global::TypedGraph.Typed.TensorValue<int> placeholder1, global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x, global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(4);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null), global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }), global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 })).Scalar;
             }
 
             /// <summary>Tensor <c>Adam/beta1:0</c>: Const, float32, shape [].</summary>
@@ -534,10 +505,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>Adam/beta2:0</c>: Const, float32, shape [].</summary>
@@ -550,10 +518,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>Adam/epsilon:0</c>: Const, float32, shape [].</summary>
@@ -566,10 +531,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>Adam/mul:0</c>: Mul, float32, shape [].</summary>
@@ -586,14 +548,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run(global::TypedGraph.Typed.TensorValue<int> placeholder1, global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x, global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(4);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null), global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }), global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 })).Scalar;
             }
 
             /// <summary>Tensor <c>Adam/mul_1:0</c>: Mul, float32, shape [].</summary>
@@ -610,14 +565,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run(global::TypedGraph.Typed.TensorValue<int> placeholder1, global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x, global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(4);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null), global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }), global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 })).Scalar;
             }
 
             /// <summary>Name scope <c>Adam/update_Variable/</c>.</summary>
@@ -645,14 +593,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<int> placeholder1, global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x, global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(4);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null), global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }), global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
             }
 
             /// <summary>Name scope <c>Adam/update_Variable_1/</c>.</summary>
@@ -680,14 +621,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<int> placeholder1, global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x, global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(4);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null), global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }), global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
             }
 
             /// <summary>Name scope <c>Adam/update_Variable_2/</c>.</summary>
@@ -715,14 +649,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<int> placeholder1, global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x, global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(4);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null), global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }), global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
             }
 
             /// <summary>Name scope <c>Adam/update_Variable_3/</c>.</summary>
@@ -750,14 +677,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<int> placeholder1, global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x, global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(4);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null), global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }), global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
             }
 
             /// <summary>Name scope <c>Adam/update_Variable_4/</c>.</summary>
@@ -785,14 +705,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<int> placeholder1, global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x, global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(4);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null), global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }), global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
             }
 
             /// <summary>Name scope <c>Adam/update_Variable_5/</c>.</summary>
@@ -820,14 +733,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<int> placeholder1, global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x, global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(4);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null), global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }), global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
             }
 
             /// <summary>Name scope <c>Adam/update_Variable_6/</c>.</summary>
@@ -855,14 +761,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<int> placeholder1, global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x, global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(4);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null), global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }), global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
             }
 
             /// <summary>Name scope <c>Adam/update_Variable_7/</c>.</summary>
@@ -890,14 +789,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<int> placeholder1, global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x, global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(4);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null), global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }), global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
             }
 
             /// <summary>Tensor <c>add:0</c>: Add, float32, shape [?, 200].</summary>
@@ -911,11 +803,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>add_1:0</c>: Add, float32, shape [?, 10].</summary>
@@ -930,12 +818,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(2);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>add_2:0</c>: Add, float32, shape &lt;unknown&gt;.</summary>
@@ -954,11 +837,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<int> placeholder1)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null));
             }
 
             /// <summary>Tensor <c>add_2/x:0</c>: Const, float32, shape [].</summary>
@@ -971,10 +850,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>ArgMax:0</c>: ArgMax, int64, shape [?].</summary>
@@ -994,12 +870,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<long> Run(global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(2);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>ArgMax/dimension:0</c>: Const, int32, shape [].</summary>
@@ -1012,10 +883,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public int Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>ArgMax_1:0</c>: ArgMax, int64, shape [?].</summary>
@@ -1034,11 +902,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<long> Run(global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
             }
 
             /// <summary>Tensor <c>ArgMax_1/dimension:0</c>: Const, int32, shape [].</summary>
@@ -1051,10 +915,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public int Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Variable <c>beta1_power:0</c>: VariableV2, float32_ref, shape [].</summary>
@@ -1077,10 +938,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>beta1_power/initial_value:0</c>: Const, float32, shape [].</summary>
@@ -1093,10 +951,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>beta1_power/read:0</c>: Identity, float32, shape [].</summary>
@@ -1109,10 +964,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Variable <c>beta2_power:0</c>: VariableV2, float32_ref, shape [].</summary>
@@ -1135,10 +987,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>beta2_power/initial_value:0</c>: Const, float32, shape [].</summary>
@@ -1151,10 +1000,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>beta2_power/read:0</c>: Identity, float32, shape [].</summary>
@@ -1167,10 +1013,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>BiasAdd:0</c>: BiasAdd, float32, shape [?, 28, 28, 6].</summary>
@@ -1184,11 +1027,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>BiasAdd_1:0</c>: BiasAdd, float32, shape [?, 14, 14, 16].</summary>
@@ -1202,11 +1041,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>Cast:0</c>: Cast, float32, shape [?].</summary>
@@ -1222,13 +1057,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x, global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(3);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }), global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
             }
 
             /// <summary>Tensor <c>Const:0</c>: Const, int32, shape [1].</summary>
@@ -1241,10 +1070,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<int> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>Const_1:0</c>: Const, int32, shape [1].</summary>
@@ -1257,10 +1083,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<int> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>Conv2D:0</c>: Conv2D, float32, shape [?, 28, 28, 6].</summary>
@@ -1274,11 +1097,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>Conv2D_1:0</c>: Conv2D, float32, shape [?, 14, 14, 16].</summary>
@@ -1292,11 +1111,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Name scope <c>dropout/</c>.</summary>
@@ -1352,12 +1167,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(2);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>dropout/Floor:0</c>: Floor, float32, shape &lt;unknown&gt;.</summary>
@@ -1372,12 +1182,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(2);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>dropout/mul:0</c>: Mul, float32, shape [?, 200].</summary>
@@ -1392,12 +1197,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(2);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>dropout/random_uniform:0</c>: Add, float32, shape [?, 200].</summary>
@@ -1436,11 +1236,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>dropout/random_uniform/max:0</c>: Const, float32, shape [].</summary>
@@ -1453,10 +1249,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>dropout/random_uniform/min:0</c>: Const, float32, shape [].</summary>
@@ -1469,10 +1262,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>dropout/random_uniform/mul:0</c>: Mul, float32, shape [?, 200].</summary>
@@ -1486,11 +1276,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>dropout/random_uniform/RandomUniform:0</c>: RandomUniform, float32, shape [?, 200].</summary>
@@ -1504,11 +1290,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>dropout/random_uniform/sub:0</c>: Sub, float32, shape [].</summary>
@@ -1521,10 +1303,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>dropout/Shape:0</c>: Shape, int32, shape [2].</summary>
@@ -1538,11 +1317,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<int> Run(global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>dropout/sub:0</c>: Sub, float32, shape &lt;unknown&gt;.</summary>
@@ -1561,11 +1336,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> pkeep)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
             }
 
             /// <summary>Tensor <c>dropout/sub/x:0</c>: Const, float32, shape [].</summary>
@@ -1578,10 +1349,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>dropout/truediv:0</c>: RealDiv, float32, shape &lt;unknown&gt;.</summary>
@@ -1596,12 +1364,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(2);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>Equal:0</c>: Equal, bool, shape [?].</summary>
@@ -1617,13 +1380,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<bool> Run(global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x, global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(3);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }), global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
             }
 
             /// <summary>Tensor <c>ExponentialDecay:0</c>: Mul, float32, shape &lt;unknown&gt;.</summary>
@@ -1666,11 +1423,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<int> placeholder1)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null));
             }
 
             /// <summary>Tensor <c>ExponentialDecay/Cast:0</c>: Cast, float32, shape [].</summary>
@@ -1688,10 +1441,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>ExponentialDecay/Cast/x:0</c>: Const, int32, shape [].</summary>
@@ -1704,10 +1454,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public int Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Name scope <c>ExponentialDecay/Cast_1/</c>.</summary>
@@ -1731,10 +1478,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>ExponentialDecay/Cast_2:0</c>: Cast, float32, shape &lt;unknown&gt;.</summary>
@@ -1748,11 +1492,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<int> placeholder1)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null));
             }
 
             /// <summary>Tensor <c>ExponentialDecay/learning_rate:0</c>: Const, float32, shape [].</summary>
@@ -1765,10 +1505,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>ExponentialDecay/Pow:0</c>: Pow, float32, shape &lt;unknown&gt;.</summary>
@@ -1782,11 +1519,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<int> placeholder1)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null));
             }
 
             /// <summary>Tensor <c>ExponentialDecay/truediv:0</c>: RealDiv, float32, shape &lt;unknown&gt;.</summary>
@@ -1800,11 +1533,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<int> placeholder1)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null));
             }
 
             /// <summary>Operation <c>init</c> (NoOp, no outputs; run it as a target).</summary>
@@ -1816,10 +1545,7 @@ namespace Demo
                 /// <summary>Runs <c>init</c> as a target, feeding exactly the placeholders it depends on.</summary>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public void Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    Execute(__feeds.ToArray());
-                }
+                    => Execute();
             }
 
             /// <summary>Tensor <c>loss:0</c>: ScalarSummary, string, shape [].</summary>
@@ -1840,13 +1566,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public string Run(global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x, global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(3);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }), global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 })).Scalar;
             }
 
             /// <summary>Tensor <c>loss/tags:0</c>: Const, string, shape [].</summary>
@@ -1859,10 +1579,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public string Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>MatMul:0</c>: MatMul, float32, shape [?, 200].</summary>
@@ -1876,11 +1593,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>MatMul_1:0</c>: MatMul, float32, shape [?, 10].</summary>
@@ -1895,12 +1608,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(2);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>MaxPool:0</c>: MaxPool, float32, shape [?, 14, 14, 6].</summary>
@@ -1914,11 +1622,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>MaxPool_1:0</c>: MaxPool, float32, shape [?, 7, 7, 16].</summary>
@@ -1932,11 +1636,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>Mean:0</c>: Mean, float32, shape [].</summary>
@@ -1952,13 +1652,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run(global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x, global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(3);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }), global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 })).Scalar;
             }
 
             /// <summary>Name scope <c>Merge/</c>.</summary>
@@ -1985,13 +1679,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public string Run(global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x, global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(3);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }), global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 })).Scalar;
             }
 
             /// <summary>Tensor <c>ones:0</c>: Const, float32, shape [6].</summary>
@@ -2004,10 +1692,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>ones_1:0</c>: Const, float32, shape [16].</summary>
@@ -2020,10 +1705,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>ones_2:0</c>: Const, float32, shape [200].</summary>
@@ -2036,10 +1718,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>ones_3:0</c>: Const, float32, shape [10].</summary>
@@ -2052,10 +1731,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Placeholder <c>pkeep:0</c>: Placeholder, float32, shape &lt;unknown&gt;.</summary>
@@ -2069,11 +1745,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> pkeep)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
             }
 
             /// <summary>Placeholder <c>Placeholder:0</c>: Placeholder, float32, shape &lt;unknown&gt;.</summary>
@@ -2087,11 +1759,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> placeholder)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("Placeholder:0", placeholder, null));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("Placeholder:0", placeholder, null));
             }
 
             /// <summary>Placeholder <c>Placeholder_1:0</c>: Placeholder, int32, shape &lt;unknown&gt;.</summary>
@@ -2105,11 +1773,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<int> Run(global::TypedGraph.Typed.TensorValue<int> placeholder1)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("Placeholder_1:0", placeholder1, null));
             }
 
             /// <summary>Tensor <c>Relu:0</c>: Relu, float32, shape [?, 28, 28, 6].</summary>
@@ -2123,11 +1787,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>Relu_1:0</c>: Relu, float32, shape [?, 14, 14, 16].</summary>
@@ -2141,11 +1801,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>Relu_2:0</c>: Relu, float32, shape [?, 200].</summary>
@@ -2159,11 +1815,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>Reshape:0</c>: Reshape, float32, shape [?, 28, 28, 1].</summary>
@@ -2182,11 +1834,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>Reshape/shape:0</c>: Const, int32, shape [4].</summary>
@@ -2199,10 +1847,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<int> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>Reshape_1:0</c>: Reshape, float32, shape [?, 784].</summary>
@@ -2221,11 +1866,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>Reshape_1/shape:0</c>: Const, int32, shape [2].</summary>
@@ -2238,10 +1879,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<int> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg:0</c>: SoftmaxCrossEntropyWithLogits, float32, shape [?].</summary>
@@ -2347,13 +1985,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x, global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(3);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }), global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/concat:0</c>: ConcatV2, int32, shape [2].</summary>
@@ -2378,12 +2010,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<int> Run(global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(2);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/concat/axis:0</c>: Const, int32, shape [].</summary>
@@ -2396,10 +2023,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public int Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/concat/values_0:0</c>: Const, int32, shape [1].</summary>
@@ -2412,10 +2036,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<int> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/concat_1:0</c>: ConcatV2, int32, shape [2].</summary>
@@ -2439,11 +2060,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<int> Run(global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/concat_1/axis:0</c>: Const, int32, shape [].</summary>
@@ -2456,10 +2073,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public int Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/concat_1/values_0:0</c>: Const, int32, shape [1].</summary>
@@ -2472,10 +2086,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<int> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/labels_stop_gradient:0</c>: StopGradient, float32, shape [?, 10].</summary>
@@ -2489,11 +2100,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/Rank:0</c>: Const, int32, shape [].</summary>
@@ -2506,10 +2113,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public int Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/Rank_1:0</c>: Const, int32, shape [].</summary>
@@ -2522,10 +2126,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public int Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/Rank_2:0</c>: Const, int32, shape [].</summary>
@@ -2538,10 +2139,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public int Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/Reshape:0</c>: Reshape, float32, shape [?, ?].</summary>
@@ -2556,12 +2154,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(2);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/Reshape_1:0</c>: Reshape, float32, shape [?, ?].</summary>
@@ -2575,11 +2168,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/Reshape_2:0</c>: Reshape, float32, shape [?].</summary>
@@ -2595,13 +2184,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x, global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(3);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }), global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/Shape:0</c>: Shape, int32, shape [2].</summary>
@@ -2616,12 +2199,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<int> Run(global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(2);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/Shape_1:0</c>: Shape, int32, shape [2].</summary>
@@ -2636,12 +2214,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<int> Run(global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(2);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/Shape_2:0</c>: Shape, int32, shape [2].</summary>
@@ -2655,11 +2228,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<int> Run(global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/Slice:0</c>: Slice, int32, shape [1].</summary>
@@ -2684,12 +2253,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<int> Run(global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(2);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/Slice/begin:0</c>: Pack, int32, shape [1].</summary>
@@ -2702,10 +2266,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<int> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/Slice/size:0</c>: Const, int32, shape [1].</summary>
@@ -2718,10 +2279,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<int> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/Slice_1:0</c>: Slice, int32, shape [1].</summary>
@@ -2745,11 +2303,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<int> Run(global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/Slice_1/begin:0</c>: Pack, int32, shape [1].</summary>
@@ -2762,10 +2316,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<int> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/Slice_1/size:0</c>: Const, int32, shape [1].</summary>
@@ -2778,10 +2329,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<int> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/Slice_2:0</c>: Slice, int32, shape [1].</summary>
@@ -2806,12 +2354,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<int> Run(global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(2);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/Slice_2/begin:0</c>: Const, int32, shape [1].</summary>
@@ -2824,10 +2367,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<int> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/Slice_2/size:0</c>: Pack, int32, shape [1].</summary>
@@ -2840,10 +2380,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<int> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/Sub:0</c>: Sub, int32, shape [].</summary>
@@ -2861,10 +2398,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public int Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/Sub/y:0</c>: Const, int32, shape [].</summary>
@@ -2877,10 +2411,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public int Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/Sub_1:0</c>: Sub, int32, shape [].</summary>
@@ -2898,10 +2429,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public int Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/Sub_1/y:0</c>: Const, int32, shape [].</summary>
@@ -2914,10 +2442,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public int Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/Sub_2:0</c>: Sub, int32, shape [].</summary>
@@ -2935,10 +2460,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public int Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg/Sub_2/y:0</c>: Const, int32, shape [].</summary>
@@ -2951,10 +2473,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public int Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>softmax_cross_entropy_with_logits_sg:1</c>: SoftmaxCrossEntropyWithLogits, float32, shape [?, ?].</summary>
@@ -2970,13 +2489,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x, global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(3);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }), global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
             }
 
             /// <summary>Tensor <c>sub:0</c>: Sub, float32, shape &lt;unknown&gt;.</summary>
@@ -2995,11 +2508,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> pkeep)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
             }
 
             /// <summary>Tensor <c>sub/x:0</c>: Const, float32, shape [].</summary>
@@ -3012,10 +2521,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>truediv:0</c>: RealDiv, float32, shape [6].</summary>
@@ -3033,10 +2539,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>truediv/y:0</c>: Const, float32, shape [].</summary>
@@ -3049,10 +2552,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>truediv_1:0</c>: RealDiv, float32, shape [16].</summary>
@@ -3070,10 +2570,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>truediv_1/y:0</c>: Const, float32, shape [].</summary>
@@ -3086,10 +2583,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>truediv_2:0</c>: RealDiv, float32, shape [200].</summary>
@@ -3107,10 +2601,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>truediv_2/y:0</c>: Const, float32, shape [].</summary>
@@ -3123,10 +2614,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>truediv_3:0</c>: RealDiv, float32, shape [10].</summary>
@@ -3144,10 +2632,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>truediv_3/y:0</c>: Const, float32, shape [].</summary>
@@ -3160,10 +2645,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>truncated_normal:0</c>: Add, float32, shape [5, 5, 1, 6].</summary>
@@ -3201,10 +2683,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>truncated_normal/mean:0</c>: Const, float32, shape [].</summary>
@@ -3217,10 +2696,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>truncated_normal/mul:0</c>: Mul, float32, shape [5, 5, 1, 6].</summary>
@@ -3233,10 +2709,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>truncated_normal/shape:0</c>: Const, int32, shape [4].</summary>
@@ -3249,10 +2722,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<int> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>truncated_normal/stddev:0</c>: Const, float32, shape [].</summary>
@@ -3265,10 +2735,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>truncated_normal/TruncatedNormal:0</c>: TruncatedNormal, float32, shape [5, 5, 1, 6].</summary>
@@ -3281,10 +2748,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>truncated_normal_1:0</c>: Add, float32, shape [5, 5, 6, 16].</summary>
@@ -3322,10 +2786,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>truncated_normal_1/mean:0</c>: Const, float32, shape [].</summary>
@@ -3338,10 +2799,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>truncated_normal_1/mul:0</c>: Mul, float32, shape [5, 5, 6, 16].</summary>
@@ -3354,10 +2812,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>truncated_normal_1/shape:0</c>: Const, int32, shape [4].</summary>
@@ -3370,10 +2825,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<int> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>truncated_normal_1/stddev:0</c>: Const, float32, shape [].</summary>
@@ -3386,10 +2838,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>truncated_normal_1/TruncatedNormal:0</c>: TruncatedNormal, float32, shape [5, 5, 6, 16].</summary>
@@ -3402,10 +2851,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>truncated_normal_2:0</c>: Add, float32, shape [784, 200].</summary>
@@ -3443,10 +2889,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>truncated_normal_2/mean:0</c>: Const, float32, shape [].</summary>
@@ -3459,10 +2902,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>truncated_normal_2/mul:0</c>: Mul, float32, shape [784, 200].</summary>
@@ -3475,10 +2915,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>truncated_normal_2/shape:0</c>: Const, int32, shape [2].</summary>
@@ -3491,10 +2928,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<int> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>truncated_normal_2/stddev:0</c>: Const, float32, shape [].</summary>
@@ -3507,10 +2941,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>truncated_normal_2/TruncatedNormal:0</c>: TruncatedNormal, float32, shape [784, 200].</summary>
@@ -3523,10 +2954,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>truncated_normal_3:0</c>: Add, float32, shape [200, 10].</summary>
@@ -3564,10 +2992,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>truncated_normal_3/mean:0</c>: Const, float32, shape [].</summary>
@@ -3580,10 +3005,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>truncated_normal_3/mul:0</c>: Mul, float32, shape [200, 10].</summary>
@@ -3596,10 +3018,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>truncated_normal_3/shape:0</c>: Const, int32, shape [2].</summary>
@@ -3612,10 +3031,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<int> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>truncated_normal_3/stddev:0</c>: Const, float32, shape [].</summary>
@@ -3628,10 +3044,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>truncated_normal_3/TruncatedNormal:0</c>: TruncatedNormal, float32, shape [200, 10].</summary>
@@ -3644,10 +3057,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Variable <c>Variable:0</c>: VariableV2, float32_ref, shape [5, 5, 1, 6].</summary>
@@ -3675,10 +3085,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Variable <c>Variable/Adam:0</c>: VariableV2, float32_ref, shape [5, 5, 1, 6].</summary>
@@ -3696,10 +3103,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>Variable/Adam/read:0</c>: Identity, float32, shape [5, 5, 1, 6].</summary>
@@ -3712,10 +3116,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Variable <c>Variable/Adam_1:0</c>: VariableV2, float32_ref, shape [5, 5, 1, 6].</summary>
@@ -3733,10 +3134,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>Variable/Adam_1/read:0</c>: Identity, float32, shape [5, 5, 1, 6].</summary>
@@ -3749,10 +3147,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>Variable/read:0</c>: Identity, float32, shape [5, 5, 1, 6].</summary>
@@ -3765,10 +3160,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Variable <c>Variable_1:0</c>: VariableV2, float32_ref, shape [5, 5, 6, 16].</summary>
@@ -3796,10 +3188,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Variable <c>Variable_1/Adam:0</c>: VariableV2, float32_ref, shape [5, 5, 6, 16].</summary>
@@ -3817,10 +3206,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>Variable_1/Adam/read:0</c>: Identity, float32, shape [5, 5, 6, 16].</summary>
@@ -3833,10 +3219,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Variable <c>Variable_1/Adam_1:0</c>: VariableV2, float32_ref, shape [5, 5, 6, 16].</summary>
@@ -3854,10 +3237,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>Variable_1/Adam_1/read:0</c>: Identity, float32, shape [5, 5, 6, 16].</summary>
@@ -3870,10 +3250,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>Variable_1/read:0</c>: Identity, float32, shape [5, 5, 6, 16].</summary>
@@ -3886,10 +3263,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Variable <c>Variable_2:0</c>: VariableV2, float32_ref, shape [784, 200].</summary>
@@ -3917,10 +3291,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Variable <c>Variable_2/Adam:0</c>: VariableV2, float32_ref, shape [784, 200].</summary>
@@ -3938,10 +3309,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>Variable_2/Adam/read:0</c>: Identity, float32, shape [784, 200].</summary>
@@ -3954,10 +3322,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Variable <c>Variable_2/Adam_1:0</c>: VariableV2, float32_ref, shape [784, 200].</summary>
@@ -3975,10 +3340,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>Variable_2/Adam_1/read:0</c>: Identity, float32, shape [784, 200].</summary>
@@ -3991,10 +3353,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>Variable_2/read:0</c>: Identity, float32, shape [784, 200].</summary>
@@ -4007,10 +3366,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Variable <c>Variable_3:0</c>: VariableV2, float32_ref, shape [200, 10].</summary>
@@ -4038,10 +3394,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Variable <c>Variable_3/Adam:0</c>: VariableV2, float32_ref, shape [200, 10].</summary>
@@ -4059,10 +3412,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>Variable_3/Adam/read:0</c>: Identity, float32, shape [200, 10].</summary>
@@ -4075,10 +3425,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Variable <c>Variable_3/Adam_1:0</c>: VariableV2, float32_ref, shape [200, 10].</summary>
@@ -4096,10 +3443,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>Variable_3/Adam_1/read:0</c>: Identity, float32, shape [200, 10].</summary>
@@ -4112,10 +3456,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>Variable_3/read:0</c>: Identity, float32, shape [200, 10].</summary>
@@ -4128,10 +3469,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Variable <c>Variable_4:0</c>: VariableV2, float32_ref, shape [6].</summary>
@@ -4159,10 +3497,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Variable <c>Variable_4/Adam:0</c>: VariableV2, float32_ref, shape [6].</summary>
@@ -4180,10 +3515,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>Variable_4/Adam/read:0</c>: Identity, float32, shape [6].</summary>
@@ -4196,10 +3528,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Variable <c>Variable_4/Adam_1:0</c>: VariableV2, float32_ref, shape [6].</summary>
@@ -4217,10 +3546,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>Variable_4/Adam_1/read:0</c>: Identity, float32, shape [6].</summary>
@@ -4233,10 +3559,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>Variable_4/read:0</c>: Identity, float32, shape [6].</summary>
@@ -4249,10 +3572,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Variable <c>Variable_5:0</c>: VariableV2, float32_ref, shape [16].</summary>
@@ -4280,10 +3600,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Variable <c>Variable_5/Adam:0</c>: VariableV2, float32_ref, shape [16].</summary>
@@ -4301,10 +3618,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>Variable_5/Adam/read:0</c>: Identity, float32, shape [16].</summary>
@@ -4317,10 +3631,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Variable <c>Variable_5/Adam_1:0</c>: VariableV2, float32_ref, shape [16].</summary>
@@ -4338,10 +3649,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>Variable_5/Adam_1/read:0</c>: Identity, float32, shape [16].</summary>
@@ -4354,10 +3662,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>Variable_5/read:0</c>: Identity, float32, shape [16].</summary>
@@ -4370,10 +3675,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Variable <c>Variable_6:0</c>: VariableV2, float32_ref, shape [200].</summary>
@@ -4401,10 +3703,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Variable <c>Variable_6/Adam:0</c>: VariableV2, float32_ref, shape [200].</summary>
@@ -4422,10 +3721,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>Variable_6/Adam/read:0</c>: Identity, float32, shape [200].</summary>
@@ -4438,10 +3734,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Variable <c>Variable_6/Adam_1:0</c>: VariableV2, float32_ref, shape [200].</summary>
@@ -4459,10 +3752,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>Variable_6/Adam_1/read:0</c>: Identity, float32, shape [200].</summary>
@@ -4475,10 +3765,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>Variable_6/read:0</c>: Identity, float32, shape [200].</summary>
@@ -4491,10 +3778,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Variable <c>Variable_7:0</c>: VariableV2, float32_ref, shape [10].</summary>
@@ -4522,10 +3806,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Variable <c>Variable_7/Adam:0</c>: VariableV2, float32_ref, shape [10].</summary>
@@ -4543,10 +3824,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>Variable_7/Adam/read:0</c>: Identity, float32, shape [10].</summary>
@@ -4559,10 +3837,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Variable <c>Variable_7/Adam_1:0</c>: VariableV2, float32_ref, shape [10].</summary>
@@ -4580,10 +3855,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>Variable_7/Adam_1/read:0</c>: Identity, float32, shape [10].</summary>
@@ -4596,10 +3868,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Tensor <c>Variable_7/read:0</c>: Identity, float32, shape [10].</summary>
@@ -4612,10 +3881,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch();
             }
 
             /// <summary>Placeholder <c>x:0</c>: Placeholder, float32, shape [?, 784].</summary>
@@ -4629,11 +3895,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Tensor <c>y:0</c>: Softmax, float32, shape [?, 10].</summary>
@@ -4648,12 +3910,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> pkeep, global::TypedGraph.Typed.TensorValue<float> x)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(2);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("pkeep:0", pkeep, null), global::TypedGraph.Typed.FeedValue.Of("x:0", x, new long[] { -1, 784 }));
             }
 
             /// <summary>Placeholder <c>y_:0</c>: Placeholder, float32, shape [?, 10].</summary>
@@ -4667,11 +3924,7 @@ namespace Demo
                 /// <returns>The value; the caller owns it.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public global::TypedGraph.Typed.TensorValue<float> Run(global::TypedGraph.Typed.TensorValue<float> y_)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
-                    return Fetch(__feeds.ToArray());
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("y_:0", y_, new long[] { -1, 10 }));
             }
         }
     }

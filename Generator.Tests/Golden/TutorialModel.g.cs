@@ -84,12 +84,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run(float w1, float w2)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(2);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("w1:0", w1, global::System.Array.Empty<long>()));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("w2:0", w2, global::System.Array.Empty<long>()));
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("w1:0", w1, global::System.Array.Empty<long>()), global::TypedGraph.Typed.FeedValue.Of("w2:0", w2, global::System.Array.Empty<long>())).Scalar;
             }
 
             /// <summary>Variable <c>bias:0</c>: VariableV2, float32_ref, shape [].</summary>
@@ -107,10 +102,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Tensor <c>bias/read:0</c>: Identity, float32, shape [].</summary>
@@ -123,10 +115,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch().Scalar;
             }
 
             /// <summary>Operation <c>init</c> (NoOp, no outputs; run it as a target).</summary>
@@ -138,10 +127,7 @@ namespace Demo
                 /// <summary>Runs <c>init</c> as a target, feeding exactly the placeholders it depends on.</summary>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public void Run()
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(0);
-                    Execute(__feeds.ToArray());
-                }
+                    => Execute();
             }
 
             /// <summary>Tensor <c>op_to_restore:0</c>: Mul, float32, shape [].</summary>
@@ -156,12 +142,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run(float w1, float w2)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(2);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("w1:0", w1, global::System.Array.Empty<long>()));
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("w2:0", w2, global::System.Array.Empty<long>()));
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("w1:0", w1, global::System.Array.Empty<long>()), global::TypedGraph.Typed.FeedValue.Of("w2:0", w2, global::System.Array.Empty<long>())).Scalar;
             }
 
             /// <summary>Placeholder <c>w1:0</c>: Placeholder, float32, shape [].</summary>
@@ -175,11 +156,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run(float w1)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("w1:0", w1, global::System.Array.Empty<long>()));
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("w1:0", w1, global::System.Array.Empty<long>())).Scalar;
             }
 
             /// <summary>Placeholder <c>w2:0</c>: Placeholder, float32, shape [].</summary>
@@ -193,11 +170,7 @@ namespace Demo
                 /// <returns>The value.</returns>
                 /// <exception cref="global::TypedGraph.GraphExecutionException">A fed value's shape does not match the graph, or running failed.</exception>
                 public float Run(float w2)
-                {
-                    var __feeds = new global::System.Collections.Generic.List<global::TypedGraph.Typed.FeedValue>(1);
-                    __feeds.Add(global::TypedGraph.Typed.FeedValue.Of("w2:0", w2, global::System.Array.Empty<long>()));
-                    return Fetch(__feeds.ToArray()).Scalar;
-                }
+                    => Fetch(global::TypedGraph.Typed.FeedValue.Of("w2:0", w2, global::System.Array.Empty<long>())).Scalar;
             }
         }
     }

@@ -146,7 +146,7 @@ public class BufferReuseTests
         var g = new ExecGraph();
         g.Placeholder("x", DataType.DtFloat, [4, 4]);
         g.Const("one", Tensor.FromScalar(1f));
-        g.Const("flat", Tensor.Create([-1]));
+        g.Const("flat", Tensor.Create(new[] { -1 }));
         g.Op("a", "TestAdd", ["x", "one"]);                 // x + 1
         g.Op("view", "Reshape", ["a", "flat"], ("T", Type(DataType.DtFloat)), ("Tshape", Type(DataType.DtInt32)));
         g.Op("b1", "TestAdd", ["x", "one"]);                // these would reuse a's buffer if it were freed early
@@ -160,5 +160,31 @@ public class BufferReuseTests
             var x = Tensor.Create(Enumerable.Range(0, 16).Select(i => (float)(i + run)).ToArray(), 4, 4);
             Assert.Equal(Enumerable.Range(0, 16).Select(i => 2f * (i + run) + 4), s.Run("out:0", ("x", x)).ToArray<float>());
         }
+    }
+}
+
+public class SmallFetchAfterLargeIntermediatesTests
+{
+    [Fact]
+    public void ASmallFetchedOutputDoesNotTakeABigPooledBuffer()
+    {
+        var g = new ExecGraph();
+        g.Placeholder("x", DataType.DtFloat, [64, 64]);
+        g.Const("one", Tensor.FromScalar(1f));
+        g.Op("a", "TestAdd", ["x", "one"]);
+        g.Op("b", "TestAdd", ["a", "one"]);
+        g.Const("begin", Tensor.Create(new[] { 0, 0 }));
+        g.Const("size", Tensor.Create(new[] { 1, 4 }));
+        g.Op("corner", "Slice", ["b", "begin", "size"], ("T", Type(DataType.DtFloat)), ("Index", Type(DataType.DtInt32)));
+        using var s = new Session(g.Graph, new SessionOptions { Registry = TestKernels.Create() });
+        var run = s.Prepare(["corner:0"], ["x"]);
+        var feeds = new[] { Tensor.Create(new float[64 * 64], 64, 64) };
+        var results = new Tensor[1];
+        for (int i = 0; i < 10; i++) run.Run(feeds, results);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++) run.Run(feeds, results);
+        long perRun = (GC.GetAllocatedBytesForCurrentThread() - before) / 100;
+        Assert.Equal([2f, 2f, 2f, 2f], results[0].ToArray<float>());
+        Assert.True(perRun < 1024, $"{perRun} bytes per run (the 16 KiB intermediates must stay pooled)");
     }
 }

@@ -57,6 +57,42 @@ public class ElementwiseTests
     }
 
     [Fact]
+    public void MoreMathOps()
+    {
+        var x = F([0.5f, -0.25f]);
+        Close([MathF.Exp(0.5f) - 1, MathF.Exp(-0.25f) - 1], Run1("Expm1", x).AsSpan<float>());
+        Close([MathF.Sin(0.5f), MathF.Sin(-0.25f)], Run1("Sin", x).AsSpan<float>());
+        Close([MathF.Cos(0.5f), MathF.Cos(-0.25f)], Run1("Cos", x).AsSpan<float>());
+        Close([MathF.Atan(0.5f), MathF.Atan(-0.25f)], Run1("Atan", x).AsSpan<float>());
+        Close([MathF.Sinh(0.5f), MathF.Sinh(-0.25f)], Run1("Sinh", x).AsSpan<float>());
+        Close([0.5f / 1.5f, -0.25f / 1.25f], Run1("Softsign", x).AsSpan<float>());
+        Assert.Equal([2f, 2, -2], Run1("Rint", F([2.5f, 1.5f, -2.5f])).ToArray<float>());
+        // Mod / TruncateMod keep the dividend's sign (C fmod / %), unlike FloorMod.
+        Assert.Equal([1, -1, 1, -1], Run1("TruncateMod", I([7, -7, 7, -7]), I([2, 2, -2, -2])).ToArray<int>());
+        Assert.Equal([1.5f, -1.5f], Run1("Mod", F([5.5f, -5.5f]), F([2, 2])).ToArray<float>());
+        Assert.Equal([0f, 2], Run1("DivNoNan", F([1, 4]), F([0, 2])).ToArray<float>());
+        Assert.Equal([0f, 8], Run1("MulNoNan", F([float.NaN, 4]), F([0, 2])).ToArray<float>());
+        Assert.Equal([0f, 2 * MathF.Log(3)], Run1("Xlogy", F([0, 2]), F([0, 3])).ToArray<float>());
+        Assert.Equal([0f, 1.5f], Run1("Xdivy", F([0, 3]), F([0, 2])).ToArray<float>());
+        Close([MathF.Atan2(1, -1)], Run1("Atan2", F([1]), F([-1])).AsSpan<float>());
+        var odd = F([float.NaN, float.PositiveInfinity, 1]);
+        Assert.Equal([true, false, false], Run1("IsNan", odd).ToArray<bool>());
+        Assert.Equal([false, true, false], Run1("IsInf", odd).ToArray<bool>());
+        Assert.Equal([false, false, true], Run1("IsFinite", odd).ToArray<bool>());
+        Assert.Throws<GraphExecutionException>(() => Run1("TruncateMod", I([1]), I([0])));
+    }
+
+    [Fact]
+    public void AddNSumsSameShapedInputs()
+    {
+        Assert.Equal([111f, 222, 333], Run("AddN", [F([1, 2, 3]), F([10, 20, 30]), F([100, 200, 300])])[0].ToArray<float>());
+        Assert.Equal([7L], Run("AddN", [L([7])])[0].ToArray<long>());
+        Assert.Equal([5, 7], Run("AddN", [I([1, 2]), I([4, 5])])[0].ToArray<int>());
+        var ex = Assert.Throws<GraphExecutionException>(() => Run("AddN", [F([1, 2]), F([1, 2, 3])]));
+        Assert.Contains("same size and shape", ex.Message);
+    }
+
+    [Fact]
     public void MaxMinPowSquaredDifference()
     {
         var a = F([1, 5, -3]);

@@ -9,7 +9,7 @@ public class KernelRegistryCoverageTests
     {
         string[] ops =
         [
-            "Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "FloorDiv", "FloorMod", "TruncateDiv", "Maximum", "Minimum",
+            "Add", "AddV2", "AddN", "_FusedConv2D", "_FusedMatMul", "Sub", "Mul", "RealDiv", "Div", "FloorDiv", "FloorMod", "TruncateDiv", "Maximum", "Minimum",
             "Pow", "SquaredDifference", "BiasAdd", "BiasAddV1", "Neg", "Abs", "Square", "Sqrt", "Rsqrt", "Exp", "Log", "Log1p",
             "Reciprocal", "Inv", "Tanh", "Sigmoid", "Relu", "Relu6", "Elu", "Selu", "Softplus", "LeakyRelu", "Floor", "Ceil",
             "Round", "Sign", "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual", "LogicalAnd", "LogicalOr",

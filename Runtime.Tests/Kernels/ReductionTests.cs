@@ -121,4 +121,21 @@ public class ReductionTests
         var ex = Assert.Throws<GraphExecutionException>(() => Run1("OneHot", I([0]), Tensor.FromScalar(-1), Tensor.FromScalar(1f), Tensor.FromScalar(0f)));
         Assert.Contains("depth", ex.Message);
     }
+
+    [Fact]
+    public void TopKAndInTopK()
+    {
+        var x = F([1, 5, 3, 5, 2, 0, -1, 9], 2, 4);
+        var r = Run("TopKV2", [x, Tensor.FromScalar(2)], 2);
+        Assert.Equal(new TensorShape(2, 2), r[0].Shape);
+        Assert.Equal([5f, 5, 9, 2], r[0].ToArray<float>());
+        Assert.Equal([1, 3, 3, 0], r[1].ToArray<int>()); // tie 5/5: lower index first
+        var v1 = Run("TopK", [I([4, 1, 3])], 2, Attrs(("k", 1)));
+        Assert.Equal([4], v1[0].ToArray<int>());
+        Assert.Throws<GraphExecutionException>(() => Run("TopKV2", [x, Tensor.FromScalar(5)], 2));
+        // Row 0 target 1 (value 5): nothing larger → in top 2. Row 1 target 2 (value −1): 2, 0, 9 larger → not.
+        var inTop = Run1("InTopKV2", x, I([1, 2]), Tensor.FromScalar(2));
+        Assert.Equal([true, false], inTop.ToArray<bool>());
+        Assert.Equal([false, true], Run1("InTopK", Attrs(("k", 1)), x, L([0, 3])).ToArray<bool>());
+    }
 }

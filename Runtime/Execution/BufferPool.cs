@@ -100,7 +100,8 @@ internal sealed class BufferPool
         return b;
     }
 
-    /// <summary>Best fit: the smallest free buffer that is large enough (ties: oldest).</summary>
+    /// <summary>Best fit: the smallest free buffer that is large enough (ties: oldest), but at most twice
+    /// the request — a small fetched output must not walk off with a big buffer every run.</summary>
     private Buffer? TakeFree(int bytes)
     {
         int lo = 0, hi = _free.Count;
@@ -110,11 +111,13 @@ internal sealed class BufferPool
             if (_free[mid].Array.Length < bytes) lo = mid + 1;
             else hi = mid;
         }
-        if (lo == _free.Count) return null;
+        if (lo == _free.Count || _free[lo].Array.Length > MaxReuse(bytes)) return null;
         var b = _free[lo];
         _free.RemoveAt(lo);
         return b;
     }
+
+    private static long MaxReuse(int bytes) => Math.Max(2L * bytes, 64);
 
     private void InsertFree(Buffer b)
     {

@@ -151,11 +151,14 @@ internal sealed partial class ExecutionPlan
             var controls = node.ControlInputs.Select(c => stepIndex[graph.GetNode(c)]).ToArray();
             steps[i] = new PlanStep(node, session.KernelFor(node), inputs, controls, [], 0);
         }
+        var maxUsedByNode = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var r in slots.Keys)
+            if (!fed.Contains(r)) maxUsedByNode[r.NodeName] = Math.Max(maxUsedByNode.GetValueOrDefault(r.NodeName), r.Index + 1);
         for (int i = 0; i < steps.Length; i++)
         {
             var node = steps[i].Node;
             int declared = node.Attr("_output_shapes")?.List?.Shape.Count ?? 0;
-            int maxUsed = slots.Keys.Where(r => r.NodeName == node.Name && !fed.Contains(r)).Select(r => r.Index + 1).DefaultIfEmpty(0).Max();
+            int maxUsed = maxUsedByNode.GetValueOrDefault(node.Name);
             int count = Math.Max(declared, maxUsed);
             var outSlots = new int[count];
             for (int k = 0; k < count; k++)

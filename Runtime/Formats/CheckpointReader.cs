@@ -6,9 +6,10 @@ namespace TypedGraph.Formats;
 
 /// <summary>
 /// Reads a TF V2 checkpoint (<c>&lt;prefix&gt;.index</c> + <c>&lt;prefix&gt;.data-NNNNN-of-MMMMM</c>), as TF's
-/// <c>BundleReader</c>: the index table is parsed and CRC-checked at open, data files are memory-mapped
-/// and tensors are returned as zero-copy views whose CRC32C is verified on each read (unless opted out).
-/// Partitioned tensors are assembled from their slices.
+/// <c>BundleReader</c>: the index table is parsed and CRC-checked at open, data files are memory-mapped,
+/// and every tensor's CRC32C is verified when it is read (unless opted out). Large numeric tensors come
+/// back as private copy-on-write views of the mapping (zero-copy), small ones as copies. Partitioned
+/// tensors are assembled from their slices.
 /// </summary>
 /// <remarks>Reads may run concurrently from several threads; <see cref="Dispose"/> must not race with them.</remarks>
 public sealed partial class CheckpointReader : IDisposable
@@ -34,6 +35,10 @@ public sealed partial class CheckpointReader : IDisposable
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new CheckpointFormatException(IndexPath, "no such checkpoint index file", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CheckpointFormatException(IndexPath, "the checkpoint index cannot be read: " + e.Message, e);
         }
         var table = TableReader.ReadAll(file, IndexPath);
         if (table.Count == 0 || table[0].Key.Length != 0)

@@ -77,6 +77,10 @@ public sealed partial class MetaGraph
         {
             throw new GraphFormatException($"{path}: no such graph file.", e);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new GraphFormatException($"{path}: the graph file cannot be read: {e.Message}", e);
+        }
         return Parse(bytes, path, tags);
     }
 

@@ -50,6 +50,35 @@ public readonly struct FeedValue
         return new FeedValue(tensorName, value);
     }
 
+    /// <summary>An optional scalar feed (a <c>PlaceholderWithDefault</c>): absent when <paramref name="value"/> is null.</summary>
+    /// <returns>The feed, or an absent one the run skips (the graph's default applies).</returns>
+    /// <exception cref="GraphExecutionException">The value does not fit <paramref name="declaredShape"/>.</exception>
+    public static FeedValue Optional<T>(string tensorName, T? value, long[]? declaredShape) where T : struct
+        => value.HasValue ? Of(tensorName, value.Value, declaredShape) : Absent(tensorName);
+
+    /// <summary>An optional string scalar feed: absent when <paramref name="value"/> is null.</summary>
+    /// <returns>The feed, or an absent one the run skips.</returns>
+    /// <exception cref="GraphExecutionException">The value does not fit <paramref name="declaredShape"/>.</exception>
+    public static FeedValue Optional(string tensorName, string? value, long[]? declaredShape)
+        => value != null ? Of(tensorName, value, declaredShape) : Absent(tensorName);
+
+    /// <summary>An optional typed tensor feed: absent when <paramref name="value"/> is null.</summary>
+    /// <returns>The feed, or an absent one the run skips.</returns>
+    /// <exception cref="GraphExecutionException">The value does not fit <paramref name="declaredShape"/>.</exception>
+    public static FeedValue Optional<T>(string tensorName, TensorValue<T>? value, long[]? declaredShape)
+        => value != null ? Of(tensorName, value, declaredShape) : Absent(tensorName);
+
+    /// <summary>An optional untyped feed: absent when <paramref name="value"/> is null.</summary>
+    /// <returns>The feed, or an absent one the run skips.</returns>
+    /// <exception cref="GraphExecutionException">The value does not fit <paramref name="declaredShape"/>.</exception>
+    public static FeedValue Optional(string tensorName, Tensor? value, long[]? declaredShape)
+        => value != null ? Of(tensorName, value, declaredShape) : Absent(tensorName);
+
+    /// <summary>True for an optional feed that was left out (the run skips it).</summary>
+    public bool IsAbsent => TensorName != null && Value is null;
+
+    private static FeedValue Absent(string tensorName) => new(tensorName, null!);
+
     /// <summary>Throws when <paramref name="actual"/> does not fit the graph's <paramref name="declared"/> shape.</summary>
     /// <exception cref="GraphExecutionException">Rank or a known dim differs; the message names the tensor.</exception>
     public static void CheckShape(string tensorName, TensorShape actual, long[]? declared)

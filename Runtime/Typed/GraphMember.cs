@@ -50,6 +50,7 @@ internal static class Feeds
         foreach (var f in feeds)
         {
             if (f.TensorName == null) throw new ArgumentException("A default(FeedValue) names no tensor; make feeds with Feed(...).", nameof(feeds));
+            if (f.IsAbsent) continue; // an optional feed left out: the graph's default applies
             if (!dict.TryAdd(f.TensorName, f.Value))
                 throw new ArgumentException($"'{f.TensorName}' is fed twice.", nameof(feeds));
         }

@@ -6,7 +6,7 @@ namespace TypedGraph.Kernels.Elementwise;
 
 /// <summary>
 /// Broadcasting arithmetic: Add, AddV2, Sub, Mul, RealDiv, Div, TruncateDiv, FloorDiv, FloorMod, Maximum,
-/// Minimum, Pow, SquaredDifference. Integer Div/TruncateDiv truncate toward zero (TF's <c>safe_div</c>),
+/// Minimum, Pow, SquaredDifference, Mod/TruncateMod, DivNoNan, MulNoNan, Atan2, Xdivy, Xlogy. Integer Div/TruncateDiv truncate toward zero (TF's <c>safe_div</c>),
 /// FloorDiv/FloorMod round toward −∞, and integer division by zero is an error, as in TF.
 /// </summary>
 public sealed class BinaryKernels : KernelSet
@@ -28,6 +28,13 @@ public sealed class BinaryKernels : KernelSet
         Add("Minimum", BinaryOp.Minimum);
         Add("Pow", BinaryOp.Pow);
         Add("SquaredDifference", BinaryOp.SquaredDifference);
+        Add("Mod", BinaryOp.TruncMod);
+        Add("TruncateMod", BinaryOp.TruncMod);
+        Add("DivNoNan", BinaryOp.DivNoNan);
+        Add("MulNoNan", BinaryOp.MulNoNan);
+        Add("Atan2", BinaryOp.Atan2);
+        Add("Xdivy", BinaryOp.Xdivy);
+        Add("Xlogy", BinaryOp.Xlogy);
     }
 }
 

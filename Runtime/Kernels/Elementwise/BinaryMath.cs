@@ -8,6 +8,7 @@ namespace TypedGraph.Kernels.Elementwise;
 internal enum BinaryOp
 {
     Add, Sub, Mul, RealDiv, TruncDiv, FloorDiv, FloorMod, Maximum, Minimum, Pow, SquaredDifference,
+    TruncMod, DivNoNan, MulNoNan, Atan2, Xdivy, Xlogy,
 }
 
 /// <summary>
@@ -39,6 +40,10 @@ internal static class BinaryMath
             case BinaryOp.FloorDiv: Generic(a, aRow, b, bRow, d, FloorDivInt); return;
             case BinaryOp.FloorMod: Generic(a, aRow, b, bRow, d, FloorModInt); return;
             case BinaryOp.Pow: Generic(a, aRow, b, bRow, d, PowInt); return;
+            case BinaryOp.TruncMod: Generic(a, aRow, b, bRow, d, static (x, y) => T.IsZero(y) ? throw new DivideByZeroException() : x % y); return;
+            case BinaryOp.DivNoNan: Generic(a, aRow, b, bRow, d, static (x, y) => T.IsZero(y) ? T.Zero : x / y); return;
+            case BinaryOp.MulNoNan: Generic(a, aRow, b, bRow, d, static (x, y) => T.IsZero(y) ? T.Zero : x * y); return;
+            default: throw new ArithmeticException($"{op} is defined for floating-point types only");
         }
     }
 
@@ -89,6 +94,9 @@ internal static class BinaryMath
             case BinaryOp.FloorMod:
                 Generic(a, aRow, b, bRow, d, FloorModFloat);
                 return;
+            default:
+                Generic(a, aRow, b, bRow, d, (x, y) => Scalar(op, x, y));
+                return;
         }
     }
 
@@ -103,6 +111,12 @@ internal static class BinaryMath
         BinaryOp.Maximum => T.Max(x, y),
         BinaryOp.Minimum => T.Min(x, y),
         BinaryOp.Pow => T.Pow(x, y),
+        BinaryOp.TruncMod => x % y, // C fmod: the result takes the dividend's sign
+        BinaryOp.DivNoNan => T.IsZero(y) ? T.Zero : x / y,
+        BinaryOp.MulNoNan => T.IsZero(y) ? T.Zero : x * y,
+        BinaryOp.Atan2 => T.Atan2(x, y),
+        BinaryOp.Xdivy => T.IsZero(x) ? T.Zero : x / y,
+        BinaryOp.Xlogy => T.IsZero(x) ? T.Zero : x * T.Log(y),
         _ => (x - y) * (x - y),
     };
 

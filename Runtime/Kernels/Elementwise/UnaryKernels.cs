@@ -11,10 +11,12 @@ internal enum UnaryOp
 {
     Neg, Abs, Square, Sqrt, Rsqrt, Exp, Log, Log1p, Reciprocal, Tanh, Sigmoid, Relu, Relu6, Elu, Selu,
     Softplus, LeakyRelu, Floor, Ceil, Round, Sign,
+    Expm1, Sin, Cos, Tan, Asin, Acos, Atan, Sinh, Cosh, Asinh, Acosh, Atanh, Softsign, Rint,
 }
 
 /// <summary>
-/// Elementwise unary math and activations (Neg … Sign, Relu/Relu6/Elu/Selu/Softplus/LeakyRelu). Float and
+/// Elementwise unary math and activations (Neg … Sign, Relu/Relu6/Elu/Selu/Softplus/LeakyRelu/Softsign,
+/// Expm1, trigonometric and hyperbolic functions, Rint). Float and
 /// double go through <see cref="TensorPrimitives"/>; the ops TF also defines on integers (Neg, Abs,
 /// Square, Sign, Relu, Relu6, Reciprocal) accept int32/int64 too. Round is half-to-even, as TF's.
 /// </summary>
@@ -97,6 +99,20 @@ internal sealed class UnaryKernel : OpKernel
                     }
                     break;
                 }
+            case UnaryOp.Expm1: TensorPrimitives.ExpM1(x, y); break;
+            case UnaryOp.Sin: TensorPrimitives.Sin(x, y); break;
+            case UnaryOp.Cos: TensorPrimitives.Cos(x, y); break;
+            case UnaryOp.Tan: TensorPrimitives.Tan(x, y); break;
+            case UnaryOp.Asin: TensorPrimitives.Asin(x, y); break;
+            case UnaryOp.Acos: TensorPrimitives.Acos(x, y); break;
+            case UnaryOp.Atan: TensorPrimitives.Atan(x, y); break;
+            case UnaryOp.Sinh: TensorPrimitives.Sinh(x, y); break;
+            case UnaryOp.Cosh: TensorPrimitives.Cosh(x, y); break;
+            case UnaryOp.Asinh: TensorPrimitives.Asinh(x, y); break;
+            case UnaryOp.Acosh: TensorPrimitives.Acosh(x, y); break;
+            case UnaryOp.Atanh: TensorPrimitives.Atanh(x, y); break;
+            case UnaryOp.Rint: TensorPrimitives.Round(x, y); break; // half to even, like Round
+            case UnaryOp.Softsign: for (int i = 0; i < x.Length; i++) y[i] = x[i] / (T.One + T.Abs(x[i])); break;
             case UnaryOp.LeakyRelu: for (int i = 0; i < x.Length; i++) y[i] = x[i] > T.Zero ? x[i] : x[i] * alpha; break;
             case UnaryOp.Sign: for (int i = 0; i < x.Length; i++) y[i] = x[i] > T.Zero ? T.One : x[i] < T.Zero ? -T.One : x[i]; break;
         }
