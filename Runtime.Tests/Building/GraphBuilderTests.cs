@@ -232,3 +232,22 @@ public class GraphBuilderLayerTests
         Assert.Equal((1 - 2.75) / Math.Sqrt(2.1875) * 2 + 1, y[0], 4);
     }
 }
+
+public class StaticShapeTests
+{
+    [Fact]
+    public void Shapes_propagate_and_pre_1_2_empty_placeholder_shapes_mean_unknown()
+    {
+        var b = new GraphBuilder();
+        var x = b.Placeholder(DataType.DtFloat, [-1, 784], "x");
+        var w = b.Variable([784, 10], new ZerosInitializer(), "w");
+        var y = b.Add(b.MatMul(x, w.Snapshot), b.Constant(new float[10], [10]));
+        Assert.Equal([-1L, 10], StaticShapes.Of(b, y)!);
+        Assert.Equal([-1L], StaticShapes.Of(b, b.ReduceSum(y, [1]))!);
+        Assert.Equal([-1L, 5, 2], StaticShapes.Of(b, b.Reshape(y, [-1, 5, 2]))!);
+        Assert.Empty(StaticShapes.Of(b, b.Placeholder(DataType.DtFloat, [], "scalar"))!);
+
+        var rnn = GraphBuilder.FromMetaGraph(MetaGraphDef.Parser.ParseFrom(File.ReadAllBytes(Fixtures.Path("rnn_model", "model.ckpt.meta"))));
+        Assert.Null(StaticShapes.Of(rnn, rnn.GetTensor("input:0"))); // TF 1.1: "shape {}" was unconstrained
+    }
+}
