@@ -193,6 +193,17 @@ public class ParserTests
     }
 
     [Fact]
+    public void NumberedSaverAndGradientScopesAreHidden_ButNotLookalikes()
+    {
+        var g = new TestGraphs().Op("Placeholder", ("output", "dtype", DataType.DtInvalid, false));
+        foreach (var name in new[] { "save_1/Const", "gradients_12/x", "save_path/x", "gradients_of/x", "w/Assign", "w/Initializer/zeros", "w/AssignAdd" })
+            g.Placeholder(name, DataType.DtFloat, []);
+        var r = Parse(g.Meta(), "m.meta");
+        Assert.Equal(["GradientsOf", "SavePath", "W"], r.Spec!.Members.Select(m => m.Identifier));
+        Assert.Equal(["AssignAdd"], Member(r, "W").Children.Select(c => c.Identifier));
+    }
+
+    [Fact]
     public void IncludeAndExclude_Metadata_SelectMembers()
     {
         var fixture = File.ReadAllBytes(Fixtures.Path("mnist_fc2", "fc2.ckpt.meta"));

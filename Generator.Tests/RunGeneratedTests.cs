@@ -110,3 +110,50 @@ public class RunGeneratedFixtureTests
         }
     }
 }
+
+/// <summary>A frozen GraphDef (<c>.pb</c>, variables folded into constants) through the generator.</summary>
+public class RunGeneratedFrozenTests
+{
+    private const string Probe = """
+        using TypedGraph.Typed;
+        namespace Demo;
+        public static class Probe
+        {
+            public static float[] RunFrozen(float[] x)
+            {
+                using var m = Frozen.Create();   // nothing to restore: the weights are constants
+                return m.O.Run(x: TensorValue<float>.Create(x, x.Length / 21, 21)).ToArray();
+            }
+
+            public static float[] Restored(string folder, float[] x)
+            {
+                using var m = Checkpointed.Restore(folder);
+                return m.O.Run(x: TensorValue<float>.Create(x, x.Length / 21, 21)).ToArray();
+            }
+        }
+        """;
+
+    [Fact]
+    public void FrozenSmoveTf_GivesTheSameOAsItsRestoredCheckpoint()
+    {
+        var folder = TypedGraph.Tests.Support.Fixtures.Path("smove_tf");
+        var frozen = Path.Combine(folder, "frozen_smovetf.pb");
+        var meta = Path.Combine(folder, "smovetf.ckpt.meta");
+        var metadata = new Dictionary<string, IReadOnlyDictionary<string, string>>
+        {
+            [frozen] = new Dictionary<string, string> { ["ClassName"] = "Frozen", ["Namespace"] = "Demo", ["Visibility"] = "public" },
+            [meta] = new Dictionary<string, string> { ["ClassName"] = "Checkpointed", ["Namespace"] = "Demo", ["Visibility"] = "public" },
+        };
+        GeneratorHarness.Driver([frozen, meta], metadata)
+            .RunGeneratorsAndUpdateCompilation(GeneratorHarness.Compilation(Probe), out var output, out var diagnostics);
+        Assert.DoesNotContain(diagnostics, d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error);
+        var asm = InMemoryAssembly.Load(output);
+        var x = new float[3 * 21];
+        for (int i = 0; i < x.Length; i++) x[i] = i % 21 == 0 ? 1f : MathF.Sin(i);
+        var a = (float[])InMemoryAssembly.Call(asm, "Demo.Probe", "RunFrozen", x)!;
+        var b = (float[])InMemoryAssembly.Call(asm, "Demo.Probe", "Restored", folder, x)!;
+        Assert.Equal(3, a.Length);
+        Assert.Equal(b, a);
+        Assert.All(a, v => Assert.InRange(v, 0f, 1f));
+    }
+}

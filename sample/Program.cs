@@ -3,6 +3,8 @@ using TypedGraph.Building;
 using TypedGraph.Sample;
 using TypedGraph.Typed;
 
+if (args is ["finetune", ..]) return TypedGraph.Sample.FineTune.FineTuneDemo.Run(args[1..]);
+
 // The TensorFlow 1.x save/restore tutorial, end to end in C#, with the generated typed class.
 var output = Path.Combine(AppContext.BaseDirectory, "tutorial-run");
 if (Directory.Exists(output)) Directory.Delete(output, recursive: true);
@@ -16,7 +18,6 @@ Console.WriteLine($"saved {Path.GetFileName(prefix)}.* and 'checkpoint' in {outp
 //    the graph is embedded at build time; the folder's latest checkpoint supplies the variables.
 using var model = TutorialModel.Restore(output);
 
-if (args is ["finetune", ..]) return TypedGraph.Sample.FineTune.FineTuneDemo.Run(args[1..]);
 float restored = model.OpToRestore.Run(w1: 13f, w2: 17f);   // the parameters are exactly the placeholders it needs
 Console.WriteLine($"(13 + 17) * bias = {restored}");
 

@@ -112,7 +112,8 @@ namespace TypedGraph.Generator.Parsing
                 FeedAnalysis.IsPlaceholder(node.Op), IsVariable(node.Op));
             var (required, optional) = FeedsOf(t.NodeIndex);
             // Extra outputs carry no children: the scope below a node hangs off its first output.
-            var children = output == 0 ? Children(t, ReservedNames.ForMember(className), className + "_") : EquatableArray<MemberSpec>.Empty;
+            // Most nodes are leaves: only build the reserved-name set when there are children to name.
+            var children = output == 0 && t.Children.Count > 0 ? Children(t, ReservedNames.ForMember(className), className + "_") : EquatableArray<MemberSpec>.Empty;
             if (outputs.Count == 0)
                 return new MemberSpec(identifier, className, MemberKind.Operation, node.Name, info, null, required, optional, children);
             var (dtype, shape) = outputs[output];

@@ -12,7 +12,7 @@ namespace TypedGraph.Generator.Parsing
     /// </summary>
     internal sealed class NamePatterns
     {
-        public static readonly string[] DefaultHidden = { "save/*", "save_*/*", "gradients/*", "gradients_*/*", "*/Initializer/*", "*/Assign" };
+        public static readonly string[] DefaultHidden = { "save/*", "gradients/*", "*/Initializer/*", "*/Assign" };
 
         private readonly string[] _include;
         private readonly string[] _exclude;
@@ -28,7 +28,21 @@ namespace TypedGraph.Generator.Parsing
         public bool IsVisible(string nodeName)
         {
             if (_include.Length > 0 && !Array.Exists(_include, p => Glob(p, nodeName))) return false;
+            if (_include.Length == 0 && IsNumberedInternalScope(nodeName)) return false;
             return !Array.Exists(_exclude, p => Glob(p, nodeName));
+        }
+
+        // TF numbers a second Saver or gradients call "save_1/", "gradients_2/"…; a glob like "save_*" would
+        // also hide a user's "save_path/…", so the suffix must be digits.
+        private static bool IsNumberedInternalScope(string nodeName)
+        {
+            int slash = nodeName.IndexOf('/');
+            if (slash < 0) return false;
+            var first = nodeName.Substring(0, slash);
+            foreach (var prefix in new[] { "save_", "gradients_" })
+                if (first.Length > prefix.Length && first.StartsWith(prefix, StringComparison.Ordinal)
+                    && first.Substring(prefix.Length).All(char.IsDigit)) return true;
+            return false;
         }
 
         private static string[] Split(string list)

@@ -191,3 +191,63 @@ public class GraphBuilderTests
         Assert.All(b.Graph.Nodes, n => Assert.Equal("", n.Device));
     }
 }
+
+public class GraphBuilderLayerTests
+{
+    [Fact]
+    public void Dropout_has_TF_names_keeps_everything_at_keep_prob_1_and_scales_kept_values()
+    {
+        var b = new GraphBuilder();
+        var x = b.Placeholder(DataType.DtFloat, [2, 50], "x");
+        var keep = b.Placeholder(DataType.DtFloat, [], "keep");
+        var y = b.Dropout(x, keep, seed: 1);
+        Assert.Equal("dropout/mul", y.NodeName);
+        foreach (var n in new[] { "dropout/Shape", "dropout/random_uniform/RandomUniform", "dropout/random_uniform", "dropout/add", "dropout/Floor", "dropout/truediv" })
+            Assert.True(b.Graph.Contains(n), n);
+        using var s = new Session(b.Graph);
+        var ones = Tensor.Create(Enumerable.Repeat(1f, 100).ToArray(), 2, 50);
+        Assert.All(s.Run(y.Name, ("x:0", ones), ("keep:0", Tensor.FromScalar(1f))).ToArray<float>(), v => Assert.Equal(1f, v));
+        var half = s.Run(y.Name, ("x:0", ones), ("keep:0", Tensor.FromScalar(0.5f))).ToArray<float>();
+        Assert.All(half, v => Assert.True(v == 0f || v == 2f));
+        Assert.InRange(half.Count(v => v == 2f), 25, 75);
+    }
+
+    [Fact]
+    public void Pad_BatchMatMul_LeakyRelu_and_batch_norm_run()
+    {
+        var b = new GraphBuilder();
+        var x = b.Constant(new[] { 1f, -2f, 3f, -4f }, [2, 2]);
+        var padded = b.Pad(x, new[,] { { 1, 0 }, { 0, 1 } });
+        var bm = b.BatchMatMul(b.Reshape(x, [1, 2, 2]), b.Reshape(x, [1, 2, 2]));
+        var lr = b.LeakyRelu(x, 0.5f);
+        var img = b.Constant(new[] { 1f, 2f, 3f, 5f }, [1, 2, 2, 1]);
+        var (bn, mean, variance) = b.FusedBatchNorm(img, b.Constant(new[] { 2f }, [1]), b.Constant(new[] { 1f }, [1]), epsilon: 0);
+        using var s = new Session(b.Graph);
+        Assert.Equal([0f, 0f, 0f, 1f, -2f, 0f, 3f, -4f, 0f], s.Run(padded.Name).ToArray<float>());
+        Assert.Equal([1f - 6f, -2f + 8f, 3f - 12f, -6f + 16f], s.Run(bm.Name).ToArray<float>());
+        Assert.Equal([1f, -1f, 3f, -2f], s.Run(lr.Name).ToArray<float>());
+        Assert.Equal(2.75f, s.Run(mean.Name).ToArray<float>()[0], 5);
+        // Biased variance 2.1875 → (x − 2.75)/√2.1875 · 2 + 1.
+        var y = s.Run(bn.Name).ToArray<float>();
+        Assert.Equal((1 - 2.75) / Math.Sqrt(2.1875) * 2 + 1, y[0], 4);
+    }
+}
+
+public class StaticShapeTests
+{
+    [Fact]
+    public void Shapes_propagate_and_pre_1_2_empty_placeholder_shapes_mean_unknown()
+    {
+        var b = new GraphBuilder();
+        var x = b.Placeholder(DataType.DtFloat, [-1, 784], "x");
+        var w = b.Variable([784, 10], new ZerosInitializer(), "w");
+        var y = b.Add(b.MatMul(x, w.Snapshot), b.Constant(new float[10], [10]));
+        Assert.Equal([-1L, 10], StaticShapes.Of(b, y)!);
+        Assert.Equal([-1L], StaticShapes.Of(b, b.ReduceSum(y, [1]))!);
+        Assert.Equal([-1L, 5, 2], StaticShapes.Of(b, b.Reshape(y, [-1, 5, 2]))!);
+        Assert.Empty(StaticShapes.Of(b, b.Placeholder(DataType.DtFloat, [], "scalar"))!);
+
+        var rnn = GraphBuilder.FromMetaGraph(MetaGraphDef.Parser.ParseFrom(File.ReadAllBytes(Fixtures.Path("rnn_model", "model.ckpt.meta"))));
+        Assert.Null(StaticShapes.Of(rnn, rnn.GetTensor("input:0"))); // TF 1.1: "shape {}" was unconstrained
+    }
+}

@@ -214,3 +214,32 @@ public class ArrayKernelTests
         Assert.Equal([2.5], Run1("Cast", [Tensor.Create(new long[] { 2 }), ], ("DstT", Type(DataType.DtDouble))).ToArray<double>().Select(v => v + 0.5));
     }
 }
+
+public class CastPairTests
+{
+    private static readonly DataType[] s_types =
+    [
+        DataType.DtFloat, DataType.DtDouble, DataType.DtHalf, DataType.DtBfloat16, DataType.DtInt8, DataType.DtInt16, DataType.DtInt32,
+        DataType.DtInt64, DataType.DtUint8, DataType.DtUint16, DataType.DtUint32, DataType.DtUint64, DataType.DtBool,
+    ];
+
+    [Fact]
+    public void EveryNumericAndBoolPairConvertsSmallValuesExactly()
+    {
+        foreach (var src in s_types)
+        {
+            foreach (var dst in s_types)
+            {
+                // 0, 1, 3 survive every dtype (bool maps 3 to true = 1).
+                var x = Tensor.Zeros(src, new TensorShape(3));
+                TypedGraph.Kernels.Exec.ScalarValues.SetDouble(x, 1, 1);
+                TypedGraph.Kernels.Exec.ScalarValues.SetDouble(x, 2, 3);
+                var y = KernelHarness.Run1("Cast", [x], ("SrcT", Type(src)), ("DstT", Type(dst)));
+                Assert.Equal(dst, y.DType);
+                double three = src == DataType.DtBool || dst == DataType.DtBool ? 1 : 3;
+                var got = Enumerable.Range(0, 3).Select(i => TypedGraph.Kernels.Exec.ScalarValues.GetDouble(y, i)).ToArray();
+                Assert.True(got.SequenceEqual(new[] { 0, 1, three }), $"{DataTypes.Name(src)} -> {DataTypes.Name(dst)}: [{string.Join(", ", got)}]");
+            }
+        }
+    }
+}

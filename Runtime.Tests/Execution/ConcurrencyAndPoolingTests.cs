@@ -57,6 +57,27 @@ public class ConcurrencyAndPoolingTests
     }
 
     [Fact]
+    public void OnePreparedRunIsSafeAcrossThreads()
+    {
+        var meta = MetaGraph.Load(Fixtures.Path("smove_tf", "frozen_smovetf.pb"));
+        using var session = new Session(meta.Graph);
+        var run = session.Prepare(["O:0"], ["X:0"]);
+        var inputs = Enumerable.Range(0, 4).Select(t => Tensor.Create(Enumerable.Range(0, 2 * 21).Select(i => (float)Math.Cos(i + 5 * t)).ToArray(), 2, 21)).ToArray();
+        var expected = inputs.Select(x => run.Run(x)[0].ToArray<float>()).ToArray();
+        var failures = new System.Collections.Concurrent.ConcurrentBag<int>();
+        Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, t =>
+        {
+            var results = new Tensor[1];
+            for (int i = 0; i < 500; i++)
+            {
+                run.Run([inputs[t]], results);
+                if (!results[0].ToArray<float>().SequenceEqual(expected[t])) failures.Add(t);
+            }
+        });
+        Assert.Empty(failures);
+    }
+
+    [Fact]
     public void ConcurrentAssignAddsAreNotLost()
     {
         var g = new ExecGraph();

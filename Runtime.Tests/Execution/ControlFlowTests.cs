@@ -80,6 +80,8 @@ public class ControlFlowTests
         Assert.Equal(6f, s.Run("out:0", ("start", Tensor.FromScalar(0f))).Scalar<float>()); // 0, 1.5, 3, 4.5, 6
         Assert.Equal(7f, s.Run("out:0", ("start", Tensor.FromScalar(7f))).Scalar<float>()); // zero iterations
         Assert.Equal(5.5f, s.Run("while/Exit:0", ("start", Tensor.FromScalar(1f))).Scalar<float>());
+        var ex = Assert.Throws<GraphExecutionException>(() => s.Run("while/add:0", ("start", Tensor.FromScalar(1f))));
+        Assert.Contains("while loop", ex.Message);
     }
 
     [Fact]

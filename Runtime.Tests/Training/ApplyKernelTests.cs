@@ -76,6 +76,21 @@ public class ApplyKernelTests
     }
 
     [Fact]
+    public void Scalar_variables_stay_scalars_and_double_is_computed_in_double()
+    {
+        var b = new GraphBuilder();
+        var v = b.Variable(Tensor.FromScalar(1.0), "v");
+        var node = b.AddOperation("ApplyGradientDescent", [v.Ref, b.Placeholder(DataType.DtDouble, [], "a"), b.Placeholder(DataType.DtDouble, [], "g")]);
+        var state = new SessionState();
+        var slot = state.Variable("v");
+        slot.Value = Tensor.FromScalar(1.0);
+        var ctx = new OpKernelContext(node, [null, Tensor.FromScalar(0.1), Tensor.FromScalar(1e-9)], 1, state, [slot, null, null]);
+        KernelRegistry.Default.Find("ApplyGradientDescent")!(node).Compute(ctx);
+        Assert.Equal(0, slot.Value!.Shape.Rank);
+        Assert.Equal(1.0 - 1e-10, slot.Value.Scalar<double>(), 15); // would round away in float
+    }
+
+    [Fact]
     public void Shape_mismatch_names_the_variable()
     {
         var e = Assert.Throws<GraphExecutionException>(() => Apply("ApplyGradientDescent", [[1f, 2f]], [0.1f], [0.5f]));

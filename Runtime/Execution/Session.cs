@@ -201,7 +201,9 @@ public sealed partial class Session : IDisposable
                 throw new GraphExecutionException($"Fetch '{name}' has no value: it lies on a branch of a tf.cond that was not taken (dead tensor).", plan.FetchRefs[j].NodeName);
             var r = frame.Refs[slot];
             var v = r != null ? r.GetValue(plan.FetchRefs[j].NodeName) : frame.Values[slot]
-                ?? throw new GraphExecutionException($"Fetch '{name}': node '{plan.FetchRefs[j].NodeName}' has no output {plan.FetchRefs[j].Index}.", plan.FetchRefs[j].NodeName);
+                ?? throw new GraphExecutionException(plan.Loop != null
+                    ? $"Fetch '{name}' has no value: node '{plan.FetchRefs[j].NodeName}' has no output {plan.FetchRefs[j].Index}, or it runs inside a while loop (fetch the loop's Exit instead)."
+                    : $"Fetch '{name}': node '{plan.FetchRefs[j].NodeName}' has no output {plan.FetchRefs[j].Index}.", plan.FetchRefs[j].NodeName);
             results[j] = TakeOwnership(frame, v, results[..j]);
         }
     }
