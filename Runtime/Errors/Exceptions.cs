@@ -41,7 +41,12 @@ public sealed class UnsupportedOpException : GraphExecutionException
 {
     /// <summary>Creates the exception.</summary>
     public UnsupportedOpException(string nodeName, string opType)
-        : base($"No kernel for op '{opType}' (node '{nodeName}').", nodeName) => OpType = opType;
+        : base($"No kernel for op '{opType}' (node '{nodeName}')." + Hint(opType), nodeName) => OpType = opType;
+
+    // TF 2.x graphs call tf.function bodies from the FunctionDefLibrary; say so instead of only naming the op.
+    private static string Hint(string opType) => FunctionCalls.CallOps.Contains(opType)
+        ? " It calls a function of the graph's FunctionDefLibrary (TF 2.x tf.function or control flow v2), which TypedGraph does not execute; export a TF1-style graph (tf.compat.v1 without tf.function, control flow v1) or a frozen GraphDef."
+        : "";
 
     /// <summary>The op type without a kernel.</summary>
     public string OpType { get; }
