@@ -31,6 +31,12 @@ public sealed class PartitionedVariableTests : IDisposable
 
     private static (Graph Graph, SaverDef Saver) Build()
     {
+        var (t, saver) = BuildLayout();
+        return (t.Exec.Graph, saver);
+    }
+
+    private static (TfLayoutGraph Layout, SaverDef Saver) BuildLayout()
+    {
         var t = new TfLayoutGraph();
         var g = t.Exec;
         g.Placeholder("x", DataType.DtFloat, [-1, 4]);
@@ -44,7 +50,7 @@ public sealed class PartitionedVariableTests : IDisposable
         g.Op("dense/BiasAdd", "BiasAdd", ["dense/MatMul", "dense/bias/read"], T(DataType.DtFloat), ("data_format", Str("NHWC")));
         g.Op("init", "NoOp", ["^dense/kernel/part_0/Assign", "^dense/kernel/part_1/Assign", "^dense/bias/Assign"]);
         var saver = t.AddSaver();
-        return (g.Graph, saver);
+        return (t, saver);
     }
 
     private static float[] Forward(float[] x)
@@ -154,5 +160,32 @@ public sealed class PartitionedVariableTests : IDisposable
 
         using var reader = CheckpointReader.Open(prefix);
         Assert.Equal(Full, reader.Read("dense/kernel").ToArray<float>());
+    }
+
+    [Fact]
+    public void SavedModelWithoutSaverDefRestoresPartitionsFromTheVariablesCollection()
+    {
+        var (t, saver) = BuildLayout();
+        var export = Path.Combine(_dir, "export");
+        using (var s = new Session(t.Exec.Graph))
+        {
+            AssignParts(s);
+            s.Save(Path.Combine(export, "variables", "variables"), saver);
+        }
+        var meta = t.ToMetaGraph(null, ["serve"]);
+        var sig = new SignatureDef { MethodName = "tensorflow/serving/predict" };
+        sig.Inputs["x"] = TfLayoutGraph.Info("x:0", DataType.DtFloat, [-1, 4]);
+        sig.Outputs["y"] = TfLayoutGraph.Info("dense/BiasAdd:0", DataType.DtFloat, [-1, 3]);
+        meta.SignatureDef["serving_default"] = sig;
+        var model = new SavedModel { SavedModelSchemaVersion = 1 };
+        model.MetaGraphs.Add(meta);
+        File.WriteAllBytes(Path.Combine(export, "saved_model.pb"), Google.Protobuf.MessageExtensions.ToByteArray(model));
+
+        using var bundle = SavedModelBundle.Load(export);
+        Assert.Null(bundle.MetaGraph.SaverDef);
+        float[] x = [2, 0, -1, 1];
+        var y = bundle.Run(new Dictionary<string, Tensor> { ["x"] = Tensor.Create(x, 1, 4) });
+        Assert.Equal(Forward(x), y["y"].ToArray<float>());
+        Assert.Equal(Full[6..], bundle.Session.Run("dense/kernel/part_1/read:0").ToArray<float>());
     }
 }

@@ -114,6 +114,19 @@ public sealed class SavedModelBundleTests : IDisposable
     }
 
     [Fact]
+    public void WithoutSaverDefGlobalVariablesAreRestoredAndLocalsLeftToTheMainOp()
+    {
+        var pb = Path.Combine(_dir, "saved_model.pb");
+        var model = SavedModel.Parser.ParseFrom(File.ReadAllBytes(pb));
+        model.MetaGraphs[0].SaverDef = null;
+        File.WriteAllBytes(pb, Google.Protobuf.MessageExtensions.ToByteArray(model));
+        using var bundle = SavedModelBundle.Load(_dir, "serve");
+        var outputs = bundle.Run("serving_default", new Dictionary<string, Tensor> { ["x"] = X() });
+        Assert.Equal(ExpectedY().Select(v => v * 7).ToArray(), outputs["scaled"].ToArray<float>());
+        Assert.Equal(SavedModelFixture.Step, bundle.Session.Run("global_step/read:0").AsSpan<long>()[0]);
+    }
+
+    [Fact]
     public void MissingVariablesIsACheckpointError()
     {
         foreach (var f in Directory.GetFiles(Path.Combine(_dir, "variables"))) File.Delete(f);

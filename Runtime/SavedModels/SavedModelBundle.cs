@@ -153,7 +153,7 @@ public sealed class SavedModelBundle : IDisposable
             throw new CheckpointFormatException(prefix, $"the SavedModel's graph has variables but '{prefix}.index' does not exist.");
         }
         if (meta.SaverDef is { RestoreOpName.Length: > 0 } saverDef) session.Restore(prefix, saverDef);
-        else if (hasVariables) session.Restore(prefix);
+        else if (hasVariables) CollectionRestore.Restore(session, meta, prefix);
     }
 
     private static void RunInitOp(Session session, MetaGraph meta, string exportDir)
