@@ -56,7 +56,7 @@ public sealed class InspectCommand : ICliCommand
         o.WriteLine("unsupported ops: " + (r.UnsupportedOps.Count == 0 ? "(none)" : string.Join(", ", r.UnsupportedOps)));
         if (r.LibraryFunctions.Count > 0) o.WriteLine($"function library: {r.LibraryFunctions.Count} function(s): " + string.Join(", ", r.LibraryFunctions.Take(8)) + (r.LibraryFunctions.Count > 8 ? ", …" : ""));
         foreach (var c in r.FunctionCalls)
-            o.WriteLine($"function call (unsupported: function bodies are not executed): {c.NodeName} op={c.OpType} calls=[{string.Join(", ", c.Functions)}]");
+            o.WriteLine($"function call: {c.NodeName} op={c.OpType} calls=[{string.Join(", ", c.Functions)}]" + (r.UnsupportedOps.Contains(c.OpType) ? " (unsupported)" : ""));
     }
 }
 

@@ -43,9 +43,9 @@ public sealed class UnsupportedOpException : GraphExecutionException
     public UnsupportedOpException(string nodeName, string opType)
         : base($"No kernel for op '{opType}' (node '{nodeName}')." + Hint(opType), nodeName) => OpType = opType;
 
-    // TF 2.x graphs call tf.function bodies from the FunctionDefLibrary; say so instead of only naming the op.
+    // Control flow v2 (If/While/Case) calls FunctionDefLibrary bodies TypedGraph does not run (PartitionedCall it does).
     private static string Hint(string opType) => FunctionCalls.CallOps.Contains(opType)
-        ? " It calls a function of the graph's FunctionDefLibrary (TF 2.x tf.function or control flow v2), which TypedGraph does not execute; export a TF1-style graph (tf.compat.v1 without tf.function, control flow v1) or a frozen GraphDef."
+        ? " It calls functions of the graph's FunctionDefLibrary (TF 2.x control flow v2), which TypedGraph does not execute; export with control flow v1 (tf.compat.v1.disable_control_flow_v2()) or freeze the graph."
         : "";
 
     /// <summary>The op type without a kernel.</summary>
