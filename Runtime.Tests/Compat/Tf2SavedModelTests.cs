@@ -59,6 +59,11 @@ public sealed class Tf2SavedModelTests : IDisposable
         g.Node.Add(N("serving_default_x", "Placeholder", [], ("dtype", Type(F)), ("shape", Shape([-1, 2]))));
         g.Node.Add(Call("StatefulPartitionedCall", "StatefulPartitionedCall", "__inference_signature_wrapper_130", ["serving_default_x", "dense/kernel", "dense/bias"], [F, R, R], [F]));
         g.Node.Add(N("saver_filename", "Placeholder", [], ("dtype", Type(S)), ("shape", Shape([]))));
+        g.Node.Add(N("dense/kernel/Read/ReadVariableOp", "ReadVariableOp", ["dense/kernel"], ("dtype", Type(F))));
+        g.Node.Add(N("dense/bias/Read/ReadVariableOp", "ReadVariableOp", ["dense/bias"], ("dtype", Type(F))));
+        g.Node.Add(C("Const", Tensor.FromString("\n\x02opaque")));
+        g.Node.Add(Call("StatefulPartitionedCall_1", "StatefulPartitionedCall", "__inference__traced_save_190",
+            ["saver_filename", "dense/kernel/Read/ReadVariableOp", "dense/bias/Read/ReadVariableOp", "Const"], [S, F, F, S], [S]));
         g.Node.Add(Call("StatefulPartitionedCall_2", "StatefulPartitionedCall", "__inference__traced_restore_210", ["saver_filename", "dense/kernel", "dense/bias"], [S, R, R], [S]));
 
         // serving function: relu(x·kernel + bias)
@@ -71,6 +76,28 @@ public sealed class Tf2SavedModelTests : IDisposable
         serve.NodeDef.Add(N("Identity", "Identity", ["Relu:activations:0"], T(F)));
         serve.Ret["identity"] = "Identity:output:0";
         g.Library.Function.Add(serve);
+
+        // save function: the read values come in as args; s3 check, temp prefix, one shard, SaveV2, merge.
+        var save = Fn("__inference__traced_save_190", [("file_prefix", S), ("savev2_dense_kernel_read_readvariableop", F), ("savev2_dense_bias_read_readvariableop", F), ("savev2_const", S)], [("identity_1", S)]);
+        save.NodeDef.Add(N("StaticRegexFullMatch", "StaticRegexFullMatch", ["file_prefix"], ("pattern", Str("^s3://.*"))));
+        save.NodeDef.Add(C("Const", Tensor.FromString(".part")));
+        save.NodeDef.Add(C("Const_1", Tensor.FromString("_temp_0a1b2c3d4e5f40718293a4b5c6d7e8f9/part")));
+        save.NodeDef.Add(N("Select", "Select", ["StaticRegexFullMatch:output:0", "Const:output:0", "Const_1:output:0"], T(S)));
+        save.NodeDef.Add(N("StringJoin", "StringJoin", ["file_prefix", "Select:output:0"], ("N", Int(2)), ("separator", Str(""))));
+        save.NodeDef.Add(C("num_shards", Tensor.FromScalar(1)));
+        save.NodeDef.Add(C("ShardedFilename/shard", Tensor.FromScalar(0)));
+        save.NodeDef.Add(N("ShardedFilename", "ShardedFilename", ["StringJoin:output:0", "ShardedFilename/shard:output:0", "num_shards:output:0"]));
+        save.NodeDef.Add(C("SaveV2/tensor_names", Tensor.FromStrings([KernelKey, BiasKey, "_CHECKPOINTABLE_OBJECT_GRAPH"])));
+        save.NodeDef.Add(C("SaveV2/shape_and_slices", Tensor.FromStrings(["", "", ""])));
+        save.NodeDef.Add(N("SaveV2", "SaveV2", ["ShardedFilename:filename:0", "SaveV2/tensor_names:output:0", "SaveV2/shape_and_slices:output:0",
+            "savev2_dense_kernel_read_readvariableop", "savev2_dense_bias_read_readvariableop", "savev2_const"], ("dtypes", Types(F, F, S))));
+        save.NodeDef.Add(N("MergeV2Checkpoints/checkpoint_prefixes", "Pack", ["ShardedFilename:filename:0", "^SaveV2"], T(S), ("N", Int(1)), ("axis", Int(0))));
+        save.NodeDef.Add(N("MergeV2Checkpoints", "MergeV2Checkpoints", ["MergeV2Checkpoints/checkpoint_prefixes:output:0", "file_prefix"]));
+        save.NodeDef.Add(N("Identity", "Identity", ["file_prefix", "^MergeV2Checkpoints"], T(S)));
+        save.NodeDef.Add(N("Identity_1", "Identity", ["Identity:output:0", "^MergeV2Checkpoints"], T(S)));
+        save.Ret["identity_1"] = "Identity_1:output:0";
+        save.ControlRet["MergeV2Checkpoints"] = "MergeV2Checkpoints";
+        g.Library.Function.Add(save);
 
         // restore function: RestoreV2 of the object-graph keys, AssignVariableOp into the resource args.
         var restore = Fn("__inference__traced_restore_210", [("file_prefix", S), ("assignvariableop_resource", R), ("assignvariableop_1_resource", R)], [("identity_3", S)]);
@@ -129,5 +156,18 @@ public sealed class Tf2SavedModelTests : IDisposable
         var y = bundle.Run("serving_default", new Dictionary<string, Tensor> { ["x"] = Tensor.Create(new float[] { 1, 1, 2, -1 }, 2, 2) });
         // [1,1]·K = [3, -0.5] + b = [3.5, -3.5] → relu [3.5, 0]; [2,-1]·K = [0, -2.5] + b = [0.5, -5.5] → [0.5, 0]
         Assert.Equal([3.5f, 0f, 0.5f, 0f], y["output_0"].ToArray<float>());
+    }
+
+    [Fact]
+    public void Tf2LayoutReSavesThroughTheTracedSaveFunction()
+    {
+        Write();
+        using var bundle = SavedModelBundle.Load(_dir, "serve");
+        var prefix = Path.Combine(_dir, "out", "ckpt-1");
+        bundle.Session.Save(prefix, bundle.MetaGraph.SaverDef);
+        using var reader = CheckpointReader.Open(prefix);
+        Assert.Equal(["_CHECKPOINTABLE_OBJECT_GRAPH", BiasKey, KernelKey], reader.Entries.Select(e => e.Name));
+        Assert.Equal([0.5f, -3f], reader.Read(BiasKey).ToArray<float>());
+        Assert.Equal(["ckpt-1.data-00000-of-00001", "ckpt-1.index"], Directory.GetFileSystemEntries(Path.Combine(_dir, "out")).Select(p => Path.GetFileName(p)!).Order(StringComparer.Ordinal));
     }
 }

@@ -106,12 +106,20 @@ public sealed class FunctionBody
         return new FunctionBody(graph, sig.InputArg.Select(a => a.Name + ":0").ToArray(), outputs, targets);
     }
 
+    // Ops TF 2.x's traced save/restore functions use that the builder's catalogue does not list.
+    private static readonly Lazy<OpDefCatalog> s_catalog = new(() => OpDefCatalog.Default.With(new[]
+    {
+        "StaticRegexFullMatch(input: string) -> (output: bool); pattern: string",
+        "RegexFullMatch(input: string, pattern: string) -> (output: bool)",
+        "ShardedFilespec(basename: string, num_shards: int32) -> (filename: string)",
+    }.Select(OpSignature.Parse)));
+
     private static string Full(string tensor) => tensor.Contains(':') ? tensor : tensor + ":0";
 
     // Output k of arg `arg` → the producer's flat output index: the earlier output args' lengths plus k.
     private static int? FlatIndex(NodeDef producer, string arg, int k, Dictionary<string, OpDef> functions)
     {
-        var op = functions.GetValueOrDefault(producer.Op) ?? OpDefCatalog.Default.Find(producer.Op);
+        var op = functions.GetValueOrDefault(producer.Op) ?? s_catalog.Value.Find(producer.Op);
         if (op == null)
         {
             // Call ops have one list output arg, "output".
