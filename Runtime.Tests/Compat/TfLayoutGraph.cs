@@ -96,21 +96,36 @@ public sealed partial class TfLayoutGraph
     /// through <c>save/Read[_k]/ReadVariableOp</c> + <c>save/Identity[_k]</c> (TF 1.14) or, with
     /// <paramref name="readSnapshot"/>, straight from <c>&lt;v&gt;/Read/ReadVariableOp</c> (TF 1.13).
     /// </summary>
-    public SaverDef AddShardedSaver(bool readSnapshot = false)
+    public SaverDef AddShardedSaver(bool readSnapshot = false, bool tf10 = false)
     {
-        _g.Const("save/filename/input", Tensor.FromString("model"));
-        _g.Op("save/filename", "PlaceholderWithDefault", ["save/filename/input"], ("dtype", Type(DataType.DtString)), ("shape", Shape([])));
-        _g.Op("save/Const", "PlaceholderWithDefault", ["save/filename"], ("dtype", Type(DataType.DtString)), ("shape", Shape([])));
-        // The temp-suffix cond: ".part" for s3:// paths, else "_temp_<uuid>/part".
-        _g.Op("save/StaticRegexFullMatch", "StaticRegexFullMatch", ["save/Const"], ("pattern", Str("^s3://.*")));
-        _g.Op("save/cond/Switch", "Switch", ["save/StaticRegexFullMatch", "save/StaticRegexFullMatch"], T(DataType.DtBool));
-        _g.Op("save/cond/switch_t", "Identity", ["save/cond/Switch:1"], T(DataType.DtBool));
-        _g.Op("save/cond/switch_f", "Identity", ["save/cond/Switch"], T(DataType.DtBool));
-        _g.Op("save/cond/pred_id", "Identity", ["save/StaticRegexFullMatch"], T(DataType.DtBool));
-        _g.Const("save/cond/Const", Tensor.FromString(".part"), "save/cond/switch_t");
-        _g.Const("save/cond/Const_1", Tensor.FromString("_temp_6c3e1e0f2e4b4c8a9a1d2b3c4d5e6f70/part"), "save/cond/switch_f");
-        _g.Op("save/cond/Merge", "Merge", ["save/cond/Const_1", "save/cond/Const"], T(DataType.DtString), ("N", Int(2)));
-        _g.Op("save/StringJoin", "StringJoin", ["save/Const", "save/cond/Merge"], ("N", Int(2)), ("separator", Str("")));
+        string fname;
+        if (tf10)
+        {
+            // TF 1.0 SavedModelBuilder: a first Saver already took save/Const and save/restore_all, so the sharded
+            // one reuses the scope with uniquified names and builds the temp suffix with a plain Const.
+            _g.Const("save/Const", Tensor.FromString("model"));
+            _g.Op("save/restore_all", "NoOp", []);
+            fname = _g.Const("save/Const_1", Tensor.FromString("model"));
+            _g.Const("save/StringJoin/inputs_1", Tensor.FromString("_temp_9f1e2d3c4b5a49788796a5b4c3d2e1f0/part"));
+            _g.Op("save/StringJoin", "StringJoin", [fname, "save/StringJoin/inputs_1"], ("N", Int(2)), ("separator", Str("")));
+        }
+        else
+        {
+            fname = "save/Const";
+            _g.Const("save/filename/input", Tensor.FromString("model"));
+            _g.Op("save/filename", "PlaceholderWithDefault", ["save/filename/input"], ("dtype", Type(DataType.DtString)), ("shape", Shape([])));
+            _g.Op("save/Const", "PlaceholderWithDefault", ["save/filename"], ("dtype", Type(DataType.DtString)), ("shape", Shape([])));
+            // The temp-suffix cond: ".part" for s3:// paths, else "_temp_<uuid>/part".
+            _g.Op("save/StaticRegexFullMatch", "StaticRegexFullMatch", ["save/Const"], ("pattern", Str("^s3://.*")));
+            _g.Op("save/cond/Switch", "Switch", ["save/StaticRegexFullMatch", "save/StaticRegexFullMatch"], T(DataType.DtBool));
+            _g.Op("save/cond/switch_t", "Identity", ["save/cond/Switch:1"], T(DataType.DtBool));
+            _g.Op("save/cond/switch_f", "Identity", ["save/cond/Switch"], T(DataType.DtBool));
+            _g.Op("save/cond/pred_id", "Identity", ["save/StaticRegexFullMatch"], T(DataType.DtBool));
+            _g.Const("save/cond/Const", Tensor.FromString(".part"), "save/cond/switch_t");
+            _g.Const("save/cond/Const_1", Tensor.FromString("_temp_6c3e1e0f2e4b4c8a9a1d2b3c4d5e6f70/part"), "save/cond/switch_f");
+            _g.Op("save/cond/Merge", "Merge", ["save/cond/Const_1", "save/cond/Const"], T(DataType.DtString), ("N", Int(2)));
+            _g.Op("save/StringJoin", "StringJoin", ["save/Const", "save/cond/Merge"], ("N", Int(2)), ("separator", Str("")));
+        }
 
         var shards = _vars.Where(v => !v.Local).GroupBy(v => v.Device).OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => (Device: g.Key, Vars: g.OrderBy(v => v.Name, StringComparer.Ordinal).ToList())).ToList();
@@ -121,7 +136,7 @@ public sealed partial class TfLayoutGraph
         {
             var sfx = s == 0 ? "" : "_" + s;
             var (device, vars) = shards[s];
-            var cpu = device.Length == 0 ? "/device:CPU:0" : device;
+            var cpu = device.Length == 0 && !tf10 ? "/device:CPU:0" : device;
             var shardName = Dev(_g.Const($"save/ShardedFilename{sfx}/shard", Tensor.FromScalar(s)), cpu);
             var filename = Dev(_g.Op($"save/ShardedFilename{sfx}", "ShardedFilename", ["save/StringJoin", shardName, "save/num_shards"]), cpu);
             var tensors = vars.Select(v => v.Resource ? (readSnapshot ? v.Name + "/Read/ReadVariableOp" : ReadForSave(v)) : v.Name).ToList();
@@ -132,19 +147,20 @@ public sealed partial class TfLayoutGraph
             prefixes.Add(filename);
         }
         _g.Op("save/MergeV2Checkpoints/checkpoint_prefixes", "Pack", [.. prefixes, .. controls.Select(c => "^" + c)], T(DataType.DtString), ("N", Int(prefixes.Count)), ("axis", Int(0)));
-        _g.Op("save/MergeV2Checkpoints", "MergeV2Checkpoints", ["save/MergeV2Checkpoints/checkpoint_prefixes", "save/Const"], ("delete_old_dirs", Bool(true)));
-        var saveTensor = _g.Op(NextIdentity(), "Identity", ["save/Const", "^save/MergeV2Checkpoints", .. controls.Select(c => "^" + c)], T(DataType.DtString));
+        _g.Op("save/MergeV2Checkpoints", "MergeV2Checkpoints", ["save/MergeV2Checkpoints/checkpoint_prefixes", fname], ("delete_old_dirs", Bool(true)));
+        var saveTensor = _g.Op(NextIdentity(), "Identity", [fname, "^save/MergeV2Checkpoints", .. controls.Select(c => "^" + c)], T(DataType.DtString));
 
         var restoreAllInputs = new List<string>();
         int assign = 0, assignVar = 0;
         for (int s = 0; s < shards.Count; s++)
         {
-            var sfx = s == 0 ? "" : "_" + s;
+            int r = tf10 ? s + 2 : s; // TF 1.0: the first Saver's one-per-tensor RestoreV2 and RestoreV2_1 came first
+            var sfx = r == 0 ? "" : "_" + r;
             var (device, vars) = shards[s];
-            var cpu = device.Length == 0 ? "/device:CPU:0" : device;
+            var cpu = device.Length == 0 && !tf10 ? "/device:CPU:0" : device;
             var names = Dev(_g.Const($"save/RestoreV2{sfx}/tensor_names", Tensor.FromStrings(vars.Select(v => v.Name).ToArray())), cpu);
             var slices = Dev(_g.Const($"save/RestoreV2{sfx}/shape_and_slices", Tensor.FromStrings(vars.Select(_ => "").ToArray())), cpu);
-            var restore = Dev(_g.Op($"save/RestoreV2{sfx}", "RestoreV2", ["save/Const", names, slices], ("dtypes", Types(vars.Select(v => v.DType).ToArray()))), cpu);
+            var restore = Dev(_g.Op($"save/RestoreV2{sfx}", "RestoreV2", [fname, names, slices], ("dtypes", Types(vars.Select(v => v.DType).ToArray()))), cpu);
             var ops = new List<string>();
             for (int k = 0; k < vars.Count; k++)
             {
@@ -162,15 +178,15 @@ public sealed partial class TfLayoutGraph
                     assign++;
                 }
             }
-            var shard = Dev(_g.Op($"save/restore_shard{sfx}", "NoOp", ops.Select(o => "^" + o).ToArray()), cpu);
-            restoreAllInputs.Add(_g.Op(s == 0 ? "save/restore_all/NoOp" : $"save/restore_all/NoOp_{s}", "NoOp", ["^" + shard]));
+            var shard = Dev(_g.Op(s == 0 ? "save/restore_shard" : $"save/restore_shard_{s}", "NoOp", ops.Select(o => "^" + o).ToArray()), cpu);
+            restoreAllInputs.Add(tf10 ? shard : _g.Op(s == 0 ? "save/restore_all/NoOp" : $"save/restore_all/NoOp_{s}", "NoOp", ["^" + shard]));
         }
-        _g.Op("save/restore_all", "NoOp", restoreAllInputs.Select(o => "^" + o).ToArray());
+        var restoreAll = _g.Op(tf10 ? "save/restore_all_1" : "save/restore_all", "NoOp", restoreAllInputs.Select(o => "^" + o).ToArray());
         return new SaverDef
         {
-            FilenameTensorName = "save/Const:0",
+            FilenameTensorName = fname + ":0",
             SaveTensorName = saveTensor + ":0",
-            RestoreOpName = "save/restore_all",
+            RestoreOpName = restoreAll,
             MaxToKeep = 5,
             Sharded = true,
             KeepCheckpointEveryNHours = 10000,
