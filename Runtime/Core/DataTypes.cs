@@ -59,21 +59,26 @@ public static class DataTypes
     /// <summary>The TF dtype whose elements are the CLR type <typeparamref name="T"/>.</summary>
     /// <exception cref="NotSupportedException">T has no TF counterpart.</exception>
     public static DataType Of<T>() where T : unmanaged
+        => ClrDType<T>.Value ?? throw new NotSupportedException($"{typeof(T).Name} has no TensorFlow dtype.");
+
+    /// <summary>The TF dtype whose elements are the CLR type <paramref name="clrType"/> (string → DT_STRING), or null.</summary>
+    internal static DataType? TryOf(Type clrType)
     {
-        if (typeof(T) == typeof(float)) return DataType.DtFloat;
-        if (typeof(T) == typeof(double)) return DataType.DtDouble;
-        if (typeof(T) == typeof(int)) return DataType.DtInt32;
-        if (typeof(T) == typeof(long)) return DataType.DtInt64;
-        if (typeof(T) == typeof(byte)) return DataType.DtUint8;
-        if (typeof(T) == typeof(sbyte)) return DataType.DtInt8;
-        if (typeof(T) == typeof(short)) return DataType.DtInt16;
-        if (typeof(T) == typeof(ushort)) return DataType.DtUint16;
-        if (typeof(T) == typeof(uint)) return DataType.DtUint32;
-        if (typeof(T) == typeof(ulong)) return DataType.DtUint64;
-        if (typeof(T) == typeof(bool)) return DataType.DtBool;
-        if (typeof(T) == typeof(Half)) return DataType.DtHalf;
-        if (typeof(T) == typeof(Complex)) return DataType.DtComplex128;
-        throw new NotSupportedException($"{typeof(T).Name} has no TensorFlow dtype.");
+        if (clrType == typeof(float)) return DataType.DtFloat;
+        if (clrType == typeof(double)) return DataType.DtDouble;
+        if (clrType == typeof(int)) return DataType.DtInt32;
+        if (clrType == typeof(long)) return DataType.DtInt64;
+        if (clrType == typeof(byte)) return DataType.DtUint8;
+        if (clrType == typeof(sbyte)) return DataType.DtInt8;
+        if (clrType == typeof(short)) return DataType.DtInt16;
+        if (clrType == typeof(ushort)) return DataType.DtUint16;
+        if (clrType == typeof(uint)) return DataType.DtUint32;
+        if (clrType == typeof(ulong)) return DataType.DtUint64;
+        if (clrType == typeof(bool)) return DataType.DtBool;
+        if (clrType == typeof(Half)) return DataType.DtHalf;
+        if (clrType == typeof(Complex)) return DataType.DtComplex128;
+        if (clrType == typeof(string)) return DataType.DtString;
+        return null;
     }
 
     /// <summary>Whether <typeparamref name="T"/> may view a buffer of <paramref name="dtype"/>
@@ -93,4 +98,14 @@ public static class DataTypes
             || (b == DataType.DtQuint8 && typeof(T) == typeof(byte))
             || (b == DataType.DtQint32 && typeof(T) == typeof(int));
     }
+}
+
+/// <summary>
+/// <see cref="DataTypes.TryOf"/> computed once per CLR type: a static readonly field the JIT folds per
+/// instantiation, so <see cref="DataTypes.Of{T}"/> and the typed API stay as cheap as an inline switch.
+/// </summary>
+internal static class ClrDType<T>
+{
+    /// <summary>The dtype of <typeparamref name="T"/>, or null when TF has none.</summary>
+    public static readonly DataType? Value = DataTypes.TryOf(typeof(T));
 }

@@ -13,23 +13,7 @@ internal static class ElementTypes
 {
     /// <summary>The dtype generated code uses for <typeparamref name="T"/>.</summary>
     public static DataType DTypeOf<T>()
-    {
-        if (typeof(T) == typeof(string)) return DataType.DtString;
-        if (typeof(T) == typeof(float)) return DataType.DtFloat;
-        if (typeof(T) == typeof(double)) return DataType.DtDouble;
-        if (typeof(T) == typeof(int)) return DataType.DtInt32;
-        if (typeof(T) == typeof(long)) return DataType.DtInt64;
-        if (typeof(T) == typeof(bool)) return DataType.DtBool;
-        if (typeof(T) == typeof(byte)) return DataType.DtUint8;
-        if (typeof(T) == typeof(sbyte)) return DataType.DtInt8;
-        if (typeof(T) == typeof(short)) return DataType.DtInt16;
-        if (typeof(T) == typeof(ushort)) return DataType.DtUint16;
-        if (typeof(T) == typeof(uint)) return DataType.DtUint32;
-        if (typeof(T) == typeof(ulong)) return DataType.DtUint64;
-        if (typeof(T) == typeof(Half)) return DataType.DtHalf;
-        if (typeof(T) == typeof(Complex)) return DataType.DtComplex128;
-        throw new NotSupportedException($"{typeof(T).Name} is not a TensorFlow element type.");
-    }
+        => ClrDType<T>.Value ?? throw new NotSupportedException($"{typeof(T).Name} is not a TensorFlow element type.");
 
     /// <summary>Copies <paramref name="data"/> into a new tensor of exactly <paramref name="shape"/> (empty = scalar).</summary>
     /// <exception cref="ArgumentException">The element count does not match the shape.</exception>
