@@ -8,7 +8,7 @@ namespace TypedGraph.Generator.Parsing
     internal static class TypeMapping
     {
         /// <summary>Strips the <c>_REF</c> flavour (DT_FLOAT_REF → DT_FLOAT).</summary>
-        public static DataType Base(DataType t) => (int)t > 100 ? (DataType)((int)t - 100) : t;
+        public static DataType Base(DataType t) => DataTypeNames.BaseType(t);
 
         /// <summary>
         /// The C# element type the runtime's <c>Tensor</c> can view the dtype as, or null (complex64,
@@ -33,38 +33,13 @@ namespace TypedGraph.Generator.Parsing
             _ => null,
         };
 
-        /// <summary>TF's Python-style dtype name (<c>float32</c>…), as the runtime's <c>DataTypes.Name</c>.</summary>
+        /// <summary>TF's Python-style dtype name (<c>float32</c>…), from the runtime's shared <c>DataTypeNames</c>
+        /// (linked source); DT_INVALID reads "unknown" here, other unnamed values "dtype&lt;n&gt;".</summary>
         public static string Name(DataType t)
         {
-            string name = Base(t) switch
-            {
-                DataType.DtInvalid => "unknown",
-                DataType.DtFloat => "float32",
-                DataType.DtDouble => "float64",
-                DataType.DtInt32 => "int32",
-                DataType.DtUint8 => "uint8",
-                DataType.DtInt16 => "int16",
-                DataType.DtInt8 => "int8",
-                DataType.DtString => "string",
-                DataType.DtComplex64 => "complex64",
-                DataType.DtInt64 => "int64",
-                DataType.DtBool => "bool",
-                DataType.DtQint8 => "qint8",
-                DataType.DtQuint8 => "quint8",
-                DataType.DtQint32 => "qint32",
-                DataType.DtBfloat16 => "bfloat16",
-                DataType.DtQint16 => "qint16",
-                DataType.DtQuint16 => "quint16",
-                DataType.DtUint16 => "uint16",
-                DataType.DtComplex128 => "complex128",
-                DataType.DtHalf => "float16",
-                DataType.DtResource => "resource",
-                DataType.DtVariant => "variant",
-                DataType.DtUint32 => "uint32",
-                DataType.DtUint64 => "uint64",
-                _ => "dtype" + ((int)Base(t)).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            };
-            return (int)t > 100 ? name + "_ref" : name;
+            string name = DataTypeNames.BaseName(t)
+                ?? (Base(t) == DataType.DtInvalid ? "unknown" : "dtype" + ((int)Base(t)).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return DataTypeNames.IsRef(t) ? name + "_ref" : name;
         }
 
         public static ShapeSpec Shape(TensorShapeProto? shape)

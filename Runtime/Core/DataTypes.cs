@@ -22,39 +22,14 @@ public static class DataTypes
     public static bool IsNumeric(DataType dtype) => ElementSize(dtype) > 0;
 
     /// <summary>Strips the <c>_REF</c> flavour (DT_FLOAT_REF → DT_FLOAT).</summary>
-    public static DataType BaseType(DataType dtype) => (int)dtype > 100 ? (DataType)((int)dtype - 100) : dtype;
+    public static DataType BaseType(DataType dtype) => DataTypeNames.BaseType(dtype);
 
     /// <summary>True for the <c>_REF</c> types (101–123).</summary>
-    public static bool IsRef(DataType dtype) => (int)dtype > 100;
+    public static bool IsRef(DataType dtype) => DataTypeNames.IsRef(dtype);
 
     /// <summary>TF's Python-style short name: <c>float32</c>, <c>int64</c>, <c>string</c>…</summary>
-    public static string Name(DataType dtype) => BaseType(dtype) switch
-    {
-        DataType.DtFloat => "float32",
-        DataType.DtDouble => "float64",
-        DataType.DtInt32 => "int32",
-        DataType.DtUint8 => "uint8",
-        DataType.DtInt16 => "int16",
-        DataType.DtInt8 => "int8",
-        DataType.DtString => "string",
-        DataType.DtComplex64 => "complex64",
-        DataType.DtInt64 => "int64",
-        DataType.DtBool => "bool",
-        DataType.DtQint8 => "qint8",
-        DataType.DtQuint8 => "quint8",
-        DataType.DtQint32 => "qint32",
-        DataType.DtBfloat16 => "bfloat16",
-        DataType.DtQint16 => "qint16",
-        DataType.DtQuint16 => "quint16",
-        DataType.DtUint16 => "uint16",
-        DataType.DtComplex128 => "complex128",
-        DataType.DtHalf => "float16",
-        DataType.DtResource => "resource",
-        DataType.DtVariant => "variant",
-        DataType.DtUint32 => "uint32",
-        DataType.DtUint64 => "uint64",
-        _ => $"invalid({(int)dtype})",
-    } + (IsRef(dtype) ? "_ref" : "");
+    public static string Name(DataType dtype)
+        => (DataTypeNames.BaseName(dtype) ?? $"invalid({(int)dtype})") + (IsRef(dtype) ? "_ref" : "");
 
     /// <summary>The TF dtype whose elements are the CLR type <typeparamref name="T"/>.</summary>
     /// <exception cref="NotSupportedException">T has no TF counterpart.</exception>
