@@ -1,7 +1,7 @@
 using System.Text.Json;
-using TypedGraph.Cli.Commands;
 using TypedGraph.Formats;
 using TypedGraph.Tests.Support;
+using static TypedGraph.Tests.Support.CliRunner;
 
 namespace TypedGraph.Tests.Cli;
 
@@ -11,14 +11,6 @@ public class CliTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("tg-cli").FullName;
 
     public void Dispose() => Directory.Delete(_dir, true);
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CliApp.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     public static TheoryData<string> Folders()
     {

@@ -1,7 +1,7 @@
 using System.Text.Json;
-using TypedGraph.Cli.Commands;
 using TypedGraph.Formats;
 using TypedGraph.Tests.Support;
+using static TypedGraph.Tests.Support.CliRunner;
 
 namespace TypedGraph.Tests.Cli;
 
@@ -11,14 +11,6 @@ public class RunCommandTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("tg-run").FullName;
 
     public void Dispose() => Directory.Delete(_dir, true);
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CliApp.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     private static string Row(params float[] v) => "[" + string.Join(",", v.Select(x => x.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]";
 

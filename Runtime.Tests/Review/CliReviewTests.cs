@@ -1,5 +1,5 @@
-using TypedGraph.Cli.Commands;
 using TypedGraph.Formats;
+using static TypedGraph.Tests.Support.CliRunner;
 
 namespace TypedGraph.Tests.Review;
 
@@ -9,14 +9,6 @@ public class CliReviewTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("tg-cli-review").FullName;
 
     public void Dispose() => Directory.Delete(_dir, true);
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CliApp.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
 
     [Fact]
     public void CkptOnAnEmptyDirectoryIsAnErrorNotACrash()
