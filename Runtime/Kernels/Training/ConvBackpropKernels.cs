@@ -1,4 +1,5 @@
 using TypedGraph.Kernels.Common;
+using TypedGraph.Kernels.NN;
 using TypedGraph.Kernels.Simd;
 using TypedGraph.Protos;
 
@@ -53,7 +54,7 @@ public sealed class ConvBackpropKernels : KernelSet
             int oh = Padding.OutputSize(ih, kh, _dh, _sh, _padding, ref pt, ref pb);
             int ow = Padding.OutputSize(iw, kw, _dw, _sw, _padding, ref pl, ref pr);
             if (dOut.Shape != new TensorShape(n, oh, ow, oc)) throw Error($"out_backprop has shape {dOut.Shape}, expected [{n}, {oh}, {ow}, {oc}].");
-            var geo = new Geometry(ih, iw, ic, kh, kw, oh, ow, _sh, _sw, _dh, _dw, pt, pl);
+            var geo = new Window2D(n, ih, iw, ic, kh, kw, _sh, _sw, _dh, _dw, oh, ow, pt, pl);
             int rows = oh * ow, cols = kh * kw * ic;
             var col = new float[(long)rows * cols];
             var g = dOut.AsSpan<float>();
@@ -64,7 +65,8 @@ public sealed class ConvBackpropKernels : KernelSet
                 var x = input!.AsSpan<float>();
                 for (int b = 0; b < n; b++)
                 {
-                    Im2Col(x.Slice(b * ih * iw * ic, ih * iw * ic), col, geo);
+                    // The forward conv's im2col over image b's rows (it divides by OW, hence the guard for an empty output).
+                    if (rows > 0) Conv2DKernel.Im2Col(geo, x, (long)b * rows, rows, col);
                     Gemm.Sgemm(true, false, cols, oc, rows, col, g.Slice(b * rows * oc, rows * oc), df.AsSpan<float>(), accumulate: true);
                 }
             }
@@ -88,10 +90,8 @@ public sealed class ConvBackpropKernels : KernelSet
         }
     }
 
-    private readonly record struct Geometry(int IH, int IW, int IC, int KH, int KW, int OH, int OW, int SH, int SW, int DH, int DW, int PadTop, int PadLeft);
-
-    // One row per output pixel, columns in filter order (kh, kw, ic); padding reads as 0.
-    private static void Im2Col(ReadOnlySpan<float> x, Span<float> col, Geometry g)
+    // The adjoint of Conv2DKernel.Im2Col (one image, columns in filter order kh, kw, ic): every column entry is added back to the input pixel it was read from.
+    private static void Col2Im(ReadOnlySpan<float> col, Span<float> dx, Window2D g)
     {
         int idx = 0;
         for (int oy = 0; oy < g.OH; oy++)
@@ -102,32 +102,13 @@ public sealed class ConvBackpropKernels : KernelSet
                     for (int kx = 0; kx < g.KW; kx++)
                     {
                         int ix = ox * g.SW - g.PadLeft + kx * g.DW;
-                        if (iy < 0 || iy >= g.IH || ix < 0 || ix >= g.IW) col.Slice(idx, g.IC).Clear();
-                        else x.Slice((iy * g.IW + ix) * g.IC, g.IC).CopyTo(col.Slice(idx, g.IC));
-                        idx += g.IC;
-                    }
-                }
-    }
-
-    // The adjoint of Im2Col: every column entry is added back to the input pixel it was read from.
-    private static void Col2Im(ReadOnlySpan<float> col, Span<float> dx, Geometry g)
-    {
-        int idx = 0;
-        for (int oy = 0; oy < g.OH; oy++)
-            for (int ox = 0; ox < g.OW; ox++)
-                for (int ky = 0; ky < g.KH; ky++)
-                {
-                    int iy = oy * g.SH - g.PadTop + ky * g.DH;
-                    for (int kx = 0; kx < g.KW; kx++)
-                    {
-                        int ix = ox * g.SW - g.PadLeft + kx * g.DW;
-                        if (iy >= 0 && iy < g.IH && ix >= 0 && ix < g.IW)
+                        if (iy >= 0 && iy < g.H && ix >= 0 && ix < g.W)
                         {
-                            var dst = dx.Slice((iy * g.IW + ix) * g.IC, g.IC);
-                            var src = col.Slice(idx, g.IC);
-                            for (int c = 0; c < g.IC; c++) dst[c] += src[c];
+                            var dst = dx.Slice((iy * g.W + ix) * g.C, g.C);
+                            var src = col.Slice(idx, g.C);
+                            for (int c = 0; c < g.C; c++) dst[c] += src[c];
                         }
-                        idx += g.IC;
+                        idx += g.C;
                     }
                 }
     }
