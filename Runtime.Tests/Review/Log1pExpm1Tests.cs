@@ -51,3 +51,18 @@ public class Log1pExpm1Tests
     [Fact]
     public void EluOfTinyNegativeKeepsTheValue() => Assert.Equal([-1e-10f], U("Elu", -1e-10f));
 }
+
+/// <summary>The fused BiasAdd+Elu epilogue uses the same accurate expm1 as Elu.</summary>
+public class FusedEluPrecisionTests
+{
+    [Fact]
+    public void FusedMatMulEluOfTinyNegativeKeepsTheValue()
+    {
+        var r = TypedGraph.Tests.Kernels.KernelHost.Run1("_FusedMatMul", def =>
+        {
+            def.Attr["num_args"] = new AttrValue { I = 1 };
+            def.Attr["fused_ops"] = new AttrValue { List = new AttrValue.Types.ListValue { S = { Google.Protobuf.ByteString.CopyFromUtf8("BiasAdd"), Google.Protobuf.ByteString.CopyFromUtf8("Elu") } } };
+        }, Tensor.Create(new[] { 1f }, 1, 1), Tensor.Create(new[] { -1e-10f }, 1, 1), Tensor.Create(new[] { 0f }, 1));
+        Assert.Equal([-1e-10f], r.ToArray<float>());
+    }
+}

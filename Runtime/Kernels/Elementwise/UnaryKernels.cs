@@ -121,7 +121,7 @@ internal sealed class UnaryKernel : OpKernel
 
     // .NET's LogP1/ExpM1 are log(1 + x) and exp(x) - 1, which lose every digit for tiny x (log1p(1e-10)
     // gave 0); TF uses accurate ones (Eigen/std::log1p). Goldberg's and Kahan's corrections restore them.
-    private static T AccurateLogP1<T>(T x) where T : IFloatingPointIeee754<T>
+    internal static T AccurateLogP1<T>(T x) where T : IFloatingPointIeee754<T>
     {
         T u = T.One + x;
         if (u == T.One) return x;
@@ -129,7 +129,7 @@ internal sealed class UnaryKernel : OpKernel
         return T.Log(u) * (x / (u - T.One));
     }
 
-    private static T AccurateExpM1<T>(T x) where T : IFloatingPointIeee754<T>
+    internal static T AccurateExpM1<T>(T x) where T : IFloatingPointIeee754<T>
     {
         T u = T.Exp(x);
         if (u == T.One) return x;
