@@ -139,16 +139,18 @@ internal sealed partial class ExecutionPlan
             return plan;
         }
 
+        if (session.Options.FuseKernels) needed = PlanFusion.Rewrite(needed, fetchRefs, fed, targetNodes, session.Options.Registry);
         var order = TopologicalOrder(needed, fed);
-        var stepIndex = new Dictionary<Node, int>();
-        for (int i = 0; i < order.Count; i++) stepIndex[order[i]] = i;
+        // By name: a fused node stands in for the graph node it is named after.
+        var stepIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < order.Count; i++) stepIndex[order[i].Name] = i;
         // Outputs read inside the plan or fetched get slots; the rest are dropped after the step.
         var steps = new PlanStep[order.Count];
         for (int i = 0; i < order.Count; i++)
         {
             var node = order[i];
             var inputs = node.Inputs.Select(Slot).ToArray();
-            var controls = node.ControlInputs.Select(c => stepIndex[graph.GetNode(c)]).ToArray();
+            var controls = node.ControlInputs.Select(c => stepIndex[c]).ToArray();
             steps[i] = new PlanStep(node, session.KernelFor(node), inputs, controls, [], 0);
         }
         var maxUsedByNode = new Dictionary<string, int>(StringComparer.Ordinal);

@@ -14,4 +14,11 @@ public sealed class SessionOptions
     /// fallback). Null keeps such ops nondeterministic, as in TF.
     /// </summary>
     public int? GraphSeed { get; init; }
+
+    /// <summary>
+    /// Rewrite float <c>Conv2D/MatMul → BiasAdd → (Relu|Relu6|Elu)?</c> chains into <c>_FusedConv2D</c> /
+    /// <c>_FusedMatMul</c> when building a plan, if no intermediate tensor is fetched, fed or read elsewhere
+    /// (like TF's grappler remapper; the graph itself is not changed). On by default.
+    /// </summary>
+    public bool FuseKernels { get; init; } = true;
 }

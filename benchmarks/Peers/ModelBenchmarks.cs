@@ -4,6 +4,7 @@ using TypedGraph.Benchmarks.Kernels;
 namespace TypedGraph.Benchmarks.Peers;
 
 /// <summary>MLP 784-128-10 with ReLU and softmax: MatMul, BiasAdd, Relu, MatMul, BiasAdd, Softmax.</summary>
+[MemoryDiagnoser]
 public class MlpBench
 {
     private SessionGraph _session = null!;
@@ -56,10 +57,14 @@ public class MlpBench
         OursFused();
         BenchData.CheckClose($"MLP fused batch {b}", _fused.Value(_fusedOut).AsSpan<float>(), _ortOut);
         BenchData.CheckClose($"MLP session batch {b}", _session.Run().AsSpan<float>(), _ortOut);
+        BenchData.CheckClose($"MLP session unfused batch {b}", _session.RunUnfused().AsSpan<float>(), _ortOut);
     }
 
-    /// <summary>The unfused graph through <see cref="Session"/> (Const weights, prepared run).</summary>
+    /// <summary>The unfused TF graph through <see cref="Session"/> (Const weights, prepared run; the plan fuses MatMul+BiasAdd+Relu).</summary>
     [Benchmark] public Tensor OursSession() => _session.Run();
+
+    /// <summary>As <see cref="OursSession"/> with plan-time fusion off.</summary>
+    [Benchmark] public Tensor OursSessionUnfused() => _session.RunUnfused();
 
     [Benchmark(Baseline = true)] public void Ort() => _ort.Run();
 
@@ -84,6 +89,7 @@ public class MlpBench
 /// SAME + bias + ReLU, maxpool 2, dense 3136→128 + ReLU, dense 128→10, softmax. ORT runs NCHW, so its
 /// first dense weight rows are permuted to its flatten order; both engines compute the same function.
 /// </summary>
+[MemoryDiagnoser]
 public class CnnBench
 {
     private const int B = 64;
@@ -171,10 +177,14 @@ public class CnnBench
         OursFused();
         BenchData.CheckClose("CNN fused", _fused.Value(_fusedOut).AsSpan<float>(), _ortOut);
         BenchData.CheckClose("CNN session", _session.Run().AsSpan<float>(), _ortOut);
+        BenchData.CheckClose("CNN session unfused", _session.RunUnfused().AsSpan<float>(), _ortOut);
     }
 
-    /// <summary>The unfused graph through <see cref="Session"/> (Const weights, prepared run).</summary>
+    /// <summary>The unfused TF graph through <see cref="Session"/> (Const weights, prepared run; the plan fuses MatMul+BiasAdd+Relu).</summary>
     [Benchmark] public Tensor OursSession() => _session.Run();
+
+    /// <summary>As <see cref="OursSession"/> with plan-time fusion off.</summary>
+    [Benchmark] public Tensor OursSessionUnfused() => _session.RunUnfused();
 
     [Benchmark(Baseline = true)] public void Ort() => _ort.Run();
 

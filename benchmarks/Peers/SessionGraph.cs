@@ -10,8 +10,8 @@ internal sealed class SessionGraph : IDisposable
 {
     private readonly GraphDef _def = new() { Versions = new VersionDef { Producer = 27 } };
     private int _count;
-    private Session? _session;
-    private PreparedRun? _run;
+    private Session? _session, _unfusedSession;
+    private PreparedRun? _run, _unfused;
     private readonly Tensor[] _feeds = new Tensor[1];
     private readonly Tensor[] _results = new Tensor[1];
 
@@ -47,6 +47,9 @@ internal sealed class SessionGraph : IDisposable
     {
         _session = new Session(new Graph(_def));
         _run = _session.Prepare([fetch + ":0"], [feed + ":0"]);
+        // The same graph without plan-time fusion, to measure what the rewrite buys in the same run.
+        _unfusedSession = new Session(new Graph(_def), new SessionOptions { FuseKernels = false });
+        _unfused = _unfusedSession.Prepare([fetch + ":0"], [feed + ":0"]);
         _feeds[0] = input;
     }
 
@@ -57,5 +60,16 @@ internal sealed class SessionGraph : IDisposable
         return _results[0];
     }
 
-    public void Dispose() => _session?.Dispose();
+    /// <summary>One run with <see cref="SessionOptions.FuseKernels"/> off.</summary>
+    public Tensor RunUnfused()
+    {
+        _unfused!.Run(_feeds, _results);
+        return _results[0];
+    }
+
+    public void Dispose()
+    {
+        _session?.Dispose();
+        _unfusedSession?.Dispose();
+    }
 }

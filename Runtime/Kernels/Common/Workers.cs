@@ -5,6 +5,13 @@ namespace TypedGraph.Kernels.Common;
 /// calling thread: on a 2-core machine the hand-off to the pool costs a few microseconds, more than
 /// many kernels take.
 /// </summary>
+/// <remarks>
+/// A parallel call allocates nothing in steady state: the fork/join state is a pooled
+/// <see cref="ForJob"/> queued to the thread pool as an <see cref="IThreadPoolWorkItem"/> (no tasks, no
+/// closures), and the state-passing overload lets callers use static lambdas, so the call sites
+/// allocate no closure either. The calling thread works through chunks too, so a busy pool never blocks a
+/// call.
+/// </remarks>
 public static class Workers
 {
     /// <summary>Number of workers used for parallel kernels (the core count).</summary>
@@ -22,25 +29,123 @@ public static class Workers
     /// <param name="count">Number of items.</param>
     /// <param name="minChunk">Smallest chunk worth its own worker (≥ 1).</param>
     /// <param name="body">Processes items [start, end).</param>
+    /// <exception cref="AggregateException">A chunk failed in parallel mode (the first failure inside).</exception>
     public static void For(long count, long minChunk, Action<long, long> body)
+        => For(count, minChunk, body, static (b, s, e) => b(s, e));
+
+    /// <summary>
+    /// As <see cref="For(long, long, Action{long, long})"/>, with the body's data passed as
+    /// <paramref name="state"/> so <paramref name="body"/> can be a static lambda (no closure allocated per call).
+    /// </summary>
+    /// <typeparam name="TState">Whatever the body needs (a value tuple of tensors, sizes, pointers).</typeparam>
+    /// <param name="count">Number of items.</param>
+    /// <param name="minChunk">Smallest chunk worth its own worker (≥ 1).</param>
+    /// <param name="state">Passed to every <paramref name="body"/> call.</param>
+    /// <param name="body">Processes items [start, end) with <paramref name="state"/>.</param>
+    /// <exception cref="AggregateException">A chunk failed in parallel mode (the first failure inside).</exception>
+    public static void For<TState>(long count, long minChunk, TState state, Action<TState, long, long> body)
     {
         if (count <= 0) return;
-        int chunks = (int)Math.Min(Count * 4L, Math.Max(1, count / Math.Max(1, minChunk)));
-        if (chunks <= 1)
+        int chunks = (int)Math.Min(Math.Min(Count * 4L, ForJob.MaxChunks), Math.Max(1, count / Math.Max(1, minChunk)));
+        if (chunks <= 1 || Count == 1)
         {
-            body(0, count);
+            body(state, 0, count);
             return;
         }
         long per = (count + chunks - 1) / chunks;
-        if (Count == 1)
+        ForJob<TState>.Rent(state, body).Run(count, per, chunks, Math.Min(Count, chunks) - 1);
+    }
+}
+
+/// <summary>
+/// One parallel <see cref="Workers.For{TState}"/> call at a time: chunks are claimed from an atomic ticket
+/// by the caller and by <c>helpers</c> thread-pool work items. The job goes back to its pool as soon as
+/// the caller's call is done. A queued work item that starts late (after the call, even during a later
+/// call that reuses the job) is harmless: the ticket carries a generation and the chunk count, so it
+/// either finds nothing left or legitimately helps the current call — it never reads half-written state,
+/// because a claim succeeds only on a published, unfinished generation.
+/// </summary>
+internal abstract class ForJob : IThreadPoolWorkItem
+{
+    /// <summary>Most chunks one call can have (the ticket holds the count in 16 bits).</summary>
+    public const int MaxChunks = 0xFFFF;
+
+    private readonly ManualResetEventSlim _done = new(false);
+    private long _count, _per;
+    private int _pending, _generation;
+    private long _ticket; // generation << 32 | chunks << 16 | next chunk
+    private Exception? _error;
+
+    protected abstract void Body(long start, long end);
+
+    /// <summary>Drops the state and returns the job to its pool.</summary>
+    protected abstract void Recycle();
+
+    public void Run(long count, long per, int chunks, int helpers)
+    {
+        _count = count;
+        _per = per;
+        _pending = chunks;
+        _error = null;
+        _done.Reset();
+        _generation++;
+        // Publishing the ticket (a full fence) opens the call; every field above is written before it.
+        Interlocked.Exchange(ref _ticket, ((long)_generation << 32) | ((long)chunks << 16));
+        for (int i = 0; i < helpers; i++) ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        Work();
+        if (Volatile.Read(ref _pending) != 0) _done.Wait();
+        var error = _error;
+        Recycle();
+        if (error != null) throw new AggregateException(error);
+    }
+
+    void IThreadPoolWorkItem.Execute() => Work();
+
+    private void Work()
+    {
+        while (true)
         {
-            body(0, count);
-            return;
+            long t = Volatile.Read(ref _ticket);
+            int next = (int)(t & 0xFFFF), chunks = (int)((t >> 16) & 0xFFFF);
+            if (next >= chunks) return;
+            if (Interlocked.CompareExchange(ref _ticket, t + 1, t) != t) continue;
+            long s = next * _per, e = Math.Min(_count, s + _per);
+            try
+            {
+                if (s < e) Body(s, e);
+            }
+            catch (Exception ex)
+            {
+                Interlocked.CompareExchange(ref _error, ex, null);
+            }
+            if (Interlocked.Decrement(ref _pending) == 0) _done.Set();
         }
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = Count }, c =>
-        {
-            long s = c * per, e = Math.Min(count, s + per);
-            if (s < e) body(s, e);
-        });
+    }
+}
+
+/// <summary>A <see cref="ForJob"/> over a typed state, pooled per state type.</summary>
+internal sealed class ForJob<TState> : ForJob
+{
+    private static readonly Stack<ForJob<TState>> Pool = new();
+    private TState _state = default!;
+    private Action<TState, long, long> _body = null!;
+
+    public static ForJob<TState> Rent(TState state, Action<TState, long, long> body)
+    {
+        ForJob<TState>? job;
+        lock (Pool) Pool.TryPop(out job);
+        job ??= new ForJob<TState>();
+        job._state = state;
+        job._body = body;
+        return job;
+    }
+
+    protected override void Body(long start, long end) => _body(_state, start, end);
+
+    protected override void Recycle()
+    {
+        _state = default!;
+        _body = null!;
+        lock (Pool) Pool.Push(this);
     }
 }

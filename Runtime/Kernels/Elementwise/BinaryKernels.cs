@@ -89,8 +89,10 @@ internal sealed class BinaryKernel : OpKernel
         {
             bool aRow = a.NumElements == n && n > 1, bRow = b.NumElements == n && n > 1;
             if (n == 1) aRow = bRow = true;
-            Workers.For(n, 1 << 16, (s, e) =>
+            // Static lambdas with the data as state: no closure allocated per run.
+            Workers.For(n, 1 << 16, (op, a, aRow, b, bRow, output), static (st, s, e) =>
             {
+                var (op, a, aRow, b, bRow, output) = st;
                 var sa = a.AsSpan<T>();
                 var sb = b.AsSpan<T>();
                 BinaryMath.Row(op, aRow ? sa[(int)s..(int)e] : sa, aRow, bRow ? sb[(int)s..(int)e] : sb, bRow, output.AsSpan<T>()[(int)s..(int)e]);
@@ -100,8 +102,9 @@ internal sealed class BinaryKernel : OpKernel
         var plan = Plan(a.Shape, b.Shape, output.Shape);
         int len = plan.InnerLength;
         bool ar = plan.InnerContiguous(0), br = plan.InnerContiguous(1);
-        Workers.For(plan.Rows, Math.Max(1, (1 << 16) / len), (s, e) =>
+        Workers.For(plan.Rows, Math.Max(1, (1 << 16) / len), (op, a, ar, b, br, output, plan, len), static (st, s, e) =>
         {
+            var (op, a, ar, b, br, output, plan, len) = st;
             Span<long> offs = stackalloc long[2];
             var sa = a.AsSpan<T>();
             var sb = b.AsSpan<T>();

@@ -89,13 +89,13 @@ internal sealed class MatMulKernel : OpKernel
         int kb = _tb ? b.Shape[1] : b.Shape[0], n = _tb ? b.Shape[0] : b.Shape[1];
         if (k != kb) throw Error($"Matrix size-incompatible: In[0]: {a.Shape}, In[1]: {b.Shape} (transpose_a={_ta}, transpose_b={_tb}).");
         if (_epilogue != null && a.DType != DataType.DtFloat) throw KernelAttrs.BadType(Node, a.DType);
-        float[]? bias = null;
+        Tensor? bias = null;
         if (_epilogue != null)
         {
             var bt = context.Input(2);
             if (bt.DType != DataType.DtFloat || bt.Shape.Rank != 1 || bt.Shape[0] != n)
                 throw Error($"the fused bias must be a float vector of {n} values, got {DataTypes.Name(bt.DType)}{bt.Shape}.");
-            bias = bt.ToArray<float>();
+            bias = bt; // read in place (no per-run copy)
         }
         var c = context.AllocateOutput(0, a.DType, new TensorShape(m, n));
         MatMulKernels.Multiply(a.DType, _ta, _tb, m, n, k, a, 0, b, 0, c, 0, parallel: true, Node);

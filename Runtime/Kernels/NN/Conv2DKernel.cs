@@ -72,20 +72,20 @@ internal sealed class Conv2DKernel : OpKernel
         Window2D g;
         try { g = Window2D.Create(n, h, w, c, kh, kw, _sh, _sw, _dh, _dw, _padding, _explicit); }
         catch (ArgumentException e) { throw Error(e.Message + $" (input {input.Shape}, filter {filter.Shape})."); }
-        float[]? bias = null;
+        Tensor? bias = null;
         if (_epilogue != null)
         {
             var b = context.Input(2);
             if (b.DType != DataType.DtFloat || b.Shape.Rank != 1 || b.Shape[0] != oc)
                 throw Error($"the fused bias must be a float vector of {oc} values, got {DataTypes.Name(b.DType)}{b.Shape}.");
-            bias = b.ToArray<float>();
+            bias = b; // read in place (no per-run copy)
         }
         var output = context.AllocateOutput(0, DataType.DtFloat, Layout.Shape(n, g.OH, g.OW, oc, _nchw));
         if (output.NumElements == 0) return;
         if (input.NumElements == 0 || (long)kh * kw * c == 0)
         {
             output.AsSpan<float>().Clear();
-            if (bias != null) _epilogue!.Apply(output.AsSpan<float>(), bias);
+            if (bias != null) _epilogue!.Apply(output.AsSpan<float>(), bias.AsSpan<float>());
             return;
         }
         if (!_nchw)
@@ -112,7 +112,7 @@ internal sealed class Conv2DKernel : OpKernel
 
     /// <summary>NHWC float convolution into <paramref name="output"/> [N·OH·OW, OC].</summary>
     internal static void Run(Window2D g, int oc, ReadOnlySpan<float> input, ReadOnlySpan<float> filter, Span<float> output,
-        Epilogue? epilogue = null, float[]? bias = null)
+        Epilogue? epilogue = null, Tensor? bias = null)
     {
         int depth = g.KH * g.KW * g.C;
         long rows = (long)g.N * g.OH * g.OW;
@@ -133,41 +133,47 @@ internal sealed class Conv2DKernel : OpKernel
         {
             fixed (float* pin = input, pf = filter, pout = output)
             {
-                nint ii = (nint)pin, fi = (nint)pf, oi = (nint)pout;
-                long inLen = input.Length, fLen = filter.Length, outLen = output.Length;
-                Workers.For(chunks, 1, (s, e) =>
-                {
-                    var buf = ArrayPool<float>.Shared.Rent(chunk * depth);
-                    try
-                    {
-                        var src = new ReadOnlySpan<float>((float*)ii, (int)inLen);
-                        var flt = new ReadOnlySpan<float>((float*)fi, (int)fLen);
-                        var dst = new Span<float>((float*)oi, (int)outLen);
-                        for (long ci = s; ci < e; ci++)
-                        {
-                            long r0 = ci * chunk;
-                            int count = (int)Math.Min(chunk, rows - r0);
-                            var cols = buf.AsSpan(0, count * depth);
-                            Im2Col(g, src, r0, count, cols);
-                            var block = dst.Slice((int)(r0 * oc), count * oc);
-                            Gemm.SgemmPackedSerial(false, count, oc, depth, cols, flt, packed, block, directA: true);
-                            epilogue?.Apply(block, bias);
-                        }
-                    }
-                    finally { ArrayPool<float>.Shared.Return(buf); }
-                });
+                var job = new ConvChunks(g, oc, depth, rows, chunk, (nint)pin, input.Length, (nint)pf, filter.Length, (nint)pout, output.Length, packed, epilogue, bias);
+                // Static lambda + struct state: no closure allocated per call.
+                Workers.For(chunks, 1, job, static (j, s, e) => j.Run(s, e));
             }
         }
     }
 
+    /// <summary>One conv call's arguments, shared by its chunks: chunk ci covers output pixels [ci·Chunk, (ci+1)·Chunk).</summary>
+    private readonly record struct ConvChunks(Window2D G, int Oc, int Depth, long Rows, int Chunk, nint In, int InLen, nint Filter, int FilterLen,
+        nint Out, int OutLen, PackedB Packed, Epilogue? Epilogue, Tensor? Bias)
+    {
+        public unsafe void Run(long s, long e)
+        {
+            var buf = ArrayPool<float>.Shared.Rent(Chunk * Depth);
+            try
+            {
+                var src = new ReadOnlySpan<float>((float*)In, InLen);
+                var flt = new ReadOnlySpan<float>((float*)Filter, FilterLen);
+                var dst = new Span<float>((float*)Out, OutLen);
+                for (long ci = s; ci < e; ci++)
+                {
+                    long r0 = ci * Chunk;
+                    int count = (int)Math.Min(Chunk, Rows - r0);
+                    var cols = buf.AsSpan(0, count * Depth);
+                    Im2Col(G, src, r0, count, cols);
+                    var block = dst.Slice((int)(r0 * Oc), count * Oc);
+                    Gemm.SgemmPackedSerial(false, count, Oc, Depth, cols, flt, Packed, block, directA: true);
+                    Epilogue?.Apply(block, Bias!.AsSpan<float>());
+                }
+            }
+            finally { ArrayPool<float>.Shared.Return(buf); }
+        }
+    }
+
     /// <summary>Applies a fused epilogue to [rows, oc] values, split across cores.</summary>
-    internal static unsafe void ApplyParallel(Epilogue epilogue, Span<float> output, float[] bias, long rows, int oc)
+    internal static unsafe void ApplyParallel(Epilogue epilogue, Span<float> output, Tensor bias, long rows, int oc)
     {
         fixed (float* p = output)
         {
-            nint pi = (nint)p;
-            Workers.For(rows, Math.Max(1, (1 << 15) / oc), (s, e) =>
-                epilogue.Apply(new Span<float>((float*)pi + s * oc, (int)((e - s) * oc)), bias));
+            Workers.For(rows, Math.Max(1, (1 << 15) / oc), (epilogue, (nint)p, bias, oc), static (st, s, e) =>
+                st.epilogue.Apply(new Span<float>((float*)st.Item2 + s * st.oc, (int)((e - s) * st.oc)), st.bias.AsSpan<float>()));
         }
     }
 

@@ -59,9 +59,10 @@ internal sealed class SoftmaxKernel(Node node, bool log) : OpKernel(node)
 
     private void Run<T>(Tensor x, Tensor y, int c) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        bool isLog = log;
-        Workers.For(x.NumElements / c, Math.Max(1, (1 << 14) / c), (s, e) =>
+        // Static lambda with the data as state: no closure allocated per run.
+        Workers.For(x.NumElements / c, Math.Max(1, (1 << 14) / c), (x, y, c, isLog: log), static (st, s, e) =>
         {
+            var (x, y, c, isLog) = st;
             var xs = x.AsSpan<T>();
             var ys = y.AsSpan<T>();
             for (long r = s; r < e; r++)

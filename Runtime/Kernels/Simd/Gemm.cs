@@ -119,15 +119,26 @@ public static unsafe class Gemm
             int unit = splitRows ? mr : nr, extent = splitRows ? m : n;
             int units = (extent + unit - 1) / unit;
             parts = Math.Min(parts, units);
-            nint ia = (nint)pa, ib = (nint)pb, ic = (nint)pc;
-            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+            var job = new SplitJob(transA, transB, (nint)pa, (nint)pb, (nint)pc, m, n, k, accumulate, splitRows, unit, extent, units, parts);
+            // One chunk per part (static split); a static lambda and a struct state allocate nothing per call.
+            Workers.For(parts, 1, job, static (j, first, last) =>
             {
-                int s = Math.Min(extent, (int)((long)units * part / parts) * unit);
-                int e = Math.Min(extent, (int)((long)units * (part + 1) / parts) * unit);
-                if (s >= e) return;
-                if (splitRows) Block(transA, transB, (float*)ia, (float*)ib, (float*)ic, m, n, k, s, e, 0, n, accumulate);
-                else Block(transA, transB, (float*)ia, (float*)ib, (float*)ic, m, n, k, 0, m, s, e, accumulate);
+                for (long part = first; part < last; part++) j.RunPart((int)part);
             });
+        }
+    }
+
+    /// <summary>One parallel GEMM call's arguments: part p computes the p-th of <c>Parts</c> disjoint blocks of C.</summary>
+    private readonly record struct SplitJob(bool TransA, bool TransB, nint A, nint B, nint C, int M, int N, int K, bool Accumulate,
+        bool SplitRows, int Unit, int Extent, int Units, int Parts)
+    {
+        public void RunPart(int part)
+        {
+            int s = Math.Min(Extent, (int)((long)Units * part / Parts) * Unit);
+            int e = Math.Min(Extent, (int)((long)Units * (part + 1) / Parts) * Unit);
+            if (s >= e) return;
+            if (SplitRows) Block(TransA, TransB, (float*)A, (float*)B, (float*)C, M, N, K, s, e, 0, N, Accumulate);
+            else Block(TransA, TransB, (float*)A, (float*)B, (float*)C, M, N, K, 0, M, s, e, Accumulate);
         }
     }
 

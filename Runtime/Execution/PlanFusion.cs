@@ -1,0 +1,104 @@
+using TypedGraph.Kernels;
+using TypedGraph.Protos;
+
+namespace TypedGraph.Execution;
+
+/// <summary>
+/// Plan-time kernel fusion, as TF's grappler remapper does it: a float <c>Conv2D → BiasAdd → (Relu|Relu6|Elu)?</c>
+/// or <c>MatMul → BiasAdd → (Relu|Relu6|Elu)?</c> chain becomes one <c>_FusedConv2D</c> / <c>_FusedMatMul</c>
+/// node (attr <c>fused_ops</c>, <c>num_args</c> = 1, the bias as third input), which adds the bias and applies
+/// the activation to each block of output while it is still in cache instead of two more passes over memory.
+/// </summary>
+/// <remarks>
+/// Only the plan changes, never the graph. A chain is fused only when its intermediate tensors are invisible
+/// to the request: not fetched, not fed, read by nothing but the next op of the chain, no op waits on the
+/// intermediate nodes (control edges) and they are not targets. The fused node takes the name of the last op
+/// of the chain, so every consumer and fetch of that tensor is unchanged. Opt out with
+/// <see cref="SessionOptions.FuseKernels"/>.
+/// </remarks>
+internal static class PlanFusion
+{
+    /// <summary>Returns <paramref name="needed"/> with every fusable chain replaced by its fused node.</summary>
+    public static List<Node> Rewrite(List<Node> needed, TensorRef[] fetches, HashSet<TensorRef> fed, Node[] targets, KernelRegistry registry)
+    {
+        bool conv = registry.Find("_FusedConv2D") != null, matmul = registry.Find("_FusedMatMul") != null;
+        if (!conv && !matmul) return needed;
+        var byName = new Dictionary<string, Node>(StringComparer.Ordinal);
+        var readers = new Dictionary<TensorRef, int>();
+        var controlled = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var n in needed)
+        {
+            byName[n.Name] = n;
+            foreach (var r in n.Inputs) readers[r] = readers.GetValueOrDefault(r) + 1;
+            foreach (var c in n.ControlInputs) controlled.Add(c);
+        }
+        var visible = new HashSet<string>(fetches.Select(f => f.NodeName), StringComparer.Ordinal);
+        foreach (var t in targets) visible.Add(t.Name);
+
+        // An intermediate may vanish only if exactly one op of the plan reads it and nothing else can see it.
+        bool Hidden(Node n) => !visible.Contains(n.Name) && !controlled.Contains(n.Name)
+            && !fed.Contains(new TensorRef(n.Name, 0)) && readers.GetValueOrDefault(new TensorRef(n.Name, 0)) == 1;
+
+        // Single reader of n:0 (only asked when readers[n:0] == 1).
+        var readerOf = new Dictionary<TensorRef, Node>();
+        foreach (var n in needed)
+            foreach (var r in n.Inputs)
+                if (readers[r] == 1) readerOf[r] = n;
+
+        var replaced = new Dictionary<string, Node>(StringComparer.Ordinal); // tail name → fused node
+        var removed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var head in needed)
+        {
+            bool isConv = head.Op == "Conv2D" && conv, isMatMul = head.Op == "MatMul" && matmul;
+            if (!(isConv || isMatMul) || head.GetType("T", DataType.DtInvalid) != DataType.DtFloat || head.Inputs.Count != 2) continue;
+            if (!Hidden(head) || !readerOf.TryGetValue(new TensorRef(head.Name, 0), out var bias)) continue;
+            if (bias.Op != "BiasAdd" || bias.Inputs.Count != 2 || bias.Inputs[0] != new TensorRef(head.Name, 0)) continue;
+            // BiasAdd adds along its data_format's channel dim: the conv's own channel dim, a matrix's last dim.
+            string biasFormat = bias.HasAttr("data_format") ? bias.GetString("data_format") : "NHWC";
+            string headFormat = isConv && head.HasAttr("data_format") ? head.GetString("data_format") : "NHWC";
+            if (biasFormat != headFormat) continue;
+            var tail = bias;
+            string? activation = null;
+            if (Hidden(bias) && readerOf.TryGetValue(new TensorRef(bias.Name, 0), out var act)
+                && act.Op is "Relu" or "Relu6" or "Elu" && act.Inputs.Count == 1 && act.GetType("T", DataType.DtInvalid) == DataType.DtFloat)
+            {
+                tail = act;
+                activation = act.Op;
+            }
+            var fused = Fuse(head, bias, tail, activation, isConv ? "_FusedConv2D" : "_FusedMatMul");
+            replaced[tail.Name] = fused;
+            removed.Add(head.Name);
+            if (tail != bias) removed.Add(bias.Name);
+        }
+        if (replaced.Count == 0) return needed;
+        var result = new List<Node>(needed.Count);
+        foreach (var n in needed)
+        {
+            if (removed.Contains(n.Name)) continue;
+            result.Add(replaced.GetValueOrDefault(n.Name) ?? n);
+        }
+        return result;
+    }
+
+    /// <summary>The fused node: the head's attrs, named after the tail, with the chain's control inputs.</summary>
+    private static Node Fuse(Node head, Node bias, Node tail, string? activation, string op)
+    {
+        var def = head.Def.Clone();
+        def.Name = tail.Name;
+        def.Op = op;
+        def.Device = tail.Device;
+        def.Input.Clear();
+        def.Input.Add(head.Def.Input.Where(i => !i.StartsWith('^')));
+        def.Input.Add(bias.Def.Input.Where(i => !i.StartsWith('^')).Skip(1));
+        var controls = head.ControlInputs.Concat(bias.ControlInputs).Concat(tail == bias ? [] : tail.ControlInputs).Distinct(StringComparer.Ordinal);
+        def.Input.Add(controls.Select(c => "^" + c));
+        var ops = new AttrValue { List = new AttrValue.Types.ListValue() };
+        ops.List.S.Add(Google.Protobuf.ByteString.CopyFromUtf8("BiasAdd"));
+        if (activation != null) ops.List.S.Add(Google.Protobuf.ByteString.CopyFromUtf8(activation));
+        def.Attr["fused_ops"] = ops;
+        def.Attr["num_args"] = new AttrValue { I = 1 };
+        def.Attr.Remove("_output_shapes");
+        if (tail.Attr("_output_shapes") is { } shapes) def.Attr["_output_shapes"] = shapes;
+        return new Node(def, tail.Id);
+    }
+}
