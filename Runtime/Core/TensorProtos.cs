@@ -142,7 +142,8 @@ public static class TensorProtos
             if (d < 0 || d > int.MaxValue) throw Bad(what, $"dim {i} is {d}, not a concrete size");
             dims[i] = (int)d;
         }
-        return new TensorShape(dims);
+        try { return new TensorShape(dims); }
+        catch (ArgumentException e) { throw Bad(what, e.Message); }
     }
 
     /// <summary>The proto form of a concrete shape.</summary>

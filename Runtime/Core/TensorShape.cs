@@ -6,11 +6,20 @@ public readonly struct TensorShape : IEquatable<TensorShape>
     private readonly int[]? _dims;
 
     /// <summary>Creates a shape from its dims; each must be ≥ 0.</summary>
-    /// <exception cref="ArgumentException">A dim is negative.</exception>
+    /// <exception cref="ArgumentException">A dim is negative, or the element count does not fit in a long.</exception>
     public TensorShape(params int[] dims)
     {
+        long n = 1;
+        bool overflow = false;
         foreach (var d in dims)
+        {
             if (d < 0) throw new ArgumentException($"Shape [{string.Join(", ", dims)}] has a negative dim.", nameof(dims));
+            // Unchecked, 65536^4 wraps to 0 and a crafted file's shape would "fit" with no data at all.
+            if (!overflow && d != 0 && n > long.MaxValue / d) overflow = true;
+            else n *= d;
+        }
+        if (overflow && !dims.Contains(0))
+            throw new ArgumentException($"Shape [{string.Join(", ", dims)}] has more than {long.MaxValue} elements.", nameof(dims));
         _dims = dims.Length == 0 ? null : (int[])dims.Clone();
     }
 

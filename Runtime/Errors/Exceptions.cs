@@ -41,7 +41,12 @@ public sealed class UnsupportedOpException : GraphExecutionException
 {
     /// <summary>Creates the exception.</summary>
     public UnsupportedOpException(string nodeName, string opType)
-        : base($"No kernel for op '{opType}' (node '{nodeName}').", nodeName) => OpType = opType;
+        : base($"No kernel for op '{opType}' (node '{nodeName}')." + Hint(opType), nodeName) => OpType = opType;
+
+    // Control flow v2 (If/While/Case) calls FunctionDefLibrary bodies TypedGraph does not run (PartitionedCall it does).
+    private static string Hint(string opType) => FunctionCalls.CallOps.Contains(opType)
+        ? " It calls functions of the graph's FunctionDefLibrary (TF 2.x control flow v2), which TypedGraph does not execute; export with control flow v1 (tf.compat.v1.disable_control_flow_v2()) or freeze the graph."
+        : "";
 
     /// <summary>The op type without a kernel.</summary>
     public string OpType { get; }

@@ -28,6 +28,7 @@ public sealed partial class Session : IDisposable
         Graph = graph;
         Options = options ?? new SessionOptions();
         State = new SessionState { GraphSeed = Options.GraphSeed };
+        State.Resource(Kernels.Exec.FunctionCallKernels.GraphResourceKey, () => graph); // function-call kernels find the library here
     }
 
     /// <summary>The graph being run.</summary>

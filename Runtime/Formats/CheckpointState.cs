@@ -136,7 +136,10 @@ internal static class TextFormat
             char c = value[i];
             if (c != '\\')
             {
-                bytes.AddRange(Encoding.UTF8.GetBytes(c.ToString()));
+                // A raw non-BMP character is a surrogate pair: encode the pair, not each half (which gives U+FFFD).
+                int len = char.IsHighSurrogate(c) && i + 1 < value.Length - 1 && char.IsLowSurrogate(value[i + 1]) ? 2 : 1;
+                bytes.AddRange(Encoding.UTF8.GetBytes(value, i, len));
+                i += len - 1;
                 continue;
             }
             if (++i >= value.Length - 1) throw new CheckpointFormatException(source, $"line {line}: dangling backslash");

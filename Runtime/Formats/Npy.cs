@@ -49,9 +49,11 @@ public static partial class Npy
             .Select(s => int.TryParse(s.TrimEnd('L'), NumberStyles.None, CultureInfo.InvariantCulture, out var d) ? d : throw Bad(sourceName, $"bad shape ({shapeText})"))
             .ToArray();
         var (dtype, bigEndian) = FromDescr(descr, sourceName);
-        var shape = new TensorShape(dims);
+        TensorShape shape;
+        try { shape = new TensorShape(dims); }
+        catch (ArgumentException e) { throw Bad(sourceName, $"impossible shape ({shapeText}): {e.Message}"); }
         int elem = DataTypes.ElementSize(dtype);
-        long size = shape.NumElements * elem;
+        long size = shape.NumElements > long.MaxValue / elem ? long.MaxValue : shape.NumElements * elem;
         int dataStart = headerStart + headerLength;
         if (bytes.Length - dataStart < size)
             throw Bad(sourceName, $"the file holds {bytes.Length - dataStart} data bytes; {descr}{shape} needs {size}");

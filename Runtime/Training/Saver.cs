@@ -50,22 +50,9 @@ public sealed partial class Saver
     /// <exception cref="GraphFormatException">The SaverDef's nodes are not laid out as TF's V2 Saver lays them out.</exception>
     public static Saver FromSaverDef(GraphBuilder builder, SaverDef saverDef, SaverOptions? options = null)
     {
-        var save = builder.Graph.Nodes.FirstOrDefault(n => n.Op == "SaveV2" && n.Inputs.Count > 0
-                && n.Inputs[0].NodeName == TensorRef.Parse(saverDef.FilenameTensorName).NodeName)
-            ?? throw new GraphFormatException($"No SaveV2 node reads the SaverDef's filename tensor '{saverDef.FilenameTensorName}'.");
-        var namesNode = builder.GetOperation(save.Inputs[1].NodeName);
-        var keys = namesNode.GetTensor("value").StringVal.Select(s => s.ToStringUtf8()).ToList();
         var byNode = builder.GlobalVariables.Concat(builder.Collections.GetVariables("local_variables"))
             .GroupBy(v => v.Name).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
-        var vars = new List<KeyValuePair<string, Variable>>();
-        for (int i = 0; i < keys.Count; i++)
-        {
-            var input = save.Inputs[3 + i].NodeName;
-            var v = byNode.GetValueOrDefault(input)
-                ?? byNode.Values.FirstOrDefault(x => x.Snapshot.NodeName == input)
-                ?? throw new GraphFormatException($"SaveV2 '{save.Name}' saves '{keys[i]}' from node '{input}', which is not a variable of the graph's collections.");
-            vars.Add(new(keys[i], v));
-        }
+        var vars = SaverDefVariables.Find(builder, saverDef, byNode);
         var o = (options ?? new SaverOptions()) with { MaxToKeep = options?.MaxToKeep ?? saverDef.MaxToKeep, KeepCheckpointEveryNHours = options?.KeepCheckpointEveryNHours ?? saverDef.KeepCheckpointEveryNHours };
         return new Saver(builder, o, vars, saverDef);
     }

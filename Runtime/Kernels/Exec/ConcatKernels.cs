@@ -52,12 +52,16 @@ public sealed class ConcatKernels : KernelSet
         registry.Add("Unpack", node =>
         {
             long axisAttr = node.GetInt("axis", 0);
+            long num = node.GetInt("num", -1);
             return new DelegateKernel(node, ctx =>
             {
                 var x = ctx.Input(0);
                 int axis = IndexValues.Axis(ctx, axisAttr, x.Shape.Rank);
                 var dims = x.Shape.ToArray().ToList();
                 int n = dims[axis];
+                // The node has exactly `num` outputs; any other dim would drop values or leave outputs unset.
+                if (num >= 0 && n != num)
+                    throw ctx.Error($"Input shape axis {axis} must equal {num}, got shape {x.Shape}.");
                 dims.RemoveAt(axis);
                 var outShape = new TensorShape([.. dims]);
                 for (int i = 0; i < n; i++)

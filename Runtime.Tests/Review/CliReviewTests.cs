@@ -1,0 +1,93 @@
+using TypedGraph.Cli.Commands;
+using TypedGraph.Formats;
+
+namespace TypedGraph.Tests.Review;
+
+/// <summary>The CLI on bad or unusual input: always a one-line reason and exit code 1/2, never a stack trace.</summary>
+public class CliReviewTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("tg-cli-review").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = CliApp.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    [Fact]
+    public void CkptOnAnEmptyDirectoryIsAnErrorNotACrash()
+    {
+        var (code, _, err) = Run("ckpt", _dir);
+        Assert.Equal(1, code);
+        Assert.Contains("error", err);
+        Assert.Single(err.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void CkptDumpOfNaNAndInfinityAsJson()
+    {
+        var prefix = Path.Combine(_dir, "m");
+        using (var w = new CheckpointWriter(prefix))
+        {
+            w.Add("v", Tensor.Create(new[] { float.NaN, float.PositiveInfinity, 1.5f }, 3));
+            w.Finish();
+        }
+        var (code, output, err) = Run("ckpt", prefix, "--tensor", "v", "--json");
+        Assert.True(code == 0, err);
+        Assert.Contains("NaN", output);
+        Assert.Contains("Infinity", output);
+        Assert.Contains("1.5", output);
+    }
+
+    [Fact]
+    public void CkptUnknownTensorNamesIt()
+    {
+        var prefix = Path.Combine(_dir, "m");
+        using (var w = new CheckpointWriter(prefix))
+        {
+            w.Add("v", Tensor.Create(new[] { 1f }, 1));
+            w.Finish();
+        }
+        var (code, _, err) = Run("ckpt", prefix, "--tensor", "nope");
+        Assert.Equal(1, code);
+        Assert.Contains("nope", err);
+    }
+
+    [Fact]
+    public void CkptStringTensorToNpyIsAnError()
+    {
+        var prefix = Path.Combine(_dir, "m");
+        using (var w = new CheckpointWriter(prefix))
+        {
+            w.Add("s", Tensor.FromStrings(["a"], 1));
+            w.Finish();
+        }
+        var npy = Path.Combine(_dir, "s.npy");
+        var (code, _, err) = Run("ckpt", prefix, "--tensor", "s", "--out", npy);
+        Assert.Equal(1, code);
+        Assert.Contains("string", err);
+        Assert.False(File.Exists(npy));
+    }
+
+    [Fact]
+    public void InspectMissingFileIsAnError()
+    {
+        var (code, _, err) = Run("inspect", Path.Combine(_dir, "none.meta"));
+        Assert.Equal(1, code);
+        Assert.Contains("none.meta", err);
+    }
+
+    [Fact]
+    public void InspectGarbageFileIsAnError()
+    {
+        var p = Path.Combine(_dir, "junk.pb");
+        File.WriteAllBytes(p, [0xFF, 0xFF, 0xFF, 0x01, 0x02]);
+        var (code, _, err) = Run("inspect", p);
+        Assert.Equal(1, code);
+        Assert.Contains("junk.pb", err);
+    }
+}
