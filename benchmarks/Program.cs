@@ -46,6 +46,12 @@ if (args.Length > 0 && args[0] == "profile")
     cnn.Cleanup();
     return;
 }
+if (args.Length > 0 && args[0] == "fusion")
+{
+    // Session with vs without plan-time fusion, interleaved run by run (same load for both).
+    TypedGraph.Benchmarks.Peers.PairedFusion.Print(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 400);
+    return;
+}
 Console.WriteLine("TorchSharp: unavailable on this machine (TorchSharp-cpu 0.107 needs GLIBCXX_3.4.32; this libstdc++ stops at 3.4.30), so ONNX Runtime is the peer.");
 Ceiling.Print();
 int iterations = int.TryParse(Environment.GetEnvironmentVariable("BENCH_ITERATIONS"), out var it) ? it : 25;

@@ -46,7 +46,12 @@ internal static class FeedValues
             switch (l.ValueKind)
             {
                 case JsonValueKind.True or JsonValueKind.False: ScalarValues.SetLong(t, i, l.GetBoolean() ? 1 : 0); break;
-                case JsonValueKind.Number when ScalarValues.IsIntegral(dtype) && l.TryGetInt64(out long v): ScalarValues.SetLong(t, i, v); break;
+                case JsonValueKind.Number when ScalarValues.IsIntegral(dtype) && l.TryGetInt64(out long v):
+                    ScalarValues.SetLong(t, i, v);
+                    // SetLong wraps like a C++ cast; a typed literal that does not fit is a mistake, not a wish.
+                    if (ScalarValues.GetLong(t, i) != v)
+                        throw new UsageException($"--feed {tensorName}: element {i} ({v}) does not fit in {DataTypes.Name(dtype)}");
+                    break;
                 case JsonValueKind.Number: ScalarValues.SetDouble(t, i, l.GetDouble()); break;
                 default: throw new UsageException($"--feed {tensorName}: element {i} ({l.GetRawText()}) is not a {DataTypes.Name(dtype)}");
             }

@@ -83,3 +83,46 @@ public class CliReviewTests : IDisposable
         Assert.Contains("junk.pb", err);
     }
 }
+
+/// <summary><c>typedgraph run --feed</c> with integer literals that do not fit the placeholder's dtype.</summary>
+public class CliFeedRangeTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("tg-cli-feed").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    private string Graph(Protos.DataType dtype)
+    {
+        var g = new Support.ExecGraph();
+        g.Placeholder("x", dtype, [-1]);
+        g.Op("y", "Identity", ["x"], Support.ExecGraph.T(dtype));
+        var path = Path.Combine(_dir, "g.pb");
+        File.WriteAllBytes(path, Google.Protobuf.MessageExtensions.ToByteArray(g.Graph.Def));
+        return path;
+    }
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = CliApp.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    [Fact]
+    public void OutOfRangeUint8LiteralIsAUsageErrorNotAWrap()
+    {
+        var (code, output, err) = Run("run", Graph(Protos.DataType.DtUint8), "--feed", "x=[1, 300]", "--fetch", "y:0");
+        Assert.Equal(2, code);
+        Assert.Contains("300", err);
+        Assert.DoesNotContain("44", output);
+    }
+
+    [Fact]
+    public void InRangeInt32LiteralsRun()
+    {
+        var (code, output, err) = Run("run", Graph(Protos.DataType.DtInt32), "--feed", "x=[-2147483648, 2147483647]", "--fetch", "y:0");
+        Assert.True(code == 0, err);
+        Assert.Contains("[-2147483648,2147483647]", output.Replace(" ", ""));
+    }
+}

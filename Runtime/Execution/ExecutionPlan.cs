@@ -192,13 +192,30 @@ internal sealed partial class ExecutionPlan
             // Before GraphDef version 22 an empty Placeholder shape meant "unconstrained", not "scalar"
             // (TF's versions.h: "22. Placeholder now can specify and enforce scalar and partial shapes").
             if (dims is { Length: 0 } && node.Op is "Placeholder" or "PlaceholderV2" && (graph.Def.Versions?.Producer ?? 22) < 22) dims = null;
-            return new FeedBinding(name, r, slot, node.GetType("dtype", DataType.DtInvalid), dims, node.Name);
+            return new FeedBinding(name, r, slot, node.GetType("dtype", DataType.DtInvalid), dims, node.Name, IsPlaceholder: true);
         }
-        // Any other tensor: check the static shape TF recorded for it (as Python's session.run does).
+        // Any other tensor: check the dtype its OpDef gives it (TF rejects a feed of another dtype) and the
+        // static shape TF recorded for it (as Python's session.run does).
+        DataType? dtype = OutputDType(node, r.Index);
         var shapes = node.Attr("_output_shapes")?.List?.Shape;
-        if (shapes != null && r.Index < shapes.Count && !shapes[r.Index].UnknownRank)
-            return new FeedBinding(name, r, slot, null, shapes[r.Index].Dim.Select(d => d.Size).ToArray(), node.Name);
-        return new FeedBinding(name, r, slot, null, null, null);
+        long[]? recorded = shapes != null && r.Index < shapes.Count && !shapes[r.Index].UnknownRank
+            ? shapes[r.Index].Dim.Select(d => d.Size).ToArray() : null;
+        return new FeedBinding(name, r, slot, dtype, recorded, dtype != null || recorded != null ? node.Name : null);
+    }
+
+    /// <summary>The dtype of output <paramref name="index"/> from the op catalogue, or null when the op or an
+    /// attr it needs is unknown (then only the shape is checked).</summary>
+    private static DataType? OutputDType(Node node, int index)
+    {
+        try
+        {
+            var types = Building.OpDefCatalog.Default.OutputTypes(node.Def);
+            return index < types.Length ? DataTypes.BaseType(types[index]) : null;
+        }
+        catch (GraphFormatException)
+        {
+            return null;
+        }
     }
 
     private static List<Node> Prune(Graph graph, TensorRef[] fetches, Node[] targets, HashSet<TensorRef> fed)

@@ -49,4 +49,4 @@ internal sealed class PlanStep
 }
 
 /// <summary>A fed tensor: where its value goes and what the graph declares for it.</summary>
-internal sealed record FeedBinding(string Name, TensorRef Ref, int Slot, Protos.DataType? DeclaredType, long[]? DeclaredShape, string? PlaceholderName);
+internal sealed record FeedBinding(string Name, TensorRef Ref, int Slot, Protos.DataType? DeclaredType, long[]? DeclaredShape, string? PlaceholderName, bool IsPlaceholder = false);

@@ -173,10 +173,10 @@ public sealed partial class Session : IDisposable
         ArgumentNullException.ThrowIfNull(value, b.Name);
         if (b.DeclaredType is { } dt && dt != Protos.DataType.DtInvalid && value.DType != DataTypes.BaseType(dt))
             throw new GraphExecutionException(
-                $"Cannot feed a {DataTypes.Name(value.DType)} value to '{b.Name}': placeholder '{b.PlaceholderName}' has dtype {DataTypes.Name(dt)}.", b.PlaceholderName);
+                $"Cannot feed a {DataTypes.Name(value.DType)} value to '{b.Name}': {(b.IsPlaceholder ? "placeholder" : "tensor of node")} '{b.PlaceholderName}' has dtype {DataTypes.Name(dt)}.", b.PlaceholderName);
         if (b.DeclaredShape is { } dims && !ShapeFits(dims, value.Shape))
             throw new GraphExecutionException(
-                $"Cannot feed a value of shape {value.Shape} to '{b.Name}': {(b.DeclaredType != null ? "placeholder" : "node")} '{b.PlaceholderName}' has shape [{string.Join(",", dims)}].", b.PlaceholderName);
+                $"Cannot feed a value of shape {value.Shape} to '{b.Name}': {(b.IsPlaceholder ? "placeholder" : "node")} '{b.PlaceholderName}' has shape [{string.Join(",", dims)}].", b.PlaceholderName);
         frame.Values[b.Slot] = value;
     }
 

@@ -70,7 +70,7 @@ internal sealed class UnaryKernel : OpKernel
             case UnaryOp.Rsqrt: TensorPrimitives.ReciprocalSqrt(x, y); break;
             case UnaryOp.Exp: TensorPrimitives.Exp(x, y); break;
             case UnaryOp.Log: TensorPrimitives.Log(x, y); break;
-            case UnaryOp.Log1p: TensorPrimitives.LogP1(x, y); break;
+            case UnaryOp.Log1p: for (int i = 0; i < x.Length; i++) y[i] = AccurateLogP1(x[i]); break;
             case UnaryOp.Reciprocal: TensorPrimitives.Reciprocal(x, y); break;
             case UnaryOp.Tanh: TensorPrimitives.Tanh(x, y); break;
             case UnaryOp.Sigmoid: TensorPrimitives.Sigmoid(x, y); break;
@@ -79,13 +79,13 @@ internal sealed class UnaryKernel : OpKernel
             case UnaryOp.Floor: TensorPrimitives.Floor(x, y); break;
             case UnaryOp.Ceil: TensorPrimitives.Ceiling(x, y); break;
             case UnaryOp.Round: TensorPrimitives.Round(x, y); break;
-            case UnaryOp.Elu: for (int i = 0; i < x.Length; i++) y[i] = x[i] < T.Zero ? T.ExpM1(x[i]) : x[i]; break;
+            case UnaryOp.Elu: for (int i = 0; i < x.Length; i++) y[i] = x[i] < T.Zero ? AccurateExpM1(x[i]) : x[i]; break;
             case UnaryOp.Selu:
                 {
                     // Constants from TF's selu functor (Klambauer et al.).
                     T scale = T.CreateTruncating(1.0507009873554804934193349852946);
                     T scaleAlpha = T.CreateTruncating(1.7580993408473768599402175208123);
-                    for (int i = 0; i < x.Length; i++) y[i] = x[i] < T.Zero ? scaleAlpha * T.ExpM1(x[i]) : scale * x[i];
+                    for (int i = 0; i < x.Length; i++) y[i] = x[i] < T.Zero ? scaleAlpha * AccurateExpM1(x[i]) : scale * x[i];
                     break;
                 }
             case UnaryOp.Softplus:
@@ -96,11 +96,11 @@ internal sealed class UnaryKernel : OpKernel
                     for (int i = 0; i < x.Length; i++)
                     {
                         T v = x[i];
-                        y[i] = v > -threshold ? v : v < threshold ? T.Exp(v) : T.LogP1(T.Exp(v));
+                        y[i] = v > -threshold ? v : v < threshold ? T.Exp(v) : AccurateLogP1(T.Exp(v));
                     }
                     break;
                 }
-            case UnaryOp.Expm1: TensorPrimitives.ExpM1(x, y); break;
+            case UnaryOp.Expm1: for (int i = 0; i < x.Length; i++) y[i] = AccurateExpM1(x[i]); break;
             case UnaryOp.Sin: TensorPrimitives.Sin(x, y); break;
             case UnaryOp.Cos: TensorPrimitives.Cos(x, y); break;
             case UnaryOp.Tan: TensorPrimitives.Tan(x, y); break;
@@ -117,6 +117,26 @@ internal sealed class UnaryKernel : OpKernel
             case UnaryOp.LeakyRelu: for (int i = 0; i < x.Length; i++) y[i] = x[i] > T.Zero ? x[i] : x[i] * alpha; break;
             case UnaryOp.Sign: for (int i = 0; i < x.Length; i++) y[i] = x[i] > T.Zero ? T.One : x[i] < T.Zero ? -T.One : x[i]; break;
         }
+    }
+
+    // .NET's LogP1/ExpM1 are log(1 + x) and exp(x) - 1, which lose every digit for tiny x (log1p(1e-10)
+    // gave 0); TF uses accurate ones (Eigen/std::log1p). Goldberg's and Kahan's corrections restore them.
+    internal static T AccurateLogP1<T>(T x) where T : IFloatingPointIeee754<T>
+    {
+        T u = T.One + x;
+        if (u == T.One) return x;
+        if (T.IsPositiveInfinity(u)) return u;
+        return T.Log(u) * (x / (u - T.One));
+    }
+
+    internal static T AccurateExpM1<T>(T x) where T : IFloatingPointIeee754<T>
+    {
+        T u = T.Exp(x);
+        if (u == T.One) return x;
+        if (T.IsPositiveInfinity(u)) return u;
+        T um1 = u - T.One;
+        if (um1 == -T.One) return um1;
+        return um1 * (x / T.Log(u));
     }
 
     private void Integer<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IBinaryInteger<T>, ISignedNumber<T>

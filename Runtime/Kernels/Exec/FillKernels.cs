@@ -36,6 +36,9 @@ public sealed class FillKernels : KernelSet
             var start = ctx.Input(0);
             var dtype = start.DType;
             if (ctx.Input(1).DType != dtype || ctx.Input(2).DType != dtype) throw ctx.Error("start, limit and delta must have the same dtype.");
+            for (int k = 0; k < 3; k++)
+                if (ctx.Input(k).Shape.Rank != 0)
+                    throw ctx.Error($"{(k == 0 ? "start" : k == 1 ? "limit" : "delta")} must be a scalar, not shape {ctx.Input(k).Shape}.");
             if (ScalarValues.IsIntegral(dtype))
             {
                 long s = ScalarValues.GetLong(start, 0), l = ScalarValues.GetLong(ctx.Input(1), 0), d = ScalarValues.GetLong(ctx.Input(2), 0);
@@ -51,9 +54,23 @@ public sealed class FillKernels : KernelSet
                 double s = ScalarValues.GetDouble(start, 0), l = ScalarValues.GetDouble(ctx.Input(1), 0), d = ScalarValues.GetDouble(ctx.Input(2), 0);
                 if (d == 0) throw ctx.Error("delta must not be 0.");
                 if (d > 0 ? s > l : s < l) throw ctx.Error($"requires start <= limit when delta > 0 (start {s}, limit {l}, delta {d}), or the reverse.");
+                if (dtype == DataType.DtFloat)
+                {
+                    // TF computes the size and the values in T: in float32, 0.3f / 0.1f rounds to exactly 3
+                    // (3 elements), while in double it is 3.00000007 (4 elements). Values accumulate like TF's
+                    // `val += delta` loop.
+                    float fs = (float)s, fl = (float)l, fd = (float)d;
+                    long fn = (long)MathF.Ceiling(MathF.Abs((fl - fs) / fd));
+                    var fo = ctx.AllocateOutput(0, dtype, new TensorShape(checked((int)fn)));
+                    var span = fo.AsSpan<float>();
+                    float val = fs;
+                    for (int i = 0; i < span.Length; i++) { span[i] = val; val += fd; }
+                    return;
+                }
                 long n = (long)Math.Ceiling(Math.Abs((l - s) / d));
                 var o = ctx.AllocateOutput(0, dtype, new TensorShape(checked((int)n)));
-                for (int i = 0; i < n; i++) ScalarValues.SetDouble(o, i, s + i * d);
+                double dv = s;
+                for (int i = 0; i < n; i++) { ScalarValues.SetDouble(o, i, dv); dv += d; }
             }
         }));
     }
