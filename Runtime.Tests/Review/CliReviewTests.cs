@@ -101,14 +101,6 @@ public class CliFeedRangeTests : IDisposable
         return path;
     }
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CliApp.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
-
     [Fact]
     public void OutOfRangeUint8LiteralIsAUsageErrorNotAWrap()
     {
