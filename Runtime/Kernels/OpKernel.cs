@@ -17,6 +17,18 @@ public abstract class OpKernel
     /// <exception cref="GraphExecutionException">Bad input values (shape/dtype), naming the node.</exception>
     public abstract void Compute(OpKernelContext context);
 
+    /// <summary>The broadcast output shape of a two-input elementwise op, after checking that both inputs share a
+    /// dtype and have broadcast-compatible shapes (TF's BCast), with errors naming this node.</summary>
+    /// <exception cref="GraphExecutionException">Different dtypes or incompatible shapes.</exception>
+    protected TensorShape BinaryOutputShape(Tensor a, Tensor b)
+    {
+        if (a.DType != b.DType)
+            throw Error($"inputs must have the same dtype, got {DataTypes.Name(a.DType)} and {DataTypes.Name(b.DType)}.");
+        if (!Common.Broadcast.TryShape(a.Shape, b.Shape, out var shape))
+            throw Error($"Incompatible shapes: {a.Shape} vs. {b.Shape}.");
+        return shape;
+    }
+
     /// <summary>An error about this node's inputs or attrs, with the node name and op type in the message.</summary>
     protected GraphExecutionException Error(string message) => new($"{Node.Op} node '{Node.Name}': {message}", Node.Name);
 }

@@ -54,10 +54,7 @@ internal sealed class BinaryKernel : OpKernel
     {
         var a = context.Input(0);
         var b = context.Input(1);
-        if (a.DType != b.DType)
-            throw Error($"inputs must have the same dtype, got {DataTypes.Name(a.DType)} and {DataTypes.Name(b.DType)}.");
-        if (!Broadcast.TryShape(a.Shape, b.Shape, out var shape))
-            throw Error($"Incompatible shapes: {a.Shape} vs. {b.Shape}.");
+        var shape = BinaryOutputShape(a, b);
         var output = context.AllocateOutput(0, a.DType, shape);
         try
         {

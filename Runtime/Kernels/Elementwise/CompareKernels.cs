@@ -32,10 +32,7 @@ internal sealed class CompareKernel : OpKernel
     {
         var a = context.Input(0);
         var b = context.Input(1);
-        if (a.DType != b.DType)
-            throw Error($"inputs must have the same dtype, got {DataTypes.Name(a.DType)} and {DataTypes.Name(b.DType)}.");
-        if (!Broadcast.TryShape(a.Shape, b.Shape, out var shape))
-            throw Error($"Incompatible shapes: {a.Shape} vs. {b.Shape}.");
+        var shape = BinaryOutputShape(a, b);
         var output = context.AllocateOutput(0, DataType.DtBool, shape);
         if (output.NumElements == 0) return;
         bool ordered = _op is not (CompareOp.Equal or CompareOp.NotEqual);
