@@ -86,8 +86,8 @@ public sealed class CkptCommand : ICliCommand
         var tensors = new List<Tensor>();
         try
         {
-            using var writer = new CheckpointWriter(target);
-            foreach (var e in reader.Entries)
+            using var writer = new CheckpointWriter(target, CheckpointDataOrder.AddOrder);
+            foreach (var e in reader.EntriesInDataOrder)
             {
                 var t = reader.Read(e.Name);
                 tensors.Add(t);

@@ -106,7 +106,17 @@ public class CliTests : IDisposable
     public void Ckpt_ListsSourceMdEntries_AndVerifies(string folder)
     {
         var src = FixtureSource.Load(Fixtures.Path(folder));
-        if (src.CheckpointPrefix == null) return; // meta-only fixture
+        if (src.CheckpointPrefix == null)
+        {
+            // A graph-only fixture: SOURCE.md lists no entries, and `ckpt` on the folder is a one-line error, exit 1.
+            Assert.Empty(src.Entries);
+            var (c, _, e) = Run("ckpt", src.Folder, "--verify");
+            Assert.Equal(1, c);
+            Assert.Single(e.TrimEnd().Split('\n'));
+            Assert.Contains(src.Folder, e);
+            return;
+        }
+        Assert.NotEmpty(src.Entries);
         var (code, output, err) = Run("ckpt", src.CheckpointPrefix, "--verify");
         Assert.True(code == 0, err);
         foreach (var e in src.Entries)
@@ -114,14 +124,33 @@ public class CliTests : IDisposable
         Assert.Contains($"verified: all {src.Entries.Count} tensors match their CRC32C", output);
     }
 
+    public static TheoryData<string> CheckpointFolders()
+    {
+        var d = new TheoryData<string>();
+        foreach (var f in Fixtures.Folders)
+            if (FixtureSource.Load(f).CheckpointPrefix != null) d.Add(Path.GetFileName(f));
+        return d;
+    }
+
+    [Fact]
+    public void CheckpointFolders_AreExactlyThoseWithSourceMdEntries()
+    {
+        foreach (var f in Fixtures.Folders)
+        {
+            var src = FixtureSource.Load(f);
+            Assert.True((src.CheckpointPrefix != null) == (src.Entries.Count > 0), $"{f}: checkpoint files and SOURCE.md entries disagree");
+        }
+        Assert.True(CheckpointFolders().Count >= 6);
+    }
+
     [Theory]
-    [MemberData(nameof(Folders))]
+    [MemberData(nameof(CheckpointFolders))]
     public void Ckpt_Resave_IsByteIdenticalToTensorFlow(string folder)
     {
         var src = FixtureSource.Load(Fixtures.Path(folder));
-        if (src.CheckpointPrefix == null || src.NumShards != 1) return;
+        Assert.Equal(1, src.NumShards); // byte identity is defined for single-shard bundles; every fixture is one
         var target = Path.Combine(_dir, folder, "copy");
-        var (code, _, err) = Run("ckpt", src.CheckpointPrefix, "--resave", target);
+        var (code, _, err) = Run("ckpt", src.CheckpointPrefix!, "--resave", target);
         Assert.True(code == 0, err);
         Assert.Equal(File.ReadAllBytes(src.CheckpointPrefix + ".index"), File.ReadAllBytes(target + ".index"));
         Assert.Equal(File.ReadAllBytes(src.CheckpointPrefix + ".data-00000-of-00001"), File.ReadAllBytes(target + ".data-00000-of-00001"));

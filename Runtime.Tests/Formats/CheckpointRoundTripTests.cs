@@ -22,6 +22,31 @@ public class CheckpointRoundTripTests : IDisposable
     }
 
     [Fact]
+    public void AddOrder_LaysDataOutInAddOrder_IndexStillSorted_AndResavesIdentically()
+    {
+        var prefix = Path.Combine(_dir, "add-order");
+        using (var w = new CheckpointWriter(prefix, CheckpointDataOrder.AddOrder))
+        {
+            w.Add("zeta", Tensor.Create(new[] { 1f, 2f, 3f }));      // 12 bytes at 0
+            w.Add("_object_graph", Tensor.FromString("graph"));       // 1 + 4 + 5 = 10 bytes at 12
+            w.Add("alpha", Tensor.Create(new[] { 7L }));              // 8 bytes at 22
+            w.Finish();
+        }
+        using var r = CheckpointReader.Open(prefix);
+        Assert.Equal(new[] { "_object_graph", "alpha", "zeta" }, r.Entries.Select(e => e.Name));
+        Assert.Equal(new[] { ("zeta", 0L, 12L), ("_object_graph", 12L, 10L), ("alpha", 22L, 8L) }, r.EntriesInDataOrder.Select(e => (e.Name, e.Offset, e.Size)));
+
+        var copy = Path.Combine(_dir, "add-order-copy");
+        using (var w = new CheckpointWriter(copy, CheckpointDataOrder.AddOrder))
+        {
+            foreach (var e in r.EntriesInDataOrder) w.Add(e.Name, r.Read(e.Name));
+            w.Finish();
+        }
+        Assert.Equal(File.ReadAllBytes(prefix + ".index"), File.ReadAllBytes(copy + ".index"));
+        Assert.Equal(File.ReadAllBytes(prefix + ".data-00000-of-00001"), File.ReadAllBytes(copy + ".data-00000-of-00001"));
+    }
+
+    [Fact]
     public void AllNumericDtypes_RoundTripBitExactly()
     {
         var tensors = new (string, Tensor)[]

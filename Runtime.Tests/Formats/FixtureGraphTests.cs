@@ -24,7 +24,8 @@ public class FixtureGraphTests
     {
         var src = FixtureSource.Load(Fixtures.Path(folder));
         var meta = MetaGraph.Load(src.MetaPath!);
-        Assert.Equal(GraphFileKind.MetaGraph, meta.Kind);
+        Assert.Equal(src.IsSavedModel ? GraphFileKind.SavedModel : GraphFileKind.MetaGraph, meta.Kind);
+        if (src.IsSavedModel) Assert.Equal(["serve"], meta.Proto.MetaInfoDef.Tags); // SOURCE.md describes the serve meta graph
         var s = GraphSummary.Create(meta);
         Assert.Equal(src.TensorFlowVersion, s.TensorFlowVersion);
         Assert.Equal(src.NodeCount, s.NodeCount);
@@ -44,9 +45,20 @@ public class FixtureGraphTests
     [MemberData(nameof(MetaFolders))]
     public void Meta_ReserializesToTheSameBytes(string folder)
     {
-        var path = FixtureSource.Load(Fixtures.Path(folder)).MetaPath!;
+        var src = FixtureSource.Load(Fixtures.Path(folder));
+        var path = src.MetaPath!;
         var meta = MetaGraph.Load(path);
-        Assert.Equal(File.ReadAllBytes(path), Google.Protobuf.MessageExtensions.ToByteArray(meta.Proto));
+        if (src.IsSavedModel)
+        {
+            // The chosen meta graph is one of the file's, and the whole SavedModel re-serializes to the file.
+            Assert.Contains(meta.Proto, meta.SavedModelProto!.MetaGraphs);
+            Assert.Equal(File.ReadAllBytes(path), Google.Protobuf.MessageExtensions.ToByteArray(meta.SavedModelProto));
+        }
+        else
+        {
+            Assert.Null(meta.SavedModelProto);
+            Assert.Equal(File.ReadAllBytes(path), Google.Protobuf.MessageExtensions.ToByteArray(meta.Proto));
+        }
     }
 
     [Fact]

@@ -23,11 +23,27 @@ public sealed partial class FixtureSource
     /// <summary>One "Checkpoint entries" line.</summary>
     public sealed record Entry(string Name, string DType, long[] Shape, int Shard, long Offset, long Size, double[] First);
 
-    /// <summary>The .meta file of the folder (the one SOURCE.md's graph block describes), or null.</summary>
-    public string? MetaPath => Directory.GetFiles(Folder, "*.meta").SingleOrDefault();
+    /// <summary>True for a SavedModel folder (<c>saved_model.pb</c> at its top).</summary>
+    public bool IsSavedModel => File.Exists(Path.Combine(Folder, "saved_model.pb"));
 
-    /// <summary>The checkpoint prefix (from the single .index file), or null.</summary>
-    public string? CheckpointPrefix => Directory.GetFiles(Folder, "*.index").SingleOrDefault() is { } i ? i[..^".index".Length] : null;
+    /// <summary>The graph file SOURCE.md's graph block describes: the folder's single <c>.meta</c>, or for a
+    /// SavedModel folder its <c>saved_model.pb</c> (the block describes its <c>serve</c> meta graph); null when neither.</summary>
+    public string? MetaPath => IsSavedModel ? Path.Combine(Folder, "saved_model.pb") : Directory.GetFiles(Folder, "*.meta").SingleOrDefault();
+
+    /// <summary>The checkpoint prefix: from the folder's single top-level <c>.index</c>, or a SavedModel's
+    /// <c>variables/variables</c>; null when the folder holds no checkpoint.</summary>
+    public string? CheckpointPrefix
+    {
+        get
+        {
+            if (IsSavedModel)
+            {
+                var prefix = Path.Combine(Folder, "variables", "variables");
+                return File.Exists(prefix + ".index") ? prefix : null;
+            }
+            return Directory.GetFiles(Folder, "*.index").SingleOrDefault() is { } i ? i[..^".index".Length] : null;
+        }
+    }
 
     public static FixtureSource Load(string folder)
     {
@@ -38,10 +54,20 @@ public sealed partial class FixtureSource
         {
             if (line.StartsWith("## ", StringComparison.Ordinal)) { section = line[3..]; continue; }
             if (line.StartsWith("```", StringComparison.Ordinal)) { inBlock = !inBlock; continue; }
-            if (!inBlock || section == null) continue;
+            if (section == null) continue;
+            if (!inBlock)
+            {
+                // Prose may name entries the block has no form for (a string tensor's first values), e.g.
+                // `_CHECKPOINTABLE_OBJECT_GRAPH string [] shard=0 offset=933148 size=10178`.
+                if (section.StartsWith("Checkpoint entries", StringComparison.Ordinal))
+                    foreach (Match m in ProseEntry().Matches(line)) src.AddEntry(m, []);
+                continue;
+            }
             if (section.StartsWith("Graph", StringComparison.Ordinal)) src.ParseGraphLine(line);
             else if (section.StartsWith("Checkpoint entries", StringComparison.Ordinal)) src.ParseEntryLine(line);
         }
+        // A reader lists entries in key order (bytewise; these names are ASCII).
+        src.Entries.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         return src;
     }
 
@@ -86,8 +112,12 @@ public sealed partial class FixtureSource
         }
         var m = EntryLine().Match(line);
         if (!m.Success) throw new FormatException("Unparsed SOURCE.md entry line: " + line);
+        AddEntry(m, m.Groups[7].Value.Split(", ").Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray());
+    }
+
+    private void AddEntry(Match m, double[] first)
+    {
         var dims = m.Groups[3].Value.Length == 0 ? [] : m.Groups[3].Value.Split(", ").Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-        var first = m.Groups[7].Value.Split(", ").Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         Entries.Add(new Entry(m.Groups[1].Value, m.Groups[2].Value, dims, int.Parse(m.Groups[4].Value, CultureInfo.InvariantCulture),
             long.Parse(m.Groups[5].Value, CultureInfo.InvariantCulture), long.Parse(m.Groups[6].Value, CultureInfo.InvariantCulture), first));
     }
@@ -100,4 +130,7 @@ public sealed partial class FixtureSource
 
     [GeneratedRegex(@"^(\S+) (\S+) \[([^\]]*)\] shard=(\d+) offset=(\d+) size=(\d+) crc_ok=True first=\[([^\]]*)\]$")]
     private static partial Regex EntryLine();
+
+    [GeneratedRegex(@"`(\S+) (\S+) \[([^\]]*)\] shard=(\d+) offset=(\d+) size=(\d+)`")]
+    private static partial Regex ProseEntry();
 }

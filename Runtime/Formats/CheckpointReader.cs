@@ -97,6 +97,11 @@ public sealed partial class CheckpointReader : IDisposable
     /// <summary>Every tensor in key order (slices of partitioned tensors are folded into their full entry).</summary>
     public IReadOnlyList<CheckpointEntry> Entries { get; }
 
+    /// <summary>Every tensor in the order its bytes sit in the data files (shard, then offset): the order the
+    /// original writer added them. Adding them to a <see cref="CheckpointWriter"/> in this order reproduces
+    /// the data file byte for byte, whichever order the writer used (TF1 sorted names, TF2 object order).</summary>
+    public IEnumerable<CheckpointEntry> EntriesInDataOrder => Entries.OrderBy(e => e.ShardId).ThenBy(e => e.Offset);
+
     /// <summary>Every index entry after the header (slice keys included) in key order, for merging.</summary>
     internal List<(byte[] Key, BundleEntryProto Proto)> RawEntries { get; } = [];
 

@@ -6,8 +6,10 @@ namespace TypedGraph.Formats;
 
 /// <summary>
 /// Writes a TF V2 checkpoint byte-identical to what TF's Saver writes for the same tensors: one data
-/// file <c>&lt;prefix&gt;.data-00000-of-00001</c> with the tensors back to back in sorted-key order (TF's
-/// Saver adds them sorted, and <c>BundleWriter</c> appends in add order), and <c>&lt;prefix&gt;.index</c>
+/// file <c>&lt;prefix&gt;.data-00000-of-00001</c> with the tensors back to back — by default in sorted-key
+/// order (TF1's Python Saver adds them sorted, and <c>BundleWriter::Add</c> appends in call order), or with
+/// <see cref="CheckpointDataOrder.AddOrder"/> in the order they were added (what TF's <c>SaveV2</c> kernel does
+/// with its inputs; TF2's object-based saver passes them in object order), and <c>&lt;prefix&gt;.index</c>
 /// (TF's table layout, header <c>08 01 1A 02 08 01</c>). Files are written under temporary names and
 /// renamed at <see cref="Finish()"/>, so a failure never leaves a half-written checkpoint.
 /// </summary>
@@ -15,15 +17,26 @@ namespace TypedGraph.Formats;
 public sealed class CheckpointWriter : IDisposable
 {
     private readonly SortedDictionary<byte[], Pending> _entries = new(BytewiseComparer.Instance);
+    private readonly List<byte[]> _dataOrder = [];
     private bool _finished;
 
     /// <summary>Starts a checkpoint at <paramref name="prefix"/> (e.g. <c>dir/model-1000</c>); its directory is created at Finish.</summary>
     /// <exception cref="ArgumentException">The prefix is empty.</exception>
-    public CheckpointWriter(string prefix)
+    public CheckpointWriter(string prefix) : this(prefix, CheckpointDataOrder.SortedKeys)
+    {
+    }
+
+    /// <summary>Starts a checkpoint at <paramref name="prefix"/> whose data file follows <paramref name="dataOrder"/>.</summary>
+    /// <exception cref="ArgumentException">The prefix is empty.</exception>
+    public CheckpointWriter(string prefix, CheckpointDataOrder dataOrder)
     {
         ArgumentException.ThrowIfNullOrEmpty(prefix);
         Prefix = prefix;
+        DataOrder = dataOrder;
     }
+
+    /// <summary>The order of the tensors in the data file (the index is always in key order).</summary>
+    public CheckpointDataOrder DataOrder { get; }
 
     /// <summary>The checkpoint prefix.</summary>
     public string Prefix { get; }
@@ -102,7 +115,11 @@ public sealed class CheckpointWriter : IDisposable
     }
 
     /// <summary>Drops an unfinished checkpoint (nothing was written yet).</summary>
-    public void Dispose() => _entries.Clear();
+    public void Dispose()
+    {
+        _entries.Clear();
+        _dataOrder.Clear();
+    }
 
     private void AddEntry(byte[] key, string display, Tensor value)
     {
@@ -112,46 +129,59 @@ public sealed class CheckpointWriter : IDisposable
             throw new ArgumentException($"'{display}' is a {DataTypes.Name(dtype)} tensor; checkpoints hold numeric, bool and string tensors.", nameof(value));
         if (!_entries.TryAdd(key, new Pending(value, dtype, null, null)))
             throw new ArgumentException($"Checkpoint '{Prefix}' already has a tensor '{display}'.", nameof(value));
+        _dataOrder.Add(key);
     }
 
+    /// <summary>Writes the data in add order; returns the index entries in key order.</summary>
     private List<(byte[] Key, BundleEntryProto Proto)> WriteData(string path, IProgress<long>? progress)
     {
+        var written = new Dictionary<byte[], BundleEntryProto>(_dataOrder.Count, ReferenceEqualityComparer.Instance);
+        using (var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+        {
+            long offset = 0;
+            IEnumerable<byte[]> order = DataOrder == CheckpointDataOrder.AddOrder ? _dataOrder : _dataOrder.Order(BytewiseComparer.Instance);
+            foreach (var key in order)
+            {
+                var e = _entries[key];
+                var value = e.Value!;
+                var p = new BundleEntryProto { Dtype = e.DType, Shape = new TensorShapeProto() };
+                foreach (var d in value.Shape.Dims) p.Shape.Dim.Add(new TensorShapeProto.Types.Dim { Size = d });
+                uint crc;
+                long size;
+                if (e.DType == DataType.DtString)
+                {
+                    var (bytes, c) = StringTensorCodec.Encode(value.Strings);
+                    stream.Write(bytes);
+                    (crc, size) = (c, bytes.Length);
+                }
+                else
+                {
+                    var bytes = value.Bytes;
+                    stream.Write(bytes);
+                    (crc, size) = (Crc32C.Compute(bytes), bytes.Length);
+                }
+                p.Offset = offset;
+                p.Size = size;
+                p.Crc32C = Crc32C.Mask(crc);
+                offset += size;
+                written.Add(key, p);
+                progress?.Report(offset);
+            }
+            stream.Flush(flushToDisk: true);
+        }
         var protos = new List<(byte[], BundleEntryProto)>(_entries.Count);
-        using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
-        long offset = 0;
         foreach (var (key, e) in _entries)
         {
-            var p = new BundleEntryProto { Dtype = e.DType, Shape = new TensorShapeProto() };
-            if (e.Value == null)
+            if (e.Value != null)
             {
-                foreach (var d in e.FullShape!) p.Shape.Dim.Add(new TensorShapeProto.Types.Dim { Size = d });
-                foreach (var s in e.Slices!) p.Slices.Add(s.ToProto());
-                protos.Add((key, p));
+                protos.Add((key, written[key]));
                 continue;
             }
-            foreach (var d in e.Value.Shape.Dims) p.Shape.Dim.Add(new TensorShapeProto.Types.Dim { Size = d });
-            uint crc;
-            long size;
-            if (e.DType == DataType.DtString)
-            {
-                var (bytes, c) = StringTensorCodec.Encode(e.Value.Strings);
-                stream.Write(bytes);
-                (crc, size) = (c, bytes.Length);
-            }
-            else
-            {
-                var bytes = e.Value.Bytes;
-                stream.Write(bytes);
-                (crc, size) = (Crc32C.Compute(bytes), bytes.Length);
-            }
-            p.Offset = offset;
-            p.Size = size;
-            p.Crc32C = Crc32C.Mask(crc);
-            offset += size;
+            var p = new BundleEntryProto { Dtype = e.DType, Shape = new TensorShapeProto() };
+            foreach (var d in e.FullShape!) p.Shape.Dim.Add(new TensorShapeProto.Types.Dim { Size = d });
+            foreach (var s in e.Slices!) p.Slices.Add(s.ToProto());
             protos.Add((key, p));
-            progress?.Report(offset);
         }
-        stream.Flush(flushToDisk: true);
         return protos;
     }
 
@@ -179,6 +209,18 @@ public sealed class CheckpointWriter : IDisposable
     }
 
     private sealed record Pending(Tensor? Value, DataType DType, long[]? FullShape, List<TensorSlice>? Slices);
+}
+
+/// <summary>The order of the tensors' bytes in a checkpoint's data file.</summary>
+public enum CheckpointDataOrder
+{
+    /// <summary>Sorted by key, as TF1's Python Saver adds them.</summary>
+    SortedKeys,
+
+    /// <summary>In <see cref="CheckpointWriter.Add"/> order, as TF's <c>SaveV2</c> kernel writes its inputs
+    /// (TF2's object-based saver: object order); re-saving in a reader's
+    /// <see cref="CheckpointReader.EntriesInDataOrder"/> reproduces any TF-written data file.</summary>
+    AddOrder,
 }
 
 /// <summary>Unsigned bytewise key order (TF's BytewiseComparator).</summary>

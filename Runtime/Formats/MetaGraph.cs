@@ -49,6 +49,10 @@ public sealed partial class MetaGraph
     /// <summary>What the file was.</summary>
     public GraphFileKind Kind { get; }
 
+    /// <summary>For a SavedModel: the whole <c>saved_model.pb</c> message <see cref="Proto"/> was chosen from
+    /// (every meta graph, unknown fields kept, so it re-serializes to the file's bytes); else null.</summary>
+    public SavedModel? SavedModelProto { get; private init; }
+
     /// <summary>Loads a <c>.meta</c>, a frozen <c>.pb</c>, a <c>saved_model.pb</c> or a SavedModel directory.</summary>
     /// <param name="path">File or SavedModel directory.</param>
     /// <param name="tags">SavedModel only: the tag set to pick (e.g. <c>["serve"]</c>); null picks the only
@@ -128,7 +132,7 @@ public sealed partial class MetaGraph
             throw new GraphFormatException($"{sourceName}: {wanted}; available tag sets: {available}.");
         }
         var dir = Path.GetDirectoryName(Path.GetFullPath(sourceName)) ?? ".";
-        return new MetaGraph(chosen, sourceName, Path.Combine(dir, "variables", "variables"), GraphFileKind.SavedModel);
+        return new MetaGraph(chosen, sourceName, Path.Combine(dir, "variables", "variables"), GraphFileKind.SavedModel) { SavedModelProto = model };
     }
 
     private static bool SameTags(MetaGraphDef m, IEnumerable<string> tags)

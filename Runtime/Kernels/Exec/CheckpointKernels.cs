@@ -69,7 +69,7 @@ public sealed class CheckpointKernels : KernelSet
             throw ctx.Error($"got {names.Length} tensor names, {specs.Length} shape_and_slices and {ctx.InputCount - 3} tensors; they must match.");
         var dir = Path.GetDirectoryName(Path.GetFullPath(prefix));
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        using var writer = new CheckpointWriter(prefix);
+        using var writer = new CheckpointWriter(prefix, CheckpointDataOrder.AddOrder); // SaveV2 writes its inputs in order
         for (int i = 0; i < names.Length; i++)
         {
             var name = Utf8(names[i]);
