@@ -22,3 +22,29 @@ public class KernelRegistryCoverageTests
         Assert.Empty(missing);
     }
 }
+
+/// <summary>The build-time kernel list (tools/KernelSetGenerator) against the assembly itself.</summary>
+public class KernelSetListTests
+{
+    [Fact]
+    public void GeneratedList_HoldsEveryConcreteKernelSetOfTheRuntime_ExactlyOnce()
+    {
+        // Reflection here, in the test only: the runtime itself never scans its assembly.
+        var expected = typeof(KernelSet).Assembly.GetTypes()
+            .Where(t => t.IsSubclassOf(typeof(KernelSet)) && !t.IsAbstract && t.GetConstructor(Type.EmptyTypes) != null)
+            .Select(t => t.FullName!).Order(StringComparer.Ordinal).ToList();
+        var listed = KernelRegistry.CreateKernelSets().Select(s => s.GetType().FullName!).ToList();
+        Assert.Equal(expected, listed);
+        Assert.True(listed.Count >= 40, $"only {listed.Count} kernel families listed");
+    }
+
+    [Fact]
+    public void DuplicateOpType_FailsWhenTheRegistryIsBuilt()
+    {
+        var registry = new KernelRegistry();
+        foreach (var set in KernelRegistry.CreateKernelSets()) set.Register(registry); // the shipped sets agree
+        var first = KernelRegistry.CreateKernelSets()[0];
+        var e = Assert.Throws<InvalidOperationException>(() => first.Register(registry));
+        Assert.Contains("already registered", e.Message);
+    }
+}

@@ -1,12 +1,10 @@
-using System.Reflection;
-
 namespace TypedGraph.Kernels;
 
 /// <summary>
 /// Op type → kernel factory. The session, <c>typedgraph inspect</c> and the generator's unsupported-op
 /// diagnostic all ask the same registry, so "supported" means one thing everywhere.
 /// </summary>
-public sealed class KernelRegistry
+public sealed partial class KernelRegistry
 {
     private static readonly Lazy<KernelRegistry> s_default = new(CreateDefault);
     private readonly Dictionary<string, KernelFactory> _factories = new(StringComparer.Ordinal);
@@ -41,13 +39,13 @@ public sealed class KernelRegistry
     public IReadOnlyList<string> UnsupportedOps(Graph graph)
         => graph.Nodes.Select(n => n.Op).Where(op => !IsSupported(op)).Distinct().Order(StringComparer.Ordinal).ToList();
 
+    // The kernel families come from CreateKernelSets(), written at build time by tools/KernelSetGenerator
+    // (every concrete KernelSet in this assembly, sorted by type name): no reflection, so trimming and
+    // NativeAOT keep every kernel. Add throws on a duplicate op type, so two families claiming one op fail here.
     private static KernelRegistry CreateDefault()
     {
         var registry = new KernelRegistry();
-        var sets = typeof(KernelRegistry).Assembly.GetTypes()
-            .Where(t => t.IsSubclassOf(typeof(KernelSet)) && !t.IsAbstract && t.GetConstructor(Type.EmptyTypes) != null)
-            .OrderBy(t => t.FullName, StringComparer.Ordinal);
-        foreach (var t in sets) ((KernelSet)Activator.CreateInstance(t)!).Register(registry);
+        foreach (var set in CreateKernelSets()) set.Register(registry);
         return registry;
     }
 }

@@ -38,8 +38,9 @@ public delegate OpKernel KernelFactory(Node node);
 
 /// <summary>
 /// A family of kernels registering itself (one per file, e.g. <c>MatMulKernels</c>). Every non-abstract
-/// subclass with a public parameterless constructor in this assembly is found by <see cref="KernelRegistry.Default"/>,
-/// so adding a kernel file needs no edit to a central list.
+/// subclass with a parameterless constructor in this assembly is listed at build time by
+/// <c>tools/KernelSetGenerator</c> into <see cref="KernelRegistry.Default"/> (plain code, no reflection), so
+/// adding a kernel file needs no edit to a central list.
 /// </summary>
 public abstract class KernelSet
 {
