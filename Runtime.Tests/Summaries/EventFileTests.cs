@@ -301,4 +301,18 @@ public sealed class EventFileTests : IDisposable
         var e = Assert.Throws<TfRecordFormatException>(() => SummaryReader.ReadPoints(file).ToList());
         Assert.Contains(file, e.Message);
     }
+
+    [Fact]
+    public void Two_writers_started_in_the_same_second_get_two_files()
+    {
+        using var a = new SummaryWriter(_dir, flushInterval: TimeSpan.Zero);
+        using var b = new SummaryWriter(_dir, flushInterval: TimeSpan.Zero);
+        Assert.NotEqual(a.FilePath, b.FilePath);
+        a.AddScalar("a", 1, 1);
+        b.AddScalar("b", 2, 1);
+        a.Dispose();
+        b.Dispose();
+        Assert.Equal(["brain.Event:2", "brain.Event:2"], new[] { a.FilePath, b.FilePath }.Select(f => ReadFile(f)[0].FileVersion));
+        Assert.Equal([1f, 2f], SummaryReader.ReadPoints(_dir).Select(p => (float)p.Number!.Value).Order());
+    }
 }

@@ -37,8 +37,20 @@ public sealed class SummaryWriter : IDisposable
         LogDir = logDir;
         double now = NowSeconds();
         var name = $"events.out.tfevents.{((long)now).ToString("D10", CultureInfo.InvariantCulture)}.{Hostname()}{filenameSuffix}";
+        // TF's EventsWriter would truncate a file of the same name (two writers in one second); keep both instead.
         FilePath = Path.Combine(logDir, name);
-        _file = new FileStream(FilePath, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
+        for (int n = 1; ; n++)
+        {
+            try
+            {
+                _file = new FileStream(FilePath, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
+                break;
+            }
+            catch (IOException) when (File.Exists(FilePath) && n < 1000)
+            {
+                FilePath = Path.Combine(logDir, $"{name}.{n.ToString(CultureInfo.InvariantCulture)}");
+            }
+        }
         _stream = new BufferedStream(_file, 64 * 1024);
         Write(new Event { WallTime = now, FileVersion = FileVersion });
         Flush();

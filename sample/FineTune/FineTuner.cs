@@ -68,8 +68,10 @@ public sealed class FineTuner
     {
         var frozenBefore = _frozen.Select(v => _session.Run(v.Snapshot.Name)).Select(t => t.ToArray<float>()).ToList();
         var batches = data.Batches(24).Select(p => (IReadOnlyDictionary<string, Tensor>)Feeds(p.X, p.Y)).ToList();
-        // TensorBoard curves next to the checkpoints: the graph, the loss of every step, test accuracy per epoch.
-        using var events = new SummaryWriter(Path.GetDirectoryName(Path.GetFullPath(savePath))!);
+        // TensorBoard curves next to the checkpoints (one run folder per model): the graph, the loss of every step,
+        // test accuracy per epoch.
+        var full = Path.GetFullPath(savePath);
+        using var events = new SummaryWriter(Path.Combine(Path.GetDirectoryName(full)!, "events", Path.GetFileName(full)));
         events.AddGraph(_b.Graph.Def);
         var summaries = new TrainingSummaries(events) { LossTag = "finetune/loss" };
         for (int e = 1; e <= epochs; e++)
