@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using TypedGraph.Building;
 using TypedGraph.Formats;
 using TypedGraph.Kernels;
