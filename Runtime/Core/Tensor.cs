@@ -12,6 +12,9 @@ namespace TypedGraph;
 /// <remarks>
 /// The buffer may be a plain array, a pooled array (returned on <see cref="Dispose"/>) or a view into a
 /// memory-mapped checkpoint (zero-copy). Disposing a tensor that does not own pooled memory is a no-op.
+/// A span from <see cref="Bytes"/> or <see cref="AsSpan{T}"/> of a mapped tensor points into the mapping and
+/// is not tracked by the GC: keep the tensor reachable (or disposed only afterwards) while using the span.
+/// The members here that copy (<see cref="Clone"/>, <see cref="ToArray{T}"/>, …) keep it alive themselves.
 /// </remarks>
 public sealed class Tensor : IDisposable
 {
@@ -91,7 +94,12 @@ public sealed class Tensor : IDisposable
     public object Handle => _handle ?? throw new InvalidOperationException($"A {DataTypes.Name(DType)} tensor carries no handle.");
 
     /// <summary>Copies the elements out.</summary>
-    public T[] ToArray<T>() where T : unmanaged => AsSpan<T>().ToArray();
+    public T[] ToArray<T>() where T : unmanaged
+    {
+        var copy = AsSpan<T>().ToArray();
+        GC.KeepAlive(this); // a mapped view must not be finalized (unmapped) mid-copy
+        return copy;
+    }
 
     /// <summary>The single element of a one-element tensor.</summary>
     /// <exception cref="InvalidOperationException">The tensor does not hold exactly one element.</exception>
@@ -99,7 +107,9 @@ public sealed class Tensor : IDisposable
     {
         var s = AsSpan<T>();
         if (s.Length != 1) throw new InvalidOperationException($"Tensor of shape {Shape} is not a single value.");
-        return s[0];
+        var value = s[0];
+        GC.KeepAlive(this);
+        return value;
     }
 
     /// <summary>Copies <paramref name="data"/> into a new tensor of the given shape.</summary>
@@ -150,7 +160,9 @@ public sealed class Tensor : IDisposable
     {
         if (_strings != null) return new Tensor(Shape, _strings.Select(s => (byte[])s.Clone()).ToArray());
         if (_handle != null) return new Tensor(DType, Shape, _handle);
-        return new Tensor(DType, Shape, _bytes.ToArray());
+        var copy = _bytes.ToArray();
+        GC.KeepAlive(this); // a mapped view must not be finalized (unmapped) mid-copy (issue 9)
+        return new Tensor(DType, Shape, copy);
     }
 
     /// <summary>A tensor sharing this one's storage with another shape of the same element count (Reshape).</summary>
@@ -186,6 +198,7 @@ public sealed class Tensor : IDisposable
             sb.Append(FormatElement(i));
         }
         if (NumElements > n) sb.Append(", …");
+        GC.KeepAlive(this);
         return sb.Append('}').ToString();
     }
 

@@ -23,6 +23,9 @@ internal sealed partial class ExecutionPlan
     /// <summary>The fetch names exactly as requested (cache key part).</summary>
     public string[] FetchNames { get; }
 
+    /// <summary>The plan cache's clock reading at this plan's last use (for least-recently-used eviction).</summary>
+    public long LastUsed { get; set; }
+
     /// <summary>The fed names, sorted ordinally (cache key part).</summary>
     public string[] FeedNames { get; }
 

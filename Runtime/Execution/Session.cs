@@ -17,8 +17,7 @@ namespace TypedGraph;
 public sealed partial class Session : IDisposable
 {
     private readonly ConcurrentDictionary<Node, OpKernel> _kernels = new();
-    private readonly object _planGate = new();
-    private volatile ExecutionPlan[] _plans = [];
+    private readonly PlanCache _plans;
     private volatile bool _disposed;
 
     /// <summary>Creates a session over <paramref name="graph"/> (the graph may grow later; plans cover the nodes they saw).</summary>
@@ -27,6 +26,7 @@ public sealed partial class Session : IDisposable
         ArgumentNullException.ThrowIfNull(graph);
         Graph = graph;
         Options = options ?? new SessionOptions();
+        _plans = new PlanCache(Options.PlanCacheCapacity);
         State = new SessionState { GraphSeed = Options.GraphSeed };
         State.Resource(Kernels.Exec.FunctionCallKernels.GraphResourceKey, () => graph); // function-call kernels find the library here
     }
@@ -119,7 +119,7 @@ public sealed partial class Session : IDisposable
     public void Dispose()
     {
         _disposed = true;
-        lock (_planGate) _plans = [];
+        _plans.Clear();
         _kernels.Clear();
     }
 
@@ -147,25 +147,17 @@ public sealed partial class Session : IDisposable
     internal ExecutionPlan GetPlan(string[] fetches, string[] feedNames, string[] targets)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        foreach (var p in _plans)
-            if (p.Matches(fetches, feedNames, targets)) return p;
-        lock (_planGate)
-        {
-            foreach (var p in _plans)
-                if (p.Matches(fetches, feedNames, targets)) return p;
-            var plan = ExecutionPlan.Build(this, fetches, feedNames, targets);
-            _plans = [.. _plans, plan];
-            return plan;
-        }
+        return _plans.GetOrAdd(fetches, feedNames, targets, () => ExecutionPlan.Build(this, fetches, feedNames, targets));
     }
 
     private ExecutionPlan? FindPlan(IReadOnlyList<string> fetches, IReadOnlyDictionary<string, Tensor>? feeds, IReadOnlyList<string>? targets)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        foreach (var p in _plans)
-            if (p.Matches(fetches, feeds, targets)) return p;
-        return null;
+        return _plans.Find(fetches, feeds, targets);
     }
+
+    /// <summary>Plans cached now (at most <see cref="SessionOptions.PlanCacheCapacity"/>).</summary>
+    internal int CachedPlanCount => _plans.Count;
 
     /// <summary>Checks a fed value against what the graph declares and puts it in its slot.</summary>
     internal static void BindFeed(FeedBinding b, RunFrame frame, Tensor value)

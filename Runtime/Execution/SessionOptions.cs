@@ -21,4 +21,10 @@ public sealed class SessionOptions
     /// (like TF's grappler remapper; the graph itself is not changed). On by default.
     /// </summary>
     public bool FuseKernels { get; init; } = true;
+
+    /// <summary>
+    /// How many distinct requests (fetches, feed names, targets) keep their built plan; past that the least
+    /// recently used plan is dropped and rebuilt if asked for again. 256 by default.
+    /// </summary>
+    public int PlanCacheCapacity { get; init; } = 256;
 }

@@ -54,6 +54,7 @@ public sealed partial class CheckpointReader
         if (p.Dtype == DataType.DtString)
         {
             var (strings, crc) = StringTensorCodec.Decode(shard.Span(offset, size), tshape.NumElements, shard.Path, name);
+            GC.KeepAlive(shard); // the span above is a raw pointer into the shard's mapping
             if (VerifyCrc) CheckCrc(name, shard, p, crc);
             return new Tensor(tshape, strings);
         }
@@ -61,7 +62,7 @@ public sealed partial class CheckpointReader
         // re-saving over a restored checkpoint fail; there, tensors are always copies.
         if (size < MappedShard.ZeroCopyThreshold || OperatingSystem.IsWindows())
         {
-            var copy = shard.Span(offset, size).ToArray();
+            var copy = shard.Copy(offset, size);
             if (VerifyCrc) CheckCrc(name, shard, p, Crc32C.Compute(copy));
             return new Tensor(p.Dtype, tshape, copy);
         }
@@ -70,6 +71,7 @@ public sealed partial class CheckpointReader
         {
             // Checked through the tensor's own view so its pages are faulted in once.
             if (VerifyCrc) CheckCrc(name, shard, p, Crc32C.Compute(view.GetSpan()));
+            GC.KeepAlive(view);
         }
         catch
         {
@@ -85,6 +87,7 @@ public sealed partial class CheckpointReader
         uint crc = p.Dtype == DataType.DtString
             ? StringTensorCodec.Decode(shard.Span(offset, size), shape.Aggregate(1L, (a, b) => a * b), shard.Path, name).Crc
             : Crc32C.Compute(shard.Span(offset, size));
+        GC.KeepAlive(shard); // the spans above are raw pointers into the shard's mapping
         CheckCrc(name, shard, p, crc);
     }
 

@@ -11,7 +11,11 @@ namespace TypedGraph.Formats;
 /// </summary>
 /// <remarks>
 /// A tensor's view outlives the reader: disposing the tensor unmaps it, an undisposed one is unmapped
-/// by the view's SafeHandle finalizer. Our writer and TF both replace checkpoint files by rename,
+/// by the view's SafeHandle finalizer. A span over a view is a raw pointer the GC does not track, so the
+/// code holding the span must keep the owner (tensor, <see cref="Memory{T}"/> or this shard) reachable until
+/// it is done (<see cref="GC.KeepAlive"/>, a <c>using</c>, or a pin): otherwise the finalizer can unmap the
+/// pages mid-copy (issue 9: SIGSEGV in a restore loop). <see cref="MemoryManager{T}.Pin"/> takes a
+/// reference on the mapping, so a pinned view stays mapped even across an explicit dispose. Our writer and TF both replace checkpoint files by rename,
 /// never by rewriting in place, so a view keeps the bytes it was opened on even when the same prefix
 /// is saved again.
 /// </remarks>
@@ -70,8 +74,22 @@ internal sealed unsafe class MappedShard : IDisposable
         return new MappedShard(path, file, length);
     }
 
-    /// <summary>The bytes at [offset, offset+size) through the shared read-only view; the caller has checked the bounds.</summary>
-    public ReadOnlySpan<byte> Span(long offset, int size) => size == 0 ? default : new ReadOnlySpan<byte>(_pointer + offset, size);
+    /// <summary>The bytes at [offset, offset+size) through the shared read-only view; the caller has checked the
+    /// bounds and keeps this shard reachable (<see cref="GC.KeepAlive"/>) until it is done with the span.</summary>
+    public ReadOnlySpan<byte> Span(long offset, int size)
+    {
+        if (size == 0) return default;
+        ObjectDisposedException.ThrowIf(_view == null || _view.SafeMemoryMappedViewHandle.IsClosed, this);
+        return new ReadOnlySpan<byte>(_pointer + offset, size);
+    }
+
+    /// <summary>A copy of [offset, offset+size); the shard stays mapped until the copy is complete.</summary>
+    public byte[] Copy(long offset, int size)
+    {
+        var copy = Span(offset, size).ToArray();
+        GC.KeepAlive(this);
+        return copy;
+    }
 
     /// <summary>A private copy-on-write view of [offset, offset+size), owned by the returned manager.</summary>
     public MemoryManager<byte> MapPrivate(long offset, int size)
@@ -90,11 +108,24 @@ internal sealed unsafe class MappedShard : IDisposable
 
     private sealed class ViewMemory(MemoryMappedViewAccessor view, byte* pointer, int length) : MemoryManager<byte>
     {
-        public override Span<byte> GetSpan() => new(pointer, length);
+        public override Span<byte> GetSpan()
+        {
+            // A disposed view must not hand out a pointer to unmapped pages.
+            ObjectDisposedException.ThrowIf(view.SafeMemoryMappedViewHandle.IsClosed, this);
+            return new(pointer, length);
+        }
 
-        public override MemoryHandle Pin(int elementIndex = 0) => new(pointer + elementIndex);
+        // The handle references the manager (so the GC keeps it) and holds a count on the SafeHandle, which
+        // defers the unmap of an explicit Dispose until the last Unpin.
+        public override MemoryHandle Pin(int elementIndex = 0)
+        {
+            if ((uint)elementIndex > (uint)length) throw new ArgumentOutOfRangeException(nameof(elementIndex));
+            bool added = false;
+            view.SafeMemoryMappedViewHandle.DangerousAddRef(ref added);
+            return new MemoryHandle(pointer + elementIndex, default, this);
+        }
 
-        public override void Unpin() { }
+        public override void Unpin() => view.SafeMemoryMappedViewHandle.DangerousRelease();
 
         protected override void Dispose(bool disposing)
         {

@@ -37,7 +37,12 @@ public static class CollectionRestore
             if (!reader.Contains(key))
                 throw new GraphExecutionException($"Checkpoint '{reader.Prefix}' has no tensor '{key}' for variable '{nodeName}'.", nodeName);
             var value = reader.Read(key);
-            if (slice is { FullName.Length: > 0 }) value = Cut(value, slice, nodeName, reader.Prefix);
+            if (slice is { FullName.Length: > 0 })
+            {
+                // The full tensor may be a mapped view: it stays alive (and is then unmapped) around the copy.
+                using var stored = value;
+                value = Cut(stored, slice, nodeName, reader.Prefix);
+            }
             var dtype = node.GetType("dtype", DataType.DtInvalid);
             if (dtype != DataType.DtInvalid && DataTypes.BaseType(dtype) != value.DType)
                 throw new GraphExecutionException($"Cannot restore variable '{nodeName}' ({DataTypes.Name(dtype)}) from a {DataTypes.Name(value.DType)} tensor '{key}' in '{reader.Prefix}'.", nodeName);

@@ -86,7 +86,9 @@ public sealed partial class Saver
         {
             var (key, v) = (_vars[i].Key, _vars[i].Value);
             // Copy: the reader may hand out views of a mapped file, and training updates variables in place.
-            var value = reader.Read(key).Clone();
+            // The view is disposed (unmapped) right after the copy rather than left to its finalizer.
+            Tensor value;
+            using (var view = reader.Read(key)) value = view.Clone();
             var slot = state.Variable(SlotName(v));
             lock (slot.SyncRoot) slot.Value = value;
             bytes += value.DType == Protos.DataType.DtString ? 0 : value.ByteLength;

@@ -102,7 +102,12 @@ public sealed class CheckpointKernels : KernelSet
             if (value.DType != dtypes[i])
                 throw ctx.Error($"tensor '{name}' in checkpoint '{reader.Prefix}' is {DataTypes.Name(value.DType)}, but the graph expects {DataTypes.Name(dtypes[i])}.");
             var spec = Utf8(specs[i]);
-            if (spec.Length > 0) value = Extract(ctx, value, spec, name);
+            if (spec.Length > 0)
+            {
+                // The full tensor may be a mapped view: it stays alive (and is then unmapped) around the copy.
+                using var full = value;
+                value = Extract(ctx, full, spec, name);
+            }
             ctx.SetOutput(i, value);
         }
     }
