@@ -120,14 +120,18 @@ namespace TypedGraph.Generator
                 return null;
             }
 
+            // Op types without a kernel in the graph and in every function its nodes reach (TF 2.x keeps its work in
+            // FunctionDefLibrary bodies), each with one node; a node whose op is a library function is a call.
             private static (string Count, string List)? UnsupportedOps(LoadedGraph graph)
             {
-                var firstNode = new SortedDictionary<string, string>(StringComparer.Ordinal);
-                foreach (var n in graph.Graph.Node)
-                    if (!SupportedOps.Contains(n.Op) && !firstNode.ContainsKey(n.Op)) firstNode.Add(n.Op, n.Name);
-                if (firstNode.Count == 0) return null;
-                var list = string.Join(", ", firstNode.Select(kv => $"'{kv.Key}' (e.g. node '{kv.Value}')"));
-                return (firstNode.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), list);
+                var functions = new HashSet<string>(StringComparer.Ordinal);
+                if (graph.Graph.Library != null)
+                    foreach (var f in graph.Graph.Library.Function)
+                        if (f.Signature != null) functions.Add(f.Signature.Name);
+                var missing = TypedGraph.Functions.ReachableOps.Unsupported(graph.Graph, op => SupportedOps.Contains(op) || functions.Contains(op));
+                if (missing.Count == 0) return null;
+                var list = string.Join(", ", missing.Select(u => $"'{u.OpType}' (e.g. node '{u.NodeName}'" + (u.Function == null ? ")" : $" in function '{u.Function}')")));
+                return (missing.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), list);
             }
 
             private static GraphBlob Blob(byte[] bytes)

@@ -8,7 +8,7 @@ namespace TypedGraph.Cli.Commands;
 /// <summary>
 /// <c>typedgraph inspect &lt;file.meta|.pb|saved_model dir&gt; [--tags a,b] [--json]</c>: what a graph file holds
 /// — TF version, node and op-type counts, placeholders, variables, Saver settings, collections,
-/// signatures, and op types the runtime cannot execute. The text form uses the same line shapes as the
+/// signatures, and op types the runtime cannot execute (also inside function bodies), each with one node that needs it. The text form uses the same line shapes as the
 /// fixtures' SOURCE.md; the JSON keys are camelCase and stable.
 /// </summary>
 public sealed class InspectCommand : ICliCommand
@@ -54,6 +54,7 @@ public sealed class InspectCommand : ICliCommand
         foreach (var sig in r.Signatures)
             o.WriteLine($"signature: {sig.Key} method={sig.MethodName} inputs=[{string.Join(", ", sig.Inputs.Select(t => $"{t.Key}={t.Name}"))}] outputs=[{string.Join(", ", sig.Outputs.Select(t => $"{t.Key}={t.Name}"))}]");
         o.WriteLine("unsupported ops: " + (r.UnsupportedOps.Count == 0 ? "(none)" : string.Join(", ", r.UnsupportedOps)));
+        foreach (var u in r.UnsupportedOpNodes) o.WriteLine($"unsupported op: {u}");
         if (r.LibraryFunctions.Count > 0) o.WriteLine($"function library: {r.LibraryFunctions.Count} function(s): " + string.Join(", ", r.LibraryFunctions.Take(8)) + (r.LibraryFunctions.Count > 8 ? ", …" : ""));
         foreach (var c in r.FunctionCalls)
             o.WriteLine($"function call: {c.NodeName} op={c.OpType} calls=[{string.Join(", ", c.Functions)}]" + (r.UnsupportedOps.Contains(c.OpType) ? " (unsupported)" : ""));
@@ -65,7 +66,7 @@ public sealed record InspectReport(
     string Source, string Kind, string TensorflowVersion, int Producer, int NodeCount,
     IReadOnlyDictionary<string, int> OpCounts, IReadOnlyList<TypedNodeReport> Placeholders, IReadOnlyList<TypedNodeReport> Variables,
     SaverReport? Saver, IReadOnlyList<CollectionReport> Collections, IReadOnlyList<SignatureReport> Signatures,
-    IReadOnlyList<string> UnsupportedOps, IReadOnlyList<string> LibraryFunctions, IReadOnlyList<FunctionCall> FunctionCalls)
+    IReadOnlyList<string> UnsupportedOps, IReadOnlyList<UnsupportedOp> UnsupportedOpNodes, IReadOnlyList<string> LibraryFunctions, IReadOnlyList<FunctionCall> FunctionCalls)
 {
     /// <summary>Builds the report for <paramref name="meta"/>.</summary>
     public static InspectReport Create(MetaGraph meta)
@@ -77,7 +78,7 @@ public sealed record InspectReport(
             s.SaverDef == null ? null : SaverReport.From(s.SaverDef),
             s.Collections.Select(c => new CollectionReport(c.Name, c.Kind, c.Count, c.Items)).ToList(),
             meta.Proto.SignatureDef.Select(kv => SignatureReport.From(kv.Key, kv.Value)).ToList(),
-            s.UnsupportedOps, TypedGraph.FunctionCalls.LibraryFunctions(meta.Graph), TypedGraph.FunctionCalls.Find(meta.Graph));
+            s.UnsupportedOps, s.UnsupportedOpNodes, TypedGraph.FunctionCalls.LibraryFunctions(meta.Graph), TypedGraph.FunctionCalls.Find(meta.Graph));
     }
 }
 

@@ -9,8 +9,8 @@ namespace TypedGraph.Tests.Compat;
 /// <summary>
 /// TF 2.x-compat graphs: a FunctionDefLibrary with a <c>tf.function</c> body called by StatefulPartitionedCall
 /// (resource variable passed as a DT_RESOURCE arg, function-style inputs <c>node:out_arg:i</c>, a nested
-/// PartitionedCall, a control return that assigns a variable), run end to end; control flow v2 (<c>If</c>)
-/// reported by node name as unsupported.
+/// PartitionedCall, a control return that assigns a variable), run end to end; an op missing inside an <c>If</c>
+/// branch reported with its function and node.
 /// </summary>
 public sealed class FunctionCallReportTests : IDisposable
 {
@@ -78,6 +78,20 @@ public sealed class FunctionCallReportTests : IDisposable
             cond.Attr["then_branch"] = new AttrValue { Func = new NameAttrList { Name = "cond_true_5" } };
             cond.Attr["else_branch"] = new AttrValue { Func = new NameAttrList { Name = "cond_false_6" } };
             g.Node.Add(cond);
+            // then: Identity(x); else: a custom op no kernel has, so the If runs but its else branch cannot.
+            var thenFn = new FunctionDef { Signature = new OpDef { Name = "cond_true_5" } };
+            thenFn.Signature.InputArg.Add(Arg("x", DataType.DtFloat));
+            thenFn.Signature.OutputArg.Add(Arg("identity", DataType.DtFloat));
+            thenFn.NodeDef.Add(N("Identity", "Identity", ["x"], T(DataType.DtFloat)));
+            thenFn.Ret["identity"] = "Identity:output:0";
+            g.Library.Function.Add(thenFn);
+            var elseFn = new FunctionDef { Signature = new OpDef { Name = "cond_false_6" } };
+            elseFn.Signature.InputArg.Add(Arg("x", DataType.DtFloat));
+            elseFn.Signature.OutputArg.Add(Arg("identity", DataType.DtFloat));
+            elseFn.NodeDef.Add(N("MyCustomOp", "MyCustomOp", ["x"], T(DataType.DtFloat)));
+            elseFn.NodeDef.Add(N("Identity", "Identity", ["MyCustomOp:output:0"], T(DataType.DtFloat)));
+            elseFn.Ret["identity"] = "Identity:output:0";
+            g.Library.Function.Add(elseFn);
         }
         return new MetaGraphDef { MetaInfoDef = new MetaGraphDef.Types.MetaInfoDef { TensorflowVersion = "2.3.1" }, GraphDef = g };
     }
@@ -109,25 +123,35 @@ public sealed class FunctionCallReportTests : IDisposable
         var o = new StringWriter();
         Assert.Equal(0, CliApp.Run(["inspect", path], o, new StringWriter()));
         var text = o.ToString();
-        Assert.Contains("function library: 2 function(s): __inference_call_91, __inference_relu_double_12", text);
+        Assert.Contains("function library: 4 function(s): __inference_call_91, __inference_relu_double_12, cond_true_5, cond_false_6", text);
         Assert.Contains("function call: StatefulPartitionedCall op=StatefulPartitionedCall calls=[__inference_call_91]\n", text.Replace("\r", ""));
-        Assert.Contains("function call: cond op=If calls=[cond_false_6, cond_true_5] (unsupported)", text);
+        // If has a kernel now; the op its else branch needs is reported with the function and node.
+        Assert.Contains("function call: cond op=If calls=[cond_false_6, cond_true_5]\n", text.Replace("\r", ""));
+        Assert.Contains("unsupported ops: MyCustomOp\n", text.Replace("\r", ""));
+        Assert.Contains("unsupported op: 'MyCustomOp' (node 'MyCustomOp' in function 'cond_false_6')", text);
 
         o = new StringWriter();
         Assert.Equal(0, CliApp.Run(["inspect", path, "--json"], o, new StringWriter()));
         using var doc = JsonDocument.Parse(o.ToString());
-        Assert.Equal(["If"], doc.RootElement.GetProperty("unsupportedOps").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["MyCustomOp"], doc.RootElement.GetProperty("unsupportedOps").EnumerateArray().Select(e => e.GetString()));
+        var node = Assert.Single(doc.RootElement.GetProperty("unsupportedOpNodes").EnumerateArray());
+        Assert.Equal("MyCustomOp", node.GetProperty("opType").GetString());
+        Assert.Equal("MyCustomOp", node.GetProperty("nodeName").GetString());
+        Assert.Equal("cond_false_6", node.GetProperty("function").GetString());
         Assert.Equal("cond", doc.RootElement.GetProperty("functionCalls")[1].GetProperty("nodeName").GetString());
     }
 
     [Fact]
-    public void ControlFlowV2NamesTheNodeAndMissingFunctionsAreFormatErrors()
+    public void AnOpMissingInAnIfBranchFailsThePlanNamingFunctionAndNodeAndMissingFunctionsAreFormatErrors()
     {
         var meta = MetaGraph.Parse(Build(withIf: true).ToByteArray(), "tf2.meta");
         using var session = new Session(meta.Graph);
+        Assert.Equal([new UnsupportedOp("MyCustomOp", "MyCustomOp", "cond_false_6")], session.UnsupportedOps);
+        // Refused before anything runs, even for pred = true (TF would only fail when the else branch is taken;
+        // the plan-time check reports the whole gap at once instead).
         var e = Assert.Throws<UnsupportedOpException>(() => session.Run("cond:0", ("pred", Tensor.FromScalar(true)), ("x", Tensor.Create(new float[2], 1, 2))));
-        Assert.Equal("cond", e.NodeName);
-        Assert.Contains("FunctionDefLibrary", e.Message);
+        Assert.Equal("MyCustomOp", e.NodeName);
+        Assert.Equal("No kernel for op 'MyCustomOp' (node 'MyCustomOp' in function 'cond_false_6').", e.Message);
 
         var broken = Build();
         broken.GraphDef.Library.Function.RemoveAt(1);

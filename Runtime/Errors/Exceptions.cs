@@ -36,18 +36,34 @@ public class GraphExecutionException : TypedGraphException
     public string? NodeName { get; }
 }
 
-/// <summary>A graph uses an op type the runtime has no kernel for.</summary>
+/// <summary>A graph uses op types the runtime has no kernel for (all of a request's missing op types at once).</summary>
 public sealed class UnsupportedOpException : GraphExecutionException
 {
-    /// <summary>Creates the exception.</summary>
-    public UnsupportedOpException(string nodeName, string opType)
-        : base($"No kernel for op '{opType}' (node '{nodeName}')." + Hint(opType), nodeName) => OpType = opType;
+    /// <summary>Creates the exception for one node.</summary>
+    public UnsupportedOpException(string nodeName, string opType) : this([new UnsupportedOp(opType, nodeName, null)]) { }
 
-    // Control flow v2 (If/While/Case) calls FunctionDefLibrary bodies TypedGraph does not run (PartitionedCall it does).
-    private static string Hint(string opType) => FunctionCalls.CallOps.Contains(opType)
-        ? " It calls functions of the graph's FunctionDefLibrary (TF 2.x control flow v2), which TypedGraph does not execute; export with control flow v1 (tf.compat.v1.disable_control_flow_v2()) or freeze the graph."
+    /// <summary>Creates the exception for every missing op type, each with one node that needs it.</summary>
+    /// <exception cref="ArgumentException"><paramref name="missing"/> is empty.</exception>
+    public UnsupportedOpException(IReadOnlyList<UnsupportedOp> missing)
+        : base(Describe(missing), missing.Count > 0 ? missing[0].NodeName : null)
+    {
+        Missing = missing;
+        OpType = missing[0].OpType;
+    }
+
+    private static string Describe(IReadOnlyList<UnsupportedOp> missing)
+    {
+        if (missing.Count == 0) throw new ArgumentException("At least one unsupported op is required.", nameof(missing));
+        return (missing.Count == 1 ? "No kernel for op " : $"No kernel for {missing.Count} op types: ") + string.Join(", ", missing) + "." + Hint(missing);
+    }
+
+    private static string Hint(IReadOnlyList<UnsupportedOp> missing) => missing.Any(m => FunctionCalls.CallOps.Contains(m.OpType))
+        ? " A function-calling op without a kernel cannot run its FunctionDefLibrary bodies; freeze the graph or export it without that op."
         : "";
 
-    /// <summary>The op type without a kernel.</summary>
+    /// <summary>The first missing op type (ordinal order).</summary>
     public string OpType { get; }
+
+    /// <summary>Every missing op type, sorted, each with one node that needs it.</summary>
+    public IReadOnlyList<UnsupportedOp> Missing { get; }
 }

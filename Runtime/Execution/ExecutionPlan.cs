@@ -122,8 +122,12 @@ internal sealed partial class ExecutionPlan
                 throw new GraphExecutionException(
                     $"You must feed a value for placeholder tensor '{node.Name}' with dtype {DataTypes.Name(node.GetType("dtype", DataType.DtInvalid))}"
                     + $" and shape {ShapeText(node.GetShape("shape"))}.", node.Name);
-            session.KernelFor(node); // surfaces UnsupportedOpException before anything runs
         }
+        // Every op type the request lacks — in its nodes and in the function bodies they call — in one error,
+        // before anything runs, so a user learns the whole gap at once.
+        var missing = session.Options.Registry.FindUnsupported(needed.Select(n => n.Def), graph.Def.Library);
+        if (missing.Count > 0) throw new UnsupportedOpException(missing);
+        foreach (var node in needed) session.KernelFor(node);
 
         var slots = new Dictionary<TensorRef, int>();
         int Slot(TensorRef r)

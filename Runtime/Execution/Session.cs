@@ -112,8 +112,9 @@ public sealed partial class Session : IDisposable
         if (targets.Count > 0) RunTargets([.. targets]);
     }
 
-    /// <summary>Op types of the graph with no kernel in this session's registry.</summary>
-    public IReadOnlyList<string> UnsupportedOps => Options.Registry.UnsupportedOps(Graph);
+    /// <summary>Op types with no kernel in this session's registry, used by the graph or by any function its nodes
+    /// call (recursively), each with the first node that needs it; sorted by op type.</summary>
+    public IReadOnlyList<UnsupportedOp> UnsupportedOps => Options.Registry.FindUnsupported(Graph);
 
     /// <summary>Drops cached plans and kernels. Variables in <see cref="State"/> are released with the session.</summary>
     public void Dispose()
@@ -128,7 +129,9 @@ public sealed partial class Session : IDisposable
     internal OpKernel KernelFor(Node node)
     {
         if (_kernels.TryGetValue(node, out var k)) return k;
-        var factory = Options.Registry.Find(node.Op) ?? throw new UnsupportedOpException(node.Name, node.Op);
+        var factory = Options.Registry.Find(node.Op)
+            ?? (IsLibraryFunction(node.Op) ? Kernels.Exec.FunctionCallKernels.DirectCall : (KernelFactory?)null)
+            ?? throw new UnsupportedOpException(node.Name, node.Op);
         try
         {
             k = factory(node);
@@ -143,6 +146,9 @@ public sealed partial class Session : IDisposable
         }
         return _kernels.GetOrAdd(node, k);
     }
+
+    // A node whose op is a function of the graph's library calls that function (TF's function-call-by-op-name).
+    private bool IsLibraryFunction(string op) => Graph.Def.Library?.Function.Any(f => f.Signature?.Name == op) == true;
 
     internal ExecutionPlan GetPlan(string[] fetches, string[] feedNames, string[] targets)
     {

@@ -11,7 +11,8 @@ public sealed record FunctionCall(string NodeName, string OpType, IReadOnlyList<
 /// <summary>
 /// Finds the TF 2.x-style function calls in a graph (<c>tf.function</c> → <c>PartitionedCall</c> /
 /// <c>StatefulPartitionedCall</c>, control flow v2 → <c>If</c>/<c>While</c>/<c>Case</c>, or a node whose op is a
-/// library function). TypedGraph does not execute function bodies; reports list these nodes by name.
+/// library function). The session runs them (FunctionCallKernels, FunctionalControlFlowKernels); reports list
+/// these nodes by name, and <see cref="Kernels.KernelRegistry.FindUnsupported(Graph)"/> follows them into the bodies.
 /// </summary>
 public static class FunctionCalls
 {

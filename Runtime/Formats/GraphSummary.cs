@@ -51,13 +51,18 @@ public sealed class GraphSummary
     /// <summary>Collections in file order.</summary>
     public required IReadOnlyList<Collection> Collections { get; init; }
 
-    /// <summary>Op types the runtime has no kernel for, sorted (empty when everything can run).</summary>
+    /// <summary>Op types the runtime has no kernel for — in the graph or in any function body its nodes reach —
+    /// sorted (empty when everything can run).</summary>
     public required IReadOnlyList<string> UnsupportedOps { get; init; }
+
+    /// <summary>The same op types, each with the first node (and function, for a body node) that needs it.</summary>
+    public required IReadOnlyList<UnsupportedOp> UnsupportedOpNodes { get; init; }
 
     /// <summary>Summarises <paramref name="meta"/>; unsupported ops are asked of <paramref name="registry"/> (default: <see cref="KernelRegistry.Default"/>).</summary>
     public static GraphSummary Create(MetaGraph meta, KernelRegistry? registry = null)
     {
         var nodes = meta.Graph.Nodes;
+        var unsupported = (registry ?? KernelRegistry.Default).FindUnsupported(meta.Graph);
         var ops = new SortedDictionary<string, int>(StringComparer.Ordinal);
         foreach (var n in nodes) ops[n.Op] = ops.GetValueOrDefault(n.Op) + 1;
         return new GraphSummary
@@ -70,7 +75,8 @@ public sealed class GraphSummary
             Variables = nodes.Where(n => n.Op is "VariableV2" or "Variable" or "VarHandleOp").Select(n => Typed(n, "dtype", "shape")).ToList(),
             SaverDef = meta.SaverDef,
             Collections = meta.Proto.CollectionDef.Select(kv => ToCollection(kv.Key, kv.Value)).ToList(),
-            UnsupportedOps = (registry ?? KernelRegistry.Default).UnsupportedOps(meta.Graph),
+            UnsupportedOps = unsupported.Select(u => u.OpType).ToList(),
+            UnsupportedOpNodes = unsupported,
         };
     }
 

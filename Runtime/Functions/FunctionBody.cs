@@ -1,4 +1,5 @@
 using TypedGraph.Building;
+using TypedGraph.Kernels;
 using TypedGraph.Protos;
 
 namespace TypedGraph.Functions;
@@ -38,7 +39,10 @@ public sealed class FunctionBody
     /// <param name="argTypes">The call's input types (<c>Tin</c>), used when an arg's type comes from an attr.</param>
     /// <param name="caller">The calling node's name, for messages.</param>
     /// <exception cref="GraphFormatException">No such function, or a body the instantiation cannot map (named).</exception>
-    public static FunctionBody Instantiate(FunctionDefLibrary library, string name, IReadOnlyDictionary<string, AttrValue> callAttrs, DataType[]? argTypes, string caller)
+    /// <param name="registry">The kernels the body will run with (default: <see cref="KernelRegistry.Default"/>); an op
+    /// unknown to it and to the op catalogue is reported as an <see cref="UnsupportedOpException"/>.</param>
+    /// <exception cref="UnsupportedOpException">A body node's output is read by out-arg name and its op is unknown.</exception>
+    public static FunctionBody Instantiate(FunctionDefLibrary library, string name, IReadOnlyDictionary<string, AttrValue> callAttrs, DataType[]? argTypes, string caller, KernelRegistry? registry = null)
     {
         var fn = library.Function.FirstOrDefault(f => f.Signature?.Name == name)
             ?? throw new GraphFormatException($"Node '{caller}' calls function '{name}', which is not in the graph's FunctionDefLibrary.");
@@ -52,7 +56,10 @@ public sealed class FunctionBody
         for (int i = 0; i < sig.InputArg.Count; i++)
         {
             var a = sig.InputArg[i];
-            var dtype = a.Type != DataType.DtInvalid ? a.Type : argTypes != null && i < argTypes.Length ? argTypes[i] : DataType.DtInvalid;
+            var dtype = a.Type != DataType.DtInvalid ? a.Type
+                : argTypes != null && i < argTypes.Length ? argTypes[i]
+                : a.TypeAttr.Length > 0 && callAttrs.TryGetValue(a.TypeAttr, out var t) && t.ValueCase == AttrValue.ValueOneofCase.Type ? t.Type
+                : DataType.DtInvalid;
             if (dtype == DataType.DtInvalid)
                 throw new GraphFormatException($"Input arg '{a.Name}' of {Where()} has no concrete type.");
             var ph = new NodeDef { Name = a.Name, Op = "Placeholder" };
@@ -71,9 +78,16 @@ public sealed class FunctionBody
             }
             if (parts.Length != 3 || !int.TryParse(parts[2], out int k) || k < 0 || !bodyNodes.TryGetValue(parts[0], out var producer))
                 throw new GraphFormatException($"Input '{input}' in {Where()} is not of the form node:out_arg:index.");
-            int index = FlatIndex(producer, parts[1], k, byName)
-                ?? throw new GraphFormatException($"Cannot map output '{input}' in {Where()}: op '{producer.Op}' has no known output arg '{parts[1]}'.");
+            int index = FlatIndex(producer, parts[1], k, byName) ?? throw UnmappedOutput(input, producer);
             return index == 0 ? parts[0] : $"{parts[0]}:{index}";
+        }
+
+        // An op neither the catalogue nor the registry knows is simply unsupported: say so as the session would.
+        Exception UnmappedOutput(string input, NodeDef producer)
+        {
+            if (!(registry ?? KernelRegistry.Default).IsSupported(producer.Op) && !byName.ContainsKey(producer.Op))
+                return new UnsupportedOpException([new UnsupportedOp(producer.Op, producer.Name, name)]);
+            return new GraphFormatException($"Cannot map output '{input}' in {Where()}: op '{producer.Op}' has a kernel but no OpDef in the catalogue, so its output arg '{input.Split(':')[1]}' has no known position.");
         }
 
         foreach (var n in fn.NodeDef)

@@ -35,9 +35,28 @@ public sealed partial class KernelRegistry
     /// <summary>Every registered op type, sorted ordinally.</summary>
     public IReadOnlyList<string> OpTypes => _factories.Keys.Order(StringComparer.Ordinal).ToList();
 
-    /// <summary>The op types of <paramref name="graph"/> with no kernel, sorted, each once.</summary>
-    public IReadOnlyList<string> UnsupportedOps(Graph graph)
-        => graph.Nodes.Select(n => n.Op).Where(op => !IsSupported(op)).Distinct().Order(StringComparer.Ordinal).ToList();
+    /// <summary>The op types of <paramref name="graph"/> with no kernel, sorted, each once — including the ops of
+    /// every function reachable from the graph's nodes (see <see cref="FindUnsupported(Graph)"/>).</summary>
+    public IReadOnlyList<string> UnsupportedOps(Graph graph) => FindUnsupported(graph).Select(u => u.OpType).ToList();
+
+    /// <summary>
+    /// Each op type with no kernel used by <paramref name="graph"/>'s nodes or by a node of any function they reach
+    /// (func-valued attrs of call, While, If and Case ops, recursively), with the first node that uses it; sorted by
+    /// op type. A node whose op is a library function counts as supported (the session calls the function).
+    /// </summary>
+    public IReadOnlyList<UnsupportedOp> FindUnsupported(Graph graph)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        return FindUnsupported(graph.Def.Node, graph.Def.Library);
+    }
+
+    /// <summary>As <see cref="FindUnsupported(Graph)"/> for some top-level nodes (a run's pruned node set).</summary>
+    internal IReadOnlyList<UnsupportedOp> FindUnsupported(IEnumerable<Protos.NodeDef> nodes, Protos.FunctionDefLibrary? library)
+    {
+        var functions = library?.Function.Select(f => f.Signature?.Name ?? "").ToHashSet(StringComparer.Ordinal) ?? [];
+        return Functions.ReachableOps.Unsupported(nodes, library, op => IsSupported(op) || functions.Contains(op))
+            .Select(u => new UnsupportedOp(u.OpType, u.NodeName, u.Function)).ToList();
+    }
 
     // The kernel families come from CreateKernelSets(), written at build time by tools/KernelSetGenerator
     // (every concrete KernelSet in this assembly, sorted by type name): no reflection, so trimming and

@@ -1,14 +1,12 @@
 using TypedGraph.Functions;
-using TypedGraph.Protos;
 
 namespace TypedGraph.Kernels.Exec;
 
 /// <summary>
-/// <c>PartitionedCall</c> / <c>StatefulPartitionedCall</c> (TF 2.x <c>tf.function</c> calls in a graph): the
-/// function named by the <c>f</c> attr is instantiated once per session as a <see cref="FunctionBody"/> graph
-/// and run by an inner <see cref="Session"/>, its args fed from the call's inputs. Resource variables reach the
-/// body as DT_RESOURCE handle inputs, so the body reads and writes the caller's variables; variables created
-/// inside a body (rare) live in the inner session.
+/// <c>PartitionedCall</c> / <c>StatefulPartitionedCall</c> (TF 2.x <c>tf.function</c> calls in a graph), and a
+/// node whose op is a library function's name: the function is run by a <see cref="FunctionRunner"/>, its args
+/// fed from the call's inputs. Resource variables reach the body as DT_RESOURCE handle inputs, so the body reads
+/// and writes the caller's variables; variables created inside a body (rare) live in the inner session.
 /// </summary>
 public sealed class FunctionCallKernels : KernelSet
 {
@@ -21,48 +19,34 @@ public sealed class FunctionCallKernels : KernelSet
         registry.Add(["PartitionedCall", "StatefulPartitionedCall"], node =>
         {
             var f = node.Attr("f")?.Func ?? throw new GraphFormatException($"{node.Op} node '{node.Name}' has no function attr 'f'.");
-            var tin = node.GetTypes("Tin", []);
-            var call = new Call(f, tin);
-            return new DelegateKernel(node, ctx => call.Run(ctx));
+            var runner = new FunctionRunner(f, node.GetTypes("Tin", []));
+            return new DelegateKernel(node, ctx => SetOutputs(ctx, runner.Run(ctx, Inputs(ctx, 0)), runner.Name));
         });
     }
 
-    private sealed class Call(NameAttrList f, DataType[] tin)
+    /// <summary>The kernel of a node whose op is a function of the graph's library (TF calls it with the node's attrs).</summary>
+    internal static OpKernel DirectCall(Node node)
     {
-        private readonly object _gate = new();
-        private (FunctionBody Body, Session Session)? _instance;
+        var f = new Protos.NameAttrList { Name = node.Op };
+        f.Attr.Add(node.Def.Attr);
+        var runner = new FunctionRunner(f, null);
+        return new DelegateKernel(node, ctx => SetOutputs(ctx, runner.Run(ctx, Inputs(ctx, 0)), runner.Name));
+    }
 
-        public void Run(OpKernelContext ctx)
-        {
-            var (body, session) = Instance(ctx);
-            if (ctx.InputCount != body.ArgTensors.Count)
-                throw ctx.Error($"function '{f.Name}' takes {body.ArgTensors.Count} inputs, the call passes {ctx.InputCount}.");
-            var feeds = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-            for (int i = 0; i < ctx.InputCount; i++) feeds[body.ArgTensors[i]] = ctx.Input(i);
-            Tensor[] results;
-            try
-            {
-                results = session.Run(body.Outputs, feeds, body.Targets);
-            }
-            catch (GraphExecutionException e)
-            {
-                throw new GraphExecutionException($"{ctx.Node.Op} node '{ctx.Node.Name}' (function '{f.Name}'): {e.Message}", ctx.Node.Name, e);
-            }
-            for (int i = 0; i < results.Length && i < ctx.OutputCount; i++) ctx.SetOutput(i, results[i]);
-        }
+    /// <summary>The kernel's inputs from <paramref name="first"/> on.</summary>
+    internal static Tensor[] Inputs(OpKernelContext ctx, int first)
+    {
+        var args = new Tensor[ctx.InputCount - first];
+        for (int i = 0; i < args.Length; i++) args[i] = ctx.Input(first + i);
+        return args;
+    }
 
-        private (FunctionBody, Session) Instance(OpKernelContext ctx)
-        {
-            lock (_gate)
-            {
-                if (_instance is { } ready) return ready;
-                var graph = ctx.State.Resource<Graph>(GraphResourceKey, () => throw ctx.Error("the session did not publish its graph, so the function library is unknown."));
-                var library = graph.Def.Library ?? throw ctx.Error($"calls function '{f.Name}', but the graph has no FunctionDefLibrary.");
-                var body = FunctionBody.Instantiate(library, f.Name, f.Attr, tin, ctx.Node.Name);
-                var instance = (body, new Session(body.Graph));
-                _instance = instance;
-                return instance;
-            }
-        }
+    /// <summary>Sets the kernel's outputs to a function's results, checking their count as TF's functional ops do
+    /// (<c>SetOutputs</c> in core/kernels/functional_ops.cc) when the node records it.</summary>
+    internal static void SetOutputs(OpKernelContext ctx, Tensor[] results, string function)
+    {
+        if (results.Length < ctx.OutputCount)
+            throw ctx.Error($"function '{function}' returned {results.Length} values, the node has {ctx.OutputCount} outputs.");
+        for (int i = 0; i < ctx.OutputCount; i++) ctx.SetOutput(i, results[i]);
     }
 }
