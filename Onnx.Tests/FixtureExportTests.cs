@@ -1,0 +1,92 @@
+using TypedGraph.Formats;
+using TypedGraph.Onnx.Tests.Support;
+using TypedGraph.Tests.Support;
+using Xunit.Abstractions;
+
+namespace TypedGraph.Onnx.Tests;
+
+/// <summary>
+/// Every fixture graph's inference path (real TF-written files) exported to ONNX and run by ONNX Runtime on the
+/// same random inputs as our Session.
+/// </summary>
+public class FixtureExportTests(ITestOutputHelper log)
+{
+    private void Report(string name, OrtCheck.Result r)
+        => log.WriteLine($"{name}: max error {r.Worst:E2} over {string.Join(", ", r.MaxError.Keys)}; {r.Model.Graph.Node.Count} ONNX nodes, {r.Model.Graph.Initializer.Count} initializers");
+
+    [Theory]
+    [InlineData("smove_mlp", "my_test_model-1000.meta")]
+    [InlineData("smove_tf", "smovetf.ckpt.meta")]
+    public void SmoveLogisticRegressionMatchesOrtWithRestoredWeights(string folder, string meta)
+    {
+        var graph = MetaGraph.Load(Fixtures.Path(folder, meta));
+        using var session = new Session(graph.Graph);
+        session.Restore(Fixtures.Path(folder), graph.SaverDef);
+        var x = OrtCheck.RandomFloats(1, -2, 2, 7, 21);
+        var r = OrtCheck.ExportAndCompare(session, [("X:0", x)], ["O:0"]);
+        Report(folder, r);
+        // The weights are an initializer holding the checkpoint's values, and the training graph is gone.
+        var w = r.Model.Graph.Initializer.Single();
+        Assert.Equal(session.Run("W:0").ToArray<float>(), System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(w.RawData.Span).ToArray());
+        Assert.DoesNotContain(r.Model.Graph.Node, n => n.OpType is "ApplyGradientDescent" or "Log");
+        Assert.Equal(["MatMul", "Sigmoid"], r.Model.Graph.Node.Select(n => n.OpType));
+    }
+
+    [Fact]
+    public void SmoveFrozenGraphDefMatchesOrt()
+    {
+        var graph = MetaGraph.Load(Fixtures.Path("smove_tf", "frozen_smovetf.pb"));
+        using var session = new Session(graph.Graph);
+        var r = OrtCheck.ExportAndCompare(session, [("X:0", OrtCheck.RandomFloats(2, -2, 2, 3, 21))], ["O:0"]);
+        Report("smove_tf frozen", r);
+    }
+
+    [Fact]
+    public void MnistFc2SoftmaxMatchesOrtAndBatchStaysDynamic()
+    {
+        var graph = MetaGraph.Load(Fixtures.Path("mnist_fc2", "fc2.ckpt.meta"));
+        using var session = new Session(graph.Graph);
+        session.Restore(Fixtures.Path("mnist_fc2", "fc2.ckpt"), graph.SaverDef);
+        var x = OrtCheck.RandomFloats(3, 0, 1, 9, 784);
+        var r = OrtCheck.ExportAndCompare(session, [("input/x:0", x)], ["output/sm:0"]);
+        Report("mnist_fc2", r);
+        // The batch dimension is symbolic: the same model runs batch 1 as well.
+        var one = OrtCheck.RandomFloats(4, 0, 1, 1, 784);
+        OrtCheck.Compare(r.Model, session, [("input/x:0", one)], ["output/sm:0"]);
+        Assert.Equal("batch", r.Model.Graph.Input[0].Type.TensorType.Shape.Dim[0].DimParam);
+        // Only the inference weights were exported (no Adam slots, no global_step).
+        Assert.Equal(6, r.Model.Graph.Initializer.Count);
+    }
+
+    [Fact]
+    public void MnistCnnWithInitializedVariablesMatchesOrtAndNeedsOnlyEdgeTransposes()
+    {
+        var graph = MetaGraph.Load(Fixtures.Path("mnist_cnn_meta", "cnn.ckpt.meta"));
+        using var session = new Session(graph.Graph);
+        session.Initialize();
+        var x = OrtCheck.RandomFloats(5, 0, 1, 3, 784);
+        // pkeep is fed 1: the dropout mask floor(pkeep + U[0,1)) is then 1 in both engines, whatever their generators draw.
+        var r = OrtCheck.ExportAndCompare(session, [("x:0", x), ("pkeep:0", Tensor.FromScalar(1f))], ["y:0"],
+            new OnnxExportOptions { InputShapes = new Dictionary<string, long[]> { ["pkeep:0"] = [] } });
+        Report("mnist_cnn_meta", r);
+        Assert.Equal(2, r.Count("Conv"));
+        Assert.Equal(2, r.Count("MaxPool"));
+        // conv → relu → pool → conv → relu → pool runs in NCHW end to end: one transpose in, one out.
+        Assert.Equal(2, r.Count("Transpose"));
+    }
+
+    [Fact]
+    public void RnnModelUnrolledLstmMatchesOrt()
+    {
+        var graph = MetaGraph.Load(Fixtures.Path("rnn_model", "model.ckpt.meta"));
+        using var session = new Session(graph.Graph);
+        session.Restore(Fixtures.Path("rnn_model"), graph.SaverDef);
+        const int batch = 4;
+        var options = new OnnxExportOptions { InputShapes = new Dictionary<string, long[]> { ["input:0"] = [-1, 10, 1], ["istate:0"] = [-1, 160] } };
+        var r = OrtCheck.ExportAndCompare(session,
+            [("input:0", OrtCheck.RandomFloats(6, -1, 1, batch, 10, 1)), ("istate:0", OrtCheck.RandomFloats(7, -0.5f, 0.5f, batch, 160))],
+            ["inference/add_1:0"], options);
+        Report("rnn_model", r);
+        Assert.DoesNotContain(r.Model.Graph.Node, n => n.OpType.Contains("Summary", StringComparison.Ordinal));
+    }
+}
