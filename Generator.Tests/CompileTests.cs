@@ -24,7 +24,7 @@ public class CompileTests
             public static float Typed(TutorialModel m) => m.OpToRestore.Run(w1: 13f, w2: 17f);
             public static float IntLiteralsWiden(TutorialModel m) => m.OpToRestore.Run(13, 17);
             public static TensorValue<float> TfStyle(TutorialModel m) => m.Session.Run(m.OpToRestore, m.W1.Feed(13f), m.W2.Feed(17f));
-            public static float Variable(TutorialModel m) => m.Bias.Read.Run();
+            public static float Variable(TutorialModel m) => m.Bias.Run();
             public static void Init(TutorialModel m) => m.Init.Run();
             public static TutorialModel Open() => TutorialModel.Restore("models/");
             """);
@@ -86,7 +86,7 @@ public class CompileTests
             g.Node(name, "Identity", ["feeds"], Protos.DataType.DtFloat, [[]]);
         var path = TestGraphs.Write(g.Meta(), "names.meta");
         var run = GeneratorHarness.Generate(path, Demo,
-            "namespace Demo; internal static class Use { public static float F(TutorialModel m) => m.Conv1.Run_2.Run(feeds: 1f) + m.Members_2.Run(1f); }");
+            "namespace Demo; internal static class Use { public static float F(TutorialModel m) => m.Conv1.Run__2.Run(feeds: 1f) + m.Members__2.Run(1f); }");
         Assert.Empty(run.Problems);
     }
 

@@ -28,7 +28,7 @@ public class RunGeneratedTests
             {
                 using var m = TutorialModel.Create();
                 m.Initialize();
-                return m.Bias.Read.Run();
+                return m.Bias.Run();
             }
 
             public static void WrongShape()

@@ -25,5 +25,6 @@ public class SampleRunTests
         var values = smove.Split(": ")[1].Split(", ").Select(v => float.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         Assert.Equal(4, values.Length);
         Assert.All(values, v => Assert.InRange(v, 0f, 1f)); // sigmoid outputs; exact values are checked in RunGeneratedFixtureTests
+        Assert.Contains("smove_mlp sigmoid(MatMul) == O: True", lines); // IncludeNodes="@default;MatMul" reached the generator whole
     }
 }

@@ -28,8 +28,11 @@ namespace TypedGraph.Generator
                 if (ns.Length == 0)
                     ns = global.TryGetValue("build_property.RootNamespace", out var root) && !string.IsNullOrWhiteSpace(root) ? root.Trim() : "TypedGraph.Models";
                 var visibility = Get("Visibility");
+                bool embedded = global.TryGetValue("build_property.TypedGraphEmbedGraphs", out var e)
+                    && string.Equals(e?.Trim(), "true", StringComparison.OrdinalIgnoreCase);
+                bool optedOut = string.Equals(Get("TypedGraph"), "false", StringComparison.OrdinalIgnoreCase);
                 return new GraphFileOptions(className, ns, visibility.Length == 0 ? "internal" : visibility.ToLowerInvariant(),
-                    Get("IncludeNodes"), Get("ExcludeNodes"));
+                    Get("IncludeNodes"), Get("ExcludeNodes"), embedded, optedOut);
             }
 
             /// <summary><c>my_test_model-1000.meta</c> → <c>MyTestModel1000</c>; a SavedModel is named after its folder.</summary>
@@ -39,7 +42,7 @@ namespace TypedGraph.Generator
                 var stem = file.Split('.')[0];
                 if (file.Equals("saved_model.pb", StringComparison.OrdinalIgnoreCase))
                     stem = Path.GetFileName(Path.GetDirectoryName(path) ?? "") is { Length: > 0 } dir ? dir : "SavedModel";
-                return Naming.Pascal(stem);
+                return Naming.PascalJoined(stem);
             }
 
             /// <summary>Reads the file at <paramref name="path"/> and parses it.</summary>
@@ -90,12 +93,13 @@ namespace TypedGraph.Generator
                     if (unsupported != null)
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedOps, path, fileName, unsupported.Value.Count, unsupported.Value.List));
 
-                    var members = new MemberTreeBuilder(graph.Graph, graph.Ops, path, options.ClassName, diagnostics)
+                    var members = new MemberTreeBuilder(graph.Graph, graph.Ops, graph.Meta, path, options.ClassName, diagnostics)
                         .Build(new NamePatterns(options.Include, options.Exclude));
                     cancellationToken.ThrowIfCancellationRequested();
 
                     var spec = new GraphSpec(options.ClassName, options.Namespace, options.Visibility, fileName, graph.Format,
-                        graph.TensorFlowVersion, graph.Graph.Node.Count, graph.HasSaver, Blob(bytes), members);
+                        graph.TensorFlowVersion, graph.Graph.Node.Count, graph.HasSaver, Blob(bytes), members,
+                        path, options.Embedded);
                     return new ParseResult(spec, diagnostics.ToEquatableArray());
                 }
                 catch (OperationCanceledException)
@@ -112,7 +116,9 @@ namespace TypedGraph.Generator
             private static string? CheckOptions(GraphFileOptions o)
             {
                 if (!Naming.IsIdentifier(o.ClassName))
-                    return $"ClassName '{o.ClassName}' is not a valid C# identifier";
+                    return $"ClassName '{o.ClassName}' is not a valid C# identifier (or is a C# keyword)";
+                if (Naming.IsContextualKeyword(o.ClassName) || ReservedNames.IsReservedClassName(o.ClassName))
+                    return $"ClassName '{o.ClassName}' cannot name the generated class: it is a contextual keyword or a name the class uses itself (Scopes, Signatures)";
                 if (o.Namespace.Length > 0 && !o.Namespace.Split('.').All(Naming.IsIdentifier))
                     return $"Namespace '{o.Namespace}' is not a valid C# namespace";
                 if (o.Visibility != "public" && o.Visibility != "internal")
@@ -144,7 +150,7 @@ namespace TypedGraph.Generator
                     foreach (var b in hash) sb.Append(b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
                     hex = sb.ToString();
                 }
-                return new GraphBlob(hex, bytes.Length, Convert.ToBase64String(bytes));
+                return new GraphBlob(hex, bytes.Length);
             }
 
             private static ParseResult Fail(DiagnosticDescriptor descriptor, string path, params string[] args)

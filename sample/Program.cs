@@ -21,10 +21,10 @@ using var model = TutorialModel.Restore(output);
 float restored = model.OpToRestore.Run(w1: 13f, w2: 17f);   // the parameters are exactly the placeholders it needs
 Console.WriteLine($"(13 + 17) * bias = {restored}");
 
-// 3. Add an op on top of the restored graph (x2) and run it, feeding the typed placeholders TF-style.
-var builder = new GraphBuilder(model.Graph);
-var doubled = builder.Multiply(builder.GetTensor(model.OpToRestore.Name), 2.0, "multiply");
-var added = new GraphTensor<float>(model, doubled.Name, "float32", []);
+// 3. Extend the restored graph (x2) and run the new op, feeding the typed placeholders TF-style. Extend() sees the
+//    .meta's collections and op list; Tensor<float>(...) makes the new output a typed handle (no dtype string).
+GraphBuilder builder = model.Extend();
+GraphTensor<float> added = model.Tensor<float>(builder.Multiply(model.OpToRestore, 2.0, "multiply"));
 float onTop = model.Session.Run(added, model.W1.Feed(13f), model.W2.Feed(17f)).Scalar;
 Console.WriteLine($"op_to_restore * 2 = {onTop}");
 

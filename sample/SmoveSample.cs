@@ -30,6 +30,11 @@ public static class SmoveSample
         }
         var o = model.O.Run(x: TensorValue<float>.Create(x, 4, 21)).ToArray();
         Console.WriteLine("smove_mlp O (first 4 predictions): " + string.Join(", ", o.Select(v => v.ToString("F6", System.Globalization.CultureInfo.InvariantCulture))));
+        // MatMul (X·W) is auto-named and consumed, so it is a member only because sample.csproj lists it in IncludeNodes
+        // after a ';' — this line compiles only if that list reached the generator whole.
+        var logits = model.MatMul.Run(x: TensorValue<float>.Create(x, 4, 21)).ToArray();
+        bool same = logits.Select((l, i) => Math.Abs(1 / (1 + Math.Exp(-l)) - o[i]) < 1e-6).All(b => b);
+        Console.WriteLine($"smove_mlp sigmoid(MatMul) == O: {same}");
 #else
         Console.WriteLine("smove_mlp: skipped, ../shared/fixtures/smove_mlp was not found when this sample was built.");
 #endif

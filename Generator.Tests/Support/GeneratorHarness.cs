@@ -76,16 +76,25 @@ public static class GeneratorHarness
         IReadOnlyDictionary<string, string>? global = null)
         => Driver(graphFiles.Select(f => (AdditionalText)new FileAdditionalText(f)), metadata, global);
 
-    /// <summary>A driver with the generator, tracking steps, over the given additional texts.</summary>
+    /// <summary>What the TypedGraph props tell the compiler: graphs are embedded as resources.</summary>
+    public static IReadOnlyDictionary<string, string> EmbeddingGlobals { get; } =
+        new Dictionary<string, string> { ["build_property.TypedGraphEmbedGraphs"] = "true" };
+
+    /// <summary>A driver with the generator, tracking steps, over the given additional texts. Without
+    /// <paramref name="global"/> the build properties are those the props set (<see cref="EmbeddingGlobals"/>).</summary>
     public static GeneratorDriver Driver(IEnumerable<AdditionalText> texts,
         IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? metadata = null,
         IReadOnlyDictionary<string, string>? global = null)
-        => CSharpGeneratorDriver.Create(
+    {
+        var list = texts.ToList();
+        foreach (var t in list) EmbeddedGraphs.Register(t.Path);
+        return CSharpGeneratorDriver.Create(
             [new TypedGraphGenerator().AsSourceGenerator()],
-            texts,
+            list,
             ParseOptions,
-            new TestOptionsProvider(metadata ?? new Dictionary<string, IReadOnlyDictionary<string, string>>(), global),
+            new TestOptionsProvider(metadata ?? new Dictionary<string, IReadOnlyDictionary<string, string>>(), global ?? EmbeddingGlobals),
             new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+    }
 
     /// <summary>Result of one generator run plus the compilation of its output.</summary>
     public sealed record Run(GeneratorDriverRunResult Result, Compilation Output, ImmutableArray<Diagnostic> GeneratorDiagnostics,

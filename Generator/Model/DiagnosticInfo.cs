@@ -12,9 +12,12 @@ namespace TypedGraph.Generator.Model
         public static DiagnosticInfo Create(DiagnosticDescriptor descriptor, string filePath, params string[] args)
             => new DiagnosticInfo(descriptor.Id, filePath, new EquatableArray<string>(args));
 
+        /// <summary>The start of the graph file: a real file location (IDEs and the build list it with the path).</summary>
+        public static Location FileLocation(string path) => Location.Create(path, default(TextSpan), default(LinePositionSpan));
+
         public Diagnostic ToDiagnostic()
         {
-            var location = Location.Create(FilePath, default(TextSpan), default(LinePositionSpan));
+            var location = FileLocation(FilePath);
             var args = new object[Arguments.Count];
             for (int i = 0; i < args.Length; i++) args[i] = Arguments[i];
             return Diagnostic.Create(DiagnosticDescriptors.ById(Id), location, args);

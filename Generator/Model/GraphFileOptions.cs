@@ -6,5 +6,8 @@ namespace TypedGraph.Generator.Model
     /// <param name="Visibility">Metadata <c>Visibility</c>: <c>public</c> or <c>internal</c> (default).</param>
     /// <param name="Include">Metadata <c>IncludeNodes</c>: <c>;</c>-separated name globs; when set only matching nodes get members and the default hiding is off.</param>
     /// <param name="Exclude">Metadata <c>ExcludeNodes</c>: <c>;</c>-separated name globs hidden in addition.</param>
-    internal sealed record GraphFileOptions(string ClassName, string Namespace, string Visibility, string Include, string Exclude);
+    /// <param name="Embedded">The project embeds graphs as resources (build property <c>TypedGraphEmbedGraphs</c>).</param>
+    /// <param name="OptedOut">Metadata <c>TypedGraph="false"</c>: not a graph, skip it.</param>
+    internal sealed record GraphFileOptions(string ClassName, string Namespace, string Visibility, string Include, string Exclude,
+        bool Embedded = true, bool OptedOut = false);
 }

@@ -14,6 +14,8 @@ namespace TypedGraph.Generator.Model
     /// <param name="HasSaver">The file carries a SaverDef (restores run the graph's own restore op).</param>
     /// <param name="Blob">The file content (embedded), compared by hash.</param>
     /// <param name="Members">Top-level members, ordered by identifier.</param>
+    /// <param name="FilePath">The graph file's path (diagnostic locations).</param>
+    /// <param name="Embedded">The project embeds graph files as resources (the props set TypedGraphEmbedGraphs).</param>
     internal sealed record GraphSpec(
         string ClassName,
         string Namespace,
@@ -24,5 +26,7 @@ namespace TypedGraph.Generator.Model
         int NodeCount,
         bool HasSaver,
         GraphBlob Blob,
-        EquatableArray<MemberSpec> Members);
+        EquatableArray<MemberSpec> Members,
+        string FilePath,
+        bool Embedded);
 }

@@ -8,8 +8,9 @@ namespace TypedGraph.Generator.Parsing
     /// <summary>A graph read from a file, whichever container it came in.</summary>
     internal sealed class LoadedGraph
     {
-        public LoadedGraph(string format, GraphDef graph, OpList? ops, bool hasSaver, string tensorFlowVersion)
+        public LoadedGraph(string format, GraphDef graph, OpList? ops, bool hasSaver, string tensorFlowVersion, MetaGraphDef? meta = null)
         {
+            Meta = meta;
             Format = format;
             Graph = graph;
             Ops = ops;
@@ -22,6 +23,9 @@ namespace TypedGraph.Generator.Parsing
         public OpList? Ops { get; }
         public bool HasSaver { get; }
         public string TensorFlowVersion { get; }
+
+        /// <summary>The MetaGraphDef (collections, signatures), or null for a bare GraphDef.</summary>
+        public MetaGraphDef? Meta { get; }
     }
 
     /// <summary>
@@ -74,7 +78,7 @@ namespace TypedGraph.Generator.Parsing
             if (meta.GraphDef == null) throw new FormatException("the MetaGraphDef has no graph_def");
             var info = meta.MetaInfoDef;
             return Check(new LoadedGraph(format, meta.GraphDef, info?.StrippedOpList, meta.SaverDef != null,
-                info?.TensorflowVersion ?? ""));
+                info?.TensorflowVersion ?? "", meta));
         }
 
         private static LoadedGraph Check(LoadedGraph g)
@@ -86,8 +90,35 @@ namespace TypedGraph.Generator.Parsing
                 if (string.IsNullOrEmpty(n.Name) || string.IsNullOrEmpty(n.Op))
                     throw new FormatException($"node #{i} has no name or no op type, so this is not a TensorFlow graph");
                 if (!seen.Add(n.Name)) throw new FormatException($"node name '{n.Name}' appears twice");
+                // Content validation: any protobuf with a repeated field 1 parses as a GraphDef (a FileDescriptorSet's
+                // file names read as node names, its package as an op type). TF's own rules tell them apart: op type
+                // names match [A-Z][a-zA-Z0-9>_]* (op_def_builder.cc) and node names [A-Za-z0-9.][A-Za-z0-9_.\-/>]*
+                // (python/framework/ops.py _VALID_OP_NAME_REGEX).
+                if (!IsOpTypeName(n.Op))
+                    throw new FormatException($"node #{i} ('{Short(n.Name)}') has op type '{Short(n.Op)}', which is not a TensorFlow op name, so this is not a TensorFlow graph (mark other .meta/.pb files TypedGraph=\"false\")");
+                if (!IsNodeName(n.Name))
+                    throw new FormatException($"node #{i} is named '{Short(n.Name)}', which is not a TensorFlow node name, so this is not a TensorFlow graph (mark other .meta/.pb files TypedGraph=\"false\")");
             }
             return g;
+        }
+
+        private static string Short(string s) => s.Length <= 60 ? s : s.Substring(0, 60) + "…";
+
+        private static bool IsOpTypeName(string op)
+        {
+            if (op.Length == 0 || op[0] < 'A' || op[0] > 'Z') return false;
+            foreach (char c in op)
+                if (!(c < 128 && (char.IsLetterOrDigit(c) || c == '_' || c == '>'))) return false;
+            return true;
+        }
+
+        private static bool IsNodeName(string name)
+        {
+            char f = name[0];
+            if (!(f < 128 && (char.IsLetterOrDigit(f) || f == '.'))) return false;
+            foreach (char c in name)
+                if (!(c < 128 && (char.IsLetterOrDigit(c) || c == '_' || c == '.' || c == '-' || c == '/' || c == '>'))) return false;
+            return true;
         }
 
         /// <summary>Classifies by top-level field numbers and wire types; "?" names the best guess.</summary>

@@ -11,7 +11,7 @@ namespace TypedGraph.Generator.Parsing
     /// Turns the visible nodes into the member tree: name scopes become nested members
     /// (<c>conv1/weights</c> → <c>Conv1.Weights</c>), a node that is also a scope (every TF1 variable
     /// <c>w</c> with its <c>w/read</c>) is one member carrying children, extra outputs
-    /// (<c>split:1</c>) become siblings with a suffix (<c>Split_1</c>). Identifiers are assigned in
+    /// (<c>split:1</c>) become siblings with a suffix (<c>Split_Output1</c>). Identifiers are assigned in
     /// ordinal TF-name order so collisions resolve the same way on every build; each is reported.
     /// </summary>
     internal sealed class MemberTreeBuilder
@@ -31,12 +31,14 @@ namespace TypedGraph.Generator.Parsing
         private readonly string _filePath;
         private readonly string _className;
         private readonly List<DiagnosticInfo> _diagnostics;
-        private readonly HashSet<string> _classNames = new HashSet<string> { "Members" };
+        private readonly HashSet<string> _classNames = new HashSet<string> { "Scopes" };
+        private readonly bool[] _shownByDefault;
         private readonly Dictionary<int, List<(DataType, TensorShapeProto?)>> _outputs = new Dictionary<int, List<(DataType, TensorShapeProto?)>>();
 
-        public MemberTreeBuilder(GraphDef graph, OpList? ops, string filePath, string className, List<DiagnosticInfo> diagnostics)
+        public MemberTreeBuilder(GraphDef graph, OpList? ops, MetaGraphDef? meta, string filePath, string className, List<DiagnosticInfo> diagnostics)
         {
             _graph = graph;
+            _shownByDefault = DefaultMembers.Compute(graph, meta);
             _sigs = new OutputSignatures(ops);
             _feeds = new FeedAnalysis(graph);
             // Output signatures for every node up front, so shapes missing from the file can be inferred
@@ -56,7 +58,7 @@ namespace TypedGraph.Generator.Parsing
             for (int i = 0; i < _graph.Node.Count; i++)
             {
                 var name = _graph.Node[i].Name;
-                if (!patterns.IsVisible(name)) continue;
+                if (!patterns.IsVisible(name, _shownByDefault[i])) continue;
                 var t = root;
                 var parts = name.Split('/');
                 for (int p = 0; p < parts.Length; p++)
@@ -92,7 +94,9 @@ namespace TypedGraph.Generator.Parsing
 
         private MemberSpec Member(Trie t, HashSet<string> taken, string classPrefix, int output)
         {
-            string suffix = output == 0 ? "" : "_" + output.ToString(CultureInfo.InvariantCulture);
+            // "_Output1" cannot come out of Naming.Pascal (it never puts '_' before a letter), so an extra output
+            // never takes the name of a node: split:1 → Split_Output1, while a node split_1 → Split_1.
+            string suffix = output == 0 ? "" : "_Output" + output.ToString(CultureInfo.InvariantCulture);
             string wanted = Naming.Pascal(t.Segment) + suffix;
             string tfName = t.NodeIndex < 0 ? t.Path : t.Path + ":" + output.ToString(CultureInfo.InvariantCulture);
             string identifier = Naming.Unique(wanted, taken);
@@ -123,7 +127,7 @@ namespace TypedGraph.Generator.Parsing
         }
 
         private static bool IsVariable(string op)
-            => op == "VariableV2" || op == "Variable" || op == "VarHandleOp" || op == "TemporaryVariable";
+            => DefaultMembers.IsVariableOp(op);
 
         // Most nodes of a big graph need the same few placeholders: build each distinct feed list once.
         private readonly Dictionary<string, (EquatableArray<FeedSpec>, EquatableArray<FeedSpec>)> _feedCache =

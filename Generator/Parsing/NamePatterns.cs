@@ -5,48 +5,42 @@ using System.Linq;
 namespace TypedGraph.Generator.Parsing
 {
     /// <summary>
-    /// Which nodes get members. Globs over node names where <c>*</c> matches any run of characters
-    /// (slashes included) and <c>?</c> one character. By default TF's bookkeeping is hidden: the Saver's
-    /// <c>save/…</c>, <c>gradients/…</c>, variable initializers and <c>…/Assign</c>. An <c>Include</c>
-    /// list replaces that default (the user then said exactly what they want); <c>ExcludeNodes</c> always applies.
+    /// The item's <c>IncludeNodes</c> / <c>ExcludeNodes</c> globs over node names, where <c>*</c> matches any run
+    /// of characters (slashes included) and <c>?</c> one character. Lists are separated by <c>|</c>, <c>,</c> or
+    /// <c>;</c> — all three, because the compiler reads item metadata from a generated <c>.editorconfig</c> where
+    /// <c>;</c> starts a comment: the package's props rewrite <c>;</c> to <c>|</c> before that file is written,
+    /// and <c>,</c>/<c>|</c> survive anyway. Without an include list the default selection applies
+    /// (<see cref="DefaultMembers"/>); an include list replaces it, unless it names <c>@default</c>, which adds
+    /// the default selection back (<c>IncludeNodes="@default|gradients/*"</c>). <c>ExcludeNodes</c> always applies.
     /// </summary>
     internal sealed class NamePatterns
     {
-        public static readonly string[] DefaultHidden = { "save/*", "gradients/*", "*/Initializer/*", "*/Assign" };
+        /// <summary>The token that stands for the default selection inside an include list.</summary>
+        public const string DefaultToken = "@default";
 
         private readonly string[] _include;
         private readonly string[] _exclude;
 
         public NamePatterns(string include, string exclude)
         {
-            _include = Split(include);
-            var ex = new List<string>(Split(exclude));
-            if (_include.Length == 0) ex.AddRange(DefaultHidden);
-            _exclude = ex.ToArray();
+            var inc = Split(include);
+            IncludesDefault = inc.Length == 0 || inc.Contains(DefaultToken);
+            _include = inc.Where(p => p != DefaultToken).ToArray();
+            _exclude = Split(exclude);
         }
 
-        public bool IsVisible(string nodeName)
+        /// <summary>The default selection is part of what is shown.</summary>
+        public bool IncludesDefault { get; }
+
+        /// <summary>Is the node shown, given whether the default selection would show it?</summary>
+        public bool IsVisible(string nodeName, bool shownByDefault)
         {
-            if (_include.Length > 0 && !Array.Exists(_include, p => Glob(p, nodeName))) return false;
-            if (_include.Length == 0 && IsNumberedInternalScope(nodeName)) return false;
-            return !Array.Exists(_exclude, p => Glob(p, nodeName));
+            bool included = (IncludesDefault && shownByDefault) || Array.Exists(_include, p => Glob(p, nodeName));
+            return included && !Array.Exists(_exclude, p => Glob(p, nodeName));
         }
 
-        // TF numbers a second Saver or gradients call "save_1/", "gradients_2/"…; a glob like "save_*" would
-        // also hide a user's "save_path/…", so the suffix must be digits.
-        private static bool IsNumberedInternalScope(string nodeName)
-        {
-            int slash = nodeName.IndexOf('/');
-            if (slash < 0) return false;
-            var first = nodeName.Substring(0, slash);
-            foreach (var prefix in new[] { "save_", "gradients_" })
-                if (first.Length > prefix.Length && first.StartsWith(prefix, StringComparison.Ordinal)
-                    && first.Substring(prefix.Length).All(char.IsDigit)) return true;
-            return false;
-        }
-
-        private static string[] Split(string list)
-            => (list ?? "").Split(new[] { ';', ',' }, StringSplitOptions.RemoveEmptyEntries)
+        internal static string[] Split(string list)
+            => (list ?? "").Split(new[] { '|', ',', ';' }, StringSplitOptions.RemoveEmptyEntries)
                 .Select(s => s.Trim()).Where(s => s.Length > 0).ToArray();
 
         /// <summary>Iterative glob match with backtracking on the last <c>*</c> (linear in practice).</summary>

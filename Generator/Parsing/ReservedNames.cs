@@ -15,12 +15,18 @@ namespace TypedGraph.Generator.Parsing
         {
             "Members", "Session", "Graph", "Create", "Restore", "FromSession", "Initialize", "Dispose",
             "SourceFile", "ContentSha256", "GraphBytes", "Run", "RunTargets", "CreateSession", "RestoreSession", "LoadEmbedded",
+            "Scopes", "Signatures", "ResourceName", "LoadGraph", "MetaGraph", "Extend", "Tensor", "Operation",
         };
 
         private static readonly string[] s_member =
         {
-            "Members", "Name", "Model", "Feed", "Fetch", "Run", "Execute", "StaticShape", "DType", "NodeName", "OpType", "OutputIndex", "Path",
+            "Members", "Name", "Model", "Feed", "Fetch", "FetchAny", "Run", "Execute", "StaticShape", "DType", "NodeName", "OpType", "OutputIndex", "Path",
         };
+
+        /// <summary>Names the generated class cannot take: its nested types and the runtime base types it derives from
+        /// or names unqualified would clash with it (CS0542 for a nested type of the same name).</summary>
+        public static bool IsReservedClassName(string name)
+            => name == "Scopes" || name == "Signatures";
 
         public static HashSet<string> ForModel(string className)
         {

@@ -21,7 +21,7 @@ internal sealed partial class GraphConversion
             ("Acos", "Acos"), ("Atan", "Atan"), ("Sinh", "Sinh"), ("Cosh", "Cosh"), ("Asinh", "Asinh"), ("Acosh", "Acosh"),
             ("Atanh", "Atanh"), ("IsNan", "IsNaN"), ("LogicalNot", "Not"),
             // TF Round is round-half-to-even (std::nearbyint); so is ONNX Round.
-            ("Round", "Round"),
+            ("Round", "Round"), ("Rint", "Round"),
         ];
         foreach (var (tf, onnx) in unary) _converters[tf] = n => Unary(n, onnx);
         foreach (var op in new[] { "Identity", "StopGradient", "Snapshot", "PreventGradient", "PlaceholderWithDefault", "EnsureShape" })

@@ -4,7 +4,7 @@ using TypedGraph.Protos;
 namespace TypedGraph.Onnx.Conversion;
 
 /// <summary>
-/// Convolutions, pooling, batch norm, LRN and resize. ONNX runs them in NCHW only: NHWC inputs are read through
+/// Convolutions, pooling, batch norm and LRN. ONNX runs them in NCHW only: NHWC inputs are read through
 /// <see cref="InNchw"/> and outputs recorded as NCHW values, so a chain conv → bias → relu → pool → conv needs one
 /// transpose at its start and one where a layout-sensitive consumer (reshape, matmul, an output) reads it.
 /// </summary>
@@ -19,8 +19,6 @@ internal sealed partial class GraphConversion
         _converters["AvgPool"] = n => Pool(n, "AveragePool", n.GetInts("ksize"), n.GetInts("strides"));
         foreach (var op in new[] { "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3" }) _converters[op] = BatchNorm;
         _converters["LRN"] = Lrn;
-        _converters["ResizeBilinear"] = n => Resize(n, "linear");
-        _converters["ResizeNearestNeighbor"] = n => Resize(n, "nearest");
     }
 
     private bool IsNchwFormat(Node node)
@@ -157,27 +155,6 @@ internal sealed partial class GraphConversion
         var y = Emit("LRN", [InNchw(InputRef(node, 0))], Fresh($"{node.Name}:0_nchw"),
             Int("size", size), Float("alpha", node.GetFloat("alpha", 1f) * size), Float("beta", node.GetFloat("beta", 0.5f)),
             Float("bias", node.GetFloat("bias", 1f)));
-        SetNchw(node, 0, y);
-    }
-
-    /// <summary>
-    /// ResizeBilinear / ResizeNearestNeighbor (NHWC, output size [h, w]) → ONNX Resize in NCHW with explicit sizes.
-    /// Coordinate mapping follows image_resizer_state.h: align_corners → "align_corners"; half_pixel_centers →
-    /// "half_pixel" (bilinear) / "tf_half_pixel_for_nn" with round_prefer_ceil (nearest, which rounds (x+0.5)·scale);
-    /// neither → "asymmetric" with floor.
-    /// </summary>
-    private void Resize(Node node, string mode)
-    {
-        bool align = node.GetBool("align_corners", false), half = node.GetBool("half_pixel_centers", false);
-        if (align && half) throw OnnxExportException.For(node, "align_corners and half_pixel_centers are both set.");
-        string transform = align ? "align_corners" : half ? (mode == "linear" ? "half_pixel" : "tf_half_pixel_for_nn") : "asymmetric";
-        var x = InputRef(node, 0);
-        var nchw = InNchw(x);
-        var nc = Emit("Slice", [Emit("Shape", [nchw], Temp(node, "shape")), Int64Const(node, "s0", [0]), Int64Const(node, "s2", [2])], Temp(node, "nc"));
-        var sizes = Emit("Concat", [nc, AsInt64(node, InputRef(node, 1), "hw")], Temp(node, "sizes"), Int("axis", 0));
-        var attrs = new List<AttributeProto> { Str("mode", mode), Str("coordinate_transformation_mode", transform) };
-        if (mode == "nearest") attrs.Add(Str("nearest_mode", align ? "round_prefer_ceil" : half ? "round_prefer_ceil" : "floor"));
-        var y = Emit("Resize", [nchw, "", "", sizes], Fresh($"{node.Name}:0_nchw"), [.. attrs]);
         SetNchw(node, 0, y);
     }
 }

@@ -28,6 +28,7 @@ public static class TensorProtos
         switch (dtype)
         {
             case DataType.DtString:
+                CheckStringSize(proto.StringVal, n, what);
                 return new Tensor(shape, Fill(proto.StringVal, n, v => v.ToByteArray(), [], what, dtype));
             case DataType.DtResource:
                 if (proto.ResourceHandleVal.Count > 1 || n != 1)
@@ -39,7 +40,8 @@ public static class TensorProtos
         }
         int size = DataTypes.ElementSize(dtype);
         if (size == 0) throw Bad(what, $"dtype {DataTypes.Name(proto.Dtype)} ({(int)proto.Dtype}) cannot be decoded");
-        long byteCount = checked(n * size);
+        long byteCount = AllocationLimits.Product(n, size);
+        if (AllocationLimits.Exceeds(byteCount)) throw Bad(what, $"of dtype {DataTypes.Name(dtype)} and shape {shape} {AllocationLimits.Describe(byteCount)}");
         if (!proto.TensorContent.IsEmpty)
         {
             if (proto.TensorContent.Length != byteCount)
@@ -185,10 +187,25 @@ public static class TensorProtos
 
     private static byte[][] Fill<TSrc>(IList<TSrc> values, long n, Func<TSrc, byte[]> convert, byte[] empty, string what, DataType dtype)
     {
-        int count = Check(values.Count, checked((int)n), what, dtype);
+        int count = Check(values.Count, n > int.MaxValue ? int.MaxValue : (int)n, what, dtype);
         var result = new byte[n][];
         for (int i = 0; i < n; i++) result[i] = count == 0 ? empty : convert(values[Math.Min(i, count - 1)]);
         return result;
+    }
+
+    // A splat string proto repeats its last value n times (one array each) plus one reference per element.
+    private static void CheckStringSize(IList<ByteString> values, long n, string what)
+    {
+        const long perElement = 32; // array header + reference, 64-bit runtime
+        long bytes = AllocationLimits.Product(n, perElement);
+        int explicitCount = (int)Math.Min(values.Count, n);
+        for (int i = 0; i < explicitCount && bytes >= 0; i++) bytes += values[i].Length;
+        if (explicitCount > 0 && n > explicitCount && bytes >= 0)
+        {
+            long repeated = AllocationLimits.Product(n - explicitCount, values[explicitCount - 1].Length);
+            bytes = repeated < 0 || bytes > long.MaxValue - repeated ? -1 : bytes + repeated;
+        }
+        if (AllocationLimits.Exceeds(bytes)) throw Bad(what, $"of {n} strings {AllocationLimits.Describe(bytes)}");
     }
 
     private static int Check(int have, int need, string what, DataType dtype)

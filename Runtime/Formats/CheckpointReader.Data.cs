@@ -100,14 +100,17 @@ public sealed partial class CheckpointReader
             int elem = DataTypes.ElementSize(p.Dtype);
             if (elem == 0)
                 throw new CheckpointFormatException(IndexPath, $"tensor '{name}' has dtype {DataTypes.Name(p.Dtype)}, which a checkpoint cannot hold");
-            long expected = shape.Aggregate(1L, (a, b) => a * b) * elem;
+            long expected = AllocationLimits.Product(shape.Aggregate(1L, (a, b) => AllocationLimits.Product(a, b)), elem);
             if (p.Size != expected)
                 throw new CheckpointFormatException(IndexPath, $"tensor '{name}' ({DataTypes.Name(p.Dtype)}[{string.Join(", ", shape)}]) needs {expected} bytes but its entry says {p.Size}");
         }
-        if (p.Offset < 0 || p.Size < 0 || p.Offset + p.Size > shard.Length)
+        // Compared without adding: an offset near long.MaxValue must not wrap Offset + Size past the check.
+        if (p.Offset < 0 || p.Size < 0 || p.Size > shard.Length || p.Offset > shard.Length - p.Size)
             throw new CheckpointFormatException(shard.Path, $"tensor '{name}' (offset {p.Offset}, size {p.Size}) runs past the end of the {shard.Length}-byte data file (truncated?)");
         if (p.Size > int.MaxValue)
             throw new CheckpointFormatException(shard.Path, $"tensor '{name}' is {p.Size} bytes; tensors over 2 GiB are not supported");
+        if (AllocationLimits.Exceeds(p.Size))
+            throw new CheckpointFormatException(shard.Path, $"tensor '{name}' {AllocationLimits.Describe(p.Size)}");
         return (shard, p.Offset, (int)p.Size);
     }
 

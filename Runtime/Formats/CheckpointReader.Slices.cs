@@ -16,8 +16,9 @@ public sealed partial class CheckpointReader
         int elem = isString ? 1 : DataTypes.ElementSize(entry.DType);
         if (elem == 0)
             throw new CheckpointFormatException(IndexPath, $"tensor '{entry.Name}' has dtype {DataTypes.Name(entry.DType)}, which a checkpoint cannot hold");
-        var bytes = isString ? null : new byte[checked(total * elem)];
-        var strings = isString ? new byte[total][] : null;
+        // Every slice is checked (bounds, index entry, bytes inside its data file) before the full tensor is
+        // allocated: sizes come from the index, and a 400-byte index must not make us allocate gigabytes.
+        var parts = new List<(TensorSlice Slice, long[] Shape, BundleEntryProto Proto)>();
         foreach (var sp in proto.Slices)
         {
             var slice = SliceOf(entry.Name, sp);
@@ -26,15 +27,26 @@ public sealed partial class CheckpointReader
             var sliceShape = slice.ShapeIn(full);
             var starts = slice.Starts;
             for (int d = 0; d < full.Length; d++)
-                if (starts[d] + sliceShape[d] > full[d])
+                if (starts[d] > full[d] - sliceShape[d])
                     throw new CheckpointFormatException(IndexPath, $"tensor '{entry.Name}': slice {slice} lies outside its shape [{string.Join(", ", full)}]");
-            using var part = ReadStored(entry.Name, SliceEntry(entry, slice), sliceShape);
-            covered += part.NumElements;
-            if (isString) CopyBox<byte[]>(part.Strings, sliceShape, strings!, full, starts, 1);
-            else CopyBox<byte>(part.Bytes, sliceShape, bytes!, full, starts, elem);
+            var sliceProto = SliceEntry(entry, slice);
+            Locate(entry.Name, sliceProto, sliceShape);
+            covered += sliceShape.Aggregate(1L, (a, b) => a * b);
+            parts.Add((slice, sliceShape, sliceProto));
         }
         if (covered != total)
             throw new CheckpointFormatException(IndexPath, $"tensor '{entry.Name}': its slices hold {covered} of {total} elements");
+        long needed = AllocationLimits.Product(total, isString ? IntPtr.Size : elem);
+        if (AllocationLimits.Exceeds(needed))
+            throw new CheckpointFormatException(IndexPath, $"tensor '{entry.Name}' (shape [{string.Join(", ", full)}]) {AllocationLimits.Describe(needed)}");
+        var bytes = isString ? null : new byte[needed];
+        var strings = isString ? new byte[total][] : null;
+        foreach (var (slice, sliceShape, sliceProto) in parts)
+        {
+            using var part = ReadStored(entry.Name, sliceProto, sliceShape);
+            if (isString) CopyBox<byte[]>(part.Strings, sliceShape, strings!, full, slice.Starts, 1);
+            else CopyBox<byte>(part.Bytes, sliceShape, bytes!, full, slice.Starts, elem);
+        }
         return isString ? new Tensor(shape, strings!) : new Tensor(entry.DType, shape, bytes!);
     }
 

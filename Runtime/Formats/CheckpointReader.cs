@@ -63,13 +63,14 @@ public sealed partial class CheckpointReader : IDisposable
             _protos.Add(entry.Name, proto);
         }
         Entries = entries;
-        _shards = new MappedShard?[Header.NumShards];
-        // A missing data file is reported now rather than on the first read of one of its tensors.
+        // A missing data file is reported now rather than on the first read of one of its tensors. The files are
+        // looked for before the shard table is sized: num_shards comes from the file (INT_MAX must not allocate).
         for (int i = 0; i < Header.NumShards; i++)
         {
             var path = DataPath(prefix, i, Header.NumShards);
             if (!File.Exists(path)) throw new CheckpointFormatException(path, $"the checkpoint data shard file is missing (the index '{IndexPath}' lists {Header.NumShards} shard(s))");
         }
+        _shards = new MappedShard?[Header.NumShards];
     }
 
     /// <summary>Opens a checkpoint by prefix (e.g. <c>dir/model-1000</c>), by its <c>.index</c> path, or by

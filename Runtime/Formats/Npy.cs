@@ -33,7 +33,9 @@ public static partial class Npy
         else if (major is 2 or 3)
         {
             if (bytes.Length < 12) throw Bad(sourceName, "truncated header");
-            headerLength = checked((int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8)));
+            uint declared = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8));
+            if (declared > bytes.Length - 12) throw Bad(sourceName, $"truncated header (it declares {declared} bytes, the file has {bytes.Length})");
+            headerLength = (int)declared;
             headerStart = 12;
         }
         else throw Bad(sourceName, $"unsupported .npy format version {major}.{bytes[7]}");
@@ -57,6 +59,7 @@ public static partial class Npy
         int dataStart = headerStart + headerLength;
         if (bytes.Length - dataStart < size)
             throw Bad(sourceName, $"the file holds {bytes.Length - dataStart} data bytes; {descr}{shape} needs {size}");
+        if (AllocationLimits.Exceeds(size)) throw Bad(sourceName, $"the array {descr}{shape} {AllocationLimits.Describe(size)}");
         var data = bytes.AsSpan(dataStart, (int)size).ToArray();
         if (bigEndian && elem > 1) SwapBytes(data, dtype == DataType.DtComplex64 || dtype == DataType.DtComplex128 ? elem / 2 : elem);
         return new Tensor(dtype, shape, data);

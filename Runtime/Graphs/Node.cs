@@ -15,6 +15,7 @@ public sealed class Node
         foreach (var input in def.Input)
         {
             if (input.StartsWith('^')) controls.Add(input[1..]);
+            else if (input.Length == 0) throw new GraphFormatException($"Node '{def.Name}' ({def.Op}) has an empty input name (input {inputs.Count + controls.Count}).");
             else inputs.Add(TensorRef.Parse(input));
         }
         Inputs = inputs;

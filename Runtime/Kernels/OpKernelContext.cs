@@ -65,8 +65,13 @@ public sealed class OpKernelContext
     public bool IsRefInput(int index) => _refInputs?[index] != null;
 
     /// <summary>Allocates output <paramref name="index"/> (contents unspecified; pooled when the executor pools).</summary>
+    /// <exception cref="GraphExecutionException">The tensor needs more than <see cref="AllocationLimits.MaxTensorBytes"/>.</exception>
     public Tensor AllocateOutput(int index, DataType dtype, TensorShape shape)
     {
+        // Shapes computed from a graph's constants can be huge (Fill of [1e6, 1e6]); fail with the node, not an OOM.
+        long bytes = AllocationLimits.Product(shape.NumElements, DataTypes.BaseType(dtype) == DataType.DtString ? IntPtr.Size : DataTypes.ElementSize(dtype));
+        if (AllocationLimits.Exceeds(bytes))
+            throw new GraphExecutionException($"{Node.Op} node '{Node.Name}': output {index} ({DataTypes.Name(dtype)}{shape}) {AllocationLimits.Describe(bytes)}.", Node.Name);
         var t = _allocate != null && DataTypes.IsNumeric(dtype) ? _allocate(dtype, shape) : Tensor.Zeros(dtype, shape);
         SetOutput(index, t);
         return t;

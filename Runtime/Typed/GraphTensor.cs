@@ -64,4 +64,11 @@ public class GraphTensor<T> : GraphTensor
     /// <returns>The value; the caller owns it.</returns>
     /// <exception cref="GraphExecutionException">A feed is missing or running failed.</exception>
     public new TensorValue<T> Fetch(params FeedValue[] feeds) => new(base.Fetch(feeds));
+
+    /// <summary>Fetches this tensor as a value that also reads as a plain <typeparamref name="T"/> when it is a
+    /// single element (what generated <c>Run</c> methods return when the graph leaves the shape unknown).</summary>
+    /// <param name="feeds">Values for the placeholders it depends on.</param>
+    /// <returns>The value; the caller owns it.</returns>
+    /// <exception cref="GraphExecutionException">A feed is missing or running failed.</exception>
+    public TensorOrScalar<T> FetchAny(params FeedValue[] feeds) => new(base.Fetch(feeds));
 }

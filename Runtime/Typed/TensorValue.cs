@@ -7,7 +7,7 @@ namespace TypedGraph.Typed;
 /// type does not convert, so it does not compile.
 /// </summary>
 /// <typeparam name="T">Element type (<c>float</c>, <c>int</c>, <c>string</c>…).</typeparam>
-public sealed class TensorValue<T> : IDisposable
+public class TensorValue<T> : IDisposable
 {
     /// <summary>Wraps <paramref name="tensor"/>.</summary>
     /// <exception cref="ArgumentException">The tensor's dtype is not <typeparamref name="T"/>'s.</exception>
@@ -69,4 +69,26 @@ public sealed class TensorValue<T> : IDisposable
 
     /// <inheritdoc/>
     public override string ToString() => Tensor.ToString();
+}
+
+/// <summary>
+/// What a typed <c>Run</c> returns for a tensor whose graph shape is unknown (a placeholder declared without a
+/// shape, as TF's tutorials write them): a <see cref="TensorValue{T}"/> that also reads as a plain
+/// <typeparamref name="T"/> when it holds one element, so <c>float y = model.OpToRestore.Run(w1: 13f, w2: 17f)</c>
+/// compiles and works.
+/// </summary>
+/// <typeparam name="T">Element type.</typeparam>
+public sealed class TensorOrScalar<T> : TensorValue<T>
+{
+    /// <summary>Wraps <paramref name="tensor"/>.</summary>
+    /// <exception cref="ArgumentException">The tensor's dtype is not <typeparamref name="T"/>'s.</exception>
+    public TensorOrScalar(Tensor tensor) : base(tensor) { }
+
+    /// <summary>The single element.</summary>
+    /// <exception cref="InvalidOperationException">The value holds more or fewer than one element (the message gives its shape).</exception>
+    public static implicit operator T(TensorOrScalar<T> value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return value.Scalar;
+    }
 }

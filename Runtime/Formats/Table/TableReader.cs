@@ -49,8 +49,9 @@ internal static class TableReader
 
     private static byte[] ReadBlock(byte[] file, BlockHandle handle, string path, string what)
     {
-        ulong end = handle.Offset + handle.Size + 5;
-        if (end < handle.Offset || end > (ulong)(file.Length - TableFooter.Length))
+        // Compared without adding, so a handle near 2^64 cannot wrap past the check.
+        ulong limit = (ulong)(file.Length - TableFooter.Length);
+        if (handle.Size > limit || handle.Size + 5 > limit || handle.Offset > limit - handle.Size - 5)
             throw Bad(path, $"the {what} (offset {handle.Offset}, size {handle.Size}) runs past the end of the file (truncated?)");
         var contents = file.AsSpan((int)handle.Offset, (int)handle.Size);
         byte type = file[(int)(handle.Offset + handle.Size)];
