@@ -155,4 +155,75 @@ public class DynamicRnnLayoutTests
                     Assert.Equal(expected[t, k], outputs[(t * B + b) * 2 * H + k], 5);
         }
     }
+
+    /// <summary>
+    /// Nested tf.while_loop with a TensorArray accumulator: for i &lt; n: ta.write(i, inner(i)) where inner(i) is a
+    /// second while loop summing x·j for j &lt; i — the inner frame is entered once per outer iteration, its
+    /// loop-invariant inputs (x, i) entered as constants from the outer frame, as TF 1.x nests while contexts.
+    /// </summary>
+    [Fact]
+    public void NestedWhileLoops_WithAnOuterTensorArray_MatchTheClosedForm()
+    {
+        var g = new ExecGraph();
+        var f32 = T(DataType.DtFloat);
+        var i32 = T(DataType.DtInt32);
+        var outer = ("frame_name", Str("outer/while_context"));
+        var inner = ("frame_name", Str("outer/inner/while_context"));
+        g.Placeholder("x", DataType.DtFloat, []);
+        g.Placeholder("n", DataType.DtInt32, []);
+        g.Op("ta", "TensorArrayV3", ["n"], ("dtype", Type(DataType.DtFloat)), ("element_shape", Shape([])), ("dynamic_size", Bool(false)), ("clear_after_read", Bool(true)));
+        g.Const("i0", Tensor.FromScalar(0));
+        g.Op("outer/Enter", "Enter", ["i0"], i32, outer, ("is_constant", Bool(false)));
+        g.Op("outer/Enter_1", "Enter", ["ta:1"], f32, outer, ("is_constant", Bool(false)));
+        g.Op("outer/Merge", "Merge", ["outer/Enter", "outer/NextIteration"], i32, ("N", Int(2)));
+        g.Op("outer/Merge_1", "Merge", ["outer/Enter_1", "outer/NextIteration_1"], f32, ("N", Int(2)));
+        g.Op("outer/Less/Enter", "Enter", ["n"], i32, outer, ("is_constant", Bool(true)));
+        g.Op("outer/Less", "Less", ["outer/Merge", "outer/Less/Enter"], i32);
+        g.Op("outer/LoopCond", "LoopCond", ["outer/Less"]);
+        g.Op("outer/Switch", "Switch", ["outer/Merge", "outer/LoopCond"], i32);
+        g.Op("outer/Switch_1", "Switch", ["outer/Merge_1", "outer/LoopCond"], f32);
+        g.Op("outer/Identity", "Identity", ["outer/Switch:1"], i32);
+        g.Op("outer/Identity_1", "Identity", ["outer/Switch_1:1"], f32);
+        g.Op("outer/x", "Enter", ["x"], f32, outer, ("is_constant", Bool(true)));
+        // inner loop: j = 0, acc = 0; while j < i: acc += x·j; j += 1
+        g.Const("outer/inner/j0", Tensor.FromScalar(0), "outer/Identity");
+        g.Const("outer/inner/acc0", Tensor.FromScalar(0f), "outer/Identity");
+        g.Op("outer/inner/Enter", "Enter", ["outer/inner/j0"], i32, inner, ("is_constant", Bool(false)));
+        g.Op("outer/inner/Enter_1", "Enter", ["outer/inner/acc0"], f32, inner, ("is_constant", Bool(false)));
+        g.Op("outer/inner/Merge", "Merge", ["outer/inner/Enter", "outer/inner/NextIteration"], i32, ("N", Int(2)));
+        g.Op("outer/inner/Merge_1", "Merge", ["outer/inner/Enter_1", "outer/inner/NextIteration_1"], f32, ("N", Int(2)));
+        g.Op("outer/inner/Less/Enter", "Enter", ["outer/Identity"], i32, inner, ("is_constant", Bool(true)));
+        g.Op("outer/inner/Less", "Less", ["outer/inner/Merge", "outer/inner/Less/Enter"], i32);
+        g.Op("outer/inner/LoopCond", "LoopCond", ["outer/inner/Less"]);
+        g.Op("outer/inner/Switch", "Switch", ["outer/inner/Merge", "outer/inner/LoopCond"], i32);
+        g.Op("outer/inner/Switch_1", "Switch", ["outer/inner/Merge_1", "outer/inner/LoopCond"], f32);
+        g.Op("outer/inner/Identity", "Identity", ["outer/inner/Switch:1"], i32);
+        g.Op("outer/inner/Identity_1", "Identity", ["outer/inner/Switch_1:1"], f32);
+        g.Op("outer/inner/x", "Enter", ["outer/x"], f32, inner, ("is_constant", Bool(true)));
+        g.Op("outer/inner/fj", "Cast", ["outer/inner/Identity"], ("SrcT", Type(DataType.DtInt32)), ("DstT", Type(DataType.DtFloat)));
+        g.Op("outer/inner/xj", "Mul", ["outer/inner/x", "outer/inner/fj"], f32);
+        g.Op("outer/inner/acc", "Add", ["outer/inner/Identity_1", "outer/inner/xj"], f32);
+        g.Const("outer/inner/one", Tensor.FromScalar(1), "outer/inner/Identity");
+        g.Op("outer/inner/add", "Add", ["outer/inner/Identity", "outer/inner/one"], i32);
+        g.Op("outer/inner/NextIteration", "NextIteration", ["outer/inner/add"], i32);
+        g.Op("outer/inner/NextIteration_1", "NextIteration", ["outer/inner/acc"], f32);
+        g.Op("outer/inner/Exit_1", "Exit", ["outer/inner/Switch_1"], f32);
+        g.Op("outer/ta", "Enter", ["ta"], T(DataType.DtResource), outer, ("is_constant", Bool(true)));
+        g.Op("outer/write", "TensorArrayWriteV3", ["outer/ta", "outer/Identity", "outer/inner/Exit_1", "outer/Identity_1"], f32);
+        g.Const("outer/one", Tensor.FromScalar(1), "outer/Identity");
+        g.Op("outer/add", "Add", ["outer/Identity", "outer/one"], i32);
+        g.Op("outer/NextIteration", "NextIteration", ["outer/add"], i32);
+        g.Op("outer/NextIteration_1", "NextIteration", ["outer/write"], f32);
+        g.Op("outer/Exit_1", "Exit", ["outer/Switch_1"], f32);
+        g.Const("start", Tensor.FromScalar(0));
+        g.Const("delta", Tensor.FromScalar(1));
+        g.Op("range", "Range", ["start", "n", "delta"], ("Tidx", Type(DataType.DtInt32)));
+        g.Op("stack", "TensorArrayGatherV3", ["ta", "range", "outer/Exit_1"], ("dtype", Type(DataType.DtFloat)), ("element_shape", Shape([])));
+        using var s = new Session(g.Graph);
+        foreach (int n in new[] { 1, 5 })
+        {
+            var r = s.Run(["stack:0"], new Dictionary<string, Tensor> { ["x"] = Tensor.FromScalar(0.5f), ["n"] = Tensor.FromScalar(n) })[0].ToArray<float>();
+            Assert.Equal(Enumerable.Range(0, n).Select(i => 0.5f * i * (i - 1) / 2).ToArray(), r);
+        }
+    }
 }
