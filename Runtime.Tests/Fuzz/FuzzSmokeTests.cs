@@ -1,0 +1,35 @@
+namespace TypedGraph.Tests.Fuzz;
+
+/// <summary>
+/// A few seconds of <see cref="MutationFuzzer"/> per target on every CI run (fixed seed: reproducible): no untyped
+/// exception, no slow input. The long campaign runs the same code with <c>TYPEDGRAPH_FUZZ_SECONDS</c> set
+/// (tools/fuzz.sh; results in docs/reliability.md).
+/// </summary>
+public sealed class FuzzSmokeTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("tg-fuzz-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, true);
+
+    private static double Seconds => double.TryParse(Environment.GetEnvironmentVariable("TYPEDGRAPH_FUZZ_SECONDS"), System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0 ? s : 0.5;
+
+    public static TheoryData<string> TargetNames => new() { "graph", "index", "data", "checkpoint-state", "npy", "session" };
+
+    [Theory]
+    [MemberData(nameof(TargetNames))]
+    public void Mutated_inputs_parse_or_fail_with_a_typed_error(string target)
+    {
+        var findings = Environment.GetEnvironmentVariable("TYPEDGRAPH_FUZZ_FINDINGS");
+        var fuzzer = new MutationFuzzer(seed: 9 + target.Length, Path.Combine(_dir, "work"), findings);
+        var t = fuzzer.Targets().Single(x => x.Name == target);
+        Assert.NotEmpty(t.Seeds);
+        var stats = fuzzer.Run(t, TimeSpan.FromSeconds(Seconds), hangLimit: TimeSpan.FromSeconds(Seconds < 5 ? 10 : 30));
+        var report = $"{target}: {stats.Inputs} inputs, {stats.Accepted} accepted, {stats.TypedErrors} typed errors, max {stats.MaxAllocatedBytes} bytes allocated by one input, {stats.Findings.Count} findings";
+        Console.WriteLine(report);
+        var log = Environment.GetEnvironmentVariable("TYPEDGRAPH_FUZZ_LOG");
+        if (!string.IsNullOrEmpty(log)) File.AppendAllText(log, report + Environment.NewLine + string.Concat(stats.Findings.Select(f => "  " + f + Environment.NewLine)));
+        Assert.True(stats.Inputs > 0);
+        Assert.True(stats.Accepted + stats.TypedErrors == stats.Inputs - stats.Findings.Count(f => f.Contains("untyped")), report);
+        Assert.True(stats.Findings.Count == 0, report + "\n" + string.Join("\n", stats.Findings.Take(20)));
+    }
+}
