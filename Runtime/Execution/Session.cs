@@ -195,18 +195,44 @@ public sealed partial class Session : IDisposable
         if (plan.Loop != null) plan.Loop.Run(plan, frame);
         else StaticExecutor.Run(plan, frame);
         for (int j = 0; j < plan.FetchSlots.Length; j++)
+            results[j] = TakeOwnership(frame, FetchedValue(plan, frame, j), results[..j]);
+    }
+
+    /// <summary>
+    /// Runs a plan whose feeds are bound and copies each fetched value into the caller's tensor in
+    /// <paramref name="outputs"/> (ONNX Runtime's IoBinding idea): nothing is handed over, so pooled buffers
+    /// go back to the pool and a steady run allocates nothing.
+    /// </summary>
+    internal void ExecuteInto(ExecutionPlan plan, RunFrame frame, ReadOnlySpan<Tensor> outputs)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (plan.Loop != null) plan.Loop.Run(plan, frame);
+        else StaticExecutor.Run(plan, frame);
+        for (int j = 0; j < plan.FetchSlots.Length; j++)
         {
-            int slot = plan.FetchSlots[j];
-            var name = plan.FetchNames[j];
-            if (frame.Dead[slot])
-                throw new GraphExecutionException($"Fetch '{name}' has no value: it lies on a branch of a tf.cond that was not taken (dead tensor).", plan.FetchRefs[j].NodeName);
-            var r = frame.Refs[slot];
-            var v = r != null ? r.GetValue(plan.FetchRefs[j].NodeName) : frame.Values[slot]
-                ?? throw new GraphExecutionException(plan.Loop != null
-                    ? $"Fetch '{name}' has no value: node '{plan.FetchRefs[j].NodeName}' has no output {plan.FetchRefs[j].Index}, or it runs inside a while loop (fetch the loop's Exit instead)."
-                    : $"Fetch '{name}': node '{plan.FetchRefs[j].NodeName}' has no output {plan.FetchRefs[j].Index}.", plan.FetchRefs[j].NodeName);
-            results[j] = TakeOwnership(frame, v, results[..j]);
+            var v = FetchedValue(plan, frame, j);
+            var o = outputs[j];
+            if (o.DType != v.DType || o.Shape != v.Shape)
+                throw new GraphExecutionException(
+                    $"Fetch '{plan.FetchNames[j]}' is a {DataTypes.Name(v.DType)}{v.Shape} value; the output bound for it is {DataTypes.Name(o.DType)}{o.Shape}.",
+                    plan.FetchRefs[j].NodeName);
+            if (ReferenceEquals(o, v)) continue;
+            if (v.DType == Protos.DataType.DtString) v.Strings.CopyTo(o.Strings, 0);
+            else v.Bytes.CopyTo(o.Bytes);
         }
+    }
+
+    private static Tensor FetchedValue(ExecutionPlan plan, RunFrame frame, int j)
+    {
+        int slot = plan.FetchSlots[j];
+        var name = plan.FetchNames[j];
+        if (frame.Dead[slot])
+            throw new GraphExecutionException($"Fetch '{name}' has no value: it lies on a branch of a tf.cond that was not taken (dead tensor).", plan.FetchRefs[j].NodeName);
+        var r = frame.Refs[slot];
+        return r != null ? r.GetValue(plan.FetchRefs[j].NodeName) : frame.Values[slot]
+            ?? throw new GraphExecutionException(plan.Loop != null
+                ? $"Fetch '{name}' has no value: node '{plan.FetchRefs[j].NodeName}' has no output {plan.FetchRefs[j].Index}, or it runs inside a while loop (fetch the loop's Exit instead)."
+                : $"Fetch '{name}': node '{plan.FetchRefs[j].NodeName}' has no output {plan.FetchRefs[j].Index}.", plan.FetchRefs[j].NodeName);
     }
 
     /// <summary>Pooled tensors are detached (the caller keeps the buffer); anything shared (constants,

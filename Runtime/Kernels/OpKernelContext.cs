@@ -15,6 +15,7 @@ public sealed class OpKernelContext
     private readonly Tensor?[] _inputs;
     private readonly VariableSlot?[]? _refInputs;
     private Tensor?[] _outputs;
+    private TensorShape[] _shapeCache = [];
     private VariableSlot?[]? _outputRefs;
     private Func<DataType, TensorShape, Tensor>? _allocate;
 
@@ -75,6 +76,23 @@ public sealed class OpKernelContext
         var t = _allocate != null && DataTypes.IsNumeric(dtype) ? _allocate(dtype, shape) : Tensor.Zeros(dtype, shape);
         SetOutput(index, t);
         return t;
+    }
+
+    /// <summary>
+    /// As <see cref="AllocateOutput(int, DataType, TensorShape)"/> for a shape given as dims (e.g. <c>[m, n]</c>,
+    /// built on the stack). The context keeps the last shape object per output, so a steady run whose shapes
+    /// repeat allocates no shape arrays.
+    /// </summary>
+    public Tensor AllocateOutput(int index, DataType dtype, ReadOnlySpan<int> dims)
+    {
+        if (index >= _shapeCache.Length) Array.Resize(ref _shapeCache, index + 1);
+        var shape = _shapeCache[index];
+        if (shape.Rank != dims.Length || !shape.Dims.SequenceEqual(dims))
+        {
+            shape = new TensorShape(dims.ToArray());
+            _shapeCache[index] = shape;
+        }
+        return AllocateOutput(index, dtype, shape);
     }
 
     /// <summary>Sets output <paramref name="index"/> to an existing tensor (e.g. Identity forwarding its input).</summary>

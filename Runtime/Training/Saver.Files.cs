@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using TypedGraph.Building;
 using TypedGraph.Formats;
 using TypedGraph.Kernels;
@@ -22,6 +23,9 @@ public sealed partial class Saver
     public string Save(SessionState state, string savePath, long? globalStep = null, bool writeMetaGraph = true, IProgress<CheckpointProgress>? progress = null)
     {
         var prefix = globalStep is long g ? $"{savePath}-{(_options.PadStepNumber ? g.ToString("D8", System.Globalization.CultureInfo.InvariantCulture) : g.ToString(System.Globalization.CultureInfo.InvariantCulture))}" : savePath;
+        // Export first: a graph that cannot be exported (an op with no OpDef anywhere) must fail before any file is
+        // written, not leave data and index files without a .meta or a 'checkpoint' entry.
+        var metaBytes = writeMetaGraph ? MetaGraphExporter.Export(_builder, SaverDef).ToByteArray() : null;
         var dir = Path.GetDirectoryName(prefix);
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
         using (var writer = new CheckpointWriter(prefix))
@@ -40,10 +44,10 @@ public sealed partial class Saver
             FaultInjection?.Invoke("data");
             writer.Finish();
         }
-        if (writeMetaGraph)
+        if (metaBytes != null)
         {
             FaultInjection?.Invoke("meta");
-            MetaGraphExporter.ExportToFile(_builder, Checkpoint.MetaGraphPath(prefix), SaverDef);
+            AtomicFile.WriteAllBytes(Checkpoint.MetaGraphPath(prefix), metaBytes);
         }
         FaultInjection?.Invoke("state");
         RecordLastCheckpoint(prefix);

@@ -1,5 +1,6 @@
 using TypedGraph.Building;
 using TypedGraph.Protos;
+using TypedGraph.Summaries;
 using TypedGraph.Training;
 
 namespace TypedGraph.Sample.FineTune;
@@ -67,11 +68,21 @@ public sealed class FineTuner
     {
         var frozenBefore = _frozen.Select(v => _session.Run(v.Snapshot.Name)).Select(t => t.ToArray<float>()).ToList();
         var batches = data.Batches(24).Select(p => (IReadOnlyDictionary<string, Tensor>)Feeds(p.X, p.Y)).ToList();
+        // TensorBoard curves next to the checkpoints (one run folder per model): the graph, the loss of every step,
+        // test accuracy per epoch.
+        var full = Path.GetFullPath(savePath);
+        using var events = new SummaryWriter(Path.Combine(Path.GetDirectoryName(full)!, "events", Path.GetFileName(full)));
+        events.AddGraph(_b.Graph.Def);
+        var summaries = new TrainingSummaries(events) { LossTag = "finetune/loss" };
         for (int e = 1; e <= epochs; e++)
         {
-            float loss = TrainingLoop.Run(_session, _train.Name, _loss.Name, batches, 1)[0];
-            Console.WriteLine($"epoch {e,2}: loss {loss:F4}   test accuracy {Accuracy(data):P1}");
+            float loss = TrainingLoop.Run(_session, _train.Name, _loss.Name, batches, 1, summaries: summaries)[0];
+            double accuracy = Accuracy(data);
+            events.AddScalar("finetune/test_accuracy", accuracy, summaries.Step);
+            Console.WriteLine($"epoch {e,2}: loss {loss:F4}   test accuracy {accuracy:P1}");
         }
+        events.Flush();
+        Console.WriteLine($"TensorBoard events: {events.FilePath} (tensorboard --logdir {events.LogDir})");
         bool unchanged = _frozen.Select((v, i) => _session.Run(v.Snapshot.Name).ToArray<float>().AsSpan().SequenceEqual(frozenBefore[i])).All(x => x);
         Console.WriteLine($"Frozen layers unchanged: {unchanged} ({_frozen.Count} variables checked).");
 

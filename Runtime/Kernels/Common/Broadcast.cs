@@ -9,6 +9,10 @@ public static class Broadcast
     /// <summary>The broadcast shape of <paramref name="a"/> and <paramref name="b"/>, if compatible.</summary>
     public static bool TryShape(TensorShape a, TensorShape b, out TensorShape result)
     {
+        // Most elementwise ops in real graphs broadcast into one of their inputs' shapes (same shapes, a
+        // bias row, a scalar): return that shape object instead of allocating a new one on every run.
+        if (CoversOther(a, b)) { result = a; return true; }
+        if (CoversOther(b, a)) { result = b; return true; }
         int rank = Math.Max(a.Rank, b.Rank);
         var dims = new int[rank];
         for (int i = 0; i < rank; i++)
@@ -24,6 +28,19 @@ public static class Broadcast
             }
         }
         result = new TensorShape(dims);
+        return true;
+    }
+
+    // True when broadcasting `big` with `small` gives `big`'s shape.
+    private static bool CoversOther(TensorShape big, TensorShape small)
+    {
+        if (small.Rank > big.Rank) return false;
+        int offset = big.Rank - small.Rank;
+        for (int i = 0; i < small.Rank; i++)
+        {
+            int ds = small[i];
+            if (ds != 1 && ds != big[i + offset]) return false;
+        }
         return true;
     }
 

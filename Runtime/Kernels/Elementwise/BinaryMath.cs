@@ -95,10 +95,15 @@ internal static class BinaryMath
                 Generic(a, aRow, b, bRow, d, FloorModFloat);
                 return;
             default:
-                Generic(a, aRow, b, bRow, d, (x, y) => Scalar(op, x, y));
+                ScalarLoop(op, a, aRow, b, bRow, d);
                 return;
         }
     }
+
+    // Kept out of Float: a lambda capturing `op` there would allocate its closure on every call, fast paths included.
+    private static void ScalarLoop<T>(BinaryOp op, ReadOnlySpan<T> a, bool aRow, ReadOnlySpan<T> b, bool bRow, Span<T> d)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => Generic(a, aRow, b, bRow, d, (x, y) => Scalar(op, x, y));
 
     private static T Scalar<T>(BinaryOp op, T x, T y) where T : unmanaged, IFloatingPointIeee754<T> => op switch
     {

@@ -11,8 +11,6 @@ namespace TypedGraph.Kernels.Exec;
 /// </summary>
 public sealed class SummaryKernels : KernelSet
 {
-    private static readonly double[] s_limits = DefaultLimits();
-
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)
     {
@@ -66,67 +64,19 @@ public sealed class SummaryKernels : KernelSet
 
     private static Tensor Serialized(Summary s) => new(TensorShape.Scalar, [s.ToByteArray()]);
 
-    /// <summary>TF's <c>histogram::Histogram</c> Add + EncodeToProto(preserve_zero_buckets = false).</summary>
+    /// <summary>TF's <c>histogram::Histogram</c> of the tensor's values (see <see cref="Summaries.Histograms"/>).</summary>
     internal static HistogramProto Histogram(Kernels.OpKernelContext ctx, string tag, Tensor values)
     {
-        var counts = new double[s_limits.Length];
-        double min = s_limits[^1], max = -s_limits[^1], sum = 0, sumSq = 0;
         int n = checked((int)values.NumElements);
-        for (int i = 0; i < n; i++)
+        var data = new double[n];
+        for (int i = 0; i < n; i++) data[i] = ScalarValues.GetDouble(values, i);
+        try
         {
-            double v = ScalarValues.GetDouble(values, i);
-            if (!double.IsFinite(v)) throw ctx.Error($"{(double.IsNaN(v) ? "Nan" : "Infinity")} in summary histogram for: {tag}");
-            int b = UpperBound(v);
-            counts[b] += 1;
-            min = Math.Min(min, v);
-            max = Math.Max(max, v);
-            sum += v;
-            sumSq += v * v;
+            return Summaries.Histograms.Build(data, tag);
         }
-        var p = new HistogramProto { Min = min, Max = max, Num = n, Sum = sum, SumSquares = sumSq };
-        for (int i = 0; i < counts.Length;)
+        catch (ArgumentException e)
         {
-            double end = s_limits[i], count = counts[i];
-            i++;
-            if (count <= 0)
-            {
-                // A run of empty buckets collapses into one entry ending at the run's last limit.
-                while (i < counts.Length && counts[i] <= 0)
-                {
-                    end = s_limits[i];
-                    count = counts[i];
-                    i++;
-                }
-            }
-            p.BucketLimit.Add(end);
-            p.Bucket.Add(count);
+            throw ctx.Error(e.Message);
         }
-        if (p.Bucket.Count == 0)
-        {
-            p.BucketLimit.Add(double.MaxValue);
-            p.Bucket.Add(0);
-        }
-        return p;
-    }
-
-    private static int UpperBound(double v)
-    {
-        int lo = 0, hi = s_limits.Length;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            if (s_limits[mid] <= v) lo = mid + 1;
-            else hi = mid;
-        }
-        return Math.Min(lo, s_limits.Length - 1);
-    }
-
-    private static double[] DefaultLimits()
-    {
-        var pos = new List<double>();
-        for (double v = 1e-12; v < 1e20; v *= 1.1) pos.Add(v);
-        pos.Add(double.MaxValue);
-        var neg = pos.Select(v => -v).Reverse();
-        return [.. neg, 0.0, .. pos];
     }
 }

@@ -97,7 +97,7 @@ internal sealed class MatMulKernel : OpKernel
                 throw Error($"the fused bias must be a float vector of {n} values, got {DataTypes.Name(bt.DType)}{bt.Shape}.");
             bias = bt; // read in place (no per-run copy)
         }
-        var c = context.AllocateOutput(0, a.DType, new TensorShape(m, n));
+        var c = context.AllocateOutput(0, a.DType, [m, n]);
         MatMulKernels.Multiply(a.DType, _ta, _tb, m, n, k, a, 0, b, 0, c, 0, parallel: true, Node);
         if (_epilogue != null && c.NumElements > 0) NN.Conv2DKernel.ApplyParallel(_epilogue, c.AsSpan<float>(), bias!, m, n);
     }
@@ -137,7 +137,7 @@ internal sealed class BatchMatMulKernel : OpKernel
             batch = xb;
         }
         var outDims = batch.ToArray().Concat(new[] { m, n }).ToArray();
-        var c = context.AllocateOutput(0, x.DType, new TensorShape(outDims));
+        var c = context.AllocateOutput(0, x.DType, outDims);
         long batches = batch.NumElements;
         if (c.NumElements == 0) return;
         var xs = Broadcast.Strides(xb, batch);

@@ -80,7 +80,7 @@ internal sealed class Conv2DKernel : OpKernel
                 throw Error($"the fused bias must be a float vector of {oc} values, got {DataTypes.Name(b.DType)}{b.Shape}.");
             bias = b; // read in place (no per-run copy)
         }
-        var output = context.AllocateOutput(0, DataType.DtFloat, Layout.Shape(n, g.OH, g.OW, oc, _nchw));
+        var output = context.AllocateOutput(0, DataType.DtFloat, _nchw ? [n, oc, g.OH, g.OW] : [n, g.OH, g.OW, oc]);
         if (output.NumElements == 0) return;
         if (input.NumElements == 0 || (long)kh * kw * c == 0)
         {

@@ -48,7 +48,7 @@ internal sealed class DepthwiseConv2DKernel : OpKernel
         Window2D g;
         try { g = Window2D.Create(n, h, w, c, kh, kw, _sh, _sw, _dh, _dw, _padding, _explicit); }
         catch (ArgumentException e) { throw Error(e.Message + $" (input {input.Shape}, filter {filter.Shape})."); }
-        var output = context.AllocateOutput(0, DataType.DtFloat, Layout.Shape(n, g.OH, g.OW, c * mult, _nchw));
+        var output = context.AllocateOutput(0, DataType.DtFloat, _nchw ? [n, c * mult, g.OH, g.OW] : [n, g.OH, g.OW, c * mult]);
         if (output.NumElements == 0) return;
         if (!_nchw)
         {

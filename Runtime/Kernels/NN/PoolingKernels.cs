@@ -71,7 +71,7 @@ internal sealed class PoolKernel : OpKernel
         Window2D g;
         try { g = Window2D.Create(n, h, w, c, k.H, k.W, s.H, s.W, 1, 1, _padding, default); }
         catch (ArgumentException e) { throw Error(e.Message + $" (input {input.Shape})."); }
-        var output = context.AllocateOutput(0, input.DType, Layout.Shape(n, g.OH, g.OW, c, _nchw));
+        var output = context.AllocateOutput(0, input.DType, _nchw ? [n, c, g.OH, g.OW] : [n, g.OH, g.OW, c]);
         if (output.NumElements == 0) return;
         switch (input.DType)
         {
