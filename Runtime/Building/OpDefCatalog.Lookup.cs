@@ -21,8 +21,6 @@ public sealed partial class OpDefCatalog
         "LookupTableExportV2(table_handle: resource) -> (keys: Tkeys, values: Tvalues); Tkeys: type; Tvalues: type; !stateful",
         "LookupTableSizeV2(table_handle: resource) -> (size: int64); !stateful",
         "InitializeTableV2(table_handle: resource, keys: Tkey, values: Tval); Tkey: type; Tval: type; !stateful",
-        // Not a lookup op, but the embedding read every lookup feeds (resource_variable_ops.cc); here until an op family lists it.
-        "ResourceGather(resource: resource, indices: Tindices) -> (output: dtype); batch_dims: int = 0; validate_indices: bool = true; dtype: type; Tindices: {int32, int64}; !stateful",
         "InitializeTableFromTextFileV2(table_handle: resource, filename: string); key_index: int; value_index: int; vocab_size: int = -1; delimiter: string = '\t'; offset: int = 0; !stateful",
     ];
 }
