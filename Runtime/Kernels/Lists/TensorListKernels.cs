@@ -1,0 +1,335 @@
+using TypedGraph.Kernels.Exec;
+using TypedGraph.Protos;
+
+namespace TypedGraph.Kernels.Lists;
+
+/// <summary>
+/// TensorList ops (TF 2.x TensorArray / <c>tf.while_loop</c> accumulators), after TF's core/kernels/list_kernels.{h,cc}
+/// and core/ops/list_ops.cc. A list is a scalar DT_VARIANT tensor holding a <see cref="TensorList"/>:
+/// <list type="bullet">
+/// <item>Element shapes are partial; an <c>element_shape</c> input is a shape tensor where a scalar −1 means
+/// unknown rank (TF's <c>TensorShapeFromTensor</c>), merged with the list's own shape (<c>GetElementShapeFromInput</c>).</item>
+/// <item>Reading an element never set (GetItem, Stack, PopBack, Gather) gives zeros of the element shape when
+/// that shape is fully defined — after merging with the set elements' shapes for GetItem/Stack — and an error otherwise.</item>
+/// <item>Every op checks its <c>element_dtype</c> against the list's ("Invalid data types; op elements … but list elements …")
+/// and indices against the size ("Trying to access element i in a list with n elements").</item>
+/// </list>
+/// Stored elements are copies, so buffers the executor reuses never alias list contents.
+/// </summary>
+public sealed class TensorListKernels : KernelSet
+{
+    /// <inheritdoc/>
+    public override void Register(KernelRegistry registry)
+    {
+        registry.Add("EmptyTensorList", node => Kernel(node, ctx =>
+        {
+            var shape = ShapeFromTensor(ctx, ctx.Input(0), "element_shape");
+            int max = ScalarInt(ctx, 1, "max_num_elements");
+            Output(ctx, 0, new TensorList(node.GetType("element_dtype"), shape, [], max));
+        }));
+        registry.Add("TensorListReserve", node => Kernel(node, ctx =>
+        {
+            var shape = ShapeFromTensor(ctx, ctx.Input(0), "element_shape");
+            int n = ScalarInt(ctx, 1, "num_elements");
+            if (n < 0) throw ctx.Error($"The num_elements to reserve must be a non negative number, but got {n}.");
+            Output(ctx, 0, new TensorList(node.GetType("element_dtype"), shape, new Tensor?[n]));
+        }));
+        registry.Add("TensorListFromTensor", node => Kernel(node, ctx =>
+        {
+            var t = ctx.Input(0);
+            var shape = ShapeFromTensor(ctx, ctx.Input(1), "element_shape");
+            if (t.Shape.Rank < 1) throw ctx.Error($"Tensor must be at least a vector, but saw shape: {t.Shape}.");
+            var element = t.Shape.Dims[1..];
+            if (!Compatible(shape, element))
+                throw ctx.Error($"Specified a list with shape {ShapeText(shape)} from a tensor with shape {t.Shape}.");
+            var items = new Tensor?[t.Shape[0]];
+            for (int i = 0; i < items.Length; i++) items[i] = Slice(t, i, element);
+            Output(ctx, 0, new TensorList(t.DType, shape, items));
+        }));
+        registry.Add("TensorListLength", node => Kernel(node, ctx => ctx.SetOutput(0, Tensor.FromScalar(List(ctx, 0).Items.Count))));
+        registry.Add("TensorListElementShape", node => Kernel(node, ctx =>
+        {
+            var shape = List(ctx, 0).ElementShape;
+            var type = node.GetType("shape_type", DataType.DtInt32);
+            // Unknown rank is the scalar −1, as TF's TensorListElementShape writes it.
+            if (shape == null)
+            {
+                ctx.SetOutput(0, type == DataType.DtInt64 ? Tensor.FromScalar(-1L) : Tensor.FromScalar(-1));
+                return;
+            }
+            ctx.SetOutput(0, type == DataType.DtInt64 ? Tensor.Create(shape, shape.Length)
+                : Tensor.Create(shape.Select(v => checked((int)v)).ToArray(), shape.Length));
+        }));
+        registry.Add("TensorListGetItem", node => Kernel(node, ctx =>
+        {
+            var list = List(ctx, 0, node);
+            int index = ScalarInt(ctx, 1, "index");
+            CheckIndex(ctx, list, index, "access");
+            ctx.SetOutput(0, list.Items[index] ?? Zeros(ctx, list, ElementShapeFromInput(ctx, list, 2, mergeSetItems: true)));
+        }));
+        registry.Add("TensorListSetItem", node => Kernel(node, ctx =>
+        {
+            var list = List(ctx, 0, node);
+            int index = ScalarInt(ctx, 1, "index");
+            var item = ctx.Input(2);
+            CheckDType(ctx, list, item);
+            bool resize = node.GetBool("resize_if_index_out_of_bounds", false);
+            var items = list.CopyItems();
+            if (resize && index >= items.Length) Array.Resize(ref items, index + 1);
+            if (index < 0 || index >= items.Length)
+                throw ctx.Error($"Trying to modify element {index} in a list with {list.Items.Count} elements.");
+            if (!Compatible(list.ElementShape, item.Shape.Dims))
+                throw ctx.Error($"Tried to set a tensor with incompatible shape at a list index. Item element shape: {item.Shape} list shape: {ShapeText(list.ElementShape)}");
+            items[index] = item.Clone();
+            Output(ctx, 0, list.With(items));
+        }));
+        registry.Add("TensorListPushBack", node => Kernel(node, ctx =>
+        {
+            var list = List(ctx, 0, node);
+            var item = ctx.Input(1);
+            CheckDType(ctx, list, item);
+            if (!Compatible(list.ElementShape, item.Shape.Dims))
+                throw ctx.Error($"Tried to append a tensor with incompatible shape to a list. Op element shape: {item.Shape} list shape: {ShapeText(list.ElementShape)}");
+            if (list.MaxNumElements != -1 && list.Items.Count >= list.MaxNumElements)
+                throw ctx.Error($"Tried to push item into a full list list size: {list.Items.Count} max_num_elements: {list.MaxNumElements}");
+            Output(ctx, 0, list.With([.. list.Items, item.Clone()]));
+        }));
+        registry.Add("TensorListPopBack", node => Kernel(node, ctx =>
+        {
+            var list = List(ctx, 0, node);
+            if (list.Items.Count == 0) throw ctx.Error("Trying to pop from an empty list.");
+            var last = list.Items[^1] ?? Zeros(ctx, list, ElementShapeFromInput(ctx, list, 1, mergeSetItems: false));
+            Output(ctx, 0, list.With(list.Items.Take(list.Items.Count - 1).ToArray()));
+            ctx.SetOutput(1, last);
+        }));
+        registry.Add("TensorListStack", node => Kernel(node, ctx =>
+        {
+            var list = List(ctx, 0, node);
+            long num = node.GetInt("num_elements", -1);
+            if (num != -1 && list.Items.Count != num)
+                throw ctx.Error($"Operation expected a list with {num} elements but got a list with {list.Items.Count} elements.");
+            var shape = ElementShapeFromInput(ctx, list, 1, mergeSetItems: false, allowUndefined: true);
+            if (list.Items.Count == 0 && !FullyDefined(shape))
+                throw ctx.Error($"Tried to stack elements of an empty list with non-fully-defined element_shape: {ShapeText(shape)}");
+            ctx.SetOutput(0, Stack(ctx, list, Enumerable.Range(0, list.Items.Count).ToArray(), shape));
+        }));
+        registry.Add("TensorListGather", node => Kernel(node, ctx =>
+        {
+            var list = List(ctx, 0, node);
+            var indices = ctx.Input(1);
+            if (indices.Shape.Rank != 1) throw ctx.Error($"indices must be a vector, got shape {indices.Shape}.");
+            var idx = indices.AsSpan<int>().ToArray();
+            foreach (int i in idx) CheckIndex(ctx, list, i, "access");
+            var shape = ElementShapeFromInput(ctx, list, 2, mergeSetItems: false, allowUndefined: true);
+            ctx.SetOutput(0, Stack(ctx, list, idx, shape));
+        }));
+        registry.Add("TensorListScatter", node => Kernel(node, ctx =>
+        {
+            var t = ctx.Input(0);
+            var shape = ShapeFromTensor(ctx, ctx.Input(2), "element_shape");
+            var idx = Indices(ctx, ctx.Input(1), t);
+            int size = idx.Length == 0 ? 0 : idx.Max() + 1;
+            var list = new TensorList(t.DType, shape, new Tensor?[size]);
+            Output(ctx, 0, Scatter(ctx, list, t, idx));
+        }));
+        registry.Add("TensorListScatterV2", node => Kernel(node, ctx =>
+        {
+            var t = ctx.Input(0);
+            var shape = ShapeFromTensor(ctx, ctx.Input(2), "element_shape");
+            var idx = Indices(ctx, ctx.Input(1), t);
+            int num = ScalarInt(ctx, 3, "num_elements");
+            int size = Math.Max(num, idx.Length == 0 ? 0 : idx.Max() + 1);
+            Output(ctx, 0, Scatter(ctx, new TensorList(t.DType, shape, new Tensor?[size]), t, idx));
+        }));
+        registry.Add("TensorListScatterIntoExistingList", node => Kernel(node, ctx =>
+        {
+            var list = List(ctx, 0, node);
+            var t = ctx.Input(1);
+            CheckDType(ctx, list, t);
+            var idx = Indices(ctx, ctx.Input(2), t);
+            int size = Math.Max(list.Items.Count, idx.Length == 0 ? 0 : idx.Max() + 1);
+            var items = list.CopyItems();
+            Array.Resize(ref items, size);
+            Output(ctx, 0, Scatter(ctx, list.With(items), t, idx));
+        }));
+        registry.Add("TensorListResize", node => Kernel(node, ctx =>
+        {
+            var list = List(ctx, 0);
+            int size = ScalarInt(ctx, 1, "size");
+            if (size < 0) throw ctx.Error($"TensorListSlice expects size to be non-negative. Got: {size}");
+            var items = list.CopyItems();
+            Array.Resize(ref items, size);
+            Output(ctx, 0, list.With(items));
+        }));
+    }
+
+    private static OpKernel Kernel(Node node, Action<OpKernelContext> compute) => new DelegateKernel(node, compute);
+
+    private static void Output(OpKernelContext ctx, int index, TensorList list) => ctx.SetOutput(index, Tensor.FromHandle(DataType.DtVariant, list));
+
+    /// <summary>Input <paramref name="index"/> as a list; with <paramref name="node"/>, its element_dtype must match.</summary>
+    private static TensorList List(OpKernelContext ctx, int index, Node? node = null)
+    {
+        var t = ctx.Input(index);
+        if (t.DType != DataType.DtVariant || t.Shape.Rank != 0 || t.Handle is not TensorList list)
+            throw ctx.Error($"input {index} must be a scalar DT_VARIANT TensorList, got a {DataTypes.Name(t.DType)}{t.Shape} tensor.");
+        if (node != null && node.GetType("element_dtype") is var dtype && dtype != list.ElementDType)
+            throw ctx.Error($"Invalid data types; op elements {DataTypes.Name(dtype)} but list elements {DataTypes.Name(list.ElementDType)}.");
+        return list;
+    }
+
+    private static void CheckDType(OpKernelContext ctx, TensorList list, Tensor item)
+    {
+        if (item.DType != list.ElementDType)
+            throw ctx.Error($"Invalid data types; op elements {DataTypes.Name(item.DType)} but list elements {DataTypes.Name(list.ElementDType)}.");
+    }
+
+    private static void CheckIndex(OpKernelContext ctx, TensorList list, int index, string verb)
+    {
+        if (index < 0 || index >= list.Items.Count)
+            throw ctx.Error($"Trying to {verb} element {index} in a list with {list.Items.Count} elements.");
+    }
+
+    private static int ScalarInt(OpKernelContext ctx, int index, string what)
+    {
+        var t = ctx.Input(index);
+        if (t.Shape.Rank != 0 || t.DType is not (DataType.DtInt32 or DataType.DtInt64))
+            throw ctx.Error($"{what} must be an int32 scalar, got a {DataTypes.Name(t.DType)}{t.Shape} tensor.");
+        return checked((int)ScalarValues.GetLong(t, 0));
+    }
+
+    /// <summary>TF's TensorShapeFromTensor: a scalar −1 is unknown rank; a vector lists dims (−1 unknown).</summary>
+    internal static long[]? ShapeFromTensor(OpKernelContext ctx, Tensor t, string what)
+    {
+        if (t.DType is not (DataType.DtInt32 or DataType.DtInt64))
+            throw ctx.Error($"{what} must be an int32 or int64 tensor, got {DataTypes.Name(t.DType)}.");
+        if (t.Shape.Rank == 0)
+        {
+            if (ScalarValues.GetLong(t, 0) == -1) return null;
+            throw ctx.Error($"The only valid scalar shape tensor is the fully unknown shape specified as -1; {what} is {ScalarValues.GetLong(t, 0)}.");
+        }
+        if (t.Shape.Rank != 1) throw ctx.Error($"Shape must be at most rank 1 but is rank {t.Shape.Rank} ({what}).");
+        var dims = new long[t.NumElements];
+        for (int i = 0; i < dims.Length; i++)
+        {
+            dims[i] = ScalarValues.GetLong(t, i);
+            if (dims[i] < -1) throw ctx.Error($"{what} has an invalid dim {dims[i]}.");
+        }
+        return dims;
+    }
+
+    private static bool FullyDefined(long[]? shape) => shape != null && shape.All(d => d >= 0);
+
+    private static bool Compatible(long[]? partial, ReadOnlySpan<int> dims)
+    {
+        if (partial == null) return true;
+        if (partial.Length != dims.Length) return false;
+        for (int i = 0; i < dims.Length; i++)
+            if (partial[i] != -1 && partial[i] != dims[i]) return false;
+        return true;
+    }
+
+    private static long[]? Merge(OpKernelContext ctx, long[]? a, long[]? b)
+    {
+        if (a == null) return b;
+        if (b == null) return a;
+        if (a.Length != b.Length) throw ctx.Error($"Incompatible ranks during merge: {ShapeText(a)} vs. {ShapeText(b)}");
+        var m = new long[a.Length];
+        for (int i = 0; i < a.Length; i++)
+        {
+            if (a[i] != -1 && b[i] != -1 && a[i] != b[i]) throw ctx.Error($"Incompatible shapes during merge: {ShapeText(a)} vs. {ShapeText(b)}");
+            m[i] = a[i] != -1 ? a[i] : b[i];
+        }
+        return m;
+    }
+
+    /// <summary>TF's GetElementShapeFromInput: the list's shape if fully defined, else merged with the input;
+    /// for GetItem (and, with <paramref name="allowUndefined"/>, Stack/Gather) also merged with the set elements' shapes.</summary>
+    private static long[]? ElementShapeFromInput(OpKernelContext ctx, TensorList list, int input, bool mergeSetItems, bool allowUndefined = false)
+    {
+        var shape = FullyDefined(list.ElementShape) ? list.ElementShape : Merge(ctx, ShapeFromTensor(ctx, ctx.Input(input), "element_shape"), list.ElementShape);
+        if ((mergeSetItems || allowUndefined) && !FullyDefined(shape))
+            foreach (var t in list.Items)
+                if (t != null) shape = Merge(ctx, shape, Longs(t.Shape.Dims));
+        if (!allowUndefined && !FullyDefined(shape))
+            throw ctx.Error($"Trying to read an uninitialized tensor but element_shape is not fully defined: {ShapeText(shape)} and no list element is set.");
+        return shape;
+    }
+
+    private static Tensor Zeros(OpKernelContext ctx, TensorList list, long[]? shape)
+    {
+        if (!FullyDefined(shape)) throw ctx.Error($"Trying to read an uninitialized tensor but element_shape is not fully defined: {ShapeText(shape)}.");
+        return Tensor.Zeros(list.ElementDType, TensorShape.FromLongs(shape!));
+    }
+
+    /// <summary>Stacks the elements at <paramref name="indices"/> into [k, ...element]; unset ones are zeros.</summary>
+    private static Tensor Stack(OpKernelContext ctx, TensorList list, int[] indices, long[]? shape)
+    {
+        if (!FullyDefined(shape))
+            throw ctx.Error($"Tried to stack list which only contains uninitialized tensors and has a non-fully-defined element_shape: {ShapeText(shape)}");
+        var element = TensorShape.FromLongs(shape!);
+        var outShape = TensorShape.FromLongs([indices.Length, .. shape!]);
+        foreach (int i in indices)
+            if (list.Items[i] is { } t && !t.Shape.Equals(element))
+                throw ctx.Error($"Incompatible shapes during merge: element {i} has shape {t.Shape}, expected {element}.");
+        if (list.ElementDType == DataType.DtString)
+        {
+            var strings = new byte[outShape.NumElements][];
+            long per = element.NumElements;
+            for (int k = 0; k < indices.Length; k++)
+                for (long j = 0; j < per; j++)
+                    strings[k * per + j] = list.Items[indices[k]]?.Strings[j] ?? [];
+            return new Tensor(outShape, strings);
+        }
+        var result = Tensor.Zeros(list.ElementDType, outShape);
+        int bytes = checked((int)(element.NumElements * DataTypes.ElementSize(list.ElementDType)));
+        for (int k = 0; k < indices.Length; k++)
+            list.Items[indices[k]]?.Bytes.CopyTo(result.Bytes.Slice(k * bytes, bytes));
+        return result;
+    }
+
+    /// <summary>Row <paramref name="i"/> of <paramref name="t"/> (shape <paramref name="element"/>), as a new tensor.</summary>
+    private static Tensor Slice(Tensor t, int i, ReadOnlySpan<int> element)
+    {
+        var shape = new TensorShape(element.ToArray());
+        if (t.DType == DataType.DtString)
+        {
+            long per = shape.NumElements;
+            return new Tensor(shape, Enumerable.Range(0, checked((int)per)).Select(j => (byte[])t.Strings[i * per + j].Clone()).ToArray());
+        }
+        int bytes = checked((int)(shape.NumElements * DataTypes.ElementSize(t.DType)));
+        var result = Tensor.Zeros(t.DType, shape);
+        t.Bytes.Slice(i * bytes, bytes).CopyTo(result.Bytes);
+        return result;
+    }
+
+    private static int[] Indices(OpKernelContext ctx, Tensor indices, Tensor t)
+    {
+        if (indices.Shape.Rank != 1 || indices.DType != DataType.DtInt32) throw ctx.Error($"indices must be an int32 vector, got {DataTypes.Name(indices.DType)}{indices.Shape}.");
+        if (t.Shape.Rank < 1 || t.Shape[0] != indices.NumElements)
+            throw ctx.Error($"Invalid number of rows in input tensor. Expected: {indices.NumElements} Actual: {(t.Shape.Rank < 1 ? 0 : t.Shape[0])}");
+        var idx = indices.AsSpan<int>().ToArray();
+        foreach (int i in idx)
+            if (i < 0) throw ctx.Error($"Indices in TensorListScatter must all be non-negative, got {i}.");
+        return idx;
+    }
+
+    private static TensorList Scatter(OpKernelContext ctx, TensorList list, Tensor t, int[] idx)
+    {
+        var element = t.Shape.Dims[1..];
+        if (!Compatible(list.ElementShape, element))
+            throw ctx.Error($"Tried to scatter a tensor with element shape {ShapeText(Longs(element))} into a list with element shape {ShapeText(list.ElementShape)}.");
+        var items = list.CopyItems();
+        for (int k = 0; k < idx.Length; k++) items[idx[k]] = Slice(t, k, element);
+        return list.With(items);
+    }
+
+    private static long[] Longs(ReadOnlySpan<int> dims)
+    {
+        var r = new long[dims.Length];
+        for (int i = 0; i < r.Length; i++) r[i] = dims[i];
+        return r;
+    }
+
+    private static string ShapeText(long[]? shape) => shape == null ? "<unknown>" : "[" + string.Join(",", shape.Select(d => d == -1 ? "?" : d.ToString(System.Globalization.CultureInfo.InvariantCulture))) + "]";
+}
