@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using Google.Protobuf;
 using TypedGraph.Protos;
@@ -121,127 +120,70 @@ internal static class ClassifyRegress
 /// <summary>
 /// A tf.Example from TF Serving's JSON form (json_tensor.cc MakeExampleFromJsonObject / AddValueToFeature):
 /// each member is a feature, its value one element or a list; strings and <c>{"b64": …}</c> are bytes, integers
-/// and booleans int64, decimals float. Serialized as tensorflow/core/example/example.proto lays it out.
+/// and booleans int64, decimals float; one feature's elements must all be of one kind.
 /// </summary>
 internal static class TfExampleJson
 {
-    private enum Kind { None, Bytes, Float, Int64 }
+    public static byte[] Serialize(JsonValue val) => Parse(val).ToByteArray();
 
-    public static byte[] Serialize(JsonValue val)
+    public static Example Parse(JsonValue val)
     {
         if (val.Kind != JsonKind.Object)
             throw ServingException.InvalidArgument($"Example must be JSON object but got JSON {val.TypeName}");
-        if (val.Members.Count == 0) return [];
-        // Example.features (1) → Features.feature (1, map<string, Feature>): one map entry per member.
-        var entries = new List<byte>();
-        foreach (var (name, content) in val.Members) entries.AddRange(Wrap(1, MapEntry(name, Feature(name, content))));
-        return Wrap(1, [.. entries]);
+        var example = new Example();
+        if (val.Members.Count == 0) return example;
+        example.Features = new Features();
+        foreach (var (name, content) in val.Members) example.Features.Feature[name] = Feature(name, content);
+        return example;
     }
 
-    private static byte[] Wrap(int field, byte[] payload)
+    private static Feature Feature(string name, JsonValue content)
     {
-        using var ms = new MemoryStream();
-        var o = new CodedOutputStream(ms);
-        o.WriteTag(field, WireFormat.WireType.LengthDelimited);
-        o.WriteBytes(ByteString.CopyFrom(payload));
-        o.Flush();
-        return ms.ToArray();
-    }
-
-    private static byte[] MapEntry(string key, byte[] feature)
-    {
-        using var ms = new MemoryStream();
-        var o = new CodedOutputStream(ms);
-        o.WriteTag(1, WireFormat.WireType.LengthDelimited);
-        o.WriteString(key);
-        o.WriteTag(2, WireFormat.WireType.LengthDelimited);
-        o.WriteBytes(ByteString.CopyFrom(feature));
-        o.Flush();
-        return ms.ToArray();
-    }
-
-    // Feature { oneof kind { BytesList bytes_list = 1; FloatList float_list = 2; Int64List int64_list = 3; } }.
-    private static byte[] Feature(string name, JsonValue content)
-    {
-        var kind = Kind.None;
-        var bytes = new List<byte[]>();
-        var floats = new List<float>();
-        var ints = new List<long>();
+        var f = new Feature();
         foreach (var v in content.Kind == JsonKind.Array ? content.Items : [content])
         {
             switch (v.Kind)
             {
                 case JsonKind.Bool:
-                    Expect(ref kind, Kind.Int64, name);
-                    ints.Add(v.Bool ? 1 : 0);
+                    Expect(f, Protos.Feature.KindOneofCase.Int64List, name);
+                    (f.Int64List ??= new Int64List()).Value.Add(v.Bool ? 1 : 0);
                     break;
                 case JsonKind.Object when v.Members.Count == 1 && v.Members[0].Key == "b64" && v.Members[0].Value.Kind == JsonKind.String:
-                    Expect(ref kind, Kind.Bytes, name);
-                    bytes.Add(TensorJson.DecodeBase64(v));
+                    Expect(f, Protos.Feature.KindOneofCase.BytesList, name);
+                    (f.BytesList ??= new BytesList()).Value.Add(ByteString.CopyFrom(TensorJson.DecodeBase64(v)));
                     break;
                 case JsonKind.String:
-                    Expect(ref kind, Kind.Bytes, name);
-                    bytes.Add(Encoding.UTF8.GetBytes(v.String));
+                    Expect(f, Protos.Feature.KindOneofCase.BytesList, name);
+                    (f.BytesList ??= new BytesList()).Value.Add(ByteString.CopyFromUtf8(v.String));
                     break;
                 case JsonKind.Number when v.IsDouble:
-                    Expect(ref kind, Kind.Float, name);
+                    Expect(f, Protos.Feature.KindOneofCase.FloatList, name);
                     if (double.IsFinite(v.Double) && (v.Double > float.MaxValue || v.Double < -float.MaxValue))
                         throw ServingException.InvalidArgument($"Cannot convert JSON value: {v} to float without loss of precision.");
-                    floats.Add((float)v.Double);
+                    (f.FloatList ??= new FloatList()).Value.Add((float)v.Double);
                     break;
                 case JsonKind.Number:
-                    Expect(ref kind, Kind.Int64, name);
+                    Expect(f, Protos.Feature.KindOneofCase.Int64List, name);
                     if (v.Int64 is not { } l) throw ServingException.InvalidArgument($"Feature: {name} has uint64 element. Only int64 is supported.");
-                    ints.Add(l);
+                    (f.Int64List ??= new Int64List()).Value.Add(l);
                     break;
                 default:
                     throw ServingException.InvalidArgument($"Feature: {name} has element with unexpected JSON type: {v.TypeName}");
             }
         }
-        using var ms = new MemoryStream();
-        var o = new CodedOutputStream(ms);
-        switch (kind)
-        {
-            case Kind.Bytes:
-            {
-                using var inner = new MemoryStream();
-                var io = new CodedOutputStream(inner);
-                foreach (var b in bytes) { io.WriteTag(1, WireFormat.WireType.LengthDelimited); io.WriteBytes(ByteString.CopyFrom(b)); }
-                io.Flush();
-                o.WriteTag(1, WireFormat.WireType.LengthDelimited);
-                o.WriteBytes(ByteString.CopyFrom(inner.ToArray()));
-                break;
-            }
-            case Kind.Float:
-            {
-                // FloatList.value is [packed = true].
-                using var packed = new MemoryStream();
-                var po = new CodedOutputStream(packed);
-                foreach (var f in floats) po.WriteFloat(f);
-                po.Flush();
-                o.WriteTag(2, WireFormat.WireType.LengthDelimited);
-                o.WriteBytes(ByteString.CopyFrom(Wrap(1, packed.ToArray())));
-                break;
-            }
-            case Kind.Int64:
-            {
-                using var packed = new MemoryStream();
-                var po = new CodedOutputStream(packed);
-                foreach (var i in ints) po.WriteInt64(i);
-                po.Flush();
-                o.WriteTag(3, WireFormat.WireType.LengthDelimited);
-                o.WriteBytes(ByteString.CopyFrom(Wrap(1, packed.ToArray())));
-                break;
-            }
-        }
-        o.Flush();
-        return ms.ToArray();
+        return f;
     }
 
-    private static void Expect(ref Kind kind, Kind want, string name)
+    // IsFeatureOfKind / IncompatibleFeatureKindError: a feature's first element fixes its kind.
+    private static void Expect(Feature f, Feature.KindOneofCase want, string name)
     {
-        if (kind == Kind.None) { kind = want; return; }
-        if (kind != want)
-            throw ServingException.InvalidArgument($"Unexpected element type in feature: {name} expecting type: {kind.ToString().ToLower(CultureInfo.InvariantCulture)}");
+        if (f.KindCase == Protos.Feature.KindOneofCase.None || f.KindCase == want) return;
+        var kind = f.KindCase switch
+        {
+            Protos.Feature.KindOneofCase.BytesList => "bytes",
+            Protos.Feature.KindOneofCase.FloatList => "float",
+            _ => "int64",
+        };
+        throw ServingException.InvalidArgument($"Unexpected element type in feature: {name} expecting type: {kind}");
     }
 }
