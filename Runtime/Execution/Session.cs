@@ -103,12 +103,14 @@ public sealed partial class Session : IDisposable
     /// <summary>
     /// Runs every variable's initializer in one run, like <c>sess.run(tf.global_variables_initializer())</c>:
     /// for each <c>VariableV2</c>/<c>Variable</c>/<c>VarHandleOp</c> node <c>v</c>, the op <c>v/Assign</c>
-    /// (TF's naming), or the single Assign/AssignVariableOp outside a saver scope that writes <c>v</c>.
+    /// (TF's naming), or the single Assign/AssignVariableOp outside a saver scope that writes <c>v</c>; and every
+    /// lookup-table initializer (<c>tf.tables_initializer()</c>: InitializeTable / InitializeTableFromTextFile).
     /// </summary>
     /// <exception cref="GraphExecutionException">An initializer failed.</exception>
     public void Initialize()
     {
         var targets = VariableInitializers.Find(Graph);
+        targets.AddRange(TableInitializers.Find(Graph));
         if (targets.Count > 0) RunTargets([.. targets]);
     }
 

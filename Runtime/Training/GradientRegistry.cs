@@ -20,6 +20,7 @@ public static class GradientRegistry
         ExtraGradients.Register();
         ArrayGradients.Register();
         SliceGatherGradients.Register();
+        SparseOpGradients.Register();
     }
 
     /// <summary>Registers (or replaces) the gradient of <paramref name="opType"/>.</summary>

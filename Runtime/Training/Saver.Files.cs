@@ -9,9 +9,15 @@ namespace TypedGraph.Training;
 public sealed partial class Saver
 {
     /// <summary>
-    /// Saves every variable of this saver from <paramref name="state"/> to <c>savePath[-globalStep]</c>:
-    /// the bundle (temp files renamed into place), then the <c>.meta</c>, then the <c>checkpoint</c> file last,
-    /// so a crash mid-save never leaves <c>checkpoint</c> naming a torn checkpoint.
+    /// Saves every variable of this saver from <paramref name="state"/> to <c>savePath[-globalStep]</c>.
+    /// Everything that can fail on the inputs (an uninitialized variable, a graph the <c>.meta</c> cannot
+    /// describe) is checked before any file is written. Temp files left by an interrupted earlier save of the
+    /// same <paramref name="savePath"/> are removed. Then the bundle (temp files renamed into place), the
+    /// <c>.meta</c>, the <c>checkpoint</c> state file, and only then the deletion of checkpoints beyond
+    /// <c>max_to_keep</c> — the order of TF's <c>Saver.save</c> (saver.py: <c>_RecordLastCheckpoint</c>,
+    /// <c>update_checkpoint_state_internal</c>, then <c>_MaybeDeleteOldCheckpoints</c>), so a crash at any point
+    /// leaves a state file that names only complete, existing checkpoints. (TF exports the <c>.meta</c> after the
+    /// state file; we write it before, so a listed checkpoint always has its <c>.meta</c>.)
     /// </summary>
     /// <param name="state">The session state holding the variables.</param>
     /// <param name="savePath">Prefix like <c>dir/model</c>.</param>
@@ -23,20 +29,24 @@ public sealed partial class Saver
     public string Save(SessionState state, string savePath, long? globalStep = null, bool writeMetaGraph = true, IProgress<CheckpointProgress>? progress = null)
     {
         var prefix = globalStep is long g ? $"{savePath}-{(_options.PadStepNumber ? g.ToString("D8", System.Globalization.CultureInfo.InvariantCulture) : g.ToString(System.Globalization.CultureInfo.InvariantCulture))}" : savePath;
-        // Export first: a graph that cannot be exported (an op with no OpDef anywhere) must fail before any file is
-        // written, not leave data and index files without a .meta or a 'checkpoint' entry.
-        var metaBytes = writeMetaGraph ? MetaGraphExporter.Export(_builder, SaverDef).ToByteArray() : null;
+        // Validate before writing anything: every value present, the .meta serializable.
+        var values = new Tensor[_vars.Count];
+        for (int i = 0; i < _vars.Count; i++)
+        {
+            var (key, v) = (_vars[i].Key, _vars[i].Value);
+            values[i] = state.FindVariable(SlotName(v))?.Value ?? throw new GraphExecutionException(
+                $"Cannot save '{key}': variable '{v.Name}' is not initialized in this session (run the initializer or restore first).", v.Name);
+        }
+        byte[]? metaBytes = writeMetaGraph ? Google.Protobuf.MessageExtensions.ToByteArray(MetaGraphExporter.Export(_builder, SaverDef)) : null;
         var dir = Path.GetDirectoryName(prefix);
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+        DeleteInterruptedSaveFiles(savePath);
         using (var writer = new CheckpointWriter(prefix))
         {
             long bytes = 0;
             for (int i = 0; i < _vars.Count; i++)
             {
-                var (key, v) = (_vars[i].Key, _vars[i].Value);
-                var slot = state.FindVariable(SlotName(v));
-                var value = slot?.Value ?? throw new GraphExecutionException(
-                    $"Cannot save '{key}': variable '{v.Name}' is not initialized in this session (run the initializer or restore first).", v.Name);
+                var (key, value) = (_vars[i].Key, values[i]);
                 writer.Add(key, value);
                 bytes += value.DType == Protos.DataType.DtString ? value.Strings.Sum(s => (long)s.Length) : value.ByteLength;
                 progress?.Report(new CheckpointProgress("save", key, i + 1, _vars.Count, bytes));
@@ -51,8 +61,10 @@ public sealed partial class Saver
         }
         FaultInjection?.Invoke("state");
         RecordLastCheckpoint(prefix);
-        MaybeDeleteOldCheckpoints();
+        var stale = TakeCheckpointsToDelete();
         UpdateCheckpointState(prefix);
+        FaultInjection?.Invoke("delete");
+        foreach (var old in stale) DeleteCheckpointFiles(old);
         return prefix;
     }
 
@@ -107,10 +119,12 @@ public sealed partial class Saver
         _last.Add((path, _options.Clock()));
     }
 
-    // TF's _MaybeDeleteOldCheckpoints: beyond max_to_keep the oldest goes, unless keep_checkpoint_every_n_hours
-    // says to preserve it (then it is only dropped from the list).
-    private void MaybeDeleteOldCheckpoints()
+    // TF's _RecordLastCheckpoint/_MaybeDeleteOldCheckpoints: beyond max_to_keep the oldest leaves the list and is
+    // deleted, unless keep_checkpoint_every_n_hours says to preserve it (then it is only dropped from the list).
+    // The files go only after the state file has been rewritten without them.
+    private List<string> TakeCheckpointsToDelete()
     {
+        var delete = new List<string>();
         while (_options.MaxToKeep > 0 && _last.Count > _options.MaxToKeep)
         {
             var (path, time) = _last[0];
@@ -120,7 +134,26 @@ public sealed partial class Saver
                 _nextKeepTime += TimeSpan.FromHours(_options.KeepCheckpointEveryNHours);
                 continue;
             }
-            DeleteCheckpointFiles(path);
+            delete.Add(path);
+        }
+        return delete;
+    }
+
+    // Temp files of a save that was killed before its renames: <prefix>.index/.data-….tempstate<n> (CheckpointWriter,
+    // TF's naming), <prefix>.meta.tmp<32 hex> (AtomicFile) and checkpoint.tmp<32 hex>. Only names under this save
+    // path's base name are touched, so another saver's files in the same directory are left alone.
+    private static void DeleteInterruptedSaveFiles(string savePath)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(savePath))!;
+        if (!Directory.Exists(dir)) return;
+        var name = Path.GetFileName(savePath);
+        var ours = new System.Text.RegularExpressions.Regex(@"^" + System.Text.RegularExpressions.Regex.Escape(name)
+            + @".*\.(index|data-\d{5}-of-\d{5}|meta)\.(tempstate\d+|tmp[0-9a-f]{32})$");
+        var state = new System.Text.RegularExpressions.Regex(@"^" + CheckpointState.FileName + @"\.tmp[0-9a-f]{32}$");
+        foreach (var f in Directory.EnumerateFiles(dir))
+        {
+            var file = Path.GetFileName(f);
+            if (ours.IsMatch(file) || state.IsMatch(file)) CheckpointWriter.TryDelete(f);
         }
     }
 

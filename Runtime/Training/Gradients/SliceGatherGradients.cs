@@ -57,7 +57,9 @@ internal static class SliceGatherGradients
             var values = b.Reshape(g[0]!.Value, valuesShape, "Reshape_1");
             var rows = b.Slice(pShape, b.Constant(new[] { 0 }, "Slice_1/begin"), b.Constant(new[] { 1 }, "Slice_1/size"), "Slice_1");
             var n = b.Reshape(rows, Array.Empty<int>(), "Reshape_2");
-            return [b.OutputOf(b.AddOperation("UnsortedSegmentSum", [values, flatIdx, n], null, "UnsortedSegmentSum")), null, null];
+            var dense = b.OutputOf(b.AddOperation("UnsortedSegmentSum", [values, flatIdx, n], null, "UnsortedSegmentSum"));
+            // TF returns IndexedSlices here; the optimizer finds them through SparseGradients and updates rows only.
+            return [SparseGradients.Record(b, dense, new IndexedSlices(values, flatIdx, pShape)), null, null];
         });
     }
 }

@@ -60,6 +60,48 @@ public sealed class AdamOptimizer(double learningRate = 0.001, double beta1 = 0.
         => Apply(b, "ApplyAdam", v, [GetSlot(v, "m")!, GetSlot(v, "v")!],
             [Beta1Power!.Snapshot, Beta2Power!.Snapshot, _lr, _beta1, _beta2, _eps, grad], ("use_nesterov", Attrs.Bool(useNesterov)));
 
+    /// <summary>
+    /// TF's <c>AdamOptimizer._apply_sparse_shared</c> (after deduplication): lr = lr_t·√(1−β2^t)/(1−β1^t);
+    /// m = m·β1 then m[indices] += (1−β1)·g; v = v·β2 then v[indices] += (1−β2)·g²; var −= lr·m/(√v + ε) — every row
+    /// of m and v decays, only the looked-up rows receive the gradient, and var moves wherever m is non-zero.
+    /// Ref variables use Assign/ScatterAdd/AssignSub, resource variables AssignVariableOp/ResourceScatterAdd (then a
+    /// ReadVariableOp after it, as TF's <c>_resource_scatter_add</c>)/AssignSubVariableOp.
+    /// </summary>
+    protected override Node? ApplySparse(GraphBuilder b, IndexedSlices grad, Variable v)
+    {
+        if (useNesterov) return null; // TF's sparse path has no Nesterov term; keep the dense ApplyAdam for it
+        var g = Deduplicate(b, grad);
+        var one = b.ScalarConstant(1, DataType.DtFloat, "sub/x");
+        var lr = b.Divide(b.Multiply(_lr, b.Sqrt(b.Subtract(one, Beta2Power!.Snapshot, "sub"), "Sqrt"), "mul"),
+            b.Subtract(b.ScalarConstant(1, DataType.DtFloat, "sub_1/x"), Beta1Power!.Snapshot, "sub_1"), "truediv");
+        var m = GetSlot(v, "m")!;
+        var vv = GetSlot(v, "v")!;
+        var mScaled = b.Multiply(g.Values, b.Subtract(b.ScalarConstant(1, DataType.DtFloat, "sub_2/x"), _beta1, "sub_2"), "mul_1");
+        var mT = ScaleThenScatterAdd(b, m, _beta1, g.Indices, mScaled, "mul_2", "Assign", "ScatterAdd");
+        var vScaled = b.Multiply(b.Multiply(g.Values, g.Values, "mul_3"), b.Subtract(b.ScalarConstant(1, DataType.DtFloat, "sub_3/x"), _beta2, "sub_3"), "mul_4");
+        var vT = ScaleThenScatterAdd(b, vv, _beta2, g.Indices, vScaled, "mul_5", "Assign_1", "ScatterAdd_1");
+        var step = b.Multiply(lr, b.Divide(mT, b.Add(b.Sqrt(vT, "Sqrt_1"), _eps, "add"), "truediv_1"), "mul_6");
+        string update = v.IsResource
+            ? b.AddOperation("AssignSubVariableOp", [v.Ref, step], null, "AssignSubVariableOp").Name
+            : b.AddOperation("AssignSub", [v.Ref, step], new Dictionary<string, AttrValue> { ["use_locking"] = Attrs.Bool(UseLocking), ["_class"] = Attrs.Colocate(v.Name) }, "AssignSub").Name;
+        return b.Group([update, mT.NodeName, vT.NodeName], "group_deps");
+    }
+
+    // state_ops.assign(s, s·beta) then, after it, scatter_add(s, indices, values); returns the updated value.
+    private Output ScaleThenScatterAdd(GraphBuilder b, Variable s, Output beta, Output indices, Output values, string mulName, string assignName, string scatterName)
+    {
+        var decayed = b.Multiply(s.Snapshot, beta, mulName);
+        string assign = AssignTo(b, s, decayed, assignName);
+        using (b.ControlDependencies([assign]))
+        {
+            if (!s.IsResource)
+                return b.OutputOf(b.AddOperation("ScatterAdd", [s.Ref, indices, values], new Dictionary<string, AttrValue> { ["use_locking"] = Attrs.Bool(UseLocking), ["_class"] = Attrs.Colocate(s.Name) }, scatterName));
+            var scatter = b.AddOperation("ResourceScatterAdd", [s.Ref, indices, values], null, scatterName);
+            using (b.ControlDependencies([scatter.Name]))
+                return b.OutputOf(b.AddOperation("ReadVariableOp", [s.Ref], new Dictionary<string, AttrValue> { ["dtype"] = Attrs.Type(s.DType) }, "ReadVariableOp"));
+        }
+    }
+
     /// <inheritdoc/>
     protected override Node Finish(GraphBuilder b, IReadOnlyList<string> updates, string name, bool exact)
     {

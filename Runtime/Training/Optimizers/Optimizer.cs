@@ -49,7 +49,7 @@ public abstract class Optimizer
         var updates = new List<string>();
         foreach (var (grad, v) in pairs)
             using (b.NameScope("update_" + v.Name))
-                updates.Add(ApplyDense(b, grad, v).Name);
+                updates.Add(((SparseGradients.TryGet(b, grad, out var slices) ? ApplySparse(b, slices, v) : null) ?? ApplyDense(b, grad, v)).Name);
         Node result;
         if (globalStep == null) result = Finish(b, updates, scope, exact: true);
         else
@@ -82,6 +82,21 @@ public abstract class Optimizer
 
     /// <summary>Adds the Apply op (named after its op type) for one variable.</summary>
     protected abstract Node ApplyDense(GraphBuilder b, Output grad, Variable v);
+
+    /// <summary>The update for an <see cref="IndexedSlices"/> gradient (TF's <c>_apply_sparse_duplicate_indices</c>), or
+    /// null to use <see cref="ApplyDense"/> on its dense form. Indices may repeat; see <see cref="Deduplicate"/>.</summary>
+    protected virtual Node? ApplySparse(GraphBuilder b, IndexedSlices grad, Variable v) => null;
+
+    /// <summary>TF's <c>_deduplicate_indexed_slices</c>: <c>Unique</c> of the indices and the values summed per unique
+    /// index with <c>UnsortedSegmentSum</c> (the SparseApply ops then see each row once).</summary>
+    protected static IndexedSlices Deduplicate(GraphBuilder b, IndexedSlices grad)
+    {
+        var unique = b.AddOperation("Unique", [grad.Indices], null, "Unique");
+        var uniqueIdx = b.OutputOf(unique, 0);
+        var n = b.Reshape(b.Slice(b.Shape(uniqueIdx), b.Constant(new[] { 0 }, "strided_slice/stack"), b.Constant(new[] { 1 }, "strided_slice/size"), "strided_slice"), Array.Empty<int>(), "Reshape");
+        var summed = b.OutputOf(b.AddOperation("UnsortedSegmentSum", [grad.Values, b.OutputOf(unique, 1), n], null, "UnsortedSegmentSum"));
+        return new IndexedSlices(summed, uniqueIdx, grad.DenseShape);
+    }
 
     /// <summary>Groups the updates (TF's <c>_finish</c>); Adam also updates its beta powers here.</summary>
     protected virtual Node Finish(GraphBuilder b, IReadOnlyList<string> updates, string name, bool exact)

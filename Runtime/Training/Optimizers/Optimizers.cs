@@ -14,6 +14,17 @@ public sealed class GradientDescentOptimizer(double learningRate, bool useLockin
     /// <inheritdoc/>
     protected override Node ApplyDense(GraphBuilder b, Output grad, Variable v)
         => Apply(b, "ApplyGradientDescent", v, [], [v.DType == _lr.BaseType ? _lr : b.Cast(_lr, v.DType), grad]);
+
+    /// <summary>TF's <c>GradientDescentOptimizer._apply_sparse_duplicate_indices</c>: <c>ScatterSub(var, indices,
+    /// values · lr)</c>, or <c>ResourceScatterAdd(var, indices, −values · lr)</c> for a resource variable (duplicates add).</summary>
+    protected override Node? ApplySparse(GraphBuilder b, IndexedSlices grad, Variable v)
+    {
+        var lr = v.DType == _lr.BaseType ? _lr : b.Cast(_lr, v.DType);
+        if (v.IsResource)
+            return b.AddOperation("ResourceScatterAdd", [v.Ref, grad.Indices, b.Multiply(b.Negate(grad.Values, "Neg"), lr, "mul")], null, "ResourceScatterAdd");
+        var attrs = new Dictionary<string, AttrValue> { ["use_locking"] = Attrs.Bool(UseLocking), ["_class"] = Attrs.Colocate(v.Name) };
+        return b.AddOperation("ScatterSub", [v.Ref, grad.Indices, b.Multiply(grad.Values, lr, "mul")], attrs, "ScatterSub");
+    }
 }
 
 /// <summary><c>tf.train.MomentumOptimizer</c>: slot <c>&lt;var&gt;/Momentum</c>, <c>ApplyMomentum</c> (optionally Nesterov).</summary>
@@ -37,6 +48,13 @@ public sealed class MomentumOptimizer(double learningRate, double momentum, bool
     /// <inheritdoc/>
     protected override Node ApplyDense(GraphBuilder b, Output grad, Variable v)
         => Apply(b, "ApplyMomentum", v, [GetSlot(v, "momentum")!], [_lr, grad, _momentum], ("use_nesterov", Attrs.Bool(useNesterov)));
+
+    /// <summary>TF's <c>MomentumOptimizer._apply_sparse</c> (after deduplication): <c>SparseApplyMomentum</c>.</summary>
+    protected override Node? ApplySparse(GraphBuilder b, IndexedSlices grad, Variable v)
+    {
+        var g = Deduplicate(b, grad);
+        return Apply(b, "SparseApplyMomentum", v, [GetSlot(v, "momentum")!], [_lr, g.Values, g.Indices, _momentum], ("use_nesterov", Attrs.Bool(useNesterov)));
+    }
 }
 
 /// <summary><c>tf.train.AdagradOptimizer</c>: slot <c>&lt;var&gt;/Adagrad</c> initialised to <paramref name="initialAccumulatorValue"/>, <c>ApplyAdagrad</c>.</summary>
@@ -57,6 +75,13 @@ public sealed class AdagradOptimizer(double learningRate, double initialAccumula
 
     /// <inheritdoc/>
     protected override Node ApplyDense(GraphBuilder b, Output grad, Variable v) => Apply(b, "ApplyAdagrad", v, [_accum[v.Name]], [_lr, grad]);
+
+    /// <summary>TF's <c>AdagradOptimizer._apply_sparse</c> (after deduplication): <c>SparseApplyAdagrad</c>.</summary>
+    protected override Node? ApplySparse(GraphBuilder b, IndexedSlices grad, Variable v)
+    {
+        var g = Deduplicate(b, grad);
+        return Apply(b, "SparseApplyAdagrad", v, [_accum[v.Name]], [_lr, g.Values, g.Indices]);
+    }
 }
 
 /// <summary><c>tf.train.RMSPropOptimizer</c>: slots <c>&lt;var&gt;/RMSProp</c> (ms, initialised to ones) and

@@ -1,0 +1,82 @@
+namespace TypedGraph.Building;
+
+// Signatures after tensorflow/core/ops/sparse_ops.cc, math_ops.cc (segment reductions, Bucketize), array_ops.cc
+// (GatherNd, ScatterNd, TensorScatter*), state_ops.cc (Scatter*), resource_variable_ops.cc (ResourceGather,
+// ResourceScatter*) and training_ops.cc (SparseApply*) — the ops of the sparse/embedding kernel families.
+public sealed partial class OpDefCatalog
+{
+    private const string SparseApplyT = "T: numbertype; Tindices: {int32, int64}; use_locking: bool = false";
+    private const string ScatterRefT = "T: numbertype; Tindices: {int32, int64}; use_locking: bool = true";
+    private const string ScatterResT = "dtype: numbertype; Tindices: {int32, int64}; !stateful";
+    private const string SegIdx = "Tidx: {int32, int64} = int32; Tsegmentids: {int32, int64} = int32";
+
+    private static readonly string[] SparseOps =
+    [
+        "SegmentSum(data: T, segment_ids: Tindices) -> (output: T); T: realnumbertype; Tindices: {int32, int64}",
+        "SegmentMean(data: T, segment_ids: Tindices) -> (output: T); T: realnumbertype; Tindices: {int32, int64}",
+        "SegmentMax(data: T, segment_ids: Tindices) -> (output: T); T: realnumbertype; Tindices: {int32, int64}",
+        "SegmentMin(data: T, segment_ids: Tindices) -> (output: T); T: realnumbertype; Tindices: {int32, int64}",
+        "SegmentProd(data: T, segment_ids: Tindices) -> (output: T); T: realnumbertype; Tindices: {int32, int64}",
+        "UnsortedSegmentMax(data: T, segment_ids: Tindices, num_segments: Tnumsegments) -> (output: T); T: realnumbertype; Tindices: {int32, int64}; Tnumsegments: {int32, int64} = int32",
+        "UnsortedSegmentMin(data: T, segment_ids: Tindices, num_segments: Tnumsegments) -> (output: T); T: realnumbertype; Tindices: {int32, int64}; Tnumsegments: {int32, int64} = int32",
+        "UnsortedSegmentProd(data: T, segment_ids: Tindices, num_segments: Tnumsegments) -> (output: T); T: realnumbertype; Tindices: {int32, int64}; Tnumsegments: {int32, int64} = int32",
+        "SparseSegmentSum(data: T, indices: Tidx, segment_ids: Tsegmentids) -> (output: T); T: realnumbertype; " + SegIdx,
+        "SparseSegmentMean(data: T, indices: Tidx, segment_ids: Tsegmentids) -> (output: T); T: {float, double}; " + SegIdx,
+        "SparseSegmentSqrtN(data: T, indices: Tidx, segment_ids: Tsegmentids) -> (output: T); T: {float, double}; " + SegIdx,
+        "SparseSegmentSumWithNumSegments(data: T, indices: Tidx, segment_ids: Tsegmentids, num_segments: Tnumsegments) -> (output: T); T: realnumbertype; " + SegIdx + "; Tnumsegments: {int32, int64} = int32",
+        "SparseSegmentMeanWithNumSegments(data: T, indices: Tidx, segment_ids: Tsegmentids, num_segments: Tnumsegments) -> (output: T); T: {float, double}; " + SegIdx + "; Tnumsegments: {int32, int64} = int32",
+        "SparseSegmentSqrtNWithNumSegments(data: T, indices: Tidx, segment_ids: Tsegmentids, num_segments: Tnumsegments) -> (output: T); T: {float, double}; " + SegIdx + "; Tnumsegments: {int32, int64} = int32",
+        "SparseSegmentSumGrad(grad: T, indices: Tidx, segment_ids: Tsegmentids, output_dim0: int32) -> (output: T); T: {float, double}; " + SegIdx,
+        "SparseSegmentMeanGrad(grad: T, indices: Tidx, segment_ids: Tsegmentids, output_dim0: int32) -> (output: T); T: {float, double}; " + SegIdx,
+        "SparseSegmentSqrtNGrad(grad: T, indices: Tidx, segment_ids: Tsegmentids, output_dim0: int32) -> (output: T); T: {float, double}; " + SegIdx,
+        "SparseFillEmptyRows(indices: int64, values: T, dense_shape: int64, default_value: T) -> (output_indices: int64, output_values: T, empty_row_indicator: bool, reverse_index_map: int64); T: type",
+        "SparseReshape(input_indices: int64, input_shape: int64, new_shape: int64) -> (output_indices: int64, output_shape: int64)",
+        "SparseToDense(sparse_indices: Tindices, output_shape: Tindices, sparse_values: T, default_value: T) -> (dense: T); validate_indices: bool = true; T: type; Tindices: {int32, int64}",
+        "SparseTensorDenseMatMul(a_indices: Tindices, a_values: T, a_shape: int64, b: T) -> (product: T); T: type; Tindices: {int32, int64} = int64; adjoint_a: bool = false; adjoint_b: bool = false",
+        "SparseConcat(indices: N * int64, values: N * T, shapes: N * int64) -> (output_indices: int64, output_values: T, output_shape: int64); concat_dim: int; N: int >= 2; T: type",
+        "SparseSlice(indices: int64, values: T, shape: int64, start: int64, size: int64) -> (output_indices: int64, output_values: T, output_shape: int64); T: type",
+        "SparseReorder(input_indices: int64, input_values: T, input_shape: int64) -> (output_indices: int64, output_values: T); T: type",
+        "SparseAdd(a_indices: int64, a_values: T, a_shape: int64, b_indices: int64, b_values: T, b_shape: int64, thresh: Treal) -> (sum_indices: int64, sum_values: T, sum_shape: int64); T: numbertype; Treal: realnumbertype",
+        "Unique(x: T) -> (y: T, idx: out_idx); T: type; out_idx: {int32, int64} = int32",
+        "Bucketize(input: T) -> (output: int32); T: {int32, int64, float, double}; boundaries: list(float)",
+        "GatherNd(params: Tparams, indices: Tindices) -> (output: Tparams); Tparams: type; Tindices: {int32, int64}",
+        "ResourceGather(resource: resource, indices: Tindices) -> (output: dtype); batch_dims: int = 0; validate_indices: bool = true; dtype: type; Tindices: {int32, int64}; !stateful",
+        "ResourceGatherNd(resource: resource, indices: Tindices) -> (output: dtype); dtype: type; Tindices: {int32, int64}; !stateful",
+        "ScatterNd(indices: Tindices, updates: T, shape: Tindices) -> (output: T); T: type; Tindices: {int32, int64}",
+        "TensorScatterUpdate(tensor: T, indices: Tindices, updates: T) -> (output: T); T: type; Tindices: {int32, int64}",
+        "TensorScatterAdd(tensor: T, indices: Tindices, updates: T) -> (output: T); T: type; Tindices: {int32, int64}",
+        "TensorScatterSub(tensor: T, indices: Tindices, updates: T) -> (output: T); T: type; Tindices: {int32, int64}",
+        "TensorScatterMax(tensor: T, indices: Tindices, updates: T) -> (output: T); T: type; Tindices: {int32, int64}",
+        "TensorScatterMin(tensor: T, indices: Tindices, updates: T) -> (output: T); T: type; Tindices: {int32, int64}",
+        "ScatterUpdate(ref: Ref(T), indices: Tindices, updates: T) -> (output_ref: Ref(T)); T: type; Tindices: {int32, int64}; use_locking: bool = true",
+        "ScatterAdd(ref: Ref(T), indices: Tindices, updates: T) -> (output_ref: Ref(T)); " + ScatterRefT,
+        "ScatterSub(ref: Ref(T), indices: Tindices, updates: T) -> (output_ref: Ref(T)); " + ScatterRefT,
+        "ScatterMul(ref: Ref(T), indices: Tindices, updates: T) -> (output_ref: Ref(T)); " + ScatterRefT,
+        "ScatterDiv(ref: Ref(T), indices: Tindices, updates: T) -> (output_ref: Ref(T)); " + ScatterRefT,
+        "ScatterMax(ref: Ref(T), indices: Tindices, updates: T) -> (output_ref: Ref(T)); " + ScatterRefT,
+        "ScatterMin(ref: Ref(T), indices: Tindices, updates: T) -> (output_ref: Ref(T)); " + ScatterRefT,
+        "ScatterNdUpdate(ref: Ref(T), indices: Tindices, updates: T) -> (output_ref: Ref(T)); T: type; Tindices: {int32, int64}; use_locking: bool = true",
+        "ScatterNdAdd(ref: Ref(T), indices: Tindices, updates: T) -> (output_ref: Ref(T)); " + ScatterRefT,
+        "ScatterNdSub(ref: Ref(T), indices: Tindices, updates: T) -> (output_ref: Ref(T)); " + ScatterRefT,
+        "ResourceScatterUpdate(resource: resource, indices: Tindices, updates: dtype); dtype: type; Tindices: {int32, int64}; !stateful",
+        "ResourceScatterAdd(resource: resource, indices: Tindices, updates: dtype); " + ScatterResT,
+        "ResourceScatterSub(resource: resource, indices: Tindices, updates: dtype); " + ScatterResT,
+        "ResourceScatterMul(resource: resource, indices: Tindices, updates: dtype); " + ScatterResT,
+        "ResourceScatterDiv(resource: resource, indices: Tindices, updates: dtype); " + ScatterResT,
+        "ResourceScatterMax(resource: resource, indices: Tindices, updates: dtype); " + ScatterResT,
+        "ResourceScatterMin(resource: resource, indices: Tindices, updates: dtype); " + ScatterResT,
+        "ResourceScatterNdUpdate(ref: resource, indices: Tindices, updates: T); T: type; Tindices: {int32, int64}; use_locking: bool = true; !stateful",
+        "ResourceScatterNdAdd(ref: resource, indices: Tindices, updates: T); T: type; Tindices: {int32, int64}; use_locking: bool = true; !stateful",
+        "ResourceScatterNdSub(ref: resource, indices: Tindices, updates: T); T: type; Tindices: {int32, int64}; use_locking: bool = true; !stateful",
+        "SparseApplyAdagrad(var: Ref(T), accum: Ref(T), lr: T, grad: T, indices: Tindices) -> (out: Ref(T)); " + SparseApplyT + "; update_slots: bool = true",
+        "SparseApplyAdagradV2(var: Ref(T), accum: Ref(T), lr: T, epsilon: T, grad: T, indices: Tindices) -> (out: Ref(T)); " + SparseApplyT + "; update_slots: bool = true",
+        "SparseApplyMomentum(var: Ref(T), accum: Ref(T), lr: T, grad: T, indices: Tindices, momentum: T) -> (out: Ref(T)); " + SparseApplyT + "; use_nesterov: bool = false",
+        "SparseApplyFtrl(var: Ref(T), accum: Ref(T), linear: Ref(T), grad: T, indices: Tindices, lr: T, l1: T, l2: T, lr_power: T) -> (out: Ref(T)); " + SparseApplyT + "; multiply_linear_by_lr: bool = false",
+        "SparseApplyFtrlV2(var: Ref(T), accum: Ref(T), linear: Ref(T), grad: T, indices: Tindices, lr: T, l1: T, l2: T, l2_shrinkage: T, lr_power: T) -> (out: Ref(T)); " + SparseApplyT + "; multiply_linear_by_lr: bool = false",
+        "ResourceSparseApplyAdagrad(var: resource, accum: resource, lr: T, grad: T, indices: Tindices); " + SparseApplyT + "; update_slots: bool = true; !stateful",
+        "ResourceSparseApplyAdagradV2(var: resource, accum: resource, lr: T, epsilon: T, grad: T, indices: Tindices); " + SparseApplyT + "; update_slots: bool = true; !stateful",
+        "ResourceSparseApplyMomentum(var: resource, accum: resource, lr: T, grad: T, indices: Tindices, momentum: T); " + SparseApplyT + "; use_nesterov: bool = false; !stateful",
+        "ResourceSparseApplyFtrl(var: resource, accum: resource, linear: resource, grad: T, indices: Tindices, lr: T, l1: T, l2: T, lr_power: T); " + SparseApplyT + "; multiply_linear_by_lr: bool = false; !stateful",
+        "ResourceSparseApplyFtrlV2(var: resource, accum: resource, linear: resource, grad: T, indices: Tindices, lr: T, l1: T, l2: T, l2_shrinkage: T, lr_power: T); " + SparseApplyT + "; multiply_linear_by_lr: bool = false; !stateful",
+    ];
+}
