@@ -13,8 +13,14 @@ internal static class ProgressDisplay
 
     /// <summary>Runs <paramref name="work"/>, which reports bytes done, under a bar of <paramref name="totalBytes"/>.</summary>
     public static void Run(string description, long totalBytes, Action<IProgress<long>?> work)
+        => Run(description, totalBytes, MinimumBytes, work);
+
+    /// <summary>Runs <paramref name="work"/>, which reports units done (rows, bytes…), under a bar of <paramref name="total"/>
+    /// units when stderr is a terminal and <paramref name="total"/> is at least <paramref name="minimum"/>.</summary>
+    public static void Run(string description, long total, long minimum, Action<IProgress<long>?> work)
     {
-        if (Console.IsErrorRedirected || totalBytes < MinimumBytes)
+        long totalBytes = total;
+        if (Console.IsErrorRedirected || total < minimum)
         {
             work(null);
             return;

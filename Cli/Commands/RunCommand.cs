@@ -16,7 +16,7 @@ public sealed class RunCommand : ICliCommand
     public string Name => "run";
 
     /// <inheritdoc/>
-    public string Usage => "run <file.meta|file.pb|saved_model dir> [--checkpoint <prefix|dir>] [--init] --feed name=VALUE|name=@x.npy ... --fetch name:0 ... [--target op ...] [--out y.npy] [--json]";
+    public string Usage => "run <file.meta|file.pb|saved_model dir> [--checkpoint <prefix|dir>] [--init] --feed name=VALUE|name=@x.npy ... --fetch name:0 ... [--target op ...] [--out y.npy] [--batch-size N] [--json]";
 
     /// <inheritdoc/>
     public int Execute(string[] args, TextWriter stdout)
@@ -27,6 +27,7 @@ public sealed class RunCommand : ICliCommand
         var checkpoint = o.Checkpoint ?? (o.Init ? null : meta.VariablesPrefix);
         if (checkpoint != null) session.Restore(checkpoint, meta.SaverDef);
         if (o.Init) session.Initialize();
+        if (o.BatchSize is { } batchSize) return BatchScoring.Run(meta, session, o.Feeds, o.Fetches[0], o.Out!, batchSize, o.Json, stdout);
         var feeds = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (name, value) in o.Feeds)
             if (!feeds.TryAdd(name, FeedValues.Parse(meta.Graph, name, value))) throw new UsageException($"'{name}' is fed twice");
@@ -79,11 +80,12 @@ public sealed class RunCommand : ICliCommand
     }
 
     /// <summary>The parsed command line (repeatable --feed/--fetch/--target, which ParsedArgs does not keep).</summary>
-    private sealed record Options(string Graph, string? Checkpoint, bool Init, List<(string, string)> Feeds, List<string> Fetches, List<string> Targets, string? Out, bool Json)
+    private sealed record Options(string Graph, string? Checkpoint, bool Init, List<(string, string)> Feeds, List<string> Fetches, List<string> Targets, string? Out, bool Json, int? BatchSize)
     {
         public static Options Parse(string[] args)
         {
             string? graph = null, checkpoint = null, output = null;
+            int? batchSize = null;
             bool init = false, json = false;
             var feeds = new List<(string, string)>();
             var fetches = new List<string>();
@@ -100,6 +102,14 @@ public sealed class RunCommand : ICliCommand
                     case "--init": init = true; break;
                     case "--json": json = true; break;
                     case "--out": output = Value(); break;
+                    case "--batch-size":
+                    {
+                        var v = Value();
+                        if (!int.TryParse(v, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) || n < 1)
+                            throw new UsageException($"--batch-size expects a positive integer, got '{v}'");
+                        batchSize = n;
+                        break;
+                    }
                     case "--fetch": fetches.Add(Value()); break;
                     case "--target": targets.Add(Value()); break;
                     case "--feed":
@@ -120,7 +130,11 @@ public sealed class RunCommand : ICliCommand
             if (graph == null) throw new UsageException("expected a graph file or SavedModel directory");
             if (fetches.Count == 0 && targets.Count == 0) throw new UsageException("nothing to do: give at least one --fetch or --target");
             if (output != null && fetches.Count != 1) throw new UsageException("--out writes exactly one fetched tensor; give one --fetch");
-            return new Options(graph, checkpoint, init, feeds, fetches, targets, output, json);
+            if (batchSize != null && (fetches.Count != 1 || output == null || targets.Count > 0))
+                throw new UsageException("--batch-size streams one --fetch into --out y.npy (no --target)");
+            if (batchSize != null && !feeds.Any(f => f.Item2.StartsWith('@')))
+                throw new UsageException("--batch-size needs at least one --feed name=@rows.npy to stream");
+            return new Options(graph, checkpoint, init, feeds, fetches, targets, output, json, batchSize);
         }
     }
 }

@@ -78,8 +78,13 @@ public static partial class Npy
     /// <exception cref="NotSupportedException">The dtype has no NumPy equivalent.</exception>
     public static void Write(Stream stream, Tensor tensor)
     {
-        var descr = ToDescr(tensor.DType);
-        var dims = tensor.Shape.ToArray();
+        WriteHeader(stream, tensor.DType, tensor.Shape.ToArray());
+        stream.Write(tensor.Bytes);
+    }
+
+    private static void WriteHeader(Stream stream, DataType dtype, int[] dims)
+    {
+        var descr = ToDescr(dtype);
         var shape = dims.Length == 1 ? $"({dims[0]},)" : "(" + string.Join(", ", dims) + ")";
         var dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}";
         // numpy pads with spaces so that magic + length + header ends on a 64-byte boundary, then '\n'.
@@ -94,7 +99,6 @@ public static partial class Npy
         if (version == 1) { BinaryPrimitives.WriteUInt16LittleEndian(len, (ushort)header.Length); stream.Write(len[..2]); }
         else { BinaryPrimitives.WriteUInt32LittleEndian(len, (uint)header.Length); stream.Write(len); }
         stream.Write(Encoding.Latin1.GetBytes(header));
-        stream.Write(tensor.Bytes);
     }
 
     private static string ToDescr(DataType dtype) => DataTypes.BaseType(dtype) switch
