@@ -257,4 +257,52 @@ public class OpFamilyExportTests(ITestOutputHelper log)
         var e2 = Assert.Throws<OnnxExportException>(() => OnnxExporter.Export(session, ["x:0", "keep:0"], ["nope:0"]));
         Assert.Contains("'nope:0'", e2.Message);
     }
+
+    private static Node RawNode(GraphBuilder b, string op, Output[] inputs, string name, params (string Name, AttrValue Value)[] attrs)
+    {
+        var def = new NodeDef { Name = b.UniqueName(name), Op = op };
+        def.Input.AddRange(inputs.Select(i => i.InputString));
+        def.Attr["T"] = Attrs.Type(inputs[0].DType);
+        foreach (var (k, v) in attrs) def.Attr[k] = v;
+        return b.Graph.AddNode(def);
+    }
+
+    /// <summary>TF1 tf.cond(pred, lambda: x·w + 100, lambda: x·2) laid out as TF builds it: a Switch per captured tensor, one Merge.</summary>
+    private static (GraphBuilder B, Output X, Output Y) StaticCond()
+    {
+        var b = new GraphBuilder();
+        var x = b.Placeholder(DataType.DtFloat, [-1, 3], "x");
+        var pred = b.PlaceholderWithDefault(b.Constant(Tensor.FromScalar(false)), [], "is_training");
+        var w = b.Constant(new float[] { 1.5f, -2f, 0.5f }, name: "w");
+        var sx = RawNode(b, "Switch", [x, pred], "cond/Switch_x");
+        var sw = RawNode(b, "Switch", [w, pred], "cond/Switch_w");
+        var t = b.Add(b.Multiply(new Output(sx.Name, 1, DataType.DtFloat), new Output(sw.Name, 1, DataType.DtFloat), "cond/true_mul"), 100.0, "cond/true_add");
+        var f = b.Multiply(new Output(sx.Name, 0, DataType.DtFloat), 2.0, "cond/false_mul");
+        var merge = RawNode(b, "Merge", [f, t], "cond/Merge", ("N", Attrs.Int(2)));
+        return (b, x, new Output(merge.Name, 0, DataType.DtFloat));
+    }
+
+    [Fact]
+    public void Tf1CondWithAStaticPredicateExportsOnlyTheTakenBranch()
+    {
+        var (b, x, y) = StaticCond();
+        var input = OrtCheck.RandomFloats(60, -1, 1, 3, 3);
+        var r = Check(b, [(x, input)], [y]);
+        // is_training defaults to False: the false branch, x·2, independently of both engines.
+        Assert.Equal(input.ToArray<float>().Select(v => v * 2), r.Ours[y.Name].ToArray<float>());
+        Assert.DoesNotContain(r.Model.Graph.Node, n => n.Output.Any(o => o.StartsWith("cond/true", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Tf1CondWithAnInputDependentPredicateIsRefusedByName()
+    {
+        var (b, x, _) = StaticCond();
+        var pred = b.Placeholder(DataType.DtBool, [], "dyn_pred");
+        var sx = RawNode(b, "Switch", [x, pred], "dyn/Switch");
+        var merge = RawNode(b, "Merge", [new Output(sx.Name, 0, DataType.DtFloat), new Output(sx.Name, 1, DataType.DtFloat)], "dyn/Merge", ("N", Attrs.Int(2)));
+        using var session = new Session(b.Graph);
+        var e = Assert.Throws<OnnxExportException>(() => OnnxExporter.Export(session, ["x:0", "dyn_pred:0"], [merge.Name + ":0"]));
+        Assert.Contains("'dyn/Switch' (op Switch)", e.Message);
+        Assert.Contains("predicate depends on the inputs", e.Message);
+    }
 }

@@ -46,6 +46,14 @@ if (args.Length > 0 && args[0] == "profile")
     cnn.Cleanup();
     return;
 }
+if (args.Length > 0 && args[0] == "serving")
+{
+    // HTTP :predict throughput and latency percentiles, with and without request batching (see Serving/HttpServingProbe).
+    TypedGraph.Benchmarks.Serving.HttpServingProbe.Print(
+        args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5,
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 16);
+    return;
+}
 if (args.Length > 0 && args[0] == "fusion")
 {
     // Session with vs without plan-time fusion, interleaved run by run (same load for both).

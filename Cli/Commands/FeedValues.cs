@@ -11,7 +11,10 @@ namespace TypedGraph.Cli.Commands;
 /// Turns <c>--feed</c> values into tensors: <c>@file.npy</c>, or a JSON literal (<c>3</c>, <c>[1, 2]</c>,
 /// <c>[[1, 2], [3, 4]]</c>, <c>true</c>, <c>"text"</c>) converted to the dtype the graph declares for the fed
 /// tensor (Placeholder's <c>dtype</c>; float32 when the graph does not say). For string placeholders a
-/// bare word is taken as the string itself.
+/// bare word is taken as the string itself. <c>@file.tfrecord</c> (or <c>.tfrecords</c>) feeds the file's records as a
+/// string vector — serialized <c>tf.Example</c>s for a ParseExample input; a <c>.npy</c> of fixed-width bytes
+/// (NumPy dtype <c>|S</c>n, as <c>np.array([ex.SerializeToString(), …])</c> saves) feeds its elements, trailing NULs removed
+/// as NumPy does.
 /// </summary>
 internal static class FeedValues
 {
@@ -19,7 +22,7 @@ internal static class FeedValues
     /// <exception cref="UsageException">The text is not a value of a usable shape.</exception>
     public static Tensor Parse(Graph graph, string tensorName, string text)
     {
-        if (text.StartsWith('@')) return Npy.Read(text[1..]);
+        if (text.StartsWith('@')) return FromFile(text[1..]);
         var dtype = DeclaredType(graph, tensorName);
         JsonElement root;
         try
@@ -57,6 +60,17 @@ internal static class FeedValues
             }
         }
         return t;
+    }
+
+    private static Tensor FromFile(string path)
+    {
+        if (path.EndsWith(".tfrecord", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".tfrecords", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!File.Exists(path)) throw new UsageException($"--feed: TFRecord file '{path}' not found");
+            var records = TfRecord.ReadAll(path);
+            return new Tensor(new TensorShape(records.Count), records.ToArray());
+        }
+        return NpyBytes.TryRead(path) ?? Npy.Read(path);
     }
 
     private static DataType DeclaredType(Graph graph, string tensorName)

@@ -66,6 +66,7 @@ internal sealed partial class GraphConversion
         RegisterMath();
         RegisterArray();
         RegisterNn();
+        RegisterCond();
     }
 
     private int Opset => _options.Opset;
@@ -83,11 +84,12 @@ internal sealed partial class GraphConversion
     public GraphProto Run()
     {
         var order = PruneAndOrder(out var dynamic);
+        MarkDeadBranches(order, dynamic);
         Probe(order, dynamic);
         foreach (var r in _inputs) AddGraphInput(r);
         foreach (var node in order)
         {
-            if (!dynamic.Contains(node.Name)) continue;
+            if (!dynamic.Contains(node.Name) || _deadNodes.Contains(node.Name)) continue;
             if (!_converters.TryGetValue(node.Op, out var convert))
                 throw OnnxExportException.For(node, "ONNX export has no translation for this op" + UnsupportedHint(node.Op) + ".");
             convert(node);
@@ -166,9 +168,9 @@ internal sealed partial class GraphConversion
         var seen = new HashSet<TensorRef>();
         foreach (var node in order)
         {
-            if (!dynamic.Contains(node.Name)) continue;
+            if (!dynamic.Contains(node.Name) || _deadNodes.Contains(node.Name)) continue;
             foreach (var r in node.Inputs)
-                if (!_inputSet.Contains(r) && seen.Add(r)) fetch.Add(r);
+                if (!_inputSet.Contains(r) && !IsDead(r) && seen.Add(r)) fetch.Add(r);
         }
         foreach (var r in _outputs)
             if (seen.Add(r)) fetch.Add(r);
