@@ -35,6 +35,26 @@ if (args.Length > 0 && args[0] == "conv-parts")
     Console.WriteLine($"256x800x64: A packed {2.0 * m2 * k2 * n2 / packedA / 1e9:F1} GFLOP/s, A in place {2.0 * m2 * k2 * n2 / directA / 1e9:F1} GFLOP/s");
     return;
 }
+if (args.Length > 0 && args[0] == "conv-paths")
+{
+    // Direct vs im2col + GEMM on the same shapes, interleaved (median of 50 each): the data behind DirectConv2D.IsPreferred.
+    foreach (var (n, h, w, c, k, oc) in new[] { (32, 28, 28, 1, 5, 32), (1, 224, 224, 3, 3, 64), (32, 28, 28, 1, 3, 32), (8, 56, 56, 3, 7, 64), (32, 14, 14, 4, 3, 16) })
+    {
+        var g = TypedGraph.Kernels.NN.Window2D.Create(n, h, w, c, k, k, 1, 1, 1, 1, TypedGraph.Kernels.Common.PaddingKind.Same, default);
+        var x = TypedGraph.Benchmarks.Peers.BenchData.Random(1, n * h * w * c);
+        var f = TypedGraph.Benchmarks.Peers.BenchData.Random(2, k * k * c * oc);
+        var y = new float[n * g.OH * g.OW * oc];
+        double direct = 0, im2col = 0;
+        for (int rep = 0; rep < 5; rep++)
+        {
+            direct += Ceiling.Median(() => TypedGraph.Kernels.NN.DirectConv2D.Run(g, oc, x, f, y, null, null), 10);
+            im2col += Ceiling.Median(() => TypedGraph.Kernels.NN.Conv2DKernel.RunIm2Col(g, oc, x, f, y), 10);
+        }
+        double flops = 2.0 * n * g.OH * g.OW * oc * k * k * c;
+        Console.WriteLine($"{n}x{h}x{w}x{c} -> {oc} {k}x{k}: direct {direct / 5 * 1e6:F0} us ({flops / (direct / 5) / 1e9:F1} GFLOP/s), im2col {im2col / 5 * 1e6:F0} us ({flops / (im2col / 5) / 1e9:F1} GFLOP/s)");
+    }
+    return;
+}
 if (args.Length > 0 && args[0] == "profile")
 {
     // Where our CNN's time goes, step by step (median of 30 runs).
@@ -52,6 +72,15 @@ if (args.Length > 0 && args[0] == "serving")
     TypedGraph.Benchmarks.Serving.HttpServingProbe.Print(
         args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5,
         args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 16);
+    return;
+}
+if (args.Length > 0 && args[0] == "train-profile")
+{
+    // One Adam step of mnist_fc2 (batch 64), time per op type: where the training step goes.
+    var training = new TypedGraph.Benchmarks.Training.TrainingBenchmarks();
+    training.Setup();
+    training.PrintStepProfile(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200);
+    training.Cleanup();
     return;
 }
 if (args.Length > 0 && args[0] == "fusion")

@@ -6,8 +6,9 @@ namespace TypedGraph.Benchmarks.Peers;
 using SessionOptions = Microsoft.ML.OnnxRuntime.SessionOptions;
 
 /// <summary>
-/// One ONNX Runtime session measured the way the project compares engines: 2 intra-op threads,
-/// sequential execution, full graph optimisation, inputs and outputs bound once to pre-allocated
+/// One ONNX Runtime session measured the way the project compares engines: as many intra-op threads as
+/// TypedGraph's own worker pool uses (<see cref="TypedGraph.Kernels.Common.Workers.Count"/> = the machine's
+/// processor count, 2 here), sequential execution, full graph optimisation, inputs and outputs bound once to pre-allocated
 /// buffers (so a run allocates nothing).
 /// </summary>
 internal sealed class OrtRunner : IDisposable
@@ -21,7 +22,7 @@ internal sealed class OrtRunner : IDisposable
     {
         using var options = new Microsoft.ML.OnnxRuntime.SessionOptions
         {
-            IntraOpNumThreads = Environment.ProcessorCount,
+            IntraOpNumThreads = TypedGraph.Kernels.Common.Workers.Count, // same thread count for both engines
             InterOpNumThreads = 1,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,

@@ -7,7 +7,8 @@ namespace TypedGraph.Kernels.NN;
 
 /// <summary>
 /// Conv2D: input [N,H,W,C] (or NCHW), filter [KH,KW,C,OC], strides/dilations/padding (SAME, VALID,
-/// EXPLICIT) resolved as TF does. float32 runs as im2col + packed GEMM: output pixels are cut into
+/// EXPLICIT) resolved as TF does. With ≤ 4 input channels it runs <see cref="DirectConv2D"/> (no im2col copy);
+/// otherwise float32 runs as im2col + packed GEMM: output pixels are cut into
 /// chunks, each worker expands its chunk's receptive fields into a pooled matrix [rows, KH·KW·C] and
 /// multiplies it by the filter viewed as [KH·KW·C, OC], writing straight into the NHWC output. A 1×1,
 /// stride-1, unpadded conv is a single GEMM with no copy. NCHW is transposed to NHWC and back.
@@ -123,6 +124,21 @@ internal sealed class Conv2DKernel : OpKernel
             if (epilogue != null) ApplyParallel(epilogue, output, bias!, rows, oc);
             return;
         }
+        // Few input channels: im2col would copy as much as the GEMM computes (see DirectConv2D's rule).
+        if (DirectConv2D.IsPreferred(g, oc))
+        {
+            DirectConv2D.Run(g, oc, input, filter, output, epilogue, bias);
+            return;
+        }
+        RunIm2Col(g, oc, input, filter, output, epilogue, bias);
+    }
+
+    /// <summary>The im2col + packed GEMM path (any channel count).</summary>
+    internal static void RunIm2Col(Window2D g, int oc, ReadOnlySpan<float> input, ReadOnlySpan<float> filter, Span<float> output,
+        Epilogue? epilogue = null, Tensor? bias = null)
+    {
+        int depth = g.KH * g.KW * g.C;
+        long rows = (long)g.N * g.OH * g.OW;
         // Rows per chunk: enough to amortize packing the filter (≥ 256) while the chunk's im2col block
         // stays near L2 size.
         int chunk = (int)Math.Clamp((256 * 1024 / 4) / Math.Max(1, depth), 256, 4096);
