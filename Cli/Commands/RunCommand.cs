@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using TypedGraph.Formats;
+using TypedGraph.Training;
 
 namespace TypedGraph.Cli.Commands;
 
@@ -8,7 +9,8 @@ namespace TypedGraph.Cli.Commands;
 /// <c>typedgraph run &lt;meta&gt; [--checkpoint &lt;prefix|dir&gt;] [--init] --feed name=VALUE|name=@x.npy … --fetch name:0 …
 /// [--target op …] [--out y.npy] [--json]</c>: restores (or initializes) the graph's variables, runs it with the
 /// feeds and prints the fetched tensors (or writes the single fetch to an .npy file). A SavedModel folder
-/// restores its own <c>variables/variables</c> when no checkpoint is given.
+/// restores its own <c>variables/variables</c> when no checkpoint is given. The graph's own restore op is run only
+/// when it merely reads the checkpoint and assigns variables, or with <c>--graph-restore</c> (see docs/reliability.md).
 /// </summary>
 public sealed class RunCommand : ICliCommand
 {
@@ -16,7 +18,7 @@ public sealed class RunCommand : ICliCommand
     public string Name => "run";
 
     /// <inheritdoc/>
-    public string Usage => "run <file.meta|file.pb|saved_model dir> [--checkpoint <prefix|dir>] [--init] --feed name=VALUE|name=@x.npy ... --fetch name:0 ... [--target op ...] [--out y.npy] [--batch-size N] [--json]";
+    public string Usage => "run <file.meta|file.pb|saved_model dir> [--checkpoint <prefix|dir>] [--graph-restore] [--init] --feed name=VALUE|name=@x.npy ... --fetch name:0 ... [--target op ...] [--out y.npy] [--batch-size N] [--json]";
 
     /// <inheritdoc/>
     public int Execute(string[] args, TextWriter stdout)
@@ -25,7 +27,7 @@ public sealed class RunCommand : ICliCommand
         var meta = MetaGraph.Load(o.Graph);
         using var session = new Session(meta.Graph);
         var checkpoint = o.Checkpoint ?? (o.Init ? null : meta.VariablesPrefix);
-        if (checkpoint != null) session.Restore(checkpoint, meta.SaverDef);
+        if (checkpoint != null) Restore(session, meta, checkpoint, o.GraphRestore);
         if (o.Init) session.Initialize();
         if (o.BatchSize is { } batchSize) return BatchScoring.Run(meta, session, o.Feeds, o.Fetches[0], o.Out!, batchSize, o.Json, stdout);
         var feeds = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -40,6 +42,33 @@ public sealed class RunCommand : ICliCommand
         if (o.Json) WriteJson(stdout, o, results);
         else if (o.Out == null) WriteText(stdout, o, results);
         return 0;
+    }
+
+    /// <summary>
+    /// Restores the variables without trusting the file: the graph's own restore op runs only when it is nothing but
+    /// checkpoint reads and variable assignments (<see cref="RestoreOpAudit"/>) or when <c>--graph-restore</c> asks
+    /// for it; otherwise each variable is read by our checkpoint reader under its name (the <c>variables</c>
+    /// collection, as TF's default Saver keys it), and nothing the file chose is executed.
+    /// </summary>
+    private static void Restore(Session session, MetaGraph meta, string checkpoint, bool graphRestore)
+    {
+        var unexpected = graphRestore ? null : RestoreOpAudit.FindUnexpectedOp(meta.Graph, meta.SaverDef);
+        if (unexpected == null)
+        {
+            session.Restore(checkpoint, meta.SaverDef);
+            return;
+        }
+        var savedModelVariables = Path.Combine(checkpoint, "variables", "variables");
+        var prefix = File.Exists(savedModelVariables + ".index") ? savedModelVariables : Checkpoint.ResolvePrefix(checkpoint);
+        try
+        {
+            CollectionRestore.Restore(session, meta, prefix);
+        }
+        catch (TypedGraphException e)
+        {
+            throw new GraphExecutionException($"the graph's restore op '{meta.SaverDef!.RestoreOpName}' depends on {unexpected}, which is not a checkpoint read, so it was not run " +
+                $"(--graph-restore runs it as TF's saver.restore would); restoring each variable by name failed: {e.Message}", meta.SaverDef.RestoreOpName, e);
+        }
     }
 
     private static void WriteText(TextWriter stdout, Options o, Tensor[] results)
@@ -80,13 +109,13 @@ public sealed class RunCommand : ICliCommand
     }
 
     /// <summary>The parsed command line (repeatable --feed/--fetch/--target, which ParsedArgs does not keep).</summary>
-    private sealed record Options(string Graph, string? Checkpoint, bool Init, List<(string, string)> Feeds, List<string> Fetches, List<string> Targets, string? Out, bool Json, int? BatchSize)
+    private sealed record Options(string Graph, string? Checkpoint, bool Init, bool GraphRestore, List<(string, string)> Feeds, List<string> Fetches, List<string> Targets, string? Out, bool Json, int? BatchSize)
     {
         public static Options Parse(string[] args)
         {
             string? graph = null, checkpoint = null, output = null;
             int? batchSize = null;
-            bool init = false, json = false;
+            bool init = false, json = false, graphRestore = false;
             var feeds = new List<(string, string)>();
             var fetches = new List<string>();
             var targets = new List<string>();
@@ -100,6 +129,7 @@ public sealed class RunCommand : ICliCommand
                 {
                     case "--checkpoint": checkpoint = Value(); break;
                     case "--init": init = true; break;
+                    case "--graph-restore": graphRestore = true; break;
                     case "--json": json = true; break;
                     case "--out": output = Value(); break;
                     case "--batch-size":
@@ -134,7 +164,7 @@ public sealed class RunCommand : ICliCommand
                 throw new UsageException("--batch-size streams one --fetch into --out y.npy (no --target)");
             if (batchSize != null && !feeds.Any(f => f.Item2.StartsWith('@')))
                 throw new UsageException("--batch-size needs at least one --feed name=@rows.npy to stream");
-            return new Options(graph, checkpoint, init, feeds, fetches, targets, output, json, batchSize);
+            return new Options(graph, checkpoint, init, graphRestore, feeds, fetches, targets, output, json, batchSize);
         }
     }
 }
