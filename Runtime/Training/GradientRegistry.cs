@@ -21,6 +21,8 @@ public static class GradientRegistry
         ArrayGradients.Register();
         SliceGatherGradients.Register();
         SparseOpGradients.Register();
+        LinalgGradients.Register();
+        MathExtraGradients.Register();
     }
 
     /// <summary>Registers (or replaces) the gradient of <paramref name="opType"/>.</summary>
