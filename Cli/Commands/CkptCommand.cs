@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -16,23 +17,37 @@ public sealed class CkptCommand : ICliCommand
     /// <summary>Text dumps stop after this many values (JSON and .npy get them all).</summary>
     public const int TextValueLimit = 1000;
 
-    /// <inheritdoc/>
-    public string Name => "ckpt";
-
-    /// <inheritdoc/>
-    public string Usage => "ckpt <prefix|dir> [--verify] [--json] [--tensor NAME [--out x.npy]] [--resave NEWPREFIX]";
-
-    /// <inheritdoc/>
-    public int Execute(string[] args, TextWriter stdout)
+    private readonly Argument<string> _checkpoint = new("checkpoint")
     {
-        var a = ParsedArgs.Parse(args, ["--verify", "--json"], ["--tensor", "--out", "--resave"]);
-        if (a.Positionals.Count != 1) throw new UsageException("expected exactly one checkpoint prefix or directory");
-        if (a.Has("--out") && !a.Has("--tensor")) throw new UsageException("--out needs --tensor NAME");
-        if (a.Has("--tensor") && a.Has("--resave")) throw new UsageException("--tensor and --resave cannot be combined");
-        bool json = a.Has("--json");
-        using var reader = CheckpointReader.Open(a.Positionals[0]);
+        HelpName = "prefix|dir",
+        Description = "A V2 checkpoint prefix (model.ckpt for model.ckpt.index) or a folder with a 'checkpoint' file.",
+    };
+    private readonly Option<bool> _verify = new("--verify") { Description = "Check every tensor's CRC32C." };
+    private readonly Option<bool> _json = CliOptions.Json();
+    private readonly Option<string> _tensor = new("--tensor") { HelpName = "NAME", Description = "Print one tensor's values (text shows the first 1000)." };
+    private readonly Option<string> _out = new("--out") { HelpName = "x.npy", Description = "With --tensor: write the tensor to this .npy file instead." };
+    private readonly Option<string> _resave = new("--resave") { HelpName = "NEWPREFIX", Description = "Re-write the whole checkpoint with TypedGraph's writer." };
+
+    /// <summary>Defines the command's syntax.</summary>
+    public CkptCommand()
+    {
+        Definition = new Command("ckpt",
+            "Lists a checkpoint's tensors (name, dtype, shape, shard, offset, size), verifies every CRC, dumps one tensor "
+            + "(to stdout or an .npy file) or re-saves the whole checkpoint.") { _checkpoint, _verify, _json, _tensor, _out, _resave };
+    }
+
+    /// <inheritdoc/>
+    public Command Definition { get; }
+
+    /// <inheritdoc/>
+    public int Execute(ParseResult parse, TextWriter stdout)
+    {
+        if (parse.GetValue(_out) != null && parse.GetValue(_tensor) == null) throw new UsageException("--out needs --tensor NAME");
+        if (parse.GetValue(_tensor) != null && parse.GetValue(_resave) != null) throw new UsageException("--tensor and --resave cannot be combined");
+        bool json = parse.GetValue(_json);
+        using var reader = CheckpointReader.Open(parse.GetValue(_checkpoint)!);
         bool verified = false;
-        if (a.Has("--verify"))
+        if (parse.GetValue(_verify))
         {
             ProgressDisplay.Run("verifying CRC32C", reader.Entries.Sum(e => e.Size), progress =>
             {
@@ -45,8 +60,8 @@ public sealed class CkptCommand : ICliCommand
             });
             verified = true;
         }
-        if (a.Get("--tensor") is { } name) return DumpTensor(reader, name, a.Get("--out"), json, stdout);
-        if (a.Get("--resave") is { } target) return Resave(reader, target, json, stdout);
+        if (parse.GetValue(_tensor) is { } name) return DumpTensor(reader, name, parse.GetValue(_out), json, stdout);
+        if (parse.GetValue(_resave) is { } target) return Resave(reader, target, json, stdout);
         var list = CkptReport.Create(reader, verified);
         if (json) stdout.WriteLine(JsonSerializer.Serialize(list, CliJson.Options));
         else

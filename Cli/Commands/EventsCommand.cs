@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using TypedGraph.Summaries;
@@ -10,25 +11,33 @@ namespace TypedGraph.Cli.Commands;
 /// </summary>
 public sealed class EventsCommand : ICliCommand
 {
-    /// <inheritdoc/>
-    public string Name => "events";
-
-    /// <inheritdoc/>
-    public string Usage => "events <logdir|events.out.tfevents.*> [--tag TAG] [--json]";
-
-    /// <inheritdoc/>
-    public int Execute(string[] args, TextWriter stdout)
+    private readonly Argument<string> _path = new("logdir")
     {
-        var a = ParsedArgs.Parse(args, ["--json"], ["--tag"]);
-        if (a.Positionals.Count != 1) throw new UsageException("expected one log folder or event file");
-        var path = a.Positionals[0];
+        HelpName = "logdir|events.out.tfevents.*",
+        Description = "A TensorBoard log folder or one event file.",
+    };
+    private readonly Option<string> _tag = new("--tag") { HelpName = "TAG", Description = "Only this summary tag." };
+    private readonly Option<bool> _json = CliOptions.Json();
+
+    /// <summary>Defines the command's syntax.</summary>
+    public EventsCommand() => Definition = new Command("events",
+        "The summaries in TensorBoard event files: per tag its kind, count, step range and last value; "
+        + "with --json every point.") { _path, _tag, _json };
+
+    /// <inheritdoc/>
+    public Command Definition { get; }
+
+    /// <inheritdoc/>
+    public int Execute(ParseResult parse, TextWriter stdout)
+    {
+        var path = parse.GetValue(_path)!;
         var files = SummaryReader.EventFiles(path);
         if (files.Count == 0) throw new FileNotFoundException($"{path}: no event files (events.out.tfevents.*) in this folder.");
-        var tagFilter = a.Get("--tag");
+        var tagFilter = parse.GetValue(_tag);
         var points = SummaryReader.ReadPoints(path).Where(p => tagFilter == null || p.Tag == tagFilter).ToList();
         int graphs = files.Sum(f => SummaryReader.ReadEvents(f).Count(e => e.WhatCase is Protos.Event.WhatOneofCase.GraphDef or Protos.Event.WhatOneofCase.MetaGraphDef));
         var byTag = points.GroupBy(p => p.Tag).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
-        if (a.Has("--json"))
+        if (parse.GetValue(_json))
         {
             var report = new
             {

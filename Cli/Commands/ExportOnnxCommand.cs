@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using TypedGraph.Formats;
 using TypedGraph.Onnx;
@@ -13,23 +14,40 @@ namespace TypedGraph.Cli.Commands;
 /// </summary>
 public sealed class ExportOnnxCommand : ICliCommand
 {
-    /// <inheritdoc/>
-    public string Name => "export-onnx";
-
-    /// <inheritdoc/>
-    public string Usage => "export-onnx <file.meta|file.pb|saved_model dir> [--checkpoint <prefix|dir>] [--init] --input x:0[=-1x784][,...] --output y:0[,...] [--opset 17] -o model.onnx";
-
-    /// <inheritdoc/>
-    public int Execute(string[] args, TextWriter stdout)
+    private readonly Argument<string> _graph = CliOptions.Graph();
+    private readonly Option<string> _checkpoint = CliOptions.Checkpoint();
+    private readonly Option<bool> _init = CliOptions.Init();
+    private readonly Option<string> _input = new("--input")
     {
-        var a = ParsedArgs.Parse(args.Select(s => s == "-o" ? "--out" : s).ToArray(), ["--init"], ["--checkpoint", "--input", "--output", "--opset", "--out"]);
-        if (a.Positionals.Count != 1) throw new UsageException("expected exactly one graph file or SavedModel directory");
-        var output = a.Get("--out") ?? throw new UsageException("-o <model.onnx> is required");
-        var inputSpecs = Split(a.Get("--input") ?? throw new UsageException("--input is required (e.g. --input x:0)"));
-        var outputs = Split(a.Get("--output") ?? throw new UsageException("--output is required (e.g. --output y:0)"));
-        int opset = OnnxExportOptions.DefaultOpset;
-        if (a.Get("--opset") is { } o && !int.TryParse(o, NumberStyles.None, CultureInfo.InvariantCulture, out opset))
-            throw new UsageException($"--opset expects a number, got '{o}'");
+        Required = true,
+        HelpName = "x:0[=-1x784][,...]",
+        Description = "The model inputs, comma-separated; a shape may follow a name (x:0=-1x10x1, x:0=scalar) when the placeholder has none.",
+    };
+    private readonly Option<string> _output = new("--output") { Required = true, HelpName = "y:0[,...]", Description = "The model outputs, comma-separated." };
+    private readonly Option<int> _opset = new("--opset")
+    {
+        HelpName = OnnxExportOptions.DefaultOpset.ToString(CultureInfo.InvariantCulture),
+        Description = "The ONNX opset to target.",
+        DefaultValueFactory = _ => OnnxExportOptions.DefaultOpset,
+        CustomParser = r => CliOptions.ParseInt(r, "--opset", 0, int.MaxValue, "--opset expects a number, got '{0}'") ?? 0,
+    };
+    private readonly Option<string> _out = new("--out", "-o") { Required = true, HelpName = "model.onnx", Description = "The .onnx file to write." };
+
+    /// <summary>Defines the command's syntax.</summary>
+    public ExportOnnxCommand() => Definition = new Command("export-onnx",
+        "Restores the variables and writes the inference path between the inputs and outputs as an ONNX model.")
+        { _graph, _checkpoint, _init, _input, _output, _opset, _out };
+
+    /// <inheritdoc/>
+    public Command Definition { get; }
+
+    /// <inheritdoc/>
+    public int Execute(ParseResult parse, TextWriter stdout)
+    {
+        var output = parse.GetValue(_out)!;
+        var inputSpecs = CliOptions.CommaList(parse.GetValue(_input)!);
+        var outputs = CliOptions.CommaList(parse.GetValue(_output)!).ToList();
+        int opset = parse.GetValue(_opset);
         var inputs = new List<string>();
         var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal);
         foreach (var spec in inputSpecs)
@@ -39,16 +57,14 @@ public sealed class ExportOnnxCommand : ICliCommand
             inputs.Add(name);
             if (eq >= 0) shapes[name] = ParseDims(name, spec[(eq + 1)..]);
         }
-        var meta = MetaGraph.Load(a.Positionals[0]);
-        var model = OnnxExporter.Export(meta, a.Get("--checkpoint"), inputs, outputs,
-            new OnnxExportOptions { Opset = opset, InputShapes = shapes }, initialize: a.Has("--init"));
+        var meta = MetaGraph.Load(parse.GetValue(_graph)!);
+        var model = OnnxExporter.Export(meta, parse.GetValue(_checkpoint), inputs, outputs,
+            new OnnxExportOptions { Opset = opset, InputShapes = shapes }, initialize: parse.GetValue(_init));
         OnnxExporter.Save(model, output);
         stdout.WriteLine($"wrote {output}: opset {opset}, {model.Graph.Node.Count} nodes, {model.Graph.Initializer.Count} initializers; "
             + $"inputs {string.Join(", ", inputs)}; outputs {string.Join(", ", outputs)}");
         return 0;
     }
-
-    private static List<string> Split(string list) => list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
 
     private static long[] ParseDims(string name, string text)
     {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using TypedGraph.Building;
 using TypedGraph.Formats;
 using TypedGraph.Protos;
@@ -12,33 +13,62 @@ namespace TypedGraph.Cli.Commands;
 /// </summary>
 public sealed class ExportSavedModelCommand : ICliCommand
 {
-    /// <inheritdoc/>
-    public string Name => "export-savedmodel";
-
-    /// <inheritdoc/>
-    public string Usage => "export-savedmodel <file.meta|file.pb|saved_model dir> [--checkpoint <prefix|dir>] [--init] --input [key=]x:0[,...] --output [key=]y:0[,...] [--signature serving_default] [--tags serve] -o export_dir";
-
-    /// <inheritdoc/>
-    public int Execute(string[] args, TextWriter stdout)
+    private readonly Argument<string> _graph = CliOptions.Graph();
+    private readonly Option<string> _checkpoint = CliOptions.Checkpoint();
+    private readonly Option<bool> _init = CliOptions.Init();
+    private readonly Option<string> _input = new("--input")
     {
-        var a = ParsedArgs.Parse(args.Select(s => s == "-o" ? "--out" : s).ToArray(), ["--init"],
-            ["--checkpoint", "--input", "--output", "--signature", "--tags", "--out"]);
-        if (a.Positionals.Count != 1) throw new UsageException("expected exactly one graph file or SavedModel directory");
-        var exportDir = a.Get("--out") ?? throw new UsageException("-o <export_dir> is required");
-        var inputs = Keyed(a.Get("--input") ?? throw new UsageException("--input is required (e.g. --input x=x:0)"), "--input");
-        var outputs = Keyed(a.Get("--output") ?? throw new UsageException("--output is required (e.g. --output y=y:0)"), "--output");
-        var tags = (a.Get("--tags") ?? SavedModelBuilder.ServeTag).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var meta = MetaGraph.Load(a.Positionals[0]);
+        Required = true,
+        HelpName = "[key=]x:0[,...]",
+        Description = "The signature inputs, comma-separated; the key defaults to the tensor's node name.",
+    };
+    private readonly Option<string> _output = new("--output")
+    {
+        Required = true,
+        HelpName = "[key=]y:0[,...]",
+        Description = "The signature outputs, comma-separated; the key defaults to the tensor's node name.",
+    };
+    private readonly Option<string> _signature = new("--signature")
+    {
+        HelpName = SavedModelBundle.DefaultSignatureKey,
+        Description = "The signature key.",
+        DefaultValueFactory = _ => SavedModelBundle.DefaultSignatureKey,
+    };
+    private readonly Option<string> _tags = new("--tags")
+    {
+        HelpName = SavedModelBuilder.ServeTag,
+        Description = "The MetaGraph's tag set, comma-separated.",
+        DefaultValueFactory = _ => SavedModelBuilder.ServeTag,
+    };
+    private readonly Option<string> _out = new("--out", "-o") { Required = true, HelpName = "export_dir", Description = "The SavedModel folder to write." };
+
+    /// <summary>Defines the command's syntax.</summary>
+    public ExportSavedModelCommand() => Definition = new Command("export-savedmodel",
+        "Restores the variables and writes a SavedModel with one predict signature, for TF Serving.")
+        { _graph, _checkpoint, _init, _input, _output, _signature, _tags, _out };
+
+    /// <inheritdoc/>
+    public Command Definition { get; }
+
+    /// <inheritdoc/>
+    public int Execute(ParseResult parse, TextWriter stdout)
+    {
+        var exportDir = parse.GetValue(_out)!;
+        var inputs = Keyed(parse.GetValue(_input)!, "--input");
+        var outputs = Keyed(parse.GetValue(_output)!, "--output");
+        var tags = CliOptions.CommaList(parse.GetValue(_tags)!);
+        var meta = MetaGraph.Load(parse.GetValue(_graph)!);
         var builder = GraphBuilder.FromMetaGraph(meta.Proto);
         using var session = new Session(builder.Graph);
-        var checkpoint = a.Get("--checkpoint") ?? (a.Has("--init") ? null : meta.VariablesPrefix);
+        bool init = parse.GetValue(_init);
+        var checkpoint = parse.GetValue(_checkpoint) ?? (init ? null : meta.VariablesPrefix);
         if (checkpoint != null) session.Restore(checkpoint, meta.SaverDef);
-        if (a.Has("--init")) session.Initialize();
+        if (init) session.Initialize();
         var signature = SignatureDefs.Predict(builder,
             inputs.ToDictionary(kv => kv.Key, kv => Tensor(builder, kv.Value, "--input")),
             outputs.ToDictionary(kv => kv.Key, kv => Tensor(builder, kv.Value, "--output")));
         using var saved = new SavedModelBuilder(exportDir);
-        saved.AddMetaGraphAndVariables(session, builder, tags, new Dictionary<string, SignatureDef> { [a.Get("--signature") ?? SavedModelBundle.DefaultSignatureKey] = signature },
+        saved.AddMetaGraphAndVariables(session, builder, tags, new Dictionary<string, SignatureDef> { [parse.GetValue(_signature)!] = signature },
             new SavedModelMetaGraphOptions { SaverDef = meta.SaverDef is { RestoreOpName.Length: > 0 } s ? s : null });
         var path = saved.Save();
         stdout.WriteLine($"wrote {path}: tags {string.Join(",", tags)}; inputs {string.Join(", ", inputs.Select(kv => kv.Key + "=" + kv.Value))}; outputs {string.Join(", ", outputs.Select(kv => kv.Key + "=" + kv.Value))}");
@@ -54,7 +84,7 @@ public sealed class ExportSavedModelCommand : ICliCommand
     private static List<KeyValuePair<string, string>> Keyed(string list, string option)
     {
         var result = new List<KeyValuePair<string, string>>();
-        foreach (var item in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var item in CliOptions.CommaList(list))
         {
             int eq = item.IndexOf('=');
             var tensor = eq < 0 ? item : item[(eq + 1)..];

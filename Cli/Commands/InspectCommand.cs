@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using TypedGraph.Formats;
@@ -13,21 +14,29 @@ namespace TypedGraph.Cli.Commands;
 /// </summary>
 public sealed class InspectCommand : ICliCommand
 {
-    /// <inheritdoc/>
-    public string Name => "inspect";
-
-    /// <inheritdoc/>
-    public string Usage => "inspect <file.meta|file.pb|saved_model dir> [--tags serve,gpu] [--json]";
-
-    /// <inheritdoc/>
-    public int Execute(string[] args, TextWriter stdout)
+    private readonly Argument<string> _graph = CliOptions.Graph();
+    private readonly Option<string> _tags = new("--tags")
     {
-        var a = ParsedArgs.Parse(args, ["--json"], ["--tags"]);
-        if (a.Positionals.Count != 1) throw new UsageException("expected exactly one graph file or SavedModel directory");
-        var tags = a.Get("--tags")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var meta = MetaGraph.Load(a.Positionals[0], tags);
+        HelpName = "serve,gpu",
+        Description = "For a SavedModel with several MetaGraphs: the tag set of the one to inspect (comma-separated).",
+    };
+    private readonly Option<bool> _json = CliOptions.Json();
+
+    /// <summary>Defines the command's syntax.</summary>
+    public InspectCommand() => Definition = new Command("inspect",
+        "What a graph file holds: TF version, node and op-type counts, placeholders, variables, Saver settings, collections, "
+        + "signatures, and op types the runtime cannot execute.") { _graph, _tags, _json };
+
+    /// <inheritdoc/>
+    public Command Definition { get; }
+
+    /// <inheritdoc/>
+    public int Execute(ParseResult parse, TextWriter stdout)
+    {
+        var tags = parse.GetValue(_tags) is { } list ? CliOptions.CommaList(list) : null;
+        var meta = MetaGraph.Load(parse.GetValue(_graph)!, tags);
         var report = InspectReport.Create(meta);
-        if (a.Has("--json")) stdout.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
+        if (parse.GetValue(_json)) stdout.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
         else WriteText(report, stdout);
         return 0;
     }

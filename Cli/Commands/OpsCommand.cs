@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using TypedGraph.Kernels;
 using TypedGraph.Training;
@@ -11,19 +12,20 @@ namespace TypedGraph.Cli.Commands;
 /// </summary>
 public sealed class OpsCommand : ICliCommand
 {
-    /// <inheritdoc/>
-    public string Name => "ops";
+    private readonly Option<bool> _json = CliOptions.Json();
+
+    /// <summary>Defines the command's syntax.</summary>
+    public OpsCommand() => Definition = new Command("ops",
+        "The op types the runtime executes and, for each, whether gradients can flow through it.") { _json };
 
     /// <inheritdoc/>
-    public string Usage => "ops [--json]";
+    public Command Definition { get; }
 
     /// <inheritdoc/>
-    public int Execute(string[] args, TextWriter stdout)
+    public int Execute(ParseResult parse, TextWriter stdout)
     {
-        var a = ParsedArgs.Parse(args, ["--json"], []);
-        if (a.Positionals.Count != 0) throw new UsageException("ops takes no positional arguments");
         var report = OpsReport.Create(KernelRegistry.Default);
-        if (a.Has("--json"))
+        if (parse.GetValue(_json))
         {
             stdout.WriteLine(JsonSerializer.Serialize(report, CliJson.Options));
             return 0;

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text;
 using System.Text.Json;
 using TypedGraph.Formats;
@@ -12,16 +13,54 @@ namespace TypedGraph.Cli.Commands;
 /// </summary>
 public sealed class RunCommand : ICliCommand
 {
-    /// <inheritdoc/>
-    public string Name => "run";
-
-    /// <inheritdoc/>
-    public string Usage => "run <file.meta|file.pb|saved_model dir> [--checkpoint <prefix|dir>] [--init] --feed name=VALUE|name=@x.npy ... --fetch name:0 ... [--target op ...] [--out y.npy] [--batch-size N] [--json]";
-
-    /// <inheritdoc/>
-    public int Execute(string[] args, TextWriter stdout)
+    private readonly Argument<string> _graph = CliOptions.Graph();
+    private readonly Option<string> _checkpoint = CliOptions.Checkpoint();
+    private readonly Option<bool> _init = CliOptions.Init();
+    private readonly Option<string[]> _feed = new("--feed")
     {
-        var o = Options.Parse(args);
+        HelpName = "name=VALUE|name=@x.npy",
+        Description = "Feed a placeholder (repeatable): a JSON-like literal ([[1,2],[3,4]], 3.5, \"text\") or @file (.npy, or TFRecord/serialized tf.Example for string inputs).",
+    };
+    private readonly Option<string[]> _fetch = new("--fetch") { HelpName = "name:0", Description = "A tensor to compute and print (repeatable)." };
+    private readonly Option<string[]> _target = new("--target") { HelpName = "op", Description = "An op to run without fetching a value (repeatable)." };
+    private readonly Option<string> _out = new("--out") { HelpName = "y.npy", Description = "Write the single --fetch to this .npy file." };
+    private readonly Option<int?> _batchSize = new("--batch-size")
+    {
+        HelpName = "N",
+        Description = "Stream the @x.npy feeds N rows at a time and append each batch's rows to --out.",
+        CustomParser = r => CliOptions.ParseInt(r, "--batch-size", 1, int.MaxValue, "--batch-size expects a positive integer, got '{0}'"),
+    };
+    private readonly Option<bool> _json = CliOptions.Json();
+
+    /// <summary>Defines the command's syntax.</summary>
+    public RunCommand()
+    {
+        Definition = new Command("run",
+            "Restores (or initializes) the graph's variables, runs it with the feeds and prints the fetched tensors "
+            + "(or writes the single fetch to an .npy file).") { _graph, _checkpoint, _init, _feed, _fetch, _target, _out, _batchSize, _json };
+        _feed.Validators.Add(r =>
+        {
+            foreach (var t in r.Tokens)
+                if (t.Value.IndexOf('=') <= 0) { r.AddError($"--feed expects name=VALUE or name=@file.npy, got '{t.Value}'"); return; }
+        });
+    }
+
+    /// <inheritdoc/>
+    public Command Definition { get; }
+
+    /// <inheritdoc/>
+    public int Execute(ParseResult parse, TextWriter stdout)
+    {
+        var o = new Options(parse.GetValue(_graph)!, parse.GetValue(_checkpoint), parse.GetValue(_init),
+            (parse.GetValue(_feed) ?? []).Select(f => (f[..f.IndexOf('=')], f[(f.IndexOf('=') + 1)..])).ToList(),
+            [.. parse.GetValue(_fetch) ?? []], [.. parse.GetValue(_target) ?? []], parse.GetValue(_out), parse.GetValue(_json), parse.GetValue(_batchSize));
+        // Rules about combining options; checked after every single option parsed, so a bad value is reported first.
+        if (o.Fetches.Count == 0 && o.Targets.Count == 0) throw new UsageException("nothing to do: give at least one --fetch or --target");
+        if (o.Out != null && o.Fetches.Count != 1) throw new UsageException("--out writes exactly one fetched tensor; give one --fetch");
+        if (o.BatchSize != null && (o.Fetches.Count != 1 || o.Out == null || o.Targets.Count > 0))
+            throw new UsageException("--batch-size streams one --fetch into --out y.npy (no --target)");
+        if (o.BatchSize != null && !o.Feeds.Any(f => f.Item2.StartsWith('@')))
+            throw new UsageException("--batch-size needs at least one --feed name=@rows.npy to stream");
         var meta = MetaGraph.Load(o.Graph);
         using var session = new Session(meta.Graph);
         var checkpoint = o.Checkpoint ?? (o.Init ? null : meta.VariablesPrefix);
@@ -79,62 +118,6 @@ public sealed class RunCommand : ICliCommand
         stdout.WriteLine(Encoding.UTF8.GetString(ms.ToArray()));
     }
 
-    /// <summary>The parsed command line (repeatable --feed/--fetch/--target, which ParsedArgs does not keep).</summary>
-    private sealed record Options(string Graph, string? Checkpoint, bool Init, List<(string, string)> Feeds, List<string> Fetches, List<string> Targets, string? Out, bool Json, int? BatchSize)
-    {
-        public static Options Parse(string[] args)
-        {
-            string? graph = null, checkpoint = null, output = null;
-            int? batchSize = null;
-            bool init = false, json = false;
-            var feeds = new List<(string, string)>();
-            var fetches = new List<string>();
-            var targets = new List<string>();
-            for (int i = 0; i < args.Length; i++)
-            {
-                var a = args[i];
-                int eq = a.StartsWith("--", StringComparison.Ordinal) ? a.IndexOf('=') : -1;
-                var name = eq > 0 ? a[..eq] : a;
-                string Value() => eq > 0 ? a[(eq + 1)..] : i + 1 < args.Length ? args[++i] : throw new UsageException($"{name} needs a value");
-                switch (name)
-                {
-                    case "--checkpoint": checkpoint = Value(); break;
-                    case "--init": init = true; break;
-                    case "--json": json = true; break;
-                    case "--out": output = Value(); break;
-                    case "--batch-size":
-                    {
-                        var v = Value();
-                        if (!int.TryParse(v, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) || n < 1)
-                            throw new UsageException($"--batch-size expects a positive integer, got '{v}'");
-                        batchSize = n;
-                        break;
-                    }
-                    case "--fetch": fetches.Add(Value()); break;
-                    case "--target": targets.Add(Value()); break;
-                    case "--feed":
-                    {
-                        var v = Value();
-                        int split = v.IndexOf('=');
-                        if (split <= 0) throw new UsageException($"--feed expects name=VALUE or name=@file.npy, got '{v}'");
-                        feeds.Add((v[..split], v[(split + 1)..]));
-                        break;
-                    }
-                    default:
-                        if (a.StartsWith("--", StringComparison.Ordinal)) throw new UsageException($"unknown option {a}");
-                        if (graph != null) throw new UsageException($"unexpected argument '{a}' (the graph is '{graph}')");
-                        graph = a;
-                        break;
-                }
-            }
-            if (graph == null) throw new UsageException("expected a graph file or SavedModel directory");
-            if (fetches.Count == 0 && targets.Count == 0) throw new UsageException("nothing to do: give at least one --fetch or --target");
-            if (output != null && fetches.Count != 1) throw new UsageException("--out writes exactly one fetched tensor; give one --fetch");
-            if (batchSize != null && (fetches.Count != 1 || output == null || targets.Count > 0))
-                throw new UsageException("--batch-size streams one --fetch into --out y.npy (no --target)");
-            if (batchSize != null && !feeds.Any(f => f.Item2.StartsWith('@')))
-                throw new UsageException("--batch-size needs at least one --feed name=@rows.npy to stream");
-            return new Options(graph, checkpoint, init, feeds, fetches, targets, output, json, batchSize);
-        }
-    }
+    /// <summary>The parsed command line; each feed is split at its first '=' into (name, value).</summary>
+    private sealed record Options(string Graph, string? Checkpoint, bool Init, List<(string, string)> Feeds, List<string> Fetches, List<string> Targets, string? Out, bool Json, int? BatchSize);
 }

@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.CommandLine;
 using System.Net;
 using TypedGraph.Server;
 using TypedGraph.Server.Batching;
@@ -11,36 +11,60 @@ namespace TypedGraph.Cli.Commands;
 /// </summary>
 public sealed class ServeCommand : ICliCommand
 {
-    /// <inheritdoc/>
-    public string Name => "serve";
-
-    /// <inheritdoc/>
-    public string Usage => "serve <model base dir|saved_model dir|file.meta> [--checkpoint <prefix|dir>] [--name default] [--port 8501] [--host 127.0.0.1] "
-        + "[--enable-batching] [--max-batch-size 128] [--batch-timeout-micros 0] [--num-batch-threads 1] [--poll-seconds 1] [--max-body-mb 64]";
-
-    /// <inheritdoc/>
-    public int Execute(string[] args, TextWriter stdout)
+    private readonly Argument<string> _model = new("model")
     {
-        var p = ParsedArgs.Parse(args, ["--enable-batching"],
-            ["--checkpoint", "--name", "--port", "--host", "--max-batch-size", "--batch-timeout-micros", "--num-batch-threads", "--poll-seconds", "--max-body-mb"]);
-        if (p.Positionals.Count != 1) throw new UsageException("expected one model folder or graph file");
-        var host = p.Get("--host") ?? "127.0.0.1";
-        if (!IPAddress.TryParse(host, out var address)) throw new UsageException($"--host expects an IP address, got '{host}'");
+        HelpName = "model base dir|saved_model dir|file.meta",
+        Description = "A TF Serving model base folder (numbered version folders, newest served), one SavedModel, or a graph file.",
+    };
+    private readonly Option<string> _checkpoint = CliOptions.Checkpoint();
+    private readonly Option<string> _name = new("--name") { HelpName = "default", Description = "The model name in the URL (v1/models/NAME).", DefaultValueFactory = _ => "default" };
+    private readonly Option<int> _port = CliOptions.IntInRange("--port", 8501, 0, 65535, "The HTTP port (0 picks a free one).");
+    private readonly Option<IPAddress> _host = new("--host")
+    {
+        HelpName = "127.0.0.1",
+        Description = "The IP address to listen on.",
+        DefaultValueFactory = _ => IPAddress.Loopback,
+        CustomParser = r =>
+        {
+            var s = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
+            if (IPAddress.TryParse(s, out var address)) return address;
+            r.AddError($"--host expects an IP address, got '{s}'");
+            return null;
+        },
+    };
+    private readonly Option<bool> _batching = new("--enable-batching") { Description = "Merge concurrent requests into one batch run." };
+    private readonly Option<int> _maxBatch = CliOptions.IntInRange("--max-batch-size", 128, 1, 1 << 20, "The largest merged batch (rows).");
+    private readonly Option<int> _timeout = CliOptions.IntInRange("--batch-timeout-micros", 0, 0, 10_000_000, "How long a batch waits for more requests.");
+    private readonly Option<int> _threads = CliOptions.IntInRange("--num-batch-threads", 1, 1, 256, "Batches run in parallel.");
+    private readonly Option<int> _poll = CliOptions.IntInRange("--poll-seconds", 1, 0, 86400, "How often the base folder is checked for a new version (0: never).");
+    private readonly Option<int> _maxBody = CliOptions.IntInRange("--max-body-mb", 64, 1, 4096, "The largest request body accepted, in MiB.");
+
+    /// <summary>Defines the command's syntax.</summary>
+    public ServeCommand() => Definition = new Command("serve",
+        "A TF Serving-compatible REST server (see docs/serving.md) until Ctrl+C / SIGTERM.")
+        { _model, _checkpoint, _name, _port, _host, _batching, _maxBatch, _timeout, _threads, _poll, _maxBody };
+
+    /// <inheritdoc/>
+    public Command Definition { get; }
+
+    /// <inheritdoc/>
+    public int Execute(ParseResult parse, TextWriter stdout)
+    {
         var options = new ServingOptions
         {
-            ModelName = p.Get("--name") ?? "default",
-            ModelPath = p.Positionals[0],
-            Checkpoint = p.Get("--checkpoint"),
-            Address = address,
-            Port = Int(p, "--port", 8501, 0, 65535),
-            PollInterval = TimeSpan.FromSeconds(Int(p, "--poll-seconds", 1, 0, 86400)),
-            MaxBodyBytes = Int(p, "--max-body-mb", 64, 1, 4096) * 1024L * 1024,
+            ModelName = parse.GetValue(_name)!,
+            ModelPath = parse.GetValue(_model)!,
+            Checkpoint = parse.GetValue(_checkpoint),
+            Address = parse.GetValue(_host)!,
+            Port = parse.GetValue(_port),
+            PollInterval = TimeSpan.FromSeconds(parse.GetValue(_poll)),
+            MaxBodyBytes = parse.GetValue(_maxBody) * 1024L * 1024,
             Batching = new BatchingOptions
             {
-                Enabled = p.Has("--enable-batching"),
-                MaxBatchSize = Int(p, "--max-batch-size", 128, 1, 1 << 20),
-                Timeout = TimeSpan.FromMicroseconds(Int(p, "--batch-timeout-micros", 0, 0, 10_000_000)),
-                Threads = Int(p, "--num-batch-threads", 1, 1, 256),
+                Enabled = parse.GetValue(_batching),
+                MaxBatchSize = parse.GetValue(_maxBatch),
+                Timeout = TimeSpan.FromMicroseconds(parse.GetValue(_timeout)),
+                Threads = parse.GetValue(_threads),
             },
         };
         var server = ServingHost.StartAsync(options).GetAwaiter().GetResult();
@@ -48,14 +72,5 @@ public sealed class ServeCommand : ICliCommand
         stdout.Flush();
         server.RunAsync().GetAwaiter().GetResult();
         return 0;
-    }
-
-    private static int Int(ParsedArgs p, string name, int fallback, int min, int max)
-    {
-        var s = p.Get(name);
-        if (s == null) return fallback;
-        if (!int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) || v < min || v > max)
-            throw new UsageException($"{name} expects an integer in {min}..{max}, got '{s}'");
-        return v;
     }
 }

@@ -1,7 +1,7 @@
 using System.Text;
 using TypedGraph.Protos;
 using static TypedGraph.Tests.Support.ExecGraph;
-using static TypedGraph.Tests.Review.ReviewHarness;
+using static TypedGraph.Tests.Support.OpHarness;
 
 namespace TypedGraph.Tests.Review;
 

@@ -97,4 +97,80 @@ public class ApplyKernelTests
         Assert.Contains("grad has shape [1]", e.Message);
         Assert.Contains("'v0'", e.Message);
     }
+
+    /// <summary>
+    /// The rules run Vector&lt;T&gt;-wide with a scalar tail: on 37 elements (vector body + tail) every element must equal
+    /// TF's per-element formula (training_ops.cc functors) evaluated here one element at a time in float, bit for bit.
+    /// </summary>
+    [Theory]
+    [InlineData("ApplyGradientDescent", false)]
+    [InlineData("ApplyMomentum", false)]
+    [InlineData("ApplyMomentum", true)]
+    [InlineData("ApplyAdam", false)]
+    [InlineData("ApplyAdam", true)]
+    [InlineData("ApplyRMSProp", false)]
+    [InlineData("ApplyAdagrad", false)]
+    public void Vectorized_update_equals_the_elementwise_formula_on_every_element(string op, bool nesterov)
+    {
+        const int n = 37;
+        var r = new Random(op.Length * 7 + (nesterov ? 1 : 0));
+        float[] Rand(float lo, float hi) => Enumerable.Range(0, n).Select(_ => lo + (float)r.NextDouble() * (hi - lo)).ToArray();
+        float[] v = Rand(-1, 1), s0 = Rand(0.01f, 1), s1 = Rand(0.01f, 1), g = Rand(-1, 1);
+        (float[][] vars, float[] scalars) = op switch
+        {
+            "ApplyGradientDescent" => (new[] { v }, new[] { 0.1f }),
+            "ApplyMomentum" => (new[] { v, s0 }, new[] { 0.1f, 0.9f }),
+            "ApplyAdam" => (new[] { v, s0, s1 }, new[] { 0.81f, 0.998001f, 0.01f, 0.9f, 0.999f, 1e-8f }),
+            "ApplyRMSProp" => (new[] { v, s0, s1 }, new[] { 0.1f, 0.9f, 0.5f, 1e-10f }),
+            _ => (new[] { v, s0 }, new[] { 0.1f }),
+        };
+        var attrs = op is "ApplyMomentum" or "ApplyAdam" ? new[] { ("use_nesterov", Attrs.Bool(nesterov)) } : [];
+        var got = Apply(op, vars.Select(a => (float[])a.Clone()).ToArray(), scalars, g, attrs);
+        for (int i = 0; i < n; i++)
+        {
+            float vi = v[i], a0 = s0[i], a1 = s1[i], gi = g[i];
+            switch (op)
+            {
+                case "ApplyGradientDescent": vi -= 0.1f * gi; break;
+                case "ApplyMomentum":
+                    a0 = a0 * 0.9f + gi;
+                    vi -= nesterov ? gi * 0.1f + a0 * 0.9f * 0.1f : 0.1f * a0;
+                    break;
+                case "ApplyAdam":
+                    float lrT = 0.01f * MathF.Sqrt(1f - 0.998001f) / (1f - 0.81f);
+                    a0 += (gi - a0) * (1f - 0.9f);
+                    a1 += (gi * gi - a1) * (1f - 0.999f);
+                    vi -= lrT * (nesterov ? a0 * 0.9f + (1f - 0.9f) * gi : a0) / (MathF.Sqrt(a1) + 1e-8f);
+                    break;
+                case "ApplyRMSProp":
+                    a0 += (gi * gi - a0) * (1f - 0.9f);
+                    a1 = a1 * 0.5f + 0.1f * gi / MathF.Sqrt(a0 + 1e-10f);
+                    vi -= a1;
+                    break;
+                default:
+                    a0 += gi * gi;
+                    vi -= 0.1f * gi / MathF.Sqrt(a0);
+                    break;
+            }
+            Assert.Equal(vi, got[0][i]);
+            if (got.Length > 1) Assert.Equal(a0, got[1][i]);
+            if (got.Length > 2 && op != "ApplyAdagrad") Assert.Equal(a1, got[2][i]);
+        }
+    }
+
+    [Fact]
+    public void Update_is_copy_on_write_a_tensor_read_before_keeps_its_values()
+    {
+        var b = new GraphBuilder();
+        var v = b.Variable([20], new ZerosInitializer(), "v");
+        var node = b.AddOperation("ApplyGradientDescent", [v.Ref, b.Placeholder(DataType.DtFloat, [], "a"), b.Placeholder(DataType.DtFloat, [20], "g")]);
+        var state = new SessionState();
+        var slot = state.Variable("v");
+        var before = Tensor.Create(Enumerable.Range(0, 20).Select(i => (float)i).ToArray(), 20);
+        slot.Value = before;
+        var ctx = new OpKernelContext(node, [null, Tensor.FromScalar(1f), Tensor.Create(Enumerable.Repeat(1f, 20).ToArray(), 20)], 1, state, [slot, null, null]);
+        KernelRegistry.Default.Find("ApplyGradientDescent")!(node).Compute(ctx);
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => (float)i), before.ToArray<float>());
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => i - 1f), slot.Value!.ToArray<float>());
+    }
 }

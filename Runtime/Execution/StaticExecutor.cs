@@ -9,6 +9,12 @@ namespace TypedGraph.Execution;
 /// </summary>
 internal static class StaticExecutor
 {
+    /// <summary>
+    /// Profiling hook for the benchmarks' <c>-- train-profile</c>: when set on the running thread, called after each
+    /// computed step with its elapsed Stopwatch ticks. Thread-static so concurrent runs on other threads are unaffected.
+    /// </summary>
+    [ThreadStatic] internal static Action<PlanStep, long>? StepObserver;
+
     /// <summary>Executes every step; values end up in <paramref name="frame"/>.</summary>
     /// <exception cref="GraphExecutionException">A kernel failed (wrapped with the node name and op).</exception>
     public static void Run(ExecutionPlan plan, RunFrame frame)
@@ -54,7 +60,10 @@ internal static class StaticExecutor
                 continue;
             }
             ctx.ResetOutputs();
+            var observer = StepObserver;
+            long started = observer != null ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
             Compute(step, ctx);
+            observer?.Invoke(step, System.Diagnostics.Stopwatch.GetTimestamp() - started);
             var outSlots = step.OutputSlots;
             for (int k = 0; k < outSlots.Length; k++)
             {

@@ -142,6 +142,16 @@ public sealed class SavedModelBuilder : IDisposable
         if (options.MainOp != null && !graph.Contains(options.MainOp)) throw new ArgumentException($"The main op '{options.MainOp}' is not in the graph.");
     }
 
+    private static string AssetFileName(string source, Dictionary<string, string> copied)
+    {
+        var name = Path.GetFileName(source);
+        if (!copied.TryGetValue(name, out var other) || other == source) return name;
+        if (File.ReadAllBytes(other).AsSpan().SequenceEqual(File.ReadAllBytes(source))) return name;
+        var unique = name;
+        for (int i = 1; copied.ContainsKey(unique); i++) unique = name + "_" + i;
+        return unique;
+    }
+
     private MetaGraphDef BuildMetaGraph(GraphBuilder builder, IReadOnlyList<string> tags, IReadOnlyDictionary<string, SignatureDef> signatures,
         SavedModelMetaGraphOptions options, SaverDef? saverDef)
     {
@@ -153,11 +163,18 @@ public sealed class SavedModelBuilder : IDisposable
             var assetsDir = Path.Combine(_staging, "assets");
             Directory.CreateDirectory(assetsDir);
             var list = new CollectionDef.Types.AnyList();
+            var copied = new Dictionary<string, string>(StringComparer.Ordinal); // name in assets/ → source path
             foreach (var (tensor, file) in assets.OrderBy(a => a.Key, StringComparer.Ordinal))
             {
-                // builder_impl._maybe_save_assets: the asset keeps its base name inside assets/.
-                var name = Path.GetFileName(file);
-                File.Copy(file, Path.Combine(assetsDir, name), overwrite: false);
+                // builder_impl._maybe_save_assets / get_asset_filename_to_add: the asset keeps its base name inside
+                // assets/; several tensors naming the same file (or an identical one) share it, a different file
+                // with a taken name becomes "<name>_1", "<name>_2"… (_get_unique_asset_filename).
+                var name = AssetFileName(Path.GetFullPath(file), copied);
+                if (!copied.ContainsKey(name))
+                {
+                    File.Copy(file, Path.Combine(assetsDir, name), overwrite: false);
+                    copied[name] = Path.GetFullPath(file);
+                }
                 var asset = new AssetFileDef { Filename = name, TensorInfo = new TensorInfo { Name = TensorRef.Parse(tensor).ToString() } };
                 meta.AssetFileDef.Add(asset);
                 list.Value.Add(Any.Pack(asset));

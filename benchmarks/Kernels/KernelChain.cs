@@ -78,6 +78,9 @@ internal sealed class KernelChain
     {
         var times = new double[_steps.Count][];
         for (int i = 0; i < times.Length; i++) times[i] = new double[runs];
+        // Warm-up first: without it the medians include tier-0 JIT code (tiered compilation re-jits hot methods only
+        // after ~30 calls), which once made the fused first conv look 5x slower than it is.
+        for (int r = 0; r < Math.Max(runs, 50); r++) Run(null);
         for (int r = 0; r < runs; r++) Run((i, ms) => times[i][r] = ms);
         return _steps.Select((s, i) =>
         {

@@ -1,4 +1,5 @@
-using static TypedGraph.Tests.Kernels.KernelHost;
+using static TypedGraph.Tests.Support.OpHarness;
+using static TypedGraph.Tests.Support.TestTensors;
 
 namespace TypedGraph.Tests.Kernels.MathExtra;
 
@@ -28,8 +29,8 @@ public class FakeQuantKernelTests
     public void FakeQuantArgsAndVars_MatchTheNudgedRoundingRule_AndKeepZeroExact(float min, float max, int bits, bool narrow)
     {
         var n = Nudged(min, max, bits, narrow);
-        var args = Run("FakeQuantWithMinMaxArgs", [F(Inputs)], 1, Attrs(("min", min), ("max", max), ("num_bits", bits), ("narrow_range", narrow)))[0].ToArray<float>();
-        var vars = Run("FakeQuantWithMinMaxVars", [F(Inputs), Tensor.FromScalar(min), Tensor.FromScalar(max)], 1, Attrs(("num_bits", bits), ("narrow_range", narrow)))[0].ToArray<float>();
+        var args = Compute("FakeQuantWithMinMaxArgs", [F(Inputs)], 1, Attrs(("min", min), ("max", max), ("num_bits", bits), ("narrow_range", narrow)))[0].ToArray<float>();
+        var vars = Compute("FakeQuantWithMinMaxVars", [F(Inputs), Tensor.FromScalar(min), Tensor.FromScalar(max)], 1, Attrs(("num_bits", bits), ("narrow_range", narrow)))[0].ToArray<float>();
         for (int i = 0; i < Inputs.Length; i++)
         {
             double expected = Quantize(Inputs[i], n);
@@ -44,7 +45,7 @@ public class FakeQuantKernelTests
     {
         float[] mins = [-1f, 0f, -0.5f], maxs = [1f, 0f, 2f];
         var x = F([-2f, 0.4f, 0.37f, 0.3f, 0f, 3f], 2, 3);
-        var y = Run("FakeQuantWithMinMaxVarsPerChannel", [x, F(mins), F(maxs)], 1, Attrs(("num_bits", 8)))[0].ToArray<float>();
+        var y = Compute("FakeQuantWithMinMaxVarsPerChannel", [x, F(mins), F(maxs)], 1, Attrs(("num_bits", 8)))[0].ToArray<float>();
         var xs = x.ToArray<float>();
         for (int i = 0; i < xs.Length; i++)
         {
@@ -52,7 +53,7 @@ public class FakeQuantKernelTests
             double expected = mins[c] == 0 && maxs[c] == 0 ? 0 : Quantize(xs[i], Nudged(mins[c], maxs[c], 8, false));
             Assert.True(Math.Abs(expected - y[i]) < 1e-5, $"[{i}] {y[i]} vs {expected}");
         }
-        Assert.Throws<GraphExecutionException>(() => Run("FakeQuantWithMinMaxVarsPerChannel", [x, F([-1f, -1f]), F([1f, 1f])]));
+        Assert.Throws<GraphExecutionException>(() => Compute("FakeQuantWithMinMaxVarsPerChannel", [x, F([-1f, -1f]), F([1f, 1f])]));
     }
 
     [Fact]
@@ -62,13 +63,13 @@ public class FakeQuantKernelTests
         Assert.True(-1.002 < n.Lo && 1.002 < n.Hi && 1.005 > n.Hi);
         var x = F([-3f, -1.002f, 0.2f, 0.99f, 1.002f, 5f]);
         var g = F([1f, 2f, 3f, 4f, 5f, 6f]);
-        var args = Run("FakeQuantWithMinMaxArgsGradient", [g, x], 1, Attrs(("min", -1f), ("max", 1f)))[0].ToArray<float>();
+        var args = Compute("FakeQuantWithMinMaxArgsGradient", [g, x], 1, Attrs(("min", -1f), ("max", 1f)))[0].ToArray<float>();
         Assert.Equal([0f, 0, 3, 4, 5, 0], args);
-        var vars = Run("FakeQuantWithMinMaxVarsGradient", [g, x, Tensor.FromScalar(-1f), Tensor.FromScalar(1f)], 3);
+        var vars = Compute("FakeQuantWithMinMaxVarsGradient", [g, x, Tensor.FromScalar(-1f), Tensor.FromScalar(1f)], 3);
         Assert.Equal([0f, 0, 3, 4, 5, 0], vars[0].ToArray<float>());
         Assert.Equal(1f + 2f, vars[1].Scalar<float>()); // below the nudged min: -3 and -1.002
         Assert.Equal(6f, vars[2].Scalar<float>());      // above the nudged max: 5
-        var pc = Run("FakeQuantWithMinMaxVarsPerChannelGradient", [F([1f, 1, 1, 1], 2, 2), F([-5f, 0.5f, 0.1f, 9f], 2, 2), F([-1f, -1f]), F([1f, 1f])], 3);
+        var pc = Compute("FakeQuantWithMinMaxVarsPerChannelGradient", [F([1f, 1, 1, 1], 2, 2), F([-5f, 0.5f, 0.1f, 9f], 2, 2), F([-1f, -1f]), F([1f, 1f])], 3);
         Assert.Equal([0f, 1, 1, 0], pc[0].ToArray<float>());
         Assert.Equal([1f, 0], pc[1].ToArray<float>());
         Assert.Equal([0f, 1], pc[2].ToArray<float>());
@@ -77,9 +78,9 @@ public class FakeQuantKernelTests
     [Fact]
     public void FakeQuant_RejectsBadAttrsAndRanges()
     {
-        Assert.Contains("min has to be smaller than max", Assert.Throws<GraphExecutionException>(() => Run("FakeQuantWithMinMaxArgs", [F([0f])], 1, Attrs(("min", 1f), ("max", 1f)))).Message);
-        Assert.Contains("num_bits must be between 2 and 16", Assert.Throws<GraphExecutionException>(() => Run("FakeQuantWithMinMaxVars", [F([0f]), Tensor.FromScalar(-1f), Tensor.FromScalar(1f)], 1, Attrs(("num_bits", 17)))).Message);
-        Assert.Throws<GraphExecutionException>(() => Run("FakeQuantWithMinMaxVars", [F([0f]), F([-1f, -2f]), Tensor.FromScalar(1f)]));
+        Assert.Contains("min has to be smaller than max", Assert.Throws<GraphExecutionException>(() => Compute("FakeQuantWithMinMaxArgs", [F([0f])], 1, Attrs(("min", 1f), ("max", 1f)))).Message);
+        Assert.Contains("num_bits must be between 2 and 16", Assert.Throws<GraphExecutionException>(() => Compute("FakeQuantWithMinMaxVars", [F([0f]), Tensor.FromScalar(-1f), Tensor.FromScalar(1f)], 1, Attrs(("num_bits", 17)))).Message);
+        Assert.Throws<GraphExecutionException>(() => Compute("FakeQuantWithMinMaxVars", [F([0f]), F([-1f, -2f]), Tensor.FromScalar(1f)]));
     }
 }
 
@@ -95,15 +96,15 @@ public class StridedSliceGradKernelTests
         var end = I([4, 0, 2]);
         var strides = I([2, -2, 1]);
         var masks = Attrs(("shrink_axis_mask", 4));
-        var ids = Run("StridedSlice", [iota, begin, end, strides], 1, masks)[0];
+        var ids = Compute("StridedSlice", [iota, begin, end, strides], 1, masks)[0];
         var dy = F(Enumerable.Range(1, (int)ids.NumElements).Select(v => v * 1.5f).ToArray(), ids.Shape.ToArray());
-        var dx = Run("StridedSliceGrad", [I(shape), begin, end, strides, dy], 1, masks)[0];
+        var dx = Compute("StridedSliceGrad", [I(shape), begin, end, strides, dy], 1, masks)[0];
         Assert.Equal(new TensorShape(shape), dx.Shape);
         var expected = new float[60];
         var idv = ids.ToArray<float>();
         var dyv = dy.ToArray<float>();
         for (int k = 0; k < idv.Length; k++) expected[(int)idv[k]] += dyv[k];
         Assert.Equal(expected, dx.ToArray<float>());
-        Assert.Throws<GraphExecutionException>(() => Run("StridedSliceGrad", [I(shape), begin, end, strides, F([1f])], 1, masks));
+        Assert.Throws<GraphExecutionException>(() => Compute("StridedSliceGrad", [I(shape), begin, end, strides, F([1f])], 1, masks));
     }
 }

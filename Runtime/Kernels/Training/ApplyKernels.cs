@@ -32,29 +32,47 @@ public sealed class ApplyKernels : KernelSet
             ? new ApplyKernel<double>(n, resource, slots, gradIndex, rule)
             : new ApplyKernel<float>(n, resource, slots, gradIndex, rule);
 
-    /// <summary>One optimizer's per-element update: variable, slots (mutable copies), scalar inputs in input order, gradient.</summary>
+    /// <summary>
+    /// One optimizer's per-element update, in place on fresh copies: the variable, up to two slots, the scalar inputs
+    /// in input order, the gradient. Each rule runs <see cref="Vector{T}"/>-wide and finishes the tail with the same
+    /// expression on scalars; the vector and scalar forms do the same IEEE operations in the same order (no FMA
+    /// contraction), so a value does not depend on where it falls.
+    /// </summary>
     private interface IRule
     {
-        void Apply<T>(bool flag, Span<T> v, T[][] s, T[] a, ReadOnlySpan<T> g) where T : unmanaged, IFloatingPointIeee754<T>;
+        void Apply<T>(bool flag, Span<T> v, Span<T> s0, Span<T> s1, T[] a, ReadOnlySpan<T> g) where T : unmanaged, IFloatingPointIeee754<T>;
     }
 
     // var -= alpha · delta. Scalars: alpha.
     private sealed class GradientDescent : IRule
     {
-        public void Apply<T>(bool flag, Span<T> v, T[][] s, T[] a, ReadOnlySpan<T> g) where T : unmanaged, IFloatingPointIeee754<T>
+        public void Apply<T>(bool flag, Span<T> v, Span<T> s0, Span<T> s1, T[] a, ReadOnlySpan<T> g) where T : unmanaged, IFloatingPointIeee754<T>
         {
-            for (int i = 0; i < v.Length; i++) v[i] -= a[0] * g[i];
+            T alpha = a[0];
+            var vAlpha = new Vector<T>(alpha);
+            int i = 0;
+            for (; i <= v.Length - Vector<T>.Count; i += Vector<T>.Count)
+                (new Vector<T>(v[i..]) - vAlpha * new Vector<T>(g[i..])).CopyTo(v[i..]);
+            for (; i < v.Length; i++) v[i] -= alpha * g[i];
         }
     }
 
     // accum = accum · momentum + grad; var -= lr · accum (Nesterov: var -= grad · lr + accum · momentum · lr). Scalars: lr, momentum.
     private sealed class Momentum : IRule
     {
-        public void Apply<T>(bool nesterov, Span<T> v, T[][] s, T[] a, ReadOnlySpan<T> g) where T : unmanaged, IFloatingPointIeee754<T>
+        public void Apply<T>(bool nesterov, Span<T> v, Span<T> acc, Span<T> s1, T[] a, ReadOnlySpan<T> g) where T : unmanaged, IFloatingPointIeee754<T>
         {
             T lr = a[0], momentum = a[1];
-            var acc = s[0];
-            for (int i = 0; i < v.Length; i++)
+            Vector<T> vLr = new(lr), vMomentum = new(momentum);
+            int i = 0;
+            for (; i <= v.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var gi = new Vector<T>(g[i..]);
+                var ai = new Vector<T>(acc[i..]) * vMomentum + gi;
+                ai.CopyTo(acc[i..]);
+                (new Vector<T>(v[i..]) - (nesterov ? gi * vLr + ai * vMomentum * vLr : vLr * ai)).CopyTo(v[i..]);
+            }
+            for (; i < v.Length; i++)
             {
                 acc[i] = acc[i] * momentum + g[i];
                 v[i] -= nesterov ? g[i] * lr + acc[i] * momentum * lr : lr * acc[i];
@@ -64,15 +82,28 @@ public sealed class ApplyKernels : KernelSet
 
     // lr_t = lr · √(1 − β2^t) / (1 − β1^t); m += (g − m)(1 − β1); v += (g² − v)(1 − β2); var -= lr_t · m / (√v + ε)
     // (Nesterov: m replaced by m · β1 + (1 − β1) · g). Scalars: beta1_power, beta2_power, lr, beta1, beta2, epsilon.
+    // TF's ApplyAdamNonCuda (training_ops.cc) computes the same expressions in this order.
     private sealed class Adam : IRule
     {
-        public void Apply<T>(bool nesterov, Span<T> v, T[][] s, T[] a, ReadOnlySpan<T> g) where T : unmanaged, IFloatingPointIeee754<T>
+        public void Apply<T>(bool nesterov, Span<T> v, Span<T> m, Span<T> vv, T[] a, ReadOnlySpan<T> g) where T : unmanaged, IFloatingPointIeee754<T>
         {
             T one = T.One, b1p = a[0], b2p = a[1], lr = a[2], b1 = a[3], b2 = a[4], eps = a[5];
             T lrT = lr * T.Sqrt(one - b2p) / (one - b1p);
-            var m = s[0];
-            var vv = s[1];
-            for (int i = 0; i < v.Length; i++)
+            Vector<T> vLrT = new(lrT), vB1 = new(b1), vOneMinusB1 = new(one - b1), vOneMinusB2 = new(one - b2), vEps = new(eps);
+            int i = 0;
+            for (; i <= v.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var gi = new Vector<T>(g[i..]);
+                var mi = new Vector<T>(m[i..]);
+                mi += (gi - mi) * vOneMinusB1;
+                var vi = new Vector<T>(vv[i..]);
+                vi += (gi * gi - vi) * vOneMinusB2;
+                mi.CopyTo(m[i..]);
+                vi.CopyTo(vv[i..]);
+                var mm = nesterov ? mi * vB1 + vOneMinusB1 * gi : mi;
+                (new Vector<T>(v[i..]) - vLrT * mm / (Vector.SquareRoot(vi) + vEps)).CopyTo(v[i..]);
+            }
+            for (; i < v.Length; i++)
             {
                 m[i] += (g[i] - m[i]) * (one - b1);
                 vv[i] += (g[i] * g[i] - vv[i]) * (one - b2);
@@ -85,12 +116,22 @@ public sealed class ApplyKernels : KernelSet
     // ms += (g² − ms)(1 − rho); mom = mom · momentum + lr · g / √(ms + ε); var -= mom. Scalars: lr, rho, momentum, epsilon.
     private sealed class RmsProp : IRule
     {
-        public void Apply<T>(bool flag, Span<T> v, T[][] s, T[] a, ReadOnlySpan<T> g) where T : unmanaged, IFloatingPointIeee754<T>
+        public void Apply<T>(bool flag, Span<T> v, Span<T> ms, Span<T> mom, T[] a, ReadOnlySpan<T> g) where T : unmanaged, IFloatingPointIeee754<T>
         {
             T lr = a[0], rho = a[1], momentum = a[2], eps = a[3];
-            var ms = s[0];
-            var mom = s[1];
-            for (int i = 0; i < v.Length; i++)
+            Vector<T> vLr = new(lr), vOneMinusRho = new(T.One - rho), vMomentum = new(momentum), vEps = new(eps);
+            int i = 0;
+            for (; i <= v.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var gi = new Vector<T>(g[i..]);
+                var msi = new Vector<T>(ms[i..]);
+                msi += (gi * gi - msi) * vOneMinusRho;
+                var momi = new Vector<T>(mom[i..]) * vMomentum + vLr * gi / Vector.SquareRoot(msi + vEps);
+                msi.CopyTo(ms[i..]);
+                momi.CopyTo(mom[i..]);
+                (new Vector<T>(v[i..]) - momi).CopyTo(v[i..]);
+            }
+            for (; i < v.Length; i++)
             {
                 ms[i] += (g[i] * g[i] - ms[i]) * (T.One - rho);
                 mom[i] = mom[i] * momentum + lr * g[i] / T.Sqrt(ms[i] + eps);
@@ -102,13 +143,22 @@ public sealed class ApplyKernels : KernelSet
     // accum += g² (when update_slots); var -= lr · g / √accum. Scalars: lr.
     private sealed class Adagrad : IRule
     {
-        public void Apply<T>(bool updateSlots, Span<T> v, T[][] s, T[] a, ReadOnlySpan<T> g) where T : unmanaged, IFloatingPointIeee754<T>
+        public void Apply<T>(bool updateSlots, Span<T> v, Span<T> acc, Span<T> s1, T[] a, ReadOnlySpan<T> g) where T : unmanaged, IFloatingPointIeee754<T>
         {
-            var acc = s[0];
-            for (int i = 0; i < v.Length; i++)
+            T lr = a[0];
+            var vLr = new Vector<T>(lr);
+            int i = 0;
+            for (; i <= v.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var gi = new Vector<T>(g[i..]);
+                var ai = new Vector<T>(acc[i..]);
+                if (updateSlots) { ai += gi * gi; ai.CopyTo(acc[i..]); }
+                (new Vector<T>(v[i..]) - vLr * gi / Vector.SquareRoot(ai)).CopyTo(v[i..]);
+            }
+            for (; i < v.Length; i++)
             {
                 if (updateSlots) acc[i] += g[i] * g[i];
-                v[i] -= a[0] * g[i] / T.Sqrt(acc[i]);
+                v[i] -= lr * g[i] / T.Sqrt(acc[i]);
             }
         }
     }
@@ -149,11 +199,13 @@ public sealed class ApplyKernels : KernelSet
                         throw Error($"'{slots[k].Name}' is {DataTypes.Name(values[k].DType)}{values[k].Shape} but the variable is {DataTypes.Name(dtype)}{values[0].Shape}.");
                 if (grad.Shape != values[0].Shape)
                     throw Error($"grad has shape {grad.Shape} but variable '{slots[0].Name}' has shape {values[0].Shape}.");
-                // Copy-on-write: compute into fresh arrays, then publish them.
-                var work = values.Select(v => v.ToArray<T>()).ToArray();
-                rule.Apply(_flag, work[0], work[1..], scalars, grad.AsSpan<T>());
-                // The span overload keeps a scalar variable rank 0 (the array overload would make it [1]).
-                for (int k = 0; k < slots.Length; k++) slots[k].Value = Tensor.Create<T>((ReadOnlySpan<T>)work[k], values[k].Shape.ToArray());
+                // Copy-on-write: update fresh copies (same shape, rank 0 stays rank 0), then publish them, so a tensor a
+                // concurrent run (or a caller's fetch) holds never changes under it.
+                var work = new Tensor[values.Length];
+                for (int k = 0; k < work.Length; k++) work[k] = values[k].Clone();
+                rule.Apply(_flag, work[0].AsSpan<T>(), work.Length > 1 ? work[1].AsSpan<T>() : default,
+                    work.Length > 2 ? work[2].AsSpan<T>() : default, scalars, grad.AsSpan<T>());
+                for (int k = 0; k < slots.Length; k++) slots[k].Value = work[k];
             }
             finally
             {

@@ -1,0 +1,294 @@
+using TypedGraph.Protos;
+
+namespace TypedGraph.Building;
+
+/// <summary>
+/// A sparse tensor of a graph being built (TF's <c>tf.SparseTensor</c>): <see cref="Indices"/> [n, rank] int64,
+/// <see cref="Values"/> [n], <see cref="DenseShape"/> [rank] int64, and the statically known <see cref="Rank"/>.
+/// </summary>
+public readonly record struct SparseOutput(Output Indices, Output Values, Output DenseShape, int Rank);
+
+/// <summary>A <c>tf.io.VarLenFeature</c>: parsed into a <see cref="SparseOutput"/> of <paramref name="DType"/>.</summary>
+public sealed record SparseFeatureSpec(string Key, DataType DType);
+
+/// <summary>
+/// A <c>tf.io.FixedLenFeature</c> of <paramref name="Shape"/>; examples without it take <paramref name="DefaultValue"/>
+/// (null: the feature is required and a missing one is an error).
+/// </summary>
+public sealed record DenseFeatureSpec(string Key, DataType DType, long[] Shape, Tensor? DefaultValue = null);
+
+/// <summary>The outputs of <see cref="GraphBuilder.ParseExample"/> by feature key.</summary>
+public sealed record ParsedFeatures(IReadOnlyDictionary<string, SparseOutput> Sparse, IReadOnlyDictionary<string, Output> Dense);
+
+/// <summary>
+/// A string-to-id table built by <see cref="GraphBuilder.IndexTableFromFile"/>: the <c>HashTableV2</c> handle,
+/// its default value, the <c>InitializeTableFromTextFileV2</c> op and the <c>asset_filepath</c> Const a
+/// SavedModel maps to its <c>assets/</c> copy.
+/// </summary>
+public sealed record LookupTableOutput(Output Handle, Output DefaultValue, string InitializerName, Output AssetPath);
+
+// The ops of a tf.Example serving graph as TF 1.15's Python layers build them (an Estimator's
+// build_parsing_serving_input_receiver_fn + feature columns): parsing_ops.parse_example, lookup_ops.index_table_from_file,
+// string_ops.string_to_hash_bucket_fast, embedding_ops.safe_embedding_lookup_sparse, lookup_ops.tables_initializer.
+public sealed partial class GraphBuilder
+{
+    /// <summary>The collection of table initializer ops (<c>tf.GraphKeys.TABLE_INITIALIZERS</c>).</summary>
+    public const string TableInitializersCollection = "table_initializer";
+
+    /// <summary>The collection of asset path tensors (<c>tf.GraphKeys.ASSET_FILEPATHS</c>).</summary>
+    public const string AssetFilepathsCollection = "asset_filepaths";
+
+    /// <summary>
+    /// <c>tf.io.parse_example</c> in TF 1.x's layout (parsing_ops._parse_example_raw): under scope <paramref name="name"/>,
+    /// one <c>ParseExample</c> op with the keys sorted (as <c>_features_to_raw_params</c> sorts them), the key lists as
+    /// Consts <c>sparse_keys_i</c>/<c>dense_keys_i</c>/<c>names</c> in the op's scope, a default given as
+    /// <c>key_&lt;key&gt;</c> Const + <c>Reshape</c> to the feature shape, an absent default as an empty Const.
+    /// </summary>
+    /// <exception cref="ArgumentException">No features, a duplicate key, or a dtype other than float, int64 or string.</exception>
+    public ParsedFeatures ParseExample(Output serialized, IReadOnlyList<SparseFeatureSpec> sparse, IReadOnlyList<DenseFeatureSpec> dense, string name = "ParseExample")
+    {
+        if (sparse.Count + dense.Count == 0) throw new ArgumentException("parse_example: must provide at least one feature key.");
+        var keys = sparse.Select(s => s.Key).Concat(dense.Select(d => d.Key)).ToList();
+        var dup = keys.GroupBy(k => k, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (dup != null) throw new ArgumentException($"parse_example: feature '{dup.Key}' is given twice.");
+        foreach (var (key, dtype) in sparse.Select(s => (s.Key, s.DType)).Concat(dense.Select(d => (d.Key, d.DType))))
+            if (dtype is not (DataType.DtFloat or DataType.DtInt64 or DataType.DtString))
+                throw new ArgumentException($"parse_example: feature '{key}' is {DataTypes.Name(dtype)}; tf.Example features are float32, int64 or string.");
+        var sortedSparse = sparse.OrderBy(s => s.Key, StringComparer.Ordinal).ToList();
+        var sortedDense = dense.OrderBy(d => d.Key, StringComparer.Ordinal).ToList();
+        int inputRank = StaticShapes.Of(this, serialized)?.Length ?? 1;
+
+        var scope = UniqueName(name);
+        using var _ = NameScope(scope + "/");
+        var defaults = new List<Output>();
+        foreach (var d in sortedDense)
+        {
+            if (d.DefaultValue == null) { defaults.Add(Constant(EmptyVector(d.DType), "Const")); continue; }
+            if (d.DefaultValue.DType != d.DType)
+                throw new ArgumentException($"parse_example: the default of feature '{d.Key}' is {DataTypes.Name(d.DefaultValue.DType)}, expected {DataTypes.Name(d.DType)}.");
+            var keyName = "key_" + string.Concat(d.Key.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-' or '/' ? c : '_'));
+            defaults.Add(Reshape(Constant(d.DefaultValue, keyName), d.Shape.Select(x => (int)x).ToArray()));
+        }
+        var opName = scope + "/" + "ParseExample";
+        Output names;
+        var sparseKeys = new List<Output>();
+        var denseKeys = new List<Output>();
+        using (NameScope(opName + "/"))
+        {
+            names = Constant(EmptyVector(DataType.DtString), "names");
+            for (int i = 0; i < sortedSparse.Count; i++) sparseKeys.Add(Constant(sortedSparse[i].Key, $"sparse_keys_{i}"));
+            for (int i = 0; i < sortedDense.Count; i++) denseKeys.Add(Constant(sortedDense[i].Key, $"dense_keys_{i}"));
+        }
+        var shapes = new AttrValue { List = new AttrValue.Types.ListValue() };
+        foreach (var d in sortedDense) shapes.List.Shape.Add(Attrs.ShapeProto(d.Shape));
+        var node = AddOperationExact(opName, "ParseExample", [serialized, names, .. sparseKeys, .. denseKeys, .. defaults], new Dictionary<string, AttrValue>
+        {
+            ["Nsparse"] = Attrs.Int(sortedSparse.Count),
+            ["Ndense"] = Attrs.Int(sortedDense.Count),
+            ["sparse_types"] = Attrs.Types(sortedSparse.Select(s => s.DType)),
+            ["Tdense"] = Attrs.Types(sortedDense.Select(d => d.DType)),
+            ["dense_shapes"] = shapes,
+        });
+        int ns = sortedSparse.Count;
+        var sparseOut = new Dictionary<string, SparseOutput>(StringComparer.Ordinal);
+        for (int i = 0; i < ns; i++)
+            sparseOut[sortedSparse[i].Key] = new SparseOutput(OutputOf(node, i), OutputOf(node, ns + i), OutputOf(node, 2 * ns + i), inputRank + 1);
+        var denseOut = new Dictionary<string, Output>(StringComparer.Ordinal);
+        for (int i = 0; i < sortedDense.Count; i++) denseOut[sortedDense[i].Key] = OutputOf(node, 3 * ns + i);
+        return new ParsedFeatures(sparseOut, denseOut);
+    }
+
+    /// <summary><c>tf.strings.to_hash_bucket_fast</c>: FarmHash Fingerprint64 of each string modulo <paramref name="numBuckets"/>.</summary>
+    /// <exception cref="ArgumentException">Not a string input, or fewer than one bucket.</exception>
+    public Output StringToHashBucketFast(Output input, long numBuckets, string name = "StringToHashBucketFast")
+    {
+        if (numBuckets < 1) throw new ArgumentException($"StringToHashBucketFast: num_buckets must be >= 1, got {numBuckets}.", nameof(numBuckets));
+        return Op1("StringToHashBucketFast", [input], name, new Dictionary<string, AttrValue> { ["num_buckets"] = Attrs.Int(numBuckets) });
+    }
+
+    /// <summary>
+    /// <c>tf.contrib.lookup.index_table_from_file</c> (lookup_ops.py, TF 1.15) without OOV buckets: under scope
+    /// <paramref name="name"/>, <c>hash_table</c> (<c>HashTableV2</c>, string → int64, shared name
+    /// <c>hash_table_&lt;file&gt;_&lt;size&gt;_-2_-1</c> as <c>TextFileInitializer._shared_name</c> builds it),
+    /// <c>hash_table/Const</c> (the default id), <c>hash_table/table_init/asset_filepath</c> and
+    /// <c>hash_table/table_init</c> (<c>InitializeTableFromTextFileV2</c>, whole line → line number). The initializer
+    /// joins the <c>table_initializer</c> collection and the path Const the <c>asset_filepaths</c> collection.
+    /// </summary>
+    /// <exception cref="ArgumentException">An empty path or a vocabulary size below 1.</exception>
+    public LookupTableOutput IndexTableFromFile(string vocabularyFile, long vocabSize, long defaultValue = -1, string name = "string_to_index")
+    {
+        ArgumentException.ThrowIfNullOrEmpty(vocabularyFile);
+        if (vocabSize < 1) throw new ArgumentException($"index_table_from_file: vocab_size must be >= 1, got {vocabSize}.", nameof(vocabSize));
+        const long WholeLine = -2, LineNumber = -1; // lookup_ops.TextFileIndex
+        using var _ = NameScope(name);
+        var tableName = UniqueName("hash_table");
+        var handle = OutputOf(AddOperationExact(tableName, "HashTableV2", [], new Dictionary<string, AttrValue>
+        {
+            ["key_dtype"] = Attrs.Type(DataType.DtString),
+            ["value_dtype"] = Attrs.Type(DataType.DtInt64),
+            ["shared_name"] = Attrs.String($"hash_table_{vocabularyFile}_{vocabSize}_{WholeLine}_{LineNumber}"),
+        }));
+        using var __ = NameScope(tableName + "/");
+        var dflt = Constant(Tensor.FromScalar(defaultValue), "Const");
+        var initScope = UniqueName("table_init");
+        Output path;
+        using (NameScope(initScope + "/")) path = Constant(vocabularyFile, "asset_filepath");
+        var init = AddOperationExact(initScope, "InitializeTableFromTextFileV2", [handle, path], new Dictionary<string, AttrValue>
+        {
+            ["key_index"] = Attrs.Int(WholeLine),
+            ["value_index"] = Attrs.Int(LineNumber),
+            ["vocab_size"] = Attrs.Int(vocabSize),
+            ["delimiter"] = Attrs.String("\t"),
+        });
+        Collections.Add(TableInitializersCollection, init.Name);
+        Collections.Add(AssetFilepathsCollection, path.Name);
+        return new LookupTableOutput(handle, dflt, init.Name, path);
+    }
+
+    /// <summary><c>table.lookup(keys)</c>: <c>LookupTableFindV2</c> under scope <c>hash_table_Lookup</c>.</summary>
+    public Output LookupTableFind(LookupTableOutput table, Output keys, string name = "hash_table_Lookup")
+    {
+        using var _ = NameScope(name);
+        return Op1("LookupTableFindV2", [table.Handle, keys, table.DefaultValue], "LookupTableFindV2");
+    }
+
+    /// <summary><c>table.lookup(sparse_keys)</c>: the values looked up, indices and dense shape kept.</summary>
+    public SparseOutput LookupTableFind(LookupTableOutput table, SparseOutput keys, string name = "hash_table_Lookup")
+        => keys with { Values = LookupTableFind(table, keys.Values, name) };
+
+    /// <summary><c>tf.tables_initializer()</c>: a NoOp <c>init_all_tables</c> depending on every op of the
+    /// <c>table_initializer</c> collection.</summary>
+    public Node TablesInitializer(string name = "init_all_tables") => Group(Collections.GetNames(TableInitializersCollection), name);
+
+    /// <summary>
+    /// <c>tf.nn.safe_embedding_lookup_sparse(weights, sparse_ids, combiner=…)</c> without weights in TF 1.15's layout
+    /// (embedding_ops.py): reshape the ids to rank 2 (<c>SparseReshape</c>), drop ids &lt; 0 (<c>GreaterEqual</c> +
+    /// sparse_retain's <c>Where</c>/<c>GatherV2</c>), <c>SparseFillEmptyRows</c> with id 0, then
+    /// <c>embedding_lookup_sparse</c> (<c>Unique</c>, gather of the unique ids, <c>SparseSegmentMean/Sum/SqrtN</c> by
+    /// row), rows that were empty set to zeros (<c>Select</c>), reshaped back to the ids' leading dims + embedding dim.
+    /// </summary>
+    /// <param name="weights">The embedding matrix [vocab, dim] (a variable's snapshot).</param>
+    /// <param name="ids">int64 ids.</param>
+    /// <param name="combiner"><c>mean</c>, <c>sum</c> or <c>sqrtn</c>.</param>
+    /// <param name="name">The scope; the final <c>Select</c> takes the scope's own name, as in TF.</param>
+    /// <exception cref="ArgumentException">An unknown combiner or ids of rank below 2.</exception>
+    public Output SafeEmbeddingLookupSparse(Output weights, SparseOutput ids, string combiner = "mean", string name = "embedding_lookup")
+    {
+        var segmentOp = combiner switch
+        {
+            "mean" => "SparseSegmentMean",
+            "sum" => "SparseSegmentSum",
+            "sqrtn" => "SparseSegmentSqrtN",
+            _ => throw new ArgumentException($"combiner must be one of 'mean', 'sqrtn' or 'sum', got '{combiner}'.", nameof(combiner)),
+        };
+        if (ids.Rank < 2) throw new ArgumentException($"safe_embedding_lookup_sparse: sparse ids must have rank >= 2, got {ids.Rank}.", nameof(ids));
+        var scope = UniqueName(name);
+        using var _ = NameScope(scope + "/");
+        int r = ids.Rank;
+
+        // Reshape higher-rank ids to [prod(leading dims), last dim].
+        var lead = Slice(ids.DenseShape, Constant(new[] { 0 }, "Slice/begin"), Constant(new[] { r - 1 }, "Slice/size"), "Slice");
+        var rows = Reduce("Prod", lead, [0], false, "Prod");
+        var last = Gather(ids.DenseShape, Constant(r - 1, "GatherV2/indices"), 0, "GatherV2");
+        Output newShape;
+        var reshapeScope = UniqueName("SparseReshape");
+        using (NameScope(reshapeScope + "/")) newShape = Stack([rows, last], 0, "shape");
+        var reshaped = AddOperationExact(reshapeScope, "SparseReshape", [ids.Indices, ids.DenseShape, newShape]);
+        var indices = OutputOf(reshaped, 0);
+        var shape = OutputOf(reshaped, 1);
+
+        // _prune_invalid_ids → sparse_retain(ids, ids >= 0).
+        var valid = Binary("GreaterEqual", ids.Values, 0, "GreaterEqual");
+        var keep = Reshape(Op1("Where", [valid], "Where"), [-1]);
+        indices = Gather(indices, keep, 0, "GatherV2_1");
+        var values = Gather(ids.Values, keep, 0, "GatherV2_2");
+        shape = Identity(shape);
+
+        // sparse_fill_empty_rows(ids, 0).
+        Node filled;
+        var fillScope = UniqueName("SparseFillEmptyRows");
+        using (NameScope(fillScope + "/"))
+        {
+            var zero = Constant(Tensor.FromScalar(0L), "Const");
+            filled = AddOperationExact(fillScope + "/SparseFillEmptyRows", "SparseFillEmptyRows", [indices, values, shape, zero]);
+        }
+        indices = OutputOf(filled, 0);
+        values = OutputOf(filled, 1);
+        var isRowEmpty = OutputOf(filled, 2);
+
+        // embedding_lookup_sparse: segment = row, unique ids gathered once, combined per row.
+        Output result;
+        var elsScope = UniqueName("embedding_lookup_sparse");
+        using (NameScope(elsScope + "/"))
+        {
+            var segment = StridedSliceColumn0(indices);
+            var segmentIds = Cast(segment, DataType.DtInt32, "Cast");
+            var unique = AddOperation("Unique", [values], new Dictionary<string, AttrValue> { ["out_idx"] = Attrs.Type(DataType.DtInt32) }, "Unique");
+            Output embeddings;
+            var lookupScope = UniqueName("embedding_lookup");
+            using (ColocateWith(weights.NodeName.EndsWith("/read", StringComparison.Ordinal) ? weights.NodeName[..^5] : weights.NodeName))
+            using (NameScope(lookupScope + "/"))
+            {
+                var axis = Constant(0, "axis");
+                embeddings = OutputOf(AddOperationExact(lookupScope, "GatherV2", [weights, OutputOf(unique, 0), axis]));
+            }
+            using (NameScope(lookupScope + "/")) embeddings = Identity(embeddings, "Identity");
+            result = OutputOf(AddOperationExact(elsScope, segmentOp, [embeddings, OutputOf(unique, 1), segmentIds]));
+        }
+
+        // Rows without any valid id come out as zeros, not as the embedding of the filled-in id 0.
+        var emptyColumn = Reshape(isRowEmpty, [-1, 1]);
+        var dim = StridedSliceScalar(Shape(result), 1);
+        var multiples = Stack([Constant(1, "stack/0"), dim], 0, "stack");
+        var emptyMask = Tile(emptyColumn, multiples);
+        var zeros = ZerosLike(result);
+        result = OutputOf(AddOperationExact(scope, "Select", [emptyMask, zeros, result]));
+
+        // Back to the ids' leading dims + the embedding dim.
+        var leadDims = Slice(Cast(ids.DenseShape, DataType.DtInt32), Constant(new[] { 0 }, "Slice_1/begin"), Constant(new[] { r - 1 }, "Slice_1/size"), "Slice_1");
+        var tail = Slice(Shape(result, "Shape_1"), Constant(new[] { 1 }, "Slice_2/begin"), Constant(new[] { -1 }, "Slice_2/size"), "Slice_2");
+        return Reshape(result, Concat([leadDims, tail], 0));
+    }
+
+    // x[:, 0] of an [n, k] tensor, as Python's slicing emits it: StridedSlice with begin/end/strides Consts
+    // stack, stack_1, stack_2, begin_mask = end_mask = 1, shrink_axis_mask = 2.
+    private Output StridedSliceColumn0(Output x)
+    {
+        var scope = UniqueName("strided_slice");
+        Output b, e, s;
+        using (NameScope(scope + "/"))
+        {
+            b = Constant(new[] { 0, 0 }, "stack");
+            e = Constant(new[] { 0, 1 }, "stack_1");
+            s = Constant(new[] { 1, 1 }, "stack_2");
+        }
+        return OutputOf(AddOperationExact(scope, "StridedSlice", [x, b, e, s], new Dictionary<string, AttrValue>
+        {
+            ["begin_mask"] = Attrs.Int(1),
+            ["end_mask"] = Attrs.Int(1),
+            ["shrink_axis_mask"] = Attrs.Int(2),
+        }));
+    }
+
+    // x[i] of a rank-1 tensor: StridedSlice [i:i+1:1] with shrink_axis_mask = 1.
+    private Output StridedSliceScalar(Output x, int i)
+    {
+        var scope = UniqueName("strided_slice");
+        Output b, e, s;
+        using (NameScope(scope + "/"))
+        {
+            b = Constant(new[] { i }, "stack");
+            e = Constant(new[] { i + 1 }, "stack_1");
+            s = Constant(new[] { 1 }, "stack_2");
+        }
+        return OutputOf(AddOperationExact(scope, "StridedSlice", [x, b, e, s], new Dictionary<string, AttrValue> { ["shrink_axis_mask"] = Attrs.Int(1) }));
+    }
+
+    private static Tensor EmptyVector(DataType dtype) => dtype switch
+    {
+        DataType.DtFloat => Tensor.Create(Array.Empty<float>(), [0]),
+        DataType.DtInt64 => Tensor.Create(Array.Empty<long>(), [0]),
+        DataType.DtString => new Tensor(new TensorShape(0), Array.Empty<byte[]>()),
+        _ => throw new ArgumentException($"No empty default for {DataTypes.Name(dtype)}."),
+    };
+}
