@@ -1,6 +1,9 @@
 using TypedGraph.Protos;
-using static TypedGraph.Tests.Execution.KernelHarness;
+using static TypedGraph.Tests.Execution.ExecutionTestValues;
+using static TypedGraph.Tests.Support.OpHarness;
 using static TypedGraph.Tests.Support.ExecGraph;
+
+using TypedGraph.Tests.Support;
 
 namespace TypedGraph.Tests.Execution;
 
@@ -234,7 +237,7 @@ public class CastPairTests
                 var x = Tensor.Zeros(src, new TensorShape(3));
                 TypedGraph.Kernels.Exec.ScalarValues.SetDouble(x, 1, 1);
                 TypedGraph.Kernels.Exec.ScalarValues.SetDouble(x, 2, 3);
-                var y = KernelHarness.Run1("Cast", [x], ("SrcT", Type(src)), ("DstT", Type(dst)));
+                var y = OpHarness.Run1("Cast", [x], ("SrcT", Type(src)), ("DstT", Type(dst)));
                 Assert.Equal(dst, y.DType);
                 double three = src == DataType.DtBool || dst == DataType.DtBool ? 1 : 3;
                 var got = Enumerable.Range(0, 3).Select(i => TypedGraph.Kernels.Exec.ScalarValues.GetDouble(y, i)).ToArray();

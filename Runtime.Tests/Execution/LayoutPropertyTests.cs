@@ -1,4 +1,5 @@
-using static TypedGraph.Tests.Execution.KernelHarness;
+using static TypedGraph.Tests.Execution.ExecutionTestValues;
+using static TypedGraph.Tests.Support.OpHarness;
 
 namespace TypedGraph.Tests.Execution;
 

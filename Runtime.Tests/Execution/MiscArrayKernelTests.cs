@@ -1,5 +1,6 @@
 using TypedGraph.Protos;
-using static TypedGraph.Tests.Execution.KernelHarness;
+using static TypedGraph.Tests.Execution.ExecutionTestValues;
+using static TypedGraph.Tests.Support.OpHarness;
 using static TypedGraph.Tests.Support.ExecGraph;
 
 namespace TypedGraph.Tests.Execution;

@@ -1,6 +1,7 @@
 using TypedGraph.Protos;
 using TypedGraph.Tests.Support;
-using static TypedGraph.Tests.Execution.KernelHarness;
+using static TypedGraph.Tests.Execution.ExecutionTestValues;
+using static TypedGraph.Tests.Support.OpHarness;
 using static TypedGraph.Tests.Support.ExecGraph;
 
 namespace TypedGraph.Tests.Execution;

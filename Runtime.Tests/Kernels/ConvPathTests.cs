@@ -1,6 +1,7 @@
 using TypedGraph.Kernels.Common;
 using TypedGraph.Kernels.NN;
-using static TypedGraph.Tests.Kernels.KernelHost;
+using static TypedGraph.Tests.Support.OpHarness;
+using static TypedGraph.Tests.Support.TestTensors;
 
 namespace TypedGraph.Tests.Kernels;
 
@@ -30,7 +31,7 @@ public class ConvPathTests
         int pt = pads?[2] ?? 0, pb = pads?[3] ?? 0, pl = pads?[4] ?? 0, pr = pads?[5] ?? 0;
         var g = Window2D.Create(n, h, w, c, kh, kw, sh, sw, dh, dw, kind, (pt, pb, pl, pr));
         var expected = ConvPoolTests.NaiveConv(x, n, h, w, c, f, kh, kw, oc, sh, sw, dh, dw, g.OH, g.OW, g.PadTop, g.PadLeft);
-        var y = Run1("Conv2D", Attrs(sh, sw, padding, dh, dw, pads), F(x, n, h, w, c), F(f, kh, kw, c, oc));
+        var y = Compute1("Conv2D", [F(x, n, h, w, c), F(f, kh, kw, c, oc)], Attrs(sh, sw, padding, dh, dw, pads));
         Assert.Equal(new TensorShape(n, g.OH, g.OW, oc), y.Shape);
         return (expected, y.ToArray<float>(), g);
     }
@@ -91,12 +92,12 @@ public class ConvPathTests
         var g = Window2D.Create(n, h, w, c, k, k, 1, 1, 1, 1, PaddingKind.Same, default);
         var expected = ConvPoolTests.NaiveConv(x, n, h, w, c, f, k, k, oc, 1, 1, 1, 1, g.OH, g.OW, g.PadTop, g.PadLeft);
         for (int i = 0; i < expected.Length; i++) expected[i] = Math.Max(0, expected[i] + bias[i % oc]);
-        var y = Run1("_FusedConv2D", def =>
+        var y = Compute1("_FusedConv2D", [F(x, n, h, w, c), F(f, k, k, c, oc), F(bias, oc)], def =>
         {
             Attrs(1, 1, "SAME", 1, 1, null)(def);
             def.Attr["num_args"] = ToAttr(1);
             def.Attr["fused_ops"] = new Protos.AttrValue { List = new Protos.AttrValue.Types.ListValue { S = { Google.Protobuf.ByteString.CopyFromUtf8("BiasAdd"), Google.Protobuf.ByteString.CopyFromUtf8("Relu") } } };
-        }, F(x, n, h, w, c), F(f, k, k, c, oc), F(bias, oc));
+        });
         Close(expected, y.ToArray<float>(), 1e-4f, "fused direct conv");
     }
 }

@@ -1,4 +1,5 @@
-using static TypedGraph.Tests.Kernels.KernelHost;
+using static TypedGraph.Tests.Support.OpHarness;
+using static TypedGraph.Tests.Support.TestTensors;
 
 namespace TypedGraph.Tests.Kernels;
 
@@ -52,15 +53,15 @@ public class ConvPoolTests
         // its clipped 3×3 neighbourhood. Corner (0,0): 1+2+5+6 = 14; (1,1): 1+2+3+5+6+7+9+10+11 = 54.
         var x = F(Enumerable.Range(1, 16).Select(v => (float)v).ToArray(), 1, 4, 4, 1);
         var k = F(Enumerable.Repeat(1f, 9).ToArray(), 3, 3, 1, 1);
-        var y = Run1("Conv2D", ConvAttrs(1, 1, "SAME"), x, k);
+        var y = Compute1("Conv2D", [x, k], ConvAttrs(1, 1, "SAME"));
         Assert.Equal(new TensorShape(1, 4, 4, 1), y.Shape);
         Assert.Equal([14f, 24, 30, 22, 33, 54, 63, 45, 57, 90, 99, 69, 46, 72, 78, 54], y.ToArray<float>());
         // Stride 2 SAME on an even input: out 2×2, total pad 1 → 0 before, 1 after: windows start at rows/cols 0 and 2.
-        var s2 = Run1("Conv2D", ConvAttrs(2, 2, "SAME"), x, k);
+        var s2 = Compute1("Conv2D", [x, k], ConvAttrs(2, 2, "SAME"));
         Assert.Equal(new TensorShape(1, 2, 2, 1), s2.Shape);
         // Windows rows/cols {0,1,2}×{0,1,2} = 54, {0,1,2}×{2,3} = 3+4+7+8+11+12 = 45, {2,3}×{0,1,2} = 9+10+11+13+14+15 = 72, {2,3}×{2,3} = 54.
         Assert.Equal([54f, 45, 72, 54], s2.ToArray<float>());
-        var valid = Run1("Conv2D", ConvAttrs(1, 1, "VALID"), x, k);
+        var valid = Compute1("Conv2D", [x, k], ConvAttrs(1, 1, "VALID"));
         Assert.Equal(new TensorShape(1, 2, 2, 1), valid.Shape);
         Assert.Equal([54f, 63, 90, 99], valid.ToArray<float>());
     }
@@ -69,11 +70,11 @@ public class ConvPoolTests
     public void ConvBadShapesAreNamedErrors()
     {
         var x = F(new float[16], 1, 4, 4, 1);
-        var ex = Assert.Throws<GraphExecutionException>(() => Run1("Conv2D", ConvAttrs(1, 1, "SAME"), x, F(new float[18], 3, 3, 2, 1)));
+        var ex = Assert.Throws<GraphExecutionException>(() => Compute1("Conv2D", [x, F(new float[18], 3, 3, 2, 1)], ConvAttrs(1, 1, "SAME")));
         Assert.Contains("in_depth", ex.Message);
         Assert.Contains("'node'", ex.Message);
-        Assert.Throws<GraphExecutionException>(() => Run1("Conv2D", ConvAttrs(1, 1, "SAME"), F(new float[4], 2, 2), F(new float[9], 3, 3, 1, 1)));
-        Assert.Throws<GraphExecutionException>(() => Run1("Conv2D", ConvAttrs(1, 1, "VALID"), F(new float[4], 1, 2, 2, 1), F(new float[16], 4, 4, 1, 1)));
+        Assert.Throws<GraphExecutionException>(() => Compute1("Conv2D", [F(new float[4], 2, 2), F(new float[9], 3, 3, 1, 1)], ConvAttrs(1, 1, "SAME")));
+        Assert.Throws<GraphExecutionException>(() => Compute1("Conv2D", [F(new float[4], 1, 2, 2, 1), F(new float[16], 4, 4, 1, 1)], ConvAttrs(1, 1, "VALID")));
     }
 
     [Theory]
@@ -99,7 +100,7 @@ public class ConvPoolTests
         var expected = NaiveConv(x, n, h, w, c, f, kh, kw, oc, sh, sw, dh, dw, oh, ow, pt, pl);
         bool nchw = format == "NCHW";
         var input = nchw ? F(ToNchw(x, n, h, w, c), n, c, h, w) : F(x, n, h, w, c);
-        var y = Run1("Conv2D", ConvAttrs(sh, sw, padding, format, dh, dw, pads), input, F(f, kh, kw, c, oc));
+        var y = Compute1("Conv2D", [input, F(f, kh, kw, c, oc)], ConvAttrs(sh, sw, padding, format, dh, dw, pads));
         var got = nchw ? ToNhwc(y.ToArray<float>(), n, oh, ow, oc) : y.ToArray<float>();
         Close(expected, got, 1e-4f, "conv");
     }
@@ -118,7 +119,7 @@ public class ConvPoolTests
         int oh = TypedGraph.Kernels.Common.Padding.OutputSize(h, kh, 1, sh, kind, ref pt, ref pb);
         int ow = TypedGraph.Kernels.Common.Padding.OutputSize(w, kw, 1, sw, kind, ref pl, ref pr);
         var expected = NaiveConv(x, n, h, w, c, f, kh, kw, mult, sh, sw, 1, 1, oh, ow, pt, pl, depthwise: true);
-        var y = Run1("DepthwiseConv2dNative", ConvAttrs(sh, sw, padding), F(x, n, h, w, c), F(f, kh, kw, c, mult));
+        var y = Compute1("DepthwiseConv2dNative", [F(x, n, h, w, c), F(f, kh, kw, c, mult)], ConvAttrs(sh, sw, padding));
         Assert.Equal(new TensorShape(n, oh, ow, c * mult), y.Shape);
         Close(expected, y.AsSpan<float>(), 1e-4f, "depthwise");
     }
@@ -137,17 +138,17 @@ public class ConvPoolTests
     {
         // 3×3 input 1..9, 2×2 window stride 2 SAME: out 2×2, pad 0 before / 1 after.
         var x = F(Enumerable.Range(1, 9).Select(v => (float)v).ToArray(), 1, 3, 3, 1);
-        var max = Run1("MaxPool", PoolAttrs(2, 2, "SAME"), x);
+        var max = Compute1("MaxPool", [x], PoolAttrs(2, 2, "SAME"));
         Assert.Equal(new TensorShape(1, 2, 2, 1), max.Shape);
         Assert.Equal([5f, 6, 8, 9], max.ToArray<float>());
-        var avg = Run1("AvgPool", PoolAttrs(2, 2, "SAME"), x);
+        var avg = Compute1("AvgPool", [x], PoolAttrs(2, 2, "SAME"));
         // Windows: {1,2,4,5}/4=3, {3,6}/2=4.5, {7,8}/2=7.5, {9}/1=9 — padding cells are not counted.
         Assert.Equal([3f, 4.5f, 7.5f, 9], avg.ToArray<float>());
-        var valid = Run1("MaxPool", PoolAttrs(2, 1, "VALID"), x);
+        var valid = Compute1("MaxPool", [x], PoolAttrs(2, 1, "VALID"));
         Assert.Equal([5f, 6, 8, 9], valid.ToArray<float>());
-        var neg = Run1("MaxPool", PoolAttrs(3, 1, "SAME"), F([-5, -4, -3, -2], 1, 2, 2, 1));
+        var neg = Compute1("MaxPool", [F([-5, -4, -3, -2], 1, 2, 2, 1)], PoolAttrs(3, 1, "SAME"));
         Assert.Equal([-2f, -2, -2, -2], neg.ToArray<float>()); // padding never wins a max
-        var v2 = Run1("MaxPoolV2", def => { def.Attr["padding"] = ToAttr("SAME"); }, x, I([1, 2, 2, 1]), I([1, 2, 2, 1]));
+        var v2 = Compute1("MaxPoolV2", [x, I([1, 2, 2, 1]), I([1, 2, 2, 1])], def => { def.Attr["padding"] = ToAttr("SAME"); });
         Assert.Equal([5f, 6, 8, 9], v2.ToArray<float>());
     }
 
@@ -189,8 +190,8 @@ public class ConvPoolTests
                     }
         bool nchw = format == "NCHW";
         var input = nchw ? F(ToNchw(x, n, h, w, c), n, c, h, w) : F(x, n, h, w, c);
-        var gmax = Run1("MaxPool", PoolAttrs(k, s, padding, format), input).ToArray<float>();
-        var gavg = Run1("AvgPool", PoolAttrs(k, s, padding, format), input).ToArray<float>();
+        var gmax = Compute1("MaxPool", [input], PoolAttrs(k, s, padding, format)).ToArray<float>();
+        var gavg = Compute1("AvgPool", [input], PoolAttrs(k, s, padding, format)).ToArray<float>();
         Close(emax, nchw ? ToNhwc(gmax, n, oh, ow, c) : gmax, 1e-6f, "max");
         Close(eavg, nchw ? ToNhwc(gavg, n, oh, ow, c) : gavg, 1e-5f, "avg");
     }

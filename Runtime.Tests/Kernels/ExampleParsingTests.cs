@@ -2,6 +2,8 @@ using System.Text;
 using Google.Protobuf;
 using TypedGraph.Protos;
 
+using static TypedGraph.Tests.Support.OpHarness;
+
 namespace TypedGraph.Tests.Kernels;
 
 /// <summary>
@@ -53,9 +55,7 @@ public class ExampleParsingTests
         Ex(),
     ];
 
-    private static Tensor[] RunV1(byte[][] serialized, Tensor priceDefault, Tensor? names = null) => KernelHost.Run("ParseExample",
-        [Strings(serialized), names ?? Strings(), Str("tags"), Str("price"), Str("ids"), priceDefault, Tensor.Create(new long[] { -1 }, [])],
-        outputs: 5, def =>
+    private static Tensor[] RunV1(byte[][] serialized, Tensor priceDefault, Tensor? names = null) => Compute("ParseExample", [Strings(serialized), names ?? Strings(), Str("tags"), Str("price"), Str("ids"), priceDefault, Tensor.Create(new long[] { -1 }, [])], outputs: 5, def =>
         {
             def.Attr["Nsparse"] = new AttrValue { I = 1 };
             def.Attr["Ndense"] = new AttrValue { I = 2 };
@@ -126,8 +126,7 @@ public class ExampleParsingTests
     [Fact]
     public void ParseExample_VarLenDefaultMustBeOnePaddingElement()
     {
-        var e = Assert.Throws<GraphExecutionException>(() => KernelHost.Run("ParseExample",
-            [Strings(Batch()), Strings(), Str("ids"), Tensor.Create(new long[] { 0, 0 }, 2)], 4, def =>
+        var e = Assert.Throws<GraphExecutionException>(() => Compute("ParseExample", [Strings(Batch()), Strings(), Str("ids"), Tensor.Create(new long[] { 0, 0 }, 2)], 4, def =>
             {
                 def.Attr["Nsparse"] = new AttrValue { I = 0 };
                 def.Attr["Ndense"] = new AttrValue { I = 1 };
@@ -167,9 +166,7 @@ public class ExampleParsingTests
     public void ParseExampleV2_ScalarInput_RaggedInt32Splits_AndSparseWithoutBatchDim()
     {
         var one = Ex(("ids", Ints(3, 1, 4)), ("w", Floats(0.25f)), ("tags", Bytes("x", "y")));
-        var o = KernelHost.Run("ParseExampleV2",
-            [new Tensor(TensorShape.Scalar, [one]), Strings(), Tensor.FromStrings(["tags"], 1), Tensor.FromStrings(["w"], 1), Tensor.FromStrings(["ids"], 1), Tensor.Create(new[] { 0f }, 1)],
-            outputs: 6, def =>
+        var o = Compute("ParseExampleV2", [new Tensor(TensorShape.Scalar, [one]), Strings(), Tensor.FromStrings(["tags"], 1), Tensor.FromStrings(["w"], 1), Tensor.FromStrings(["ids"], 1), Tensor.Create(new[] { 0f }, 1)], outputs: 6, def =>
             {
                 def.Attr["num_sparse"] = new AttrValue { I = 1 };
                 def.Attr["sparse_types"] = Types(DataType.DtString);
@@ -192,9 +189,7 @@ public class ExampleParsingTests
     public void ParseExampleV2_BatchRaggedSplits_CountValuesPerExample()
     {
         var batch = new[] { Ex(("ids", Ints(1, 2))), Ex(), Ex(("ids", Ints(3))) };
-        var o = KernelHost.Run("ParseExampleV2",
-            [Strings(batch), Strings(), Tensor.FromStrings([], 0), Tensor.FromStrings([], 0), Tensor.FromStrings(["ids"], 1)],
-            outputs: 2, def =>
+        var o = Compute("ParseExampleV2", [Strings(batch), Strings(), Tensor.FromStrings([], 0), Tensor.FromStrings([], 0), Tensor.FromStrings(["ids"], 1)], outputs: 2, def =>
             {
                 def.Attr["num_sparse"] = new AttrValue { I = 0 };
                 def.Attr["sparse_types"] = Types();
@@ -211,9 +206,7 @@ public class ExampleParsingTests
     public void ParseSingleExample_KeysFromAttrs_DefaultForMissingAndVarLen()
     {
         var one = Ex(("age", Ints(42)), ("words", Bytes("hi", "there")));
-        var o = KernelHost.Run("ParseSingleExample",
-            [new Tensor(TensorShape.Scalar, [one]), Tensor.Create(new long[] { 0 }, 1), Tensor.Create(new[] { 9f }, 1), Tensor.FromStrings(["<pad>"], [])],
-            outputs: 6, def =>
+        var o = Compute("ParseSingleExample", [new Tensor(TensorShape.Scalar, [one]), Tensor.Create(new long[] { 0 }, 1), Tensor.Create(new[] { 9f }, 1), Tensor.FromStrings(["<pad>"], [])], outputs: 6, def =>
             {
                 def.Attr["num_sparse"] = new AttrValue { I = 1 };
                 def.Attr["sparse_keys"] = StrList("words");

@@ -1,4 +1,5 @@
-using static TypedGraph.Tests.Kernels.KernelHost;
+using static TypedGraph.Tests.Support.OpHarness;
+using static TypedGraph.Tests.Support.TestTensors;
 
 namespace TypedGraph.Tests.Kernels;
 
@@ -16,29 +17,29 @@ public class FusedKernelTests
             def.Attr["strides"] = ToAttr(new[] { 1, 2, 2, 1 });
             def.Attr["padding"] = ToAttr("SAME");
         };
-        var expected = Run1("Relu", Run1("BiasAdd", Run1("Conv2D", conv, x, f), bias));
-        var fused = Run1("_FusedConv2D", def =>
+        var expected = Compute1("Relu", [Compute1("BiasAdd", [Compute1("Conv2D", [x, f], conv), bias])]);
+        var fused = Compute1("_FusedConv2D", [x, f, bias], def =>
         {
             conv(def);
             def.Attr["num_args"] = ToAttr(1);
             def.Attr["fused_ops"] = new Protos.AttrValue { List = new Protos.AttrValue.Types.ListValue { S = { Google.Protobuf.ByteString.CopyFromUtf8("BiasAdd"), Google.Protobuf.ByteString.CopyFromUtf8("Relu") } } };
-        }, x, f, bias);
+        });
         Close(expected.AsSpan<float>(), fused.AsSpan<float>(), 1e-5f, "fused conv");
 
         var a = Tensor.Create(RandomFloats(r, 5 * 7), 5, 7);
         var w = Tensor.Create(RandomFloats(r, 7 * 4), 7, 4);
         var b = Tensor.Create(RandomFloats(r, 4), 4);
-        var mm = Run1("BiasAdd", Run1("MatMul", a, w), b);
-        var fmm = Run1("_FusedMatMul", def =>
+        var mm = Compute1("BiasAdd", [Compute1("MatMul", [a, w]), b]);
+        var fmm = Compute1("_FusedMatMul", [a, w, b], def =>
         {
             def.Attr["num_args"] = ToAttr(1);
             def.Attr["fused_ops"] = new Protos.AttrValue { List = new Protos.AttrValue.Types.ListValue { S = { Google.Protobuf.ByteString.CopyFromUtf8("BiasAdd") } } };
-        }, a, w, b);
+        });
         Close(mm.AsSpan<float>(), fmm.AsSpan<float>(), 1e-5f, "fused matmul");
-        var ex = Assert.Throws<GraphExecutionException>(() => Run1("_FusedMatMul", def =>
+        var ex = Assert.Throws<GraphExecutionException>(() => Compute1("_FusedMatMul", [a, w, b], def =>
         {
             def.Attr["fused_ops"] = new Protos.AttrValue { List = new Protos.AttrValue.Types.ListValue { S = { Google.Protobuf.ByteString.CopyFromUtf8("FusedBatchNorm") } } };
-        }, a, w, b));
+        }));
         Assert.Contains("unsupported fused_ops", ex.Message);
     }
 }

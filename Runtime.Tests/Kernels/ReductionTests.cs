@@ -1,12 +1,13 @@
 using TypedGraph.Protos;
-using static TypedGraph.Tests.Kernels.KernelHost;
+using static TypedGraph.Tests.Support.OpHarness;
+using static TypedGraph.Tests.Support.TestTensors;
 
 namespace TypedGraph.Tests.Kernels;
 
 public class ReductionTests
 {
     private static Tensor Reduce(string op, Tensor x, Tensor axes, bool keep = false)
-        => Run1(op, Attrs(("keep_dims", keep), ("Tidx", DataType.DtInt32)), x, axes);
+        => Compute1(op, [x, axes], Attrs(("keep_dims", keep), ("Tidx", DataType.DtInt32)));
 
     [Fact]
     public void GoldenTableOverAxes()
@@ -100,25 +101,25 @@ public class ReductionTests
     public void ArgMaxArgMin()
     {
         var x = F([1, 9, 3, 9, 7, 0], 2, 3);
-        Assert.Equal([1L, 0], Run1("ArgMax", x, Tensor.FromScalar(1)).ToArray<long>());
-        Assert.Equal([1L, 0, 0], Run1("ArgMax", x, Tensor.FromScalar(0)).ToArray<long>()); // tie at column 1 → first
-        Assert.Equal([0, 2], Run1("ArgMin", Attrs(("output_type", DataType.DtInt32)), x, Tensor.FromScalar(-1)).ToArray<int>());
-        Assert.Equal([2L], Run1("ArgMax", I([1, 2, 5, 5]), Tensor.FromScalar(0L)).ToArray<long>());
-        var ex = Assert.Throws<GraphExecutionException>(() => Run1("ArgMax", x, Tensor.FromScalar(2)));
+        Assert.Equal([1L, 0], Compute1("ArgMax", [x, Tensor.FromScalar(1)]).ToArray<long>());
+        Assert.Equal([1L, 0, 0], Compute1("ArgMax", [x, Tensor.FromScalar(0)]).ToArray<long>()); // tie at column 1 → first
+        Assert.Equal([0, 2], Compute1("ArgMin", [x, Tensor.FromScalar(-1)], Attrs(("output_type", DataType.DtInt32))).ToArray<int>());
+        Assert.Equal([2L], Compute1("ArgMax", [I([1, 2, 5, 5]), Tensor.FromScalar(0L)]).ToArray<long>());
+        var ex = Assert.Throws<GraphExecutionException>(() => Compute1("ArgMax", [x, Tensor.FromScalar(2)]));
         Assert.Contains("range [-2, 2)", ex.Message);
-        Assert.Throws<GraphExecutionException>(() => Run1("ArgMax", Tensor.Zeros(DataType.DtFloat, new TensorShape(2, 0)), Tensor.FromScalar(1)));
+        Assert.Throws<GraphExecutionException>(() => Compute1("ArgMax", [Tensor.Zeros(DataType.DtFloat, new TensorShape(2, 0)), Tensor.FromScalar(1)]));
     }
 
     [Fact]
     public void OneHotAxesAndOutOfRange()
     {
-        var y = Run1("OneHot", I([0, 2, -1, 5]), Tensor.FromScalar(3), Tensor.FromScalar(1f), Tensor.FromScalar(0f));
+        var y = Compute1("OneHot", [I([0, 2, -1, 5]), Tensor.FromScalar(3), Tensor.FromScalar(1f), Tensor.FromScalar(0f)]);
         Assert.Equal(new TensorShape(4, 3), y.Shape);
         Assert.Equal([1f, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0], y.ToArray<float>());
-        var t = Run1("OneHot", Attrs(("axis", 0)), L([1, 0]), Tensor.FromScalar(2), Tensor.FromScalar(5), Tensor.FromScalar(-1));
+        var t = Compute1("OneHot", [L([1, 0]), Tensor.FromScalar(2), Tensor.FromScalar(5), Tensor.FromScalar(-1)], Attrs(("axis", 0)));
         Assert.Equal(new TensorShape(2, 2), t.Shape);
         Assert.Equal([-1, 5, 5, -1], t.ToArray<int>());
-        var ex = Assert.Throws<GraphExecutionException>(() => Run1("OneHot", I([0]), Tensor.FromScalar(-1), Tensor.FromScalar(1f), Tensor.FromScalar(0f)));
+        var ex = Assert.Throws<GraphExecutionException>(() => Compute1("OneHot", [I([0]), Tensor.FromScalar(-1), Tensor.FromScalar(1f), Tensor.FromScalar(0f)]));
         Assert.Contains("depth", ex.Message);
     }
 
@@ -126,16 +127,16 @@ public class ReductionTests
     public void TopKAndInTopK()
     {
         var x = F([1, 5, 3, 5, 2, 0, -1, 9], 2, 4);
-        var r = Run("TopKV2", [x, Tensor.FromScalar(2)], 2);
+        var r = Compute("TopKV2", [x, Tensor.FromScalar(2)], 2);
         Assert.Equal(new TensorShape(2, 2), r[0].Shape);
         Assert.Equal([5f, 5, 9, 2], r[0].ToArray<float>());
         Assert.Equal([1, 3, 3, 0], r[1].ToArray<int>()); // tie 5/5: lower index first
-        var v1 = Run("TopK", [I([4, 1, 3])], 2, Attrs(("k", 1)));
+        var v1 = Compute("TopK", [I([4, 1, 3])], 2, Attrs(("k", 1)));
         Assert.Equal([4], v1[0].ToArray<int>());
-        Assert.Throws<GraphExecutionException>(() => Run("TopKV2", [x, Tensor.FromScalar(5)], 2));
+        Assert.Throws<GraphExecutionException>(() => Compute("TopKV2", [x, Tensor.FromScalar(5)], 2));
         // Row 0 target 1 (value 5): nothing larger → in top 2. Row 1 target 2 (value −1): 2, 0, 9 larger → not.
-        var inTop = Run1("InTopKV2", x, I([1, 2]), Tensor.FromScalar(2));
+        var inTop = Compute1("InTopKV2", [x, I([1, 2]), Tensor.FromScalar(2)]);
         Assert.Equal([true, false], inTop.ToArray<bool>());
-        Assert.Equal([false, true], Run1("InTopK", Attrs(("k", 1)), x, L([0, 3])).ToArray<bool>());
+        Assert.Equal([false, true], Compute1("InTopK", [x, L([0, 3])], Attrs(("k", 1))).ToArray<bool>());
     }
 }

@@ -3,6 +3,8 @@ using Google.Protobuf;
 using TypedGraph.Protos;
 using static TypedGraph.Tests.Kernels.ExampleParsingTests;
 
+using static TypedGraph.Tests.Support.OpHarness;
+
 namespace TypedGraph.Tests.Kernels;
 
 /// <summary>
@@ -37,8 +39,7 @@ public class SequenceExampleParsingTests
         Seq([], [("tok", Steps(Ints(9, 8)))]),
     ];
 
-    private static Tensor[] RunBatch(byte[][] batch, string[] assumedEmpty) => KernelHost.Run("ParseSequenceExample",
-        [Strings(batch), Strings(), Tensor.Create(new long[] { -1 }, 1)], outputs: 9, def =>
+    private static Tensor[] RunBatch(byte[][] batch, string[] assumedEmpty) => Compute("ParseSequenceExample", [Strings(batch), Strings(), Tensor.Create(new long[] { -1 }, 1)], outputs: 9, def =>
         {
             def.Attr["feature_list_dense_missing_assumed_empty"] = L(assumedEmpty);
             def.Attr["context_sparse_keys"] = L(); def.Attr["context_dense_keys"] = L("user");
@@ -92,9 +93,7 @@ public class SequenceExampleParsingTests
     public void ParseSingleSequenceExample_HasNoBatchDimension()
     {
         var one = Batch()[0];
-        var o = KernelHost.Run("ParseSingleSequenceExample",
-            [new Tensor(TensorShape.Scalar, [one]), Tensor.FromStrings([], 0), Tensor.FromString("w"), Tensor.FromString("tok"), Tensor.FromString("")],
-            outputs: 4, def =>
+        var o = Compute("ParseSingleSequenceExample", [new Tensor(TensorShape.Scalar, [one]), Tensor.FromStrings([], 0), Tensor.FromString("w"), Tensor.FromString("tok"), Tensor.FromString("")], outputs: 4, def =>
             {
                 def.Attr["Ncontext_sparse"] = new AttrValue { I = 0 }; def.Attr["Ncontext_dense"] = new AttrValue { I = 0 };
                 def.Attr["Nfeature_list_sparse"] = new AttrValue { I = 1 }; def.Attr["Nfeature_list_dense"] = new AttrValue { I = 1 };
@@ -112,10 +111,8 @@ public class SequenceExampleParsingTests
     [Fact]
     public void ParseSequenceExampleV2_RaggedFeatureList_OuterSplitsCountStepsInnerSplitsCountValues()
     {
-        var o = KernelHost.Run("ParseSequenceExampleV2",
-            [Strings(Batch()), Strings(), Tensor.FromStrings([], 0), Tensor.FromStrings([], 0), Tensor.FromStrings([], 0),
-             Tensor.FromStrings([], 0), Tensor.FromStrings([], 0), Tensor.FromStrings(["w"], 1), Tensor.Create(Array.Empty<bool>(), 0)],
-            outputs: 3, def =>
+        var o = Compute("ParseSequenceExampleV2", [Strings(Batch()), Strings(), Tensor.FromStrings([], 0), Tensor.FromStrings([], 0), Tensor.FromStrings([], 0),
+             Tensor.FromStrings([], 0), Tensor.FromStrings([], 0), Tensor.FromStrings(["w"], 1), Tensor.Create(Array.Empty<bool>(), 0)], outputs: 3, def =>
             {
                 def.Attr["Ncontext_sparse"] = new AttrValue { I = 0 }; def.Attr["Nfeature_list_sparse"] = new AttrValue { I = 0 }; def.Attr["Nfeature_list_dense"] = new AttrValue { I = 0 };
                 def.Attr["context_sparse_types"] = T(); def.Attr["Tcontext_dense"] = T(); def.Attr["context_ragged_value_types"] = T(); def.Attr["context_ragged_split_types"] = T();

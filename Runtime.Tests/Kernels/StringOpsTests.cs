@@ -3,6 +3,8 @@ using Google.Protobuf;
 using TypedGraph.Kernels.Common;
 using TypedGraph.Protos;
 
+using static TypedGraph.Tests.Support.OpHarness;
+
 namespace TypedGraph.Tests.Kernels;
 
 /// <summary>String kernels against TF's tests and documented semantics (each test cites its source).</summary>
@@ -49,10 +51,10 @@ public class StringOpsTests
     [Fact]
     public void StringToHashBucketFast_MatchesTfTest()
     {
-        var o = KernelHost.Run1("StringToHashBucketFast", d => d.Attr["num_buckets"] = new AttrValue { I = 10 }, S("a", "b", "c", "d"));
+        var o = Compute1("StringToHashBucketFast", [S("a", "b", "c", "d")], d => d.Attr["num_buckets"] = new AttrValue { I = 10 });
         Assert.Equal(new long[] { 9, 2, 2, 5 }, o.ToArray<long>());
         Assert.Equal(12917804110809363939UL, FarmHash.Fingerprint64("a"u8));
-        var one = KernelHost.Run1("StringToHashBucketFast", d => d.Attr["num_buckets"] = new AttrValue { I = 1 }, S("a", "b", "c"));
+        var one = Compute1("StringToHashBucketFast", [S("a", "b", "c")], d => d.Attr["num_buckets"] = new AttrValue { I = 1 });
         Assert.Equal(new long[] { 0, 0, 0 }, one.ToArray<long>());
     }
 
@@ -61,10 +63,10 @@ public class StringOpsTests
     [Fact]
     public void StringToHashBucketStrong_MatchesTfTest_AndRejectsABadKey()
     {
-        var o = KernelHost.Run1("StringToHashBucketStrong", d => { d.Attr["num_buckets"] = new AttrValue { I = 10 }; d.Attr["key"] = Ints(98765, 132); }, S("a", "b", "c"));
+        var o = Compute1("StringToHashBucketStrong", [S("a", "b", "c")], d => { d.Attr["num_buckets"] = new AttrValue { I = 10 }; d.Attr["key"] = Ints(98765, 132); });
         Assert.Equal(new long[] { 4, 2, 8 }, o.ToArray<long>());
         Assert.Equal(7157389809176466784UL, SipHash.Hash(98765, 132, "a"u8));
-        var e = Assert.ThrowsAny<GraphExecutionException>(() => KernelHost.Run1("StringToHashBucketStrong", d => { d.Attr["num_buckets"] = new AttrValue { I = 10 }; d.Attr["key"] = Ints(98765); }, S("a")));
+        var e = Assert.ThrowsAny<GraphExecutionException>(() => Compute1("StringToHashBucketStrong", [S("a")], d => { d.Attr["num_buckets"] = new AttrValue { I = 10 }; d.Attr["key"] = Ints(98765); }));
         Assert.Contains("Key must have 2 elements", e.Message);
     }
 
@@ -81,14 +83,14 @@ public class StringOpsTests
     [Fact]
     public void StringToNumber_ParsesFloatsAndInts_AndRejectsGarbage()
     {
-        var f = KernelHost.Run1("StringToNumber", d => d.Attr["out_type"] = new AttrValue { Type = DataType.DtFloat }, S("1.5", " -2e3 ", "inf", "nan"));
+        var f = Compute1("StringToNumber", [S("1.5", " -2e3 ", "inf", "nan")], d => d.Attr["out_type"] = new AttrValue { Type = DataType.DtFloat });
         var v = f.ToArray<float>();
         Assert.Equal(1.5f, v[0]); Assert.Equal(-2000f, v[1]); Assert.True(float.IsPositiveInfinity(v[2])); Assert.True(float.IsNaN(v[3]));
-        var i = KernelHost.Run1("StringToNumber", d => d.Attr["out_type"] = new AttrValue { Type = DataType.DtInt32 }, S("42", "-7"));
+        var i = Compute1("StringToNumber", [S("42", "-7")], d => d.Attr["out_type"] = new AttrValue { Type = DataType.DtInt32 });
         Assert.Equal(new[] { 42, -7 }, i.ToArray<int>());
-        var e = Assert.ThrowsAny<GraphExecutionException>(() => KernelHost.Run1("StringToNumber", d => d.Attr["out_type"] = new AttrValue { Type = DataType.DtInt32 }, S("12x")));
+        var e = Assert.ThrowsAny<GraphExecutionException>(() => Compute1("StringToNumber", [S("12x")], d => d.Attr["out_type"] = new AttrValue { Type = DataType.DtInt32 }));
         Assert.Contains("could not correctly convert string: 12x", e.Message);
-        e = Assert.ThrowsAny<GraphExecutionException>(() => KernelHost.Run1("StringToNumber", d => d.Attr["out_type"] = new AttrValue { Type = DataType.DtInt32 }, S("3000000000")));
+        e = Assert.ThrowsAny<GraphExecutionException>(() => Compute1("StringToNumber", [S("3000000000")], d => d.Attr["out_type"] = new AttrValue { Type = DataType.DtInt32 }));
         Assert.Contains("3000000000", e.Message);
     }
 
@@ -96,13 +98,13 @@ public class StringOpsTests
     [Fact]
     public void AsString_FollowsPrintfFormats()
     {
-        Assert.Equal(["1.500000", "-0.250000"], Text(KernelHost.Run1("AsString", Tensor.Create(new[] { 1.5f, -0.25f }, 2))));
-        Assert.Equal(["1.50"], Text(KernelHost.Run1("AsString", d => d.Attr["precision"] = new AttrValue { I = 2 }, Tensor.Create(new[] { 1.5f }, 1))));
-        Assert.Equal(["1.234500e+03"], Text(KernelHost.Run1("AsString", d => d.Attr["scientific"] = new AttrValue { B = true }, Tensor.Create(new[] { 1234.5 }, 1))));
-        Assert.Equal(["1234.5", "1e-05", "1e+06"], Text(KernelHost.Run1("AsString", d => d.Attr["shortest"] = new AttrValue { B = true }, Tensor.Create(new[] { 1234.5, 0.00001, 1000000.0 }, 3))));
-        Assert.Equal(["  42", "-007"], Text(KernelHost.Run1("AsString", d => d.Attr["width"] = new AttrValue { I = 4 }, Tensor.Create(new[] { 42, -7 }, 2))).Take(1).Concat(
-            Text(KernelHost.Run1("AsString", d => { d.Attr["width"] = new AttrValue { I = 4 }; d.Attr["fill"] = new AttrValue { S = ByteString.CopyFromUtf8("0") }; }, Tensor.Create(new[] { -7 }, 1)))));
-        Assert.Equal(["true", "false"], Text(KernelHost.Run1("AsString", Tensor.Create(new[] { true, false }, 2))));
+        Assert.Equal(["1.500000", "-0.250000"], Text(Compute1("AsString", [Tensor.Create(new[] { 1.5f, -0.25f }, 2)])));
+        Assert.Equal(["1.50"], Text(Compute1("AsString", [Tensor.Create(new[] { 1.5f }, 1)], d => d.Attr["precision"] = new AttrValue { I = 2 })));
+        Assert.Equal(["1.234500e+03"], Text(Compute1("AsString", [Tensor.Create(new[] { 1234.5 }, 1)], d => d.Attr["scientific"] = new AttrValue { B = true })));
+        Assert.Equal(["1234.5", "1e-05", "1e+06"], Text(Compute1("AsString", [Tensor.Create(new[] { 1234.5, 0.00001, 1000000.0 }, 3)], d => d.Attr["shortest"] = new AttrValue { B = true })));
+        Assert.Equal(["  42", "-007"], Text(Compute1("AsString", [Tensor.Create(new[] { 42, -7 }, 2)], d => d.Attr["width"] = new AttrValue { I = 4 })).Take(1).Concat(
+            Text(Compute1("AsString", [Tensor.Create(new[] { -7 }, 1)], d => { d.Attr["width"] = new AttrValue { I = 4 }; d.Attr["fill"] = new AttrValue { S = ByteString.CopyFromUtf8("0") }; }))));
+        Assert.Equal(["true", "false"], Text(Compute1("AsString", [Tensor.Create(new[] { true, false }, 2)])));
     }
 
     // decode_raw_op.cc: output shape input.shape + [len / sizeof(T)], little-endian by default; unequal lengths fail.
@@ -110,12 +112,12 @@ public class StringOpsTests
     public void DecodeRaw_ReinterpretsBytes_AndRequiresEqualLengths()
     {
         var bytes = new Tensor(new TensorShape(2), [[1, 0, 2, 0], [0xff, 0xff, 0, 1]]);
-        var o = KernelHost.Run1("DecodeRaw", d => d.Attr["out_type"] = new AttrValue { Type = DataType.DtInt16 }, bytes);
+        var o = Compute1("DecodeRaw", [bytes], d => d.Attr["out_type"] = new AttrValue { Type = DataType.DtInt16 });
         Assert.Equal([2, 2], o.Shape.ToArray());
         Assert.Equal(new short[] { 1, 2, -1, 256 }, o.ToArray<short>());
-        var be = KernelHost.Run1("DecodeRaw", d => { d.Attr["out_type"] = new AttrValue { Type = DataType.DtInt16 }; d.Attr["little_endian"] = new AttrValue { B = false }; }, bytes);
+        var be = Compute1("DecodeRaw", [bytes], d => { d.Attr["out_type"] = new AttrValue { Type = DataType.DtInt16 }; d.Attr["little_endian"] = new AttrValue { B = false }; });
         Assert.Equal(new short[] { 256, 512, -1, 1 }, be.ToArray<short>());
-        var e = Assert.ThrowsAny<GraphExecutionException>(() => KernelHost.Run1("DecodeRaw", d => d.Attr["out_type"] = new AttrValue { Type = DataType.DtInt16 }, new Tensor(new TensorShape(2), [[1, 2], [1, 2, 3, 4]])));
+        var e = Assert.ThrowsAny<GraphExecutionException>(() => Compute1("DecodeRaw", [new Tensor(new TensorShape(2), [[1, 2], [1, 2, 3, 4]])], d => d.Attr["out_type"] = new AttrValue { Type = DataType.DtInt16 }));
         Assert.Contains("same size", e.Message);
     }
 
@@ -123,14 +125,14 @@ public class StringOpsTests
     [Fact]
     public void StringSplitV2_MatchesPythonSplit()
     {
-        var o = KernelHost.Run("StringSplitV2", [S("  hello  world ", "a"), Tensor.FromString("")], 3);
+        var o = Compute("StringSplitV2", [S("  hello  world ", "a"), Tensor.FromString("")], 3);
         Assert.Equal(new long[] { 0, 0, 0, 1, 1, 0 }, o[0].ToArray<long>());
         Assert.Equal(["hello", "world", "a"], Text(o[1]));
         Assert.Equal(new long[] { 2, 2 }, o[2].ToArray<long>());
-        var c = KernelHost.Run("StringSplitV2", [S("1<>2<><>3", ""), Tensor.FromString("<>")], 3);
+        var c = Compute("StringSplitV2", [S("1<>2<><>3", ""), Tensor.FromString("<>")], 3);
         Assert.Equal(["1", "2", "", "3", ""], Text(c[1]));
         Assert.Equal(new long[] { 2, 4 }, c[2].ToArray<long>());
-        var m = KernelHost.Run("StringSplitV2", [S("a,b,c"), Tensor.FromString(",")], 3, d => d.Attr["maxsplit"] = new AttrValue { I = 1 });
+        var m = Compute("StringSplitV2", [S("a,b,c"), Tensor.FromString(",")], 3, d => d.Attr["maxsplit"] = new AttrValue { I = 1 });
         Assert.Equal(["a", "b,c"], Text(m[1]));
     }
 
@@ -138,11 +140,11 @@ public class StringOpsTests
     [Fact]
     public void StringSplitV1_SplitsOnEveryDelimiterByte()
     {
-        var o = KernelHost.Run("StringSplit", [S("a b,c", "x,,y"), Tensor.FromString(" ,")], 3);
+        var o = Compute("StringSplit", [S("a b,c", "x,,y"), Tensor.FromString(" ,")], 3);
         Assert.Equal(["a", "b", "c", "x", "y"], Text(o[1]));
-        var keep = KernelHost.Run("StringSplit", [S("x,,y"), Tensor.FromString(",")], 3, d => d.Attr["skip_empty"] = new AttrValue { B = false });
+        var keep = Compute("StringSplit", [S("x,,y"), Tensor.FromString(",")], 3, d => d.Attr["skip_empty"] = new AttrValue { B = false });
         Assert.Equal(["x", "", "y"], Text(keep[1]));
-        var chars = KernelHost.Run("StringSplit", [S("abc"), Tensor.FromString("")], 3);
+        var chars = Compute("StringSplit", [S("abc"), Tensor.FromString("")], 3);
         Assert.Equal(["a", "b", "c"], Text(chars[1]));
     }
 
@@ -150,15 +152,15 @@ public class StringOpsTests
     [Fact]
     public void RegexReplace_UsesRe2RewriteSyntax()
     {
-        var o = KernelHost.Run1("StaticRegexReplace", d =>
+        var o = Compute1("StaticRegexReplace", [S("me@home you@work")], d =>
         {
             d.Attr["pattern"] = new AttrValue { S = ByteString.CopyFromUtf8("(\\w+)@(\\w+)") };
             d.Attr["rewrite"] = new AttrValue { S = ByteString.CopyFromUtf8("\\2 at \\1 ($)") };
-        }, S("me@home you@work"));
+        });
         Assert.Equal(["home at me ($) work at you ($)"], Text(o));
-        var first = KernelHost.Run1("RegexReplace", d => d.Attr["replace_global"] = new AttrValue { B = false }, S("aaa"), Tensor.FromString("a"), Tensor.FromString("b"));
+        var first = Compute1("RegexReplace", [S("aaa"), Tensor.FromString("a"), Tensor.FromString("b")], d => d.Attr["replace_global"] = new AttrValue { B = false });
         Assert.Equal(["baa"], Text(first));
-        var e = Assert.ThrowsAny<GraphExecutionException>(() => KernelHost.Run1("RegexReplace", S("x"), Tensor.FromString("("), Tensor.FromString("")));
+        var e = Assert.ThrowsAny<GraphExecutionException>(() => Compute1("RegexReplace", [S("x"), Tensor.FromString("("), Tensor.FromString("")]));
         Assert.Contains("Invalid pattern", e.Message);
     }
 }

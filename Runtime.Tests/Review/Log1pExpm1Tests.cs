@@ -1,6 +1,6 @@
 using TypedGraph.Protos;
 using static TypedGraph.Tests.Support.ExecGraph;
-using static TypedGraph.Tests.Review.ReviewHarness;
+using static TypedGraph.Tests.Support.OpHarness;
 
 namespace TypedGraph.Tests.Review;
 
@@ -58,11 +58,11 @@ public class FusedEluPrecisionTests
     [Fact]
     public void FusedMatMulEluOfTinyNegativeKeepsTheValue()
     {
-        var r = TypedGraph.Tests.Kernels.KernelHost.Run1("_FusedMatMul", def =>
+        var r = Compute1("_FusedMatMul", [Tensor.Create(new[] { 1f }, 1, 1), Tensor.Create(new[] { -1e-10f }, 1, 1), Tensor.Create(new[] { 0f }, 1)], def =>
         {
             def.Attr["num_args"] = new AttrValue { I = 1 };
             def.Attr["fused_ops"] = new AttrValue { List = new AttrValue.Types.ListValue { S = { Google.Protobuf.ByteString.CopyFromUtf8("BiasAdd"), Google.Protobuf.ByteString.CopyFromUtf8("Elu") } } };
-        }, Tensor.Create(new[] { 1f }, 1, 1), Tensor.Create(new[] { -1e-10f }, 1, 1), Tensor.Create(new[] { 0f }, 1));
+        });
         Assert.Equal([-1e-10f], r.ToArray<float>());
     }
 }

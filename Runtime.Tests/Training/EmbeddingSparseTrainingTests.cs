@@ -1,7 +1,8 @@
 using TypedGraph.Building;
 using TypedGraph.Protos;
 using TypedGraph.Training;
-using static TypedGraph.Tests.Kernels.KernelHost;
+using static TypedGraph.Tests.Support.OpHarness;
+using static TypedGraph.Tests.Support.TestTensors;
 
 namespace TypedGraph.Tests.Training;
 

@@ -1,6 +1,7 @@
 using TypedGraph.Building;
 using TypedGraph.Protos;
-using static TypedGraph.Tests.Training.KernelHarness;
+using TypedGraph.Tests.Support;
+using static TypedGraph.Tests.Training.FiniteDifferences;
 
 namespace TypedGraph.Tests.Training;
 
@@ -23,10 +24,10 @@ public class GradientKernelTests
         var x = Tensor.Create(raw, 4, 6);
         var w = Random(24, 7);
         var g = Tensor.Create(w, 4, 6);
-        var y = Run1(forward, [x]);
+        var y = OpHarness.Compute1(forward, [x]);
         var inputs = args switch { "g,x" => new[] { g, x }, "g,y" => [g, y], _ => [y, g] };
-        var analytic = Run1(grad, inputs).ToArray<double>();
-        var numeric = NumericGradient(t => Run1(forward, [t]), x, w, 1e-6);
+        var analytic = OpHarness.Compute1(grad, inputs).ToArray<double>();
+        var numeric = NumericGradient(t => OpHarness.Compute1(forward, [t]), x, w, 1e-6);
         for (int i = 0; i < analytic.Length; i++) Assert.Equal(numeric[i], analytic[i], 5);
     }
 
@@ -35,8 +36,8 @@ public class GradientKernelTests
     {
         var y = Tensor.Create(new[] { 0.5f, 0.25f }, 2);
         var dy = Tensor.Create(new[] { 2f, 4f }, 2);
-        Assert.Equal([0.5f, 0.75f], Run1("SigmoidGrad", [y, dy]).ToArray<float>()); // 2·0.5·0.5, 4·0.25·0.75
-        var e = Assert.Throws<GraphExecutionException>(() => Run1("TanhGrad", [y, Tensor.Create(new[] { 1f }, 1)]));
+        Assert.Equal([0.5f, 0.75f], OpHarness.Compute1("SigmoidGrad", [y, dy]).ToArray<float>()); // 2·0.5·0.5, 4·0.25·0.75
+        var e = Assert.Throws<GraphExecutionException>(() => OpHarness.Compute1("TanhGrad", [y, Tensor.Create(new[] { 1f }, 1)]));
         Assert.Contains("same shape", e.Message);
         Assert.Contains("TanhGrad", e.Message);
     }
@@ -45,11 +46,11 @@ public class GradientKernelTests
     public void BiasAddGrad_sums_over_all_but_the_channel_dim()
     {
         var g = Tensor.Create(Enumerable.Range(1, 12).Select(i => (float)i).ToArray(), 2, 2, 3);
-        Assert.Equal([1f + 4 + 7 + 10, 2f + 5 + 8 + 11, 3f + 6 + 9 + 12], Run1("BiasAddGrad", [g]).ToArray<float>());
-        var nchw = new Dictionary<string, AttrValue> { ["data_format"] = Attrs.String("NCHW") };
+        Assert.Equal([1f + 4 + 7 + 10, 2f + 5 + 8 + 11, 3f + 6 + 9 + 12], OpHarness.Compute1("BiasAddGrad", [g]).ToArray<float>());
+        (string, AttrValue)[] nchw = [("data_format", Attrs.String("NCHW"))];
         // NCHW [1, 2, 2, 3]: channel 0 = 1..6, channel 1 = 7..12.
         var g4 = Tensor.Create(Enumerable.Range(1, 12).Select(i => (float)i).ToArray(), 1, 2, 2, 3);
-        Assert.Equal([21f, 57f], Run1("BiasAddGrad", [g4], nchw).ToArray<float>());
+        Assert.Equal([21f, 57f], OpHarness.Compute1("BiasAddGrad", [g4], nchw).ToArray<float>());
     }
 
     [Theory]
@@ -59,10 +60,10 @@ public class GradientKernelTests
     [InlineData(new int[0], new[] { 3 }, new[] { 0 }, new int[0])]
     public void BroadcastGradientArgs_matches_TFs_BCast(int[] s0, int[] s1, int[] r0, int[] r1)
     {
-        var r = Run("BroadcastGradientArgs", [Tensor.Create(s0, s0.Length), Tensor.Create(s1, s1.Length)], outputs: 2);
+        var r = OpHarness.Compute("BroadcastGradientArgs", [Tensor.Create(s0, s0.Length), Tensor.Create(s1, s1.Length)], outputs: 2);
         Assert.Equal(r0, r[0].ToArray<int>());
         Assert.Equal(r1, r[1].ToArray<int>());
-        var e = Assert.Throws<GraphExecutionException>(() => Run("BroadcastGradientArgs", [Tensor.Create(new[] { 2 }, 1), Tensor.Create(new[] { 3 }, 1)], outputs: 2));
+        var e = Assert.Throws<GraphExecutionException>(() => OpHarness.Compute("BroadcastGradientArgs", [Tensor.Create(new[] { 2 }, 1), Tensor.Create(new[] { 3 }, 1)], outputs: 2));
         Assert.Contains("incompatible shapes", e.Message);
     }
 
@@ -78,20 +79,20 @@ public class GradientKernelTests
     [MemberData(nameof(Convs))]
     public void Conv2D_backprops_match_finite_differences(int[] xShape, int[] fShape, int stride, string padding, int dilation)
     {
-        var attrs = new Dictionary<string, AttrValue>
-        {
-            ["strides"] = Attrs.Ints(1, stride, stride, 1), ["padding"] = Attrs.String(padding), ["dilations"] = Attrs.Ints(1, dilation, dilation, 1),
-        };
+        (string, AttrValue)[] attrs =
+        [
+            ("strides", Attrs.Ints(1, stride, stride, 1)), ("padding", Attrs.String(padding)), ("dilations", Attrs.Ints(1, dilation, dilation, 1)),
+        ];
         var x = Tensor.Create(Random(xShape.Aggregate(1, (a, b) => a * b), 1).Select(v => (float)v).ToArray(), xShape);
         var f = Tensor.Create(Random(fShape.Aggregate(1, (a, b) => a * b), 2).Select(v => (float)v).ToArray(), fShape);
-        var y = Run1("Conv2D", [x, f], attrs);
+        var y = OpHarness.Compute1("Conv2D", [x, f], attrs);
         var w = Random((int)y.NumElements, 3);
         var g = Like(y, w);
-        var dx = Doubles(Run1("Conv2DBackpropInput", [Tensor.Create(xShape, 4), f, g], attrs));
-        var df = Doubles(Run1("Conv2DBackpropFilter", [x, Tensor.Create(fShape, 4), g], attrs));
+        var dx = Doubles(OpHarness.Compute1("Conv2DBackpropInput", [Tensor.Create(xShape, 4), f, g], attrs));
+        var df = Doubles(OpHarness.Compute1("Conv2DBackpropFilter", [x, Tensor.Create(fShape, 4), g], attrs));
         // The conv is linear in each argument, so central differences are exact up to float rounding.
-        var ndx = NumericGradient(t => Run1("Conv2D", [t, f], attrs), x, w, 0.5);
-        var ndf = NumericGradient(t => Run1("Conv2D", [x, t], attrs), f, w, 0.5);
+        var ndx = NumericGradient(t => OpHarness.Compute1("Conv2D", [t, f], attrs), x, w, 0.5);
+        var ndf = NumericGradient(t => OpHarness.Compute1("Conv2D", [x, t], attrs), f, w, 0.5);
         for (int i = 0; i < dx.Length; i++) Assert.Equal(ndx[i], dx[i], 3);
         for (int i = 0; i < df.Length; i++) Assert.Equal(ndf[i], df[i], 3);
     }
@@ -103,15 +104,15 @@ public class GradientKernelTests
     [InlineData("AvgPool", 2, 1, "VALID")]
     public void Pool_grads_match_finite_differences(string pool, int k, int s, string padding)
     {
-        var attrs = new Dictionary<string, AttrValue> { ["ksize"] = Attrs.Ints(1, k, k, 1), ["strides"] = Attrs.Ints(1, s, s, 1), ["padding"] = Attrs.String(padding) };
+        (string, AttrValue)[] attrs = [("ksize", Attrs.Ints(1, k, k, 1)), ("strides", Attrs.Ints(1, s, s, 1)), ("padding", Attrs.String(padding))];
         // Distinct values spaced ≥ 0.01 apart, so a 1e-3 nudge never changes which element is the max.
         var values = Enumerable.Range(0, 2 * 5 * 5 * 2).Select(i => (float)((i * 37 % 100) * 0.01)).ToArray();
         var x = Tensor.Create(values, 2, 5, 5, 2);
-        var y = Run1(pool, [x], attrs);
+        var y = OpHarness.Compute1(pool, [x], attrs);
         var w = Random((int)y.NumElements, 5);
         var g = Like(y, w);
-        var dx = Doubles(pool == "MaxPool" ? Run1("MaxPoolGrad", [x, y, g], attrs) : Run1("AvgPoolGrad", [Tensor.Create(new[] { 2, 5, 5, 2 }, 4), g], attrs));
-        var n = NumericGradient(t => Run1(pool, [t], attrs), x, w, 1e-3);
+        var dx = Doubles(pool == "MaxPool" ? OpHarness.Compute1("MaxPoolGrad", [x, y, g], attrs) : OpHarness.Compute1("AvgPoolGrad", [Tensor.Create(new[] { 2, 5, 5, 2 }, 4), g], attrs));
+        var n = NumericGradient(t => OpHarness.Compute1(pool, [t], attrs), x, w, 1e-3);
         for (int i = 0; i < dx.Length; i++) Assert.Equal(n[i], dx[i], 2);
     }
 }

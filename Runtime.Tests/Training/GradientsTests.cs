@@ -1,7 +1,7 @@
 using TypedGraph.Building;
 using TypedGraph.Protos;
 using TypedGraph.Training;
-using static TypedGraph.Tests.Training.KernelHarness;
+using static TypedGraph.Tests.Training.FiniteDifferences;
 
 namespace TypedGraph.Tests.Training;
 

@@ -1,6 +1,7 @@
 using TypedGraph.Protos;
 using TypedGraph.Tests.Support;
-using static TypedGraph.Tests.Kernels.KernelHost;
+using static TypedGraph.Tests.Support.OpHarness;
+using static TypedGraph.Tests.Support.TestTensors;
 using static TypedGraph.Tests.Support.ExecGraph;
 
 namespace TypedGraph.Tests.Kernels.Sparse;

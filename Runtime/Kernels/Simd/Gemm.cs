@@ -24,6 +24,8 @@ public static unsafe class Gemm
     private const int NC = 2048;
     private const int SmallRows = 4;
     private const long ParallelMacs = 1 << 20;
+    // Up to this many MR-row panels per call read full B panels in place instead of packing them (see Block).
+    internal static int InPlaceBRowPanels { get; set; } = 4;
 
     /// <summary>For tests: use the AVX2 (Vector256) kernels even where AVX-512 is available.</summary>
     internal static bool ForceVector256 { get; set; }
@@ -164,6 +166,10 @@ public static unsafe class Gemm
         // for the copy: 64×784×128 goes from ~82 to ~103 GFLOP/s on one core), or when the caller says A
         // is a private cache-sized block (conv's im2col rows).
         bool direct = !transA && (k <= KC || directA || j1 - j0 <= 4 * nr);
+        // Few rows (a batch times a weight matrix, e.g. 64×784·784×128 split over two cores): each B panel would be
+        // read by at most InPlaceBRowPanels A panels, too few to repay packing it, so full panels read B in place
+        // (rows n apart); partial panels at the right edge still use a packed copy.
+        bool inPlaceB = direct && packed == null && !transB && i1 - i0 <= InPlaceBRowPanels * mr;
         try
         {
             fixed (float* packA = bufA, packB = bufB)
@@ -177,7 +183,13 @@ public static unsafe class Gemm
                         bool add = accumulate || p0 > 0;
                         float* panelsB = packB;
                         if (packed != null) panelsB = packedData + PackedB.Offset(jc, p0, nc, nr, k);
-                        else GemmPacking.PackB(transB, b, n, k, jc, nc, p0, kc, nr, packB);
+                        else if (!inPlaceB) GemmPacking.PackB(transB, b, n, k, jc, nc, p0, kc, nr, packB);
+                        else if (nc % nr != 0)
+                        {
+                            // Only the right-edge partial panel is packed (zero-padded to nr columns).
+                            int last = nc / nr * nr;
+                            GemmPacking.PackB(false, b, n, k, jc + last, nc - last, p0, kc, nr, packB + (long)last * kc);
+                        }
                         for (int ic = i0; ic < i1; ic += mcMax)
                         {
                             int mc = Math.Min(mcMax, i1 - ic);
@@ -187,6 +199,13 @@ public static unsafe class Gemm
                             {
                                 int cols = Math.Min(nr, nc - jr);
                                 float* pb = panelsB + (long)jr * kc;
+                                bool bInPlace = inPlaceB && cols == nr;
+                                int ldb = nr;
+                                if (bInPlace)
+                                {
+                                    pb = b + (long)p0 * n + jc + jr;
+                                    ldb = n;
+                                }
                                 for (int ir = 0; ir < mc; ir += mr)
                                 {
                                     int rows = Math.Min(mr, mc - ir);
@@ -194,15 +213,29 @@ public static unsafe class Gemm
                                     if (direct && rows == mr)
                                     {
                                         float* ar = a + (long)(ic + ir) * k + p0;
-                                        if (cols == nr) KernelRows(use512, kc, ar, k, pb, ct, n, add);
+                                        if (cols == nr) KernelRows(use512, kc, ar, k, pb, ldb, ct, n, add);
                                         else
                                         {
-                                            KernelRows(use512, kc, ar, k, pb, tile, nr, false);
+                                            KernelRows(use512, kc, ar, k, pb, ldb, tile, nr, false);
                                             Merge(ct, n, tile, nr, rows, cols, add);
                                         }
                                         continue;
                                     }
                                     float* pa = packA + (long)ir * kc;
+                                    if (bInPlace)
+                                    {
+                                        // A short last row panel against in-place B: copy its rows (plus zero rows up to MR)
+                                        // into a row-major scratch block, then read B in place.
+                                        for (int r = 0; r < mr; r++)
+                                        {
+                                            var dst = new Span<float>(packA + (long)r * kc, kc);
+                                            if (r < rows) new ReadOnlySpan<float>(a + (long)(ic + ir + r) * k + p0, kc).CopyTo(dst);
+                                            else dst.Clear();
+                                        }
+                                        KernelRows(use512, kc, packA, kc, pb, ldb, tile, nr, false);
+                                        Merge(ct, n, tile, nr, rows, cols, add);
+                                        continue;
+                                    }
                                     if (direct)
                                     {
                                         // The last, partial panel: pack it (zero rows) rather than read past A.
@@ -229,10 +262,10 @@ public static unsafe class Gemm
         }
     }
 
-    private static void KernelRows(bool use512, int kc, float* a, int lda, float* b, float* c, int ldc, bool add)
+    private static void KernelRows(bool use512, int kc, float* a, int lda, float* b, int ldb, float* c, int ldc, bool add)
     {
-        if (use512) GemmMicroKernels.Kernel8x32Rows(kc, a, lda, b, c, ldc, add);
-        else GemmMicroKernels.Kernel6x16Rows(kc, a, lda, b, c, ldc, add);
+        if (use512) GemmMicroKernels.Kernel8x32Rows(kc, a, lda, b, ldb, c, ldc, add);
+        else GemmMicroKernels.Kernel6x16Rows(kc, a, lda, b, ldb, c, ldc, add);
     }
 
     private static void Merge(float* ct, int n, float* tile, int nr, int rows, int cols, bool add)

@@ -115,9 +115,10 @@ internal static unsafe class GemmMicroKernels
         c50.Store(c + 5 * ldc + 0); c51.Store(c + 5 * ldc + 8);
     }
 
-    /// <summary>8×32 tile reading A straight from row-major storage (rows <paramref name="lda"/> apart) instead of a packed panel.</summary>
+    /// <summary>8×32 tile reading A straight from row-major storage (rows <paramref name="lda"/> apart) instead of a packed panel;
+    /// B rows are <paramref name="ldb"/> apart (32 for a packed panel, n for B read in place).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Kernel8x32Rows(int kc, float* a, int lda, float* b, float* c, int ldc, bool add)
+    internal static void Kernel8x32Rows(int kc, float* a, int lda, float* b, int ldb, float* c, int ldc, bool add)
     {
         Vector512<float> c00 = default; Vector512<float> c01 = default;
         Vector512<float> c10 = default; Vector512<float> c11 = default;
@@ -148,7 +149,7 @@ internal static unsafe class GemmMicroKernels
             c60 = Vector512.FusedMultiplyAdd(a6, b0, c60); c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
             var a7 = Vector512.Create(a7p[p]);
             c70 = Vector512.FusedMultiplyAdd(a7, b0, c70); c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
-            b += 32;
+            b += ldb;
         }
         if (add)
         {
@@ -171,9 +172,10 @@ internal static unsafe class GemmMicroKernels
         c70.Store(c + 7 * ldc + 0); c71.Store(c + 7 * ldc + 16);
     }
 
-    /// <summary>6×16 tile reading A straight from row-major storage (rows <paramref name="lda"/> apart) instead of a packed panel.</summary>
+    /// <summary>6×16 tile reading A straight from row-major storage (rows <paramref name="lda"/> apart) instead of a packed panel;
+    /// B rows are <paramref name="ldb"/> apart (16 for a packed panel, n for B read in place).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Kernel6x16Rows(int kc, float* a, int lda, float* b, float* c, int ldc, bool add)
+    internal static void Kernel6x16Rows(int kc, float* a, int lda, float* b, int ldb, float* c, int ldc, bool add)
     {
         Vector256<float> c00 = default; Vector256<float> c01 = default;
         Vector256<float> c10 = default; Vector256<float> c11 = default;
@@ -198,7 +200,7 @@ internal static unsafe class GemmMicroKernels
             c40 = Vector256.FusedMultiplyAdd(a4, b0, c40); c41 = Vector256.FusedMultiplyAdd(a4, b1, c41);
             var a5 = Vector256.Create(a5p[p]);
             c50 = Vector256.FusedMultiplyAdd(a5, b0, c50); c51 = Vector256.FusedMultiplyAdd(a5, b1, c51);
-            b += 16;
+            b += ldb;
         }
         if (add)
         {

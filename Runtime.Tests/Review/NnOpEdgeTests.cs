@@ -1,11 +1,11 @@
 using TypedGraph.Protos;
 using static TypedGraph.Tests.Support.ExecGraph;
-using static TypedGraph.Tests.Review.ReviewHarness;
+using static TypedGraph.Tests.Support.OpHarness;
 
 namespace TypedGraph.Tests.Review;
 
 /// <summary>Review sweep of NN kernels: layouts, dilation, multipliers, numerically hard inputs (values hand-computed).</summary>
-public class NnReviewChecks
+public class NnOpEdgeTests
 {
     static Tensor F(float[] v, params int[] s) => Tensor.Create(v, s.Length == 0 ? [v.Length] : s);
     static float[] Iota(int n) => Enumerable.Range(1, n).Select(i => (float)i).ToArray();

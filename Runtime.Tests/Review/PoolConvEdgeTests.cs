@@ -1,11 +1,11 @@
 using TypedGraph.Protos;
 using static TypedGraph.Tests.Support.ExecGraph;
-using static TypedGraph.Tests.Review.ReviewHarness;
+using static TypedGraph.Tests.Support.OpHarness;
 
 namespace TypedGraph.Tests.Review;
 
 /// <summary>Padding arithmetic at the edges of pooling/convolution (TF's GetWindowedOutputSize rules).</summary>
-public class PoolConvEdgeChecks
+public class PoolConvEdgeTests
 {
     static Tensor F(float[] v, params int[] s) => Tensor.Create(v, s.Length == 0 ? [v.Length] : s);
     static float[] Iota(int n) => Enumerable.Range(1, n).Select(i => (float)i).ToArray();

@@ -1,11 +1,11 @@
 using TypedGraph.Protos;
 using static TypedGraph.Tests.Support.ExecGraph;
-using static TypedGraph.Tests.Review.ReviewHarness;
+using static TypedGraph.Tests.Support.OpHarness;
 
 namespace TypedGraph.Tests.Review;
 
 /// <summary>StridedSlice with int64 indices far out of range (clamped like Python slices) and ellipsis/new-axis combinations.</summary>
-public class StridedSliceReviewChecks
+public class StridedSliceEdgeTests
 {
     private static Tensor Ss(Tensor x, long[] b, long[] e, long[] s, int begin = 0, int end = 0, int ellipsis = 0, int newAxis = 0, int shrink = 0)
         => Run1("StridedSlice", [x, Tensor.Create(b, b.Length), Tensor.Create(e, e.Length), Tensor.Create(s, s.Length)], T(x.DType), ("Index", Type(DataType.DtInt64)),

@@ -1,11 +1,11 @@
 using TypedGraph.Protos;
 using static TypedGraph.Tests.Support.ExecGraph;
-using static TypedGraph.Tests.Review.ReviewHarness;
+using static TypedGraph.Tests.Support.OpHarness;
 
 namespace TypedGraph.Tests.Review;
 
 /// <summary>Numerically hard inputs to elementwise kernels (no NaN where TF gives a finite value).</summary>
-public class UnaryEdgeChecks
+public class UnaryEdgeTests
 {
     static Tensor F(params float[] v) => Tensor.Create(v, v.Length);
     static float[] U(string op, params float[] v) => Run1(op, [F(v)], T(DataType.DtFloat)).ToArray<float>();

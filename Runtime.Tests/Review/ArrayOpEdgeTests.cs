@@ -1,12 +1,12 @@
 using System.Text;
 using TypedGraph.Protos;
 using static TypedGraph.Tests.Support.ExecGraph;
-using static TypedGraph.Tests.Review.ReviewHarness;
+using static TypedGraph.Tests.Support.OpHarness;
 
 namespace TypedGraph.Tests.Review;
 
 /// <summary>Review sweep of less-common array ops against TF's documented results.</summary>
-public class ArrayOpChecks
+public class ArrayOpEdgeTests
 {
     static Tensor F(float[] v, params int[] s) => Tensor.Create(v, s.Length == 0 ? [v.Length] : s);
     static Tensor I(int[] v, params int[] s) => Tensor.Create(v, s.Length == 0 ? [v.Length] : s);

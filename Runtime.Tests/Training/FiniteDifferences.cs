@@ -1,26 +1,10 @@
-using TypedGraph.Building;
-using TypedGraph.Kernels;
 using TypedGraph.Protos;
 
 namespace TypedGraph.Tests.Training;
 
-/// <summary>Runs one kernel of <see cref="KernelRegistry.Default"/> on concrete inputs (no session), for
-/// golden-table and finite-difference tests of single ops.</summary>
-internal static class KernelHarness
+/// <summary>Finite-difference gradients and random test values for gradient tests (ops themselves run through <see cref="Support.OpHarness"/>).</summary>
+internal static class FiniteDifferences
 {
-    public static Tensor[] Run(string op, Tensor[] inputs, Dictionary<string, AttrValue>? attrs = null, int outputs = 1)
-    {
-        var b = new GraphBuilder();
-        var ins = inputs.Select((t, i) => b.Placeholder(t.DType, null, "in" + i)).ToList();
-        var node = b.AddOperation(op, ins, attrs, op);
-        var kernel = KernelRegistry.Default.Find(op)!(node);
-        var ctx = new OpKernelContext(node, inputs, outputs, new SessionState());
-        kernel.Compute(ctx);
-        return Enumerable.Range(0, outputs).Select(i => ctx.Output(i)!).ToArray();
-    }
-
-    public static Tensor Run1(string op, Tensor[] inputs, Dictionary<string, AttrValue>? attrs = null) => Run(op, inputs, attrs)[0];
-
     /// <summary>Central differences of L(x) = Σ w · f(x) with respect to each element of <paramref name="x"/>.</summary>
     public static double[] NumericGradient(Func<Tensor, Tensor> f, Tensor x, double[] w, double h)
     {

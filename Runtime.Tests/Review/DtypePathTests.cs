@@ -1,11 +1,11 @@
 using TypedGraph.Protos;
 using static TypedGraph.Tests.Support.ExecGraph;
-using static TypedGraph.Tests.Review.ReviewHarness;
+using static TypedGraph.Tests.Support.OpHarness;
 
 namespace TypedGraph.Tests.Review;
 
 /// <summary>Review sweep over non-float dtype paths (int64, uint8, double, half, bool, string).</summary>
-public class DtypePathChecks
+public class DtypePathTests
 {
     static Tensor L(params long[] v) => Tensor.Create(v, v.Length);
 
