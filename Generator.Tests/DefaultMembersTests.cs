@@ -8,6 +8,7 @@ using Emitter = gen::TypedGraph.Generator.TypedGraphGenerator.Emitter;
 using GraphFileOptions = gen::TypedGraph.Generator.Model.GraphFileOptions;
 using MemberKind = gen::TypedGraph.Generator.Model.MemberKind;
 using MemberSpec = gen::TypedGraph.Generator.Model.MemberSpec;
+using DefaultMembers = gen::TypedGraph.Generator.Parsing.DefaultMembers;
 using Naming = gen::TypedGraph.Generator.Parsing.Naming;
 using ParseResult = gen::TypedGraph.Generator.Model.ParseResult;
 using Parser = gen::TypedGraph.Generator.TypedGraphGenerator.Parser;
@@ -148,5 +149,34 @@ public class DefaultMembersTests
         Assert.Equal("Add_2", byName["Add_2"]);
         Assert.Equal("Add_2__2", byName["add_2"]);
         Assert.Equal(2, r.Diagnostics.Count(d => d.Id == "TG0003"));
+    }
+
+    [Theory]
+    [InlineData("gradients/MatMul_grad/MatMul", true)]
+    [InlineData("training/gradients_3/Mean_grad/Tile", true)]   // any depth, TF's uniquified gradients_N
+    [InlineData("init_and_save/save/Const", true)]              // a Saver under a scope
+    [InlineData("save_12/restore_all", true)]
+    [InlineData("layer0/w/Initializer/random_normal", true)]    // Initializer below the first segment
+    [InlineData("layer0/w/Assign", true)]
+    [InlineData("layer0/w/read", true)]
+    [InlineData("gradients", false)]                            // the last segment is the node itself
+    [InlineData("gradients_x/y", false)]                        // not gradients_<digits>
+    [InlineData("gradients_/y", false)]
+    [InlineData("saver/x", false)]
+    [InlineData("Initializer/x", false)]                        // first segment: a user scope named so
+    [InlineData("Assign", false)]
+    [InlineData("w/Assignment", false)]
+    [InlineData("w/reader", false)]
+    [InlineData("a//save/b", true)]                             // empty segments do not confuse the scan
+    public void MachineryNames_MatchSegmentBySegment(string name, bool machinery)
+    {
+        // Reference: the rule written with Split, as the docs state it.
+        var parts = name.Split('/');
+        static bool Numbered(string seg, string word) => seg == word
+            || (seg.StartsWith(word + "_", StringComparison.Ordinal) && seg.Length > word.Length + 1 && seg[(word.Length + 1)..].All(char.IsAsciiDigit));
+        bool reference = parts.Length >= 2
+            && (parts[..^1].Any(p => Numbered(p, "save") || Numbered(p, "gradients")) || parts[^1] is "Assign" or "read" || parts[1..^1].Contains("Initializer"));
+        Assert.Equal(machinery, reference);
+        Assert.Equal(machinery, DefaultMembers.IsMachineryName(name));
     }
 }

@@ -83,6 +83,12 @@ if (args.Length > 0 && args[0] == "train-profile")
     training.Cleanup();
     return;
 }
+if (args.Length > 0 && args[0] == "throughput")
+{
+    // Concurrent PreparedRun.Run calls on one session: runs/s with 1 thread vs one per core (MLP batch 1).
+    TypedGraph.Benchmarks.Execution.ThroughputProbe.Print(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3);
+    return;
+}
 if (args.Length > 0 && args[0] == "fusion")
 {
     // Session with vs without plan-time fusion, interleaved run by run (same load for both).

@@ -114,23 +114,31 @@ namespace TypedGraph.Generator.Parsing
         /// <summary>Machinery by name alone: gradients, savers, initializers, assigns and variable snapshots.</summary>
         public static bool IsMachineryName(string name)
         {
-            var parts = name.Split('/');
+            // Segment by segment without splitting (this runs for every node of 10k+-node graphs).
+            int lastSlash = name.LastIndexOf('/');
+            if (lastSlash < 0) return false;
             // At any depth: tf.gradients / Saver() under a name scope give "training/gradients/…", "init_and_save/save/…".
-            for (int p = 0; p < parts.Length - 1; p++)
-                if (IsNumbered(parts[p], "save") || IsNumbered(parts[p], "gradients")) return true;
-            if (parts.Length < 2) return false;
-            var last = parts[parts.Length - 1];
-            if (last == "Assign" || last == "read") return true;
-            for (int p = 1; p < parts.Length - 1; p++)
-                if (parts[p] == "Initializer") return true;
-            return false;
+            for (int start = 0, index = 0; start < lastSlash; index++)
+            {
+                int end = name.IndexOf('/', start);
+                if (IsNumbered(name, start, end - start, "save") || IsNumbered(name, start, end - start, "gradients")) return true;
+                if (index > 0 && end - start == 11 && string.CompareOrdinal(name, start, "Initializer", 0, 11) == 0) return true;
+                start = end + 1;
+            }
+            int lastLength = name.Length - lastSlash - 1;
+            return (lastLength == 6 && string.CompareOrdinal(name, lastSlash + 1, "Assign", 0, 6) == 0)
+                   || (lastLength == 4 && string.CompareOrdinal(name, lastSlash + 1, "read", 0, 4) == 0);
         }
 
         private static bool InGradients(string name)
         {
-            var parts = name.Split('/');
-            for (int p = 0; p < parts.Length - 1; p++)
-                if (IsNumbered(parts[p], "gradients")) return true;
+            int lastSlash = name.LastIndexOf('/');
+            for (int start = 0; start < lastSlash;)
+            {
+                int end = name.IndexOf('/', start);
+                if (IsNumbered(name, start, end - start, "gradients")) return true;
+                start = end + 1;
+            }
             return false;
         }
 
@@ -138,13 +146,14 @@ namespace TypedGraph.Generator.Parsing
         // the Initializer scope; an initial-value computation is consumed only by the Assign.
         private static bool IsInitialValue(string name) => name.EndsWith("/initial_value", StringComparison.Ordinal);
 
-        /// <summary><paramref name="segment"/> is <paramref name="word"/> or TF's uniquified <c>word_N</c>.</summary>
-        private static bool IsNumbered(string segment, string word)
+        /// <summary>The segment <c>name[start..start+length)</c> is <paramref name="word"/> or TF's uniquified <c>word_N</c>.</summary>
+        private static bool IsNumbered(string name, int start, int length, string word)
         {
-            if (segment == word) return true;
-            if (segment.Length <= word.Length + 1 || !segment.StartsWith(word + "_", StringComparison.Ordinal)) return false;
-            for (int i = word.Length + 1; i < segment.Length; i++)
-                if (segment[i] < '0' || segment[i] > '9') return false;
+            if (length < word.Length || string.CompareOrdinal(name, start, word, 0, word.Length) != 0) return false;
+            if (length == word.Length) return true;
+            if (length == word.Length + 1 || name[start + word.Length] != '_') return false;
+            for (int i = start + word.Length + 1; i < start + length; i++)
+                if (name[i] < '0' || name[i] > '9') return false;
             return true;
         }
 
@@ -226,6 +235,8 @@ namespace TypedGraph.Generator.Parsing
 
         private static string NodeOf(string input)
         {
+            // Most inputs are plain node names ("layer0/MatMul"): no caret, no ":N" — return them as they are.
+            if (input.Length > 0 && input[0] != '^' && input.IndexOf(':') < 0) return input;
             var s = input.StartsWith("^", StringComparison.Ordinal) ? input.Substring(1) : input;
             int colon = s.LastIndexOf(':');
             return colon > 0 && colon + 1 < s.Length && char.IsDigit(s[colon + 1]) ? s.Substring(0, colon) : s;

@@ -99,6 +99,7 @@ namespace TypedGraph.Generator.Parsing
         {
             int start = input.Length > 0 && input[0] == '^' ? 1 : 0;
             int colon = input.LastIndexOf(':');
+            if (start == 0 && colon < 0) return input; // a plain node name: no copy
             return colon > start ? input.Substring(start, colon - start) : input.Substring(start);
         }
 

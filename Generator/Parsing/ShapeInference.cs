@@ -34,10 +34,13 @@ namespace TypedGraph.Generator.Parsing
         {
             foreach (var node in graph.Node)
             {
+                // Op first: most nodes of a training graph (gradients, optimizer) have no rule, so skip their inputs.
+                bool passThrough = s_passThrough.Contains(node.Op);
+                if (!passThrough && !s_broadcast.Contains(node.Op) && node.Op != "MatMul") continue;
                 if (!outputs.TryGetValue(node.Name, out var outs) || outs.Count == 0 || outs[0].Shape != null) continue;
                 var inputs = node.Input.Where(i => i.Length > 0 && i[0] != '^').Select(i => InputShape(i, outputs)).ToList();
                 TensorShapeProto? shape = null;
-                if (s_passThrough.Contains(node.Op) && inputs.Count > 0) shape = inputs[0];
+                if (passThrough && inputs.Count > 0) shape = inputs[0];
                 else if (s_broadcast.Contains(node.Op) && inputs.Count == 2) shape = Broadcast(inputs[0], inputs[1]);
                 else if (node.Op == "MatMul" && inputs.Count == 2) shape = MatMul(node, inputs[0], inputs[1]);
                 if (shape != null) outs[0] = (outs[0].DType, shape);
