@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Google.Protobuf;
-using TypedGraph.Building;
 using TypedGraph.Protos;
 
 namespace TypedGraph.Formats;
@@ -86,7 +85,7 @@ public sealed class CheckpointV1Reader
         if (meta == null) throw new CheckpointFormatException(file, "not a V1 checkpoint: the table has no metadata entry (empty key).");
         foreach (var t in meta.Tensor)
         {
-            var shape = Attrs.Dims(t.Shape) ?? throw new CheckpointFormatException(file, $"tensor '{t.Name}' has an unknown-rank shape.");
+            var shape = (t.Shape == null || t.Shape.UnknownRank ? null : t.Shape.Dim.Select(d => d.Size).ToArray()) ?? throw new CheckpointFormatException(file, $"tensor '{t.Name}' has an unknown-rank shape.");
             if (shape.Any(d => d < 0)) throw new CheckpointFormatException(file, $"tensor '{t.Name}' has a negative dimension.");
             var slices = t.Slice.Select(TensorSlice.FromProto).ToList();
             if (slices.Any(s => s.Rank != shape.Length)) throw new CheckpointFormatException(file, $"tensor '{t.Name}' has a slice whose rank differs from its shape's.");
@@ -296,7 +295,7 @@ public sealed class CheckpointV1Reader
                 throw new ArgumentException($"Tensor '{name}': a value of shape {value.Shape} for slice {slice} of [{string.Join(", ", fullShape)}], which needs [{string.Join(", ", sliceShape)}].");
             if (!byName.TryGetValue(name, out var m))
             {
-                m = new SavedSliceMeta { Name = name, Shape = Attrs.ShapeProto(fullShape), Type = value.DType };
+                m = new SavedSliceMeta { Name = name, Shape = ShapeProto(fullShape), Type = value.DType };
                 byName[name] = m;
                 meta.Tensor.Add(m);
             }
@@ -325,6 +324,13 @@ public sealed class CheckpointV1Reader
         {
             if (File.Exists(temp)) File.Delete(temp);
         }
+    }
+
+    private static TensorShapeProto ShapeProto(long[] dims)
+    {
+        var p = new TensorShapeProto();
+        foreach (var d in dims) p.Dim.Add(new TensorShapeProto.Types.Dim { Size = d });
+        return p;
     }
 
     private static TensorProto Fill(Tensor v, string name)

@@ -21,6 +21,8 @@ public static class GradientRegistry
         ArrayGradients.Register();
         SliceGatherGradients.Register();
         SparseOpGradients.Register();
+        LinalgGradients.Register();
+        MathExtraGradients.Register();
         ControlFlowGradients.Register();
         TensorArrayGradients.Register();
     }
