@@ -21,10 +21,10 @@ public static class GradientRegistry
         ArrayGradients.Register();
         SliceGatherGradients.Register();
         SparseOpGradients.Register();
-        LinalgGradients.Register();
-        MathExtraGradients.Register();
         ControlFlowGradients.Register();
         TensorArrayGradients.Register();
+        LinalgGradients.Register();
+        MathExtraGradients.Register();
     }
 
     /// <summary>Registers (or replaces) the gradient of <paramref name="opType"/>.</summary>
