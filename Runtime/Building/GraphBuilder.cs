@@ -111,6 +111,7 @@ public sealed partial class GraphBuilder
 
     private Node AddNamedOperation(NodeDef def, IReadOnlyList<Output> inputs, IReadOnlyDictionary<string, AttrValue>? attrs, IEnumerable<string>? controlInputs)
     {
+        inputs = MapInputsIntoContext(def.Name, inputs);
         var opDef = Catalog.Find(def.Op);
         if (attrs != null) foreach (var (k, v) in attrs) def.Attr[k] = v;
         if (_colocation.Count > 0 && !def.Attr.ContainsKey("_class")) def.Attr["_class"] = Attrs.Colocate(_colocation[^1]);
@@ -125,12 +126,14 @@ public sealed partial class GraphBuilder
         }
         foreach (var scope in _controlScopes) scope.Created.Add(def.Name);
         if (controlInputs != null) controls.AddRange(controlInputs);
+        AddContextPivot(inputs, controls);
         foreach (var c in controls.Distinct(StringComparer.Ordinal))
             if (!inputs.Any(i => i.NodeName == c)) def.Input.Add("^" + c);
         var sorted = def.Attr.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList();
         def.Attr.Clear();
         foreach (var (k, v) in sorted) def.Attr.Add(k, v); // TF ≥ 2 writes attr maps sorted by key
         var node = Graph.AddNode(def);
+        RecordContext(def.Name);
         _outputTypes[def.Name] = opDef != null ? Catalog.OutputTypes(def) : [];
         return node;
     }

@@ -16,6 +16,13 @@ public static class StaticShapes
         "Neg", "Square", "Sqrt", "Rsqrt", "Exp", "Log", "Log1p", "Abs", "Sign", "Reciprocal", "Inv", "Floor", "Ceil", "Round",
         "Softmax", "LogSoftmax", "BiasAdd", "Cast", "ZerosLike", "OnesLike", "AddN", "LeakyRelu", "Dropout", "Assign", "LRN",
         "ReluGrad", "SigmoidGrad", "TanhGrad", "BiasAddGrad_", "PlaceholderWithDefault", "Snapshot", "RefIdentity",
+<<<<<<< HEAD
+        "Erf", "Erfc", "Cumsum", "Cumprod", "ClipByValue", "CheckNumerics", "CheckNumericsV2", "FakeQuantWithMinMaxArgs",
+        "FakeQuantWithMinMaxVars", "FakeQuantWithMinMaxVarsPerChannel", "MatrixBandPart", "MatrixInverse", "Cholesky",
+        "MatrixSetDiag", "MatrixSetDiagV2", "MatrixSetDiagV3",
+=======
+        "Enter", "RefEnter", "Exit", "RefExit", "NextIteration", "RefNextIteration", "Switch", "RefSwitch", "LoopCond", "StackPushV2",
+>>>>>>> main
     };
 
     private static readonly HashSet<string> s_broadcast = new(StringComparer.Ordinal)
@@ -30,6 +37,7 @@ public static class StaticShapes
     private static long[]? Of(GraphBuilder b, Output t, int depth)
     {
         if (depth > 200) return null; // deep chains: give up rather than recurse without bound
+        if (b.ShapeHint(t) is { } hint) return hint;
         var node = b.GetOperation(t.NodeName);
         long[]? In(int i) => i < node.Inputs.Count ? Of(b, b.OutputOf(b.GetOperation(node.Inputs[i].NodeName), node.Inputs[i].Index), depth + 1) : null;
         switch (node.Op)
@@ -75,6 +83,28 @@ public static class StaticShapes
             }
             case "Conv2D" or "MaxPool" or "AvgPool":
                 return In(0) is { Length: 4 } x ? [x[0], -1, -1, node.Op == "Conv2D" ? (In(1) is { Length: 4 } f ? f[3] : -1) : x[3]] : [-1, -1, -1, -1];
+            case "Merge" or "RefMerge":
+                // TF's MergeShape: the inputs' common rank, dims that differ unknown; a loop's back edge is skipped.
+                return t.Index == 1 ? [] : MergeShapes(node.Inputs.Select((r, i) => (r, i))
+                    .Where(p => b.GetOperation(p.r.NodeName).Op is not ("NextIteration" or "RefNextIteration")).Select(p => In(p.i)));
+            case "ConcatV2" when ConstValues(b, node.Inputs[^1]) is [var axis0]:
+            {
+                var parts = Enumerable.Range(0, node.Inputs.Count - 1).Select(In).ToList();
+                if (parts.Any(p => p == null) || parts.Select(p => p!.Length).Distinct().Count() != 1) return null;
+                int rank = parts[0]!.Length;
+                long axis = axis0 < 0 ? axis0 + rank : axis0;
+                var result = MergeShapes(parts.Select(p => (long[]?)p!.Select((d, i) => i == axis ? 0 : d).ToArray()))!;
+                result[axis] = parts.Any(p => p![axis] < 0) ? -1 : parts.Sum(p => p![axis]);
+                return result;
+            }
+            case "TensorArrayGatherV3" when node.GetShape("element_shape") is { UnknownRank: false } es:
+                return [-1, .. Attrs.Dims(es)!];
+            case "TensorArraySizeV3" or "Size" or "Rank":
+                return [];
+            case "Range":
+                return [-1];
+            case "Fill" when ConstValues(b, node.Inputs[0]) is { } fillDims:
+                return fillDims;
             case "ExpandDims" when In(0) is { } es && ConstValues(b, node.Inputs[1]) is { } ax:
             {
                 var l = es.ToList();
@@ -86,6 +116,20 @@ public static class StaticShapes
         if (s_sameAsInput0.Contains(node.Op)) return In(0);
         if (s_broadcast.Contains(node.Op)) return Broadcast(In(0), In(1));
         return null;
+    }
+
+    private static long[]? MergeShapes(IEnumerable<long[]?> shapes)
+    {
+        long[]? merged = null;
+        foreach (var s in shapes)
+        {
+            if (s == null) return null;
+            if (merged == null) { merged = (long[])s.Clone(); continue; }
+            if (s.Length != merged.Length) return null;
+            for (int k = 0; k < s.Length; k++)
+                if (merged[k] != s[k]) merged[k] = -1;
+        }
+        return merged;
     }
 
     /// <summary>The int values of a Const input, or null when it is not a Const.</summary>

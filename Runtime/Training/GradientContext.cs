@@ -8,6 +8,9 @@ public sealed class GradientContext
 {
     internal GradientContext(GraphBuilder builder) => Builder = builder;
 
+    /// <summary>The while loops being differentiated, or null when no loop is on the gradient path.</summary>
+    internal ControlFlowState? Loops { get; init; }
+
     /// <summary>The builder (current scope = <c>gradients/&lt;op&gt;_grad/</c>).</summary>
     public GraphBuilder Builder { get; }
 

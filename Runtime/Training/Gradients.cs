@@ -47,6 +47,8 @@ public static class Gradients
             if (!forward.Contains(n) || !between.Add(n)) continue;
             foreach (var i in graph.GetNode(n).Inputs) stack.Push(i.NodeName);
         }
+        // While loops on the path get their gradient loops (TF's MaybeCreateControlFlowState); all their Exits join.
+        var loops = ControlFlowState.Create(b, between);
         var pending = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var n in between)
             foreach (var i in graph.GetNode(n).Inputs)
@@ -59,17 +61,26 @@ public static class Gradients
             var g = gradYs != null && k < gradYs.Count && gradYs[k] is Output given ? given : OnesLike(b, y, k);
             Accumulate(grads, y.Name, g);
         }
-        var ready = new Queue<Node>(ys.Select(y => y.NodeName).Distinct().Where(n => pending.GetValueOrDefault(n) == 0 && between.Contains(n)).Select(graph.GetNode));
+        var yOps = ys.Select(y => y.NodeName).Distinct().Where(n => pending.GetValueOrDefault(n) == 0 && between.Contains(n)).ToList();
+        var ready = new Queue<Node>(yOps.Select(graph.GetNode));
+        if (loops != null)
+            foreach (var exit in ProcessUnusedLoopExits(loops, pending, yOps))
+            {
+                if (IsFloat(exit.BaseType)) Accumulate(grads, exit.Name, ControlFlowState.ZerosLikeForExit(b, exit));
+                ready.Enqueue(graph.GetNode(exit.NodeName));
+            }
         var done = new HashSet<string>(StringComparer.Ordinal);
-        var ctx = new GradientContext(b);
+        var ctx = new GradientContext(b) { Loops = loops };
         while (ready.Count > 0)
         {
             var op = ready.Dequeue();
-            if (!done.Add(op.Name)) continue;
+            // A loop Switch is visited twice (Exit side, then body side); every other op once.
+            if (!done.Add(op.Name) && loops?.IsLoopSwitch(op) != true) continue;
             var outTypes = b.OutputTypes(op);
             var outGrads = new Output?[outTypes.Length];
-            for (int i = 0; i < outTypes.Length; i++)
-                if (grads.TryGetValue($"{op.Name}:{i}", out var parts)) outGrads[i] = Aggregate(b, grads, $"{op.Name}:{i}", parts);
+            using (b.InContext(loops?.GradStateOf(op, before: true)?.Grad))
+                for (int i = 0; i < outTypes.Length; i++)
+                    if (grads.TryGetValue($"{op.Name}:{i}", out var parts)) outGrads[i] = Aggregate(b, grads, $"{op.Name}:{i}", parts);
             if (outGrads.All(g => g == null) || op.Inputs.Count == 0) { Release(op); continue; }
             var fn = GradientRegistry.Find(op.Op);
             if (fn == null)
@@ -77,11 +88,17 @@ public static class Gradients
                 if (GradientRegistry.IsNotDifferentiable(op.Op)) { Release(op); continue; }
                 throw new NotSupportedException($"No gradient is registered for op '{op.Op}' (node '{op.Name}'), which lies between the ys and xs.");
             }
-            for (int i = 0; i < outGrads.Length; i++)
-                if (outGrads[i] == null && IsFloat(outTypes[i])) outGrads[i] = b.ZerosLike(b.OutputOf(op, i)); // TF fills missing float grads with zeros
+            var loopState = loops?.GradStateOf(op, before: false);
             Output?[] inGrads;
+            using (b.InContext(loopState?.Grad))
             using (b.NameScope(op.Name + "_grad"))
             {
+                // TF fills missing gradients of trainable (float) outputs with zeros; in a loop via the loop state.
+                for (int i = 0; i < outGrads.Length; i++)
+                    if (outGrads[i] == null && IsFloat(outTypes[i]))
+                        outGrads[i] = loopState != null ? loopState.ZerosLike(op, i)
+                            : op.Op is "Switch" or "RefSwitch" ? ControlFlowState.ZerosLikeOutsideLoop(b, op, i)
+                            : b.ZerosLike(b.OutputOf(op, i));
                 inGrads = fn(ctx, op, outGrads);
                 if (inGrads.Length != op.Inputs.Count)
                     throw new InvalidOperationException($"Gradient of '{op.Op}' returned {inGrads.Length} gradients for {op.Inputs.Count} inputs.");
@@ -94,16 +111,54 @@ public static class Gradients
         }
         return xs.Select(x => grads.TryGetValue(x.Name, out var parts) ? Aggregate(b, grads, x.Name, parts) : (Output?)null).ToArray();
 
+        // _UpdatePendingAndEnqueueReady: an input op is ready when all its consumers on the path are done; a loop
+        // Switch also each time one of them is; a loop Exit waits until every used Exit of its loop is ready.
         void Release(Node op)
         {
-            foreach (var i in op.Inputs.Select(i => i.NodeName).Distinct())
+            foreach (var input in op.Inputs)
             {
+                var i = input.NodeName;
                 if (!between.Contains(i)) continue;
-                int count = op.Inputs.Count(x => x.NodeName == i);
-                pending[i] -= count;
-                if (pending[i] == 0) ready.Enqueue(graph.GetNode(i));
+                pending[i]--;
+                var x = graph.GetNode(i);
+                bool isReady = pending[i] == 0 || (loops != null && pending[i] > 0 && loops.IsLoopSwitch(x));
+                if (!isReady) continue;
+                if (loops != null && loops.IsLoopExit(x))
+                {
+                    var state = loops.GradStateOf(x, before: false)!;
+                    state.DeferredExits.Add(b.OutputOf(x, input.Index));
+                    if (--state.PendingExitsCount > 0) continue;
+                    bool anyGrad = false;
+                    foreach (var y in state.DeferredExits)
+                    {
+                        if (grads.ContainsKey(y.Name)) { anyGrad = true; ready.Enqueue(graph.GetNode(y.NodeName)); }
+                        else state.UnusedExits.Add(y);
+                    }
+                    foreach (var y in state.UnusedExits)
+                    {
+                        if (anyGrad && IsFloat(y.BaseType)) Accumulate(grads, y.Name, ControlFlowState.ZerosLikeForExit(b, y));
+                        ready.Enqueue(graph.GetNode(y.NodeName));
+                    }
+                }
+                else ready.Enqueue(x);
             }
         }
+    }
+
+    // ControlFlowState.ProcessUnusedLoopExits: Exits nothing on the path consumes count as arrived; once a loop's
+    // Exits have all arrived that way, they start the backward pass (with zero gradients).
+    private static List<Output> ProcessUnusedLoopExits(ControlFlowState loops, Dictionary<string, int> pending, List<string> yOps)
+    {
+        var result = new List<Output>();
+        foreach (var state in loops.States)
+            foreach (var y in state.ForwardLoopExits)
+            {
+                if (pending.GetValueOrDefault(y.NodeName) != 0) continue;
+                state.PendingExitsCount--;
+                if (!yOps.Contains(y.NodeName)) state.UnusedExits.Add(y);
+                if (state.PendingExitsCount == 0) result.AddRange(state.UnusedExits);
+            }
+        return result;
     }
 
     private static bool IsFloat(DataType t) => DataTypes.BaseType(t) is DataType.DtFloat or DataType.DtDouble or DataType.DtHalf or DataType.DtBfloat16;

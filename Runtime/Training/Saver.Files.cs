@@ -182,7 +182,4 @@ public sealed partial class Saver
         state.AllModelCheckpointPaths.AddRange(paths.Select(Store));
         state.Write(saveDir.Length == 0 ? "." : saveDir);
     }
-
-    /// <summary>TF's <c>latest_checkpoint</c>.</summary>
-    public static string? LatestCheckpoint(string directory) => Checkpoint.Latest(directory);
 }

@@ -66,10 +66,22 @@ public sealed partial class Saver
     /// <summary>The checkpoints this saver keeps track of, oldest first (what <c>checkpoint</c> lists).</summary>
     public IReadOnlyList<string> LastCheckpoints => _last.Select(l => l.Path).ToList();
 
-    /// <summary>Adopts checkpoints written earlier (TF's <c>recover_last_checkpoints</c>) so max_to_keep covers them.</summary>
+    /// <summary>
+    /// Replaces the tracked checkpoints with <paramref name="paths"/> (oldest first) after a restart, so max_to_keep and
+    /// keep_checkpoint_every_n_hours cover checkpoints an earlier process wrote — TF's <c>Saver.recover_last_checkpoints</c>
+    /// (saver.py: each path's time is the mtime of its files, <c>get_checkpoint_mtimes</c>: the V2 <c>.index</c>, else a V1
+    /// file; paths without files are skipped; the list is replaced, not extended).
+    /// </summary>
     public void RecoverLastCheckpoints(IEnumerable<string> paths)
     {
-        foreach (var p in paths) _last.Add((p, _options.Clock()));
+        var recovered = new List<(string Path, DateTimeOffset Time)>();
+        foreach (var p in paths)
+        {
+            var file = File.Exists(p + ".index") ? p + ".index" : File.Exists(p) ? p : null;
+            if (file != null) recovered.Add((p, new DateTimeOffset(File.GetLastWriteTimeUtc(file), TimeSpan.Zero)));
+        }
+        _last.Clear();
+        _last.AddRange(recovered);
     }
 
     private static List<KeyValuePair<string, Variable>> SelectVariables(GraphBuilder b, SaverOptions o)

@@ -53,6 +53,9 @@ internal sealed class SessionGraph : IDisposable
         _feeds[0] = input;
     }
 
+    /// <summary>The prepared request (after <see cref="Prepare"/>), for callers that run it from several threads.</summary>
+    public PreparedRun Prepared => _run ?? throw new InvalidOperationException("Prepare first.");
+
     /// <summary>One run; returns the fetched tensor.</summary>
     public Tensor Run()
     {

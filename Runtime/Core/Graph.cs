@@ -4,7 +4,8 @@ namespace TypedGraph;
 
 /// <summary>
 /// A TF graph: the nodes of a <see cref="GraphDef"/> with name lookup. Nodes can be appended (the builder
-/// does this on an imported graph); existing nodes are never changed, so execution plans built for an
+/// does this on an imported graph); existing nodes are never changed (except while the builder wires a new loop's
+/// back edge or a gradient loop orders its stack pushes, as TF's Python layer does), so execution plans built for an
 /// earlier <see cref="Version"/> stay valid for the nodes they cover.
 /// </summary>
 public sealed class Graph
@@ -70,6 +71,30 @@ public sealed class Graph
             Def.Node.Add(def);
             Version++;
             return node;
+        }
+    }
+
+    /// <summary>Rewires data input <paramref name="index"/> of <paramref name="node"/> (building a loop's back edge).</summary>
+    /// <exception cref="GraphFormatException">The new input's node does not exist.</exception>
+    internal void UpdateInput(Node node, int index, TensorRef input)
+    {
+        lock (_gate)
+        {
+            if (!_byName.ContainsKey(input.NodeName)) throw new GraphFormatException($"Node '{node.Name}' cannot read '{input}': no node '{input.NodeName}' exists.");
+            node.SetInput(index, input);
+            Version++;
+        }
+    }
+
+    /// <summary>Adds a control input to an existing node (TF's <c>_add_control_input</c>).</summary>
+    /// <exception cref="GraphFormatException">No node named <paramref name="control"/>.</exception>
+    internal void AddControlInput(Node node, string control)
+    {
+        lock (_gate)
+        {
+            if (!_byName.ContainsKey(control)) throw new GraphFormatException($"Node '{node.Name}' cannot wait for '^{control}': no such node exists.");
+            node.AddControlInput(control);
+            Version++;
         }
     }
 

@@ -18,9 +18,12 @@ public sealed class Node
             else if (input.Length == 0) throw new GraphFormatException($"Node '{def.Name}' ({def.Op}) has an empty input name (input {inputs.Count + controls.Count}).");
             else inputs.Add(TensorRef.Parse(input));
         }
-        Inputs = inputs;
-        ControlInputs = controls;
+        _inputs = inputs;
+        _controls = controls;
     }
+
+    private readonly List<TensorRef> _inputs;
+    private readonly List<string> _controls;
 
     /// <summary>The underlying proto (owned by the graph; do not mutate).</summary>
     public NodeDef Def { get; }
@@ -38,10 +41,34 @@ public sealed class Node
     public string Device => Def.Device;
 
     /// <summary>Data inputs in order.</summary>
-    public IReadOnlyList<TensorRef> Inputs { get; }
+    public IReadOnlyList<TensorRef> Inputs => _inputs;
 
     /// <summary>Names of nodes that must run first (<c>^name</c> inputs).</summary>
-    public IReadOnlyList<string> ControlInputs { get; }
+    public IReadOnlyList<string> ControlInputs => _controls;
+
+    // Graph-building only (TF's Operation._update_input / _add_control_input): a while loop's Merge gets its
+    // NextIteration back edge after the body exists, and gradient loops order stack pushes before the forward
+    // counter. Called through Graph so the graph's version moves.
+    internal void SetInput(int index, TensorRef input)
+    {
+        int seen = -1;
+        for (int k = 0; k < Def.Input.Count; k++)
+        {
+            if (Def.Input[k].StartsWith('^')) continue;
+            if (++seen != index) continue;
+            Def.Input[k] = input.Index == 0 ? input.NodeName : $"{input.NodeName}:{input.Index}";
+            _inputs[index] = input;
+            return;
+        }
+        throw new ArgumentOutOfRangeException(nameof(index), $"Node '{Name}' has no data input {index}.");
+    }
+
+    internal void AddControlInput(string node)
+    {
+        if (_controls.Contains(node)) return;
+        Def.Input.Add("^" + node);
+        _controls.Add(node);
+    }
 
     /// <summary>The attribute named <paramref name="name"/>, or null.</summary>
     public AttrValue? Attr(string name) => Def.Attr.TryGetValue(name, out var v) ? v : null;

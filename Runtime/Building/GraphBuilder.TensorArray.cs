@@ -1,0 +1,108 @@
+using TypedGraph.Protos;
+
+namespace TypedGraph.Building;
+
+/// <summary>
+/// A TF1 <c>tf.TensorArray</c> of a graph being built (TF's <c>_GraphTensorArray</c>): the resource
+/// <see cref="Handle"/> and the float <see cref="Flow"/> that orders reads after writes. Writes return a new
+/// value with the write's flow; inside a while loop carry <see cref="Flow"/> as a loop variable and rebuild
+/// the array with <see cref="WithFlow"/>.
+/// </summary>
+public sealed record GraphTensorArray(Output Handle, Output Flow, DataType DType, long[]? ElementShape)
+{
+    /// <summary>The same array seen through another flow tensor.</summary>
+    public GraphTensorArray WithFlow(Output flow) => this with { Flow = flow };
+}
+
+// The TensorArray v3 ops as tensor_array_ops.py's _GraphTensorArray builds them.
+public sealed partial class GraphBuilder
+{
+    /// <summary><c>tf.TensorArray(dtype, size)</c>: a <c>TensorArrayV3</c> node.</summary>
+    public GraphTensorArray TensorArray(Output size, DataType dtype, long[]? elementShape = null, bool dynamicSize = false,
+        bool clearAfterRead = true, bool identicalElementShapes = false, string tensorArrayName = "", string name = "TensorArray")
+    {
+        var node = AddOperation("TensorArrayV3", [size], new Dictionary<string, AttrValue>
+        {
+            ["dtype"] = Attrs.Type(dtype),
+            ["element_shape"] = Attrs.Shape(elementShape),
+            ["dynamic_size"] = Attrs.Bool(dynamicSize),
+            ["clear_after_read"] = Attrs.Bool(clearAfterRead),
+            ["identical_element_shapes"] = Attrs.Bool(identicalElementShapes),
+            ["tensor_array_name"] = Attrs.String(tensorArrayName),
+        }, name);
+        return new GraphTensorArray(OutputOf(node, 0), OutputOf(node, 1), DataTypes.BaseType(dtype), elementShape);
+    }
+
+    /// <summary><c>ta.read(index)</c>: <c>TensorArrayReadV3</c>.</summary>
+    public Output TensorArrayRead(GraphTensorArray ta, Output index, string name = "TensorArrayReadV3")
+    {
+        var value = Op1("TensorArrayReadV3", [ta.Handle, index, ta.Flow], name, new Dictionary<string, AttrValue> { ["dtype"] = Attrs.Type(ta.DType) });
+        SetShape(value, ta.ElementShape); // _GraphTensorArray.read: value.set_shape(element_shape)
+        return value;
+    }
+
+    /// <summary>The element shape of the TensorArrayV3 behind <paramref name="handle"/> (through Enter/Identity/Switch
+    /// and gradient arrays), or null when unknown.</summary>
+    internal long[]? ElementShapeOf(Output handle)
+    {
+        var node = Graph.GetNode(handle.NodeName);
+        while (node.Op is "Enter" or "RefEnter" or "Identity" or "Switch" or "RefSwitch" or "TensorArrayGradV3")
+            node = Graph.GetNode(node.Inputs[0].NodeName);
+        return node.Op == "TensorArrayV3" ? Attrs.Dims(node.GetShape("element_shape")) : null;
+    }
+
+    /// <summary><c>ta.write(index, value)</c>: <c>TensorArrayWrite/TensorArrayWriteV3</c>; the result carries the new flow.</summary>
+    /// <exception cref="ArgumentException">The value's dtype is not the array's.</exception>
+    public GraphTensorArray TensorArrayWrite(GraphTensorArray ta, Output index, Output value, string name = "TensorArrayWrite")
+    {
+        CheckArrayDType(ta, value);
+        using var _ = NameScope(name);
+        return ta.WithFlow(Op1("TensorArrayWriteV3", [ta.Handle, index, value, ta.Flow], "TensorArrayWriteV3"));
+    }
+
+    /// <summary><c>ta.scatter(indices, value)</c>: <c>TensorArrayScatter/TensorArrayScatterV3</c>.</summary>
+    /// <exception cref="ArgumentException">The value's dtype is not the array's.</exception>
+    public GraphTensorArray TensorArrayScatter(GraphTensorArray ta, Output indices, Output value, string name = "TensorArrayScatter")
+    {
+        CheckArrayDType(ta, value);
+        using var _ = NameScope(name);
+        return ta.WithFlow(Op1("TensorArrayScatterV3", [ta.Handle, indices, value, ta.Flow], "TensorArrayScatterV3"));
+    }
+
+    /// <summary><c>ta.unstack(value)</c>: <c>TensorArrayUnstack/</c> Shape, strided_slice (dim 0), range, then a scatter.</summary>
+    public GraphTensorArray TensorArrayUnstack(GraphTensorArray ta, Output value, string name = "TensorArrayUnstack")
+    {
+        using var _ = NameScope(name);
+        var shape = Shape(value);
+        var n = OutputOf(AddOperation("StridedSlice", [shape, Constant([0], "strided_slice/stack"), Constant([1], "strided_slice/stack_1"), Constant([1], "strided_slice/stack_2")],
+            new Dictionary<string, AttrValue> { ["shrink_axis_mask"] = Attrs.Int(1) }, "strided_slice"));
+        var range = Op1("Range", [Constant(0, "range/start"), n, Constant(1, "range/delta")], "range");
+        return TensorArrayScatter(ta, range, value);
+    }
+
+    /// <summary><c>ta.gather(indices)</c>: <c>TensorArrayGatherV3</c> with the array's element shape.</summary>
+    public Output TensorArrayGather(GraphTensorArray ta, Output indices, string name = "TensorArrayGatherV3")
+        => Op1("TensorArrayGatherV3", [ta.Handle, indices, ta.Flow], name, new Dictionary<string, AttrValue>
+        {
+            ["dtype"] = Attrs.Type(ta.DType),
+            ["element_shape"] = Attrs.Shape(ta.ElementShape),
+        });
+
+    /// <summary><c>ta.size()</c>: <c>TensorArraySizeV3</c>.</summary>
+    public Output TensorArraySize(GraphTensorArray ta, string name = "TensorArraySizeV3") => Op1("TensorArraySizeV3", [ta.Handle, ta.Flow], name);
+
+    /// <summary><c>ta.stack()</c>: <c>TensorArrayStack/</c> size, range, gather.</summary>
+    public Output TensorArrayStack(GraphTensorArray ta, string name = "TensorArrayStack")
+    {
+        using var _ = NameScope(name);
+        var size = TensorArraySize(ta);
+        var range = Op1("Range", [Constant(0, "range/start"), size, Constant(1, "range/delta")], "range");
+        return TensorArrayGather(ta, range);
+    }
+
+    private static void CheckArrayDType(GraphTensorArray ta, Output value)
+    {
+        if (value.BaseType != ta.DType)
+            throw new ArgumentException($"TensorArray '{ta.Handle.NodeName}' holds {DataTypes.Name(ta.DType)}, but {value} was written to it.", nameof(value));
+    }
+}
