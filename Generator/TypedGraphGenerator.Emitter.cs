@@ -29,8 +29,8 @@ namespace TypedGraph.Generator
             private const string FeedValue = "global::TypedGraph.Typed.FeedValue";
             private const string TensorValue = "global::TypedGraph.Typed.TensorValue";
             private const string Tensor = "global::TypedGraph.Tensor";
-            private const string Session = "global::TypedGraph.Session";
-            private const string MetaGraph = "global::TypedGraph.MetaGraph";
+            private const string Session = "global::TypedGraph.Execution.Session";
+            private const string MetaGraph = "global::TypedGraph.Formats.MetaGraph";
             private const string GeneratedCode = "[global::System.CodeDom.Compiler.GeneratedCode(\"TypedGraph.Generator\", \"1.0.0\")]";
             private const int MaxDocInputs = 4;
 

@@ -37,8 +37,8 @@ if (args.Length > 0 && args[0] == "conv-parts")
 }
 if (args.Length > 0 && args[0] == "conv-paths")
 {
-    // Direct vs im2col + GEMM on the same shapes, interleaved (median of 50 each): the data behind DirectConv2D.IsPreferred.
-    foreach (var (n, h, w, c, k, oc) in new[] { (32, 28, 28, 1, 5, 32), (1, 224, 224, 3, 3, 64), (32, 28, 28, 1, 3, 32), (8, 56, 56, 3, 7, 64), (32, 14, 14, 4, 3, 16) })
+    // Direct (C <= 4) or implicit GEMM (C > 4) vs im2col + GEMM on the same shapes, interleaved (median of 50 each): the data behind DirectConv2D.IsPreferred.
+    foreach (var (n, h, w, c, k, oc) in new[] { (32, 28, 28, 1, 5, 32), (1, 224, 224, 3, 3, 64), (32, 28, 28, 1, 3, 32), (8, 56, 56, 3, 7, 64), (32, 14, 14, 4, 3, 16), (64, 14, 14, 32, 5, 64), (8, 28, 28, 64, 3, 128) })
     {
         var g = TypedGraph.Kernels.NN.Window2D.Create(n, h, w, c, k, k, 1, 1, 1, 1, TypedGraph.Kernels.Common.PaddingKind.Same, default);
         var x = TypedGraph.Benchmarks.Peers.BenchData.Random(1, n * h * w * c);
@@ -47,7 +47,7 @@ if (args.Length > 0 && args[0] == "conv-paths")
         double direct = 0, im2col = 0;
         for (int rep = 0; rep < 5; rep++)
         {
-            direct += Ceiling.Median(() => TypedGraph.Kernels.NN.DirectConv2D.Run(g, oc, x, f, y, null, null), 10);
+            direct += Ceiling.Median(() => { if (c <= 4) TypedGraph.Kernels.NN.DirectConv2D.Run(g, oc, x, f, y, null, null); else TypedGraph.Kernels.NN.ImplicitGemmConv2D.Run(g, oc, x, f, y, null, null); }, 10);
             im2col += Ceiling.Median(() => TypedGraph.Kernels.NN.Conv2DKernel.RunIm2Col(g, oc, x, f, y), 10);
         }
         double flops = 2.0 * n * g.OH * g.OW * oc * k * k * c;

@@ -1,4 +1,5 @@
 using TypedGraph.Building;
+using TypedGraph.Execution;
 using TypedGraph.Protos;
 using TypedGraph.Training;
 

@@ -49,17 +49,66 @@ internal static class FeedValues
             switch (l.ValueKind)
             {
                 case JsonValueKind.True or JsonValueKind.False: ScalarValues.SetLong(t, i, l.GetBoolean() ? 1 : 0); break;
-                case JsonValueKind.Number when ScalarValues.IsIntegral(dtype) && l.TryGetInt64(out long v):
-                    ScalarValues.SetLong(t, i, v);
-                    // SetLong wraps like a C++ cast; a typed literal that does not fit is a mistake, not a wish.
-                    if (ScalarValues.GetLong(t, i) != v)
-                        throw new UsageException($"--feed {tensorName}: element {i} ({v}) does not fit in {DataTypes.Name(dtype)}");
+                case JsonValueKind.Number when ScalarValues.IsIntegral(dtype) && dtype != DataType.DtBool:
+                    SetInteger(t, i, l.GetRawText(), tensorName);
                     break;
-                case JsonValueKind.Number: ScalarValues.SetDouble(t, i, l.GetDouble()); break;
+                case JsonValueKind.Number: SetReal(t, i, l.GetRawText(), tensorName); break;
                 default: throw new UsageException($"--feed {tensorName}: element {i} ({l.GetRawText()}) is not a {DataTypes.Name(dtype)}");
             }
         }
         return t;
+    }
+
+    /// <summary>
+    /// Stores a JSON number into an integer tensor only when it is a whole number inside the dtype's range:
+    /// <c>99999999999999999999</c> must not become <c>long.MaxValue</c> and <c>1.7</c> must not become 1 (issue 9 item 6).
+    /// Whole numbers written with a fraction or exponent (<c>2.0</c>, <c>1e3</c>) are accepted.
+    /// </summary>
+    private static void SetInteger(Tensor t, int i, string raw, string tensorName)
+    {
+        string typeName = DataTypes.Name(t.DType);
+        if (!decimal.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out decimal d))
+            throw new UsageException($"--feed {tensorName}: element {i} ({raw}) is out of range for {typeName}");
+        if (d != decimal.Truncate(d))
+            throw new UsageException($"--feed {tensorName}: element {i} ({raw}) is not an integer, but the feed is {typeName}");
+        var (min, max) = IntegerRange(t.DType);
+        if (d < min || d > max)
+            throw new UsageException($"--feed {tensorName}: element {i} ({raw}) is out of range for {typeName} [{min}, {max}]");
+        if (t.DType == DataType.DtUint64) t.AsSpan<ulong>()[i] = (ulong)d;
+        else ScalarValues.SetLong(t, i, (long)d);
+    }
+
+    private static (decimal Min, decimal Max) IntegerRange(DataType dtype) => dtype switch
+    {
+        DataType.DtInt8 or DataType.DtQint8 => (sbyte.MinValue, sbyte.MaxValue),
+        DataType.DtUint8 or DataType.DtQuint8 => (byte.MinValue, byte.MaxValue),
+        DataType.DtInt16 or DataType.DtQint16 => (short.MinValue, short.MaxValue),
+        DataType.DtUint16 or DataType.DtQuint16 => (ushort.MinValue, ushort.MaxValue),
+        DataType.DtInt32 or DataType.DtQint32 => (int.MinValue, int.MaxValue),
+        DataType.DtUint32 => (uint.MinValue, uint.MaxValue),
+        DataType.DtUint64 => (ulong.MinValue, ulong.MaxValue),
+        _ => (long.MinValue, long.MaxValue),
+    };
+
+    /// <summary>
+    /// Stores a JSON number into a floating-point tensor, refusing numbers whose magnitude the dtype cannot hold
+    /// (<c>1e39</c> in a float32 feed would silently become +Inf). Rounding to the nearest representable value is fine.
+    /// </summary>
+    private static void SetReal(Tensor t, int i, string raw, string tensorName)
+    {
+        string typeName = DataTypes.Name(t.DType);
+        double v = double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture);
+        double max = t.DType switch
+        {
+            DataType.DtFloat or DataType.DtBfloat16 or DataType.DtComplex64 => float.MaxValue,
+            DataType.DtHalf => (double)Half.MaxValue,
+            _ => double.MaxValue,
+        };
+        if (!double.IsFinite(v) || Math.Abs(v) > max)
+            throw new UsageException($"--feed {tensorName}: element {i} ({raw}) is out of range for {typeName}");
+        if (t.DType is DataType.DtComplex64 or DataType.DtComplex128)
+            throw new UsageException($"--feed {tensorName}: {typeName} feeds must be given as @file.npy");
+        ScalarValues.SetDouble(t, i, v);
     }
 
     private static Tensor FromFile(string path)

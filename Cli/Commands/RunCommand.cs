@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text;
 using System.Text.Json;
 using TypedGraph.Formats;
+using TypedGraph.Training;
 
 namespace TypedGraph.Cli.Commands;
 
@@ -9,13 +10,18 @@ namespace TypedGraph.Cli.Commands;
 /// <c>typedgraph run &lt;meta&gt; [--checkpoint &lt;prefix|dir&gt;] [--init] --feed name=VALUE|name=@x.npy … --fetch name:0 …
 /// [--target op …] [--out y.npy] [--json]</c>: restores (or initializes) the graph's variables, runs it with the
 /// feeds and prints the fetched tensors (or writes the single fetch to an .npy file). A SavedModel folder
-/// restores its own <c>variables/variables</c> when no checkpoint is given.
+/// restores its own <c>variables/variables</c> when no checkpoint is given. The graph's own restore op is run only
+/// when it merely reads the checkpoint and assigns variables, or with <c>--graph-restore</c> (see docs/reliability.md).
 /// </summary>
 public sealed class RunCommand : ICliCommand
 {
     private readonly Argument<string> _graph = CliOptions.Graph();
     private readonly Option<string> _checkpoint = CliOptions.Checkpoint();
     private readonly Option<bool> _init = CliOptions.Init();
+    private readonly Option<bool> _graphRestore = new("--graph-restore")
+    {
+        Description = "Run the graph's own restore op even if it does more than read the checkpoint and assign variables (as TF's saver.restore would; see docs/reliability.md).",
+    };
     private readonly Option<string[]> _feed = new("--feed")
     {
         HelpName = "name=VALUE|name=@x.npy",
@@ -37,7 +43,7 @@ public sealed class RunCommand : ICliCommand
     {
         Definition = new Command("run",
             "Restores (or initializes) the graph's variables, runs it with the feeds and prints the fetched tensors "
-            + "(or writes the single fetch to an .npy file).") { _graph, _checkpoint, _init, _feed, _fetch, _target, _out, _batchSize, _json };
+            + "(or writes the single fetch to an .npy file).") { _graph, _checkpoint, _graphRestore, _init, _feed, _fetch, _target, _out, _batchSize, _json };
         _feed.Validators.Add(r =>
         {
             foreach (var t in r.Tokens)
@@ -51,7 +57,7 @@ public sealed class RunCommand : ICliCommand
     /// <inheritdoc/>
     public int Execute(ParseResult parse, TextWriter stdout)
     {
-        var o = new Options(parse.GetValue(_graph)!, parse.GetValue(_checkpoint), parse.GetValue(_init),
+        var o = new Options(parse.GetValue(_graph)!, parse.GetValue(_checkpoint), parse.GetValue(_init), parse.GetValue(_graphRestore),
             (parse.GetValue(_feed) ?? []).Select(f => (f[..f.IndexOf('=')], f[(f.IndexOf('=') + 1)..])).ToList(),
             [.. parse.GetValue(_fetch) ?? []], [.. parse.GetValue(_target) ?? []], parse.GetValue(_out), parse.GetValue(_json), parse.GetValue(_batchSize));
         // Rules about combining options; checked after every single option parsed, so a bad value is reported first.
@@ -64,7 +70,7 @@ public sealed class RunCommand : ICliCommand
         var meta = MetaGraph.Load(o.Graph);
         using var session = new Session(meta.Graph);
         var checkpoint = o.Checkpoint ?? (o.Init ? null : meta.VariablesPrefix);
-        if (checkpoint != null) session.Restore(checkpoint, meta.SaverDef);
+        if (checkpoint != null) Restore(session, meta, checkpoint, o.GraphRestore);
         if (o.Init) session.Initialize();
         if (o.BatchSize is { } batchSize) return BatchScoring.Run(meta, session, o.Feeds, o.Fetches[0], o.Out!, batchSize, o.Json, stdout);
         var feeds = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -79,6 +85,33 @@ public sealed class RunCommand : ICliCommand
         if (o.Json) WriteJson(stdout, o, results);
         else if (o.Out == null) WriteText(stdout, o, results);
         return 0;
+    }
+
+    /// <summary>
+    /// Restores the variables without trusting the file: the graph's own restore op runs only when it is nothing but
+    /// checkpoint reads and variable assignments (<see cref="RestoreOpAudit"/>) or when <c>--graph-restore</c> asks
+    /// for it; otherwise each variable is read by our checkpoint reader under its name (the <c>variables</c>
+    /// collection, as TF's default Saver keys it), and nothing the file chose is executed.
+    /// </summary>
+    private static void Restore(Session session, MetaGraph meta, string checkpoint, bool graphRestore)
+    {
+        var unexpected = graphRestore ? null : RestoreOpAudit.FindUnexpectedOp(meta.Graph, meta.SaverDef);
+        if (unexpected == null)
+        {
+            session.Restore(checkpoint, meta.SaverDef);
+            return;
+        }
+        var savedModelVariables = Path.Combine(checkpoint, "variables", "variables");
+        var prefix = File.Exists(savedModelVariables + ".index") ? savedModelVariables : Checkpoint.ResolvePrefix(checkpoint);
+        try
+        {
+            CollectionRestore.Restore(session, meta, prefix);
+        }
+        catch (TypedGraphException e)
+        {
+            throw new GraphExecutionException($"the graph's restore op '{meta.SaverDef!.RestoreOpName}' depends on {unexpected}, which is not a checkpoint read, so it was not run " +
+                $"(--graph-restore runs it as TF's saver.restore would); restoring each variable by name failed: {e.Message}", meta.SaverDef.RestoreOpName, e);
+        }
     }
 
     private static void WriteText(TextWriter stdout, Options o, Tensor[] results)
@@ -119,5 +152,5 @@ public sealed class RunCommand : ICliCommand
     }
 
     /// <summary>The parsed command line; each feed is split at its first '=' into (name, value).</summary>
-    private sealed record Options(string Graph, string? Checkpoint, bool Init, List<(string, string)> Feeds, List<string> Fetches, List<string> Targets, string? Out, bool Json, int? BatchSize);
+    private sealed record Options(string Graph, string? Checkpoint, bool Init, bool GraphRestore, List<(string, string)> Feeds, List<string> Fetches, List<string> Targets, string? Out, bool Json, int? BatchSize);
 }

@@ -24,7 +24,7 @@ namespace Demo
         /// <summary>The manifest resource that holds the graph file (embedded by the TypedGraph props).</summary>
         public const string ResourceName = "TypedGraph.Graph.6db539e3205df632c1eed8480021dda44719ffcffaed733e23943a5abbbdc6e7";
 
-        private MnistCnn(global::TypedGraph.Session session, global::TypedGraph.MetaGraph? graph) : base(session, graph) { }
+        private MnistCnn(global::TypedGraph.Execution.Session session, global::TypedGraph.Formats.MetaGraph? graph) : base(session, graph) { }
 
         /// <summary>Opens a new session over the embedded graph. Variables start uninitialized: call <see cref="global::TypedGraph.Typed.GraphModel.Initialize"/> or use <see cref="Restore"/>.</summary>
         /// <returns>The model; dispose it to release the session.</returns>
@@ -38,9 +38,9 @@ namespace Demo
         /// <summary>Wraps an existing session whose graph holds this graph's nodes (for example one extended with new ops).</summary>
         /// <param name="session">The session; the model does not copy it and disposing the model disposes it.</param>
         /// <returns>The model.</returns>
-        public static MnistCnn FromSession(global::TypedGraph.Session session) => new MnistCnn(session, null);
+        public static MnistCnn FromSession(global::TypedGraph.Execution.Session session) => new MnistCnn(session, null);
 
-        private static global::TypedGraph.MetaGraph LoadGraph() => LoadEmbedded(typeof(MnistCnn).Assembly, ResourceName, SourceFile);
+        private static global::TypedGraph.Formats.MetaGraph LoadGraph() => LoadEmbedded(typeof(MnistCnn).Assembly, ResourceName, SourceFile);
 
         private Signatures.Fetch0? __Accuracy;
         /// <summary>Tensor <c>accuracy:0</c>: Mean, float32, shape []; needs <c>pkeep:0</c>, <c>x:0</c>, <c>y_:0</c>.</summary>

@@ -24,7 +24,7 @@ namespace Demo
         /// <summary>The manifest resource that holds the graph file (embedded by the TypedGraph props).</summary>
         public const string ResourceName = "TypedGraph.Graph.9e70698a19bc12d89d691a3e395ca174443425cd9f6c79977f128bbc9d420864";
 
-        private TutorialModel(global::TypedGraph.Session session, global::TypedGraph.MetaGraph? graph) : base(session, graph) { }
+        private TutorialModel(global::TypedGraph.Execution.Session session, global::TypedGraph.Formats.MetaGraph? graph) : base(session, graph) { }
 
         /// <summary>Opens a new session over the embedded graph. Variables start uninitialized: call <see cref="global::TypedGraph.Typed.GraphModel.Initialize"/> or use <see cref="Restore"/>.</summary>
         /// <returns>The model; dispose it to release the session.</returns>
@@ -38,9 +38,9 @@ namespace Demo
         /// <summary>Wraps an existing session whose graph holds this graph's nodes (for example one extended with new ops).</summary>
         /// <param name="session">The session; the model does not copy it and disposing the model disposes it.</param>
         /// <returns>The model.</returns>
-        public static TutorialModel FromSession(global::TypedGraph.Session session) => new TutorialModel(session, null);
+        public static TutorialModel FromSession(global::TypedGraph.Execution.Session session) => new TutorialModel(session, null);
 
-        private static global::TypedGraph.MetaGraph LoadGraph() => LoadEmbedded(typeof(TutorialModel).Assembly, ResourceName, SourceFile);
+        private static global::TypedGraph.Formats.MetaGraph LoadGraph() => LoadEmbedded(typeof(TutorialModel).Assembly, ResourceName, SourceFile);
 
         private Signatures.Fetch0? __Bias;
         /// <summary>Variable <c>bias:0</c>: VariableV2, float32_ref, shape [].</summary>

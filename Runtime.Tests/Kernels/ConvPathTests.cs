@@ -53,14 +53,51 @@ public class ConvPathTests
     }
 
     [Theory]
-    [InlineData(2, 14, 14, 8, 3, 3, 32, 1, 1, "SAME")]   // 8 input channels: im2col + GEMM
+    [InlineData(2, 14, 14, 8, 3, 3, 48, 1, 1, "SAME")]   // 8 input channels, OC not whole 32-panels: im2col + GEMM
     [InlineData(1, 9, 9, 1, 3, 3, 10, 1, 1, "SAME")]     // OC not a multiple of 16: im2col + GEMM
     [InlineData(2, 7, 7, 3, 1, 1, 32, 1, 1, "VALID")]    // pointwise: one GEMM
     public void OtherPaths_AreNotDirect_AndMatchNaiveReference(int n, int h, int w, int c, int kh, int kw, int oc, int sh, int sw, string padding)
     {
         var (expected, got, g) = Convolve(h * 7 + c + oc, n, h, w, c, kh, kw, oc, sh, sw, 1, 1, padding);
         Assert.False(DirectConv2D.IsPreferred(g, oc) && !(kh == 1 && kw == 1));
+        Assert.False(ImplicitGemmConv2D.IsPreferred(g, oc) && !(kh == 1 && kw == 1));
         Close(expected, got, 1e-4f, "conv");
+    }
+
+    [Theory]
+    [InlineData(4, 14, 14, 32, 5, 5, 64, 1, 1, 1, 1, "SAME")]   // the TF MNIST net's second conv (pixels a multiple of 8)
+    [InlineData(1, 7, 9, 8, 3, 3, 32, 1, 1, 1, 1, "SAME")]      // 63 pixels: a last block of 7
+    [InlineData(2, 17, 19, 16, 3, 3, 64, 2, 2, 1, 1, "SAME")]   // stride 2
+    [InlineData(1, 20, 21, 12, 3, 3, 32, 1, 1, 2, 2, "SAME")]   // dilated
+    [InlineData(1, 12, 13, 6, 3, 2, 32, 1, 2, 1, 1, "VALID")]   // VALID with a leftover column
+    [InlineData(1, 11, 14, 5, 3, 3, 96, 2, 1, 1, 1, "EXPLICIT")]
+    [InlineData(1, 3, 2, 7, 5, 5, 32, 1, 1, 1, 1, "SAME")]      // fewer pixels than one block, window wider than the image
+    public void ImplicitGemmPath_MatchesNaiveReference(int n, int h, int w, int c, int kh, int kw, int oc, int sh, int sw, int dh, int dw, string padding)
+    {
+        var (expected, got, g) = Convolve(h * 17 + w + c + oc, n, h, w, c, kh, kw, oc, sh, sw, dh, dw, padding);
+        Assert.Equal(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated, ImplicitGemmConv2D.IsPreferred(g, oc));
+        Assert.False(DirectConv2D.IsPreferred(g, oc));
+        Close(expected, got, 1e-4f * (1 + kh * kw * c / 64f), "implicit-GEMM conv");
+    }
+
+    [Fact]
+    public void FusedConvBiasRelu_OnTheImplicitGemmPath_MatchesConvThenBiasThenRelu()
+    {
+        var r = new Random(9);
+        int n = 3, h = 9, w = 11, c = 16, k = 3, oc = 64;   // 297 pixels: a partial last block
+        var x = RandomFloats(r, n * h * w * c);
+        var f = RandomFloats(r, k * k * c * oc);
+        var bias = RandomFloats(r, oc);
+        var g = Window2D.Create(n, h, w, c, k, k, 1, 1, 1, 1, PaddingKind.Same, default);
+        var expected = ConvPoolTests.NaiveConv(x, n, h, w, c, f, k, k, oc, 1, 1, 1, 1, g.OH, g.OW, g.PadTop, g.PadLeft);
+        for (int i = 0; i < expected.Length; i++) expected[i] = Math.Max(0, expected[i] + bias[i % oc]);
+        var y = Compute1("_FusedConv2D", [F(x, n, h, w, c), F(f, k, k, c, oc), F(bias, oc)], def =>
+        {
+            Attrs(1, 1, "SAME", 1, 1, null)(def);
+            def.Attr["num_args"] = ToAttr(1);
+            def.Attr["fused_ops"] = new Protos.AttrValue { List = new Protos.AttrValue.Types.ListValue { S = { Google.Protobuf.ByteString.CopyFromUtf8("BiasAdd"), Google.Protobuf.ByteString.CopyFromUtf8("Relu") } } };
+        });
+        Close(expected, y.ToArray<float>(), 1e-4f * 3, "fused implicit-GEMM conv");
     }
 
     [Fact]

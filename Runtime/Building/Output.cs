@@ -22,17 +22,4 @@ public readonly record struct Output(string NodeName, int Index, DataType DType)
 
     /// <inheritdoc/>
     public override string ToString() => $"{Name} ({DataTypes.Name(DType)})";
-
-    /// <summary>A generated model's typed tensor as a builder handle, so it plugs into the builder
-    /// (<c>g.Multiply(model.OpToRestore, 2f)</c> with <c>g = new GraphBuilder(model.Graph)</c>).</summary>
-    public static implicit operator Output(TypedGraph.Typed.GraphTensor t) => FromGraphTensor(t);
-
-    /// <summary>See the implicit conversion.</summary>
-    /// <exception cref="ArgumentException">The tensor's dtype name is unknown.</exception>
-    public static Output FromGraphTensor(TypedGraph.Typed.GraphTensor t)
-    {
-        var dtype = Enum.GetValues<DataType>().Where(d => (int)d > 0 && (int)d < 100).FirstOrDefault(d => DataTypes.Name(d) == t.DType);
-        if (dtype == DataType.DtInvalid) throw new ArgumentException($"Tensor '{t.Name}' has dtype '{t.DType}', which has no TF DataType.", nameof(t));
-        return new Output(t.NodeName, t.OutputIndex, dtype);
-    }
 }

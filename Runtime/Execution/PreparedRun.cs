@@ -1,6 +1,5 @@
-using TypedGraph.Execution;
 
-namespace TypedGraph;
+namespace TypedGraph.Execution;
 
 /// <summary>
 /// A request prepared by <see cref="Session.Prepare"/>: feeds by position, results into a caller span.

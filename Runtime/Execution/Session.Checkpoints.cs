@@ -1,8 +1,7 @@
-using TypedGraph.Execution;
 using TypedGraph.Formats;
 using TypedGraph.Protos;
 
-namespace TypedGraph;
+namespace TypedGraph.Execution;
 
 public sealed partial class Session
 {

@@ -1,8 +1,7 @@
 using System.Collections.Concurrent;
-using TypedGraph.Execution;
 using TypedGraph.Kernels;
 
-namespace TypedGraph;
+namespace TypedGraph.Execution;
 
 /// <summary>
 /// Runs a TF graph, in TF1's <c>Session.run</c> meaning: fetch any tensor, feed any tensor (a fed tensor
@@ -14,7 +13,7 @@ namespace TypedGraph;
 /// at once; each run gets its own pooled value table and buffers. Variables live in <see cref="State"/> and
 /// are shared by all runs, as in TF.
 /// </remarks>
-public sealed partial class Session : IDisposable
+public sealed partial class Session : IDisposable, IGraphRunner
 {
     private readonly ConcurrentDictionary<Node, OpKernel> _kernels = new();
     private readonly PlanCache _plans;
@@ -29,6 +28,8 @@ public sealed partial class Session : IDisposable
         _plans = new PlanCache(Options.PlanCacheCapacity);
         State = new SessionState { GraphSeed = Options.GraphSeed };
         State.Resource(Kernels.Exec.FunctionCallKernels.GraphResourceKey, () => graph); // function-call kernels find the library here
+        // ... and run a function body in an inner session made here: kernels sit below Execution and never create one.
+        State.Resource<Func<Graph, IGraphRunner>>(Kernels.Exec.FunctionCallKernels.GraphRunnerFactoryKey, () => body => new Session(body));
     }
 
     /// <summary>The graph being run.</summary>

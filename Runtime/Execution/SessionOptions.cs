@@ -1,6 +1,6 @@
 using TypedGraph.Kernels;
 
-namespace TypedGraph;
+namespace TypedGraph.Execution;
 
 /// <summary>Settings of a <see cref="Session"/>.</summary>
 public sealed class SessionOptions

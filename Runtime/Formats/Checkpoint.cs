@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
-using TypedGraph.Formats;
 
-namespace TypedGraph;
+namespace TypedGraph.Formats;
 
 /// <summary>Finding checkpoints on disk, following TF's <c>checkpoint_management.py</c>.</summary>
 public static partial class Checkpoint

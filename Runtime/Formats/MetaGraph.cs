@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using TypedGraph.Protos;
 
-namespace TypedGraph;
+namespace TypedGraph.Formats;
 
 /// <summary>
 /// A loaded TF graph file: a Saver's <c>.meta</c> (MetaGraphDef), a frozen GraphDef <c>.pb</c>, or a

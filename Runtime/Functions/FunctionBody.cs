@@ -1,5 +1,4 @@
 using TypedGraph.Building;
-using TypedGraph.Kernels;
 using TypedGraph.Protos;
 
 namespace TypedGraph.Functions;
@@ -39,10 +38,11 @@ public sealed class FunctionBody
     /// <param name="argTypes">The call's input types (<c>Tin</c>), used when an arg's type comes from an attr.</param>
     /// <param name="caller">The calling node's name, for messages.</param>
     /// <exception cref="GraphFormatException">No such function, or a body the instantiation cannot map (named).</exception>
-    /// <param name="registry">The kernels the body will run with (default: <see cref="KernelRegistry.Default"/>); an op
-    /// unknown to it and to the op catalogue is reported as an <see cref="UnsupportedOpException"/>.</param>
+    /// <param name="hasKernel">Whether the kernels the body will run with support an op (the caller's kernel registry;
+    /// Functions sits below Kernels, so it is passed in; default: no op has a kernel); an op unknown to it and to the op
+    /// catalogue is reported as an <see cref="UnsupportedOpException"/>.</param>
     /// <exception cref="UnsupportedOpException">A body node's output is read by out-arg name and its op is unknown.</exception>
-    public static FunctionBody Instantiate(FunctionDefLibrary library, string name, IReadOnlyDictionary<string, AttrValue> callAttrs, DataType[]? argTypes, string caller, KernelRegistry? registry = null)
+    public static FunctionBody Instantiate(FunctionDefLibrary library, string name, IReadOnlyDictionary<string, AttrValue> callAttrs, DataType[]? argTypes, string caller, Func<string, bool>? hasKernel = null)
     {
         var fn = library.Function.FirstOrDefault(f => f.Signature?.Name == name)
             ?? throw new GraphFormatException($"Node '{caller}' calls function '{name}', which is not in the graph's FunctionDefLibrary.");
@@ -85,7 +85,7 @@ public sealed class FunctionBody
         // An op neither the catalogue nor the registry knows is simply unsupported: say so as the session would.
         Exception UnmappedOutput(string input, NodeDef producer)
         {
-            if (!(registry ?? KernelRegistry.Default).IsSupported(producer.Op) && !byName.ContainsKey(producer.Op))
+            if (!(hasKernel?.Invoke(producer.Op) ?? false) && !byName.ContainsKey(producer.Op))
                 return new UnsupportedOpException([new UnsupportedOp(producer.Op, producer.Name, name)]);
             return new GraphFormatException($"Cannot map output '{input}' in {Where()}: op '{producer.Op}' has a kernel but no OpDef in the catalogue, so its output arg '{input.Split(':')[1]}' has no known position.");
         }

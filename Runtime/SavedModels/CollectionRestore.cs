@@ -1,8 +1,9 @@
+using TypedGraph.Execution;
 using TypedGraph.Formats;
 using TypedGraph.Kernels.Exec;
 using TypedGraph.Protos;
 
-namespace TypedGraph;
+namespace TypedGraph.SavedModels;
 
 /// <summary>
 /// Restores what a default <c>tf.train.Saver()</c> would for a meta graph that carries no SaverDef (TF's

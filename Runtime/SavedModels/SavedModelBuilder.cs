@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using TypedGraph.Building;
+using TypedGraph.Execution;
 using TypedGraph.Formats;
 using TypedGraph.Protos;
 using TypedGraph.Training;

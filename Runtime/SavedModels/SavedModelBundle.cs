@@ -1,7 +1,8 @@
 using TypedGraph.Execution;
+using TypedGraph.Formats;
 using TypedGraph.Protos;
 
-namespace TypedGraph;
+namespace TypedGraph.SavedModels;
 
 /// <summary>
 /// A loaded SavedModel, the way TF 1.x's <c>tf.saved_model.loader.load</c> loads it: the meta graph with the

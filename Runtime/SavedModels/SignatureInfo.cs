@@ -1,6 +1,6 @@
 using TypedGraph.Protos;
 
-namespace TypedGraph;
+namespace TypedGraph.SavedModels;
 
 /// <summary>One input or output of a SignatureDef: the key callers use and the graph tensor behind it.</summary>
 /// <param name="Key">The signature's key, e.g. <c>"x"</c>.</param>

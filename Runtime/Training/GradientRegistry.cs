@@ -21,8 +21,13 @@ public static class GradientRegistry
         ArrayGradients.Register();
         SliceGatherGradients.Register();
         SparseOpGradients.Register();
+<<<<<<< HEAD
+        LinalgGradients.Register();
+        MathExtraGradients.Register();
+=======
         ControlFlowGradients.Register();
         TensorArrayGradients.Register();
+>>>>>>> main
     }
 
     /// <summary>Registers (or replaces) the gradient of <paramref name="opType"/>.</summary>

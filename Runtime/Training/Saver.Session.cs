@@ -1,3 +1,5 @@
+using TypedGraph.Execution;
+
 namespace TypedGraph.Training;
 
 // Session-facing overloads (the session's variables live in Session.State).

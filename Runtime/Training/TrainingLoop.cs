@@ -1,3 +1,4 @@
+using TypedGraph.Execution;
 using TypedGraph.Summaries;
 
 namespace TypedGraph.Training;

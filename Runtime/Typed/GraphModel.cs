@@ -2,13 +2,15 @@ using System.Buffers;
 using System.Buffers.Text;
 using System.Reflection;
 using TypedGraph.Building;
+using TypedGraph.Execution;
+using TypedGraph.Formats;
 
 namespace TypedGraph.Typed;
 
 /// <summary>
 /// Base of every class the TypedGraph generator emits: a thin typed facade over one
-/// <see cref="TypedGraph.Session"/>. It never executes anything itself — every typed member ends in
-/// <see cref="TypedGraph.Session.Run(IReadOnlyList{string}, IReadOnlyDictionary{string, Tensor}?, IReadOnlyList{string}?)"/>.
+/// <see cref="Session"/>. It never executes anything itself — every typed member ends in
+/// <see cref="Session.Run(IReadOnlyList{string}, IReadOnlyDictionary{string, Tensor}?, IReadOnlyList{string}?)"/>.
 /// </summary>
 public abstract class GraphModel : IDisposable
 {

@@ -1,3 +1,6 @@
+using TypedGraph.Building;
+using TypedGraph.Protos;
+
 namespace TypedGraph.Typed;
 
 /// <summary>One output of one node, with its static dtype and shape. Untyped form (for dtypes without a C# element type).</summary>
@@ -38,6 +41,20 @@ public class GraphTensor : GraphMember
     /// <returns>The value; the caller owns it.</returns>
     /// <exception cref="GraphExecutionException">A feed is missing or running failed.</exception>
     public Tensor Fetch(params FeedValue[] feeds) => Model.Session.Run([Name], Feeds.ToDictionary(feeds))[0];
+
+    /// <summary>A generated model's typed tensor as a builder handle, so it plugs into the builder
+    /// (<c>g.Multiply(model.OpToRestore, 2f)</c> with <c>g = new GraphBuilder(model.Graph)</c>). Declared here rather
+    /// than on <see cref="Output"/> because Building sits below Typed (docs/architecture.md).</summary>
+    public static implicit operator Output(GraphTensor t) => t.ToOutput();
+
+    /// <summary>See the implicit conversion to <see cref="Output"/>.</summary>
+    /// <exception cref="ArgumentException">The tensor's dtype name is unknown.</exception>
+    public Output ToOutput()
+    {
+        var dtype = Enum.GetValues<DataType>().Where(d => (int)d > 0 && (int)d < 100).FirstOrDefault(d => DataTypes.Name(d) == DType);
+        if (dtype == DataType.DtInvalid) throw new ArgumentException($"Tensor '{Name}' has dtype '{DType}', which has no TF DataType.");
+        return new Output(NodeName, OutputIndex, dtype);
+    }
 }
 
 /// <summary>A graph tensor whose elements are <typeparamref name="T"/>.</summary>

@@ -1,3 +1,5 @@
+using TypedGraph.Execution;
+
 namespace TypedGraph.Typed;
 
 /// <summary>TF-style typed calls on a session: <c>session.Run(model.OpToRestore, model.W1.Feed(13f), model.W2.Feed(17f))</c>.</summary>

@@ -15,7 +15,7 @@ public class BigGraphBenchmarks
     private const int Layers = 1200;
     private string _path = null!;
     private byte[] _bytes = null!;
-    private TypedGraph.Session _warm = null!;
+    private TypedGraph.Execution.Session _warm = null!;
     private Dictionary<string, Tensor> _feeds = null!;
 
     [GlobalSetup]
@@ -27,7 +27,7 @@ public class BigGraphBenchmarks
         var x = new float[8 * BigGraph.Width];
         for (int i = 0; i < x.Length; i++) x[i] = (i % 7 - 3) * 0.3f;
         _feeds = new() { ["x:0"] = Tensor.Create(x, 8, BigGraph.Width) };
-        _warm = new TypedGraph.Session(MetaGraph.Load(_path).Graph);
+        _warm = new TypedGraph.Execution.Session(MetaGraph.Load(_path).Graph);
         _warm.RunTargets("init");
         _warm.Run([BigGraph.Output(Layers)], _feeds)[0].Dispose();
     }
@@ -48,7 +48,7 @@ public class BigGraphBenchmarks
     public float ColdStartFirstRun()
     {
         var meta = MetaGraph.Load(_path);
-        using var session = new TypedGraph.Session(meta.Graph);
+        using var session = new TypedGraph.Execution.Session(meta.Graph);
         session.RunTargets("init");
         using var y = session.Run([BigGraph.Output(Layers)], _feeds)[0];
         return y.AsSpan<float>()[0];

@@ -10,8 +10,8 @@ namespace TypedGraph.Benchmarks.Execution;
 [MemoryDiagnoser]
 public class SessionBenchmarks
 {
-    private TypedGraph.Session _smove = null!;
-    private TypedGraph.Session _fc2 = null!;
+    private TypedGraph.Execution.Session _smove = null!;
+    private TypedGraph.Execution.Session _fc2 = null!;
     private Dictionary<string, Tensor> _smoveFeeds = null!;
     private PreparedRun _fc2Run = null!;
     private Tensor[] _fc2Feeds = null!;
@@ -21,12 +21,12 @@ public class SessionBenchmarks
     public void Setup()
     {
         var smove = MetaGraph.Load(FixturePaths.Path("smove_mlp", "my_test_model-1000.meta"));
-        _smove = new TypedGraph.Session(smove.Graph);
+        _smove = new TypedGraph.Execution.Session(smove.Graph);
         _smove.Restore(FixturePaths.Path("smove_mlp"), smove.SaverDef);
         _smoveFeeds = new() { ["X:0"] = Tensor.Create(Enumerable.Range(0, 64 * 21).Select(i => (float)Math.Sin(i)).ToArray(), 64, 21) };
 
         var fc2 = MetaGraph.Load(FixturePaths.Path("mnist_fc2", "fc2.ckpt.meta"));
-        _fc2 = new TypedGraph.Session(fc2.Graph);
+        _fc2 = new TypedGraph.Execution.Session(fc2.Graph);
         _fc2.Restore(FixturePaths.Path("mnist_fc2", "fc2.ckpt"), fc2.SaverDef);
         _fc2Run = _fc2.Prepare(["output/output:0"], ["input/x:0"]);
         _fc2Feeds = [Tensor.Create(Enumerable.Range(0, 64 * 784).Select(i => (float)((i * 37) % 255) / 255f).ToArray(), 64, 784)];

@@ -1,4 +1,6 @@
 using TypedGraph.Building;
+using TypedGraph.Execution;
+using TypedGraph.Formats;
 using TypedGraph.Protos;
 using TypedGraph.Summaries;
 using TypedGraph.Training;

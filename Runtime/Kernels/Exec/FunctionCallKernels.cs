@@ -13,6 +13,10 @@ public sealed class FunctionCallKernels : KernelSet
     /// <summary>The <see cref="SessionState"/> resource key under which a session publishes its graph.</summary>
     public const string GraphResourceKey = "typedgraph.graph";
 
+    /// <summary>The <see cref="SessionState"/> resource key under which a session publishes how to run a function body
+    /// (a <c>Func&lt;Graph, IGraphRunner&gt;</c>).</summary>
+    internal const string GraphRunnerFactoryKey = "typedgraph.graph-runner";
+
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)
     {

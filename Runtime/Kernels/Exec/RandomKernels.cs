@@ -8,7 +8,7 @@ namespace TypedGraph.Kernels.Exec;
 /// ([minval, maxval)). Seeds follow TF: attrs <c>seed</c>/<c>seed2</c> (already resolved from the graph seed
 /// by Python) key a per-kernel Philox stream, so a seeded op is deterministic and every run continues the
 /// stream (a second run gives new numbers, as in TF). Both 0 means random seeds, unless the session has a
-/// <see cref="SessionOptions.GraphSeed"/>, which then seeds (GraphSeed, hash of the node name).
+/// <c>SessionOptions.GraphSeed</c>, which then seeds (GraphSeed, hash of the node name).
 /// Groups of outputs are filled exactly as TF's FillPhiloxRandom lays them out.
 /// </summary>
 public sealed class RandomKernels : KernelSet

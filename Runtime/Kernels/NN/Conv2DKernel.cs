@@ -130,6 +130,12 @@ internal sealed class Conv2DKernel : OpKernel
             DirectConv2D.Run(g, oc, input, filter, output, epilogue, bias);
             return;
         }
+        // More channels, whole 32-wide OC panels: GEMM without materializing the im2col rows.
+        if (ImplicitGemmConv2D.IsPreferred(g, oc))
+        {
+            ImplicitGemmConv2D.Run(g, oc, input, filter, output, epilogue, bias);
+            return;
+        }
         RunIm2Col(g, oc, input, filter, output, epilogue, bias);
     }
 

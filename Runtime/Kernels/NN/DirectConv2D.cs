@@ -32,28 +32,11 @@ internal static class DirectConv2D
         if (!Vector512.IsHardwareAccelerated || oc % 16 != 0) throw new InvalidOperationException("DirectConv2D needs Vector512 and OC a multiple of 16.");
         if (input.Length < (long)g.N * g.H * g.W * g.C || filter.Length < (long)g.KH * g.KW * g.C * oc || output.Length < (long)g.N * g.OH * g.OW * oc)
             throw new ArgumentException("DirectConv2D: buffer smaller than the geometry.");
-        // The input extent the windows touch, padding included.
-        int needH = (g.OH - 1) * g.SH + (g.KH - 1) * g.DH + 1, needW = (g.OW - 1) * g.SW + (g.KW - 1) * g.DW + 1;
-        bool padded = g.PadTop != 0 || g.PadLeft != 0 || needH > g.H || needW > g.W;
-        float[]? rented = null;
+        var geometry = g;
+        float[]? rented = PaddedInput.Rent(ref geometry, input);
+        bool padded = rented != null;
         try
         {
-            var geometry = g;
-            if (padded)
-            {
-                // Copy the input once into a zero-bordered buffer so every window is interior: no bounds checks and no
-                // one-pixel-at-a-time border path (with 5×5 SAME windows on a 28-wide image, 12 of 28 pixels touch a border,
-                // and a per-pixel path with one accumulator chain costs more than the whole interior). The copy is
-                // (KH-1)·(KW-1)/(KH·KW) of im2col's size at most, usually far less.
-                long size = (long)g.N * needH * needW * g.C;
-                rented = ArrayPool<float>.Shared.Rent(checked((int)size));
-                fixed (float* src = input, dst = rented)
-                {
-                    var copy = new PadCopy(g, needH, needW, (nint)src, (nint)dst);
-                    Workers.For((long)g.N * needH, Math.Max(1, (1 << 15) / Math.Max(1, needW * g.C)), copy, static (j, s, e) => j.Run(s, e));
-                }
-                geometry = g with { H = needH, W = needW, PadTop = 0, PadLeft = 0 };
-            }
             ReadOnlySpan<float> x = padded ? rented : input;
             fixed (float* pin = x, pf = filter, pout = output)
             {
@@ -67,27 +50,6 @@ internal static class DirectConv2D
         finally
         {
             if (rented != null) ArrayPool<float>.Shared.Return(rented);
-        }
-    }
-
-    // Rows [start, end) of the zero-bordered copy: row y of image b holds input row y - PadTop shifted right by PadLeft.
-    private readonly record struct PadCopy(Window2D G, int Hp, int Wp, nint Src, nint Dst)
-    {
-        public unsafe void Run(long start, long end)
-        {
-            var g = G;
-            int c = g.C;
-            long rowLen = (long)Wp * c;
-            for (long r = start; r < end; r++)
-            {
-                int b = (int)(r / Hp), y = (int)(r % Hp), ih = y - g.PadTop;
-                var dst = new Span<float>((float*)Dst + r * rowLen, (int)rowLen);
-                if ((uint)ih >= (uint)g.H) { dst.Clear(); continue; }
-                int left = Math.Min(g.PadLeft, Wp), count = Math.Max(0, Math.Min(g.W, Wp - g.PadLeft));
-                dst[..(left * c)].Clear();
-                new ReadOnlySpan<float>((float*)Src + ((long)b * g.H + ih) * g.W * c, count * c).CopyTo(dst[(left * c)..]);
-                dst[((left + count) * c)..].Clear();
-            }
         }
     }
 

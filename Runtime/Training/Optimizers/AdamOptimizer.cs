@@ -25,8 +25,9 @@ public sealed class AdamOptimizer(double learningRate = 0.001, double beta1 = 0.
         var first = vars.Select(v => v.Name).Min(StringComparer.Ordinal)!;
         if (Beta1Power == null)
         {
-            // The dtype of the first variable; TF creates these as tf.Variable(beta, trainable=False).
-            var dtype = vars[0].DType;
+            // float32 whatever the variables' dtype: TF's _create_non_slot_variable(initial_value=self._beta1, …) makes a
+            // variable of a Python float; _apply_dense/_apply_sparse cast it to each variable's dtype.
+            var dtype = DataType.DtFloat;
             if (vars.Any(v => v.IsResource))
             {
                 // Resource variables get resource beta powers (TF: use_resource follows the colocated variable).
@@ -58,7 +59,7 @@ public sealed class AdamOptimizer(double learningRate = 0.001, double beta1 = 0.
     /// <inheritdoc/>
     protected override Node ApplyDense(GraphBuilder b, Output grad, Variable v)
         => Apply(b, "ApplyAdam", v, [GetSlot(v, "m")!, GetSlot(v, "v")!],
-            [Beta1Power!.Snapshot, Beta2Power!.Snapshot, _lr, _beta1, _beta2, _eps, grad], ("use_nesterov", Attrs.Bool(useNesterov)));
+            [CastTo(b, Beta1Power!.Snapshot, v), CastTo(b, Beta2Power!.Snapshot, v), CastTo(b, _lr, v), CastTo(b, _beta1, v), CastTo(b, _beta2, v), CastTo(b, _eps, v), grad], ("use_nesterov", Attrs.Bool(useNesterov)));
 
     /// <summary>
     /// TF's <c>AdamOptimizer._apply_sparse_shared</c> (after deduplication): lr = lr_t·√(1−β2^t)/(1−β1^t);
@@ -71,16 +72,23 @@ public sealed class AdamOptimizer(double learningRate = 0.001, double beta1 = 0.
     {
         if (useNesterov) return null; // TF's sparse path has no Nesterov term; keep the dense ApplyAdam for it
         var g = Deduplicate(b, grad);
-        var one = b.ScalarConstant(1, DataType.DtFloat, "sub/x");
-        var lr = b.Divide(b.Multiply(_lr, b.Sqrt(b.Subtract(one, Beta2Power!.Snapshot, "sub"), "Sqrt"), "mul"),
-            b.Subtract(b.ScalarConstant(1, DataType.DtFloat, "sub_1/x"), Beta1Power!.Snapshot, "sub_1"), "truediv");
+        var dtype = v.DType;
+        var beta1Power = CastTo(b, Beta1Power!.Snapshot, v);
+        var beta2Power = CastTo(b, Beta2Power!.Snapshot, v);
+        var lrT = CastTo(b, _lr, v);
+        var beta1 = CastTo(b, _beta1, v);
+        var beta2 = CastTo(b, _beta2, v);
+        var eps = CastTo(b, _eps, v);
+        var one = b.ScalarConstant(1, dtype, "sub/x");
+        var lr = b.Divide(b.Multiply(lrT, b.Sqrt(b.Subtract(one, beta2Power, "sub"), "Sqrt"), "mul"),
+            b.Subtract(b.ScalarConstant(1, dtype, "sub_1/x"), beta1Power, "sub_1"), "truediv");
         var m = GetSlot(v, "m")!;
         var vv = GetSlot(v, "v")!;
-        var mScaled = b.Multiply(g.Values, b.Subtract(b.ScalarConstant(1, DataType.DtFloat, "sub_2/x"), _beta1, "sub_2"), "mul_1");
-        var mT = ScaleThenScatterAdd(b, m, _beta1, g.Indices, mScaled, "mul_2", "Assign", "ScatterAdd");
-        var vScaled = b.Multiply(b.Multiply(g.Values, g.Values, "mul_3"), b.Subtract(b.ScalarConstant(1, DataType.DtFloat, "sub_3/x"), _beta2, "sub_3"), "mul_4");
-        var vT = ScaleThenScatterAdd(b, vv, _beta2, g.Indices, vScaled, "mul_5", "Assign_1", "ScatterAdd_1");
-        var step = b.Multiply(lr, b.Divide(mT, b.Add(b.Sqrt(vT, "Sqrt_1"), _eps, "add"), "truediv_1"), "mul_6");
+        var mScaled = b.Multiply(g.Values, b.Subtract(b.ScalarConstant(1, dtype, "sub_2/x"), beta1, "sub_2"), "mul_1");
+        var mT = ScaleThenScatterAdd(b, m, beta1, g.Indices, mScaled, "mul_2", "Assign", "ScatterAdd");
+        var vScaled = b.Multiply(b.Multiply(g.Values, g.Values, "mul_3"), b.Subtract(b.ScalarConstant(1, dtype, "sub_3/x"), beta2, "sub_3"), "mul_4");
+        var vT = ScaleThenScatterAdd(b, vv, beta2, g.Indices, vScaled, "mul_5", "Assign_1", "ScatterAdd_1");
+        var step = b.Multiply(lr, b.Divide(mT, b.Add(b.Sqrt(vT, "Sqrt_1"), eps, "add"), "truediv_1"), "mul_6");
         string update = v.IsResource
             ? b.AddOperation("AssignSubVariableOp", [v.Ref, step], null, "AssignSubVariableOp").Name
             : b.AddOperation("AssignSub", [v.Ref, step], new Dictionary<string, AttrValue> { ["use_locking"] = Attrs.Bool(UseLocking), ["_class"] = Attrs.Colocate(v.Name) }, "AssignSub").Name;

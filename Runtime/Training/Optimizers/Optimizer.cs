@@ -56,8 +56,12 @@ public abstract class Optimizer
         {
             var update = Finish(b, updates, "update", exact: false);
             Output one;
-            using (b.ControlDependencies([update.Name])) one = b.ScalarConstant(1, globalStep.DType, "value");
-            result = b.AddOperationExact(scope, "AssignAdd", [globalStep.Ref, one], new Dictionary<string, AttrValue> { ["_class"] = Attrs.Colocate(globalStep.Name), ["use_locking"] = Attrs.Bool(UseLocking) });
+            // TF's apply_gradients: a resource global_step gets assign_add_variable_op(handle, convert_to_tensor(1)),
+            // a ref one state_ops.assign_add(global_step, 1) — both after the updates, named after the scope.
+            using (b.ControlDependencies([update.Name])) one = b.ScalarConstant(1, globalStep.DType, globalStep.IsResource ? "Const" : "value");
+            result = globalStep.IsResource
+                ? b.AddOperationExact(scope, "AssignAddVariableOp", [globalStep.Ref, one], new Dictionary<string, AttrValue> { ["dtype"] = Attrs.Type(globalStep.DType), ["_class"] = Attrs.Colocate(globalStep.Name) })
+                : b.AddOperationExact(scope, "AssignAdd", [globalStep.Ref, one], new Dictionary<string, AttrValue> { ["_class"] = Attrs.Colocate(globalStep.Name), ["use_locking"] = Attrs.Bool(UseLocking) });
         }
         return result;
     }
@@ -141,6 +145,14 @@ public abstract class Optimizer
         if (v.IsResource) attrs["T"] = Attrs.Type(v.DType);
         return b.AddOperation(type, inputs, attrs, type);
     }
+
+    /// <summary>
+    /// <paramref name="hyper"/> in <paramref name="v"/>'s dtype: TF's optimizers keep their hyper-parameters float32
+    /// (<c>ops.convert_to_tensor</c> of a Python float in <c>_prepare</c>) and <c>math_ops.cast</c> them to
+    /// <c>var.dtype.base_dtype</c> in every <c>_apply_dense</c>/<c>_apply_sparse</c> — a no-op (no Cast node) when the
+    /// dtypes already agree — so float64 and float16 variables train too.
+    /// </summary>
+    protected static Output CastTo(GraphBuilder b, Output hyper, Variable v) => v.DType == hyper.BaseType ? hyper : b.Cast(hyper, v.DType);
 
     /// <summary>A hyper-parameter Const of <paramref name="dtype"/> in the optimizer scope.</summary>
     protected static Output Hyper(GraphBuilder b, double value, DataType dtype, string name) => b.ScalarConstant(value, dtype, name);

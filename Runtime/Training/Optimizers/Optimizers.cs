@@ -13,13 +13,13 @@ public sealed class GradientDescentOptimizer(double learningRate, bool useLockin
 
     /// <inheritdoc/>
     protected override Node ApplyDense(GraphBuilder b, Output grad, Variable v)
-        => Apply(b, "ApplyGradientDescent", v, [], [v.DType == _lr.BaseType ? _lr : b.Cast(_lr, v.DType), grad]);
+        => Apply(b, "ApplyGradientDescent", v, [], [CastTo(b, _lr, v), grad]);
 
     /// <summary>TF's <c>GradientDescentOptimizer._apply_sparse_duplicate_indices</c>: <c>ScatterSub(var, indices,
     /// values · lr)</c>, or <c>ResourceScatterAdd(var, indices, −values · lr)</c> for a resource variable (duplicates add).</summary>
     protected override Node? ApplySparse(GraphBuilder b, IndexedSlices grad, Variable v)
     {
-        var lr = v.DType == _lr.BaseType ? _lr : b.Cast(_lr, v.DType);
+        var lr = CastTo(b, _lr, v);
         if (v.IsResource)
             return b.AddOperation("ResourceScatterAdd", [v.Ref, grad.Indices, b.Multiply(b.Negate(grad.Values, "Neg"), lr, "mul")], null, "ResourceScatterAdd");
         var attrs = new Dictionary<string, AttrValue> { ["use_locking"] = Attrs.Bool(UseLocking), ["_class"] = Attrs.Colocate(v.Name) };
@@ -47,13 +47,13 @@ public sealed class MomentumOptimizer(double learningRate, double momentum, bool
 
     /// <inheritdoc/>
     protected override Node ApplyDense(GraphBuilder b, Output grad, Variable v)
-        => Apply(b, "ApplyMomentum", v, [GetSlot(v, "momentum")!], [_lr, grad, _momentum], ("use_nesterov", Attrs.Bool(useNesterov)));
+        => Apply(b, "ApplyMomentum", v, [GetSlot(v, "momentum")!], [CastTo(b, _lr, v), grad, CastTo(b, _momentum, v)], ("use_nesterov", Attrs.Bool(useNesterov)));
 
     /// <summary>TF's <c>MomentumOptimizer._apply_sparse</c> (after deduplication): <c>SparseApplyMomentum</c>.</summary>
     protected override Node? ApplySparse(GraphBuilder b, IndexedSlices grad, Variable v)
     {
         var g = Deduplicate(b, grad);
-        return Apply(b, "SparseApplyMomentum", v, [GetSlot(v, "momentum")!], [_lr, g.Values, g.Indices, _momentum], ("use_nesterov", Attrs.Bool(useNesterov)));
+        return Apply(b, "SparseApplyMomentum", v, [GetSlot(v, "momentum")!], [CastTo(b, _lr, v), g.Values, g.Indices, CastTo(b, _momentum, v)], ("use_nesterov", Attrs.Bool(useNesterov)));
     }
 }
 
@@ -74,13 +74,13 @@ public sealed class AdagradOptimizer(double learningRate, double initialAccumula
     protected override void Prepare(GraphBuilder b) => _lr = Hyper(b, learningRate, DataType.DtFloat, "learning_rate");
 
     /// <inheritdoc/>
-    protected override Node ApplyDense(GraphBuilder b, Output grad, Variable v) => Apply(b, "ApplyAdagrad", v, [_accum[v.Name]], [_lr, grad]);
+    protected override Node ApplyDense(GraphBuilder b, Output grad, Variable v) => Apply(b, "ApplyAdagrad", v, [_accum[v.Name]], [CastTo(b, _lr, v), grad]);
 
     /// <summary>TF's <c>AdagradOptimizer._apply_sparse</c> (after deduplication): <c>SparseApplyAdagrad</c>.</summary>
     protected override Node? ApplySparse(GraphBuilder b, IndexedSlices grad, Variable v)
     {
         var g = Deduplicate(b, grad);
-        return Apply(b, "SparseApplyAdagrad", v, [_accum[v.Name]], [_lr, g.Values, g.Indices]);
+        return Apply(b, "SparseApplyAdagrad", v, [_accum[v.Name]], [CastTo(b, _lr, v), g.Values, g.Indices]);
     }
 }
 
@@ -113,5 +113,5 @@ public sealed class RMSPropOptimizer(double learningRate, double decay = 0.9, do
 
     /// <inheritdoc/>
     protected override Node ApplyDense(GraphBuilder b, Output grad, Variable v)
-        => Apply(b, "ApplyRMSProp", v, [_s[v.Name].Ms, _s[v.Name].Mom], [_lr, _rho, _momentum, _eps, grad]);
+        => Apply(b, "ApplyRMSProp", v, [_s[v.Name].Ms, _s[v.Name].Mom], [CastTo(b, _lr, v), CastTo(b, _rho, v), CastTo(b, _momentum, v), CastTo(b, _eps, v), grad]);
 }

@@ -1,8 +1,9 @@
 using System.Globalization;
+using TypedGraph.Formats;
 using TypedGraph.Kernels;
 using TypedGraph.Protos;
 
-namespace TypedGraph.Formats;
+namespace TypedGraph.Execution;
 
 /// <summary>
 /// The facts <c>typedgraph inspect</c> reports about a graph: TF version, node and op-type counts,

@@ -1,20 +1,20 @@
-using TypedGraph.Kernels;
-using TypedGraph.Kernels.Exec;
+using TypedGraph.Functions;
 using TypedGraph.Protos;
 
-namespace TypedGraph.Functions;
+namespace TypedGraph.Kernels.Exec;
 
 /// <summary>
 /// Runs one function of the graph's FunctionDefLibrary for a calling kernel (<c>PartitionedCall</c>, <c>While</c>
 /// cond/body, <c>If</c> branches, <c>Case</c> branches): the function is instantiated once, on first use, as a
-/// <see cref="FunctionBody"/> graph run by an inner <see cref="Session"/> whose plans are cached, so a loop body
+/// <see cref="FunctionBody"/> graph run by an inner session (an <see cref="IGraphRunner"/> the calling session
+/// publishes, because kernels sit below the execution layer) whose plans are cached, so a loop body
 /// is pruned and ordered once however many iterations run. Resource handles passed as args address the
 /// caller's variables, so bodies read and assign captured variables.
 /// </summary>
 internal sealed class FunctionRunner(NameAttrList function, DataType[]? argTypes)
 {
     private readonly object _gate = new();
-    private (FunctionBody Body, Session Session)? _instance;
+    private (FunctionBody Body, IGraphRunner Session)? _instance;
 
     /// <summary>The function's name.</summary>
     public string Name => function.Name;
@@ -42,15 +42,16 @@ internal sealed class FunctionRunner(NameAttrList function, DataType[]? argTypes
         }
     }
 
-    private (FunctionBody, Session) Instance(OpKernelContext ctx)
+    private (FunctionBody, IGraphRunner) Instance(OpKernelContext ctx)
     {
         lock (_gate)
         {
             if (_instance is { } ready) return ready;
             var graph = ctx.State.Resource<Graph>(FunctionCallKernels.GraphResourceKey, () => throw ctx.Error("the session did not publish its graph, so the function library is unknown."));
             var library = graph.Def.Library ?? throw ctx.Error($"calls function '{function.Name}', but the graph has no FunctionDefLibrary.");
-            var body = FunctionBody.Instantiate(library, function.Name, function.Attr, argTypes, ctx.Node.Name);
-            var instance = (body, new Session(body.Graph));
+            var newRunner = ctx.State.Resource<Func<Graph, IGraphRunner>>(FunctionCallKernels.GraphRunnerFactoryKey, () => throw ctx.Error("the session did not publish a graph runner, so the function cannot run."));
+            var body = FunctionBody.Instantiate(library, function.Name, function.Attr, argTypes, ctx.Node.Name, KernelRegistry.Default.IsSupported);
+            var instance = (body, newRunner(body.Graph));
             _instance = instance;
             return instance;
         }

@@ -1,0 +1,149 @@
+using TypedGraph.Building;
+using TypedGraph.Protos;
+using TypedGraph.Training;
+
+namespace TypedGraph.Tests.Training;
+
+/// <summary>Gradients of the linear-algebra, scan, erf, clip, diagonal and strided-slice ops against central
+/// differences in double precision (L = Σ w ⊙ f(x) with random w).</summary>
+public class LinalgAndScanGradientTests
+{
+    private static double[] Random(int n, int seed, double lo = -1, double hi = 1)
+    {
+        var r = new Random(seed);
+        return Enumerable.Range(0, n).Select(_ => lo + (hi - lo) * r.NextDouble()).ToArray();
+    }
+
+    private static void Check(Func<GraphBuilder, Output, Output> f, double[] x0, int[] shape, double tol = 1e-6)
+    {
+        var b = new GraphBuilder();
+        var x = b.Placeholder(DataType.DtDouble, shape.Select(d => (long)d).ToArray(), "x");
+        var y = f(b, x);
+        var w = b.Placeholder(DataType.DtDouble, null, "w");
+        var loss = b.ReduceSum(b.Reshape(b.Multiply(y, w), [-1]), [0]);
+        var g = Gradients.Compute(b, [loss], [x])[0]!.Value;
+        using var s = new Session(b.Graph);
+        var xv = Tensor.Create((ReadOnlySpan<double>)x0, shape);
+        var yShape = s.Run(y.Name, ("x:0", xv)).Shape;
+        var wv = Tensor.Create(Random((int)yShape.NumElements, 99), yShape.ToArray());
+        var analytic = s.Run(g.Name, ("x:0", xv), ("w:0", wv)).ToArray<double>();
+        const double h = 1e-6;
+        for (int i = 0; i < x0.Length; i++)
+        {
+            var plus = (double[])x0.Clone();
+            var minus = (double[])x0.Clone();
+            plus[i] += h;
+            minus[i] -= h;
+            double numeric = (s.Run(loss.Name, ("x:0", Tensor.Create((ReadOnlySpan<double>)plus, shape)), ("w:0", wv)).ToArray<double>()[0]
+                - s.Run(loss.Name, ("x:0", Tensor.Create((ReadOnlySpan<double>)minus, shape)), ("w:0", wv)).ToArray<double>()[0]) / (2 * h);
+            Assert.True(Math.Abs(numeric - analytic[i]) <= tol * Math.Max(1, Math.Abs(numeric)), $"element {i}: numeric {numeric}, analytic {analytic[i]}");
+        }
+    }
+
+    private static Output Op(GraphBuilder b, string type, Output[] inputs, params (string, AttrValue)[] attrs)
+        => b.OutputOf(b.AddOperation(type, inputs, attrs.ToDictionary(a => a.Item1, a => a.Item2), type));
+
+    private static double[] WellConditioned(int batch, int n, int seed)
+    {
+        var a = Random(batch * n * n, seed);
+        for (int b = 0; b < batch; b++) for (int i = 0; i < n; i++) a[b * n * n + i * n + i] += 3;
+        return a;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void MatrixInverse(bool adjoint) =>
+        Check((b, x) => Op(b, "MatrixInverse", [x], ("adjoint", Attrs.Bool(adjoint))), WellConditioned(2, 3, 1), [2, 3, 3]);
+
+    [Fact]
+    public void MatrixSolve_wrt_matrix_and_rhs()
+    {
+        var rhs = Random(3 * 2, 4);
+        Check((b, x) => Op(b, "MatrixSolve", [x, b.Constant(Tensor.Create(rhs, 3, 2))]), WellConditioned(1, 3, 2), [3, 3]);
+        var a = WellConditioned(1, 3, 3);
+        Check((b, x) => Op(b, "MatrixSolve", [b.Constant(Tensor.Create(a, 3, 3)), x], ("adjoint", Attrs.Bool(true))), rhs, [3, 2]);
+    }
+
+    [Fact]
+    public void Cholesky_of_a_symmetric_positive_definite_function_of_x()
+    {
+        // A = X·Xᵀ + 3I stays symmetric positive definite under every perturbation of X.
+        Check((b, x) => Op(b, "Cholesky", [b.Add(b.BatchMatMul(x, x, false, true), b.Constant(Tensor.Create(new double[] { 3, 0, 0, 0, 3, 0, 0, 0, 3 }, 3, 3)))]),
+            Random(9, 5), [3, 3]);
+    }
+
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    public void MatrixTriangularSolve_wrt_matrix_and_rhs(bool lower, bool adjoint)
+    {
+        var rhs = Random(2 * 3 * 2, 6);
+        var a = WellConditioned(2, 3, 7);
+        (string, AttrValue)[] attrs = [("lower", Attrs.Bool(lower)), ("adjoint", Attrs.Bool(adjoint))];
+        Check((b, x) => Op(b, "MatrixTriangularSolve", [x, b.Constant(Tensor.Create(rhs, 2, 3, 2))], attrs), a, [2, 3, 3]);
+        Check((b, x) => Op(b, "MatrixTriangularSolve", [b.Constant(Tensor.Create(a, 2, 3, 3)), x], attrs), rhs, [2, 3, 2]);
+    }
+
+    [Theory]
+    [InlineData("Cumsum", false, false)]
+    [InlineData("Cumsum", true, true)]
+    [InlineData("Cumprod", false, false)]
+    [InlineData("Cumprod", true, false)]
+    [InlineData("Cumprod", false, true)]
+    public void Scans(string op, bool exclusive, bool reverse) =>
+        Check((b, x) => Op(b, op, [x, b.Constant(1, "axis")], ("exclusive", Attrs.Bool(exclusive)), ("reverse", Attrs.Bool(reverse))), Random(2 * 4, 8, 0.5, 2), [2, 4]);
+
+    [Fact]
+    public void Erf_and_Erfc() => Check((b, x) => b.Add(b.Unary("Erf", x), b.Multiply(b.Unary("Erfc", x), 3.0)), Random(6, 9, -2.5, 2.5), [6]);
+
+    [Fact]
+    public void ClipByValue_wrt_t_and_both_bounds()
+    {
+        // t values away from the bounds (kinks) so central differences are exact.
+        var t = new double[] { -2, -0.2, 0.3, 1.7, 0.9, -1.4 };
+        Check((b, x) => Op(b, "ClipByValue", [x, b.Constant(Tensor.FromScalar(-1.0)), b.Constant(Tensor.FromScalar(1.0))]), t, [6]);
+        Check((b, x) => Op(b, "ClipByValue", [b.Constant(Tensor.Create(t, 6)), x, b.Constant(Tensor.FromScalar(1.0))]), [-0.5], []);
+        Check((b, x) => Op(b, "ClipByValue", [b.Constant(Tensor.Create(t, 6)), b.Constant(Tensor.FromScalar(-1.0)), x]), [0.5, 0.1, 0.1, 0.5, 0.5, 0.1], [6]);
+    }
+
+    [Fact]
+    public void Diagonal_ops()
+    {
+        Check((b, x) => Op(b, "MatrixDiagPart", [x]), Random(2 * 3 * 4, 10), [2, 3, 4]);
+        Check((b, x) => Op(b, "MatrixDiag", [x]), Random(2 * 3, 11), [2, 3]);
+        Check((b, x) => Op(b, "MatrixSetDiag", [x, b.Constant(Tensor.Create(new double[] { 1, 2, 3 }, 3))]), Random(12, 12), [3, 4]);
+        Check((b, x) => Op(b, "MatrixSetDiag", [b.Constant(Tensor.Create(Random(12, 13), 3, 4)), x]), Random(3, 14), [3]);
+        Check((b, x) => Op(b, "MatrixBandPart", [x, b.Constant(Tensor.FromScalar(1L)), b.Constant(Tensor.FromScalar(0L))]), Random(16, 15), [4, 4]);
+        Check((b, x) => Op(b, "MatrixDiagPartV3", [x, b.Constant(new[] { -1, 1 }), b.Constant(Tensor.FromScalar(0.0))], ("align", Attrs.String("LEFT_RIGHT"))), Random(12, 16), [3, 4]);
+        Check((b, x) => Op(b, "Diag", [x]), Random(4, 17), [2, 2]);
+    }
+
+    [Fact]
+    public void StridedSlice_with_masks_and_negative_stride()
+    {
+        Check((b, x) => Op(b, "StridedSlice", [x, b.Constant(new[] { 1, -1 }), b.Constant(new[] { 3, 0 }), b.Constant(new[] { 1, -2 })],
+            ("shrink_axis_mask", Attrs.Int(0)), ("end_mask", Attrs.Int(0))), Random(4 * 5, 18), [4, 5]);
+        Check((b, x) => Op(b, "StridedSlice", [x, b.Constant(new[] { 2 }), b.Constant(new[] { 3 }), b.Constant(new[] { 1 })],
+            ("shrink_axis_mask", Attrs.Int(1))), Random(4 * 5, 19), [4, 5]);
+    }
+
+    [Fact]
+    public void FakeQuantVars_straight_through_gradient_goes_to_inputs_inside_and_to_min_max_outside()
+    {
+        var b = new GraphBuilder();
+        var x = b.Placeholder(DataType.DtFloat, [4], "x");
+        var min = b.Placeholder(DataType.DtFloat, [], "min");
+        var max = b.Placeholder(DataType.DtFloat, [], "max");
+        var y = Op(b, "FakeQuantWithMinMaxVars", [x, min, max]);
+        var loss = b.ReduceSum(b.Multiply(y, b.Constant(new[] { 1f, 2f, 3f, 4f }, [4])), [0]);
+        var g = Gradients.Compute(b, [loss], [x, min, max]);
+        using var s = new Session(b.Graph);
+        var feeds = new (string, Tensor)[] { ("x:0", Tensor.Create(new[] { -9f, 0.1f, 0.5f, 9f }, 4)), ("min:0", Tensor.FromScalar(-1f)), ("max:0", Tensor.FromScalar(1f)) };
+        Assert.Equal([0f, 2, 3, 0], s.Run(g[0]!.Value.Name, feeds).ToArray<float>());
+        Assert.Equal(1f, s.Run(g[1]!.Value.Name, feeds).Scalar<float>());
+        Assert.Equal(4f, s.Run(g[2]!.Value.Name, feeds).Scalar<float>());
+    }
+}
