@@ -16,13 +16,10 @@ public static class StaticShapes
         "Neg", "Square", "Sqrt", "Rsqrt", "Exp", "Log", "Log1p", "Abs", "Sign", "Reciprocal", "Inv", "Floor", "Ceil", "Round",
         "Softmax", "LogSoftmax", "BiasAdd", "Cast", "ZerosLike", "OnesLike", "AddN", "LeakyRelu", "Dropout", "Assign", "LRN",
         "ReluGrad", "SigmoidGrad", "TanhGrad", "BiasAddGrad_", "PlaceholderWithDefault", "Snapshot", "RefIdentity",
-<<<<<<< HEAD
+        "Enter", "RefEnter", "Exit", "RefExit", "NextIteration", "RefNextIteration", "Switch", "RefSwitch", "LoopCond", "StackPushV2",
         "Erf", "Erfc", "Cumsum", "Cumprod", "ClipByValue", "CheckNumerics", "CheckNumericsV2", "FakeQuantWithMinMaxArgs",
         "FakeQuantWithMinMaxVars", "FakeQuantWithMinMaxVarsPerChannel", "MatrixBandPart", "MatrixInverse", "Cholesky",
         "MatrixSetDiag", "MatrixSetDiagV2", "MatrixSetDiagV3",
-=======
-        "Enter", "RefEnter", "Exit", "RefExit", "NextIteration", "RefNextIteration", "Switch", "RefSwitch", "LoopCond", "StackPushV2",
->>>>>>> main
     };
 
     private static readonly HashSet<string> s_broadcast = new(StringComparer.Ordinal)

@@ -21,13 +21,10 @@ public static class GradientRegistry
         ArrayGradients.Register();
         SliceGatherGradients.Register();
         SparseOpGradients.Register();
-<<<<<<< HEAD
-        LinalgGradients.Register();
-        MathExtraGradients.Register();
-=======
         ControlFlowGradients.Register();
         TensorArrayGradients.Register();
->>>>>>> main
+        LinalgGradients.Register();
+        MathExtraGradients.Register();
     }
 
     /// <summary>Registers (or replaces) the gradient of <paramref name="opType"/>.</summary>
