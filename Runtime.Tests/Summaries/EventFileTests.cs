@@ -13,9 +13,9 @@ namespace TypedGraph.Tests.Summaries;
 /// Event files written by <see cref="SummaryWriter"/>, read back by a reader written here from the formats alone:
 /// TFRecord framing with a bit-by-bit CRC32C and TF's mask, and Event/Summary protos decoded field by field from the
 /// wire format (event.proto: wall_time 1, step 2, file_version 3, graph_def 4, summary 5; Summary.value 1;
-/// Value: tag 1, simple_value 2, image 4, histo 5, tensor 8, metadata 9).
+/// Value: tag 1, simple_value 2, image 4, histo 5, audio 6, tensor 8, metadata 9).
 /// </summary>
-public sealed class EventFileTests : IDisposable
+public sealed partial class EventFileTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("tg-events-").FullName;
 
@@ -58,7 +58,7 @@ public sealed class EventFileTests : IDisposable
         return records;
     }
 
-    private sealed record RawValue(string Tag, float? Simple, byte[]? Histo, byte[]? Image, byte[]? Tensor, byte[]? Metadata);
+    private sealed record RawValue(string Tag, float? Simple, byte[]? Histo, byte[]? Image, byte[]? Tensor, byte[]? Metadata, byte[]? Audio = null);
 
     private sealed record RawEvent(double WallTime, long Step, string? FileVersion, byte[]? GraphDef, List<RawValue> Values);
 
@@ -97,7 +97,7 @@ public sealed class EventFileTests : IDisposable
             var v = new CodedInputStream(input.ReadBytes().ToByteArray());
             string name = "";
             float? simple = null;
-            byte[]? histo = null, image = null, tensor = null, metadata = null;
+            byte[]? histo = null, image = null, tensor = null, metadata = null, audio = null;
             uint t;
             while ((t = v.ReadTag()) != 0)
             {
@@ -107,12 +107,13 @@ public sealed class EventFileTests : IDisposable
                     case 2: simple = v.ReadFloat(); break;
                     case 4: image = v.ReadBytes().ToByteArray(); break;
                     case 5: histo = v.ReadBytes().ToByteArray(); break;
+                    case 6: audio = v.ReadBytes().ToByteArray(); break;
                     case 8: tensor = v.ReadBytes().ToByteArray(); break;
                     case 9: metadata = v.ReadBytes().ToByteArray(); break;
                     default: v.SkipLastField(); break;
                 }
             }
-            result.Add(new RawValue(name, simple, histo, image, tensor, metadata));
+            result.Add(new RawValue(name, simple, histo, image, tensor, metadata, audio));
         }
         return result;
     }
@@ -236,7 +237,7 @@ public sealed class EventFileTests : IDisposable
                 Assert.Equal(w, BinaryPrimitives.ReadInt32BigEndian(body));
                 Assert.Equal(h, BinaryPrimitives.ReadInt32BigEndian(body[4..]));
                 Assert.Equal(8, body[8]);
-                Assert.Equal(2, body[9]); // RGB
+                Assert.Equal(c switch { 1 => 0, 2 => 4, 3 => 2, _ => 6 }, body[9]); // gray, gray+alpha, RGB, RGBA
             }
             if (type == "IDAT") idat.Write(body);
             at += 12 + len;
