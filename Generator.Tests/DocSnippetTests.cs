@@ -16,7 +16,8 @@ namespace TypedGraph.Generator.Tests;
 /// made <c>TutorialModel</c> from <c>sample/models/my_test_model-1000.meta</c> (the README's
 /// <c>ClassName="TutorialModel" Namespace="Demo"</c>). Values a fragment uses without declaring them are declared
 /// by an HTML comment on the line before the fence, <c>&lt;!-- snippet-parameters: float[] x --&gt;</c>, which
-/// becomes the method's parameter list. A block containing a <c>namespace</c> or type declaration is compiled
+/// becomes the method's parameter list. Leading <c>using</c> directives move to the top of the file and replace the
+/// runtime namespaces (so a block's own usings must be enough). A block containing a <c>namespace</c> or type declaration is compiled
 /// as a whole file instead. Errors and warnings both fail.
 /// </remarks>
 public class DocSnippetTests
@@ -64,18 +65,31 @@ public class DocSnippetTests
     }
 
     /// <summary>The usings every fragment sees: the BCL basics and each public namespace of TypedGraph.Runtime.</summary>
-    private static string Usings()
+    private static string Usings(bool runtimeNamespaces)
     {
-        var runtime = typeof(TypedGraph.Tensor).Assembly.GetExportedTypes().Select(t => t.Namespace!).Where(n => n != null).Distinct();
+        var runtime = runtimeNamespaces
+            ? typeof(TypedGraph.Tensor).Assembly.GetExportedTypes().Select(t => t.Namespace!).Where(n => n != null).Distinct().Order(StringComparer.Ordinal)
+            : Enumerable.Empty<string>();
         return string.Concat(new[] { "System", "System.IO", "System.Linq", "System.Collections.Generic", "System.Threading.Tasks" }
-            .Concat(runtime.Order(StringComparer.Ordinal)).Append("Demo").Select(n => $"using {n};\n"));
+            .Concat(runtime).Append("Demo").Select(n => $"using {n};\n"));
     }
+
+    private static readonly Regex s_usingLine = new(@"^\s*(using\s+(static\s+)?[\w.]+(\s*=\s*[\w.]+)?\s*;\s*)+(//.*)?$");
 
     /// <summary>The file a snippet is compiled as, per the wrapper rule.</summary>
     public static string Wrap(Snippet s)
-        => s_wholeFile.IsMatch(s.Code)
-            ? s.Code
-            : Usings() + $"\nnamespace DocSnippets;\n\ninternal static class Snippet\n{{\n    public static async Task Run({s.Parameters})\n    {{\n#line {s.Line + 1} \"{s.File}\"\n{s.Code}\n#line default\n        await Task.CompletedTask;\n    }}\n}}\n";
+    {
+        if (s_wholeFile.IsMatch(s.Code)) return s.Code;
+        // Leading using directives (`using TypedGraph; using TypedGraph.Formats;`) go to the file; their lines stay
+        // as blank lines in the body so errors still map to the right Markdown line.
+        var lines = s.Code.Split('\n');
+        var hoisted = new List<string>();
+        for (int i = 0; i < lines.Length && (s_usingLine.IsMatch(lines[i]) || lines[i].Trim().Length == 0); i++)
+            if (s_usingLine.IsMatch(lines[i])) { hoisted.Add(lines[i]); lines[i] = ""; }
+        // A block that names its usings gets exactly those (so they are checked too); others get every runtime namespace.
+        return string.Concat(hoisted.Select(h => h + "\n")) + Usings(runtimeNamespaces: hoisted.Count == 0)
+            + $"\nnamespace DocSnippets;\n\ninternal static class Snippet\n{{\n    public static async Task Run({s.Parameters})\n    {{\n#line {s.Line + 1} \"{s.File}\"\n{string.Join("\n", lines)}\n#line default\n        await Task.CompletedTask;\n    }}\n}}\n";
+    }
 
     [Theory]
     [MemberData(nameof(AllSnippets))]
@@ -108,6 +122,10 @@ public class DocSnippetTests
         Assert.Equal(3, s[0].Line);
         Assert.Contains("public static async Task Run(float[] x, int n)", Wrap(s[0]));
         Assert.Equal("namespace A;\nclass B { }", Wrap(s[1]));
+        // Leading using directives are hoisted to the file; `using var` stays a statement.
+        var hoisted = Wrap(new Snippet("y.md", 1, "", "using TypedGraph; using TypedGraph.Formats;   // layers\nusing var s = new System.IO.MemoryStream();"));
+        Assert.StartsWith("using TypedGraph; using TypedGraph.Formats;   // layers\n", hoisted);
+        Assert.Contains("\n\nusing var s = new System.IO.MemoryStream();\n#line default", hoisted);
         // An undeclared value is a compile error that names the Markdown file and line.
         var bad = new Snippet("docs/x.md", 10, "", "var t = Tensor.Create(y, 2);");
         var run = GeneratorHarness.Generate(Path.Combine(Fixtures.RepoRoot, "sample", "models", "my_test_model-1000.meta"),

@@ -7,8 +7,23 @@ public static class DotNet
 {
     /// <summary>Runs <c>dotnet {args}</c> in <paramref name="workingDirectory"/>; returns exit code and combined output.</summary>
     public static (int ExitCode, string Output) Run(string workingDirectory, params string[] args)
+        => Start("dotnet", workingDirectory, args);
+
+    /// <summary>
+    /// Runs an app host (an installed tool's <c>typedgraph</c>, say) with <c>DOTNET_ROOT</c> set to the running .NET,
+    /// so it finds the runtime wherever this machine keeps it.
+    /// </summary>
+    public static (int ExitCode, string Output) RunProgram(string program, string workingDirectory, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        // …/shared/Microsoft.NETCore.App/<version>/System.Private.CoreLib.dll → the dotnet root, three levels up.
+        var root = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(typeof(object).Assembly.Location)!, "..", "..", ".."));
+        return Start(program, workingDirectory, args, ("DOTNET_ROOT", root));
+    }
+
+    private static (int ExitCode, string Output) Start(string fileName, string workingDirectory, string[] args, params (string Name, string Value)[] environment)
+    {
+        var psi = new ProcessStartInfo(fileName) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment) psi.Environment[name] = value;
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         psi.Environment["DOTNET_NOLOGO"] = "1";
@@ -20,7 +35,7 @@ public static class DotNet
         if (!p.WaitForExit(TimeSpan.FromMinutes(8)))
         {
             p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet {string.Join(' ', args)} did not finish in 8 minutes.");
+            throw new TimeoutException($"{fileName} {string.Join(' ', args)} did not finish in 8 minutes.");
         }
         return (p.ExitCode, stdout.Result + stderr.Result);
     }

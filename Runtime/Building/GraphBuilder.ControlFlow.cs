@@ -129,12 +129,30 @@ public sealed partial class GraphBuilder
     /// <param name="backProp">False: gradients do not flow through the loop.</param>
     /// <returns>The loop variables' final values (the Exit outputs).</returns>
     /// <exception cref="ArgumentException">No loop variables, a non-bool condition, or a body result of the wrong count or dtype.</exception>
+    /// <param name="maximumIterations">When given (an int32 scalar), the loop also stops after that many iterations:
+    /// as TF's while_loop, an extra first loop variable <c>iteration_counter</c> and <c>LogicalAnd(counter &lt; max, cond)</c>;
+    /// the counter is not returned.</param>
     public Output[] WhileLoop(Func<Output[], Output> cond, Func<Output[], IReadOnlyList<Output>> body, IReadOnlyList<Output> loopVars,
-        string name = "while", int parallelIterations = 10, bool backProp = true)
+        string name = "while", int parallelIterations = 10, bool backProp = true, Output? maximumIterations = null)
     {
         if (loopVars.Count == 0) throw new ArgumentException("tf.while_loop needs at least one loop variable.", nameof(loopVars));
         if (parallelIterations < 1) throw new ArgumentException($"parallel_iterations must be a positive integer, got {parallelIterations}.", nameof(parallelIterations));
         using var _ = NameScope(name);
+        if (maximumIterations is Output max)
+        {
+            if (max.BaseType != DataType.DtInt32) throw new ArgumentException($"maximum_iterations must be an int32 scalar, got {max}.", nameof(maximumIterations));
+            var counter = Constant(0, "iteration_counter");
+            var all = BuildLoop(
+                v => OutputOf(AddOperation("LogicalAnd", [Less(v[0], max), cond(v[1..])])),
+                v => [Add(v[0], 1), .. body(v[1..])],
+                [counter, .. loopVars], parallelIterations, backProp);
+            return all[1..];
+        }
+        return BuildLoop(cond, body, loopVars, parallelIterations, backProp);
+    }
+
+    private Output[] BuildLoop(Func<Output[], Output> cond, Func<Output[], IReadOnlyList<Output>> body, IReadOnlyList<Output> loopVars, int parallelIterations, bool backProp)
+    {
         var outer = _context;
         var ctx = new WhileContext(outer, UniqueName("while_context"), parallelIterations, backProp);
         var frame = new Dictionary<string, AttrValue>

@@ -106,3 +106,50 @@ public sealed partial class GraphBuilder
             throw new ArgumentException($"TensorArray '{ta.Handle.NodeName}' holds {DataTypes.Name(ta.DType)}, but {value} was written to it.", nameof(value));
     }
 }
+
+// tf.map_fn as TF 1.x's functional_ops.map_fn builds it.
+public sealed partial class GraphBuilder
+{
+    /// <summary>
+    /// <c>tf.map_fn(fn, elems)</c> in TF 1.x's layout (functional_ops.py): <c>map/TensorArray</c> unstacks elems,
+    /// <c>map/TensorArray_1</c> collects the results, a <c>map/while</c> loop with <c>maximum_iterations = n</c>
+    /// (loop variables iteration_counter, i, the result array's flow) reads element i, applies
+    /// <paramref name="fn"/> and writes the result; <c>map/TensorArrayStack</c> stacks them.
+    /// </summary>
+    /// <param name="fn">Builds one result from one element (elems[i]).</param>
+    /// <param name="elems">The tensor mapped over its first dimension.</param>
+    /// <param name="dtype">The results' dtype (default: elems').</param>
+    /// <param name="parallelIterations">The loop's <c>parallel_iterations</c>.</param>
+    /// <param name="backProp">False: gradients do not flow through the loop.</param>
+    /// <param name="name">Name scope (made unique).</param>
+    /// <exception cref="ArgumentException">elems is a scalar, or fn returns another dtype than <paramref name="dtype"/>.</exception>
+    public Output MapFn(Func<Output, Output> fn, Output elems, DataType? dtype = null, int parallelIterations = 10, bool backProp = true, string name = "map")
+    {
+        var elemShape = StaticShapes.Of(this, elems);
+        if (elemShape is { Length: 0 }) throw new ArgumentException($"map_fn needs elems of rank >= 1, got the scalar {elems}.", nameof(elems));
+        var resultType = dtype ?? elems.BaseType;
+        using var _ = NameScope(name);
+        var shape = Shape(elems);
+        var n = OutputOf(AddOperation("StridedSlice", [shape, Constant([0], "strided_slice/stack"), Constant([1], "strided_slice/stack_1"), Constant([1], "strided_slice/stack_2")],
+            new Dictionary<string, AttrValue> { ["shrink_axis_mask"] = Attrs.Int(1) }, "strided_slice"));
+        // infer_shape=True: the element shapes are known on the Python side, not in the op's attr.
+        var elemsTa = TensorArray(n, elems.BaseType) with { ElementShape = elemShape?[1..] };
+        elemsTa = TensorArrayUnstack(elemsTa, elems);
+        var i = Constant(0);
+        var accTa = TensorArray(n, resultType, name: "TensorArray_1");
+        long[]? resultShape = null;
+        var exits = WhileLoop(
+            v => Less(v[0], n),
+            v =>
+            {
+                var value = fn(TensorArrayRead(elemsTa, v[0]));
+                if (value.BaseType != resultType)
+                    throw new ArgumentException($"map_fn: fn returned {value}, expected dtype {DataTypes.Name(resultType)}.", nameof(fn));
+                resultShape = StaticShapes.Of(this, value);
+                var written = TensorArrayWrite(accTa.WithFlow(v[1]), v[0], value);
+                return [Add(v[0], 1), written.Flow];
+            },
+            [i, accTa.Flow], parallelIterations: parallelIterations, backProp: backProp, maximumIterations: n);
+        return TensorArrayStack(accTa.WithFlow(exits[1]) with { ElementShape = resultShape });
+    }
+}

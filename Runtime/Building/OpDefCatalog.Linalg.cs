@@ -25,6 +25,7 @@ public sealed partial class OpDefCatalog
         "MatrixSolve(matrix: T, rhs: T) -> (output: T); adjoint: bool = false; " + LinalgT,
         "Cholesky(input: T) -> (output: T); " + LinalgT,
         "Qr(input: T) -> (q: T, r: T); full_matrices: bool = false; " + LinalgT,
+        "Einsum(inputs: N * T) -> (output: T); equation: string; N: int >= 1; T: type",
         "MatrixTriangularSolve(matrix: T, rhs: T) -> (output: T); lower: bool = true; adjoint: bool = false; T: {bfloat16, double, float, half, complex64, complex128}",
     ];
 }

@@ -16,6 +16,8 @@ public sealed partial class OpDefCatalog
         "ClipByValue(t: T, clip_value_min: T, clip_value_max: T) -> (output: T); T: numbertype",
         "CheckNumerics(tensor: T) -> (output: T); T: {bfloat16, half, float, double}; message: string",
         "CheckNumericsV2(tensor: T) -> (output: T); T: {bfloat16, half, float, double}; message: string",
+        "ListDiff(x: T, y: T) -> (out: T, idx: out_idx); T: type; out_idx: {int32, int64} = int32",
+        "DenseToDenseSetOperation(set1: T, set2: T) -> (result_indices: int64, result_values: T, result_shape: int64); set_operation: string; validate_indices: bool = true; T: {int8, int16, int32, int64, uint8, uint16, string}",
         "FakeQuantWithMinMaxArgs(inputs: float) -> (outputs: float); " + FakeQuantArgsAttrs,
         "FakeQuantWithMinMaxArgsGradient(gradients: float, inputs: float) -> (backprops: float); " + FakeQuantArgsAttrs,
         "FakeQuantWithMinMaxVars(inputs: float, min: float, max: float) -> (outputs: float); " + FakeQuantVarsAttrs,

@@ -4,7 +4,7 @@ namespace TypedGraph.Building;
 public sealed partial class OpDefCatalog
 {
     private const string DataFormat = "data_format: {'NHWC', 'NCHW'} = 'NHWC'";
-    private const string ConvAttrs = "T: {half, bfloat16, float, double}; strides: list(int); use_cudnn_on_gpu: bool = true; padding: {'SAME', 'VALID'}; " + DataFormat + "; dilations: list(int) = [1, 1, 1, 1]";
+    private const string ConvAttrs = "T: {half, bfloat16, float, double}; strides: list(int); use_cudnn_on_gpu: bool = true; padding: {'SAME', 'VALID', 'EXPLICIT'}; explicit_paddings: list(int) = []; " + DataFormat + "; dilations: list(int) = [1, 1, 1, 1]";
     private const string PoolAttrs = "ksize: list(int) >= 4; strides: list(int) >= 4; padding: {'SAME', 'VALID'}; " + DataFormat;
     private const string ActGrad = "(gradients: T, features: T) -> (backprops: T); T: realnumbertype";
     private const string ActOutGrad = "(gradients: T, outputs: T) -> (backprops: T); T: floating";

@@ -39,10 +39,11 @@ public static class StaticShapes
         long[]? In(int i) => i < node.Inputs.Count ? Of(b, b.OutputOf(b.GetOperation(node.Inputs[i].NodeName), node.Inputs[i].Index), depth + 1) : null;
         switch (node.Op)
         {
-            case "Placeholder" when node.GetShape("shape") is { UnknownRank: false, Dim.Count: 0 } && b.Graph.Def.Versions?.Producer < 22:
+            case "Placeholder" when node.GetShape("shape") is { UnknownRank: false, Dim.Count: 0 } && GraphVersions.EmptyPlaceholderShapeIsUnknown(b.Graph):
                 return null; // before TF 1.2 (GraphDef version 22) a Placeholder shape with no dims meant "unconstrained"
             case "Placeholder":
             case "VariableV2":
+            case "Variable":
             case "PlaceholderWithDefault" when node.HasAttr("shape"):
                 return Attrs.Dims(node.GetShape("shape"));
             case "Const":

@@ -17,7 +17,4 @@ public readonly record struct TensorRef(string NodeName, int Index)
 
     /// <summary>The full TF name, always with the index: <c>"w1:0"</c>.</summary>
     public override string ToString() => $"{NodeName}:{Index}";
-
-    /// <summary>The NodeDef input spelling: <c>"w1"</c> for output 0, else <c>"w1:2"</c>.</summary>
-    public string ToInputString() => Index == 0 ? NodeName : ToString();
 }

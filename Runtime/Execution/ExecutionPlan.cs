@@ -196,9 +196,9 @@ internal sealed partial class ExecutionPlan
         {
             var shape = node.GetShape("shape");
             long[]? dims = shape == null || shape.UnknownRank ? null : shape.Dim.Select(d => d.Size).ToArray();
-            // Before GraphDef version 22 an empty Placeholder shape meant "unconstrained", not "scalar"
-            // (TF's versions.h: "22. Placeholder now can specify and enforce scalar and partial shapes").
-            if (dims is { Length: 0 } && node.Op is "Placeholder" or "PlaceholderV2" && (graph.Def.Versions?.Producer ?? 22) < 22) dims = null;
+            // Before GraphDef version 22 (or with no versions field at all) an empty Placeholder shape meant
+            // "unconstrained", not "scalar" (see GraphVersions).
+            if (dims is { Length: 0 } && node.Op is "Placeholder" or "PlaceholderV2" && GraphVersions.EmptyPlaceholderShapeIsUnknown(graph)) dims = null;
             return new FeedBinding(name, r, slot, node.GetType("dtype", DataType.DtInvalid), dims, node.Name, IsPlaceholder: true);
         }
         // Any other tensor: check the dtype its OpDef gives it (TF rejects a feed of another dtype) and the

@@ -19,14 +19,19 @@ public sealed partial class Session
     public void Restore(string prefixOrDirectory, SaverDef? saverDef = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(prefixOrDirectory);
-        var prefix = ResolveCheckpoint(prefixOrDirectory);
+        // A V1 checkpoint (TF < 0.12: one table file per shard, no .index) is named by its file or file pattern.
+        bool v1 = !Directory.Exists(prefixOrDirectory) && !File.Exists(prefixOrDirectory + ".index") && CheckpointV1Reader.Exists(prefixOrDirectory);
+        var prefix = v1 ? prefixOrDirectory : ResolveCheckpoint(prefixOrDirectory);
         if (saverDef != null && !string.IsNullOrEmpty(saverDef.RestoreOpName))
         {
             var feeds = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [saverDef.FilenameTensorName] = Tensor.FromString(prefix) };
             Run([], feeds, [saverDef.RestoreOpName]);
             return;
         }
-        using var reader = CheckpointReader.Open(prefix);
+        using var v2 = v1 ? null : CheckpointReader.Open(prefix);
+        var v1Reader = v1 ? CheckpointV1Reader.Open(prefix) : null;
+        var reader = (Prefix: v2?.Prefix ?? prefix, Contains: (Func<string, bool>)(n => v2?.Contains(n) ?? v1Reader!.Contains(n)),
+            Read: (Func<string, Tensor>)(n => v2?.Read(n) ?? v1Reader!.Read(n)));
         var missing = new List<string>();
         foreach (var node in Graph.Nodes)
         {

@@ -92,6 +92,12 @@ public sealed class CheckpointKernels : KernelSet
         var specs = ctx.Input(2).Strings;
         if (names.Length != dtypes.Length || specs.Length != names.Length)
             throw ctx.Error($"got {names.Length} tensor names and {specs.Length} shape_and_slices for {dtypes.Length} dtypes.");
+        // RestoreV2 (save_restore_v2_ops.cc) falls back to the V1 reader when there is no V2 index at the prefix.
+        if (!File.Exists(prefix + ".index") && CheckpointV1Reader.Exists(prefix))
+        {
+            CheckpointV1Kernels.RestoreAll(ctx, prefix, names.Select(Utf8).ToArray(), specs.Select(Utf8).ToArray(), dtypes);
+            return;
+        }
         using var reader = CheckpointReader.Open(prefix);
         for (int i = 0; i < names.Length; i++)
         {
@@ -128,7 +134,7 @@ public sealed class CheckpointKernels : KernelSet
     }
 
     /// <summary>Parses <c>"dim0 dim1 … slice"</c> (e.g. <c>"10 5 0,5:-"</c>).</summary>
-    private static (long[] Full, TensorSlice Slice) ParseSpec(OpKernelContext ctx, string spec, string name)
+    internal static (long[] Full, TensorSlice Slice) ParseSpec(OpKernelContext ctx, string spec, string name)
     {
         var parts = spec.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         try
@@ -170,7 +176,7 @@ public sealed class CheckpointKernels : KernelSet
         ctx.SetOutput(0, new Tensor(shape, result));
     }
 
-    private static string StringScalar(OpKernelContext ctx, int input, string what)
+    internal static string StringScalar(OpKernelContext ctx, int input, string what)
     {
         var t = ctx.Input(input);
         if (t.DType != DataType.DtString || t.NumElements != 1) throw ctx.Error($"{what} must be a string scalar, got {DataTypes.Name(t.DType)}{t.Shape}.");

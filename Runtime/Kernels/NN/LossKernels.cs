@@ -59,9 +59,9 @@ internal sealed class SoftmaxXentKernel(Node node) : OpKernel(node)
             var xi = Row(x, xRows ? b : 0, xCols, classes, xbuf);
             var li = Row(l, lRows ? b : 0, lCols, classes, lbuf);
             var row = bp.Slice(b * classes, classes);
-            T logNorm = SoftmaxKernels.Row(xi, row, log: false);
+            var (max, logSum) = ShiftedSoftmax.Row(xi, row);
             T sum = T.Zero;
-            for (int j = 0; j < classes; j++) sum += li[j] * (logNorm - xi[j]);
+            for (int j = 0; j < classes; j++) sum += li[j] * (logSum - (xi[j] - max));
             lo[b] = sum;
             TensorPrimitives.Subtract(row, li, row);
         }
@@ -115,11 +115,30 @@ internal sealed class SparseSoftmaxXentKernel(Node node) : OpKernel(node)
         {
             var xi = x.Slice(b * classes, classes);
             var row = bp.Slice(b * classes, classes);
-            T logNorm = SoftmaxKernels.Row(xi, row, log: false);
+            var (max, logSum) = ShiftedSoftmax.Row(xi, row);
             int id = (int)ids[b];
-            lo[b] = logNorm - xi[id];
+            lo[b] = logSum - (xi[id] - max);
             row[id] -= T.One;
         }
+    }
+}
+
+/// <summary>
+/// The softmax of one row computed in shifted space, as TF's xent functors do (xent_op.h <c>XentEigenImpl</c>,
+/// sparse_xent_op.h <c>SparseXentLossGenerator</c>): loss terms are <c>log Σ exp(x − max) − (x − max)</c>, never
+/// <c>(max + log Σ…) − x</c>, which at logits around 1e4 loses every float digit below 1e-3.
+/// </summary>
+internal static class ShiftedSoftmax
+{
+    /// <summary>Writes softmax(<paramref name="x"/>) to <paramref name="prob"/>; returns max(x) and log Σ exp(x − max).</summary>
+    public static (T Max, T LogSum) Row<T>(ReadOnlySpan<T> x, Span<T> prob) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T max = TensorPrimitives.Max(x);
+        TensorPrimitives.Subtract(x, max, prob);
+        TensorPrimitives.Exp(prob, prob);
+        T total = TensorPrimitives.Sum<T>(prob);
+        TensorPrimitives.Divide(prob, total, prob);
+        return (max, T.Log(total));
     }
 }
 

@@ -9,7 +9,9 @@ namespace TypedGraph.Kernels.Training;
 /// Conv2DBackpropInput and Conv2DBackpropFilter (NHWC, float), by im2col/col2im around
 /// <see cref="Gemm.Sgemm"/>: for each image, <c>col</c> is the [OH·OW, KH·KW·IC] patch matrix of the forward
 /// conv, so dFilter += colᵀ·dOut and dCol = dOut·Fᵀ, scattered back into dInput. Padding and dilation follow
-/// TF's SAME/VALID arithmetic (<see cref="Padding"/>).
+/// TF's SAME/VALID/EXPLICIT arithmetic (<see cref="Padding"/>); EXPLICIT reads <c>explicit_paddings</c> exactly as
+/// the forward <see cref="Conv2DKernel"/> does (TF's conv_grad_input_ops.cc / conv_grad_filter_ops.cc pass them to
+/// ConvBackpropComputeDimensionsV2).
 /// </summary>
 public sealed class ConvBackpropKernels : KernelSet
 {
@@ -25,6 +27,7 @@ public sealed class ConvBackpropKernels : KernelSet
         private readonly bool _filterGrad;
         private readonly int _sh, _sw, _dh, _dw;
         private readonly PaddingKind _padding;
+        private readonly (int, int, int, int) _explicit;
 
         public ConvBackpropKernel(Node node, bool filterGrad) : base(node)
         {
@@ -35,6 +38,7 @@ public sealed class ConvBackpropKernels : KernelSet
             if (s.N != 1 || s.C != 1) throw Error("strides in the batch and depth dims must be 1.");
             (_sh, _sw, _dh, _dw) = (s.H, s.W, d.H, d.W);
             _padding = KernelAttrs.PaddingOf(node);
+            _explicit = Conv2DKernel.ExplicitPads(node, _padding, nchw: false);
         }
 
         public override void Compute(OpKernelContext context)
@@ -50,11 +54,11 @@ public sealed class ConvBackpropKernels : KernelSet
             int n = inShape[0], ih = inShape[1], iw = inShape[2], ic = inShape[3];
             int kh = fShape[0], kw = fShape[1], oc = fShape[3];
             if (fShape[2] != ic) throw Error($"filter in-depth {fShape[2]} does not match input depth {ic}.");
-            int pt = 0, pb = 0, pl = 0, pr = 0;
-            int oh = Padding.OutputSize(ih, kh, _dh, _sh, _padding, ref pt, ref pb);
-            int ow = Padding.OutputSize(iw, kw, _dw, _sw, _padding, ref pl, ref pr);
+            Window2D geo;
+            try { geo = Window2D.Create(n, ih, iw, ic, kh, kw, _sh, _sw, _dh, _dw, _padding, _explicit); }
+            catch (ArgumentException e) { throw Error(e.Message + $" (input {inShape}, filter {fShape})."); }
+            int oh = geo.OH, ow = geo.OW;
             if (dOut.Shape != new TensorShape(n, oh, ow, oc)) throw Error($"out_backprop has shape {dOut.Shape}, expected [{n}, {oh}, {ow}, {oc}].");
-            var geo = new Window2D(n, ih, iw, ic, kh, kw, _sh, _sw, _dh, _dw, oh, ow, pt, pl);
             int rows = oh * ow, cols = kh * kw * ic;
             var col = new float[(long)rows * cols];
             var g = dOut.AsSpan<float>();

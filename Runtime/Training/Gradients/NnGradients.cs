@@ -20,7 +20,8 @@ internal static class NnGradients
             var x = c.In(op, 0);
             var f = c.In(op, 1);
             var shapes = b.AddOperation("ShapeN", [x, f], null, "ShapeN");
-            var attrs = GradientContext.CopyAttrs(op, "dilations", "strides", "padding", "use_cudnn_on_gpu", "data_format");
+            // TF's _Conv2DGrad passes explicit_paddings to both backprop ops (nn_grad.py).
+            var attrs = GradientContext.CopyAttrs(op, "dilations", "strides", "padding", "explicit_paddings", "use_cudnn_on_gpu", "data_format");
             var dx = b.OutputOf(b.AddOperation("Conv2DBackpropInput", [b.OutputOf(shapes, 0), f, g[0]!.Value], attrs, "Conv2DBackpropInput"));
             var df = b.OutputOf(b.AddOperation("Conv2DBackpropFilter", [x, b.OutputOf(shapes, 1), g[0]!.Value], attrs, "Conv2DBackpropFilter"));
             return [dx, df];
