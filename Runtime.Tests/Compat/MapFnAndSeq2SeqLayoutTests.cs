@@ -1,6 +1,7 @@
 using TypedGraph.Building;
 using TypedGraph.Protos;
 using TypedGraph.Training;
+using static TypedGraph.Tests.Support.CentralDifferences;
 
 namespace TypedGraph.Tests.Compat;
 
@@ -12,31 +13,6 @@ namespace TypedGraph.Tests.Compat;
 /// </summary>
 public class MapFnAndSeq2SeqLayoutTests
 {
-    private static float[] Rand(Random rng, int n, double scale) => Enumerable.Range(0, n).Select(_ => (float)((rng.NextDouble() * 2 - 1) * scale)).ToArray();
-
-    private static double[] D64(float[] v) => Array.ConvertAll(v, f => (double)f);
-
-    private static double[] Numeric(Func<double[], double> f, double[] at)
-    {
-        var g = new double[at.Length];
-        for (int i = 0; i < at.Length; i++)
-        {
-            var p = (double[])at.Clone();
-            var m = (double[])at.Clone();
-            p[i] += 1e-5;
-            m[i] -= 1e-5;
-            g[i] = (f(p) - f(m)) / 2e-5;
-        }
-        return g;
-    }
-
-    private static void AssertClose(double[] expected, float[] actual, string what, double tol = 2e-4)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= tol * Math.Max(1, Math.Abs(expected[i])), $"{what}[{i}]: expected {expected[i]}, got {actual[i]}");
-    }
-
     private const int N = 4, E = 3, F = 2;
 
     /// <summary>Σ c ⊙ tanh(e_i · W) over the rows e_i of elems, in doubles.</summary>

@@ -1,6 +1,7 @@
 using TypedGraph.Building;
 using TypedGraph.Protos;
 using TypedGraph.Training;
+using static TypedGraph.Tests.Support.CentralDifferences;
 
 namespace TypedGraph.Tests.Training;
 
@@ -13,8 +14,6 @@ namespace TypedGraph.Tests.Training;
 public class ControlFlowGradientTests
 {
     private const int T = 5, B = 2, D = 3, H = 4;
-
-    private static float[] Rand(Random rng, int n, double scale) => Enumerable.Range(0, n).Select(_ => (float)((rng.NextDouble() * 2 - 1) * scale)).ToArray();
 
     /// <summary>The RNN in TF 1.x's dynamic_rnn layout; returns (outputs [T,B,H], final state [B,H]).</summary>
     private static (Output Outputs, Output State) DynamicRnn(GraphBuilder b, Output x, Output w, Output bias)
@@ -63,29 +62,6 @@ public class ControlFlowGradientTests
         if (c2 != null) for (int i = 0; i < B * H; i++) loss += c2[i] * h[i];
         return loss;
     }
-
-    private static double[] Numeric(Func<double[], double> f, double[] at)
-    {
-        var g = new double[at.Length];
-        for (int i = 0; i < at.Length; i++)
-        {
-            var p = (double[])at.Clone();
-            var m = (double[])at.Clone();
-            p[i] += 1e-5;
-            m[i] -= 1e-5;
-            g[i] = (f(p) - f(m)) / 2e-5;
-        }
-        return g;
-    }
-
-    private static void AssertClose(double[] expected, float[] actual, string what, double tol = 2e-4)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= tol * Math.Max(1, Math.Abs(expected[i])), $"{what}[{i}]: expected {expected[i]}, got {actual[i]}");
-    }
-
-    private static double[] D64(float[] v) => Array.ConvertAll(v, f => (double)f);
 
     [Theory]
     [InlineData(true)]

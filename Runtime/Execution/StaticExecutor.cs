@@ -23,6 +23,7 @@ internal static class StaticExecutor
         var values = frame.Values;
         var refs = frame.Refs;
         var dead = frame.Dead;
+        var observer = StepObserver; // read once per run, not per step (a thread-static access)
         for (int s = 0; s < steps.Length; s++)
         {
             var step = steps[s];
@@ -60,7 +61,6 @@ internal static class StaticExecutor
                 continue;
             }
             ctx.ResetOutputs();
-            var observer = StepObserver;
             long started = observer != null ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
             Compute(step, ctx);
             observer?.Invoke(step, System.Diagnostics.Stopwatch.GetTimestamp() - started);
