@@ -98,6 +98,27 @@ if (args.Length > 0 && args[0] == "gemm-small")
     }
     return;
 }
+if (args.Length > 0 && args[0] == "fork")
+{
+    // Fork/join cost of one Workers.For with one chunk per core and an empty body, right after a call (workers hot)
+    // and after 30 µs of single-thread work (the gap between two parallel ops of a run).
+    static void Spin(double us) { long end = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(us * System.Diagnostics.Stopwatch.Frequency / 1e6); while (System.Diagnostics.Stopwatch.GetTimestamp() < end) { } }
+    var noop = static (int _, long s, long e) => { };
+    foreach (double gap in new[] { 0.0, 5, 30, 200 })
+    {
+        var t = new double[3000];
+        for (int i = 0; i < t.Length; i++)
+        {
+            Spin(gap);
+            long s0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            TypedGraph.Kernels.Common.Workers.For(TypedGraph.Kernels.Common.Workers.Count, 1, 0, noop);
+            t[i] = System.Diagnostics.Stopwatch.GetElapsedTime(s0).TotalMicroseconds;
+        }
+        Array.Sort(t);
+        Console.WriteLine($"gap {gap,5} us: fork/join median {t[t.Length / 2]:F2} us, p90 {t[t.Length * 9 / 10]:F2} us");
+    }
+    return;
+}
 if (args.Length > 0 && args[0] == "serving")
 {
     // HTTP :predict throughput and latency percentiles, with and without request batching (see Serving/HttpServingProbe).
