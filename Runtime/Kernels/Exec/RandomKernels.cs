@@ -12,7 +12,7 @@ namespace TypedGraph.Kernels.Exec;
 /// Groups of outputs are filled as TF's FillPhiloxRandom lays them out (random_op.cc, random_distributions.h); the float
 /// normal path is checked against TF's own known-answer values in <c>PhiloxKnownAnswerTests</c>.
 /// </summary>
-public sealed class RandomKernels : KernelSet
+internal sealed class RandomKernels : KernelSet
 {
     /// <summary>TF reserves 256 samples per output for every call (ReserveRandomOutputs).</summary>
     private const ulong ReservedPerOutput = 256;
