@@ -10,7 +10,7 @@ namespace TypedGraph.Kernels.Linalg;
 /// (batch dims broadcast). float32 runs on the packed SIMD <see cref="Gemm"/>; double and integer
 /// types use a plain loop.
 /// </summary>
-public sealed class MatMulKernels : KernelSet
+internal sealed class MatMulKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)
@@ -44,6 +44,8 @@ public sealed class MatMulKernels : KernelSet
     }
 
     /// <summary>Reference triple loop (i-p-j order so the inner loop walks rows of B and C).</summary>
+    /// <remarks>No element is skipped, not even a zero of A: IEEE 0·Inf and 0·NaN are NaN, and Eigen's
+    /// contraction behind TF's MatMul multiplies every pair, so a shortcut on zeros would turn NaN into 0.</remarks>
     internal static void Naive<T>(bool ta, bool tb, int m, int n, int k, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c) where T : unmanaged, INumber<T>
     {
         c.Clear();
@@ -53,7 +55,6 @@ public sealed class MatMulKernels : KernelSet
             for (int p = 0; p < k; p++)
             {
                 T av = ta ? a[p * m + i] : a[i * k + p];
-                if (T.IsZero(av)) continue;
                 if (tb) for (int j = 0; j < n; j++) ci[j] += av * b[j * k + p];
                 else
                 {
