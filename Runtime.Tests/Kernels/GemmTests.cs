@@ -63,6 +63,8 @@ public class GemmTests
         { 300, 70, 40 }, { 30, 100, 784 },
         // Short A (GemmSmall): one row across the 128-, 64- and 16-wide blocks and the scalar tail; 2–3 rows (missing rows of the 4-row block).
         { 1, 211, 50 }, { 1, 128, 784 }, { 1, 10, 128 }, { 1, 13, 1 }, { 1, 19, 2 }, { 2, 150, 31 }, { 3, 81, 9 }, { 3, 64, 1 },
+        // C narrower than one vector with more rows (4-row groups), incl. a column split whose second part is 8 wide.
+        { 64, 10, 128 }, { 13, 1, 40 }, { 6, 15, 1 }, { 9, 40, 3000 },
     };
 
     [Theory]

@@ -57,6 +57,34 @@ internal sealed class SoftmaxKernel(Node node, bool log) : OpKernel(node)
         }
     }
 
+    // Rows shorter than this (class scores, e.g. 10 logits) are done a block at a time: five vector calls per
+    // 10-value row cost more in call overhead than the arithmetic.
+    private const int ShortRow = 64;
+
+    /// <summary>Softmax of many short rows: per-row max subtracted, one vectorized exp over the whole block, then
+    /// each row divided by its sum (same operations as <see cref="SoftmaxKernels.Row{T}"/>, summed in row order).</summary>
+    private static void ShortRows<T>(ReadOnlySpan<T> xs, Span<T> ys, int c) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int o = 0; o < xs.Length; o += c)
+        {
+            var row = xs.Slice(o, c);
+            // The row max, NaN if any value is NaN (as TensorPrimitives.Max, so a NaN row stays all NaN).
+            T max = row[0];
+            for (int i = 1; i < c && !T.IsNaN(max); i++)
+                if (T.IsNaN(row[i]) || row[i] > max) max = row[i];
+            var dst = ys.Slice(o, c);
+            for (int i = 0; i < c; i++) dst[i] = row[i] - max;
+        }
+        TensorPrimitives.Exp(ys, ys);
+        for (int o = 0; o < ys.Length; o += c)
+        {
+            var dst = ys.Slice(o, c);
+            T total = T.Zero;
+            for (int i = 0; i < c; i++) total += dst[i];
+            for (int i = 0; i < c; i++) dst[i] /= total;
+        }
+    }
+
     private void Run<T>(Tensor x, Tensor y, int c) where T : unmanaged, IFloatingPointIeee754<T>
     {
         // Static lambda with the data as state: no closure allocated per run.
@@ -65,6 +93,11 @@ internal sealed class SoftmaxKernel(Node node, bool log) : OpKernel(node)
             var (x, y, c, isLog) = st;
             var xs = x.AsSpan<T>();
             var ys = y.AsSpan<T>();
+            if (!isLog && c < ShortRow)
+            {
+                ShortRows(xs.Slice((int)(s * c), (int)((e - s) * c)), ys.Slice((int)(s * c), (int)((e - s) * c)), c);
+                return;
+            }
             for (long r = s; r < e; r++)
                 SoftmaxKernels.Row(xs.Slice((int)(r * c), c), ys.Slice((int)(r * c), c), isLog);
         });

@@ -149,12 +149,20 @@ internal static unsafe class Gemm
     private static void Block(bool transA, bool transB, float* a, float* b, float* c, int m, int n, int k, int i0, int i1, int j0, int j1, bool accumulate,
         PackedB? packed = null, float* packedData = null, bool directA = false)
     {
+        bool use512 = packed?.Use512 ?? Use512;
         if (i1 - i0 <= SmallRows)
         {
-            GemmSmall.Rows(transA, transB, a, b, c, m, n, k, i0, i1, j0, j1, accumulate, packed?.Use512 ?? Use512);
+            GemmSmall.Rows(transA, transB, a, b, c, m, n, k, i0, i1, j0, j1, accumulate, use512);
             return;
         }
-        bool use512 = packed?.Use512 ?? Use512;
+        if (use512 && !transB && j1 - j0 < 16)
+        {
+            // C narrower than one vector (e.g. logits of 10 classes): a 32-wide micro-tile would spend more than
+            // two thirds of its FMAs on padding, so 4 rows at a time share each (overlapping) 16-wide load of B.
+            for (int i = i0; i < i1; i += SmallRows)
+                GemmSmall.Rows(transA, false, a, b, c, m, n, k, i, Math.Min(i1, i + SmallRows), j0, j1, accumulate, use512: true);
+            return;
+        }
         Debug.Assert(packed == null || (j0 == 0 && j1 == n && packed.K == k && packed.N == n));
         int mr = use512 ? 8 : 6, nr = use512 ? 32 : 16;
         int mcMax = mr * MCF;

@@ -109,7 +109,7 @@ internal static unsafe class GemmSmall
             for (int p = 0; p < k; p++, bp += n) s0 = Vector512.FusedMultiplyAdd(Vector512.Create(arow[p]), Vector512.Load(bp), s0);
             Store(ci + j, s0, add);
         }
-        Tail512(arow, b, ci, n, k, j, j1, add);
+        TailRows512(&arow, 1, b, ci, n, k, j, j1, add);
     }
 
     /// <summary>2–4 rows at once: a 4-row × 64-column register block (16 accumulators) reads each B vector once for all
@@ -175,7 +175,7 @@ internal static unsafe class GemmSmall
             if (rows > 2) Store(c + 2L * n + j, s2, add);
             if (rows > 3) Store(c + 3L * n + j, s3, add);
         }
-        for (int r = 0; r < rows; r++) Tail(arows[r], b, c + (long)r * n, n, k, j, j1, add);
+        TailRows512(arows, rows, b, c, n, k, j, j1, add);
     }
 
     /// <summary>1–4 rows at once with 256-bit vectors: a 4-row × 16-column block (8 accumulators) per B load.</summary>
@@ -232,29 +232,44 @@ internal static unsafe class GemmSmall
         v.Store(dst);
     }
 
-    /// <summary>The last &lt; 16 columns of one row with one vector: each B row's 16-wide load runs past the wanted
-    /// columns into the next row (in bounds; the extra lanes are dropped), except near the end of B, where the
-    /// remaining rows are added lane by lane.</summary>
+    /// <summary>The last &lt; 16 columns of 1–4 rows, one vector accumulator per row: each B row's 16-wide load runs
+    /// past the wanted columns into the next row (in bounds; the extra lanes are dropped), except near the end of B,
+    /// where the remaining rows of B are added lane by lane.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void Tail512(float* arow, float* b, float* ci, int n, int k, int j, int j1, bool add)
+    private static void TailRows512(float** arows, int rows, float* b, float* c, int n, int k, int j, int j1, bool add)
     {
         int w = j1 - j;
         if (w <= 0) return;
-        // Rows p whose load b[p·n + j .. + 16) stays inside B's k·n values.
+        // Rows p of B whose load b[p·n + j .. + 16) stays inside B's k·n values.
         long room = (long)k * n - j - 16;
         long vectorRows = room < 0 ? 0 : Math.Min(k, room / n + 1);
-        Vector512<float> s = default;
+        float* a0 = arows[0], a1 = rows > 1 ? arows[1] : a0, a2 = rows > 2 ? arows[2] : a0, a3 = rows > 3 ? arows[3] : a0;
+        Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
         float* bp = b + j;
         int p = 0;
-        for (; p < vectorRows; p++, bp += n) s = Vector512.FusedMultiplyAdd(Vector512.Create(arow[p]), Vector512.Load(bp), s);
-        float* acc = stackalloc float[16];
-        s.Store(acc);
-        for (; p < k; p++, bp += n)
+        for (; p < vectorRows; p++, bp += n)
         {
-            float av = arow[p];
-            for (int t = 0; t < w; t++) acc[t] = MathF.FusedMultiplyAdd(av, bp[t], acc[t]);
+            var bv = Vector512.Load(bp);
+            s0 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[p]), bv, s0);
+            s1 = Vector512.FusedMultiplyAdd(Vector512.Create(a1[p]), bv, s1);
+            s2 = Vector512.FusedMultiplyAdd(Vector512.Create(a2[p]), bv, s2);
+            s3 = Vector512.FusedMultiplyAdd(Vector512.Create(a3[p]), bv, s3);
         }
-        for (int t = 0; t < w; t++) ci[j + t] = add ? ci[j + t] + acc[t] : acc[t];
+        float* acc = stackalloc float[64];
+        s0.Store(acc);
+        s1.Store(acc + 16);
+        s2.Store(acc + 32);
+        s3.Store(acc + 48);
+        for (int r = 0; r < rows; r++)
+        {
+            float* ar = arows[r], accr = acc + r * 16, cr = c + (long)r * n + j, bq = bp;
+            for (int q = p; q < k; q++, bq += n)
+            {
+                float av = ar[q];
+                for (int t = 0; t < w; t++) accr[t] = MathF.FusedMultiplyAdd(av, bq[t], accr[t]);
+            }
+            for (int t = 0; t < w; t++) cr[t] = add ? cr[t] + accr[t] : accr[t];
+        }
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
