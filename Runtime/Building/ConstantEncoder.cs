@@ -9,7 +9,7 @@ namespace TypedGraph.Building;
 /// <c>*_val</c> for scalars and splats (<c>tf.zeros([784, 10])</c> → one <c>float_val</c>), raw
 /// <c>tensor_content</c> for other numeric arrays, one <c>string_val</c> per string.
 /// </summary>
-public static class ConstantEncoder
+internal static class ConstantEncoder
 {
     /// <summary>Encodes <paramref name="value"/>; <paramref name="splat"/> writes only the first element.</summary>
     /// <exception cref="NotSupportedException">Handle tensors cannot be constants.</exception>

@@ -17,7 +17,7 @@ namespace TypedGraph.Building;
 /// <c>name: bool = false</c>, <c>name: float = 0.5</c>, <c>name: shape</c>, <c>name: tensor</c>.
 /// Flags after the attrs: <c>!stateful</c>, <c>!aggregate</c>, <c>!commutative</c>, <c>!uninit</c>.
 /// </remarks>
-public static class OpSignature
+internal static class OpSignature
 {
     /// <summary>Named sets of allowed types, as TF's <c>numbertype</c>, <c>realnumbertype</c>….</summary>
     private static readonly Dictionary<string, string> s_typeSets = new(StringComparer.Ordinal)

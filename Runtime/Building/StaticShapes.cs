@@ -8,7 +8,7 @@ namespace TypedGraph.Building;
 /// where TF uses <c>x.get_shape()</c> (e.g. the rank in <c>_SumGrad</c>) and to emit a Const instead of a
 /// <c>Shape</c> op for fully known shapes, as <c>array_ops.shape</c> does.
 /// </summary>
-public static class StaticShapes
+internal static class StaticShapes
 {
     private static readonly HashSet<string> s_sameAsInput0 = new(StringComparer.Ordinal)
     {

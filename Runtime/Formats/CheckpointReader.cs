@@ -90,7 +90,7 @@ public sealed partial class CheckpointReader : IDisposable
     public bool VerifyCrc { get; }
 
     /// <summary>The bundle header (<c>num_shards</c>, endianness, version).</summary>
-    public BundleHeaderProto Header { get; }
+    internal BundleHeaderProto Header { get; }
 
     /// <summary>Number of data files.</summary>
     public int NumShards => Header.NumShards;
@@ -115,7 +115,7 @@ public sealed partial class CheckpointReader : IDisposable
 
     /// <summary>The raw BundleEntryProto of a tensor (with its slices, if any).</summary>
     /// <exception cref="KeyNotFoundException">No such tensor.</exception>
-    public BundleEntryProto GetEntryProto(string name) => _protos.TryGetValue(name, out var e) ? e : throw NotFound(name);
+    internal BundleEntryProto GetEntryProto(string name) => _protos.TryGetValue(name, out var e) ? e : throw NotFound(name);
 
     /// <summary>The slices a partitioned tensor is saved as (empty for a normal tensor).</summary>
     /// <exception cref="KeyNotFoundException">No such tensor.</exception>

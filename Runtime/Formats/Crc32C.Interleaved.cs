@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace TypedGraph.Formats;
 
-public static partial class Crc32C
+internal static partial class Crc32C
 {
     /// <summary>Inputs at least this long run as three interleaved crc32q streams.</summary>
     internal const int InterleaveThreshold = 16 * 1024;

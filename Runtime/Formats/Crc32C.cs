@@ -12,7 +12,7 @@ namespace TypedGraph.Formats;
 /// whenever a CRC is stored next to the data it covers. Uses SSE4.2 or ARMv8 CRC instructions when the
 /// CPU has them, else a slicing-by-8 table.
 /// </summary>
-public static partial class Crc32C
+internal static partial class Crc32C
 {
     private const uint Polynomial = 0x82F63B78;
     private const uint MaskDelta = 0xA282EAD8;

@@ -9,7 +9,7 @@ namespace TypedGraph.Functions;
 /// and the return values / control returns as fetches / targets. The graph carries the caller's library, so
 /// nested calls instantiate the same way.
 /// </summary>
-public sealed class FunctionBody
+internal sealed class FunctionBody
 {
     private FunctionBody(Graph graph, string[] argTensors, string[] outputs, string[] targets)
     {

@@ -1,7 +1,7 @@
 namespace TypedGraph.Kernels;
 
 /// <summary>How resource-variable kernels (ReadVariableOp, ResourceApplyAdam…) reach the variable behind a DT_RESOURCE input.</summary>
-public static class ResourceHandles
+internal static class ResourceHandles
 {
     /// <summary>The variable slot a DT_RESOURCE input refers to.</summary>
     /// <exception cref="GraphExecutionException">The input is not a variable handle.</exception>

@@ -8,7 +8,7 @@ namespace TypedGraph.Summaries;
 /// <c>preserve_zero_buckets = false</c> — a run of empty buckets collapses into one entry at the run's last limit.
 /// Used by the HistogramSummary kernel and <see cref="SummaryWriter.AddHistogram"/>.
 /// </summary>
-public static class Histograms
+internal static class Histograms
 {
     private static readonly double[] s_limits = DefaultLimits();
 

@@ -7,7 +7,7 @@ namespace TypedGraph.Summaries;
 /// A minimal PNG writer for image summaries (TF's image summary encodes PNG too): 8-bit grayscale, gray+alpha, RGB
 /// or RGBA, each scanline with filter type 0, one zlib IDAT chunk (PNG spec, ISO/IEC 15948).
 /// </summary>
-public static class PngEncoder
+internal static class PngEncoder
 {
     private static readonly uint[] s_crcTable = BuildCrcTable();
 

@@ -7,7 +7,7 @@ namespace TypedGraph.Summaries;
 /// (tensorflow/core/lib/wav/wav_io.cc): a 44-byte header (RIFF, a 16-byte <c>fmt </c> chunk with PCM code 1, <c>data</c>)
 /// and each float sample s stored as the little-endian int16 <c>clamp(roundf(s · 32768), −32768, 32767)</c>.
 /// </summary>
-public static class WavEncoder
+internal static class WavEncoder
 {
     /// <summary>The header size: RIFF chunk (12) + format chunk (24) + data chunk header (8).</summary>
     public const int HeaderSize = 44;

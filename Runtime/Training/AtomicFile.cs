@@ -2,7 +2,7 @@ namespace TypedGraph.Training;
 
 /// <summary>Writes a file the way TF's <c>atomic_write_string_to_file</c> does: to <c>&lt;path&gt;.tmp&lt;32 hex&gt;</c>
 /// in the same directory, then a rename over the target, so readers never see a torn file.</summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     /// <summary>Test hook: called after the temp file is written and before the rename (throw to simulate a crash).</summary>
     internal static Action<string>? BeforeRename { get; set; }

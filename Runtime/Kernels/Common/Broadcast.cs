@@ -4,7 +4,7 @@ namespace TypedGraph.Kernels.Common;
 /// NumPy/TF broadcasting: shapes align at the trailing dim; a dim of 1 stretches to the other's size
 /// (as TF's <c>BCast</c> in <c>tensorflow/core/util/bcast.h</c>).
 /// </summary>
-public static class Broadcast
+internal static class Broadcast
 {
     /// <summary>The broadcast shape of <paramref name="a"/> and <paramref name="b"/>, if compatible.</summary>
     public static bool TryShape(TensorShape a, TensorShape b, out TensorShape result)
@@ -73,7 +73,7 @@ public static class Broadcast
 /// possible. The work is then <see cref="Rows"/> rows of <see cref="InnerLength"/>, where each input is
 /// either contiguous (inner stride 1) or one repeated value (inner stride 0).
 /// </summary>
-public sealed class BroadcastPlan
+internal sealed class BroadcastPlan
 {
     private readonly int[] _dims;
     private readonly long[][] _strides;

@@ -1,7 +1,7 @@
 namespace TypedGraph.Kernels.Common;
 
 /// <summary>TF's padding schemes for windowed ops (conv, pooling).</summary>
-public enum PaddingKind
+internal enum PaddingKind
 {
     /// <summary>No padding; windows lie entirely inside the input.</summary>
     Valid,
@@ -17,7 +17,7 @@ public enum PaddingKind
 /// SAME gives <c>ceil(in / stride)</c> with total padding <c>max((out-1)·stride + effK - in, 0)</c> split
 /// <c>before = total / 2</c>, <c>after = total - before</c> (the odd cell goes to the end / bottom-right).
 /// </summary>
-public static class Padding
+internal static class Padding
 {
     /// <summary>Parses a <c>padding</c> attr value ("SAME", "VALID", "EXPLICIT").</summary>
     /// <exception cref="ArgumentException">Unknown padding string.</exception>

@@ -12,7 +12,7 @@ namespace TypedGraph.Kernels.Common;
 /// allocate no closure either. The calling thread works through chunks too, so a busy pool never blocks a
 /// call.
 /// </remarks>
-public static class Workers
+internal static class Workers
 {
     /// <summary>Number of workers used for parallel kernels (the core count).</summary>
     public static int Count { get; } = Math.Max(1, Environment.ProcessorCount);

@@ -9,7 +9,7 @@ namespace TypedGraph.Kernels.Elementwise;
 /// AddN: the elementwise sum of N tensors of one shape and dtype (no broadcasting, as TF's AddN; gradient
 /// graphs use it to accumulate the contributions of a tensor with several consumers).
 /// </summary>
-public sealed class AddNKernels : KernelSet
+internal sealed class AddNKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry) => registry.Add("AddN", n => new AddNKernel(n));

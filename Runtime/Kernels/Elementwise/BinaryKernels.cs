@@ -9,7 +9,7 @@ namespace TypedGraph.Kernels.Elementwise;
 /// Minimum, Pow, SquaredDifference, Mod/TruncateMod, DivNoNan, MulNoNan, Atan2, Xdivy, Xlogy. Integer Div/TruncateDiv truncate toward zero (TF's <c>safe_div</c>),
 /// FloorDiv/FloorMod round toward −∞, and integer division by zero is an error, as in TF.
 /// </summary>
-public sealed class BinaryKernels : KernelSet
+internal sealed class BinaryKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

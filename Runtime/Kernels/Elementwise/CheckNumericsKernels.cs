@@ -8,7 +8,7 @@ namespace TypedGraph.Kernels.Elementwise;
 /// (which by TF convention names the tensor) followed by TF's wording from <c>check_numerics_op.cc</c>:
 /// " : Tensor had NaN values" / "Inf values" / "Inf and NaN values"; V2 tells −Inf from +Inf. float, double, half.
 /// </summary>
-public sealed class CheckNumericsKernels : KernelSet
+internal sealed class CheckNumericsKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

@@ -7,7 +7,7 @@ namespace TypedGraph.Kernels.Elementwise;
 /// (<c>cwise_op_clip.cc</c>); the result is <c>max(min(t, hi), lo)</c> in that order, as TF's
 /// <c>cwiseMin(max).cwiseMax(min)</c>, so lo wins when the bounds cross. Every real number type.
 /// </summary>
-public sealed class ClipByValueKernel : KernelSet
+internal sealed class ClipByValueKernel : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry) => registry.Add("ClipByValue", n => new Clip(n));

@@ -11,7 +11,7 @@ internal enum CompareOp { Equal, NotEqual, Less, LessEqual, Greater, GreaterEqua
 /// Equal, NotEqual, Less, LessEqual, Greater, GreaterEqual: broadcasting comparisons producing bool, over
 /// every numeric dtype; Equal/NotEqual also compare bool and string tensors.
 /// </summary>
-public sealed class CompareKernels : KernelSet
+internal sealed class CompareKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

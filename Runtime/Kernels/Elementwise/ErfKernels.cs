@@ -8,7 +8,7 @@ namespace TypedGraph.Kernels.Elementwise;
 /// bfloat16 (<c>cwise_op_erf.cc</c>). .NET has no erf, so <see cref="SpecialFunctions"/> evaluates both in double
 /// to near full double precision and the result is rounded once to the element type.
 /// </summary>
-public sealed class ErfKernels : KernelSet
+internal sealed class ErfKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

@@ -5,7 +5,7 @@ using TypedGraph.Protos;
 namespace TypedGraph.Kernels.Elementwise;
 
 /// <summary>IsNan, IsInf, IsFinite: bool tensors classifying float/double elements.</summary>
-public sealed class FloatClassKernels : KernelSet
+internal sealed class FloatClassKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

@@ -3,7 +3,7 @@ using TypedGraph.Protos;
 namespace TypedGraph.Kernels.Elementwise;
 
 /// <summary>LogicalAnd, LogicalOr (broadcasting) and LogicalNot over bool tensors.</summary>
-public sealed class LogicalKernels : KernelSet
+internal sealed class LogicalKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

@@ -7,7 +7,7 @@ namespace TypedGraph.Kernels.Elementwise;
 /// Select (TF1 <c>tf.where</c>: condition of t's shape, a vector over t's first dim, or a scalar) and
 /// SelectV2 (all three inputs broadcast). Works for every dtype by moving elements, not interpreting them.
 /// </summary>
-public sealed class SelectKernels : KernelSet
+internal sealed class SelectKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

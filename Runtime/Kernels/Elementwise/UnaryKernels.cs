@@ -20,7 +20,7 @@ internal enum UnaryOp
 /// double go through <see cref="TensorPrimitives"/>; the ops TF also defines on integers (Neg, Abs,
 /// Square, Sign, Relu, Relu6, Reciprocal) accept int32/int64 too. Round is half-to-even, as TF's.
 /// </summary>
-public sealed class UnaryKernels : KernelSet
+internal sealed class UnaryKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

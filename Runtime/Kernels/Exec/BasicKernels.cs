@@ -6,7 +6,7 @@ namespace TypedGraph.Kernels.Exec;
 /// Graph plumbing: Const, Identity and its aliases (Snapshot, StopGradient, PreventGradient, IdentityN),
 /// Placeholder, PlaceholderWithDefault, NoOp.
 /// </summary>
-public sealed class BasicKernels : KernelSet
+internal sealed class BasicKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

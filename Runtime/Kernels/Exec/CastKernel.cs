@@ -3,7 +3,7 @@ using TypedGraph.Protos;
 namespace TypedGraph.Kernels.Exec;
 
 /// <summary>Cast between every pair of numeric/bool dtypes (floats → ints truncate toward zero; x → bool is x ≠ 0).</summary>
-public sealed class CastKernel : KernelSet
+internal sealed class CastKernel : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

@@ -9,7 +9,7 @@ namespace TypedGraph.Kernels.Exec;
 /// The Saver's ops: SaveV2, RestoreV2 (whole tensors or <c>shape_and_slices</c> slices of partitioned
 /// variables), MergeV2Checkpoints, plus the string helpers sharded saves use: ShardedFilename, StringJoin.
 /// </summary>
-public sealed class CheckpointKernels : KernelSet
+internal sealed class CheckpointKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

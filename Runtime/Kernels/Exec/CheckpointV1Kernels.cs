@@ -9,7 +9,7 @@ namespace TypedGraph.Kernels.Exec;
 /// <c>SaveSlices</c> (with <c>shapes_and_slices</c>, "" = whole), <c>Restore</c> and <c>RestoreSlice</c> (a file
 /// pattern, sharded files matched by <c>?</c>/<c>*</c>). The file format is <see cref="CheckpointV1Reader"/>'s.
 /// </summary>
-public sealed class CheckpointV1Kernels : KernelSet
+internal sealed class CheckpointV1Kernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

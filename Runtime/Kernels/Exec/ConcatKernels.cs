@@ -3,7 +3,7 @@ using TypedGraph.Protos;
 namespace TypedGraph.Kernels.Exec;
 
 /// <summary>Joining and splitting along an axis: ConcatV2, Concat, ConcatOffset, Pack, Unpack, Split, SplitV.</summary>
-public sealed class ConcatKernels : KernelSet
+internal sealed class ConcatKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

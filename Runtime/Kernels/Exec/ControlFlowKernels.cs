@@ -6,7 +6,7 @@ namespace TypedGraph.Kernels.Exec;
 /// TF1 control-flow primitives. The kernels only move values; frames, iterations and dead-tensor
 /// propagation are the executor's job (an output left unset by Switch is dead; Merge sees dead inputs as null).
 /// </summary>
-public sealed class ControlFlowKernels : KernelSet
+internal sealed class ControlFlowKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

@@ -5,7 +5,7 @@ namespace TypedGraph.Kernels.Exec;
 /// copy-on-read mode of a resource variable (a TF optimisation for sparse updates). TypedGraph's variables have no
 /// such mode, so the op only checks its input is there.
 /// </summary>
-public sealed class CopyOnReadKernels : KernelSet
+internal sealed class CopyOnReadKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

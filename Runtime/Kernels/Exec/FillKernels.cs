@@ -3,7 +3,7 @@ using TypedGraph.Protos;
 namespace TypedGraph.Kernels.Exec;
 
 /// <summary>Tensors made from shapes and scalars: Fill, ZerosLike, OnesLike, Range.</summary>
-public sealed class FillKernels : KernelSet
+internal sealed class FillKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

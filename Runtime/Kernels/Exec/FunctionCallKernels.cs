@@ -8,7 +8,7 @@ namespace TypedGraph.Kernels.Exec;
 /// fed from the call's inputs. Resource variables reach the body as DT_RESOURCE handle inputs, so the body reads
 /// and writes the caller's variables; variables created inside a body (rare) live in the inner session.
 /// </summary>
-public sealed class FunctionCallKernels : KernelSet
+internal sealed class FunctionCallKernels : KernelSet
 {
     /// <summary>The <see cref="SessionState"/> resource key under which a session publishes its graph.</summary>
     public const string GraphResourceKey = "typedgraph.graph";

@@ -21,7 +21,7 @@ namespace TypedGraph.Kernels.Exec;
 /// <item>Each function's results must match the node's output dtypes (<c>T</c>/<c>Tout</c>), as TF's <c>SetOutputs</c> checks.</item>
 /// </list>
 /// </summary>
-public sealed class FunctionalControlFlowKernels : KernelSet
+internal sealed class FunctionalControlFlowKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

@@ -3,7 +3,7 @@ using TypedGraph.Protos;
 namespace TypedGraph.Kernels.Exec;
 
 /// <summary>Gather, GatherV2 (any axis, batch_dims 0) and Where (coordinates of true/non-zero elements).</summary>
-public sealed class GatherKernels : KernelSet
+internal sealed class GatherKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

@@ -3,7 +3,7 @@ using TypedGraph.Protos;
 namespace TypedGraph.Kernels.Exec;
 
 /// <summary>Data re-layout: Transpose, Tile, Pad, PadV2, MirrorPad.</summary>
-public sealed class LayoutKernels : KernelSet
+internal sealed class LayoutKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

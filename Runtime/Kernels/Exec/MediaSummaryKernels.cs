@@ -12,7 +12,7 @@ namespace TypedGraph.Kernels.Exec;
 /// event file). Each returns a serialized <see cref="Summary"/> in a scalar string, like ScalarSummary.
 /// Semantics follow tensorflow/core/kernels/summary_image_op.cc, summary_audio_op.cc and summary_tensor_op.cc.
 /// </summary>
-public sealed class MediaSummaryKernels : KernelSet
+internal sealed class MediaSummaryKernels : KernelSet
 {
     /// <summary>ImageSummary's default <c>bad_color</c> attr (summary_ops.cc / logging_ops.cc): opaque red.</summary>
     private static readonly byte[] s_defaultBadColor = [255, 0, 0, 255];

@@ -8,7 +8,7 @@ namespace TypedGraph.Kernels.Exec;
 /// DynamicStitch/ParallelDynamicStitch (reduction gradients), ReverseV2, BroadcastTo, BroadcastArgs,
 /// Unique, and the checks Assert and Print.
 /// </summary>
-public sealed class MiscArrayKernels : KernelSet
+internal sealed class MiscArrayKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

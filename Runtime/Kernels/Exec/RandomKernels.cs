@@ -11,7 +11,7 @@ namespace TypedGraph.Kernels.Exec;
 /// <c>SessionOptions.GraphSeed</c>, which then seeds (GraphSeed, hash of the node name).
 /// Groups of outputs are filled exactly as TF's FillPhiloxRandom lays them out.
 /// </summary>
-public sealed class RandomKernels : KernelSet
+internal sealed class RandomKernels : KernelSet
 {
     /// <summary>TF reserves 256 samples per output for every call (ReserveRandomOutputs).</summary>
     private const ulong ReservedPerOutput = 256;

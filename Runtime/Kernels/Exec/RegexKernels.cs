@@ -9,7 +9,7 @@ namespace TypedGraph.Kernels.Exec;
 /// matches. TF 1.14's sharded Saver uses the static form to test a prefix for <c>^s3://.*</c>. TF uses RE2;
 /// .NET's engine agrees on the simple patterns saved graphs carry (RE2 has no backreferences/lookaround).
 /// </summary>
-public sealed class RegexKernels : KernelSet
+internal sealed class RegexKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

@@ -7,7 +7,7 @@ namespace TypedGraph.Kernels.Exec;
 /// the <see cref="VariableSlot"/> (see <see cref="ResourceHandles"/>); Read/Assign/AssignAdd/AssignSub/
 /// VarIsInitialized/DestroyResource act on that slot.
 /// </summary>
-public sealed class ResourceVariableKernels : KernelSet
+internal sealed class ResourceVariableKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

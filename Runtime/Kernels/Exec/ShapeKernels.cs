@@ -3,7 +3,7 @@ using TypedGraph.Protos;
 namespace TypedGraph.Kernels.Exec;
 
 /// <summary>Shape-only ops: Reshape (one -1 inferred), Squeeze, ExpandDims (views, no copy), Shape, ShapeN, Size, Rank.</summary>
-public sealed class ShapeKernels : KernelSet
+internal sealed class ShapeKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

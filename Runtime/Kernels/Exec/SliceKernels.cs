@@ -1,7 +1,7 @@
 namespace TypedGraph.Kernels.Exec;
 
 /// <summary>Slice (size -1 = to the end) and StridedSlice (all five masks, negative strides), as TF's ValidateStridedSliceOp.</summary>
-public sealed class SliceKernels : KernelSet
+internal sealed class SliceKernels : KernelSet
 {
     private const int NewAxis = -1, ShrinkAxis = -2;
 

@@ -7,7 +7,7 @@ namespace TypedGraph.Kernels.Exec;
 /// <c>shape</c> with <c>dy</c> written into the elements StridedSlice with the same spec and masks would read
 /// (TF's <c>strided_slice_op.cc</c>); dy must have exactly the sliced shape. Every dtype.
 /// </summary>
-public sealed class StridedSliceGradKernel : KernelSet
+internal sealed class StridedSliceGradKernel : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry) => registry.Add("StridedSliceGrad", node =>

@@ -9,7 +9,7 @@ namespace TypedGraph.Kernels.Exec;
 /// a scalar string tensor, as TF's summary kernels do, so logging training graphs run unchanged.
 /// Histograms use TF's default exponential buckets (±1e-12·1.1^k up to 1e20, plus ±DBL_MAX and 0).
 /// </summary>
-public sealed class SummaryKernels : KernelSet
+internal sealed class SummaryKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

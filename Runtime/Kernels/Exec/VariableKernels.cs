@@ -8,7 +8,7 @@ namespace TypedGraph.Kernels.Exec;
 /// value at the time they run. Updates are copy-on-write, so a value a concurrent run already read never
 /// changes under it.
 /// </summary>
-public sealed class VariableKernels : KernelSet
+internal sealed class VariableKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

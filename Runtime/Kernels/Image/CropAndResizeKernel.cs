@@ -11,7 +11,7 @@ namespace TypedGraph.Kernels.Image;
 /// samples outside [0, H − 1] get extrapolation_value; "bilinear" interpolates between floor and ceil,
 /// "nearest" takes round(in). box_ind outside [0, B) fails as TF's "box_index has values outside [0, batch_size)".
 /// </summary>
-public sealed class CropAndResizeKernel : KernelSet
+internal sealed class CropAndResizeKernel : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry) => registry.Add("CropAndResize", n =>

@@ -14,7 +14,7 @@ namespace TypedGraph.Kernels.Image;
 /// corners and is 0 for an empty box. V4 pads to max_output_size with 0 when pad_to_max_output_size and returns
 /// valid_outputs; V5 also returns the selected (soft-suppressed) scores.
 /// </summary>
-public sealed class NonMaxSuppressionKernels : KernelSet
+internal sealed class NonMaxSuppressionKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

@@ -16,7 +16,7 @@ namespace TypedGraph.Kernels.Image;
 /// </list>
 /// half_pixel_centers with align_corners is rejected, as TF does.
 /// </summary>
-public sealed class ResizeKernels : KernelSet
+internal sealed class ResizeKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

@@ -11,7 +11,7 @@ namespace TypedGraph.Kernels.Linalg;
 /// strided loop over all label values (exact, but without TF's transpose-to-BatchMatMul speed; an einsum that is a
 /// big matmul runs at naive-loop speed). float, double and half accumulate in double; int32/int64 in long.
 /// </summary>
-public sealed class EinsumKernel : KernelSet
+internal sealed class EinsumKernel : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry) => registry.Add("Einsum", n => new Einsum(n));

@@ -10,7 +10,7 @@ namespace TypedGraph.Kernels.Linalg;
 /// (batch dims broadcast). float32 runs on the packed SIMD <see cref="Gemm"/>; double and integer
 /// types use a plain loop.
 /// </summary>
-public sealed class MatMulKernels : KernelSet
+internal sealed class MatMulKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

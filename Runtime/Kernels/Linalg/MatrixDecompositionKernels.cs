@@ -12,7 +12,7 @@ namespace TypedGraph.Kernels.Linalg;
 /// <c>MatrixTriangularSolve</c> (batch dims broadcast as TF ≥ 2.2's <c>MatMulBCast</c>; a zero on the diagonal is
 /// "Input matrix is not invertible.").
 /// </summary>
-public sealed class MatrixDecompositionKernels : KernelSet
+internal sealed class MatrixDecompositionKernels : KernelSet
 {
     // std::numeric_limits<double>::min(): below it Eigen's makeHouseholder treats a column tail as zero (no reflection).
     private const double MinNormal = 2.2250738585072014e-308;

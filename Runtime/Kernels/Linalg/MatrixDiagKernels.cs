@@ -13,7 +13,7 @@ namespace TypedGraph.Kernels.Linalg;
 /// to lo, each of length <c>max_diag_len</c>, shorter diagonals padded on the side <c>align</c> says (TF's
 /// <c>ComputeDiagLenAndContentOffset</c>).
 /// </summary>
-public sealed class MatrixDiagKernels : KernelSet
+internal sealed class MatrixDiagKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

@@ -8,7 +8,7 @@ namespace TypedGraph.Kernels.Lists;
 /// TF's list kernels do) and the optional maximum size of <c>EmptyTensorList</c>. Lists are values: every op that
 /// "changes" a list returns a new one (TF forwards the buffer only when nothing else holds it — unobservable).
 /// </summary>
-public sealed class TensorList
+internal sealed class TensorList
 {
     internal TensorList(DataType elementDType, long[]? elementShape, Tensor?[] items, int maxNumElements = -1)
     {

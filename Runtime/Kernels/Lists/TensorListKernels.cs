@@ -16,7 +16,7 @@ namespace TypedGraph.Kernels.Lists;
 /// </list>
 /// Stored elements are copies, so buffers the executor reuses never alias list contents.
 /// </summary>
-public sealed class TensorListKernels : KernelSet
+internal sealed class TensorListKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

@@ -14,7 +14,7 @@ namespace TypedGraph.Kernels.Lookup;
 /// error; a key given twice with different values is an error), and the mutable <c>MutableHashTable</c> /
 /// <c>MutableDenseHashTable</c> (insert overwrites, remove, import replaces the content).
 /// </remarks>
-public sealed class LookupTable
+internal sealed class LookupTable
 {
     private readonly Dictionary<TableKey, object> _entries = new();
     private readonly object _sync = new();

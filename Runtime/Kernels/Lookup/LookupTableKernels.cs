@@ -11,7 +11,7 @@ namespace TypedGraph.Kernels.Lookup;
 /// handle; Find/Insert/Remove/Import/Export/Size and the initializers act on it. The V1 ops (Ref(string) handles) share
 /// the kernels: their handle output carries the same table.
 /// </summary>
-public sealed class LookupTableKernels : KernelSet
+internal sealed class LookupTableKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

@@ -9,7 +9,7 @@ namespace TypedGraph.Kernels.NN;
 /// BiasAdd (data_format NHWC: bias over the last dim; NCHW: over dim 1) and the legacy BiasAddV1
 /// (always the last dim). float, double, int32 and int64.
 /// </summary>
-public sealed class BiasAddKernels : KernelSet
+internal sealed class BiasAddKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

@@ -13,7 +13,7 @@ namespace TypedGraph.Kernels.NN;
 /// multiplies it by the filter viewed as [KH·KW·C, OC], writing straight into the NHWC output. A 1×1,
 /// stride-1, unpadded conv is a single GEMM with no copy. NCHW is transposed to NHWC and back.
 /// </summary>
-public sealed class Conv2DKernels : KernelSet
+internal sealed class Conv2DKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

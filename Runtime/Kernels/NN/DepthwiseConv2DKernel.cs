@@ -10,7 +10,7 @@ namespace TypedGraph.Kernels.NN;
 /// Direct NHWC loops (NCHW transposed); with M = 1 each window step is one vectorized multiply-add over
 /// the channel row.
 /// </summary>
-public sealed class DepthwiseConv2DKernels : KernelSet
+internal sealed class DepthwiseConv2DKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry) => registry.Add("DepthwiseConv2dNative", n => new DepthwiseConv2DKernel(n));

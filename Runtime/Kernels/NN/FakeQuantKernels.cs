@@ -11,7 +11,7 @@ namespace TypedGraph.Kernels.NN;
 /// in TF's order (Args and PerChannel multiply by the inverse scale, Vars divides by the scale). A Vars range of
 /// exactly [0, 0] gives zeros (and passes gradients straight through), as TF ≥ 2.4's functor.
 /// </summary>
-public sealed class FakeQuantKernels : KernelSet
+internal sealed class FakeQuantKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

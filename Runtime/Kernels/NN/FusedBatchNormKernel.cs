@@ -12,7 +12,7 @@ namespace TypedGraph.Kernels.NN;
 /// Outputs: y, batch_mean, batch_variance, reserve_space_1 (mean), reserve_space_2 (biased variance in
 /// training, the given variance in inference), and for V3 an empty reserve_space_3.
 /// </summary>
-public sealed class FusedBatchNormKernels : KernelSet
+internal sealed class FusedBatchNormKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

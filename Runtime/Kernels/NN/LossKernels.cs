@@ -11,7 +11,7 @@ namespace TypedGraph.Kernels.NN;
 /// as on TF's CPU) and L2Loss (Σx²/2). Both cross-entropies output (loss[batch], backprop[batch, classes])
 /// with backprop = softmax(logits) − labels.
 /// </summary>
-public sealed class LossKernels : KernelSet
+internal sealed class LossKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

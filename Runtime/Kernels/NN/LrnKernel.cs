@@ -7,7 +7,7 @@ namespace TypedGraph.Kernels.NN;
 /// LRN (local response normalization, 4-D NHWC float): out = in / (bias + alpha·Σ in²)^beta, the sum over
 /// channels [d − depth_radius, d + depth_radius] clipped to the tensor, as TF's <c>LRNOp</c>.
 /// </summary>
-public sealed class LrnKernels : KernelSet
+internal sealed class LrnKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry) => registry.Add("LRN", n => new LrnKernel(n));

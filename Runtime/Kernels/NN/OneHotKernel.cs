@@ -8,7 +8,7 @@ namespace TypedGraph.Kernels.NN;
 /// <c>axis</c> (−1 = a new last dim). An index outside [0, depth) gives a row of off_value, as TF.
 /// Works for every fixed-size T by copying element bytes.
 /// </summary>
-public sealed class OneHotKernels : KernelSet
+internal sealed class OneHotKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry) => registry.Add("OneHot", n => new OneHotKernel(n));

@@ -13,7 +13,7 @@ namespace TypedGraph.Kernels.NN;
 /// Windows are clipped to the input, never padded with values: MaxPool ignores the padding and AvgPool
 /// divides by the number of valid cells in each window, as TF does. Rows of channels are vectorized.
 /// </summary>
-public sealed class PoolingKernels : KernelSet
+internal sealed class PoolingKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

@@ -9,7 +9,7 @@ namespace TypedGraph.Kernels.NN;
 /// Softmax and LogSoftmax over the last dim (rank ≥ 1), float and double, computed stably by
 /// subtracting each row's max first, as TF's <c>SoftmaxEigenImpl</c>.
 /// </summary>
-public sealed class SoftmaxKernels : KernelSet
+internal sealed class SoftmaxKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

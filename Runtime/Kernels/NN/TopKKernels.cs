@@ -9,7 +9,7 @@ namespace TypedGraph.Kernels.NN;
 /// each target class is among the k highest predictions (fewer than k predictions strictly greater,
 /// false for a non-finite prediction or an out-of-range target, as TF's CPU kernel).
 /// </summary>
-public sealed class TopKKernels : KernelSet
+internal sealed class TopKKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

@@ -10,7 +10,7 @@ namespace TypedGraph.Kernels.Parsing;
 /// a variable-length dense feature's default must hold exactly one element (the padding element); a fixed one's
 /// default is empty (required) or has the dense shape.
 /// </summary>
-public sealed class ExampleParsingKernels : KernelSet
+internal sealed class ExampleParsingKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

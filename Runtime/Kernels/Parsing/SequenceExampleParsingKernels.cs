@@ -9,7 +9,7 @@ namespace TypedGraph.Kernels.Parsing;
 /// ParseSingleSequenceExample, ParseSequenceExample and ParseSequenceExampleV2 over <see cref="SequenceExampleParser"/>,
 /// with inputs, attrs and outputs in the order of TF's op registrations (tensorflow/core/ops/parsing_ops.cc).
 /// </summary>
-public sealed class SequenceExampleParsingKernels : KernelSet
+internal sealed class SequenceExampleParsingKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

@@ -9,7 +9,7 @@ namespace TypedGraph.Kernels.Reduction;
 /// ArgMax / ArgMin along the axis given by input 1 (scalar, may be negative); output dtype from
 /// <c>output_type</c> (int64 by default, or int32). Ties resolve to the smallest index, as TF's.
 /// </summary>
-public sealed class ArgMinMaxKernels : KernelSet
+internal sealed class ArgMinMaxKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

@@ -13,7 +13,7 @@ internal enum ReduceOp { Sum, Mean, Max, Min, Prod, All, Any }
 /// keep_dims. Reducing nothing copies; reducing an empty range gives the identity (0, 1, lowest/highest
 /// value, true/false; Mean of floats gives NaN as 0/0).
 /// </summary>
-public sealed class ReductionKernels : KernelSet
+internal sealed class ReductionKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

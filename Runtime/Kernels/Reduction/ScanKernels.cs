@@ -8,7 +8,7 @@ namespace TypedGraph.Kernels.Reduction;
 /// the sum/product of the elements before i, starting from 0/1) and <c>reverse</c> (scan from the end) attrs
 /// (<c>scan_ops.cc</c>), for every real number type; accumulation is in the element type, as TF's Eigen scan.
 /// </summary>
-public sealed class ScanKernels : KernelSet
+internal sealed class ScanKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

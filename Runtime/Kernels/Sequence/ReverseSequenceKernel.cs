@@ -8,7 +8,7 @@ namespace TypedGraph.Kernels.Sequence;
 /// first <c>seq_lengths[b]</c> slices along <c>seq_dim</c> are reversed, the rest copied unchanged — what
 /// <c>bidirectional_dynamic_rnn</c> does to run its backward cell over the valid steps only. Any dtype.
 /// </summary>
-public sealed class ReverseSequenceKernel : KernelSet
+internal sealed class ReverseSequenceKernel : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry) => registry.Add("ReverseSequence", node =>

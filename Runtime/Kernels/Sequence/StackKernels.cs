@@ -10,7 +10,7 @@ namespace TypedGraph.Kernels.Sequence;
 /// <see cref="Tensor.Handle"/> is the stack; every execution of <c>StackV2</c> makes a new one. The v1
 /// <c>Stack</c> ops use string handles in TF's per-step resource manager and are not registered.
 /// </summary>
-public sealed class StackKernels : KernelSet
+internal sealed class StackKernels : KernelSet
 {
     private static long s_counter;
 

@@ -10,7 +10,7 @@ namespace TypedGraph.Kernels.Sequence;
 /// ops output 0). The V1/V2 ops pass string handles looked up in TF's per-step resource manager and are not
 /// registered here.
 /// </summary>
-public sealed class TensorArrayKernels : KernelSet
+internal sealed class TensorArrayKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

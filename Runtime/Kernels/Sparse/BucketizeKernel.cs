@@ -9,7 +9,7 @@ namespace TypedGraph.Kernels.Sparse;
 /// equal to a boundary goes to the bucket on its right. Boundaries (a float list attr) must be sorted; inputs are
 /// int32, int64, float or double (TF's registered types), compared with the float boundaries in double precision.
 /// </summary>
-public sealed class BucketizeKernel : KernelSet
+internal sealed class BucketizeKernel : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry) => registry.Add("Bucketize", n =>

@@ -17,7 +17,7 @@ internal enum ScatterOp { Update, Add, Sub, Mul, Div, Max, Min }
 /// zeros; TensorScatterUpdate applies updates in index order, so the last duplicate wins on CPU). Out-of-range
 /// indices fail naming the offending index, like TF's "indices[i] = [..] does not index into param shape [..]".
 /// </summary>
-public sealed class GatherScatterNdKernels : KernelSet
+internal sealed class GatherScatterNdKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

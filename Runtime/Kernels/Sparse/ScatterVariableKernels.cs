@@ -13,7 +13,7 @@ namespace TypedGraph.Kernels.Sparse;
 /// <c>[0, var.shape[0])</c> fails with TF's "indices[i] = x is not in [0, n)". Updates are copy-on-write under
 /// the variable's lock, like the Apply kernels.
 /// </summary>
-public sealed class ScatterVariableKernels : KernelSet
+internal sealed class ScatterVariableKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

@@ -22,7 +22,7 @@ internal enum SegmentReducer { Sum, Mean, Max, Min, Prod }
 /// Every real number type (float, double, int32, int64 …); Mean is float-only in practice but TF registers it
 /// on real numbers and divides in the element type, as here.
 /// </summary>
-public sealed class SegmentReductionKernels : KernelSet
+internal sealed class SegmentReductionKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

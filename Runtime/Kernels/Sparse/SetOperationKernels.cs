@@ -13,7 +13,7 @@ namespace TypedGraph.Kernels.Sparse;
 /// dense shape is the group dims plus the largest result set). Values compare by value (−0.0 = 0.0, NaN ≠ NaN for
 /// floats; strings by bytes, ordered bytewise as std::string).
 /// </summary>
-public sealed class SetOperationKernels : KernelSet
+internal sealed class SetOperationKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

@@ -9,7 +9,7 @@ namespace TypedGraph.Kernels.Sparse;
 /// kept) and <c>SparseTensorDenseMatMul</c> (TF's <c>sparse_tensor_dense_matmul_op.cc</c>: <c>op(A) · op(B)</c> with
 /// A sparse [M, K] and the adjoint flags; out-of-range indices fail naming the entry).
 /// </summary>
-public sealed class SparseMathKernels : KernelSet
+internal sealed class SparseMathKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

@@ -15,7 +15,7 @@ namespace TypedGraph.Kernels.Sparse;
 /// Also the gradient ops <c>SparseSegment{Sum,Mean,SqrtN}Grad(grad, indices, segment_ids, output_dim0)</c>:
 /// <c>out[indices[i]] += grad[segment_ids[i]] · w</c> with w = 1, 1/count or 1/√count.
 /// </summary>
-public sealed class SparseSegmentReductionKernels : KernelSet
+internal sealed class SparseSegmentReductionKernels : KernelSet
 {
     private enum Kind { Sum, Mean, SqrtN }
 

@@ -11,7 +11,7 @@ namespace TypedGraph.Kernels.Sparse;
 /// <c>sparse_to_dense_op.cc</c>, <c>sparse_reorder_op.cc</c>, <c>sparse_slice_op.cc</c> and
 /// <c>sparse_concat_op.cc</c>; see each method.
 /// </summary>
-public sealed class SparseTensorKernels : KernelSet
+internal sealed class SparseTensorKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

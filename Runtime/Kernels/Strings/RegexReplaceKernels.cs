@@ -12,7 +12,7 @@ namespace TypedGraph.Kernels.Strings;
 /// RE2's syntax (<c>\0</c>–<c>\9</c> groups, <c>\\</c> a backslash), translated to .NET's; TF uses RE2, and .NET's
 /// engine agrees on the RE2 subset (no backreferences or lookaround in RE2).
 /// </summary>
-public sealed class RegexReplaceKernels : KernelSet
+internal sealed class RegexReplaceKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

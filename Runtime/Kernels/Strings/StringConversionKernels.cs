@@ -13,7 +13,7 @@ namespace TypedGraph.Kernels.Strings;
 /// with width, fill and precision; bools as "true"/"false") and DecodeRaw (decode_raw_op.cc: every string the same
 /// length, a multiple of the element size; output shape <c>input.shape + [len / size]</c>).
 /// </summary>
-public sealed class StringConversionKernels : KernelSet
+internal sealed class StringConversionKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

@@ -9,7 +9,7 @@ namespace TypedGraph.Kernels.Strings;
 /// StringToHashBucketStrong (<c>SipHash-2-4(key, s) mod num_buckets</c>, string_to_hash_bucket_op.h with
 /// StrongKeyedHash): the hashed-bucket feature columns of Estimator exports. Output int64, same shape as the input.
 /// </summary>
-public sealed class StringHashKernels : KernelSet
+internal sealed class StringHashKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

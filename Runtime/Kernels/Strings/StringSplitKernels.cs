@@ -15,7 +15,7 @@ namespace TypedGraph.Kernels.Strings;
 /// bytes; <c>skip_empty</c> (default true) drops empty tokens.</item>
 /// </list>
 /// </summary>
-public sealed class StringSplitKernels : KernelSet
+internal sealed class StringSplitKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

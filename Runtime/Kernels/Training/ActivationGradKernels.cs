@@ -9,7 +9,7 @@ namespace TypedGraph.Kernels.Training;
 /// TanhGrad, SqrtGrad, RsqrtGrad, ReciprocalGrad, InvGrad take (y, dy). Float and double; both inputs
 /// must have the same shape (TF does not broadcast these).
 /// </summary>
-public sealed class ActivationGradKernels : KernelSet
+internal sealed class ActivationGradKernels : KernelSet
 {
     // SELU constants from TF's selu_op (Klambauer et al.).
     private const double SeluScale = 1.0507009873554804934193349852946;

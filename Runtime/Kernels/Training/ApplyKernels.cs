@@ -11,7 +11,7 @@ namespace TypedGraph.Kernels.Training;
 /// copy-on-write under the variable's lock, like the executor's Assign, so values a concurrent run has read never
 /// change under it.
 /// </summary>
-public sealed class ApplyKernels : KernelSet
+internal sealed class ApplyKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

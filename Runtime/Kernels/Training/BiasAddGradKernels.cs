@@ -5,7 +5,7 @@ namespace TypedGraph.Kernels.Training;
 
 /// <summary>BiasAddGrad: the gradient summed over every dim but the channel dim (last for NHWC, 1 for NCHW),
 /// and BroadcastGradientArgs: the reduction indices of a broadcasting binary op's two gradients (TF's BCast).</summary>
-public sealed class BiasAddGradKernels : KernelSet
+internal sealed class BiasAddGradKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

@@ -13,7 +13,7 @@ namespace TypedGraph.Kernels.Training;
 /// the forward <see cref="Conv2DKernel"/> does (TF's conv_grad_input_ops.cc / conv_grad_filter_ops.cc pass them to
 /// ConvBackpropComputeDimensionsV2).
 /// </summary>
-public sealed class ConvBackpropKernels : KernelSet
+internal sealed class ConvBackpropKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

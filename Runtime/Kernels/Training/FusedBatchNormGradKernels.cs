@@ -10,7 +10,7 @@ namespace TypedGraph.Kernels.Training;
 /// μ and σ² come from reserve_space_1/2 (the forward op's batch mean and biased variance, or the population
 /// statistics in inference). The trailing reserve outputs are empty.
 /// </summary>
-public sealed class FusedBatchNormGradKernels : KernelSet
+internal sealed class FusedBatchNormGradKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

@@ -8,7 +8,7 @@ namespace TypedGraph.Kernels.Training;
 /// dx_j = g_j·N_j^(−β) − 2αβ·x_j·Σ_{i: j∈window(i)} g_i·x_i·N_i^(−β−1) (the derivative TF's CPU kernel computes).
 /// Inputs: input_grads, input_image, output_image.
 /// </summary>
-public sealed class LrnGradKernels : KernelSet
+internal sealed class LrnGradKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry) => registry.Add("LRNGrad", n => new LrnGradKernel(n));

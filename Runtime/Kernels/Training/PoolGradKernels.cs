@@ -8,7 +8,7 @@ namespace TypedGraph.Kernels.Training;
 /// kernel; overlapping windows accumulate) and AvgPoolGrad (each output gradient is spread evenly over the
 /// window's in-bounds inputs — TF's average excludes padding). NHWC, float.
 /// </summary>
-public sealed class PoolGradKernels : KernelSet
+internal sealed class PoolGradKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

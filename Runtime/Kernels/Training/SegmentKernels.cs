@@ -8,7 +8,7 @@ namespace TypedGraph.Kernels.Training;
 /// Gather. Ids outside [0, num_segments) are skipped, as TF's CPU kernel drops negative ids and rejects large
 /// ones (here: an error naming the id). Registered only when no other kernel set provides it.
 /// </summary>
-public sealed class SegmentKernels : KernelSet
+internal sealed class SegmentKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)

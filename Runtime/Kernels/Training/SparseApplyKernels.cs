@@ -22,7 +22,7 @@ namespace TypedGraph.Kernels.Training;
 /// </list>
 /// Float and double, computed in the variable's type. Copy-on-write under the variables' locks, like ApplyKernels.
 /// </summary>
-public sealed class SparseApplyKernels : KernelSet
+internal sealed class SparseApplyKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)
