@@ -79,13 +79,16 @@ internal sealed class UnaryKernel : OpKernel
             case UnaryOp.Floor: TensorPrimitives.Floor(x, y); break;
             case UnaryOp.Ceil: TensorPrimitives.Ceiling(x, y); break;
             case UnaryOp.Round: TensorPrimitives.Round(x, y); break;
-            case UnaryOp.Elu: for (int i = 0; i < x.Length; i++) y[i] = x[i] < T.Zero ? AccurateExpM1(x[i]) : x[i]; break;
+            // Elu and Selu compute exp(x) - 1, not expm1: TF's Elu/Selu functors (core/kernels/relu_op_functor.h) write
+            // `features.exp() - features.constant(1)`, so a tiny negative x gives exactly what exp(x) - 1 rounds to
+            // (Elu(-1e-10f) = 0 in float), and we match TF rather than the more accurate expm1.
+            case UnaryOp.Elu: for (int i = 0; i < x.Length; i++) y[i] = x[i] < T.Zero ? T.Exp(x[i]) - T.One : x[i]; break;
             case UnaryOp.Selu:
                 {
-                    // Constants from TF's selu functor (Klambauer et al.).
+                    // Constants from TF's Selu functor (relu_op_functor.h; Klambauer et al.).
                     T scale = T.CreateTruncating(1.0507009873554804934193349852946);
                     T scaleAlpha = T.CreateTruncating(1.7580993408473768599402175208123);
-                    for (int i = 0; i < x.Length; i++) y[i] = x[i] < T.Zero ? scaleAlpha * AccurateExpM1(x[i]) : scale * x[i];
+                    for (int i = 0; i < x.Length; i++) y[i] = x[i] < T.Zero ? scaleAlpha * (T.Exp(x[i]) - T.One) : scale * x[i];
                     break;
                 }
             case UnaryOp.Softplus:

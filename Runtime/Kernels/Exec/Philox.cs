@@ -3,8 +3,8 @@ namespace TypedGraph.Kernels.Exec;
 /// <summary>
 /// Philox4x32-10, the counter-based generator behind TF's random ops (<c>tensorflow/core/lib/random/philox_random.h</c>),
 /// with TF's seeding (key = seed, counter words 2–3 = seed2), <c>Skip</c>, and the float conversions and
-/// Box–Muller transform of <c>random_distributions.h</c>. Written from the algorithm, not checked bit-for-bit
-/// against a TF run here (no TF available), so treat exact equality with TF's numbers as unverified.
+/// Box–Muller transform of <c>random_distributions.h</c>. Checked against the Random123 known-answer vectors and
+/// against TF's own published normal samples (stateful_random_ops_test.py, testTF1) in <c>PhiloxKnownAnswerTests</c>.
 /// </summary>
 internal struct Philox
 {
@@ -20,6 +20,18 @@ internal struct Philox
         _c0 = _c1 = 0;
         _c2 = (uint)seedHi;
         _c3 = (uint)(seedHi >> 32);
+    }
+
+    /// <summary>
+    /// A generator at a given 128-bit counter and 64-bit key, as TF's stateful RNG ops build it from their state variable
+    /// (<c>[counter_lo, counter_hi, key]</c>; <c>GetPhiloxRandomFromCounterKeyMem</c>).
+    /// </summary>
+    public static Philox FromCounterAndKey(ulong counterLo, ulong counterHi, ulong key)
+    {
+        var p = new Philox(key, counterHi);
+        p._c0 = (uint)counterLo;
+        p._c1 = (uint)(counterLo >> 32);
+        return p;
     }
 
     /// <summary>The next four 32-bit samples; advances the counter by one.</summary>
@@ -55,6 +67,9 @@ internal struct Philox
 
     /// <summary>TF's <c>Uint32ToFloat</c>: 23 random mantissa bits → [0, 1).</summary>
     public static float ToFloat(uint x) => BitConverter.UInt32BitsToSingle((x & 0x7FFFFFu) | 0x3F800000u) - 1f;
+
+    /// <summary>TF's <c>Uint16ToHalf</c>: 10 random mantissa bits from the low 16 bits → [0, 1).</summary>
+    public static Half ToHalf(uint x) => BitConverter.UInt16BitsToHalf((ushort)((15 << 10) | (x & 0x3FFu))) - (Half)1;
 
     /// <summary>TF's <c>Uint64ToDouble</c>: 52 random mantissa bits from two samples → [0, 1).</summary>
     public static double ToDouble(uint hi, uint lo)

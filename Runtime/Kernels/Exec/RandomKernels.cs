@@ -9,7 +9,8 @@ namespace TypedGraph.Kernels.Exec;
 /// by Python) key a per-kernel Philox stream, so a seeded op is deterministic and every run continues the
 /// stream (a second run gives new numbers, as in TF). Both 0 means random seeds, unless the session has a
 /// <c>SessionOptions.GraphSeed</c>, which then seeds (GraphSeed, hash of the node name).
-/// Groups of outputs are filled exactly as TF's FillPhiloxRandom lays them out.
+/// Groups of outputs are filled as TF's FillPhiloxRandom lays them out (random_op.cc, random_distributions.h); the float
+/// normal path is checked against TF's own known-answer values in <c>PhiloxKnownAnswerTests</c>.
 /// </summary>
 internal sealed class RandomKernels : KernelSet
 {
@@ -25,9 +26,9 @@ internal sealed class RandomKernels : KernelSet
         registry.Add("RandomUniformInt", node => new RandomKernel(node, Distribution.UniformInt));
     }
 
-    private enum Distribution { Normal, TruncatedNormal, Uniform, UniformInt }
+    internal enum Distribution { Normal, TruncatedNormal, Uniform, UniformInt }
 
-    private sealed class RandomKernel : OpKernel
+    internal sealed class RandomKernel : OpKernel
     {
         private readonly Distribution _dist;
         private readonly DataType _dtype;
@@ -107,7 +108,7 @@ internal sealed class RandomKernels : KernelSet
             else o.AsSpan<Half>()[i] = (Half)v;
         }
 
-        private static void FillNormal(Philox gen, Tensor o, int n)
+        internal static void FillNormal(Philox gen, Tensor o, int n)
         {
             if (o.DType == DataType.DtDouble)
             {
@@ -130,7 +131,7 @@ internal sealed class RandomKernels : KernelSet
             }
         }
 
-        private static void FillUniform(Philox gen, Tensor o, int n)
+        internal static void FillUniform(Philox gen, Tensor o, int n)
         {
             if (o.DType == DataType.DtDouble)
             {
@@ -142,24 +143,35 @@ internal sealed class RandomKernels : KernelSet
                 }
                 return;
             }
+            bool half = o.DType == DataType.DtHalf;
             for (int i = 0; i < n; i += 4)
             {
                 var (a, b, c, d) = gen.Next();
                 ReadOnlySpan<uint> u = [a, b, c, d];
-                for (int k = 0; k < 4 && i + k < n; k++) Put(o, i + k, Philox.ToFloat(u[k]));
+                for (int k = 0; k < 4 && i + k < n; k++)
+                {
+                    // half takes 10 mantissa bits from the low 16 bits of each sample (TF's Uint16ToHalf), not a rounded float.
+                    if (half) o.AsSpan<Half>()[i + k] = Philox.ToHalf(u[k]);
+                    else Put(o, i + k, Philox.ToFloat(u[k]));
+                }
             }
         }
 
-        /// <summary>Each group of 4 outputs starts 256 generator steps after the previous group (variable samples per output).</summary>
-        private static void FillTruncated(Philox baseGen, Tensor o, int n)
+        /// <summary>
+        /// TF's TruncatedNormalDistribution under FillPhiloxRandom's variable-samples layout: each group of outputs (4 for
+        /// float/half from float Box–Muller, 2 for double from double Box–Muller) starts from the call's generator skipped by
+        /// group · 256 samples, and draws pairs until the group has enough values with |x| &lt; 2.
+        /// </summary>
+        internal static void FillTruncated(Philox baseGen, Tensor o, int n)
         {
-            const int group = 4;
+            bool isDouble = o.DType == DataType.DtDouble;
+            int group = isDouble ? 2 : 4;
             Span<uint> buf = stackalloc uint[4];
-            for (int g = 0; g * group < n; g++)
+            for (int g = 0; (long)g * group < n; g++)
             {
                 var gen = baseGen;
-                gen.Skip((ulong)g * group * ReservedPerOutput / 4);
-                int used = 4, filled = 0;
+                gen.Skip((ulong)g * (ulong)group * ReservedPerOutput / 4);
+                int used = 4, filled = 0, at = g * group, want = Math.Min(group, n - at);
                 uint NextSample(ref Philox p, Span<uint> b)
                 {
                     if (used == 4)
@@ -170,12 +182,22 @@ internal sealed class RandomKernels : KernelSet
                     }
                     return b[used++];
                 }
-                while (filled < group && g * group + filled < n)
+                while (filled < want)
                 {
-                    uint x0 = NextSample(ref gen, buf), x1 = NextSample(ref gen, buf);
-                    var (f0, f1) = Philox.BoxMuller(x0, x1);
-                    if (MathF.Abs(f0) < 2f && filled < group && g * group + filled < n) Put(o, g * group + filled++, f0);
-                    if (MathF.Abs(f1) < 2f && filled < group && g * group + filled < n) Put(o, g * group + filled++, f1);
+                    double v0, v1;
+                    if (isDouble)
+                    {
+                        uint x0 = NextSample(ref gen, buf), x1 = NextSample(ref gen, buf), x2 = NextSample(ref gen, buf), x3 = NextSample(ref gen, buf);
+                        (v0, v1) = Philox.BoxMuller(x0, x1, x2, x3);
+                    }
+                    else
+                    {
+                        uint x0 = NextSample(ref gen, buf), x1 = NextSample(ref gen, buf);
+                        var (f0, f1) = Philox.BoxMuller(x0, x1);
+                        (v0, v1) = (f0, f1);
+                    }
+                    if (Math.Abs(v0) < 2 && filled < want) Put(o, at + filled++, v0);
+                    if (Math.Abs(v1) < 2 && filled < want) Put(o, at + filled++, v1);
                 }
             }
         }

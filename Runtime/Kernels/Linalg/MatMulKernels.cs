@@ -44,6 +44,8 @@ internal sealed class MatMulKernels : KernelSet
     }
 
     /// <summary>Reference triple loop (i-p-j order so the inner loop walks rows of B and C).</summary>
+    /// <remarks>No element is skipped, not even a zero of A: IEEE 0·Inf and 0·NaN are NaN, and Eigen's
+    /// contraction behind TF's MatMul multiplies every pair, so a shortcut on zeros would turn NaN into 0.</remarks>
     internal static void Naive<T>(bool ta, bool tb, int m, int n, int k, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c) where T : unmanaged, INumber<T>
     {
         c.Clear();
@@ -53,7 +55,6 @@ internal sealed class MatMulKernels : KernelSet
             for (int p = 0; p < k; p++)
             {
                 T av = ta ? a[p * m + i] : a[i * k + p];
-                if (T.IsZero(av)) continue;
                 if (tb) for (int j = 0; j < n; j++) ci[j] += av * b[j * k + p];
                 else
                 {

@@ -54,7 +54,8 @@ internal sealed class Epilogue
             case FusedActivation.Relu6: TensorPrimitives.Clamp(rows, 0f, 6f, rows); break;
             case FusedActivation.Tanh: TensorPrimitives.Tanh(rows, rows); break;
             case FusedActivation.Sigmoid: TensorPrimitives.Sigmoid(rows, rows); break;
-            case FusedActivation.Elu: for (int i = 0; i < rows.Length; i++) if (rows[i] < 0) rows[i] = Elementwise.UnaryKernel.AccurateExpM1(rows[i]); break;
+            // exp(x) - 1 as TF's fused Elu output kernel (core/kernels/fused_eigen_output_kernels.h) and the unfused Elu.
+            case FusedActivation.Elu: for (int i = 0; i < rows.Length; i++) if (rows[i] < 0) rows[i] = MathF.Exp(rows[i]) - 1f; break;
             case FusedActivation.LeakyRelu: for (int i = 0; i < rows.Length; i++) if (rows[i] < 0) rows[i] *= Alpha; break;
         }
     }
