@@ -84,6 +84,7 @@ internal sealed partial class GraphConversion
         RegisterArray();
         RegisterNn();
         RegisterCond();
+        RegisterResize();
     }
 
     private int Opset => _options.Opset;
@@ -141,6 +142,14 @@ internal sealed partial class GraphConversion
         {
             var (dtype, dims) = InputSignature(r);
             var shape = TensorShape.FromLongs(dims.Select(d => d < 0 ? (long)_options.ProbeDimension : d).ToArray());
+            if (_options.ProbeInputs != null && _options.ProbeInputs.TryGetValue(r.ToString(), out var given))
+            {
+                if (DataTypes.BaseType(given.DType) != dtype)
+                    throw new OnnxExportException($"The probe value for input '{r}' is {DataTypes.Name(given.DType)}, but the input is {DataTypes.Name(dtype)}.");
+                feeds[r.ToString()] = given;
+                _root.Probe[r] = given;
+                continue;
+            }
             var t = Tensor.Zeros(dtype, shape);
             if (dtype == DataType.DtFloat) foreach (ref var v in t.AsSpan<float>()) v = (float)(0.25 + rng.NextDouble());
             if (dtype == DataType.DtDouble) foreach (ref var v in t.AsSpan<double>()) v = 0.25 + rng.NextDouble();
