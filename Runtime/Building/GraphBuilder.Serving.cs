@@ -23,10 +23,14 @@ public sealed record ParsedFeatures(IReadOnlyDictionary<string, SparseOutput> Sp
 /// <summary>
 /// A string-to-id table built by <see cref="GraphBuilder.IndexTableFromFile"/>: the <c>HashTableV2</c> handle,
 /// its default value, the <c>InitializeTableFromTextFileV2</c> op and the <c>asset_filepath</c> Const a
-/// SavedModel maps to its <c>assets/</c> copy. <paramref name="NumOovBuckets"/> &gt; 0 makes it TF's
-/// <c>IdTableWithHashBuckets</c>: lookups send out-of-vocabulary keys to hash buckets after the vocabulary.
+/// SavedModel maps to its <c>assets/</c> copy.
 /// </summary>
-public sealed record LookupTableOutput(Output Handle, Output DefaultValue, string InitializerName, Output AssetPath, long NumOovBuckets = 0);
+public sealed record LookupTableOutput(Output Handle, Output DefaultValue, string InitializerName, Output AssetPath)
+{
+    /// <summary>More than 0 makes the table TF's <c>IdTableWithHashBuckets</c>: lookups send out-of-vocabulary keys to
+    /// this many hash buckets after the vocabulary.</summary>
+    public long NumOovBuckets { get; init; }
+}
 
 // The ops of a tf.Example serving graph as TF 1.15's Python layers build them (an Estimator's
 // build_parsing_serving_input_receiver_fn + feature columns): parsing_ops.parse_example, lookup_ops.index_table_from_file,
@@ -124,7 +128,7 @@ public sealed partial class GraphBuilder
     /// (lookup_ops.py <c>IdTableWithHashBuckets</c> with the default <c>FastHashSpec</c>).</param>
     /// <exception cref="ArgumentException">An empty path, a vocabulary size below 1, negative OOV buckets, or OOV
     /// buckets with a default value other than -1.</exception>
-    public LookupTableOutput IndexTableFromFile(string vocabularyFile, long vocabSize, long defaultValue = -1, string name = "string_to_index", long numOovBuckets = 0)
+    public LookupTableOutput IndexTableFromFile(string vocabularyFile, long vocabSize, long defaultValue, string name, long numOovBuckets)
     {
         ArgumentException.ThrowIfNullOrEmpty(vocabularyFile);
         if (vocabSize < 1) throw new ArgumentException($"index_table_from_file: vocab_size must be >= 1, got {vocabSize}.", nameof(vocabSize));
@@ -155,8 +159,16 @@ public sealed partial class GraphBuilder
         });
         Collections.Add(TableInitializersCollection, init.Name);
         Collections.Add(AssetFilepathsCollection, path.Name);
-        return new LookupTableOutput(handle, dflt, init.Name, path, numOovBuckets);
+        return new LookupTableOutput(handle, dflt, init.Name, path) { NumOovBuckets = numOovBuckets };
     }
+
+    /// <summary>
+    /// <c>tf.contrib.lookup.index_table_from_file</c> without OOV buckets: see
+    /// <see cref="IndexTableFromFile(string, long, long, string, long)"/> (every key not in the file gets <paramref name="defaultValue"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">An empty path or a vocabulary size below 1.</exception>
+    public LookupTableOutput IndexTableFromFile(string vocabularyFile, long vocabSize, long defaultValue = -1, string name = "string_to_index")
+        => IndexTableFromFile(vocabularyFile, vocabSize, defaultValue, name, numOovBuckets: 0);
 
     /// <summary>
     /// <c>table.lookup(keys)</c>: <c>LookupTableFindV2</c> under scope <c>hash_table_Lookup</c>. A table with OOV
