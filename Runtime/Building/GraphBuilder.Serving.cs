@@ -21,7 +21,7 @@ public sealed record DenseFeatureSpec(string Key, DataType DType, long[] Shape, 
 public sealed record ParsedFeatures(IReadOnlyDictionary<string, SparseOutput> Sparse, IReadOnlyDictionary<string, Output> Dense);
 
 /// <summary>
-/// A string-to-id table built by <see cref="GraphBuilder.IndexTableFromFile"/>: the <c>HashTableV2</c> handle,
+/// A string-to-id table built by <see cref="GraphBuilder.IndexTableFromFile(string, long, long, string, long)"/>: the <c>HashTableV2</c> handle,
 /// its default value, the <c>InitializeTableFromTextFileV2</c> op and the <c>asset_filepath</c> Const a
 /// SavedModel maps to its <c>assets/</c> copy.
 /// </summary>
