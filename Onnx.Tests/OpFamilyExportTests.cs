@@ -294,15 +294,23 @@ public class OpFamilyExportTests(ITestOutputHelper log)
     }
 
     [Fact]
-    public void Tf1CondWithAnInputDependentPredicateIsRefusedByName()
+    public void BareSwitchMergeOnAFedPredicateExportsAsAnIfSelectingTheLiveInput()
     {
+        // Was refused before If export existed; now the minimal Switch → Merge pair (no pred_id/pivots) is an If
+        // whose branches both forward the outer tensor — the Merge forwards whichever Switch output is live.
         var (b, x, _) = StaticCond();
         var pred = b.Placeholder(DataType.DtBool, [], "dyn_pred");
         var sx = RawNode(b, "Switch", [x, pred], "dyn/Switch");
         var merge = RawNode(b, "Merge", [new Output(sx.Name, 0, DataType.DtFloat), new Output(sx.Name, 1, DataType.DtFloat)], "dyn/Merge", ("N", Attrs.Int(2)));
+        var y = b.Add(new Output(merge.Name, 0, DataType.DtFloat), 1.0, "after_merge");
         using var session = new Session(b.Graph);
-        var e = Assert.Throws<OnnxExportException>(() => OnnxExporter.Export(session, ["x:0", "dyn_pred:0"], [merge.Name + ":0"]));
-        Assert.Contains("'dyn/Switch' (op Switch)", e.Message);
-        Assert.Contains("predicate depends on the inputs", e.Message);
+        var model = OnnxExporter.Export(session, ["x:0", "dyn_pred:0"], [y.Name]);
+        Assert.Equal(1, model.Graph.Node.Count(n => n.OpType == "If"));
+        var input = OrtCheck.RandomFloats(61, -1, 1, 3, 3);
+        foreach (bool p in new[] { true, false })
+        {
+            var r = OrtCheck.Compare(model, session, [("x:0", input), ("dyn_pred:0", Tensor.FromScalar(p))], [y.Name]);
+            Assert.Equal(input.ToArray<float>().Select(v => v + 1), r.Ours[y.Name].ToArray<float>());
+        }
     }
 }

@@ -22,6 +22,13 @@ public sealed class OnnxExportOptions
     /// </summary>
     public int ProbeDimension { get; init; } = 2;
 
+    /// <summary>
+    /// Values fed to inputs, by tensor name, in that probe run instead of the default (random floats in
+    /// [0.25, 1.25), zeros for other dtypes) — for inputs where those are invalid, e.g. an output size or a count.
+    /// Only dtypes and ranks are learned from the run; the exported model does not depend on these values.
+    /// </summary>
+    public IReadOnlyDictionary<string, Tensor>? ProbeInputs { get; init; }
+
     /// <summary>The <c>graph.name</c> written into the model; default <c>"typedgraph"</c>.</summary>
     public string GraphName { get; init; } = "typedgraph";
 }

@@ -66,6 +66,59 @@ if (args.Length > 0 && args[0] == "profile")
     cnn.Cleanup();
     return;
 }
+if (args.Length > 0 && args[0] == "mlp-parts")
+{
+    // The MLP at batch 1 and 64: Session vs ORT interleaved (median of 2000 each, 5 rounds), then our chain per step.
+    foreach (int batch in new[] { 1, 64 })
+    {
+        var mlp = new TypedGraph.Benchmarks.Peers.MlpBench { Batch = batch };
+        mlp.Setup();
+        double ours = 0, ort = 0;
+        for (int rep = 0; rep < 5; rep++)
+        {
+            ours += Ceiling.Median(() => mlp.OursSession(), 2000);
+            ort += Ceiling.Median(() => mlp.Ort(), 2000);
+        }
+        Console.WriteLine($"MLP batch {batch}: session {ours / 5 * 1e6:F2} us, ORT {ort / 5 * 1e6:F2} us, ratio {ours / ort:F2}");
+        foreach (var (step, ms) in mlp.Profile(2000)) Console.WriteLine($"  {step,-24} {ms * 1e3,8:F2} us");
+        mlp.Cleanup();
+    }
+    return;
+}
+if (args.Length > 0 && args[0] == "gemm-small")
+{
+    // Short-A GEMM (a dense layer at batch 1–4) on one thread: median of 5000 per shape.
+    foreach (var (m, k, n) in new[] { (1, 784, 128), (1, 128, 10), (4, 784, 128), (1, 1024, 1024), (1, 256, 64) })
+    {
+        var a = TypedGraph.Benchmarks.Peers.BenchData.Random(1, m * k);
+        var b = TypedGraph.Benchmarks.Peers.BenchData.Random(2, k * n);
+        var c = new float[m * n];
+        double t = Ceiling.Median(() => TypedGraph.Kernels.Simd.Gemm.SgemmSerial(false, false, m, n, k, a, b, c), 5000);
+        Console.WriteLine($"{m}x{k}x{n}: {t * 1e6:F2} us ({2.0 * m * k * n / t / 1e9:F1} GFLOP/s, B read {4.0 * k * n / t / 1e9:F1} GB/s)");
+    }
+    return;
+}
+if (args.Length > 0 && args[0] == "fork")
+{
+    // Fork/join cost of one Workers.For with one chunk per core and an empty body, right after a call (workers hot)
+    // and after 30 µs of single-thread work (the gap between two parallel ops of a run).
+    static void Spin(double us) { long end = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(us * System.Diagnostics.Stopwatch.Frequency / 1e6); while (System.Diagnostics.Stopwatch.GetTimestamp() < end) { } }
+    var noop = static (int _, long s, long e) => { };
+    foreach (double gap in new[] { 0.0, 5, 30, 200 })
+    {
+        var t = new double[3000];
+        for (int i = 0; i < t.Length; i++)
+        {
+            Spin(gap);
+            long s0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            TypedGraph.Kernels.Common.Workers.For(TypedGraph.Kernels.Common.Workers.Count, 1, 0, noop);
+            t[i] = System.Diagnostics.Stopwatch.GetElapsedTime(s0).TotalMicroseconds;
+        }
+        Array.Sort(t);
+        Console.WriteLine($"gap {gap,5} us: fork/join median {t[t.Length / 2]:F2} us, p90 {t[t.Length * 9 / 10]:F2} us");
+    }
+    return;
+}
 if (args.Length > 0 && args[0] == "serving")
 {
     // HTTP :predict throughput and latency percentiles, with and without request batching (see Serving/HttpServingProbe).

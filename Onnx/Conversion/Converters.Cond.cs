@@ -6,7 +6,8 @@ namespace TypedGraph.Onnx.Conversion;
 /// TF1 <c>tf.cond</c> (Switch/Merge) whose predicate does not depend on the inputs — e.g. an <c>is_training</c>
 /// PlaceholderWithDefault(False): the taken branch is exported, the other is dead and dropped, as TF's executor
 /// propagates deadness (Switch forwards to output 1 when the predicate is true, else output 0; Merge forwards its
-/// one live input; any other op with a dead input is dead). A predicate that depends on the inputs is refused.
+/// one live input; any other op with a dead input is dead). A predicate that depends on the inputs makes an ONNX If
+/// (GraphConversion.ControlFlow.cs).
 /// </summary>
 internal sealed partial class GraphConversion
 {
@@ -15,14 +16,12 @@ internal sealed partial class GraphConversion
 
     private bool IsDead(TensorRef r) => _deadNodes.Contains(r.NodeName) || _deadOutputs.Contains(r);
 
-    /// <summary>Marks the dead nodes and outputs of static-predicate conds (run before the probe, which must not fetch them).</summary>
-    private void MarkDeadBranches(List<Node> order, HashSet<string> dynamic)
+    /// <summary>Marks the dead nodes and outputs of static-predicate conds in the main graph (run before the probe,
+    /// which must not fetch them). Conds whose predicate depends on the inputs become If nodes instead.</summary>
+    private void MarkDeadBranches(List<Node> order)
     {
-        // Refused before the probe run, which would otherwise fetch the branch its probe predicate leaves dead.
-        foreach (var node in order)
-            if (node.Op == "Switch" && node.Inputs.Count == 2 && (_inputSet.Contains(node.Inputs[1]) || dynamic.Contains(node.Inputs[1].NodeName)))
-                throw OnnxExportException.For(node, DynamicPredicate);
-        var switches = order.Where(n => n.Op == "Switch" && n.Inputs.Count == 2 && !_inputSet.Contains(n.Inputs[1]) && !dynamic.Contains(n.Inputs[1].NodeName)).ToList();
+        bool IsStaticSwitch(Node n) => IsSwitchOp(n.Op) && n.Inputs.Count == 2 && !IsCondPredicate(n.Inputs[1]);
+        var switches = order.Where(IsStaticSwitch).ToList();
         if (switches.Count == 0) return;
         var preds = switches.Select(n => n.Inputs[1]).Distinct().ToList();
         Tensor[] values;
@@ -31,7 +30,7 @@ internal sealed partial class GraphConversion
         var predValue = preds.Select((p, i) => (p, v: values[i].Scalar<bool>())).ToDictionary(t => t.p, t => t.v);
         foreach (var node in order)
         {
-            if (node.Op == "Merge")
+            if (IsMergeOp(node.Op))
             {
                 if (node.Inputs.All(IsDead)) _deadNodes.Add(node.Name);
                 continue;
@@ -41,14 +40,13 @@ internal sealed partial class GraphConversion
                 _deadNodes.Add(node.Name);
                 continue;
             }
-            if (node.Op == "Switch" && predValue.TryGetValue(node.Inputs[1], out bool p))
+            if (IsStaticSwitch(node) && predValue.TryGetValue(node.Inputs[1], out bool p))
                 _deadOutputs.Add(new TensorRef(node.Name, p ? 0 : 1));
         }
         foreach (var r in _outputs)
             if (IsDead(r)) throw new OnnxExportException($"Output '{r}' is on the branch of a tf.cond that its (static) predicate never takes.");
     }
 
-    private const string DynamicPredicate = "the tf.cond predicate depends on the inputs; If export is not implemented — make the predicate static (e.g. a PlaceholderWithDefault left at its default).";
 
     private void RegisterCond()
     {
@@ -56,7 +54,7 @@ internal sealed partial class GraphConversion
         {
             var pred = InputRef(node, 1);
             if (ConstOf(pred) is not { } p)
-                throw OnnxExportException.For(node, DynamicPredicate);
+                throw new InvalidOperationException($"Exporter bug: Switch '{node.Name}' with an input-dependent predicate reached the static-cond converter.");
             Alias(node, p.Scalar<bool>() ? 1 : 0, InputRef(node, 0));
         };
         _converters["Merge"] = node =>

@@ -11,8 +11,23 @@ internal sealed partial class GraphConversion
     private static readonly long[] s_toNchw = [0, 3, 1, 2];
     private static readonly long[] s_toNhwc = [0, 2, 3, 1];
 
-    private Value Get(TensorRef r) => _values.TryGetValue(r, out var v) ? v
-        : throw new InvalidOperationException($"Exporter bug: tensor '{r}' was used before it was converted.");
+    /// <summary>
+    /// The value of <paramref name="r"/> in the scope being written. A value of an enclosing scope (an outer-scope
+    /// reference of an If branch or Loop body) is copied into this scope first, so a transpose or NHWC view made
+    /// here stays here and is never referenced from the outer graph, where its name is not defined.
+    /// </summary>
+    private Value Get(TensorRef r)
+    {
+        if (_scope.Values.TryGetValue(r, out var v)) return v;
+        for (var s = _scope.Parent; s != null; s = s.Parent)
+            if (s.Values.TryGetValue(r, out var outer))
+            {
+                var copy = new Value { DType = outer.DType, Rank = outer.Rank, Const = outer.Const, Native = outer.Native, Nchw = outer.Nchw, Origin = outer.Origin ?? outer };
+                _scope.Values[r] = copy;
+                return copy;
+            }
+        throw new InvalidOperationException($"Exporter bug: tensor '{r}' was used before it was converted.");
+    }
 
     /// <summary>The TF tensor a node reads at input <paramref name="i"/>.</summary>
     private static TensorRef InputRef(Node node, int i) => i < node.Inputs.Count ? node.Inputs[i]
@@ -23,8 +38,16 @@ internal sealed partial class GraphConversion
     private int Rank(TensorRef r) => Get(r).Rank;
 
     /// <summary>The shape the tensor had in the probe run (dynamic dims there are <see cref="OnnxExportOptions.ProbeDimension"/>).</summary>
-    private TensorShape ProbeShape(TensorRef r) => _probe.TryGetValue(r, out var t) ? t.Shape
-        : throw new InvalidOperationException($"Exporter bug: no probe value for '{r}'.");
+    private TensorShape ProbeShape(TensorRef r) => ProbeOf(r)?.Shape
+        ?? throw new InvalidOperationException($"Exporter bug: no probe value for '{r}'.");
+
+    /// <summary>The tensor's value in the probe run of this scope or of an enclosing one, or null.</summary>
+    private Tensor? ProbeOf(TensorRef r)
+    {
+        for (var s = _scope; s != null; s = s.Parent)
+            if (s.Probe.TryGetValue(r, out var t)) return t;
+        return null;
+    }
 
     private Tensor? ConstOf(TensorRef r) => Get(r).Const;
 
@@ -61,8 +84,10 @@ internal sealed partial class GraphConversion
         if (v.Native != null) return v.Native;
         if (v.Const != null)
         {
+            // Initializers live in the main graph (visible from every subgraph), so the origin value learns the name too.
             v.Native = Fresh(r.ToString());
-            _g.Initializer.Add(OnnxTensors.FromTensor(v.Native, v.Const));
+            _root.Graph.Initializer.Add(OnnxTensors.FromTensor(v.Native, v.Const));
+            if (v.Origin is { Native: null } o) o.Native = v.Native;
             return v.Native;
         }
         v.Native = Emit("Transpose", [v.Nchw!], Fresh(r.ToString()), Ints("perm", s_toNhwc));
@@ -80,7 +105,8 @@ internal sealed partial class GraphConversion
         if (v.Const != null && v.Native == null)
         {
             v.Nchw = Fresh(r + "_nchw");
-            _g.Initializer.Add(OnnxTensors.FromTensor(v.Nchw, TensorPermute.Permute(v.Const, [0, 3, 1, 2])));
+            _root.Graph.Initializer.Add(OnnxTensors.FromTensor(v.Nchw, TensorPermute.Permute(v.Const, [0, 3, 1, 2])));
+            if (v.Origin is { Nchw: null } o) o.Nchw = v.Nchw;
             return v.Nchw;
         }
         v.Nchw = Emit("Transpose", [In(r)], Fresh(r + "_nchw"), Ints("perm", s_toNchw));
@@ -88,7 +114,7 @@ internal sealed partial class GraphConversion
     }
 
     /// <summary>True when the tensor already exists in NCHW form (so staying in NCHW costs no transpose).</summary>
-    private bool HasNchw(TensorRef r) => _values.TryGetValue(r, out var v) && v.Nchw != null;
+    private bool HasNchw(TensorRef r) => Get(r).Nchw != null;
 
     /// <summary>Records the ONNX value holding output <paramref name="index"/> of <paramref name="node"/> in TF layout.</summary>
     private void SetNative(Node node, int index, string onnxName) => Set(node, index).Native = onnxName;
@@ -103,7 +129,7 @@ internal sealed partial class GraphConversion
     {
         var r = new TensorRef(node.Name, index);
         var v = new Value();
-        if (_probe.TryGetValue(r, out var p)) { v.DType = p.DType; v.Rank = p.Shape.Rank; }
+        if (ProbeOf(r) is { } p) { v.DType = p.DType; v.Rank = p.Shape.Rank; }
         _values[r] = v;
         return v;
     }
@@ -128,14 +154,14 @@ internal sealed partial class GraphConversion
         n.Input.AddRange(inputs);
         n.Output.AddRange(outputs);
         n.Attribute.AddRange(attrs);
-        _g.Node.Add(n);
+        _scope.Graph.Node.Add(n);
     }
 
     /// <summary>An int64 initializer for a converter's own constant (axes, shapes, pads).</summary>
     private string Int64Const(Node node, string what, long[] values, bool scalar = false)
     {
         var name = Temp(node, what);
-        _g.Initializer.Add(OnnxTensors.Int64s(name, values, scalar));
+        _root.Graph.Initializer.Add(OnnxTensors.Int64s(name, values, scalar));
         return name;
     }
 
@@ -152,7 +178,7 @@ internal sealed partial class GraphConversion
             default: throw OnnxExportException.For(node, $"dtype {DataTypes.Name(dtype)} is not supported here.");
         }
         var name = Temp(node, what);
-        _g.Initializer.Add(OnnxTensors.FromTensor(name, t));
+        _root.Graph.Initializer.Add(OnnxTensors.FromTensor(name, t));
         return name;
     }
 
@@ -160,7 +186,7 @@ internal sealed partial class GraphConversion
     private string TensorConst(Node node, string what, Tensor t)
     {
         var name = Temp(node, what);
-        _g.Initializer.Add(OnnxTensors.FromTensor(name, t));
+        _root.Graph.Initializer.Add(OnnxTensors.FromTensor(name, t));
         return name;
     }
 
@@ -190,6 +216,8 @@ internal sealed partial class GraphConversion
         a.Ints.AddRange(v);
         return a;
     }
+
+    private static AttributeProto GraphAttr(string name, GraphProto g) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Graph, G = g };
 
     private static AttributeProto TensorAttr(string name, Protos.TensorProto t) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Tensor, T = t };
 }

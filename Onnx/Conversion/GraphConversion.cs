@@ -26,9 +26,8 @@ internal sealed partial class GraphConversion
     private readonly List<TensorRef> _inputs = [];
     private readonly List<TensorRef> _outputs = [];
     private readonly HashSet<TensorRef> _inputSet = [];
-    private readonly GraphProto _g;
-    private readonly Dictionary<TensorRef, Value> _values = [];
-    private readonly Dictionary<TensorRef, Tensor> _probe = [];
+    private readonly ScopeState _root;
+    private ScopeState _scope;
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Action<Node>> _converters = new(StringComparer.Ordinal);
 
@@ -40,14 +39,32 @@ internal sealed partial class GraphConversion
         public Tensor? Const;
         public string? Native;
         public string? Nchw;
+
+        /// <summary>For a copy made in a subgraph scope: the outer value it was copied from.</summary>
+        public Value? Origin;
     }
+
+    /// <summary>
+    /// A graph being written (the main graph, an If branch or a Loop body, or a second pass over a loop condition)
+    /// with its own value table and probe values; lookups fall through to the enclosing scopes.
+    /// </summary>
+    private sealed class ScopeState(GraphProto graph, ScopeState? parent)
+    {
+        public GraphProto Graph { get; } = graph;
+        public ScopeState? Parent { get; } = parent;
+        public Dictionary<TensorRef, Value> Values { get; } = [];
+        public Dictionary<TensorRef, Tensor> Probe { get; } = [];
+    }
+
+    private Dictionary<TensorRef, Value> _values => _scope.Values;
 
     public GraphConversion(Session session, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs, OnnxExportOptions options)
     {
         _session = session;
         _graph = session.Graph;
         _options = options;
-        _g = new GraphProto { Name = options.GraphName };
+        _root = new ScopeState(new GraphProto { Name = options.GraphName }, null);
+        _scope = _root;
         if (outputs.Count == 0) throw new OnnxExportException("No outputs were given: name at least one output tensor (e.g. 'y:0').");
         foreach (var name in inputs)
         {
@@ -67,6 +84,7 @@ internal sealed partial class GraphConversion
         RegisterArray();
         RegisterNn();
         RegisterCond();
+        RegisterResize();
     }
 
     private int Opset => _options.Opset;
@@ -83,108 +101,60 @@ internal sealed partial class GraphConversion
 
     public GraphProto Run()
     {
-        var order = PruneAndOrder(out var dynamic);
-        MarkDeadBranches(order, dynamic);
-        Probe(order, dynamic);
+        ComputeDynamic();
+        ComputeGuards();
+        var plan = CollectScope([], _outputs, _ => null, out var reached);
+        MarkDeadBranches(reached);
+        Probe(plan);
         foreach (var r in _inputs) AddGraphInput(r);
-        foreach (var node in order)
-        {
-            if (!dynamic.Contains(node.Name) || _deadNodes.Contains(node.Name)) continue;
-            if (!_converters.TryGetValue(node.Op, out var convert))
-                throw OnnxExportException.For(node, "ONNX export has no translation for this op" + UnsupportedHint(node.Op) + ".");
-            convert(node);
-        }
+        ConvertItems(plan);
         foreach (var r in _outputs) AddGraphOutput(r);
-        return _g;
+        return _root.Graph;
+    }
+
+    private void ConvertNode(Node node)
+    {
+        if (_deadNodes.Contains(node.Name)) return;
+        if (!_converters.TryGetValue(node.Op, out var convert))
+            throw OnnxExportException.For(node, "ONNX export has no translation for this op" + UnsupportedHint(node.Op) + ".");
+        convert(node);
     }
 
     private static string UnsupportedHint(string op) => op switch
     {
-        "Switch" or "Merge" => " (TF1 tf.cond whose predicate depends on the inputs; export a graph where it is static, or feed the branch's tensors)",
-        "Enter" or "Exit" or "NextIteration" or "LoopCond" => " (TF1 tf.while_loop)",
+        "Switch" or "Merge" or "Enter" or "Exit" or "NextIteration" or "LoopCond" => " outside the tf.cond / tf.while_loop layouts the exporter recognizes",
         _ => "",
     };
-
-    // ---- pruning -----------------------------------------------------------------------------------------------
-
-    /// <summary>
-    /// The nodes the outputs need (stopping at the inputs), in an order where producers come first; fills
-    /// <paramref name="dynamic"/> with the nodes whose value depends on an input (or on a random op).
-    /// Control inputs are not followed: they order side effects, which an inference graph does not carry.
-    /// </summary>
-    private List<Node> PruneAndOrder(out HashSet<string> dynamic)
-    {
-        var order = new List<Node>();
-        var dyn = new HashSet<string>(StringComparer.Ordinal);
-        dynamic = dyn;
-        var state = new Dictionary<string, int>(StringComparer.Ordinal); // 1 = on the stack, 2 = done
-        var stack = new Stack<(Node Node, int Next)>();
-        foreach (var output in _outputs)
-        {
-            var root = _graph.GetNode(output.NodeName);
-            if (state.ContainsKey(root.Name)) continue;
-            stack.Push((root, 0));
-            state[root.Name] = 1;
-            while (stack.Count > 0)
-            {
-                var (node, next) = stack.Pop();
-                if (next < node.Inputs.Count)
-                {
-                    stack.Push((node, next + 1));
-                    var r = node.Inputs[next];
-                    if (_inputSet.Contains(r)) continue;
-                    var producer = _graph.GetNode(r.NodeName);
-                    if (!state.TryGetValue(producer.Name, out int s))
-                    {
-                        state[producer.Name] = 1;
-                        stack.Push((producer, 0));
-                    }
-                    else if (s == 1)
-                        throw OnnxExportException.For(producer, "the path from the inputs to the outputs goes through a cycle (a TF1 while loop), which the exporter does not translate yet.");
-                    continue;
-                }
-                state[node.Name] = 2;
-                order.Add(node);
-                bool isDynamic = s_neverFold.Contains(node.Op)
-                    || node.Inputs.Any(r => _inputSet.Contains(r) || dyn.Contains(r.NodeName));
-                if (isDynamic) dyn.Add(node.Name);
-                else if (node.Op == "Placeholder")
-                    throw OnnxExportException.For(node, $"the outputs need this placeholder, but it is not among the inputs; add '{node.Name}:0' to the inputs.");
-            }
-        }
-        return order;
-    }
 
     // ---- probe run -----------------------------------------------------------------------------------------------
 
     /// <summary>
     /// Runs the session once: inputs get probe values (dynamic dims = <see cref="OnnxExportOptions.ProbeDimension"/>),
-    /// fetches are every tensor a translated node reads plus the outputs. Static fetches become constants; the rest
-    /// tell converters dtypes and ranks.
+    /// fetches are every main-graph tensor a translated node or control-flow construct reads plus the outputs.
+    /// Static fetches become constants; the rest tell converters dtypes and ranks.
     /// </summary>
-    private void Probe(List<Node> order, HashSet<string> dynamic)
+    private void Probe(ScopePlan plan)
     {
-        var fetch = new List<TensorRef>();
-        var seen = new HashSet<TensorRef>();
-        foreach (var node in order)
-        {
-            if (!dynamic.Contains(node.Name) || _deadNodes.Contains(node.Name)) continue;
-            foreach (var r in node.Inputs)
-                if (!_inputSet.Contains(r) && !IsDead(r) && seen.Add(r)) fetch.Add(r);
-        }
-        foreach (var r in _outputs)
-            if (seen.Add(r)) fetch.Add(r);
+        var fetch = plan.Reads.Where(r => !_inputSet.Contains(r) && !IsDead(r)).Distinct().ToList();
         var feeds = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var rng = new Random(12345);
         foreach (var r in _inputs)
         {
             var (dtype, dims) = InputSignature(r);
             var shape = TensorShape.FromLongs(dims.Select(d => d < 0 ? (long)_options.ProbeDimension : d).ToArray());
+            if (_options.ProbeInputs != null && _options.ProbeInputs.TryGetValue(r.ToString(), out var given))
+            {
+                if (DataTypes.BaseType(given.DType) != dtype)
+                    throw new OnnxExportException($"The probe value for input '{r}' is {DataTypes.Name(given.DType)}, but the input is {DataTypes.Name(dtype)}.");
+                feeds[r.ToString()] = given;
+                _root.Probe[r] = given;
+                continue;
+            }
             var t = Tensor.Zeros(dtype, shape);
             if (dtype == DataType.DtFloat) foreach (ref var v in t.AsSpan<float>()) v = (float)(0.25 + rng.NextDouble());
             if (dtype == DataType.DtDouble) foreach (ref var v in t.AsSpan<double>()) v = 0.25 + rng.NextDouble();
             feeds[r.ToString()] = t;
-            _probe[r] = t;
+            _root.Probe[r] = t;
         }
         Tensor[] results;
         try
@@ -195,11 +165,17 @@ internal sealed partial class GraphConversion
         {
             throw new OnnxExportException("Running the graph once (to evaluate its constants and variables and learn tensor types) failed: " + e.Message, e);
         }
+        RecordProbe(fetch, results);
+    }
+
+    /// <summary>Stores probe results in the current scope: values that do not depend on the inputs become constants.</summary>
+    private void RecordProbe(List<TensorRef> fetch, Tensor[] results)
+    {
         for (int i = 0; i < fetch.Count; i++)
         {
-            _probe[fetch[i]] = results[i];
-            if (!dynamic.Contains(fetch[i].NodeName))
-                _values[fetch[i]] = new Value { DType = results[i].DType, Rank = results[i].Shape.Rank, Const = results[i] };
+            _scope.Probe[fetch[i]] = results[i];
+            if (!IsDynamic(fetch[i]))
+                _scope.Values[fetch[i]] = new Value { DType = results[i].DType, Rank = results[i].Shape.Rank, Const = results[i] };
         }
     }
 
@@ -232,7 +208,7 @@ internal sealed partial class GraphConversion
         }
         var name = r.ToString();
         _names.Add(name);
-        _g.Input.Add(new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape } } });
+        _root.Graph.Input.Add(new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape } } });
         _values[r] = new Value { DType = dtype, Rank = dims.Length, Native = name };
     }
 
@@ -249,6 +225,6 @@ internal sealed partial class GraphConversion
         var type = OnnxTensors.ElementType(value.DType) ?? throw new OnnxExportException($"Output '{name}' has dtype {DataTypes.Name(value.DType)}, which ONNX cannot carry.");
         var shape = new Protos.TensorShapeProto();
         for (int i = 0; i < value.Rank; i++) shape.Dim.Add(new Protos.TensorShapeProto.Types.Dimension());
-        _g.Output.Add(new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = value.Rank >= 0 ? shape : null } } });
+        _root.Graph.Output.Add(new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = value.Rank >= 0 ? shape : null } } });
     }
 }

@@ -128,9 +128,13 @@ public class ControlFlowGradientTests
         Assert.True(ops["StackV2"].Count >= 1);
         Assert.Equal(ops["StackV2"].Count, ops["StackPushV2"].Count);
         Assert.Equal(ops["StackV2"].Count, ops["StackPopV2"].Count);
-        // Every push is ordered before the forward counter's increment, every pop waits for the backward counter.
+        // Every push runs after the forward counter's Add and before its NextIteration (the layout of TF 1.4's
+        // char_rnn_tensorarray fixture: StackPushV2 has ^gradients/Add, gradients/NextIteration has ^each push);
+        // every pop waits for the backward counter.
         var counterAdd = g.Nodes.Single(n => n.Op == "Add" && n.Inputs.Any(i => i.NodeName == "gradients/Switch"));
-        Assert.All(ops["StackPushV2"], p => Assert.Contains(p.Name, counterAdd.ControlInputs));
+        var counterNext = g.Nodes.Single(n => n.Op == "NextIteration" && n.Inputs[0].NodeName == counterAdd.Name);
+        Assert.All(ops["StackPushV2"], p => Assert.Contains(counterAdd.Name, p.ControlInputs));
+        Assert.All(ops["StackPushV2"], p => Assert.Contains(p.Name, counterNext.ControlInputs));
         Assert.All(ops["StackPopV2"], p => Assert.Contains("gradients/Sub", p.ControlInputs));
         Assert.All(ops["TensorArrayGradV3"], n => Assert.Equal("gradients", n.GetString("source")));
         Assert.Contains(g.Nodes, n => n.Name.EndsWith("_grad/b_exit") && n.Op == "Enter");

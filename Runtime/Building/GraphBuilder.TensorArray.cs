@@ -100,6 +100,36 @@ public sealed partial class GraphBuilder
         return TensorArrayGather(ta, range);
     }
 
+    /// <summary><c>ta.concat()</c>: <c>TensorArrayConcatV3</c> — the elements joined along their first dimension, and
+    /// each element's length there (int64).</summary>
+    public (Output Value, Output Lengths) TensorArrayConcat(GraphTensorArray ta, string name = "TensorArrayConcatV3")
+    {
+        long[]? except0 = ta.ElementShape is { Length: > 0 } es ? es[1..] : null;
+        var node = AddOperation("TensorArrayConcatV3", [ta.Handle, ta.Flow], new Dictionary<string, AttrValue>
+        {
+            ["dtype"] = Attrs.Type(ta.DType),
+            ["element_shape_except0"] = Attrs.Shape(except0),
+        }, name);
+        var value = OutputOf(node, 0);
+        if (except0 != null) SetShape(value, [-1, .. except0]); // value.set_shape([None] + element_shape[1:])
+        return (value, OutputOf(node, 1));
+    }
+
+    /// <summary><c>ta.split(value, lengths)</c>: <c>TensorArraySplit/TensorArraySplitV3</c> — element i is the next
+    /// <c>lengths[i]</c> rows of <paramref name="value"/>.</summary>
+    /// <param name="ta">The array.</param>
+    /// <param name="value">The tensor to split along dimension 0.</param>
+    /// <param name="lengths">Row counts per element (int32 or int64; cast to int64 as TF's <c>split</c> does).</param>
+    /// <param name="name">Name scope.</param>
+    /// <exception cref="ArgumentException">The value's dtype is not the array's.</exception>
+    public GraphTensorArray TensorArraySplit(GraphTensorArray ta, Output value, Output lengths, string name = "TensorArraySplit")
+    {
+        CheckArrayDType(ta, value);
+        using var _ = NameScope(name);
+        var lengths64 = lengths.BaseType == DataType.DtInt64 ? lengths : Cast(lengths, DataType.DtInt64);
+        return ta.WithFlow(Op1("TensorArraySplitV3", [ta.Handle, value, lengths64, ta.Flow], "TensorArraySplitV3"));
+    }
+
     private static void CheckArrayDType(GraphTensorArray ta, Output value)
     {
         if (value.BaseType != ta.DType)

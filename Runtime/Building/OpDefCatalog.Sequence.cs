@@ -13,6 +13,8 @@ public sealed partial class OpDefCatalog
         "TensorArrayGatherV3(handle: resource, indices: int32, flow_in: float) -> (value: dtype); dtype: type; element_shape: shape = unknown",
         "TensorArrayScatterV3(handle: resource, indices: int32, value: T, flow_in: float) -> (flow_out: float); T: type",
         "TensorArraySizeV3(handle: resource, flow_in: float) -> (size: int32)",
+        "TensorArrayConcatV3(handle: resource, flow_in: float) -> (value: dtype, lengths: int64); dtype: type; element_shape_except0: shape = unknown",
+        "TensorArraySplitV3(handle: resource, value: T, lengths: int64, flow_in: float) -> (flow_out: float); T: type",
         "TensorArrayCloseV3(handle: resource); !stateful",
         "StackV2(max_size: int32) -> (handle: resource); elem_type: type; stack_name: string = ''; !stateful",
         "StackPushV2(handle: resource, elem: T) -> (output: T); T: type; swap_memory: bool = false; !stateful",

@@ -156,7 +156,9 @@ internal sealed class LoopExecutor
         if (s.Pending <= 0)
         {
             s.Fired = true;
-            run.Ready.Enqueue((n, f, iter, s, s.AnyDead));
+            // A ControlTrigger is never dead (TF's propagator_state.cc ActivateNodes: `if (dst_item.is_control_trigger)
+            // dst_dead = false`): it orders ops such as stack pushes inside an untaken cond of a loop body.
+            run.Ready.Enqueue((n, f, iter, s, s.AnyDead && n.Op != "ControlTrigger"));
         }
     }
 

@@ -16,30 +16,53 @@ internal sealed class ControlFlowState
     public IEnumerable<GradLoopState> States => _map.Values;
 
     /// <summary>MaybeCreateControlFlowState: null when no Exit of a loop lies between ys and xs. Every Exit of a
-    /// differentiated loop joins <paramref name="between"/> (unused ones get zero gradients).</summary>
-    /// <exception cref="NotSupportedException">A loop op with no builder context (an imported loop), a nested loop,
-    /// or a cond inside a loop lies on the path.</exception>
+    /// differentiated loop joins <paramref name="between"/> (unused ones get zero gradients). Outer loops get their
+    /// state before the loops nested in them (TF meets their Exits first walking back from the ys), so a nested
+    /// loop's gradient loop is built inside its outer loop's.</summary>
+    /// <exception cref="NotSupportedException">A loop op with no builder context (an imported loop), or a loop
+    /// inside a tf.cond, lies on the path.</exception>
     public static ControlFlowState? Create(GraphBuilder b, HashSet<string> between)
     {
         ControlFlowState? state = null;
-        foreach (var name in between.ToList())
+        var loops = new List<WhileContext>();
+        foreach (var name in between)
         {
             var node = b.Graph.GetNode(name);
             var ctx = b.ContextOf(name);
-            if (ctx is CondContext { EnclosingWhile: { } w })
-                throw new NotSupportedException($"Gradients through a tf.cond inside the while loop '{w.FrameName}' (node '{name}') are not supported.");
             bool loopOp = node.Op is "Enter" or "RefEnter" or "Exit" or "RefExit" or "NextIteration" or "RefNextIteration" or "LoopCond";
             if (loopOp && ctx is not WhileContext)
                 throw new NotSupportedException($"Node '{name}' ({node.Op}) belongs to a while loop this GraphBuilder did not build (an imported graph): gradients through it need the loop's context; build the loop with GraphBuilder.WhileLoop.");
             if (node.Op is not ("Exit" or "RefExit")) continue;
             var loop = (WhileContext)ctx!;
+            if (!loops.Contains(loop)) loops.Add(loop);
+        }
+        foreach (var loop in loops.OrderBy(Depth))
+        {
             state ??= new ControlFlowState(b);
-            if (state._map.ContainsKey(loop)) continue;
-            var grad = new GradLoopState(b, loop);
+            for (var c = loop.Outer; c != null; c = c.Outer)
+                if (c is CondContext)
+                    throw new NotSupportedException($"Gradients through the while loop '{loop.FrameName}' inside a tf.cond are not supported.");
+            GradLoopState? outer = null;
+            if (loop.Outer?.EnclosingWhile is { } outerLoop && (outer = state._map.GetValueOrDefault(outerLoop)) == null)
+                throw new NotSupportedException($"The while loop '{loop.FrameName}' is nested in '{outerLoop.FrameName}', whose Exits are not between the ys and xs: gradients must be taken outside the outer loop.");
+            var grad = new GradLoopState(b, loop, outer);
             state._map[loop] = grad;
             foreach (var exit in grad.ForwardLoopExits) between.Add(exit.NodeName);
         }
         return state;
+
+        static int Depth(WhileContext w)
+        {
+            int d = 0;
+            for (ControlFlowContext? c = w.Outer; c != null; c = c.Outer) d++;
+            return d;
+        }
+    }
+
+    /// <summary>ControlFlowState.PostProcessing, after every gradient is built.</summary>
+    public void PostProcess()
+    {
+        foreach (var s in _map.Values) s.PatchConstantLoopVariables();
     }
 
     public GradLoopState? StateOf(WhileContext? loop) => loop != null ? _map.GetValueOrDefault(loop) : null;
@@ -57,12 +80,30 @@ internal sealed class ControlFlowState
 
     public bool IsLoopSwitch(Node op) => op.Op is "Switch" or "RefSwitch" && _b.ContextOf(op.Name) is WhileContext;
 
-    /// <summary>ZerosLikeForExit: zeros for an unused Exit of a differentiated loop.</summary>
-    public static Output ZerosLikeForExit(GraphBuilder b, Output exit)
+    /// <summary>ZerosLikeForExit: zeros for an unused Exit of a differentiated loop — in the outer gradient loop
+    /// when the loop is nested (of a shape saved per outer iteration when not static).</summary>
+    public Output ZerosLikeForExit(Output exit)
     {
+        var b = _b;
         var shape = StaticShapes.Of(b, exit);
-        if (shape != null && shape.All(d => d >= 0)) return b.Splat(0, exit.BaseType, shape, "zeros");
-        return b.ZerosLike(exit);
+        var forward = (WhileContext)b.ContextOf(exit.NodeName)!;
+        var outer = StateOf(forward.Outer?.EnclosingWhile);
+        if (outer == null)
+        {
+            if (shape != null && shape.All(d => d >= 0)) return b.Splat(0, exit.BaseType, shape, "zeros");
+            return b.ZerosLike(exit);
+        }
+        if (shape != null && shape.All(d => d >= 0))
+        {
+            using var _ = b.InContext(outer.Grad);
+            return b.Splat(0, exit.BaseType, shape, "zeros");
+        }
+        Output exitShape;
+        using (b.InContext(forward.Outer)) exitShape = b.Shape(exit);
+        var history = outer.AddForwardAccumulator(exitShape, b.CurrentScope);
+        using var __ = b.InContext(outer.Grad);
+        var realShape = outer.AddBackpropAccumulatedValue(history, exitShape, b.CurrentScope);
+        return b.Fill(realShape, b.ScalarConstant(0, exit.BaseType, "zeros/Const"), "zeros");
     }
 
     /// <summary>ZerosLikeOutsideLoop for the untaken output of a cond Switch: zeros that are only live when that

@@ -12,28 +12,53 @@ namespace TypedGraph.Training;
 internal sealed class GradLoopState : IForwardValueSource
 {
     private readonly GraphBuilder _b;
-    private readonly Node _forwardIndex;
-    private readonly Node _gradIndex;
+    private readonly Node _forwardIndex;   // the forward counter's NextIteration (TF's forward_index)
+    private readonly Node _forwardAdd;     // the forward counter's Add (forward_index.op.inputs[0].op)
+    private readonly Node _gradIndex;      // the backward counter's NextIteration (TF's grad_index)
     private Node? _gradSync;
+    private Node? _forwardSync;
     private readonly Dictionary<string, Output> _historyMap = new(StringComparer.Ordinal);
 
-    public GradLoopState(GraphBuilder b, WhileContext forward)
+    /// <param name="b">The builder.</param>
+    /// <param name="forward">The forward loop.</param>
+    /// <param name="outer">The gradient state of the loop enclosing <paramref name="forward"/>, or null for a
+    /// top-level loop. A nested loop's iteration count is pushed per outer iteration and its gradient loop runs
+    /// inside the outer gradient loop (TF's <c>_GradLoopState.__init__</c> with <c>outer_grad_state</c>).</param>
+    public GradLoopState(GraphBuilder b, WhileContext forward, GradLoopState? outer)
     {
         _b = b;
         Forward = forward;
+        Outer = outer;
         ForwardLoopExits = [.. forward.LoopExits];
         PendingExitsCount = ForwardLoopExits.Count;
-        if (forward.Outer != null)
-            throw new NotSupportedException($"Gradients through the while loop '{forward.FrameName}' nested in another loop or a cond are not supported: only a top-level tf.while_loop is differentiated.");
-        var (count, forwardIndex) = AddForwardLoopCounter(b, forward);
-        _forwardIndex = forwardIndex;
-        Grad = new WhileContext(null, b.UniqueName(forward.FrameName), forward.ParallelIterations, forward.BackProp) { GradState = this };
-        _gradIndex = AddBackpropLoopCounter(b, count);
+        var outerForward = outer?.Forward ?? forward.Outer;
+        Output count;
+        using (b.InContext(outerForward))
+            (count, _forwardIndex, _forwardAdd) = AddForwardLoopCounter(b, forward, outer);
+        if (outer != null)
+        {
+            // A nested loop runs once per outer iteration: its iteration counts are saved in the outer loop and
+            // popped by the outer gradient loop, which runs this loop's gradient loop once per pop.
+            var historyCount = outer.AddForwardAccumulator(count, b.CurrentScope);
+            using var _ = b.InContext(outer.Grad);
+            Grad = new WhileContext(outer.Grad, b.UniqueName(forward.FrameName), forward.ParallelIterations, forward.BackProp) { GradState = this };
+            var realCount = outer.AddBackpropAccumulatedValue(historyCount, count, b.CurrentScope);
+            _gradIndex = AddBackpropLoopCounter(b, realCount, outer);
+        }
+        else
+        {
+            using var _ = b.InContext(outerForward);
+            Grad = new WhileContext(outerForward, b.UniqueName(forward.FrameName), forward.ParallelIterations, forward.BackProp) { GradState = this };
+            _gradIndex = AddBackpropLoopCounter(b, count, null);
+        }
     }
 
     public WhileContext Forward { get; }
 
     public WhileContext Grad { get; }
+
+    /// <summary>The gradient state of the enclosing loop (TF's <c>outer_grad_state</c>), or null.</summary>
+    public GradLoopState? Outer { get; }
 
     public List<Output> ForwardLoopExits { get; }
 
@@ -53,28 +78,31 @@ internal sealed class GradLoopState : IForwardValueSource
         ["parallel_iterations"] = Attrs.Int(ctx.ParallelIterations),
     };
 
-    // WhileContext.AddForwardLoopCounter: counts the forward iterations; its Add is the op every stack push must
-    // precede ("forward_index").
-    private static (Output Count, Node Index) AddForwardLoopCounter(GraphBuilder b, WhileContext forward)
+    // WhileContext.AddForwardLoopCounter: counts the forward iterations. Called in the outer forward context, so
+    // a nested loop's f_count Const runs once per outer iteration; it also waits for the outer counter's Add, so
+    // the i-th execution's pushes precede the (i+1)-th's.
+    private static (Output Count, Node Index, Node Add) AddForwardLoopCounter(GraphBuilder b, WhileContext forward, GradLoopState? outer)
     {
         var n = b.Constant(0, "f_count");
+        if (outer != null) b.Graph.AddControlInput(b.Graph.GetNode(n.NodeName), outer._forwardAdd.Name);
         var scope = b.CurrentScope;
         var enter = b.OutputOf(b.AddContextNode(forward, scope + "f_count", "Enter", [n], EnterAttrs(forward, false)));
         forward.LoopEnters.Add(enter);
         using var _ = b.InContext(forward);
         var merge = b.AddOperation("Merge", [enter, enter]);
         var sw = b.AddOperation("Switch", [b.OutputOf(merge), forward.Pivot]);
-        var index = b.AddOperation("Add", [b.OutputOf(sw, 1), b.Constant(1, "Add/y")]);
-        var next = b.OutputOf(b.AddOperation("NextIteration", [b.OutputOf(index)]));
-        b.Graph.UpdateInput(merge, 1, next.Ref);
+        var add = b.AddOperation("Add", [b.OutputOf(sw, 1), b.Constant(1, "Add/y")]);
+        var next = b.AddOperation("NextIteration", [b.OutputOf(add)]);
+        b.Graph.UpdateInput(merge, 1, b.OutputOf(next).Ref);
         var total = b.OutputOf(b.AddContextNode(forward, scope + "f_count", "Exit", [b.OutputOf(sw, 0)]));
         forward.LoopExits.Add(total);
-        return (total, index);
+        return (total, next, add);
     }
 
     // WhileContext.AddBackpropLoopCounter: counts down from the forward count; its LoopCond is the backward pivot,
-    // its Sub the pivot of the backward body's input-less ops (stack pops).
-    private Node AddBackpropLoopCounter(GraphBuilder b, Output count)
+    // its Sub the pivot of the backward body's input-less ops (stack pops). Called in the outer gradient context
+    // (the b_count Const is per outer backward iteration); a nested loop's final count orders the outer loop's pops.
+    private Node AddBackpropLoopCounter(GraphBuilder b, Output count, GradLoopState? outer)
     {
         var one = b.Constant(1, "b_count");
         var scope = b.CurrentScope;
@@ -92,33 +120,103 @@ internal sealed class GradLoopState : IForwardValueSource
         b.Graph.UpdateInput(merge, 1, b.OutputOf(next).Ref);
         var finalZero = b.OutputOf(b.AddContextNode(Grad, scope + "b_count", "Exit", [b.OutputOf(sw, 0)]));
         Grad.LoopExits.Add(finalZero);
+        if (outer != null) b.Graph.AddControlInput(outer.GradSync, finalZero.NodeName);
         return next;
+    }
+
+    /// <summary>TF's <c>forward_sync</c>: a ControlTrigger in the forward loop, before the counter's NextIteration;
+    /// pushes inside a cond of the loop are ordered before it.</summary>
+    private Node ForwardSync
+    {
+        get
+        {
+            if (_forwardSync == null)
+            {
+                _forwardSync = _b.AddContextNode(Forward, _b.CurrentScope + "f_sync", "ControlTrigger", []);
+                _b.Graph.AddControlInput(_forwardIndex, _forwardSync.Name);
+            }
+            return _forwardSync;
+        }
+    }
+
+    /// <summary>TF's <c>grad_sync</c>: a ControlTrigger in the backward loop before the backward counter's
+    /// NextIteration; every pop is ordered before it.</summary>
+    private Node GradSync
+    {
+        get
+        {
+            if (_gradSync == null)
+            {
+                _gradSync = _b.AddContextNode(Grad, _b.CurrentScope + "b_sync", "ControlTrigger", []);
+                _b.Graph.AddControlInput(_gradIndex, _gradSync.Name);
+            }
+            return _gradSync;
+        }
     }
 
     public bool IsForwardValue(GraphBuilder b, Output value) => ReferenceEquals(b.OutputContext(value.NodeName)?.EnclosingWhile, Forward);
 
-    // GradLoopState.GetRealValue: a loop invariant (through a constant Enter) enters the backward loop directly,
-    // a Const is cloned, anything else is pushed per forward iteration and popped per backward iteration.
+    // GradLoopState.GetRealValue: a loop invariant is followed out through its constant Enter — into the outer
+    // loop's history when nested, else entered into the backward loop directly; a Const is cloned; anything else
+    // is pushed per forward iteration (of the loop it lives in) and popped per backward iteration.
     public Output GetRealValue(GraphBuilder b, Output value, string helperScope)
     {
         if (_historyMap.TryGetValue(value.Name, out var known)) return known;
-        Output real;
-        var node = b.Graph.GetNode(value.NodeName);
-        var enter = LoopConstantEnter(b, node);
-        if (enter != null)
-            real = Grad.AddValue(b, b.OutputOf(b.Graph.GetNode(enter.Inputs[0].NodeName), enter.Inputs[0].Index), helperScope);
-        else if (node.Op == "Const")
+        Output? real = null;
+        Output? history = null;
+        var cur = value;
+        GradLoopState? curState = this;
+        while (true)
         {
-            var attrs = new Dictionary<string, AttrValue> { ["value"] = node.Attr("value")!.Clone(), ["dtype"] = node.Attr("dtype")!.Clone() };
-            real = b.OutputOf(b.AddContextNodeWithPivot(Grad, helperScope + "Const", "Const", attrs));
+            var node = b.Graph.GetNode(cur.NodeName);
+            var enter = LoopConstantEnter(b, node);
+            if (enter != null)
+            {
+                cur = b.OutputOf(b.Graph.GetNode(enter.Inputs[0].NodeName), enter.Inputs[0].Index);
+                curState = curState!.Outer;
+                if (curState == null)
+                {
+                    real = Grad.AddValue(b, cur, helperScope);
+                    break;
+                }
+            }
+            else if (node.Op == "Const")
+            {
+                var attrs = new Dictionary<string, AttrValue> { ["value"] = node.Attr("value")!.Clone(), ["dtype"] = node.Attr("dtype")!.Clone() };
+                real = b.OutputOf(b.AddContextNodeWithPivot(Grad, helperScope + "Const", "Const", attrs));
+                break;
+            }
+            else
+            {
+                history = curState!.AddForwardAccumulator(cur, helperScope);
+                break;
+            }
         }
-        else
+        if (real == null)
         {
-            var history = AddForwardAccumulator(value, helperScope);
-            real = AddBackpropAccumulatedValue(history, value, helperScope);
+            real = curState!.AddBackpropAccumulatedValue(history!.Value, cur, helperScope);
+            if (!ReferenceEquals(curState, this)) real = Grad.AddValue(b, real.Value, helperScope);
         }
-        _historyMap[value.Name] = real;
+        _historyMap[value.Name] = real.Value;
+        return real.Value;
+    }
+
+    /// <summary>The per-iteration value of a cond predicate inside the forward loop, for the backward Switch of
+    /// the cond's Merge (TF's <c>_MergeGrad</c>: the predicate is always pushed, never entered).</summary>
+    public Output RealPredicate(Output pred)
+    {
+        if (_historyMap.TryGetValue(pred.Name, out var known)) return known;
+        var history = AddForwardAccumulator(pred, _b.CurrentScope);
+        var real = AddBackpropAccumulatedValue(history, pred, _b.CurrentScope);
+        _historyMap[pred.Name] = real;
         return real;
+    }
+
+    private Output? HistoryOf(string name)
+    {
+        for (var s = this; s != null; s = s.Outer)
+            if (s._historyMap.TryGetValue(name, out var v)) return v;
+        return null;
     }
 
     private static Node? LoopConstantEnter(GraphBuilder b, Node node)
@@ -129,8 +227,13 @@ internal sealed class GradLoopState : IForwardValueSource
     }
 
     /// <summary>AddForwardAccumulator: <c>f_acc</c> = StackV2 at the top level, entered into the forward loop and
-    /// pushed there; the push is ordered before the forward counter's increment.</summary>
-    public Output AddForwardAccumulator(Output value, string helperScope)
+    /// pushed in the value's context (the loop, or a cond inside it). The push runs after the counter's Add and
+    /// before its NextIteration (or, in a cond, before <c>f_sync</c>), so pushes keep iteration order.</summary>
+    /// <param name="value">The forward value.</param>
+    /// <param name="helperScope">Name prefix.</param>
+    /// <param name="deadBranch">The value is the untaken output of a cond Switch (zeros for a dead branch): the
+    /// push is built in the cond's outer context but belongs to the cond.</param>
+    public Output AddForwardAccumulator(Output value, string helperScope, bool deadBranch = false)
     {
         var b = _b;
         Output acc;
@@ -147,51 +250,88 @@ internal sealed class GradLoopState : IForwardValueSource
                 new Dictionary<string, AttrValue> { ["elem_type"] = Attrs.Type(value.BaseType) }));
         }
         var enterAcc = Forward.AddValue(b, acc, helperScope);
-        var push = b.AddContextNode(Forward, helperScope + "StackPushV2", "StackPushV2", [enterAcc, value]);
-        b.Graph.AddControlInput(_forwardIndex, push.Name);
+        var valueCtx = b.OutputContext(value.NodeName);
+        Node push;
+        if (ReferenceEquals(valueCtx, Forward))
+        {
+            push = b.AddContextNode(Forward, helperScope + "StackPushV2", "StackPushV2", [enterAcc, value]);
+            b.Graph.AddControlInput(_forwardIndex, push.Name);
+        }
+        else
+        {
+            if (valueCtx is not CondContext cond)
+                throw new InvalidOperationException($"'{value.Name}' must live in the loop '{Forward.FrameName}' or a cond inside it to be saved for its gradient.");
+            // The handle enters the cond through its Switch (CondContext.AddValue) unless the push is a dead-branch one.
+            var handle = deadBranch ? enterAcc : cond.AddValue(b, enterAcc, helperScope);
+            push = b.AddContextNode(cond, helperScope + "StackPushV2", "StackPushV2", [handle, value]);
+            b.Graph.AddControlInput(ForwardSync, push.Name);
+        }
+        b.Graph.AddControlInput(push, _forwardAdd.Name);
         return acc;
     }
 
     /// <summary>AddBackpropAccumulatedValue: the pop, in the backward loop, after its counter step and before
-    /// the next one (<c>b_sync</c>).</summary>
-    public Output AddBackpropAccumulatedValue(Output history, Output value, string helperScope)
+    /// the next one (<c>b_sync</c>). A value computed in a cond of the forward loop is popped only in iterations
+    /// where its branch ran: the stack handle goes through a Switch on the popped predicate.</summary>
+    public Output AddBackpropAccumulatedValue(Output history, Output value, string helperScope, bool deadBranch = false)
     {
         var b = _b;
+        CondContext? cond = null;
+        for (var c = b.ContextOf(value.NodeName); c != null && c is not WhileContext; c = c.Outer)
+            if (c is CondContext cc) { cond = cc; break; }
         var handle = Grad.AddValue(b, history, helperScope + "StackPopV2/");
-        Output pop;
+        Node popNode;
         using (b.ControlDependencies(null))
-            pop = b.OutputOf(b.AddContextNodeWithPivot(Grad, helperScope + "StackPopV2", "StackPopV2", new Dictionary<string, AttrValue> { ["elem_type"] = Attrs.Type(value.BaseType) }, [handle]));
-        b.SetShape(pop, StaticShapes.Of(b, value)); // pop.set_shape(value.get_shape())
-        if (Grad.ParallelIterations > 1)
         {
-            if (_gradSync == null)
+            if (cond != null)
             {
-                _gradSync = b.AddContextNode(Grad, helperScope + "b_sync", "ControlTrigger", []);
-                b.Graph.AddControlInput(_gradIndex, _gradSync.Name);
+                var pred = HistoryOf(cond.Pred.Name) ?? Grad.AddValue(b, cond.Pred, helperScope);
+                var branch = deadBranch ? 1 - cond.Branch : cond.Branch;
+                handle = b.OutputOf(b.AddContextNode(Grad, helperScope + "Switch", "Switch", [handle, pred]), branch);
             }
-            b.Graph.AddControlInput(_gradSync, pop.NodeName);
+            popNode = b.AddContextNodeWithPivot(Grad, helperScope + "StackPopV2", "StackPopV2", new Dictionary<string, AttrValue> { ["elem_type"] = Attrs.Type(value.BaseType) }, [handle]);
         }
+        var pop = b.OutputOf(popNode);
+        b.SetShape(pop, StaticShapes.Of(b, value)); // pop.set_shape(value.get_shape())
+        if (Grad.ParallelIterations > 1) b.Graph.AddControlInput(GradSync, pop.NodeName);
         return pop;
     }
 
     /// <summary>WhileContext.AddBackpropAccumulator: the gradient of a loop invariant is summed over the backward
-    /// iterations by an accumulator loop variable (<c>b_acc</c>) of the backward loop.</summary>
+    /// iterations by an accumulator loop variable (<c>b_acc</c>) of the backward loop. Its initial zeros live in the
+    /// outer gradient context; without a static shape they take the shape of the Enter's input — saved per outer
+    /// iteration when the loop is nested.</summary>
     public Output AddBackpropAccumulator(Node enterOp, Output grad)
     {
         var b = _b;
         var scope = b.CurrentScope;
         Output acc;
-        using (b.InContext(null))
+        var shape = StaticShapes.Of(b, grad);
+        if (shape != null && shape.All(d => d >= 0))
         {
-            var shape = StaticShapes.Of(b, grad);
-            if (shape != null && shape.All(d => d >= 0)) acc = b.Splat(0, grad.BaseType, shape, "b_acc");
+            using var _ = b.InContext(Grad.Outer);
+            acc = b.Splat(0, grad.BaseType, shape, "b_acc");
+        }
+        else
+        {
+            var outerValue = b.OutputOf(b.Graph.GetNode(enterOp.Inputs[0].NodeName), enterOp.Inputs[0].Index);
+            Output realShape;
+            if (Outer != null)
+            {
+                Output zerosShape;
+                using (b.InContext(Forward.Outer)) zerosShape = b.Shape(outerValue);
+                var history = Outer.AddForwardAccumulator(zerosShape, scope);
+                using var _ = b.InContext(Outer.Grad);
+                realShape = Outer.AddBackpropAccumulatedValue(history, zerosShape, scope);
+            }
             else
             {
-                var outerValue = b.OutputOf(b.Graph.GetNode(enterOp.Inputs[0].NodeName), enterOp.Inputs[0].Index);
-                var zerosShape = b.Shape(outerValue);
-                using var _ = b.NameScope("zeros");
-                acc = b.OutputOf(b.AddOperationExact(b.CurrentScope.TrimEnd('/'), "Fill", [zerosShape, b.ScalarConstant(0, grad.BaseType, "Const")]));
+                using var _ = b.InContext(Grad.Outer);
+                realShape = b.Shape(outerValue);
             }
+            using (b.InContext(Grad.Outer))
+            using (b.NameScope("zeros"))
+                acc = b.OutputOf(b.AddOperationExact(b.CurrentScope.TrimEnd('/'), "Fill", [realShape, b.ScalarConstant(0, grad.BaseType, "Const")]));
         }
         var enter = b.OutputOf(b.AddContextNode(Grad, scope + "b_acc", "Enter", [acc], EnterAttrs(Grad, false)));
         Grad.LoopEnters.Add(enter);
@@ -213,26 +353,77 @@ internal sealed class GradLoopState : IForwardValueSource
         return proto;
     }
 
-    /// <summary>ControlFlowState.ZerosLike for a forward-loop op's output without a gradient: a Const when the
-    /// shape is static, else zeros of the shape pushed per forward iteration. Null for a loop Switch.</summary>
+    /// <summary>ControlFlowState.ZerosLikeV1WhileLoop for a forward-loop op's output without a gradient: a Const
+    /// when the shape is static, else zeros of the shape pushed per forward iteration. The untaken output of a cond
+    /// Switch inside the loop (a dead branch) gets zeros behind a Switch on the popped predicate, so they are live
+    /// exactly in the backward iterations whose forward iteration took the other branch. Null for a loop Switch.</summary>
     public Output? ZerosLike(Node op, int index)
     {
         var b = _b;
-        if (op.Op is "Switch" or "RefSwitch") return null;
+        if (op.Op is "Switch" or "RefSwitch" && b.ContextOf(op.Name) is WhileContext) return null;
+        var condSwitch = op.Op is "Switch" or "RefSwitch" ? b.ContextOf(op.Name) as CondContext : null;
         var val = b.OutputOf(op, index);
         var shape = StaticShapes.Of(b, val);
         if (shape != null && shape.All(d => d >= 0))
-            return b.OutputOf(b.AddContextNodeWithPivot(Grad, b.CurrentScope + "zeros_like", "Const", new Dictionary<string, AttrValue>
+        {
+            var zeros = b.OutputOf(b.AddContextNodeWithPivot(Grad, b.CurrentScope + "zeros_like", "Const", new Dictionary<string, AttrValue>
             {
                 ["value"] = Attrs.Tensor(ZerosProto(val.BaseType, shape)),
                 ["dtype"] = Attrs.Type(val.BaseType),
             }));
+            if (condSwitch == null) return zeros;
+            var pred = HistoryOf(condSwitch.Pred.Name) ?? RealPredicate(condSwitch.Pred);
+            return b.OutputOf(b.AddContextNode(Grad, b.CurrentScope + "Switch", "Switch", [zeros, pred]), 1 - condSwitch.Branch);
+        }
         Output zerosShape;
-        using (b.InContext(Forward))
         using (b.ControlDependencies(null))
-            zerosShape = b.Shape(val);
-        var history = AddForwardAccumulator(zerosShape, b.CurrentScope);
-        var popped = AddBackpropAccumulatedValue(history, zerosShape, b.CurrentScope);
+        {
+            if (condSwitch != null)
+            {
+                // The dead output's shape: the Switch's input switched the other way, built in the cond's outer
+                // context but belonging to the cond (TF sets their control-flow context to op_ctxt).
+                var input = b.OutputOf(b.Graph.GetNode(op.Inputs[0].NodeName), op.Inputs[0].Index);
+                var dead = b.OutputOf(b.AddContextNode(condSwitch, b.CurrentScope + "Switch", "Switch", [input, condSwitch.Pred]), 1 - condSwitch.Branch);
+                zerosShape = b.OutputOf(b.AddContextNode(condSwitch, b.CurrentScope + "Shape", "Shape", [dead],
+                    new Dictionary<string, AttrValue> { ["out_type"] = Attrs.Type(DataType.DtInt32) }));
+            }
+            else
+            {
+                using (b.InContext(b.ContextOf(op.Name)))
+                    zerosShape = b.Shape(val);
+            }
+        }
+        var history = AddForwardAccumulator(zerosShape, b.CurrentScope, deadBranch: condSwitch != null);
+        var popped = AddBackpropAccumulatedValue(history, zerosShape, b.CurrentScope, deadBranch: condSwitch != null);
         return b.Fill(popped, b.ScalarConstant(0, val.BaseType, "zeros/Const"), "zeros");
+    }
+
+    /// <summary>ControlFlowState.PostProcessing: a backward Merge whose back edge was never set (the loop variable's
+    /// next value does not depend on its current one) gets zeros for every iteration after the first.</summary>
+    public void PatchConstantLoopVariables()
+    {
+        var b = _b;
+        foreach (var merge in SwitchMap.Values)
+        {
+            if (merge.Inputs[0] != merge.Inputs[1]) continue;
+            var first = b.OutputOf(b.Graph.GetNode(merge.Inputs[0].NodeName), merge.Inputs[0].Index);
+            var shape = StaticShapes.Of(b, first);
+            Output zeros;
+            if (shape != null && shape.All(d => d >= 0))
+                zeros = b.OutputOf(b.AddContextNodeWithPivot(Grad, b.CurrentScope + "Const", "Const", new Dictionary<string, AttrValue>
+                {
+                    ["value"] = Attrs.Tensor(ZerosProto(first.BaseType, shape)),
+                    ["dtype"] = Attrs.Type(first.BaseType),
+                }));
+            else
+            {
+                // The b_exit Enter's input lives in the outer gradient context: zeros of its shape there.
+                var enterGrad = b.Graph.GetNode(merge.Inputs[0].NodeName);
+                var outerGrad = b.OutputOf(b.Graph.GetNode(enterGrad.Inputs[0].NodeName), enterGrad.Inputs[0].Index);
+                using (b.InContext(Grad.Outer)) zeros = b.ZerosLike(outerGrad);
+            }
+            var next = b.AddContextNode(Grad, b.CurrentScope + "NextIteration", "NextIteration", [zeros]);
+            b.Graph.UpdateInput(merge, 1, b.OutputOf(next).Ref);
+        }
     }
 }

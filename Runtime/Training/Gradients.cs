@@ -66,7 +66,7 @@ public static class Gradients
         if (loops != null)
             foreach (var exit in ProcessUnusedLoopExits(loops, pending, yOps))
             {
-                if (IsFloat(exit.BaseType)) Accumulate(grads, exit.Name, ControlFlowState.ZerosLikeForExit(b, exit));
+                if (IsFloat(exit.BaseType)) Accumulate(grads, exit.Name, loops.ZerosLikeForExit(exit));
                 ready.Enqueue(graph.GetNode(exit.NodeName));
             }
         var done = new HashSet<string>(StringComparer.Ordinal);
@@ -109,6 +109,7 @@ public static class Gradients
                     Accumulate(grads, op.Inputs[i].ToString(), g);
             Release(op);
         }
+        loops?.PostProcess();
         return xs.Select(x => grads.TryGetValue(x.Name, out var parts) ? Aggregate(b, grads, x.Name, parts) : (Output?)null).ToArray();
 
         // _UpdatePendingAndEnqueueReady: an input op is ready when all its consumers on the path are done; a loop
@@ -136,7 +137,7 @@ public static class Gradients
                     }
                     foreach (var y in state.UnusedExits)
                     {
-                        if (anyGrad && IsFloat(y.BaseType)) Accumulate(grads, y.Name, ControlFlowState.ZerosLikeForExit(b, y));
+                        if (anyGrad && IsFloat(y.BaseType)) Accumulate(grads, y.Name, loops.ZerosLikeForExit(y));
                         ready.Enqueue(graph.GetNode(y.NodeName));
                     }
                 }

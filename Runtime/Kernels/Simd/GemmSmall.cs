@@ -13,37 +13,49 @@ internal static unsafe class GemmSmall
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Rows(bool transA, bool transB, float* a, float* b, float* c, int m, int n, int k, int i0, int i1, int j0, int j1, bool add, bool use512)
     {
+        int rows = i1 - i0;
+        if (rows <= 0) return;
         float[]? rented = null;
         try
         {
-            if (transA || transB)
+            // Rows of op(A): in place, or (transA) column i of the stored k×m A gathered into a contiguous row.
+            if (transA) rented = ArrayPool<float>.Shared.Rent(rows * k);
+            fixed (float* gathered = rented)
             {
-                rented = ArrayPool<float>.Shared.Rent(k);
-            }
-            for (int i = i0; i < i1; i++)
-            {
-                float* ai = a + (long)i * k;
-                if (transA)
+                float** arows = stackalloc float*[rows];
+                for (int r = 0; r < rows; r++)
                 {
-                    // Gather column i of the stored k×m A into a contiguous row.
-                    for (int p = 0; p < k; p++) rented![p] = a[(long)p * m + i];
-                }
-                fixed (float* gathered = rented)
-                {
-                    float* arow = transA ? gathered : ai;
-                    float* ci = c + (long)i * n;
-                    if (transB)
+                    int i = i0 + r;
+                    if (!transA) arows[r] = a + (long)i * k;
+                    else
                     {
-                        var av = new ReadOnlySpan<float>(arow, k);
+                        float* dst = gathered + (long)r * k;
+                        for (int p = 0; p < k; p++) dst[p] = a[(long)p * m + i];
+                        arows[r] = dst;
+                    }
+                }
+                if (transB)
+                {
+                    for (int r = 0; r < rows; r++)
+                    {
+                        var av = new ReadOnlySpan<float>(arows[r], k);
+                        float* ci = c + (long)(i0 + r) * n;
                         for (int j = j0; j < j1; j++)
                         {
                             float dot = TensorPrimitives.Dot(av, new ReadOnlySpan<float>(b + (long)j * k, k));
                             ci[j] = add ? ci[j] + dot : dot;
                         }
                     }
-                    else if (use512) Row512(arow, b, ci, n, k, j0, j1, add);
-                    else Row256(arow, b, ci, n, k, j0, j1, add);
+                    return;
                 }
+                // Every row shares each load of B (B is the big operand: a weight matrix read once per call).
+                float* c0 = c + (long)i0 * n;
+                if (use512)
+                {
+                    if (rows == 1) Row512(arows[0], b, c0, n, k, j0, j1, add);
+                    else Rows512(arows, rows, b, c0, n, k, j0, j1, add);
+                }
+                else Rows256(arows, rows, b, c0, n, k, j0, j1, add);
             }
         }
         finally
@@ -52,10 +64,30 @@ internal static unsafe class GemmSmall
         }
     }
 
+    /// <summary>One row: 8 independent accumulator chains (128 columns) so the FMA latency is hidden, then narrower tails.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Row512(float* arow, float* b, float* ci, int n, int k, int j0, int j1, bool add)
     {
         int j = j0;
+        for (; j + 128 <= j1; j += 128)
+        {
+            Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+            float* bp = b + j;
+            for (int p = 0; p < k; p++, bp += n)
+            {
+                var av = Vector512.Create(arow[p]);
+                s0 = Vector512.FusedMultiplyAdd(av, Vector512.Load(bp), s0);
+                s1 = Vector512.FusedMultiplyAdd(av, Vector512.Load(bp + 16), s1);
+                s2 = Vector512.FusedMultiplyAdd(av, Vector512.Load(bp + 32), s2);
+                s3 = Vector512.FusedMultiplyAdd(av, Vector512.Load(bp + 48), s3);
+                s4 = Vector512.FusedMultiplyAdd(av, Vector512.Load(bp + 64), s4);
+                s5 = Vector512.FusedMultiplyAdd(av, Vector512.Load(bp + 80), s5);
+                s6 = Vector512.FusedMultiplyAdd(av, Vector512.Load(bp + 96), s6);
+                s7 = Vector512.FusedMultiplyAdd(av, Vector512.Load(bp + 112), s7);
+            }
+            Store(ci + j, s0, add); Store(ci + j + 16, s1, add); Store(ci + j + 32, s2, add); Store(ci + j + 48, s3, add);
+            Store(ci + j + 64, s4, add); Store(ci + j + 80, s5, add); Store(ci + j + 96, s6, add); Store(ci + j + 112, s7, add);
+        }
         for (; j + 64 <= j1; j += 64)
         {
             Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
@@ -68,66 +100,178 @@ internal static unsafe class GemmSmall
                 s2 = Vector512.FusedMultiplyAdd(av, Vector512.Load(bp + 32), s2);
                 s3 = Vector512.FusedMultiplyAdd(av, Vector512.Load(bp + 48), s3);
             }
-            if (add)
-            {
-                s0 += Vector512.Load(ci + j); s1 += Vector512.Load(ci + j + 16);
-                s2 += Vector512.Load(ci + j + 32); s3 += Vector512.Load(ci + j + 48);
-            }
-            s0.Store(ci + j); s1.Store(ci + j + 16); s2.Store(ci + j + 32); s3.Store(ci + j + 48);
+            Store(ci + j, s0, add); Store(ci + j + 16, s1, add); Store(ci + j + 32, s2, add); Store(ci + j + 48, s3, add);
         }
         for (; j + 16 <= j1; j += 16)
         {
             Vector512<float> s0 = default;
             float* bp = b + j;
             for (int p = 0; p < k; p++, bp += n) s0 = Vector512.FusedMultiplyAdd(Vector512.Create(arow[p]), Vector512.Load(bp), s0);
-            if (add) s0 += Vector512.Load(ci + j);
-            s0.Store(ci + j);
+            Store(ci + j, s0, add);
         }
-        Tail(arow, b, ci, n, k, j, j1, add);
+        Tail512(arow, b, ci, n, k, j, j1, add);
     }
 
+    /// <summary>2–4 rows at once: a 4-row × 64-column register block (16 accumulators) reads each B vector once for all
+    /// rows. Missing rows (fewer than 4) repeat row 0 and are not stored.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void Row256(float* arow, float* b, float* ci, int n, int k, int j0, int j1, bool add)
+    private static void Rows512(float** arows, int rows, float* b, float* c, int n, int k, int j0, int j1, bool add)
     {
+        float* a0 = arows[0], a1 = arows[1], a2 = rows > 2 ? arows[2] : a0, a3 = rows > 3 ? arows[3] : a0;
         int j = j0;
-        for (; j + 32 <= j1; j += 32)
+        for (; j + 64 <= j1; j += 64)
         {
-            Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            Vector512<float> s00 = default, s01 = default, s02 = default, s03 = default, s10 = default, s11 = default, s12 = default, s13 = default;
+            Vector512<float> s20 = default, s21 = default, s22 = default, s23 = default, s30 = default, s31 = default, s32 = default, s33 = default;
             float* bp = b + j;
             for (int p = 0; p < k; p++, bp += n)
             {
-                var av = Vector256.Create(arow[p]);
-                s0 = Vector256.FusedMultiplyAdd(av, Vector256.Load(bp), s0);
-                s1 = Vector256.FusedMultiplyAdd(av, Vector256.Load(bp + 8), s1);
-                s2 = Vector256.FusedMultiplyAdd(av, Vector256.Load(bp + 16), s2);
-                s3 = Vector256.FusedMultiplyAdd(av, Vector256.Load(bp + 24), s3);
+                var b0 = Vector512.Load(bp);
+                var b1 = Vector512.Load(bp + 16);
+                var b2 = Vector512.Load(bp + 32);
+                var b3 = Vector512.Load(bp + 48);
+                var v = Vector512.Create(a0[p]);
+                s00 = Vector512.FusedMultiplyAdd(v, b0, s00); s01 = Vector512.FusedMultiplyAdd(v, b1, s01);
+                s02 = Vector512.FusedMultiplyAdd(v, b2, s02); s03 = Vector512.FusedMultiplyAdd(v, b3, s03);
+                v = Vector512.Create(a1[p]);
+                s10 = Vector512.FusedMultiplyAdd(v, b0, s10); s11 = Vector512.FusedMultiplyAdd(v, b1, s11);
+                s12 = Vector512.FusedMultiplyAdd(v, b2, s12); s13 = Vector512.FusedMultiplyAdd(v, b3, s13);
+                v = Vector512.Create(a2[p]);
+                s20 = Vector512.FusedMultiplyAdd(v, b0, s20); s21 = Vector512.FusedMultiplyAdd(v, b1, s21);
+                s22 = Vector512.FusedMultiplyAdd(v, b2, s22); s23 = Vector512.FusedMultiplyAdd(v, b3, s23);
+                v = Vector512.Create(a3[p]);
+                s30 = Vector512.FusedMultiplyAdd(v, b0, s30); s31 = Vector512.FusedMultiplyAdd(v, b1, s31);
+                s32 = Vector512.FusedMultiplyAdd(v, b2, s32); s33 = Vector512.FusedMultiplyAdd(v, b3, s33);
             }
-            if (add)
+            float* cr = c + j;
+            Store(cr, s00, add); Store(cr + 16, s01, add); Store(cr + 32, s02, add); Store(cr + 48, s03, add);
+            cr += n;
+            Store(cr, s10, add); Store(cr + 16, s11, add); Store(cr + 32, s12, add); Store(cr + 48, s13, add);
+            if (rows > 2)
             {
-                s0 += Vector256.Load(ci + j); s1 += Vector256.Load(ci + j + 8);
-                s2 += Vector256.Load(ci + j + 16); s3 += Vector256.Load(ci + j + 24);
+                cr += n;
+                Store(cr, s20, add); Store(cr + 16, s21, add); Store(cr + 32, s22, add); Store(cr + 48, s23, add);
             }
-            s0.Store(ci + j); s1.Store(ci + j + 8); s2.Store(ci + j + 16); s3.Store(ci + j + 24);
+            if (rows > 3)
+            {
+                cr += n;
+                Store(cr, s30, add); Store(cr + 16, s31, add); Store(cr + 32, s32, add); Store(cr + 48, s33, add);
+            }
+        }
+        for (; j + 16 <= j1; j += 16)
+        {
+            Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            float* bp = b + j;
+            for (int p = 0; p < k; p++, bp += n)
+            {
+                var bv = Vector512.Load(bp);
+                s0 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[p]), bv, s0);
+                s1 = Vector512.FusedMultiplyAdd(Vector512.Create(a1[p]), bv, s1);
+                s2 = Vector512.FusedMultiplyAdd(Vector512.Create(a2[p]), bv, s2);
+                s3 = Vector512.FusedMultiplyAdd(Vector512.Create(a3[p]), bv, s3);
+            }
+            Store(c + j, s0, add);
+            Store(c + n + j, s1, add);
+            if (rows > 2) Store(c + 2L * n + j, s2, add);
+            if (rows > 3) Store(c + 3L * n + j, s3, add);
+        }
+        for (int r = 0; r < rows; r++) Tail(arows[r], b, c + (long)r * n, n, k, j, j1, add);
+    }
+
+    /// <summary>1–4 rows at once with 256-bit vectors: a 4-row × 16-column block (8 accumulators) per B load.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void Rows256(float** arows, int rows, float* b, float* c, int n, int k, int j0, int j1, bool add)
+    {
+        float* a0 = arows[0], a1 = rows > 1 ? arows[1] : a0, a2 = rows > 2 ? arows[2] : a0, a3 = rows > 3 ? arows[3] : a0;
+        int j = j0;
+        for (; j + 16 <= j1; j += 16)
+        {
+            Vector256<float> s00 = default, s01 = default, s10 = default, s11 = default, s20 = default, s21 = default, s30 = default, s31 = default;
+            float* bp = b + j;
+            for (int p = 0; p < k; p++, bp += n)
+            {
+                var b0 = Vector256.Load(bp);
+                var b1 = Vector256.Load(bp + 8);
+                var v = Vector256.Create(a0[p]);
+                s00 = Vector256.FusedMultiplyAdd(v, b0, s00); s01 = Vector256.FusedMultiplyAdd(v, b1, s01);
+                v = Vector256.Create(a1[p]);
+                s10 = Vector256.FusedMultiplyAdd(v, b0, s10); s11 = Vector256.FusedMultiplyAdd(v, b1, s11);
+                v = Vector256.Create(a2[p]);
+                s20 = Vector256.FusedMultiplyAdd(v, b0, s20); s21 = Vector256.FusedMultiplyAdd(v, b1, s21);
+                v = Vector256.Create(a3[p]);
+                s30 = Vector256.FusedMultiplyAdd(v, b0, s30); s31 = Vector256.FusedMultiplyAdd(v, b1, s31);
+            }
+            Store(c + j, s00, add); Store(c + j + 8, s01, add);
+            if (rows > 1) { Store(c + n + j, s10, add); Store(c + n + j + 8, s11, add); }
+            if (rows > 2) { Store(c + 2L * n + j, s20, add); Store(c + 2L * n + j + 8, s21, add); }
+            if (rows > 3) { Store(c + 3L * n + j, s30, add); Store(c + 3L * n + j + 8, s31, add); }
         }
         for (; j + 8 <= j1; j += 8)
         {
-            Vector256<float> s0 = default;
-            float* bp = b + j;
-            for (int p = 0; p < k; p++, bp += n) s0 = Vector256.FusedMultiplyAdd(Vector256.Create(arow[p]), Vector256.Load(bp), s0);
-            if (add) s0 += Vector256.Load(ci + j);
-            s0.Store(ci + j);
+            for (int r = 0; r < rows; r++)
+            {
+                float* ar = arows[r];
+                Vector256<float> s0 = default;
+                float* bp = b + j;
+                for (int p = 0; p < k; p++, bp += n) s0 = Vector256.FusedMultiplyAdd(Vector256.Create(ar[p]), Vector256.Load(bp), s0);
+                Store(c + (long)r * n + j, s0, add);
+            }
         }
-        Tail(arow, b, ci, n, k, j, j1, add);
+        for (int r = 0; r < rows; r++) Tail(arows[r], b, c + (long)r * n, n, k, j, j1, add);
+    }
+
+    private static void Store(float* dst, Vector512<float> v, bool add)
+    {
+        if (add) v += Vector512.Load(dst);
+        v.Store(dst);
+    }
+
+    private static void Store(float* dst, Vector256<float> v, bool add)
+    {
+        if (add) v += Vector256.Load(dst);
+        v.Store(dst);
+    }
+
+    /// <summary>The last &lt; 16 columns of one row with one vector: each B row's 16-wide load runs past the wanted
+    /// columns into the next row (in bounds; the extra lanes are dropped), except near the end of B, where the
+    /// remaining rows are added lane by lane.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void Tail512(float* arow, float* b, float* ci, int n, int k, int j, int j1, bool add)
+    {
+        int w = j1 - j;
+        if (w <= 0) return;
+        // Rows p whose load b[p·n + j .. + 16) stays inside B's k·n values.
+        long room = (long)k * n - j - 16;
+        long vectorRows = room < 0 ? 0 : Math.Min(k, room / n + 1);
+        Vector512<float> s = default;
+        float* bp = b + j;
+        int p = 0;
+        for (; p < vectorRows; p++, bp += n) s = Vector512.FusedMultiplyAdd(Vector512.Create(arow[p]), Vector512.Load(bp), s);
+        float* acc = stackalloc float[16];
+        s.Store(acc);
+        for (; p < k; p++, bp += n)
+        {
+            float av = arow[p];
+            for (int t = 0; t < w; t++) acc[t] = MathF.FusedMultiplyAdd(av, bp[t], acc[t]);
+        }
+        for (int t = 0; t < w; t++) ci[j + t] = add ? ci[j + t] + acc[t] : acc[t];
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Tail(float* arow, float* b, float* ci, int n, int k, int j, int j1, bool add)
     {
-        for (; j < j1; j++)
+        // Fewer than one vector of columns: one accumulator per column, updated row of B by row of B, so the
+        // columns' FMA chains run side by side instead of one long dependent chain per column.
+        int w = j1 - j;
+        if (w <= 0) return;
+        float* acc = stackalloc float[w];
+        new Span<float>(acc, w).Clear();
+        float* bp = b + j;
+        for (int p = 0; p < k; p++, bp += n)
         {
-            float s = 0;
-            for (int p = 0; p < k; p++) s += arow[p] * b[(long)p * n + j];
-            ci[j] = add ? ci[j] + s : s;
+            float av = arow[p];
+            for (int t = 0; t < w; t++) acc[t] += av * bp[t];
         }
+        for (int t = 0; t < w; t++) ci[j + t] = add ? ci[j + t] + acc[t] : acc[t];
     }
 }

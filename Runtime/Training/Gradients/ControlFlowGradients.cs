@@ -84,7 +84,10 @@ internal static class ControlFlowGradients
         }
         if (inputCtx is CondContext cond)
         {
-            var sw = b.AddOperation("Switch", [g, cond.Pred], null, "cond_grad");
+            // A cond inside a loop: the backward Switch needs the predicate of the matching forward iteration,
+            // saved per iteration (TF's _MergeGrad pushes it in the forward loop and pops it here).
+            var pred = b.CurrentContext?.EnclosingWhile?.GradState is GradLoopState state ? state.RealPredicate(cond.Pred) : cond.Pred;
+            var sw = b.AddOperation("Switch", [g, pred], null, "cond_grad");
             return [b.OutputOf(sw, 0), b.OutputOf(sw, 1)];
         }
         // A Merge of unknown origin: input i gets the gradient when value_index == i.

@@ -17,6 +17,8 @@ internal static class TensorArrayGradients
         GradientRegistry.Register("TensorArrayWriteV3", WriteGrad);
         GradientRegistry.Register("TensorArrayGatherV3", GatherGrad);
         GradientRegistry.Register("TensorArrayScatterV3", ScatterGrad);
+        GradientRegistry.Register("TensorArrayConcatV3", ConcatGrad);
+        GradientRegistry.Register("TensorArraySplitV3", SplitGrad);
         GradientRegistry.NotDifferentiable("TensorArrayV3", "TensorArrayGradV3", "TensorArraySizeV3", "TensorArrayCloseV3",
             "StackV2", "StackPushV2", "StackPopV2", "StackCloseV2");
     }
@@ -83,5 +85,26 @@ internal static class TensorArrayGradients
         var flow = Barrier(ctx, op, flowGrad);
         var g = GradArray(b, ctx.In(op, 0), flow, source, op.GetType("T"));
         return [null, null, b.TensorArrayGather(g, ctx.In(op, 1)), flow];
+    }
+
+    // _TensorArrayConcatGrad: the value's gradient is split into the gradient array with the forward lengths.
+    private static Output?[] ConcatGrad(GradientContext ctx, Node op, Output?[] grads)
+    {
+        if (grads[0] is not Output grad) return [null, null];
+        var b = ctx.Builder;
+        var g = GradArray(b, ctx.In(op, 0), ctx.In(op, 1), GradSource(grad), op.GetType("dtype"));
+        return [null, b.TensorArraySplit(g, grad, ctx.Out(op, 1)).Flow];
+    }
+
+    // _TensorArraySplitGrad: after the forward split (write_barrier), the gradient array concatenated is the value's
+    // gradient; the flow gradient passes through.
+    private static Output?[] SplitGrad(GradientContext ctx, Node op, Output?[] grads)
+    {
+        if (grads[0] is not Output flowGrad) return [null, null, null, null];
+        var b = ctx.Builder;
+        var source = GradSource(flowGrad);
+        var flow = Barrier(ctx, op, flowGrad);
+        var g = GradArray(b, ctx.In(op, 0), flow, source, op.GetType("T"));
+        return [null, b.TensorArrayConcat(g).Value, null, flow];
     }
 }
