@@ -48,6 +48,10 @@ public class SampleRunTests
             foreach (var model in new[] { "fc2-finetuned", "cnn-finetuned" })
             {
                 Assert.NotEmpty(Directory.GetFiles(dir, model + "-*.index"));
+                // The export step (README "Deploy"; its outputs are checked against ONNX Runtime in Onnx.Tests SampleExportTests).
+                Assert.True(File.Exists(Path.Combine(dir, model + ".onnx")), output);
+                Assert.True(File.Exists(Path.Combine(dir, model + "-savedmodel", "1", "saved_model.pb")), output);
+                Assert.Contains("reloaded by SavedModelBundle: predictions identical = True", output);
                 var run = Path.Combine(dir, "events", model);
                 var files = SummaryReader.EventFiles(run);
                 Assert.NotEmpty(files);

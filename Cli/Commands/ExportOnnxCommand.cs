@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using TypedGraph.Formats;
 using TypedGraph.Onnx;
 
@@ -7,7 +8,7 @@ namespace TypedGraph.Cli.Commands;
 
 /// <summary>
 /// <c>typedgraph export-onnx &lt;meta|pb|saved_model dir&gt; [--checkpoint &lt;prefix|dir&gt;] [--init] --input x:0[=-1x784][,…]
-/// --output y:0[,…] [--opset 17] -o model.onnx</c>: restores the variables (a SavedModel restores its own when no
+/// --output y:0[,…] [--opset 17] -o model.onnx [--json]</c>: restores the variables (a SavedModel restores its own when no
 /// checkpoint is given; <c>--init</c> runs the initializers instead) and writes the inference path between the
 /// inputs and outputs as an ONNX model. An input's shape can follow its name (<c>x:0=-1x10x1</c>, <c>x:0=scalar</c>)
 /// when the placeholder has no static shape.
@@ -32,11 +33,12 @@ public sealed class ExportOnnxCommand : ICliCommand
         CustomParser = r => CliOptions.ParseInt(r, "--opset", 0, int.MaxValue, "--opset expects a number, got '{0}'") ?? 0,
     };
     private readonly Option<string> _out = new("--out", "-o") { Required = true, HelpName = "model.onnx", Description = "The .onnx file to write." };
+    private readonly Option<bool> _json = CliOptions.Json();
 
     /// <summary>Defines the command's syntax.</summary>
     public ExportOnnxCommand() => Definition = new Command("export-onnx",
         "Restores the variables and writes the inference path between the inputs and outputs as an ONNX model.")
-        { _graph, _checkpoint, _init, _input, _output, _opset, _out };
+        { _graph, _checkpoint, _init, _input, _output, _opset, _out, _json };
 
     /// <inheritdoc/>
     public Command Definition { get; }
@@ -61,8 +63,14 @@ public sealed class ExportOnnxCommand : ICliCommand
         var model = OnnxExporter.Export(meta, parse.GetValue(_checkpoint), inputs, outputs,
             new OnnxExportOptions { Opset = opset, InputShapes = shapes }, initialize: parse.GetValue(_init));
         OnnxExporter.Save(model, output);
-        stdout.WriteLine($"wrote {output}: opset {opset}, {model.Graph.Node.Count} nodes, {model.Graph.Initializer.Count} initializers; "
-            + $"inputs {string.Join(", ", inputs)}; outputs {string.Join(", ", outputs)}");
+        if (parse.GetValue(_json))
+            stdout.WriteLine(JsonSerializer.Serialize(new
+            {
+                written = output, opset, nodes = model.Graph.Node.Count, initializers = model.Graph.Initializer.Count, inputs, outputs,
+            }, CliJson.Options));
+        else
+            stdout.WriteLine($"wrote {output}: opset {opset}, {model.Graph.Node.Count} nodes, {model.Graph.Initializer.Count} initializers; "
+                + $"inputs {string.Join(", ", inputs)}; outputs {string.Join(", ", outputs)}");
         return 0;
     }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using TypedGraph.Building;
 using TypedGraph.Formats;
 using TypedGraph.Protos;
@@ -8,7 +9,7 @@ namespace TypedGraph.Cli.Commands;
 
 /// <summary>
 /// <c>typedgraph export-savedmodel &lt;meta|pb|saved_model dir&gt; [--checkpoint &lt;prefix|dir&gt;] [--init] --input key=x:0[,…]
-/// --output key=y:0[,…] [--signature serving_default] [--tags serve] -o export_dir</c>: restores the variables and writes a
+/// --output key=y:0[,…] [--signature serving_default] [--tags serve] -o export_dir [--json]</c>: restores the variables and writes a
 /// SavedModel with one predict signature (keys default to the tensor's node name) for TF Serving.
 /// </summary>
 public sealed class ExportSavedModelCommand : ICliCommand
@@ -41,11 +42,12 @@ public sealed class ExportSavedModelCommand : ICliCommand
         DefaultValueFactory = _ => SavedModelBuilder.ServeTag,
     };
     private readonly Option<string> _out = new("--out", "-o") { Required = true, HelpName = "export_dir", Description = "The SavedModel folder to write." };
+    private readonly Option<bool> _json = CliOptions.Json();
 
     /// <summary>Defines the command's syntax.</summary>
     public ExportSavedModelCommand() => Definition = new Command("export-savedmodel",
         "Restores the variables and writes a SavedModel with one predict signature, for TF Serving.")
-        { _graph, _checkpoint, _init, _input, _output, _signature, _tags, _out };
+        { _graph, _checkpoint, _init, _input, _output, _signature, _tags, _out, _json };
 
     /// <inheritdoc/>
     public Command Definition { get; }
@@ -71,6 +73,15 @@ public sealed class ExportSavedModelCommand : ICliCommand
         saved.AddMetaGraphAndVariables(session, builder, tags, new Dictionary<string, SignatureDef> { [parse.GetValue(_signature)!] = signature },
             new SavedModelMetaGraphOptions { SaverDef = meta.SaverDef is { RestoreOpName.Length: > 0 } s ? s : null });
         var path = saved.Save();
+        if (parse.GetValue(_json))
+        {
+            stdout.WriteLine(JsonSerializer.Serialize(new
+            {
+                written = path, tags, signature = parse.GetValue(_signature),
+                inputs = inputs.ToDictionary(kv => kv.Key, kv => kv.Value), outputs = outputs.ToDictionary(kv => kv.Key, kv => kv.Value),
+            }, CliJson.Options));
+            return 0;
+        }
         stdout.WriteLine($"wrote {path}: tags {string.Join(",", tags)}; inputs {string.Join(", ", inputs.Select(kv => kv.Key + "=" + kv.Value))}; outputs {string.Join(", ", outputs.Select(kv => kv.Key + "=" + kv.Value))}");
         return 0;
     }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using System.Text.Json;
 using TypedGraph.Server;
 using TypedGraph.Server.Batching;
 
@@ -38,11 +39,12 @@ public sealed class ServeCommand : ICliCommand
     private readonly Option<int> _threads = CliOptions.IntInRange("--num-batch-threads", 1, 1, 256, "Batches run in parallel.");
     private readonly Option<int> _poll = CliOptions.IntInRange("--poll-seconds", 1, 0, 86400, "How often the base folder is checked for a new version (0: never).");
     private readonly Option<int> _maxBody = CliOptions.IntInRange("--max-body-mb", 64, 1, 4096, "The largest request body accepted, in MiB.");
+    private readonly Option<bool> _json = new("--json") { Description = "Print the ready line (or a start-up error) as one JSON object on stdout." };
 
     /// <summary>Defines the command's syntax.</summary>
     public ServeCommand() => Definition = new Command("serve",
         "A TF Serving-compatible REST server (see docs/serving.md) until Ctrl+C / SIGTERM.")
-        { _model, _checkpoint, _name, _port, _host, _batching, _maxBatch, _timeout, _threads, _poll, _maxBody };
+        { _model, _checkpoint, _name, _port, _host, _batching, _maxBatch, _timeout, _threads, _poll, _maxBody, _json };
 
     /// <inheritdoc/>
     public Command Definition { get; }
@@ -68,7 +70,11 @@ public sealed class ServeCommand : ICliCommand
             },
         };
         var server = ServingHost.StartAsync(options).GetAwaiter().GetResult();
-        stdout.WriteLine($"serving model '{options.ModelName}' version {server.Model.CurrentVersion} at {server.BaseAddress}v1/models/{options.ModelName} (Ctrl+C stops)");
+        var url = $"{server.BaseAddress}v1/models/{options.ModelName}";
+        if (parse.GetValue(_json))
+            stdout.WriteLine(JsonSerializer.Serialize(new { serving = options.ModelName, version = server.Model.CurrentVersion, url }, CliJson.Options));
+        else
+            stdout.WriteLine($"serving model '{options.ModelName}' version {server.Model.CurrentVersion} at {url} (Ctrl+C stops)");
         stdout.Flush();
         server.RunAsync().GetAwaiter().GetResult();
         return 0;

@@ -39,7 +39,7 @@ namespace TypedGraph.Generator.Parsing
         {
             _graph = graph;
             _shownByDefault = DefaultMembers.Compute(graph, meta);
-            _sigs = new OutputSignatures(ops);
+            _sigs = new OutputSignatures(ops, graph.Versions?.Producer ?? 0);
             _feeds = new FeedAnalysis(graph);
             // Output signatures for every node up front, so shapes missing from the file can be inferred
             // from the producers' (see ShapeInference).

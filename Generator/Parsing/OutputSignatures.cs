@@ -17,10 +17,18 @@ namespace TypedGraph.Generator.Parsing
             "NoOp", "SaveV2", "Save", "SaveSlices", "Assert", "MergeV2Checkpoints", "ControlTrigger",
         };
 
-        private readonly Dictionary<string, OpDef> _ops = new Dictionary<string, OpDef>();
+        // TF's versions.h, producer 22: "Placeholder now can specify and enforce scalar and partial shapes". Before it,
+        // a Placeholder shape with no dims meant "unknown" (array_ops.cc Placeholder shape fn: graph_def_version() <= 21).
+        private const int ScalarPlaceholderShapes = 22;
 
-        public OutputSignatures(OpList? ops)
+        private readonly Dictionary<string, OpDef> _ops = new Dictionary<string, OpDef>();
+        private readonly bool _emptyPlaceholderShapeIsUnknown;
+
+        /// <param name="ops">The op list of a .meta, or null.</param>
+        /// <param name="producer">The GraphDef's <c>versions.producer</c> (0 when the field is absent, as TF reads it).</param>
+        public OutputSignatures(OpList? ops, int producer)
         {
+            _emptyPlaceholderShapeIsUnknown = producer < ScalarPlaceholderShapes;
             if (ops == null) return;
             foreach (var op in ops.Op) _ops[op.Name] = op;
         }
@@ -32,7 +40,13 @@ namespace TypedGraph.Generator.Parsing
             var shapes = OutputShapesAttr(node);
             var result = new List<(DataType, TensorShapeProto?)>(dtypes.Count);
             for (int i = 0; i < dtypes.Count; i++)
-                result.Add((dtypes[i], shapes != null && i < shapes.Count ? shapes[i] : DeclaredShape(node, i)));
+            {
+                var shape = shapes != null && i < shapes.Count ? shapes[i] : DeclaredShape(node, i);
+                // A legacy graph's placeholder typed as a scalar would refuse the feeds the runtime accepts.
+                if (_emptyPlaceholderShapeIsUnknown && IsPlaceholder(node.Op) && shape != null && !shape.UnknownRank && shape.Dim.Count == 0)
+                    shape = new TensorShapeProto { UnknownRank = true };
+                result.Add((dtypes[i], shape));
+            }
             return result;
         }
 
@@ -77,6 +91,8 @@ namespace TypedGraph.Generator.Parsing
             => node.Attr.TryGetValue("_output_shapes", out var a) && a.List != null && a.List.Shape.Count > 0 ? a.List.Shape : null;
 
         // Without _output_shapes, the ops that declare their shape in an attr still tell us.
+        private static bool IsPlaceholder(string op) => op == "Placeholder" || op == "PlaceholderV2";
+
         private static TensorShapeProto? DeclaredShape(NodeDef node, int output)
         {
             if (output != 0) return null;

@@ -52,7 +52,7 @@ public sealed class CliSyntaxTests
                 Assert.True(option.Aliases.Append(option.Name).Any(a => synopsis.Contains(a + " ") || synopsis.EndsWith(a) || synopsis.Contains(a + "]")),
                     $"{option.Name} missing from '{synopsis}'");
         }
-        Assert.Equal("export-onnx <file.meta|file.pb|saved_model dir> [--checkpoint <prefix|dir>] [--init] --input <x:0[=-1x784][,...]> --output <y:0[,...]> [--opset <17>] -o <model.onnx>",
+        Assert.Equal("export-onnx <file.meta|file.pb|saved_model dir> [--checkpoint <prefix|dir>] [--init] --input <x:0[=-1x784][,...]> --output <y:0[,...]> [--opset <17>] -o <model.onnx> [--json]",
             CliApp.Synopsis(CliApp.Commands.Single(c => c.Definition.Name == "export-onnx").Definition));
     }
 

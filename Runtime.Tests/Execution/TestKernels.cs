@@ -6,13 +6,23 @@ namespace TypedGraph.Tests.Execution;
 
 /// <summary>
 /// A registry with the executor's kernels plus two tiny float ops (TestAdd, TestCount) so session tests
-/// do not depend on the math kernels. TestCount counts its executions (to prove pruning).
+/// do not depend on the math kernels. TestCount counts its executions (to prove pruning) into the
+/// <see cref="ExecutionCounter"/> given to <see cref="Create"/>, so each test owns its count: a static counter would be
+/// moved by other test classes running in parallel.
 /// </summary>
 internal static class TestKernels
 {
-    public static int Counted;
+    /// <summary>How many times the TestCount kernels of one registry ran.</summary>
+    public sealed class ExecutionCounter
+    {
+        private int _value;
 
-    public static KernelRegistry Create()
+        public int Value => Volatile.Read(ref _value);
+
+        internal void Increment() => Interlocked.Increment(ref _value);
+    }
+
+    public static KernelRegistry Create(ExecutionCounter? counter = null)
     {
         var r = new KernelRegistry();
         foreach (var t in typeof(BasicKernels).Assembly.GetTypes()
@@ -20,7 +30,7 @@ internal static class TestKernels
                      .OrderBy(t => t.FullName, StringComparer.Ordinal))
             ((KernelSet)Activator.CreateInstance(t)!).Register(r);
         r.Add("TestAdd", node => new Add(node));
-        r.Add("TestCount", node => new Count(node));
+        r.Add("TestCount", node => new Count(node, counter));
         r.Add("TestLess", node => new Less(node));
         return r;
     }
@@ -45,11 +55,11 @@ internal static class TestKernels
             => ctx.AllocateOutput(0, DataType.DtBool, TensorShape.Scalar).AsSpan<bool>()[0] = ctx.Input(0).Scalar<float>() < ctx.Input(1).Scalar<float>();
     }
 
-    private sealed class Count(Node node) : OpKernel(node)
+    private sealed class Count(Node node, ExecutionCounter? counter) : OpKernel(node)
     {
         public override void Compute(OpKernelContext ctx)
         {
-            Interlocked.Increment(ref Counted);
+            counter?.Increment();
             ctx.SetOutput(0, ctx.Input(0));
         }
     }

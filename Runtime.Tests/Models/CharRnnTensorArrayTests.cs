@@ -9,7 +9,7 @@ namespace TypedGraph.Tests.Models;
 /// the .meta as TF wrote it, checked against a BasicLSTMCell unrolled by hand in this file from the checkpoint's
 /// weights.
 /// </summary>
-public class CharRnnTensorArrayTests
+public partial class CharRnnTensorArrayTests
 {
     private const int Steps = 158, Vocab = 92, Embed = 100, Hidden = 300;
 

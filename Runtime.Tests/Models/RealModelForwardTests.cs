@@ -132,20 +132,82 @@ public class RealModelForwardTests
         Assert.Equal(2, summary.Value[4].Histo.Num);
     }
 
-    [Fact]
-    public void MnistCnnRunsForwardAfterInitializers()
+    /// <summary>NHWC conv, stride 1, SAME (TF pads (k−1)/2 before and the rest after), then bias and ReLU, in double.</summary>
+    private static double[] ConvSameReluNaive(double[] x, int n, int h, int w, int cin, float[] filter, int k, int cout, float[] bias)
     {
+        int padTop = (k - 1) / 2, padLeft = (k - 1) / 2;
+        var y = new double[n * h * w * cout];
+        for (int b = 0; b < n; b++)
+            for (int i = 0; i < h; i++)
+                for (int j = 0; j < w; j++)
+                    for (int o = 0; o < cout; o++)
+                    {
+                        double z = bias[o];
+                        for (int di = 0; di < k; di++)
+                            for (int dj = 0; dj < k; dj++)
+                            {
+                                int si = i + di - padTop, sj = j + dj - padLeft;
+                                if (si < 0 || si >= h || sj < 0 || sj >= w) continue;
+                                for (int c = 0; c < cin; c++)
+                                    z += x[((b * h + si) * w + sj) * cin + c] * filter[((di * k + dj) * cin + c) * cout + o];
+                            }
+                        y[((b * h + i) * w + j) * cout + o] = Math.Max(0, z);
+                    }
+        return y;
+    }
+
+    /// <summary>2×2 max pool, stride 2, on even sizes (SAME adds no padding there), NHWC.</summary>
+    private static double[] MaxPool2x2(double[] x, int n, int h, int w, int c)
+    {
+        var y = new double[n * (h / 2) * (w / 2) * c];
+        for (int b = 0; b < n; b++)
+            for (int i = 0; i < h / 2; i++)
+                for (int j = 0; j < w / 2; j++)
+                    for (int ch = 0; ch < c; ch++)
+                    {
+                        double m = double.NegativeInfinity;
+                        for (int di = 0; di < 2; di++)
+                            for (int dj = 0; dj < 2; dj++) m = Math.Max(m, x[((b * h + 2 * i + di) * w + 2 * j + dj) * c + ch]);
+                        y[((b * (h / 2) + i) * (w / 2) + j) * c + ch] = m;
+                    }
+        return y;
+    }
+
+    [Fact]
+    public void MnistCnnSoftmaxMatchesANaiveForwardPassOverItsVariables()
+    {
+        // The fixture has no checkpoint: its variables come from the graph's own initializers (truncated normal filters and
+        // weights, biases 0.1), read back from the session, and the naive LeNet below (structure from SOURCE.md and the .meta:
+        // 28×28×1 → conv5×5×6 SAME + ReLU → maxpool 2 → conv5×5×16 SAME + ReLU → maxpool 2 → 784 → 200 ReLU → dropout
+        // (pkeep 1) → 10 → softmax) recomputes `y` from them.
         var meta = MetaGraph.Load(Fixtures.Path("mnist_cnn_meta", "cnn.ckpt.meta"));
         using var session = new Session(meta.Graph);
         session.Initialize();
-        const int batch = 4;
-        var x = Tensor.Create(RandomInputs(batch * 784, 9, 0, 1), batch, 784);
-        var y = session.Run(["y:0"], new Dictionary<string, Tensor> { ["x:0"] = x, ["pkeep:0"] = Tensor.FromScalar(1f) })[0];
+        const int batch = 3;
+        var xs = RandomInputs(batch * 784, 9, 0, 1);
+        var y = session.Run(["y:0"], new Dictionary<string, Tensor> { ["x:0"] = Tensor.Create(xs, batch, 784), ["pkeep:0"] = Tensor.FromScalar(1f) })[0];
         Assert.Equal(new TensorShape(batch, 10), y.Shape);
+
+        float[] V(string name) => session.Run(name + ":0").ToArray<float>();
+        Assert.Equal(Enumerable.Repeat(0.1f, 6), V("Variable_4")); // the graph's bias initializer: ones / 10
+        var c1 = ConvSameReluNaive(xs.Select(v => (double)v).ToArray(), batch, 28, 28, 1, V("Variable"), 5, 6, V("Variable_4"));
+        var p1 = MaxPool2x2(c1, batch, 28, 28, 6);
+        var c2 = ConvSameReluNaive(p1, batch, 14, 14, 6, V("Variable_1"), 5, 16, V("Variable_5"));
+        var p2 = MaxPool2x2(c2, batch, 14, 14, 16); // [batch, 7, 7, 16] → flattened in NHWC order = 784
+        var h = Dense(p2, batch, 784, V("Variable_2"), V("Variable_6"), 200, relu: true);
+        var logits = Dense(h, batch, 200, V("Variable_3"), V("Variable_7"), 10, relu: false);
         var p = y.ToArray<float>();
-        Assert.All(p, v => Assert.InRange(v, 0f, 1f));
-        for (int row = 0; row < batch; row++) Assert.Equal(1.0, p.Skip(row * 10).Take(10).Sum(v => (double)v), 5);
-        // Initial biases are ones/10, as the graph's initializers say.
-        Assert.Equal(Enumerable.Repeat(0.1f, 6), session.Run("Variable_4:0").ToArray<float>());
+        for (int row = 0; row < batch; row++)
+        {
+            var z = logits.Skip(row * 10).Take(10).ToArray();
+            double max = z.Max(), sum = z.Sum(v => Math.Exp(v - max));
+            for (int c = 0; c < 10; c++)
+            {
+                double expected = Math.Exp(z[c] - max) / sum;
+                Assert.True(Math.Abs(expected - p[row * 10 + c]) < 1e-5, $"row {row} class {c}: {p[row * 10 + c]} vs {expected}");
+            }
+        }
+        // The logits are not all alike (the check above would be weak on a flat softmax).
+        Assert.True(logits.Max() - logits.Min() > 0.1, $"logits span only {logits.Max() - logits.Min()}");
     }
 }

@@ -11,7 +11,8 @@ public sealed partial class GraphBuilder
     /// <summary>
     /// A builder over the graph of <paramref name="meta"/> (like <c>tf.train.import_meta_graph</c> into an
     /// empty graph): nodes kept as written, the .meta's op list joined to the catalogue, collections read
-    /// (VariableDefs become <see cref="T:TypedGraph.Building.Variable"/>s).
+    /// (VariableDefs become <see cref="T:TypedGraph.Building.Variable"/>s), and TF1 while/cond contexts rebuilt
+    /// from the <c>while_context</c>/<c>cond_context</c> collections so gradients can go through imported loops.
     /// </summary>
     /// <param name="meta">The MetaGraphDef (not modified; its GraphDef is copied).</param>
     /// <param name="clearDevices">Drop every node's device, as <c>clear_devices=True</c>.</param>
@@ -23,6 +24,7 @@ public sealed partial class GraphBuilder
         var b = new GraphBuilder(new Graph(def), OpDefCatalog.Default.With(meta.MetaInfoDef?.StrippedOpList?.Op ?? []));
         b.ImportedTensorFlowVersion = meta.MetaInfoDef?.TensorflowVersion;
         b.Collections.Import(meta, b, "");
+        b.ImportControlFlowContexts(meta, "");
         return b;
     }
 
@@ -45,6 +47,7 @@ public sealed partial class GraphBuilder
             Graph.AddNode(n);
         }
         Collections.Import(meta, this, prefix);
+        ImportControlFlowContexts(meta, prefix);
         if (meta.SaverDef == null) return null;
         var s = meta.SaverDef.Clone();
         s.FilenameTensorName = prefix + s.FilenameTensorName;

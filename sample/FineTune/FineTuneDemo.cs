@@ -35,6 +35,7 @@ public static class FineTuneDemo
         }
         var run1 = FineTuner.FromCheckpoint(prefix + ".meta", prefix, features: "h2/Relu:0", featureWidth: 25, input: "input/x:0");
         run1.Train(data, epochs, Path.Combine(output, "fc2-finetuned"));
+        run1.Export(data, Path.Combine(output, "fc2-finetuned"));
 
         // 2. The CNN mnist_cnn_meta (TF 1.13, no checkpoint): initialised by its own initializers.
         string cnn = fixtures == null ? "" : Path.Combine(fixtures, "mnist_cnn_meta", "cnn.ckpt.meta");
@@ -42,6 +43,7 @@ public static class FineTuneDemo
         {
             var run2 = FineTuner.FromInitializers(cnn, features: "Relu_2:0", featureWidth: 200, input: "x:0", extraFeeds: new() { ["pkeep:0"] = Tensor.FromScalar(1f) });
             run2.Train(data, epochs, Path.Combine(output, "cnn-finetuned"));
+            run2.Export(data, Path.Combine(output, "cnn-finetuned"));
         }
         else Console.WriteLine("mnist_cnn_meta fixture not found: skipping the CNN part.");
         return 0;

@@ -1,7 +1,9 @@
 using TypedGraph.Building;
 using TypedGraph.Execution;
 using TypedGraph.Formats;
+using TypedGraph.Onnx;
 using TypedGraph.Protos;
+using TypedGraph.SavedModels;
 using TypedGraph.Summaries;
 using TypedGraph.Training;
 
@@ -102,6 +104,50 @@ public sealed class FineTuner
         var theirs = Predict(fresh, test);
         Console.WriteLine($"Fresh session restored from {Checkpoint.Latest(Path.GetDirectoryName(prefix)!)}: predictions identical = {mine.AsSpan().SequenceEqual(theirs)} " +
             $"(first: [{mine[0]:F4}, {mine[1]:F4}] vs [{theirs[0]:F4}, {theirs[1]:F4}]).");
+    }
+
+    /// <summary>The input and probabilities tensor names (for exports and tests).</summary>
+    public (string Input, string Probabilities) Signature => (_input, _probs.Name);
+
+    /// <summary>
+    /// Ships the fine-tuned model both ways (README "Deploy"): <c>&lt;basePath&gt;.onnx</c> — the inference path only
+    /// (no labels, loss or Adam), trained weights as initializers, for ONNX Runtime/Triton — and a SavedModel in
+    /// <c>&lt;basePath&gt;-savedmodel/1</c> (tag <c>serve</c>, signature <c>serving_default</c>: images → probs) for TF
+    /// Serving, then reloads the SavedModel and compares its predictions with this session's.
+    /// </summary>
+    /// <returns>The ONNX file and the SavedModel folder.</returns>
+    public (string Onnx, string SavedModel) Export(Dataset data, string basePath)
+    {
+        // Extra feeds (the CNN's dropout keep-probability) stay model inputs of the ONNX file.
+        var inputs = new List<string> { _input };
+        inputs.AddRange(_extraFeeds.Keys);
+        var onnxPath = Path.GetFullPath(basePath + ".onnx");
+        // Shapes as this demo feeds them: a dynamic batch of 784-pixel rows; extra feeds as given (pkeep: a scalar —
+        // its placeholder has no static shape).
+        var shapes = new Dictionary<string, long[]> { [_input] = [-1, 784] };
+        foreach (var (name, value) in _extraFeeds) shapes[name] = value.Shape.ToArray().Select(d => (long)d).ToArray();
+        var model = OnnxExporter.Export(_session, inputs, [_probs.Name], new OnnxExportOptions { InputShapes = shapes });
+        OnnxExporter.Save(model, onnxPath);
+        Console.WriteLine($"Exported ONNX: {onnxPath} ({model.Graph.Node.Count} nodes, {model.Graph.Initializer.Count} initializers, opset {model.OpsetImport[0].Version}; inputs {string.Join(", ", inputs)}).");
+
+        var dir = Path.GetFullPath(basePath + "-savedmodel");
+        var version = Path.Combine(dir, "1");
+        if (Directory.Exists(version)) Directory.Delete(version, recursive: true);
+        using (var builder = new SavedModelBuilder(version))
+        {
+            var signatureInputs = new Dictionary<string, Output> { ["images"] = _b.GetTensor(_input) };
+            foreach (var name in _extraFeeds.Keys) signatureInputs[name.Split(':')[0]] = _b.GetTensor(name);
+            builder.AddMetaGraphAndVariables(_session, _b, ["serve"], new Dictionary<string, SignatureDef>
+            {
+                ["serving_default"] = SignatureDefs.Predict(_b, signatureInputs, new Dictionary<string, Output> { ["probs"] = _probs }),
+            });
+            builder.Save();
+        }
+        var test = Tensor.Create(data.TestX, data.TestCount, 784);
+        using var bundle = SavedModelBundle.Load(version);
+        var reloaded = bundle.Session.Run([_probs.Name], Feeds(test, null))[0].ToArray<float>();
+        Console.WriteLine($"Exported SavedModel: {version} (tag serve, signature serving_default); reloaded by SavedModelBundle: predictions identical = {Predict(_session, test).AsSpan().SequenceEqual(reloaded)}.");
+        return (onnxPath, version);
     }
 
     private Dictionary<string, Tensor> Feeds(Tensor x, Tensor? y)

@@ -7,7 +7,8 @@ namespace TypedGraph.Kernels.NN;
 /// TopK (attr k) / TopKV2 (k as input): the k largest values of each last-dim row, descending, with
 /// their int32 indices (equal values keep the lower index first, as TF); InTopK / InTopKV2: whether
 /// each target class is among the k highest predictions (fewer than k predictions strictly greater,
-/// false for a non-finite prediction or an out-of-range target, as TF's CPU kernel).
+/// false when any prediction in the row is non-finite or the target is out of range, as TF's InTopKFunctor in
+/// in_topk_op.h).
 /// </summary>
 internal sealed class TopKKernels : KernelSet
 {
@@ -96,10 +97,17 @@ internal sealed class InTopKKernel(Node node, bool v2) : OpKernel(node)
                 y[b] = false;
                 continue;
             }
+            // in_topk_op.h InTopKFunctor: any non-finite prediction in the row means "cannot say" → false.
             float target = p[b * classes + (int)t];
             int greater = 0;
-            for (int c = 0; c < classes; c++) if (p[b * classes + c] > target) greater++;
-            y[b] = greater < k;
+            bool cannotSay = false;
+            for (int c = 0; c < classes; c++)
+            {
+                float v = p[b * classes + c];
+                if (!float.IsFinite(v)) { cannotSay = true; break; }
+                if (v > target) greater++;
+            }
+            y[b] = !cannotSay && greater < k;
         }
     }
 }

@@ -44,22 +44,29 @@ internal static class SliceGatherGradients
         });
         GradientRegistry.Register("GatherV2", (c, op, g) =>
         {
-            // Dense form of TF's IndexedSlices gradient, axis 0 only: scatter-add the rows back with UnsortedSegmentSum.
-            var b = c.Builder;
-            var axis = StaticShapes.ConstValues(b, op.Inputs[2]);
+            var axis = StaticShapes.ConstValues(c.Builder, op.Inputs[2]);
             if (axis is not [0]) throw new NotSupportedException($"Gradient of '{op.Name}' (GatherV2) is implemented for a constant axis 0 only.");
-            var parameters = c.In(op, 0);
-            var indices = c.In(op, 1);
-            var pShape = b.Shape(parameters);
-            var flatIdx = b.Reshape(indices, [-1], "Reshape");
-            var rowShape = b.Slice(pShape, b.Constant(new[] { 1 }, "Slice/begin"), b.Constant(new[] { -1 }, "Slice/size"), "Slice");
-            var valuesShape = b.OutputOf(b.AddOperation("ConcatV2", [b.Constant(new[] { -1 }, "concat/values_0"), rowShape, b.Constant(0, "concat/axis")], null, "concat"));
-            var values = b.Reshape(g[0]!.Value, valuesShape, "Reshape_1");
-            var rows = b.Slice(pShape, b.Constant(new[] { 0 }, "Slice_1/begin"), b.Constant(new[] { 1 }, "Slice_1/size"), "Slice_1");
-            var n = b.Reshape(rows, Array.Empty<int>(), "Reshape_2");
-            var dense = b.OutputOf(b.AddOperation("UnsortedSegmentSum", [values, flatIdx, n], null, "UnsortedSegmentSum"));
-            // TF returns IndexedSlices here; the optimizer finds them through SparseGradients and updates rows only.
-            return [SparseGradients.Record(b, dense, new IndexedSlices(values, flatIdx, pShape)), null, null];
+            return [GatherRowsGrad(c, op, g[0]!.Value), null, null];
         });
+        // The v1 Gather (TF 1.x tf.gather / embedding_lookup; always axis 0): array_grad.py _GatherGrad.
+        GradientRegistry.Register("Gather", (c, op, g) => [GatherRowsGrad(c, op, g[0]!.Value), null]);
+    }
+
+    // Dense form of TF's IndexedSlices gradient of an axis-0 gather: scatter-add the rows back with UnsortedSegmentSum.
+    private static Output GatherRowsGrad(GradientContext c, Node op, Output grad)
+    {
+        var b = c.Builder;
+        var parameters = c.In(op, 0);
+        var indices = c.In(op, 1);
+        var pShape = b.Shape(parameters);
+        var flatIdx = b.Reshape(indices, [-1], "Reshape");
+        var rowShape = b.Slice(pShape, b.Constant(new[] { 1 }, "Slice/begin"), b.Constant(new[] { -1 }, "Slice/size"), "Slice");
+        var valuesShape = b.OutputOf(b.AddOperation("ConcatV2", [b.Constant(new[] { -1 }, "concat/values_0"), rowShape, b.Constant(0, "concat/axis")], null, "concat"));
+        var values = b.Reshape(grad, valuesShape, "Reshape_1");
+        var rows = b.Slice(pShape, b.Constant(new[] { 0 }, "Slice_1/begin"), b.Constant(new[] { 1 }, "Slice_1/size"), "Slice_1");
+        var n = b.Reshape(rows, Array.Empty<int>(), "Reshape_2");
+        var dense = b.OutputOf(b.AddOperation("UnsortedSegmentSum", [values, flatIdx, n], null, "UnsortedSegmentSum"));
+        // TF returns IndexedSlices here; the optimizer finds them through SparseGradients and updates rows only.
+        return SparseGradients.Record(b, dense, new IndexedSlices(values, flatIdx, pShape));
     }
 }
