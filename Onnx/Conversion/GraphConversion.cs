@@ -104,12 +104,35 @@ internal sealed partial class GraphConversion
         ComputeDynamic();
         ComputeGuards();
         var plan = CollectScope([], _outputs, _ => null, out var reached);
+        CheckTranslatable(plan);
         MarkDeadBranches(reached);
         Probe(plan);
         foreach (var r in _inputs) AddGraphInput(r);
         ConvertItems(plan);
         foreach (var r in _outputs) AddGraphOutput(r);
         return _root.Graph;
+    }
+
+    /// <summary>Refuses an op with no translation before anything runs (the probe run may fail first on such graphs,
+    /// e.g. a TF2 function call over uninitialized resource variables, with a less telling message).</summary>
+    private void CheckTranslatable(ScopePlan plan)
+    {
+        foreach (var item in plan.Items)
+        {
+            switch (item)
+            {
+                case NodeItem n when !_converters.ContainsKey(n.Node.Op):
+                    throw OnnxExportException.For(n.Node, "ONNX export has no translation for this op" + UnsupportedHint(n.Node.Op) + ".");
+                case CondItem c:
+                    CheckTranslatable(c.Then);
+                    CheckTranslatable(c.Else);
+                    break;
+                case LoopItem l:
+                    CheckTranslatable(l.Cond);
+                    CheckTranslatable(l.Body);
+                    break;
+            }
+        }
     }
 
     private void ConvertNode(Node node)
@@ -123,6 +146,8 @@ internal sealed partial class GraphConversion
     private static string UnsupportedHint(string op) => op switch
     {
         "Switch" or "Merge" or "Enter" or "Exit" or "NextIteration" or "LoopCond" => " outside the tf.cond / tf.while_loop layouts the exporter recognizes",
+        "StatefulPartitionedCall" or "PartitionedCall" => " (a TF2 function call: function bodies are not exported yet)",
+        _ when op.StartsWith("TensorArray", StringComparison.Ordinal) => " (TensorArrays, e.g. of tf.nn.dynamic_rnn, are not exported yet; an unrolled RNN is)",
         _ => "",
     };
 
