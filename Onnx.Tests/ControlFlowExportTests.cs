@@ -182,6 +182,108 @@ public class ControlFlowExportTests(ITestOutputHelper log)
         Assert.Contains("loop frame", e.Message);
     }
 
+    /// <summary>
+    /// The elementwise graphs TF's BasicLSTMCell (rnn_cell_impl.py: one MatMul of concat([x, h]) with the kernel,
+    /// BiasAdd, split into i, j, f, o; c' = c·σ(f + forget_bias) + σ(i)·tanh(j); h' = tanh(c')·σ(o)) and GRUCell
+    /// (gates σ(concat([x, h])·W_g + b_g) split into r, u; candidate tanh(concat([x, r·h])·W_c + b_c);
+    /// h' = u·h + (1 − u)·candidate) stepped by a TF1 while loop over time (t &lt; tf.shape(x)[0], reading x[t]), exported
+    /// as one Loop and checked against ORT and a hand-unrolled cell for 0, 1 and 5 steps.
+    /// </summary>
+    [Fact]
+    public void LstmAndGruCellsSteppedByAWhileLoopMatchOrtAndAHandUnrolledCell()
+    {
+        const int In = 3, Units = 4;
+        var b = new GraphBuilder();
+        var x = b.Placeholder(DataType.DtFloat, [-1, -1, In], "x");           // time-major [T, batch, In]
+        var h0 = b.Placeholder(DataType.DtFloat, [-1, Units], "h0");
+        var c0 = b.Placeholder(DataType.DtFloat, [-1, Units], "c0");
+        var lstmKernelValues = OrtCheck.RandomFloats(80, -0.5f, 0.5f, In + Units, 4 * Units);
+        var lstmBiasValues = OrtCheck.RandomFloats(81, -0.1f, 0.1f, 4 * Units);
+        var gateKernelValues = OrtCheck.RandomFloats(82, -0.5f, 0.5f, In + Units, 2 * Units);
+        var gateBiasValues = OrtCheck.RandomFloats(83, 0.9f, 1.1f, 2 * Units);         // GRUCell's gate bias starts at 1
+        var candKernelValues = OrtCheck.RandomFloats(84, -0.5f, 0.5f, In + Units, Units);
+        var candBiasValues = OrtCheck.RandomFloats(85, -0.1f, 0.1f, Units);
+        var lstmKernel = b.Constant(lstmKernelValues, "lstm/kernel");
+        var lstmBias = b.Constant(lstmBiasValues, "lstm/bias");
+        var gateKernel = b.Constant(gateKernelValues, "gru/gates/kernel");
+        var gateBias = b.Constant(gateBiasValues, "gru/gates/bias");
+        var candKernel = b.Constant(candKernelValues, "gru/candidate/kernel");
+        var candBias = b.Constant(candBiasValues, "gru/candidate/bias");
+        var steps = b.Gather(b.Shape(x), b.Constant(0, "time_axis"), name: "time_steps");
+        var res = b.WhileLoop(
+            v => b.Less(v[0], steps),
+            v =>
+            {
+                var xt = b.Gather(x, v[0], name: "x_t");
+                // BasicLSTMCell, forget_bias 1.0
+                var gates = b.BiasAdd(b.MatMul(b.Concat([xt, v[1]], 1), lstmKernel), lstmBias);
+                var ijfo = b.Split(gates, 4, 1);
+                var c = b.Add(b.Multiply(v[2], b.Sigmoid(b.Add(ijfo[2], 1.0))), b.Multiply(b.Sigmoid(ijfo[0]), b.Tanh(ijfo[1])));
+                var h = b.Multiply(b.Tanh(c), b.Sigmoid(ijfo[3]));
+                // GRUCell
+                var ru = b.Split(b.Sigmoid(b.BiasAdd(b.MatMul(b.Concat([xt, v[3]], 1), gateKernel), gateBias)), 2, 1);
+                var cand = b.Tanh(b.BiasAdd(b.MatMul(b.Concat([xt, b.Multiply(ru[0], v[3])], 1), candKernel), candBias));
+                var g = b.Add(b.Multiply(ru[1], v[3]), b.Multiply(b.Subtract(1.0, ru[1]), cand));
+                return [b.Add(v[0], 1), h, c, g];
+            },
+            [b.Constant(0, "t0"), h0, c0, h0]);
+        string[] outputs = [b.Identity(res[1], "lstm_h").Name, b.Identity(res[2], "lstm_c").Name, b.Identity(res[3], "gru_h").Name];
+        using var session = new Session(b.Graph);
+        var model = OnnxExporter.Export(session, ["x:0", "h0:0", "c0:0"], outputs);
+        Assert.Equal(1, model.Graph.Node.Count(n => n.OpType == "Loop"));
+
+        float Sig(float v) => 1 / (1 + MathF.Exp(-v));
+        float[] Affine(float[] input, float[] kernel, float[] bias, int outW)
+        {
+            var o = new float[outW];
+            for (int j = 0; j < outW; j++)
+            {
+                float sum = bias[j];
+                for (int k = 0; k < input.Length; k++) sum += input[k] * kernel[k * outW + j];
+                o[j] = sum;
+            }
+            return o;
+        }
+        foreach (int T in new[] { 0, 1, 5 })
+        {
+            const int Batch = 2;
+            var xv = OrtCheck.RandomFloats(90 + T, -1, 1, Math.Max(T, 0), Batch, In);
+            var h0v = OrtCheck.RandomFloats(91, -0.5f, 0.5f, Batch, Units);
+            var c0v = OrtCheck.RandomFloats(92, -0.5f, 0.5f, Batch, Units);
+            var r = OrtCheck.Compare(model, session, [("x:0", xv), ("h0:0", h0v), ("c0:0", c0v)], outputs);
+            log.WriteLine($"T = {T}: max error {r.Worst:E2}");
+            var (lk, lb, gk, gb, ck, cb) = (lstmKernelValues.ToArray<float>(), lstmBiasValues.ToArray<float>(), gateKernelValues.ToArray<float>(),
+                gateBiasValues.ToArray<float>(), candKernelValues.ToArray<float>(), candBiasValues.ToArray<float>());
+            var all = xv.ToArray<float>();
+            for (int n = 0; n < Batch; n++)
+            {
+                var h = h0v.ToArray<float>()[(n * Units)..((n + 1) * Units)];
+                var c = c0v.ToArray<float>()[(n * Units)..((n + 1) * Units)];
+                var g = h.ToArray();
+                for (int t = 0; t < T; t++)
+                {
+                    var xt = all[((t * Batch + n) * In)..((t * Batch + n + 1) * In)];
+                    var z = Affine([.. xt, .. h], lk, lb, 4 * Units);
+                    var nc = new float[Units];
+                    var nh = new float[Units];
+                    for (int u = 0; u < Units; u++)
+                    {
+                        nc[u] = c[u] * Sig(z[2 * Units + u] + 1) + Sig(z[u]) * MathF.Tanh(z[Units + u]);
+                        nh[u] = MathF.Tanh(nc[u]) * Sig(z[3 * Units + u]);
+                    }
+                    var gates = Affine([.. xt, .. g], gk, gb, 2 * Units).Select(Sig).ToArray();
+                    var rg = Enumerable.Range(0, Units).Select(u => gates[u] * g[u]).ToArray();
+                    var cand = Affine([.. xt, .. rg], ck, cb, Units).Select(MathF.Tanh).ToArray();
+                    var ng = Enumerable.Range(0, Units).Select(u => gates[Units + u] * g[u] + (1 - gates[Units + u]) * cand[u]).ToArray();
+                    (h, c, g) = (nh, nc, ng);
+                }
+                Assert.Equal(h, r.Ours[outputs[0]].ToArray<float>()[(n * Units)..((n + 1) * Units)], new Tolerance(1e-5f));
+                Assert.Equal(c, r.Ours[outputs[1]].ToArray<float>()[(n * Units)..((n + 1) * Units)], new Tolerance(1e-5f));
+                Assert.Equal(g, r.Ours[outputs[2]].ToArray<float>()[(n * Units)..((n + 1) * Units)], new Tolerance(1e-5f));
+            }
+        }
+    }
+
     private sealed class Tolerance(float eps) : IEqualityComparer<float>
     {
         public bool Equals(float a, float b) => MathF.Abs(a - b) <= eps * MathF.Max(1, MathF.Abs(a));

@@ -136,6 +136,12 @@ if (args.Length > 0 && args[0] == "train-profile")
     training.Cleanup();
     return;
 }
+if (args.Length > 0 && args[0] == "lstm-check")
+{
+    // LSTM(128) x 100 steps, batch 32: setup (ours vs ORT outputs compared) and a few runs of each (not a measurement).
+    TypedGraph.Benchmarks.Peers.LstmBench.DryRun(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3);
+    return;
+}
 if (args.Length > 0 && args[0] == "throughput")
 {
     // Concurrent PreparedRun.Run calls on one session: runs/s with 1 thread vs one per core (MLP batch 1).
