@@ -47,15 +47,15 @@ public class PackageTests
         try
         {
             var feed = PackedFeed();
-            var nupkg = Path.Combine(feed, "TypedGraph.0.1.0-test.nupkg");
+            var nupkg = Path.Combine(feed, "TypedGraph.Runtime.0.1.0-test.nupkg");
             using (var zip = ZipFile.OpenRead(nupkg))
             {
                 var entries = zip.Entries.Select(e => e.FullName).ToList();
                 Assert.Contains("lib/net10.0/TypedGraph.Runtime.dll", entries);
                 Assert.Contains("analyzers/dotnet/cs/TypedGraph.Generator.dll", entries);
                 Assert.Contains("analyzers/dotnet/cs/Google.Protobuf.dll", entries);
-                Assert.Contains("build/TypedGraph.props", entries);
-                Assert.Contains("buildTransitive/TypedGraph.targets", entries);
+                Assert.Contains("build/TypedGraph.Runtime.props", entries);
+                Assert.Contains("buildTransitive/TypedGraph.Runtime.targets", entries);
                 Assert.Contains("README.md", entries);
                 var nuspec = new StreamReader(zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open()).ReadToEnd();
                 Assert.Contains("<readme>README.md</readme>", nuspec);
@@ -79,7 +79,7 @@ public class PackageTests
                     <RestorePackagesPath>$(MSBuildThisFileDirectory)packages</RestorePackagesPath>
                   </PropertyGroup>
                   <ItemGroup>
-                    <PackageReference Include="TypedGraph" Version="0.1.0-test" />
+                    <PackageReference Include="TypedGraph.Runtime" Version="0.1.0-test" />
                     <AdditionalFiles Include="models/my_test_model-1000.meta" ClassName="TutorialModel" Namespace="Demo" Visibility="public" />
                   </ItemGroup>
                 </Project>
@@ -120,7 +120,7 @@ public class PackageTests
                     <RestorePackagesPath>$(MSBuildThisFileDirectory)packages</RestorePackagesPath>
                   </PropertyGroup>
                   <ItemGroup>
-                    <PackageReference Include="TypedGraph" Version="0.1.0-test" />
+                    <PackageReference Include="TypedGraph.Runtime" Version="0.1.0-test" />
                   </ItemGroup>
                 </Project>
                 """);
@@ -157,6 +157,10 @@ public class PackageTests
         var (code, output) = DotNet.Run(Fixtures.RepoRoot, "msbuild", "packaging/TypedGraph.Package.csproj", "-getProperty:PackageVersion", "-nologo");
         Assert.True(code == 0, output);
         Assert.Equal(version, output.Trim());
+        // NuGet ids ignore case: the tool is `typedgraph`, so the library must have another id.
+        (code, output) = DotNet.Run(Fixtures.RepoRoot, "msbuild", "packaging/TypedGraph.Package.csproj", "-getProperty:PackageId", "-nologo");
+        Assert.True(code == 0, output);
+        Assert.Equal("TypedGraph.Runtime", output.Trim());
 
         var root = Directory.CreateTempSubdirectory("typedgraph-tool-").FullName;
         try
@@ -164,7 +168,7 @@ public class PackageTests
             var feed = Path.Combine(root, "feed");
             (code, output) = DotNet.Run(Fixtures.RepoRoot, "pack", "Cli/Cli.csproj", "-c", "Release", "-o", feed);
             Assert.True(code == 0, output);
-            var nupkg = Path.Combine(feed, $"TypedGraph.Cli.{version}.nupkg");
+            var nupkg = Path.Combine(feed, $"typedgraph.{version}.nupkg");
             Assert.True(File.Exists(nupkg), string.Join(", ", Directory.GetFiles(feed)));
             using (var zip = ZipFile.OpenRead(nupkg))
                 Assert.Contains(zip.Entries, e => e.FullName == "README.md");
@@ -174,7 +178,7 @@ public class PackageTests
             Directory.CreateDirectory(work);
             WriteNuGetConfig(work, feed);
             var tools = Path.Combine(root, "tools");
-            (code, output) = DotNet.Run(work, "tool", "install", "TypedGraph.Cli", "--tool-path", tools, "--version", version);
+            (code, output) = DotNet.Run(work, "tool", "install", "typedgraph", "--tool-path", tools, "--version", version);
             Assert.True(code == 0, output);
             var exe = Path.Combine(tools, OperatingSystem.IsWindows() ? "typedgraph.exe" : "typedgraph");
             Assert.True(File.Exists(exe), output);

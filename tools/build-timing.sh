@@ -58,7 +58,7 @@ project() { # name, extra item xml
     <RestorePackagesPath>$work/packages</RestorePackagesPath>
   </PropertyGroup>
   <ItemGroup>
-    <PackageReference Include="TypedGraph" Version="$version" />
+    <PackageReference Include="TypedGraph.Runtime" Version="$version" />
     $2
   </ItemGroup>
 </Project>

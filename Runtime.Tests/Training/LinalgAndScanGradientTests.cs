@@ -87,6 +87,48 @@ public class LinalgAndScanGradientTests
         Check((b, x) => Op(b, "MatrixTriangularSolve", [b.Constant(Tensor.Create(a, 2, 3, 3)), x], attrs), rhs, [2, 3, 2]);
     }
 
+    // TF's _QrGrad for square and tall inputs: check dQ and dR paths separately and together (the loss weights w
+    // reach Q, R or both), batched, with full_matrices on the square case.
+    [Theory]
+    [InlineData(3, 3, false, 0)]
+    [InlineData(3, 3, true, 1)]
+    [InlineData(4, 2, false, 0)]
+    [InlineData(4, 2, false, 1)]
+    [InlineData(4, 2, false, 2)]
+    [InlineData(3, 3, false, 2)]
+    public void Qr_wrt_input(int rows, int cols, bool full, int which)
+    {
+        Check((b, x) =>
+        {
+            var qr = b.AddOperation("Qr", [x], new Dictionary<string, AttrValue> { ["full_matrices"] = Attrs.Bool(full) }, "Qr");
+            var q = b.OutputOf(qr, 0);
+            var r = b.OutputOf(qr, 1);
+            return which switch
+            {
+                0 => q,
+                1 => r,
+                _ => b.Concat([b.Reshape(q, [2, -1]), b.Reshape(b.Multiply(r, 0.5), [2, -1])], 1),
+            };
+        }, WellConditionedRect(2, rows, cols, 12 + which), [2, rows, cols]);
+    }
+
+    [Fact]
+    public void Qr_wide_matrix_gradient_is_reported_not_supported()
+    {
+        var b = new GraphBuilder();
+        var x = b.Placeholder(DataType.DtDouble, [2, 3], "x");
+        var q = b.OutputOf(b.AddOperation("Qr", [x], null, "Qr"), 0);
+        var ex = Assert.Throws<NotSupportedException>(() => Gradients.Compute(b, [b.ReduceSum(b.Reshape(q, [-1]), [0])], [x]));
+        Assert.Contains("wide matrix", ex.Message);
+    }
+
+    private static double[] WellConditionedRect(int batch, int rows, int cols, int seed)
+    {
+        var a = Random(batch * rows * cols, seed);
+        for (int b = 0; b < batch; b++) for (int i = 0; i < cols; i++) a[b * rows * cols + i * cols + i] += 3;
+        return a;
+    }
+
     [Theory]
     [InlineData("Cumsum", false, false)]
     [InlineData("Cumsum", true, true)]

@@ -21,11 +21,16 @@ public sealed record DenseFeatureSpec(string Key, DataType DType, long[] Shape, 
 public sealed record ParsedFeatures(IReadOnlyDictionary<string, SparseOutput> Sparse, IReadOnlyDictionary<string, Output> Dense);
 
 /// <summary>
-/// A string-to-id table built by <see cref="GraphBuilder.IndexTableFromFile"/>: the <c>HashTableV2</c> handle,
+/// A string-to-id table built by <see cref="GraphBuilder.IndexTableFromFile(string, long, long, string, long)"/>: the <c>HashTableV2</c> handle,
 /// its default value, the <c>InitializeTableFromTextFileV2</c> op and the <c>asset_filepath</c> Const a
 /// SavedModel maps to its <c>assets/</c> copy.
 /// </summary>
-public sealed record LookupTableOutput(Output Handle, Output DefaultValue, string InitializerName, Output AssetPath);
+public sealed record LookupTableOutput(Output Handle, Output DefaultValue, string InitializerName, Output AssetPath)
+{
+    /// <summary>More than 0 makes the table TF's <c>IdTableWithHashBuckets</c>: lookups send out-of-vocabulary keys to
+    /// this many hash buckets after the vocabulary.</summary>
+    public long NumOovBuckets { get; init; }
+}
 
 // The ops of a tf.Example serving graph as TF 1.15's Python layers build them (an Estimator's
 // build_parsing_serving_input_receiver_fn + feature columns): parsing_ops.parse_example, lookup_ops.index_table_from_file,
@@ -114,11 +119,23 @@ public sealed partial class GraphBuilder
     /// <c>hash_table/table_init</c> (<c>InitializeTableFromTextFileV2</c>, whole line → line number). The initializer
     /// joins the <c>table_initializer</c> collection and the path Const the <c>asset_filepaths</c> collection.
     /// </summary>
-    /// <exception cref="ArgumentException">An empty path or a vocabulary size below 1.</exception>
-    public LookupTableOutput IndexTableFromFile(string vocabularyFile, long vocabSize, long defaultValue = -1, string name = "string_to_index")
+    /// <param name="vocabularyFile">The vocabulary, one key per line (id = line number).</param>
+    /// <param name="vocabSize">The number of lines used.</param>
+    /// <param name="defaultValue">The id of a key not in the vocabulary (must stay -1 with OOV buckets, as in TF).</param>
+    /// <param name="name">The scope.</param>
+    /// <param name="numOovBuckets">With a value &gt; 0, <see cref="LookupTableFind(LookupTableOutput, Output, string)"/>
+    /// gives an out-of-vocabulary key the id <c>vocab_size + Fingerprint64(key) % num_oov_buckets</c>
+    /// (lookup_ops.py <c>IdTableWithHashBuckets</c> with the default <c>FastHashSpec</c>).</param>
+    /// <exception cref="ArgumentException">An empty path, a vocabulary size below 1, negative OOV buckets, or OOV
+    /// buckets with a default value other than -1.</exception>
+    public LookupTableOutput IndexTableFromFile(string vocabularyFile, long vocabSize, long defaultValue, string name, long numOovBuckets)
     {
         ArgumentException.ThrowIfNullOrEmpty(vocabularyFile);
         if (vocabSize < 1) throw new ArgumentException($"index_table_from_file: vocab_size must be >= 1, got {vocabSize}.", nameof(vocabSize));
+        if (numOovBuckets < 0) throw new ArgumentException($"index_table_from_file: num_oov_buckets must be >= 0, got {numOovBuckets}.", nameof(numOovBuckets));
+        // lookup_ops.index_table_from_file: "The default value must be -1 when num_oov_buckets > 0" (its ValueError).
+        if (numOovBuckets > 0 && defaultValue != -1)
+            throw new ArgumentException($"index_table_from_file: default_value {defaultValue} must be -1 when num_oov_buckets > 0.", nameof(defaultValue));
         const long WholeLine = -2, LineNumber = -1; // lookup_ops.TextFileIndex
         using var _ = NameScope(name);
         var tableName = UniqueName("hash_table");
@@ -142,14 +159,38 @@ public sealed partial class GraphBuilder
         });
         Collections.Add(TableInitializersCollection, init.Name);
         Collections.Add(AssetFilepathsCollection, path.Name);
-        return new LookupTableOutput(handle, dflt, init.Name, path);
+        return new LookupTableOutput(handle, dflt, init.Name, path) { NumOovBuckets = numOovBuckets };
     }
 
-    /// <summary><c>table.lookup(keys)</c>: <c>LookupTableFindV2</c> under scope <c>hash_table_Lookup</c>.</summary>
+    /// <summary>
+    /// <c>tf.contrib.lookup.index_table_from_file</c> without OOV buckets: see
+    /// <see cref="IndexTableFromFile(string, long, long, string, long)"/> (every key not in the file gets <paramref name="defaultValue"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">An empty path or a vocabulary size below 1.</exception>
+    public LookupTableOutput IndexTableFromFile(string vocabularyFile, long vocabSize, long defaultValue = -1, string name = "string_to_index")
+        => IndexTableFromFile(vocabularyFile, vocabSize, defaultValue, name, numOovBuckets: 0);
+
+    /// <summary>
+    /// <c>table.lookup(keys)</c>: <c>LookupTableFindV2</c> under scope <c>hash_table_Lookup</c>. A table with OOV
+    /// buckets follows TF 1.15's <c>IdTableWithHashBuckets.lookup</c> under that scope: <c>hash_bucket</c>
+    /// (<c>StringToHashBucketFast</c>), the table lookup, <c>Add</c> of the table size (<c>LookupTableSizeV2</c>),
+    /// <c>GreaterEqual</c>(ids, 0) and <c>Select</c> — so a key missing from the vocabulary gets
+    /// <c>vocab_size + hash % num_oov_buckets</c>.
+    /// </summary>
     public Output LookupTableFind(LookupTableOutput table, Output keys, string name = "hash_table_Lookup")
     {
         using var _ = NameScope(name);
-        return Op1("LookupTableFindV2", [table.Handle, keys, table.DefaultValue], "LookupTableFindV2");
+        if (table.NumOovBuckets <= 0) return Op1("LookupTableFindV2", [table.Handle, keys, table.DefaultValue], "LookupTableFindV2");
+        var buckets = StringToHashBucketFast(keys, table.NumOovBuckets, "hash_bucket");
+        Output ids;
+        using (NameScope("hash_table_Lookup"))
+            ids = Op1("LookupTableFindV2", [table.Handle, keys, table.DefaultValue], "LookupTableFindV2");
+        Output size;
+        using (NameScope("hash_table_Size"))
+            size = Op1("LookupTableSizeV2", [table.Handle], "LookupTableSizeV2");
+        var shifted = Add(buckets, size, "Add");
+        var known = Binary("GreaterEqual", ids, 0.0, "GreaterEqual");
+        return Select(known, ids, shifted, "Select");
     }
 
     /// <summary><c>table.lookup(sparse_keys)</c>: the values looked up, indices and dense shape kept.</summary>

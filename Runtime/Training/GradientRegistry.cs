@@ -25,6 +25,7 @@ public static class GradientRegistry
         TensorArrayGradients.Register();
         LinalgGradients.Register();
         MathExtraGradients.Register();
+        QrGradient.Register();
     }
 
     /// <summary>Registers (or replaces) the gradient of <paramref name="opType"/>.</summary>
