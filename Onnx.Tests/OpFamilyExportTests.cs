@@ -304,13 +304,16 @@ public class OpFamilyExportTests(ITestOutputHelper log)
         var merge = RawNode(b, "Merge", [new Output(sx.Name, 0, DataType.DtFloat), new Output(sx.Name, 1, DataType.DtFloat)], "dyn/Merge", ("N", Attrs.Int(2)));
         var y = b.Add(new Output(merge.Name, 0, DataType.DtFloat), 1.0, "after_merge");
         using var session = new Session(b.Graph);
-        var model = OnnxExporter.Export(session, ["x:0", "dyn_pred:0"], [y.Name]);
+        var valueIndex = merge.Name + ":1";
+        var model = OnnxExporter.Export(session, ["x:0", "dyn_pred:0"], [y.Name, valueIndex]);
         Assert.Equal(1, model.Graph.Node.Count(n => n.OpType == "If"));
         var input = OrtCheck.RandomFloats(61, -1, 1, 3, 3);
         foreach (bool p in new[] { true, false })
         {
-            var r = OrtCheck.Compare(model, session, [("x:0", input), ("dyn_pred:0", Tensor.FromScalar(p))], [y.Name]);
+            var r = OrtCheck.Compare(model, session, [("x:0", input), ("dyn_pred:0", Tensor.FromScalar(p))], [y.Name, valueIndex]);
             Assert.Equal(input.ToArray<float>().Select(v => v + 1), r.Ours[y.Name].ToArray<float>());
+            // Merge's value_index: the live input, Switch:1 (input 1) when the predicate is true.
+            Assert.Equal(p ? 1 : 0, r.Ours[valueIndex].Scalar<int>());
         }
     }
 }

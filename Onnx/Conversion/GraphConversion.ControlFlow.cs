@@ -492,6 +492,17 @@ internal sealed partial class GraphConversion
             names.Add(v.Native);
         }
         EmitMulti("If", [pred], names, GraphAttr("then_branch", thenGraph), GraphAttr("else_branch", elseGraph));
+        // Merge:1 (value_index) is the index of the live input: that of the then-branch input when pred is true.
+        foreach (var m in c.Merges)
+        {
+            var index = new TensorRef(m.Name, 1);
+            if (!_outputs.Contains(index) && !ConsumersOf(m.Name).Any(u => u.Node.Inputs[u.Index].Index == 1 && _needed.Contains(u.Node.Name))) continue;
+            int thenIndex = m.Inputs.ToList().IndexOf(c.Then.Targets[c.Merges.IndexOf(m)]);
+            int elseIndex = m.Inputs.ToList().IndexOf(c.Else.Targets[c.Merges.IndexOf(m)]);
+            var v = Set(m, 1);
+            (v.DType, v.Rank) = (DataType.DtInt32, 0);
+            v.Native = Emit("Where", [pred, ScalarConst(m, "then_index", DataType.DtInt32, thenIndex), ScalarConst(m, "else_index", DataType.DtInt32, elseIndex)], OutName(m, 1));
+        }
     }
 
     private GraphProto ConvertBranch(CondItem c, ScopePlan plan, string which, List<Value> outs)

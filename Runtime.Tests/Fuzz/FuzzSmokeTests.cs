@@ -13,7 +13,7 @@ public sealed class FuzzSmokeTests : IDisposable
 
     private static double Seconds => double.TryParse(Environment.GetEnvironmentVariable("TYPEDGRAPH_FUZZ_SECONDS"), System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0 ? s : 0.5;
 
-    public static TheoryData<string> TargetNames => new() { "graph", "index", "data", "checkpoint-state", "npy", "session" };
+    public static TheoryData<string> TargetNames => new() { "graph", "index", "data", "checkpoint-state", "npy", "session", "example", "tfrecord" };
 
     [Theory]
     [MemberData(nameof(TargetNames))]

@@ -44,7 +44,8 @@ public sealed class MutationFuzzer
         => Directory.EnumerateFiles(Fixtures.Root, "*", SearchOption.AllDirectories).Where(pick).Order(StringComparer.Ordinal)
             .Select(f => (Path.GetRelativePath(Fixtures.Root, f), File.ReadAllBytes(f))).ToList();
 
-    /// <summary>Every target: graphs (.meta/.pb/saved_model.pb), .index, .data, checkpoint state, .npy, Session on mutated graphs.</summary>
+    /// <summary>Every target: graphs (.meta/.pb/saved_model.pb), .index, .data, checkpoint state, .npy, Session on mutated graphs,
+    /// serialized tf.Examples through ParseExampleV2, TFRecord files (plain, GZIP, ZLIB).</summary>
     public List<Target> Targets()
     {
         var graphs = Seeds(f => f.EndsWith(".meta", StringComparison.Ordinal) || f.EndsWith(".pb", StringComparison.Ordinal));
@@ -66,7 +67,79 @@ public sealed class MutationFuzzer
             new("checkpoint-state", states, (bytes, name) => CheckpointState.Parse(System.Text.Encoding.UTF8.GetString(bytes), name)),
             new("npy", npys, (bytes, name) => Npy.Parse(bytes, name)),
             new("session", graphs.Where(g => g.Item2.Length < 200_000).ToList(), ConsumeSession),
+            new("example", ExampleSeeds(), ConsumeExample),
+            new("tfrecord", TfRecordSeeds(), ConsumeTfRecord),
         ];
+    }
+
+    // Serialized tf.Examples covering every feature kind the parse below asks for, plus empty/odd ones.
+    private static List<(string, byte[])> ExampleSeeds()
+    {
+        static Protos.Feature F(float[] v) => new() { FloatList = new Protos.FloatList { Value = { v } } };
+        static Protos.Feature I(long[] v) => new() { Int64List = new Protos.Int64List { Value = { v } } };
+        static Protos.Feature B(string[] v) => new() { BytesList = new Protos.BytesList { Value = { v.Select(Google.Protobuf.ByteString.CopyFromUtf8) } } };
+        static byte[] Ex(params (string Key, Protos.Feature Value)[] features)
+        {
+            var e = new Protos.Example { Features = new Protos.Features() };
+            foreach (var (k, v) in features) e.Features.Feature[k] = v;
+            return Google.Protobuf.MessageExtensions.ToByteArray(e);
+        }
+        return
+        [
+            ("full.example", Ex(("price", F([1.5f, -2f])), ("ids", I([7, 1L << 40, -3])), ("tags", B(["a", "bb"])), ("r", F([0.25f])))),
+            ("sparse-only.example", Ex(("tags", B(["x"])), ("ids", I([])))),
+            ("empty.example", Ex()),
+            ("packed.example", Ex(("price", F([3f, 4f])), ("ids", I(Enumerable.Range(0, 40).Select(i => (long)i * 1000003).ToArray())), ("r", F([1, 2, 3, 4, 5])))),
+        ];
+    }
+
+    // ParseExampleV2 on a batch of [mutated, first seed]: dense "price" float [2] (default), dense var-len "ids" int64 [-1]
+    // (pad 0), sparse "tags" string, ragged "r" float with int64 splits.
+    private static void ConsumeExample(byte[] bytes, string name)
+    {
+        var good = ExampleSeeds()[0].Item2;
+        Support.OpHarness.Compute("ParseExampleV2",
+            [new Tensor(new TensorShape(2), [bytes, good]), new Tensor(new TensorShape(0), []), Tensor.FromStrings(["tags"], 1),
+             Tensor.FromStrings(["price", "ids"], 2), Tensor.FromStrings(["r"], 1), Tensor.Create(new[] { 0f, 0f }, 2), Tensor.Create(new[] { 0L }, 1)],
+            outputs: 7, def =>
+            {
+                static Protos.AttrValue Types(params Protos.DataType[] t) { var a = new Protos.AttrValue { List = new Protos.AttrValue.Types.ListValue() }; a.List.Type.AddRange(t); return a; }
+                var shapes = new Protos.AttrValue { List = new Protos.AttrValue.Types.ListValue() };
+                foreach (var dims in new[] { new long[] { 2 }, [-1] })
+                {
+                    var sp = new Protos.TensorShapeProto();
+                    foreach (var d in dims) sp.Dim.Add(new Protos.TensorShapeProto.Types.Dim { Size = d });
+                    shapes.List.Shape.Add(sp);
+                }
+                def.Attr["num_sparse"] = new Protos.AttrValue { I = 1 };
+                def.Attr["sparse_types"] = Types(Protos.DataType.DtString);
+                def.Attr["Tdense"] = Types(Protos.DataType.DtFloat, Protos.DataType.DtInt64);
+                def.Attr["dense_shapes"] = shapes;
+                def.Attr["ragged_value_types"] = Types(Protos.DataType.DtFloat);
+                def.Attr["ragged_split_types"] = Types(Protos.DataType.DtInt64);
+            });
+    }
+
+    // TFRecord files of those Examples: plain, GZIP and ZLIB (the name says which), read record by record.
+    private static List<(string, byte[])> TfRecordSeeds()
+    {
+        var records = ExampleSeeds().Select(e => e.Item2).ToList();
+        var seeds = new List<(string, byte[])>();
+        foreach (var c in new[] { TfRecordCompression.None, TfRecordCompression.Gzip, TfRecordCompression.Zlib })
+        {
+            using var ms = new MemoryStream();
+            using (var w = new TfRecordWriter(ms, c, leaveOpen: true))
+                foreach (var r in records) w.Write(r);
+            seeds.Add(($"examples.{c}.tfrecord", ms.ToArray()));
+        }
+        return seeds;
+    }
+
+    private static void ConsumeTfRecord(byte[] bytes, string name)
+    {
+        var compression = Enum.Parse<TfRecordCompression>(name.Split('.')[1]);
+        using var reader = new TfRecordReader(new MemoryStream(bytes), name, compression);
+        while (reader.TryRead(out _)) { }
     }
 
     // A mutated index beside the original data files (linked, not copied): open, read and verify every tensor.

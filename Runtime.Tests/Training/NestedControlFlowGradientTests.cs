@@ -299,4 +299,78 @@ public class NestedControlFlowGradientTests
         AssertClose(Numeric(Loss, D64(xv)), r[1].ToArray<float>(), "dL/dx");
         Assert.Equal([1L, 2L, 3L], r[2].ToArray<long>());
     }
+
+    // ---- a gather of a loop invariant (embedding lookup) inside a loop ------------------------------------------
+
+    /// <summary>t &lt; 4: h = tanh(h·u + W[ids[t]]) with W [6, 3] a variable: the gradient of W is accumulated over the
+    /// backward iterations as IndexedSlices (TF's AddBackpropIndexedSlicesAccumulator), its dense form matches central
+    /// differences, and a GradientDescent step updates exactly the looked-up rows.</summary>
+    [Fact]
+    public void EmbeddingLookupInsideALoop_GradientIsAccumulatedAsIndexedSlices_AndMatchesFiniteDifferences()
+    {
+        const int V = 6, E = 3, Steps = 4;
+        int[] ids = [1, 4, 4, 0, 1, 2, 4, 1]; // [Steps, B]: rows 3 and 5 are never looked up
+        var rng = new Random(50);
+        var wv = Rand(rng, V * E, 0.8);
+        var uv = Rand(rng, E * E, 0.6);
+        var cv = Rand(rng, B * E, 1.0);
+
+        var b = new GraphBuilder();
+        var idsIn = b.Placeholder(DataType.DtInt32, [Steps, B], "ids");
+        var u = b.Placeholder(DataType.DtFloat, [E, E], "u");
+        var w = b.Variable(Tensor.Create(wv, V, E), "embedding");
+        var steps = b.Constant(Steps, "steps");
+        var idsTa = b.TensorArrayUnstack(b.TensorArray(steps, DataType.DtInt32, [B]), idsIn);
+        var exits = b.WhileLoop(
+            v => b.Less(v[0], steps),
+            v => [b.Add(v[0], 1), b.Tanh(b.Add(b.MatMul(v[1], u), b.Gather(w.Snapshot, b.TensorArrayRead(idsTa, v[0]))))],
+            [b.Constant(0), b.Splat(0, DataType.DtFloat, [B, E], "h0")]);
+        var loss = b.ReduceSum(b.Multiply(exits[1], b.Constant(cv, [B, E], "c")), [0, 1]);
+        var grad = Gradients.Compute(b, [loss], [w.Snapshot])[0]!.Value;
+        Assert.True(SparseGradients.TryGet(b, grad, out var slices), "the loop-invariant gather's gradient should stay IndexedSlices");
+        Assert.Equal("Exit", b.Graph.GetNode(slices.Indices.NodeName).Op);
+        Assert.Equal("Exit", b.Graph.GetNode(slices.Values.NodeName).Op);
+
+        double Loss(double[] wd, double[] ud)
+        {
+            var h = new double[B * E];
+            for (int t = 0; t < Steps; t++)
+            {
+                var next = new double[B * E];
+                for (int bi = 0; bi < B; bi++)
+                    for (int k = 0; k < E; k++)
+                    {
+                        double z = wd[ids[t * B + bi] * E + k];
+                        for (int m = 0; m < E; m++) z += h[bi * E + m] * ud[m * E + k];
+                        next[bi * E + k] = Math.Tanh(z);
+                    }
+                h = next;
+            }
+            return Enumerable.Range(0, B * E).Sum(n => cv[n] * h[n]);
+        }
+        const double lr = 0.1;
+        var train = new GradientDescentOptimizer(lr).Minimize(b, loss);
+        // The optimizer takes the sparse path (TF's _apply_sparse_duplicate_indices: ScatterSub of the accumulated rows).
+        var scatter = b.Graph.Nodes.Single(n => n.Op == "ScatterSub");
+        Assert.Equal("Exit", b.Graph.GetNode(scatter.Inputs[1].NodeName).Op);
+        using var session = new Session(b.Graph);
+        session.RunTargets(b.GlobalVariablesInitializer().Name);
+        var feeds = new Dictionary<string, Tensor> { ["ids:0"] = Tensor.Create(ids, Steps, B), ["u:0"] = Tensor.Create(uv, E, E) };
+        var r = session.Run([loss.Name, grad.Name, slices.Indices.Name], feeds);
+        double[] wd = D64(wv), ud = D64(uv);
+        Assert.Equal(Loss(wd, ud), r[0].ToArray<float>()[0], 5);
+        var numeric = Numeric(p => Loss(p, ud), wd);
+        AssertClose(numeric, r[1].ToArray<float>(), "dL/dembedding");
+        // One zero row at index 0 to start, then the B ids of every step (in backward order).
+        Assert.Equal(1 + Steps * B, r[2].ToArray<int>().Length);
+
+        session.Run([], feeds, [train.Name]);
+        var after = session.Run(w.Snapshot.Name).ToArray<float>();
+        for (int i = 0; i < V * E; i++)
+        {
+            int row = i / E;
+            if (row is 3 or 5) Assert.Equal(wv[i], after[i]);
+            else Assert.True(Math.Abs(after[i] - (wd[i] - lr * numeric[i])) <= 1e-5, $"embedding[{i}]: expected {wd[i] - lr * numeric[i]}, got {after[i]}");
+        }
+    }
 }

@@ -145,9 +145,8 @@ public sealed class TfRecordReader : IDisposable
         if (length > (ulong)Array.MaxLength - TfRecord.FooterSize)
             throw Corrupt($"record length {length} exceeds the largest record this reader holds in memory ({Array.MaxLength - TfRecord.FooterSize} bytes)");
 
-        var body = new byte[(int)length + TfRecord.FooterSize];
-        got = ReadFully(body);
-        if (got < body.Length) throw Truncated($"the header announces {length} data bytes + {TfRecord.FooterSize} CRC bytes; the file ends after {got}");
+        var body = ReadBody((int)length + TfRecord.FooterSize, out got);
+        if (got < (int)length + TfRecord.FooterSize) throw Truncated($"the header announces {length} data bytes + {TfRecord.FooterSize} CRC bytes; the file ends after {got}");
         uint storedDataCrc = BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan((int)length));
         uint dataCrc = Crc32C.Mask(Crc32C.Compute(body.AsSpan(0, (int)length)));
         if (storedDataCrc != dataCrc)
@@ -166,20 +165,58 @@ public sealed class TfRecordReader : IDisposable
         while (TryRead(out var record)) yield return record;
     }
 
-    private int ReadFully(byte[] buffer)
+    // A length with a valid CRC is still only a claim: memory follows the bytes actually there. A seekable stream is
+    // checked against what is left of it; any other (a decompressor) is read in chunks of at most 1 MiB, so a
+    // 20-byte file announcing a 2 GB record costs no 2 GB allocation.
+    private byte[] ReadBody(int size, out int got)
+    {
+        if (_stream.CanSeek)
+        {
+            long left = _stream.Length - _stream.Position;
+            if (size > left)
+            {
+                got = (int)Math.Max(0, left);
+                return [];
+            }
+            var whole = new byte[size];
+            got = ReadFully(whole);
+            return whole;
+        }
+        const int Chunk = 1 << 20;
+        var buffer = new byte[Math.Min(size, Chunk)];
+        got = 0;
+        while (got < size)
+        {
+            if (got == buffer.Length) Array.Resize(ref buffer, (int)Math.Min(size, (long)buffer.Length * 2));
+            int n = ReadFully(buffer, got, Math.Min(buffer.Length - got, Chunk));
+            if (n == 0) break;
+            got += n;
+        }
+        return buffer;
+    }
+
+    private int ReadFully(byte[] buffer) => ReadFully(buffer, 0, buffer.Length);
+
+    // Reads up to count bytes at offset; fewer only at the end of the stream.
+    private int ReadFully(byte[] buffer, int offset, int count)
     {
         int total = 0;
         try
         {
-            while (total < buffer.Length)
+            while (total < count)
             {
-                int n = _stream.Read(buffer, total, buffer.Length - total);
+                int n = _stream.Read(buffer, offset + total, count - total);
                 if (n == 0) break;
                 total += n;
             }
         }
         catch (InvalidDataException e)
         {
+            throw new TfRecordFormatException(_sourceName, RecordIndex, Offset, "the compressed stream is invalid: " + e.Message, inner: e);
+        }
+        catch (IOException e) when (_stream is ZLibStream or GZipStream or DeflateStream)
+        {
+            // zlib reports some damaged streams as ZLibException (an IOException), not InvalidDataException (fuzzing found it).
             throw new TfRecordFormatException(_sourceName, RecordIndex, Offset, "the compressed stream is invalid: " + e.Message, inner: e);
         }
         return total;

@@ -346,6 +346,58 @@ internal sealed class GradLoopState : IForwardValueSource
         return result;
     }
 
+    /// <summary>WhileContext.AddBackpropIndexedSlicesAccumulator: the sparse gradient of a loop invariant (a Gather
+    /// of it inside the loop) is accumulated as IndexedSlices — indices and values concatenated over the backward
+    /// iterations (starting from one zero row at index 0), the dense shape kept as a running maximum — so an optimizer
+    /// still updates only the gathered rows. Returns the dense form (UnsortedSegmentSum) recorded as those slices.</summary>
+    public Output AddBackpropIndexedSlicesAccumulator(Node enterOp, IndexedSlices grad)
+    {
+        var b = _b;
+        var scope = b.CurrentScope;
+        Output valuesAcc, indicesAcc, shapeAcc;
+        using (b.InContext(Grad.Outer))
+        using (b.ControlDependencies(null))
+        {
+            var valuesShape = StaticShapes.Of(b, grad.Values);
+            if (valuesShape != null && valuesShape.All(d => d >= 0))
+                valuesAcc = b.Splat(0, grad.Values.BaseType, [1, .. valuesShape[1..]], "b_acc");
+            else
+            {
+                var outerValue = b.OutputOf(b.Graph.GetNode(enterOp.Inputs[0].NodeName), enterOp.Inputs[0].Index);
+                var rowShape = b.Slice(b.Shape(outerValue), b.Constant(new[] { 1 }, "Slice/begin"), b.Constant(new[] { -1 }, "Slice/size"), "Slice");
+                var shape = b.OutputOf(b.AddOperation("ConcatV2", [b.Constant(new[] { 1 }, "concat/values_0"), rowShape, b.Constant(0, "concat/axis")], null, "concat"));
+                valuesAcc = b.Fill(shape, b.ScalarConstant(0, grad.Values.BaseType, "zeros/Const"), "zeros");
+            }
+            indicesAcc = grad.Indices.BaseType == DataType.DtInt64 ? b.Constant(Tensor.Create(new long[] { 0 }), "Const") : b.Constant(new[] { 0 }, "Const");
+            var denseRank = StaticShapes.Of(b, grad.DenseShape);
+            shapeAcc = denseRank is [>= 0] ? b.Splat(0, grad.DenseShape.BaseType, denseRank, "Const_1")
+                : b.ZerosLike(b.Shape(b.Shape(b.OutputOf(b.Graph.GetNode(enterOp.Inputs[0].NodeName), enterOp.Inputs[0].Index))));
+        }
+        Output[] init = [indicesAcc, valuesAcc, shapeAcc];
+        var enters = init.Select(x => b.OutputOf(b.AddContextNode(Grad, scope + "b_acc", "Enter", [x], EnterAttrs(Grad, false)))).ToArray();
+        Grad.LoopEnters.AddRange(enters);
+        using var __ = b.InContext(Grad);
+        var merges = enters.Select(e => b.AddOperation("Merge", [e, e], null, "b_acc")).ToArray();
+        var switches = merges.Select(m => b.AddOperation("Switch", [b.OutputOf(m), Grad.Pivot])).ToArray();
+        Output[] next =
+        [
+            b.OutputOf(b.AddOperation("ConcatV2", [b.OutputOf(switches[0], 1), grad.Indices, b.Constant(0, "concat/axis")], null, "concat")),
+            b.OutputOf(b.AddOperation("ConcatV2", [b.OutputOf(switches[1], 1), grad.Values, b.Constant(0, "concat_1/axis")], null, "concat_1")),
+            b.Maximum(grad.DenseShape, b.OutputOf(switches[2], 1)),
+        ];
+        for (int i = 0; i < 3; i++)
+        {
+            var n = b.AddOperation("NextIteration", [next[i]]);
+            b.Graph.UpdateInput(merges[i], 1, b.OutputOf(n).Ref);
+        }
+        var exits = switches.Select(sw => b.OutputOf(b.AddContextNode(Grad, scope + "b_acc", "Exit", [b.OutputOf(sw, 0)]))).ToArray();
+        Grad.LoopExits.AddRange(exits);
+        using var ___ = b.InContext(Grad.Outer);
+        var rows = b.Reshape(b.Slice(exits[2], b.Constant(new[] { 0 }, "Slice_1/begin"), b.Constant(new[] { 1 }, "Slice_1/size"), "Slice_1"), Array.Empty<int>(), "Reshape");
+        var dense = b.OutputOf(b.AddOperation("UnsortedSegmentSum", [exits[1], exits[0], rows], null, "UnsortedSegmentSum"));
+        return SparseGradients.Record(b, dense, new IndexedSlices(exits[1], exits[0], exits[2]));
+    }
+
     private static TensorProto ZerosProto(DataType dtype, long[] shape)
     {
         var proto = ConstantEncoder.Encode(GraphBuilder.ScalarTensor(0, dtype), splat: true);

@@ -124,7 +124,8 @@ internal static class ControlFlowGradients
         if (b.ContextOf(op.Name) is not WhileContext loop || !loop.BackProp) return [g];
         var state = ctx.Loops?.StateOf(loop);
         if (state == null) return [g];
-        if (op.GetBool("is_constant", false)) return [state.AddBackpropAccumulator(op, g)];
+        if (op.GetBool("is_constant", false))
+            return [SparseGradients.TryGet(b, g, out var slices) ? state.AddBackpropIndexedSlicesAccumulator(op, slices) : state.AddBackpropAccumulator(op, g)];
         var exit = b.OutputOf(b.AddOperation("Exit", [g]));
         state.Grad.LoopExits.Add(exit);
         return [exit];
