@@ -112,6 +112,42 @@ public class LinalgAndScanGradientTests
         }, WellConditionedRect(2, rows, cols, 12 + which), [2, rows, cols]);
     }
 
+    // Einsum: the gradient of each operand against central differences; shapes per label a=2, b=3, c=4, d=2.
+    [Theory]
+    [InlineData("ab,bc->ac")]
+    [InlineData("dab,dbc->dac")]
+    [InlineData("ab->ba")]
+    [InlineData("ab->a")]
+    [InlineData("ab,cb->a")]
+    [InlineData("a,c->ca")]
+    [InlineData("abc,c->ab")]
+    public void Einsum_wrt_each_operand(string equation)
+    {
+        var sizes = new Dictionary<char, int> { ['a'] = 2, ['b'] = 3, ['c'] = 4, ['d'] = 2 };
+        var parts = equation[..equation.IndexOf("->", StringComparison.Ordinal)].Split(',');
+        int[] Shape(string labels) => labels.Select(l => sizes[l]).ToArray();
+        Output E(GraphBuilder b, params Output[] xs)
+            => b.OutputOf(b.AddOperation("Einsum", xs, new Dictionary<string, AttrValue> { ["equation"] = Attrs.String(equation) }, "Einsum"));
+        for (int k = 0; k < parts.Length; k++)
+        {
+            int which = k;
+            var other = parts.Length == 2 ? Random(Shape(parts[1 - k]).Aggregate(1, (p, d) => p * d), 30 + k) : [];
+            Check((b, x) => parts.Length == 1 ? E(b, x)
+                : which == 0 ? E(b, x, b.Constant(Tensor.Create(other, Shape(parts[1]))))
+                : E(b, b.Constant(Tensor.Create(other, Shape(parts[0]))), x),
+                Random(Shape(parts[k]).Aggregate(1, (p, d) => p * d), 20 + k), Shape(parts[k]));
+        }
+    }
+
+    [Fact]
+    public void Einsum_gradient_with_a_repeated_label_is_reported_not_supported()
+    {
+        var b = new GraphBuilder();
+        var x = b.Placeholder(DataType.DtDouble, [3, 3], "x");
+        var y = b.OutputOf(b.AddOperation("Einsum", [x], new Dictionary<string, AttrValue> { ["equation"] = Attrs.String("aa->a") }, "Einsum"));
+        Assert.Throws<NotSupportedException>(() => Gradients.Compute(b, [b.ReduceSum(y, [0])], [x]));
+    }
+
     [Fact]
     public void Qr_wide_matrix_gradient_is_reported_not_supported()
     {

@@ -37,7 +37,7 @@ public sealed partial class OpDefCatalog
     {
         var ops = new Dictionary<string, OpDef>(StringComparer.Ordinal);
         foreach (var sig in MathOps.Concat(NnOps).Concat(ArrayOps).Concat(StateOps).Concat(TrainingOps).Concat(IoOps).Concat(ListOps).Concat(SparseOps).Concat(LookupOps).Concat(ParsingOps)
-            .Concat(LegacyOps).Concat(SequenceOps).Concat(LinalgOps).Concat(MathExtraOps).Concat(SummaryOps).Concat(StringOps).Concat(SamplingOps))
+            .Concat(LegacyOps).Concat(SequenceOps).Concat(LinalgOps).Concat(MathExtraOps).Concat(SummaryOps).Concat(StringOps).Concat(SamplingOps).Concat(ImageOps))
         {
             var op = OpSignature.Parse(sig);
             if (!ops.TryAdd(op.Name, op)) throw new InvalidOperationException($"Op '{op.Name}' is defined twice in the catalogue.");

@@ -26,6 +26,7 @@ public static class GradientRegistry
         LinalgGradients.Register();
         MathExtraGradients.Register();
         QrGradient.Register();
+        EinsumGradient.Register();
     }
 
     /// <summary>Registers (or replaces) the gradient of <paramref name="opType"/>.</summary>

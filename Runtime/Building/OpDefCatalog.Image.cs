@@ -1,0 +1,25 @@
+namespace TypedGraph.Building;
+
+// Signatures after tensorflow/core/ops/image_ops.cc (TF 2.x) for the image ops with kernels in Kernels/Image, so a
+// serving graph (encoded bytes → DecodeJpeg → Cast → ResizeBilinear → model) can be built node by node.
+public sealed partial class OpDefCatalog
+{
+    private static readonly string[] ImageOps =
+    [
+        "DecodeJpeg(contents: string) -> (image: uint8); channels: int = 0; ratio: int = 1; fancy_upscaling: bool = true; try_recover_truncated: bool = false; acceptable_fraction: float = 1; dct_method: string = ''",
+        "DecodePng(contents: string) -> (image: dtype); channels: int = 0; dtype: {uint8, uint16} = uint8",
+        "DecodeImage(contents: string) -> (image: dtype); channels: int = 0; dtype: {uint8, uint16, float} = uint8; expand_animations: bool = true",
+        "EncodePng(image: T) -> (contents: string); compression: int = -1; T: {uint8, uint16} = uint8",
+        "EncodeJpeg(image: uint8) -> (contents: string); format: string = ''; quality: int = 95; progressive: bool = false; optimize_size: bool = false; chroma_downsampling: bool = true; density_unit: string = 'in'; x_density: int = 300; y_density: int = 300; xmp_metadata: string = ''",
+        "ResizeBilinear(images: T, size: int32) -> (resized_images: float); T: {int8, uint8, int16, uint16, int32, int64, bfloat16, half, float, double}; align_corners: bool = false; half_pixel_centers: bool = false",
+        "ResizeBicubic(images: T, size: int32) -> (resized_images: float); T: {int8, uint8, int16, uint16, int32, int64, half, float, double}; align_corners: bool = false; half_pixel_centers: bool = false",
+        "ResizeArea(images: T, size: int32) -> (resized_images: float); T: {int8, uint8, int16, uint16, int32, int64, half, float, double}; align_corners: bool = false",
+        "ResizeNearestNeighbor(images: T, size: int32) -> (resized_images: T); T: {int8, uint8, int16, uint16, int32, int64, half, float, double, bfloat16}; align_corners: bool = false; half_pixel_centers: bool = false",
+        "ExtractImagePatches(images: T) -> (patches: T); ksizes: list(int) >= 4; strides: list(int) >= 4; rates: list(int) >= 4; T: {bfloat16, half, float, double, int8, int16, int32, int64, uint8, uint16, uint32, uint64, complex64, complex128, bool}; padding: string",
+        "RGBToHSV(images: T) -> (output: T); T: {half, bfloat16, float, double} = float",
+        "HSVToRGB(images: T) -> (output: T); T: {half, bfloat16, float, double} = float",
+        "AdjustContrastv2(images: T, contrast_factor: float) -> (output: T); T: {half, float} = float",
+        "AdjustSaturation(images: T, scale: float) -> (output: T); T: {half, float} = float",
+        "AdjustHue(images: T, delta: float) -> (output: T); T: {half, float} = float",
+    ];
+}

@@ -1,0 +1,297 @@
+namespace TypedGraph.Kernels.Image;
+
+/// <summary>
+/// The pixel stages of a libjpeg-turbo decode, written from its C sources so that our output equals TF's (which
+/// links libjpeg-turbo): dequantization + the ISLOW (<c>jidctint.c</c>) or IFAST (<c>jidctfst.c</c>, 8-bit build,
+/// no USE_ACCURATE_ROUNDING) 8×8 IDCT with libjpeg's range-limit table, "fancy" chroma upsampling (<c>jdsample.c</c>:
+/// h2v1/h2v2 triangle filters when the chroma row is wider than 2 samples, h1v2 as libjpeg-turbo ≥ 1.5, box
+/// replication otherwise), image-edge context rows replicated as <c>jdmainct.c</c> does, and YCbCr → RGB with
+/// <c>jdcolor.c</c>'s 16-bit fixed-point tables. Entropy decoding (Huffman, progressive refinement) stays in
+/// LibJpeg.NET, which hands over the quantized coefficients.
+/// </summary>
+internal static class JpegPixelPipeline
+{
+    /// <summary>One component's coefficients: blocks[row][col][64] in natural order, with its sampling factors.</summary>
+    public sealed record Component(short[][][] Blocks, int HSamp, int VSamp, int DownsampledWidth, int DownsampledHeight, ushort[] Quant);
+
+    private static readonly short[] s_aanScales =
+    [
+        16384, 22725, 21407, 19266, 16384, 12873, 8867, 4520, 22725, 31521, 29692, 26722, 22725, 17855, 12299, 6270,
+        21407, 29692, 27969, 25172, 21407, 16819, 11585, 5906, 19266, 26722, 25172, 22654, 19266, 15137, 10426, 5315,
+        16384, 22725, 21407, 19266, 16384, 12873, 8867, 4520, 12873, 17855, 16819, 15137, 12873, 10114, 6967, 3552,
+        8867, 12299, 11585, 10426, 8867, 6967, 4799, 2446, 4520, 6270, 5906, 5315, 4520, 3552, 2446, 1247,
+    ];
+
+    /// <summary>Decodes to [height, width, outChannels] (1 = grey/luma, 3 = RGB); <paramref name="ycc"/> says the three
+    /// components are YCbCr (JFIF) rather than RGB.</summary>
+    public static byte[] Decode(IReadOnlyList<Component> comps, int width, int height, int outChannels, bool islow, bool fancy, bool ycc)
+    {
+        int maxH = comps.Max(c => c.HSamp), maxV = comps.Max(c => c.VSamp);
+        int needed = outChannels == 1 && comps.Count == 3 && ycc ? 1 : comps.Count; // grey output reads only Y
+        var planes = new byte[needed][];
+        for (int ci = 0; ci < needed; ci++)
+        {
+            var c = comps[ci];
+            var plane = Idct(c, islow, out int stride);
+            planes[ci] = Upsample(plane, stride, c, maxH / c.HSamp, maxV / c.VSamp, width, height, fancy);
+        }
+        var o = new byte[(long)width * height * outChannels];
+        long pixels = (long)width * height;
+        if (needed == 1)
+        {
+            var p = planes[0];
+            if (outChannels == 1) Array.Copy(p, o, pixels);
+            else for (long i = 0; i < pixels; i++) o[3 * i] = o[3 * i + 1] = o[3 * i + 2] = p[i];
+            return o;
+        }
+        if (outChannels == 1) // an RGB-coded JPEG read as grey: libjpeg's rgb_gray_convert weights
+        {
+            for (long i = 0; i < pixels; i++)
+                o[i] = (byte)((19595 * planes[0][i] + 38470 * planes[1][i] + 7471 * planes[2][i] + 32768) >> 16);
+            return o;
+        }
+        for (long i = 0; i < pixels; i++)
+        {
+            int y = planes[0][i], cb = planes[1][i], cr = planes[2][i];
+            if (!ycc) { o[3 * i] = (byte)y; o[3 * i + 1] = (byte)cb; o[3 * i + 2] = (byte)cr; continue; }
+            o[3 * i] = Clamp(y + s_crR[cr]);
+            o[3 * i + 1] = Clamp(y + ((s_cbG[cb] + s_crG[cr]) >> 16));
+            o[3 * i + 2] = Clamp(y + s_cbB[cb]);
+        }
+        return o;
+    }
+
+    private static byte Clamp(int v) => (byte)Math.Clamp(v, 0, 255);
+
+    // jdcolor.c build_ycc_rgb_table: FIX(x) = (int)(x·65536 + 0.5), ONE_HALF = 1 << 15.
+    private static readonly int[] s_crR = Table(i => (Fix(1.40200) * i + (1 << 15)) >> 16);
+    private static readonly int[] s_cbB = Table(i => (Fix(1.77200) * i + (1 << 15)) >> 16);
+    private static readonly int[] s_crG = Table(i => -Fix(0.71414) * i);
+    private static readonly int[] s_cbG = Table(i => -Fix(0.34414) * i + (1 << 15));
+
+    private static int Fix(double x) => (int)(x * 65536 + 0.5);
+
+    private static int[] Table(Func<int, int> f)
+    {
+        var t = new int[256];
+        for (int i = 0; i < 256; i++) t[i] = f(i - 128);
+        return t;
+    }
+
+    // The post-IDCT range limit of jdmaster.c prepare_range_limit_table, indexed by (x & 1023): x + 128 clamped to
+    // [0, 255] for sane x, with libjpeg's wrap-around for wild values.
+    private static byte RangeLimit(int x)
+    {
+        int i = x & 1023;
+        return i < 128 ? (byte)(i + 128) : i < 512 ? (byte)255 : i < 896 ? (byte)0 : (byte)(i - 896);
+    }
+
+    private static byte[] Idct(Component c, bool islow, out int stride)
+    {
+        int rows = c.Blocks.Length, cols = rows == 0 ? 0 : c.Blocks[0].Length;
+        stride = cols * 8;
+        var plane = new byte[rows * 8 * stride];
+        var mult = new int[64];
+        for (int i = 0; i < 64; i++)
+            mult[i] = islow ? c.Quant[i] : (int)(((long)c.Quant[i] * s_aanScales[i] + (1 << 11)) >> 12); // jddctmgr.c: DESCALE(q·aan, 14 − 2)
+        var ws = new int[64];
+        for (int br = 0; br < rows; br++)
+            for (int bc = 0; bc < cols; bc++)
+            {
+                var coef = c.Blocks[br][bc];
+                int at = br * 8 * stride + bc * 8;
+                if (islow) IdctIslow(coef, mult, ws, plane, at, stride);
+                else IdctIfast(coef, mult, ws, plane, at, stride);
+            }
+        return plane;
+    }
+
+    private const int IslowConstBits = 13, IslowPass1 = 2;
+
+    private static long Descale(long x, int n) => (x + (1L << (n - 1))) >> n;
+
+    private static void IdctIslow(short[] inp, int[] q, int[] ws, byte[] outp, int at, int stride)
+    {
+        for (int col = 0; col < 8; col++)
+        {
+            if (inp[8 + col] == 0 && inp[16 + col] == 0 && inp[24 + col] == 0 && inp[32 + col] == 0 && inp[40 + col] == 0 && inp[48 + col] == 0 && inp[56 + col] == 0)
+            {
+                int dc = inp[col] * q[col] << IslowPass1;
+                for (int r = 0; r < 8; r++) ws[r * 8 + col] = dc;
+                continue;
+            }
+            long z2 = inp[16 + col] * q[16 + col], z3 = inp[48 + col] * q[48 + col];
+            long z1 = (z2 + z3) * 4433;
+            long tmp2 = z1 + z3 * -15137, tmp3 = z1 + z2 * 6270;
+            z2 = inp[col] * q[col]; z3 = inp[32 + col] * q[32 + col];
+            long tmp0 = (z2 + z3) << IslowConstBits, tmp1 = (z2 - z3) << IslowConstBits;
+            long tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2;
+            tmp0 = inp[56 + col] * q[56 + col]; tmp1 = inp[40 + col] * q[40 + col];
+            tmp2 = inp[24 + col] * q[24 + col]; tmp3 = inp[8 + col] * q[8 + col];
+            OddPart(ref tmp0, ref tmp1, ref tmp2, ref tmp3);
+            int n = IslowConstBits - IslowPass1;
+            ws[0 * 8 + col] = (int)Descale(tmp10 + tmp3, n);
+            ws[7 * 8 + col] = (int)Descale(tmp10 - tmp3, n);
+            ws[1 * 8 + col] = (int)Descale(tmp11 + tmp2, n);
+            ws[6 * 8 + col] = (int)Descale(tmp11 - tmp2, n);
+            ws[2 * 8 + col] = (int)Descale(tmp12 + tmp1, n);
+            ws[5 * 8 + col] = (int)Descale(tmp12 - tmp1, n);
+            ws[3 * 8 + col] = (int)Descale(tmp13 + tmp0, n);
+            ws[4 * 8 + col] = (int)Descale(tmp13 - tmp0, n);
+        }
+        int final = IslowConstBits + IslowPass1 + 3;
+        for (int row = 0; row < 8; row++)
+        {
+            int w = row * 8, o = at + row * stride;
+            if (ws[w + 1] == 0 && ws[w + 2] == 0 && ws[w + 3] == 0 && ws[w + 4] == 0 && ws[w + 5] == 0 && ws[w + 6] == 0 && ws[w + 7] == 0)
+            {
+                byte dc = RangeLimit((int)Descale(ws[w], IslowPass1 + 3));
+                for (int k = 0; k < 8; k++) outp[o + k] = dc;
+                continue;
+            }
+            long z2 = ws[w + 2], z3 = ws[w + 6];
+            long z1 = (z2 + z3) * 4433;
+            long tmp2 = z1 + z3 * -15137, tmp3 = z1 + z2 * 6270;
+            long tmp0 = ((long)ws[w] + ws[w + 4]) << IslowConstBits, tmp1 = ((long)ws[w] - ws[w + 4]) << IslowConstBits;
+            long tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2;
+            tmp0 = ws[w + 7]; tmp1 = ws[w + 5]; tmp2 = ws[w + 3]; tmp3 = ws[w + 1];
+            OddPart(ref tmp0, ref tmp1, ref tmp2, ref tmp3);
+            outp[o + 0] = RangeLimit((int)Descale(tmp10 + tmp3, final));
+            outp[o + 7] = RangeLimit((int)Descale(tmp10 - tmp3, final));
+            outp[o + 1] = RangeLimit((int)Descale(tmp11 + tmp2, final));
+            outp[o + 6] = RangeLimit((int)Descale(tmp11 - tmp2, final));
+            outp[o + 2] = RangeLimit((int)Descale(tmp12 + tmp1, final));
+            outp[o + 5] = RangeLimit((int)Descale(tmp12 - tmp1, final));
+            outp[o + 3] = RangeLimit((int)Descale(tmp13 + tmp0, final));
+            outp[o + 4] = RangeLimit((int)Descale(tmp13 - tmp0, final));
+        }
+    }
+
+    // jidctint.c's odd part (figure 8 of the LL&M paper), in place on tmp0..tmp3 (= y7, y5, y3, y1).
+    private static void OddPart(ref long tmp0, ref long tmp1, ref long tmp2, ref long tmp3)
+    {
+        long z1 = tmp0 + tmp3, z2 = tmp1 + tmp2, z3 = tmp0 + tmp2, z4 = tmp1 + tmp3;
+        long z5 = (z3 + z4) * 9633;
+        tmp0 *= 2446; tmp1 *= 16819; tmp2 *= 25172; tmp3 *= 12299;
+        z1 *= -7373; z2 *= -20995; z3 *= -16069; z4 *= -3196;
+        z3 += z5; z4 += z5;
+        tmp0 += z1 + z3; tmp1 += z2 + z4; tmp2 += z2 + z3; tmp3 += z1 + z4;
+    }
+
+    // jidctfst.c (AA&N), 8-bit: CONST_BITS 8, PASS1_BITS 2, truncating descales.
+    private static int M(int v, int c) => (v * c) >> 8;
+
+    private static void IdctIfast(short[] inp, int[] q, int[] ws, byte[] outp, int at, int stride)
+    {
+        for (int col = 0; col < 8; col++)
+        {
+            if (inp[8 + col] == 0 && inp[16 + col] == 0 && inp[24 + col] == 0 && inp[32 + col] == 0 && inp[40 + col] == 0 && inp[48 + col] == 0 && inp[56 + col] == 0)
+            {
+                int dc = inp[col] * q[col];
+                for (int r = 0; r < 8; r++) ws[r * 8 + col] = dc;
+                continue;
+            }
+            int t0 = inp[col] * q[col], t1 = inp[16 + col] * q[16 + col], t2 = inp[32 + col] * q[32 + col], t3 = inp[48 + col] * q[48 + col];
+            int t10 = t0 + t2, t11 = t0 - t2, t13 = t1 + t3, t12 = M(t1 - t3, 362) - t13;
+            t0 = t10 + t13; t3 = t10 - t13; t1 = t11 + t12; t2 = t11 - t12;
+            int t4 = inp[8 + col] * q[8 + col], t5 = inp[24 + col] * q[24 + col], t6 = inp[40 + col] * q[40 + col], t7 = inp[56 + col] * q[56 + col];
+            FastOdd(t4, t5, t6, t7, out t4, out t5, out t6, out t7);
+            ws[0 * 8 + col] = t0 + t7; ws[7 * 8 + col] = t0 - t7;
+            ws[1 * 8 + col] = t1 + t6; ws[6 * 8 + col] = t1 - t6;
+            ws[2 * 8 + col] = t2 + t5; ws[5 * 8 + col] = t2 - t5;
+            ws[4 * 8 + col] = t3 + t4; ws[3 * 8 + col] = t3 - t4;
+        }
+        for (int row = 0; row < 8; row++)
+        {
+            int w = row * 8, o = at + row * stride;
+            if (ws[w + 1] == 0 && ws[w + 2] == 0 && ws[w + 3] == 0 && ws[w + 4] == 0 && ws[w + 5] == 0 && ws[w + 6] == 0 && ws[w + 7] == 0)
+            {
+                byte dc = RangeLimit(ws[w] >> 5);
+                for (int k = 0; k < 8; k++) outp[o + k] = dc;
+                continue;
+            }
+            int t10 = ws[w] + ws[w + 4], t11 = ws[w] - ws[w + 4], t13 = ws[w + 2] + ws[w + 6], t12 = M(ws[w + 2] - ws[w + 6], 362) - t13;
+            int t0 = t10 + t13, t3 = t10 - t13, t1 = t11 + t12, t2 = t11 - t12;
+            // The odd inputs in jidctfst's order: z13 = w5 + w3, z10 = w5 − w3, z11 = w1 + w7, z12 = w1 − w7.
+            FastOdd(ws[w + 1], ws[w + 3], ws[w + 5], ws[w + 7], out int t4, out int t5, out int t6, out int t7);
+            outp[o + 0] = RangeLimit((t0 + t7) >> 5); outp[o + 7] = RangeLimit((t0 - t7) >> 5);
+            outp[o + 1] = RangeLimit((t1 + t6) >> 5); outp[o + 6] = RangeLimit((t1 - t6) >> 5);
+            outp[o + 2] = RangeLimit((t2 + t5) >> 5); outp[o + 5] = RangeLimit((t2 - t5) >> 5);
+            outp[o + 4] = RangeLimit((t3 + t4) >> 5); outp[o + 3] = RangeLimit((t3 - t4) >> 5);
+        }
+    }
+
+    // jidctfst.c odd part from the inputs y1, y3, y5, y7.
+    private static void FastOdd(int y1, int y3, int y5, int y7, out int t4, out int t5, out int t6, out int t7)
+    {
+        int z13 = y5 + y3, z10 = y5 - y3, z11 = y1 + y7, z12 = y1 - y7;
+        t7 = z11 + z13;
+        int t11 = M(z11 - z13, 362);
+        int z5 = M(z10 + z12, 473);
+        int t10 = M(z12, 277) - z5;
+        int t12 = M(z10, -669) + z5;
+        t6 = t12 - t7;
+        t5 = t11 - t6;
+        t4 = t10 + t5;
+    }
+
+    /// <summary>Upsamples one component plane to the output size as jdsample.c (with jdmainct.c's edge rows).</summary>
+    private static byte[] Upsample(byte[] plane, int stride, Component c, int hexp, int vexp, int width, int height, bool fancy)
+    {
+        int dw = c.DownsampledWidth, dh = c.DownsampledHeight;
+        var o = new byte[(long)width * height];
+        // Row r of the component as libjpeg's context sees it: above the top is row 0, below the last real row
+        // (downsampled_height − 1) repeats it.
+        int Row(int r) => Math.Clamp(r, 0, dh - 1) * stride;
+        bool h2v2 = hexp == 2 && vexp == 2, h2v1 = hexp == 2 && vexp == 1, h1v2 = hexp == 1 && vexp == 2;
+        var line = new byte[Math.Max(stride * hexp, width) + 2];
+        for (int y = 0; y < height; y++)
+        {
+            if (hexp == 1 && vexp == 1) { Array.Copy(plane, Row(y), o, (long)y * width, width); continue; }
+            if (fancy && h2v2 && dw > 2)
+            {
+                int r0 = Row(y / 2), r1 = Row(y % 2 == 0 ? y / 2 - 1 : y / 2 + 1);
+                int Sum(int x) => plane[r0 + x] * 3 + plane[r1 + x];
+                int last = Sum(0), cur = Sum(0), next = Sum(1);
+                line[0] = (byte)((cur * 4 + 8) >> 4);
+                line[1] = (byte)((cur * 3 + next + 7) >> 4);
+                last = cur; cur = next;
+                for (int x = 1; x < dw - 1; x++)
+                {
+                    next = Sum(x + 1);
+                    line[2 * x] = (byte)((cur * 3 + last + 8) >> 4);
+                    line[2 * x + 1] = (byte)((cur * 3 + next + 7) >> 4);
+                    last = cur; cur = next;
+                }
+                line[2 * (dw - 1)] = (byte)((cur * 3 + last + 8) >> 4);
+                line[2 * (dw - 1) + 1] = (byte)((cur * 4 + 7) >> 4);
+            }
+            else if (fancy && h2v1 && dw > 2)
+            {
+                int r0 = Row(y);
+                line[0] = plane[r0];
+                line[1] = (byte)((plane[r0] * 3 + plane[r0 + 1] + 2) >> 2);
+                for (int x = 1; x < dw - 1; x++)
+                {
+                    int v3 = plane[r0 + x] * 3;
+                    line[2 * x] = (byte)((v3 + plane[r0 + x - 1] + 1) >> 2);
+                    line[2 * x + 1] = (byte)((v3 + plane[r0 + x + 1] + 2) >> 2);
+                }
+                line[2 * (dw - 1)] = (byte)((plane[r0 + dw - 1] * 3 + plane[r0 + dw - 2] + 1) >> 2);
+                line[2 * (dw - 1) + 1] = plane[r0 + dw - 1];
+            }
+            else if (fancy && h1v2)
+            {
+                int r0 = Row(y / 2), r1 = Row(y % 2 == 0 ? y / 2 - 1 : y / 2 + 1), bias = y % 2 == 0 ? 1 : 2;
+                for (int x = 0; x < dw; x++) line[x] = (byte)((plane[r0 + x] * 3 + plane[r1 + x] + bias) >> 2);
+            }
+            else
+            {
+                int r0 = Row(y / vexp);
+                for (int x = 0; x < width; x++) line[x] = plane[r0 + x / hexp];
+            }
+            Array.Copy(line, 0, o, (long)y * width, width);
+        }
+        return o;
+    }
+}
