@@ -91,6 +91,9 @@ public class DiagnosticsTests
         var d = Assert.Single(diagnostics, x => x.Id == "TG0008");
         Assert.Equal(DiagnosticSeverity.Warning, d.Severity);
         Assert.Equal(path, d.Location.GetLineSpan().Path);
+        // The fix it suggests names the props file as the package ships it and as a project reference imports it.
+        Assert.Contains("TypedGraph.Runtime.props", d.GetMessage());
+        Assert.Contains("Generator/build/TypedGraph.props", d.GetMessage());
         Assert.Single(result.GeneratedTrees);
     }
 

@@ -58,7 +58,7 @@ namespace TypedGraph.Generator
         /// <summary>The project does not embed graph files (TypedGraph.props not imported).</summary>
         public static readonly DiagnosticDescriptor NotEmbedded = new DiagnosticDescriptor(
             "TG0008", "Graph file is not embedded",
-            "Graph '{0}' is not embedded in the assembly, so {1}.Create() and Restore() will throw at run time: import the TypedGraph package's build/TypedGraph.props (it embeds each graph as the resource the class loads)",
+            "Graph '{0}' is not embedded in the assembly, so {1}.Create() and Restore() will throw at run time: reference the TypedGraph.Runtime package (its build/TypedGraph.Runtime.props embeds each graph as the resource the class loads) or, referencing the generator project directly, import Generator/build/TypedGraph.props",
             Category, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink("TG0008"));
 
         private static readonly DiagnosticDescriptor[] s_all =

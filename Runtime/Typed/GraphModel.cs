@@ -108,8 +108,8 @@ public abstract class GraphModel : IDisposable
         // MSBuild's GetFileHash writes the hash in upper case; accept either spelling.
         var name = assembly.GetManifestResourceNames().FirstOrDefault(n => string.Equals(n, resourceName, StringComparison.OrdinalIgnoreCase))
             ?? throw new GraphFormatException(
-                $"The graph '{sourceName}' is not embedded in {assembly.GetName().Name} (no resource '{resourceName}'). The TypedGraph package's "
-                + "build/TypedGraph.props embeds every graph AdditionalFiles item; a project referencing the generator directly must import it.");
+                $"The graph '{sourceName}' is not embedded in {assembly.GetName().Name} (no resource '{resourceName}'). The TypedGraph.Runtime package's "
+                + "build/TypedGraph.Runtime.props embeds every graph AdditionalFiles item; a project referencing the generator directly must import Generator/build/TypedGraph.props.");
         using var stream = assembly.GetManifestResourceStream(name)!;
         var bytes = new byte[stream.Length];
         stream.ReadExactly(bytes);

@@ -5,7 +5,7 @@ namespace TypedGraph.Kernels.Exec;
 /// <summary>
 /// A stateful op's Philox stream, TF's GuardedPhiloxRandom (guarded_philox_random.cc): seeded once from the
 /// <c>seed</c>/<c>seed2</c> attrs (both 0 → random seeds, or with <c>SessionOptions.GraphSeed</c> the graph seed and
-/// a hash of the node name, as RandomKernels does); each call reserves a block of 128-bit samples under a lock and
+/// a hash of the node name); shared by the random and sampling kernels; each call reserves a block of 128-bit samples under a lock and
 /// gets the generator positioned at the block's start.
 /// </summary>
 internal sealed class GuardedPhilox(string nodeName, long seed, long seed2)
@@ -44,7 +44,7 @@ internal sealed class GuardedPhilox(string nodeName, long seed, long seed2)
         }
     }
 
-    // FNV-1a over the node name: the same per-node seed RandomKernels derives from a graph seed.
+    // FNV-1a over the node name: stable across processes, unlike string.GetHashCode.
     private static ulong StableHash(string s)
     {
         ulong h = 14695981039346656037UL;

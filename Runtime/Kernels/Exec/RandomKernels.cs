@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using TypedGraph.Protos;
 
 namespace TypedGraph.Kernels.Exec;
@@ -32,16 +31,13 @@ internal sealed class RandomKernels : KernelSet
     {
         private readonly Distribution _dist;
         private readonly DataType _dtype;
-        private readonly long _seed, _seed2;
-        private readonly object _gate = new();
-        private Philox? _stream;
+        private readonly GuardedPhilox _stream;
 
         public RandomKernel(Node node, Distribution dist) : base(node)
         {
             _dist = dist;
             _dtype = dist == Distribution.UniformInt ? node.GetType("Tout", DataType.DtInt32) : node.GetType("dtype", DataType.DtFloat);
-            _seed = node.GetInt("seed", 0);
-            _seed2 = node.GetInt("seed2", 0);
+            _stream = new GuardedPhilox(node.Name, node.GetInt("seed", 0), node.GetInt("seed2", 0));
             bool ok = dist == Distribution.UniformInt ? _dtype is DataType.DtInt32 or DataType.DtInt64
                 : _dtype is DataType.DtFloat or DataType.DtDouble or DataType.DtHalf;
             if (!ok) throw new GraphFormatException($"{node.Op} node '{node.Name}': dtype {DataTypes.Name(_dtype)} is not supported.");
@@ -64,42 +60,7 @@ internal sealed class RandomKernels : KernelSet
         }
 
         /// <summary>Hands out this call's starting generator and moves the stream past it (GuardedPhiloxRandom).</summary>
-        private Philox Reserve(OpKernelContext ctx, ulong outputs)
-        {
-            lock (_gate)
-            {
-                if (_stream == null)
-                {
-                    ulong s = (ulong)_seed, s2 = (ulong)_seed2;
-                    if (s == 0 && s2 == 0)
-                    {
-                        if (ctx.State.GraphSeed is { } gs)
-                        {
-                            s = (ulong)gs;
-                            s2 = StableHash(Node.Name);
-                        }
-                        else
-                        {
-                            s = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
-                            s2 = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
-                        }
-                    }
-                    _stream = new Philox(s, s2);
-                }
-                var local = _stream.Value;
-                var next = local;
-                next.Skip(outputs * ReservedPerOutput);
-                _stream = next;
-                return local;
-            }
-        }
-
-        private static ulong StableHash(string s)
-        {
-            ulong h = 14695981039346656037UL; // FNV-1a: stable across processes, unlike string.GetHashCode
-            foreach (char c in s) h = (h ^ c) * 1099511628211UL;
-            return h;
-        }
+        private Philox Reserve(OpKernelContext ctx, ulong outputs) => _stream.Reserve(ctx, outputs * ReservedPerOutput);
 
         private static void Put(Tensor o, int i, double v)
         {
