@@ -244,6 +244,20 @@ public class OpFamilyExportTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void SeveralOpsWithoutTranslation_AreAllNamedInOneError()
+    {
+        var b = new GraphBuilder();
+        var x = b.Placeholder(DataType.DtFloat, [-1, 3], "x");
+        var a = Raw(b, "Log1p", [x], "log1p");
+        var c = Raw(b, "Expm1", [a], "expm1");
+        var d = Raw(b, "Log1p", [c], "log1p_again");
+        using var session = new Session(b.Graph);
+        var e = Assert.Throws<OnnxExportException>(() => OnnxExporter.Export(session, ["x:0"], [d.Name]));
+        Assert.Equal("Cannot export node 'log1p' (op Log1p) to ONNX: ONNX export has no translation for this op. "
+            + "1 more node(s) use Log1p. Also without a translation: Expm1 (node 'expm1').", e.Message);
+    }
+
+    [Fact]
     public void AMissingPlaceholderAndABadOutputNameAreReportedByName()
     {
         var b = new GraphBuilder();

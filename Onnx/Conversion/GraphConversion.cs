@@ -113,23 +113,42 @@ internal sealed partial class GraphConversion
         return _root.Graph;
     }
 
-    /// <summary>Refuses an op with no translation before anything runs (the probe run may fail first on such graphs,
-    /// e.g. a TF2 function call over uninitialized resource variables, with a less telling message).</summary>
+    /// <summary>Refuses ops with no translation before anything runs (the probe run may fail first on such graphs,
+    /// e.g. a TF2 function call over uninitialized resource variables, with a less telling message). The error names
+    /// the first such node and then every other op type without a translation (with its first node), so one attempt
+    /// lists all that stands between the graph and ONNX.</summary>
     private void CheckTranslatable(ScopePlan plan)
+    {
+        var missing = new List<(string Op, Node First, int Count)>();
+        CollectUntranslatable(plan, missing);
+        if (missing.Count == 0) return;
+        var first = missing[0].First;
+        string why = "ONNX export has no translation for this op" + UnsupportedHint(first.Op) + ".";
+        if (missing[0].Count > 1) why += $" {missing[0].Count - 1} more node(s) use {first.Op}.";
+        if (missing.Count > 1)
+            why += " Also without a translation: " + string.Join(", ", missing.Skip(1).Select(m =>
+                $"{m.Op} (node '{m.First.Name}'{(m.Count > 1 ? $" and {m.Count - 1} more" : "")})")) + ".";
+        throw OnnxExportException.For(first, why);
+    }
+
+    private void CollectUntranslatable(ScopePlan plan, List<(string Op, Node First, int Count)> missing)
     {
         foreach (var item in plan.Items)
         {
             switch (item)
             {
                 case NodeItem n when !_converters.ContainsKey(n.Node.Op):
-                    throw OnnxExportException.For(n.Node, "ONNX export has no translation for this op" + UnsupportedHint(n.Node.Op) + ".");
+                    int at = missing.FindIndex(m => m.Op == n.Node.Op);
+                    if (at < 0) missing.Add((n.Node.Op, n.Node, 1));
+                    else missing[at] = missing[at] with { Count = missing[at].Count + 1 };
+                    break;
                 case CondItem c:
-                    CheckTranslatable(c.Then);
-                    CheckTranslatable(c.Else);
+                    CollectUntranslatable(c.Then, missing);
+                    CollectUntranslatable(c.Else, missing);
                     break;
                 case LoopItem l:
-                    CheckTranslatable(l.Cond);
-                    CheckTranslatable(l.Body);
+                    CollectUntranslatable(l.Cond, missing);
+                    CollectUntranslatable(l.Body, missing);
                     break;
             }
         }
