@@ -22,7 +22,7 @@ internal static unsafe class Gemm
     private const int KC = 256;
     private const int MCF = 16;
     private const int NC = 2048;
-    private const int SmallRows = 4;
+    private const int SmallRows = GemmSmall.BlockRows;
     private const long ParallelMacs = 1 << 20;
     // Up to this many MR-row panels per call read full B panels in place instead of packing them (see Block).
     internal static int InPlaceBRowPanels { get; set; } = 4;
@@ -150,17 +150,11 @@ internal static unsafe class Gemm
         PackedB? packed = null, float* packedData = null, bool directA = false)
     {
         bool use512 = packed?.Use512 ?? Use512;
-        if (i1 - i0 <= SmallRows)
+        // A few rows, or C narrower than one vector (e.g. logits of 10 classes), where a 32-wide micro-tile would spend
+        // more than two thirds of its FMAs on padding: blocks of up to 4 rows share each (overlapping) load of B.
+        if (i1 - i0 <= SmallRows || (use512 && !transB && j1 - j0 < 16))
         {
             GemmSmall.Rows(transA, transB, a, b, c, m, n, k, i0, i1, j0, j1, accumulate, use512);
-            return;
-        }
-        if (use512 && !transB && j1 - j0 < 16)
-        {
-            // C narrower than one vector (e.g. logits of 10 classes): a 32-wide micro-tile would spend more than
-            // two thirds of its FMAs on padding, so 4 rows at a time share each (overlapping) 16-wide load of B.
-            for (int i = i0; i < i1; i += SmallRows)
-                GemmSmall.Rows(transA, false, a, b, c, m, n, k, i, Math.Min(i1, i + SmallRows), j0, j1, accumulate, use512: true);
             return;
         }
         Debug.Assert(packed == null || (j0 == 0 && j1 == n && packed.K == k && packed.N == n));

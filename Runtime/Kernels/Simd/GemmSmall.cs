@@ -5,62 +5,67 @@ using System.Runtime.Intrinsics;
 namespace TypedGraph.Kernels.Simd;
 
 /// <summary>
-/// GEMM for a handful of rows of C (matrix-vector-like products such as a dense layer at batch 1):
-/// B is streamed once straight from the caller's memory with 4 vector accumulators per row, no packing.
+/// GEMM for a handful of rows of C (matrix-vector-like products such as a dense layer at batch 1) and for C narrower
+/// than one vector: B is streamed straight from the caller's memory, shared by up to 4 rows at a time, no packing.
 /// </summary>
 internal static unsafe class GemmSmall
 {
+    /// <summary>Most rows of C one register block covers; longer ranges run block after block.</summary>
+    public const int BlockRows = 4;
+
+    /// <summary>C[i0..i1, j0..j1] block by block of up to <see cref="BlockRows"/> rows, every row of a block sharing
+    /// each load of B (B is the big operand: a weight matrix read once per block).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Rows(bool transA, bool transB, float* a, float* b, float* c, int m, int n, int k, int i0, int i1, int j0, int j1, bool add, bool use512)
     {
-        int rows = i1 - i0;
-        if (rows <= 0) return;
-        float[]? rented = null;
+        if (i1 <= i0) return;
+        // transA: column i of the stored k×m A is gathered into a contiguous row (one scratch block for the whole call).
+        float[]? rented = transA ? ArrayPool<float>.Shared.Rent(BlockRows * k) : null;
         try
         {
-            // Rows of op(A): in place, or (transA) column i of the stored k×m A gathered into a contiguous row.
-            if (transA) rented = ArrayPool<float>.Shared.Rent(rows * k);
             fixed (float* gathered = rented)
             {
-                float** arows = stackalloc float*[rows];
-                for (int r = 0; r < rows; r++)
+                float** arows = stackalloc float*[BlockRows];
+                for (int g0 = i0; g0 < i1; g0 += BlockRows)
                 {
-                    int i = i0 + r;
-                    if (!transA) arows[r] = a + (long)i * k;
-                    else
-                    {
-                        float* dst = gathered + (long)r * k;
-                        for (int p = 0; p < k; p++) dst[p] = a[(long)p * m + i];
-                        arows[r] = dst;
-                    }
-                }
-                if (transB)
-                {
+                    int rows = Math.Min(BlockRows, i1 - g0);
                     for (int r = 0; r < rows; r++)
                     {
-                        var av = new ReadOnlySpan<float>(arows[r], k);
-                        float* ci = c + (long)(i0 + r) * n;
-                        for (int j = j0; j < j1; j++)
+                        int i = g0 + r;
+                        if (!transA) arows[r] = a + (long)i * k;
+                        else
                         {
-                            float dot = TensorPrimitives.Dot(av, new ReadOnlySpan<float>(b + (long)j * k, k));
-                            ci[j] = add ? ci[j] + dot : dot;
+                            float* dst = gathered + (long)r * k;
+                            for (int p = 0; p < k; p++) dst[p] = a[(long)p * m + i];
+                            arows[r] = dst;
                         }
                     }
-                    return;
-                }
-                // Every row shares each load of B (B is the big operand: a weight matrix read once per call).
-                float* c0 = c + (long)i0 * n;
-                if (use512)
-                {
-                    if (rows == 1) Row512(arows[0], b, c0, n, k, j0, j1, add);
+                    float* c0 = c + (long)g0 * n;
+                    if (transB) DotRows(arows, rows, b, c0, n, k, j0, j1, add);
+                    else if (!use512) Rows256(arows, rows, b, c0, n, k, j0, j1, add);
+                    else if (rows == 1) Row512(arows[0], b, c0, n, k, j0, j1, add);
                     else Rows512(arows, rows, b, c0, n, k, j0, j1, add);
                 }
-                else Rows256(arows, rows, b, c0, n, k, j0, j1, add);
             }
         }
         finally
         {
             if (rented != null) ArrayPool<float>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>B stored n×k: each C value is the dot product of an A row and a B row.</summary>
+    private static void DotRows(float** arows, int rows, float* b, float* c, int n, int k, int j0, int j1, bool add)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            var av = new ReadOnlySpan<float>(arows[r], k);
+            float* ci = c + (long)r * n;
+            for (int j = j0; j < j1; j++)
+            {
+                float dot = TensorPrimitives.Dot(av, new ReadOnlySpan<float>(b + (long)j * k, k));
+                ci[j] = add ? ci[j] + dot : dot;
+            }
         }
     }
 
