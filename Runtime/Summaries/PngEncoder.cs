@@ -42,7 +42,8 @@ internal static class PngEncoder
         return png.ToArray();
     }
 
-    private static void Chunk(Stream s, string type, ReadOnlySpan<byte> data)
+    /// <summary>Writes one PNG chunk: length, type, data and the CRC-32 of type and data.</summary>
+    internal static void Chunk(Stream s, string type, ReadOnlySpan<byte> data)
     {
         Span<byte> head = stackalloc byte[8];
         BinaryPrimitives.WriteInt32BigEndian(head, data.Length);
@@ -55,6 +56,9 @@ internal static class PngEncoder
         BinaryPrimitives.WriteUInt32BigEndian(tail, crc);
         s.Write(tail);
     }
+
+    /// <summary>The CRC-32 of PNG chunks (ISO 3309, as zlib's crc32) over <paramref name="data"/>.</summary>
+    internal static uint Crc32(ReadOnlySpan<byte> data) => Update(0xFFFFFFFFu, data) ^ 0xFFFFFFFFu;
 
     // CRC-32 (ISO-HDLC, polynomial 0xEDB88320 reflected) over chunk type and data.
     private static uint Update(uint crc, ReadOnlySpan<byte> data)

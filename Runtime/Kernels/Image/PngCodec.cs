@@ -47,7 +47,7 @@ internal static class PngCodec
             var body = data.Slice(at + 8, (int)length);
             uint crc = BinaryPrimitives.ReadUInt32BigEndian(data[(at + 8 + (int)length)..]);
             bool critical = (typeBytes[0] & 0x20) == 0;
-            if (Crc32(data.Slice(at + 4, 4 + (int)length)) != crc)
+            if (Summaries.PngEncoder.Crc32(data.Slice(at + 4, 4 + (int)length)) != crc)
             {
                 // libpng's default: a CRC error in a critical chunk is fatal, in an ancillary chunk it is discarded.
                 if (critical) throw new InvalidDataException($"CRC error in {type} chunk");
@@ -343,46 +343,9 @@ internal static class PngCodec
         BinaryPrimitives.WriteUInt32BigEndian(ihdr.AsSpan(4), (uint)height);
         ihdr[8] = (byte)(sixteenBit ? 16 : 8);
         ihdr[9] = (byte)colorType;
-        WriteChunk(png, "IHDR", ihdr);
-        WriteChunk(png, "IDAT", compressed.ToArray());
-        WriteChunk(png, "IEND", []);
+        Summaries.PngEncoder.Chunk(png, "IHDR", ihdr);
+        Summaries.PngEncoder.Chunk(png, "IDAT", compressed.ToArray());
+        Summaries.PngEncoder.Chunk(png, "IEND", []);
         return png.ToArray();
-    }
-
-    private static void WriteChunk(Stream s, string type, ReadOnlySpan<byte> body)
-    {
-        Span<byte> head = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt32BigEndian(head, (uint)body.Length);
-        System.Text.Encoding.ASCII.GetBytes(type, head[4..]);
-        s.Write(head);
-        s.Write(body);
-        var crcInput = new byte[4 + body.Length];
-        head[4..].CopyTo(crcInput);
-        body.CopyTo(crcInput.AsSpan(4));
-        Span<byte> crc = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32(crcInput));
-        s.Write(crc);
-    }
-
-    private static readonly uint[] s_crcTable = BuildCrcTable();
-
-    private static uint[] BuildCrcTable()
-    {
-        var t = new uint[256];
-        for (uint n = 0; n < 256; n++)
-        {
-            uint c = n;
-            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            t[n] = c;
-        }
-        return t;
-    }
-
-    /// <summary>The CRC-32 of PNG chunks (ISO 3309, as zlib's crc32).</summary>
-    internal static uint Crc32(ReadOnlySpan<byte> data)
-    {
-        uint c = 0xFFFFFFFFu;
-        foreach (byte b in data) c = s_crcTable[(c ^ b) & 0xFF] ^ (c >> 8);
-        return c ^ 0xFFFFFFFFu;
     }
 }
