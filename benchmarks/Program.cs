@@ -98,50 +98,13 @@ if (args.Length > 0 && args[0] == "gemm-small")
     }
     return;
 }
-if (args.Length > 0 && args[0] == "gemm-ab")
-{
-    // A/B of GEMM settings on one core, interleaved rep by rep (min and median of 60): robust to a busy machine.
-    // args: size, then configurations "KC,MCF,NC,prefetch" ...
-    int size = int.Parse(args[1]);
-    var a = TypedGraph.Benchmarks.Peers.BenchData.Random(1, size * size);
-    var b = TypedGraph.Benchmarks.Peers.BenchData.Random(2, size * size);
-    var c = new float[size * size];
-    var configs = args.Skip(2).Select(x => x.Split(',').Select(int.Parse).ToArray()).ToArray();
-    var times = configs.Select(_ => new List<double>()).ToArray();
-    void Apply(int[] cfg)
-    {
-        TypedGraph.Kernels.Simd.Gemm.KC = cfg[0]; TypedGraph.Kernels.Simd.Gemm.MCF = cfg[1]; TypedGraph.Kernels.Simd.Gemm.NC = cfg[2];
-        TypedGraph.Kernels.Simd.GemmPacking.VectorPackA = cfg[3] == 1;
-    }
-    for (int rep = 0; rep < 61; rep++)
-        for (int i = 0; i < configs.Length; i++)
-        {
-            Apply(configs[i]);
-            var sw = System.Diagnostics.Stopwatch.StartNew();
-            TypedGraph.Kernels.Simd.Gemm.SgemmSerial(false, false, size, size, size, a, b, c);
-            if (rep > 0) times[i].Add(sw.Elapsed.TotalSeconds);
-        }
-    double flops = 2.0 * size * size * size;
-    for (int i = 0; i < configs.Length; i++)
-    {
-        times[i].Sort();
-        Console.WriteLine($"{args[i + 2],-16} best {flops / times[i][0] / 1e9:F1} GFLOP/s, median {flops / times[i][times[i].Count / 2] / 1e9:F1}");
-    }
-    return;
-}
 if (args.Length > 0 && args[0] == "gemm-big")
 {
     // Large square GEMM: the FMA ceiling, the 8×32 micro-kernel alone on L1-resident panels, and 1024³ on one and on
     // every core (median of 20 each): where the gap to the ceiling is.
     double fma1 = Ceiling.Median(() => Ceiling.FmaLoop(), 3);
     Console.WriteLine($"ceiling one core {Ceiling.FmaFlops / fma1 / 1e9:F1} GFLOP/s");
-    TypedGraph.Kernels.Simd.GemmProbe.Print(Ceiling.Median);
-    if (args.Length > 3)
-    {
-        TypedGraph.Kernels.Simd.Gemm.KC = int.Parse(args[1]);
-        TypedGraph.Kernels.Simd.Gemm.MCF = int.Parse(args[2]);
-        TypedGraph.Kernels.Simd.Gemm.NC = int.Parse(args[3]);
-    }
+    TypedGraph.Benchmarks.Kernels.GemmProbe.Print(Ceiling.Median);
     foreach (int size in new[] { 512, 1024 })
     {
         var a = TypedGraph.Benchmarks.Peers.BenchData.Random(1, size * size);

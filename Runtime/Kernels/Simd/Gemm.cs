@@ -19,9 +19,9 @@ namespace TypedGraph.Kernels.Simd;
 internal static unsafe class Gemm
 {
     // KC·NR·4 bytes of a B panel (32 KiB) live in L1 while MC·KC·4 bytes of A (128 KiB) live in L2.
-    internal static int KC = 256;
-    internal static int MCF = 16;
-    internal static int NC = 2048;
+    private const int KC = 256;
+    private const int MCF = 16;
+    private const int NC = 2048;
     private const int SmallRows = GemmSmall.BlockRows;
     private const long ParallelMacs = 1 << 20;
     // Up to this many MR-row panels per call read full B panels in place instead of packing them (see Block).

@@ -9,8 +9,6 @@ namespace TypedGraph.Kernels.Simd;
 /// </summary>
 internal static unsafe class GemmPacking
 {
-    internal static bool VectorPackA = true;
-
     /// <summary>
     /// Eight rows of row-major A (<paramref name="lda"/> apart), depth <paramref name="kc"/>, into one k-major 8-row panel:
     /// 8×8 blocks transposed in registers (unpack, shuffle, lane permute) instead of 64 scalar strided stores.
@@ -71,7 +69,7 @@ internal static unsafe class GemmPacking
                     for (; r < mr; r++) d[r] = 0;
                 }
             }
-            else if (rows == 8 && mr == 8 && VectorPackA && Avx.IsSupported)
+            else if (rows == 8 && mr == 8 && Avx.IsSupported)
             {
                 PackRows8(a + (long)(i0 + ir) * k + p0, k, kc, panel);
             }

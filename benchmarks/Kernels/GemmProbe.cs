@@ -1,4 +1,6 @@
-namespace TypedGraph.Kernels.Simd;
+using TypedGraph.Kernels.Simd;
+
+namespace TypedGraph.Benchmarks.Kernels;
 
 /// <summary>For the benchmarks' <c>gemm-big</c> probe: the micro-kernel's own speed on L1/L2-resident packed panels.</summary>
 internal static unsafe class GemmProbe
@@ -9,7 +11,6 @@ internal static unsafe class GemmProbe
         var a = new float[panels * 8 * kc];
         var b = new float[32 * kc];
         var c = new float[panels * 8 * 32];
-        new Random(1).NextSingle();
         for (int i = 0; i < a.Length; i++) a[i] = 1e-3f * (i % 17);
         for (int i = 0; i < b.Length; i++) b[i] = 1e-3f * (i % 13);
         double t = median(() =>
