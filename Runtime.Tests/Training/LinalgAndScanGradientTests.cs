@@ -140,15 +140,6 @@ public class LinalgAndScanGradientTests
     }
 
     [Fact]
-    public void Einsum_gradient_with_a_repeated_label_is_reported_not_supported()
-    {
-        var b = new GraphBuilder();
-        var x = b.Placeholder(DataType.DtDouble, [3, 3], "x");
-        var y = b.OutputOf(b.AddOperation("Einsum", [x], new Dictionary<string, AttrValue> { ["equation"] = Attrs.String("aa->a") }, "Einsum"));
-        Assert.Throws<NotSupportedException>(() => Gradients.Compute(b, [b.ReduceSum(y, [0])], [x]));
-    }
-
-    [Fact]
     public void Qr_wide_matrix_gradient_is_reported_not_supported()
     {
         var b = new GraphBuilder();
