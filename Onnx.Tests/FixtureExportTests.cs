@@ -168,8 +168,8 @@ public class FixtureExportTests(ITestOutputHelper log)
 
     /// <summary>
     /// The fixtures whose inference path ONNX export does not cover yet fail before anything runs, naming the node and
-    /// op: the TF2 SavedModels' function calls (their computation is in function bodies: a StatelessWhile over
-    /// TensorLists, string lookup tables).
+    /// op: the TF2 two-tower model's function bodies are inlined, and its StringLookup hash-table lookups
+    /// (LookupTableFindV2) have no ONNX translation.
     /// </summary>
     [Theory]
     [InlineData("two_tower_savedmodel_tf2", "serving_default_movie_title:0,serving_default_user_id:0", "StatefulPartitionedCall:0", "(op LookupTableFindV2)")]
