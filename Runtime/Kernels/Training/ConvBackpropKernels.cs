@@ -6,9 +6,9 @@ using TypedGraph.Protos;
 namespace TypedGraph.Kernels.Training;
 
 /// <summary>
-/// Conv2DBackpropInput and Conv2DBackpropFilter (NHWC, float), by im2col/col2im around
-/// <see cref="Gemm.Sgemm"/>: for each image, <c>col</c> is the [OH·OW, KH·KW·IC] patch matrix of the forward
-/// conv, so dFilter += colᵀ·dOut and dCol = dOut·Fᵀ, scattered back into dInput. Padding and dilation follow
+/// Conv2DBackpropInput and Conv2DBackpropFilter (NHWC, float). dFilter += colᵀ·dOut with <c>col</c> the
+/// [OH·OW, KH·KW·IC] im2col patch matrix of the forward conv (several images per GEMM). dInput at stride 1 is a
+/// forward conv of dOut with the rotated filter (no patch matrix); strided, it is dCol = dOut·Fᵀ scattered back by col2im. Padding and dilation follow
 /// TF's SAME/VALID/EXPLICIT arithmetic (<see cref="Padding"/>); EXPLICIT reads <c>explicit_paddings</c> exactly as
 /// the forward <see cref="Conv2DKernel"/> does (TF's conv_grad_input_ops.cc / conv_grad_filter_ops.cc pass them to
 /// ConvBackpropComputeDimensionsV2).
@@ -60,31 +60,85 @@ internal sealed class ConvBackpropKernels : KernelSet
             int oh = geo.OH, ow = geo.OW;
             if (dOut.Shape != new TensorShape(n, oh, ow, oc)) throw Error($"out_backprop has shape {dOut.Shape}, expected [{n}, {oh}, {ow}, {oc}].");
             int rows = oh * ow, cols = kh * kw * ic;
-            var col = new float[(long)rows * cols];
             var g = dOut.AsSpan<float>();
             if (_filterGrad)
             {
                 var df = context.AllocateOutput(0, DataType.DtFloat, fShape);
                 df.AsSpan<float>().Clear();
-                var x = input!.AsSpan<float>();
-                for (int b = 0; b < n; b++)
-                {
-                    // The forward conv's im2col over image b's rows (it divides by OW, hence the guard for an empty output).
-                    if (rows > 0) Conv2DKernel.Im2Col(geo, x, (long)b * rows, rows, col);
-                    Gemm.Sgemm(true, false, cols, oc, rows, col, g.Slice(b * rows * oc, rows * oc), df.AsSpan<float>(), accumulate: true);
-                }
+                if (rows == 0 || n == 0) return;
+                FilterGrad(geo, oc, input!.AsSpan<float>(), g, df.AsSpan<float>());
             }
             else
             {
                 var dx = context.AllocateOutput(0, DataType.DtFloat, inShape);
+                if (TryInputGradAsConv(geo, oc, filter!.AsSpan<float>(), g, dx.AsSpan<float>())) return;
                 dx.AsSpan<float>().Clear();
                 var f = filter!.AsSpan<float>();
+                var col = new float[(long)rows * cols];
                 for (int b = 0; b < n; b++)
                 {
                     Gemm.Sgemm(false, true, rows, cols, oc, g.Slice(b * rows * oc, rows * oc), f, col);
                     Col2Im(col, dx.AsSpan<float>().Slice(b * ih * iw * ic, ih * iw * ic), geo);
                 }
             }
+        }
+
+        /// <summary>
+        /// Stride 1: the input gradient is itself a forward convolution — of dOut with the filter rotated by 180° and its
+        /// in/out channels swapped, padded by (KH−1)·DH − top before and IH − OH + top after (likewise for width) — so it
+        /// runs on the forward conv's direct / implicit-GEMM / im2col choice instead of a GEMM into a patch matrix plus a
+        /// col2im scatter. Returns false (strided convs) to use the col2im path.
+        /// </summary>
+        private static bool TryInputGradAsConv(Window2D geo, int oc, ReadOnlySpan<float> filter, ReadOnlySpan<float> dOut, Span<float> dx)
+        {
+            if (geo.SH != 1 || geo.SW != 1) return false;
+            int top = (geo.KH - 1) * geo.DH - geo.PadTop, left = (geo.KW - 1) * geo.DW - geo.PadLeft;
+            int bottom = geo.H - geo.OH + geo.PadTop, right = geo.W - geo.OW + geo.PadLeft;
+            if (top < 0 || left < 0 || bottom < 0 || right < 0) return false;
+            if ((long)geo.N * geo.H * geo.W * geo.C == 0) return true;
+            Window2D back;
+            try { back = Window2D.Create(geo.N, geo.OH, geo.OW, oc, geo.KH, geo.KW, 1, 1, geo.DH, geo.DW, PaddingKind.Explicit, (top, bottom, left, right)); }
+            catch (ArgumentException) { return false; }
+            if (back.OH != geo.H || back.OW != geo.W) return false;
+            int ic = geo.C;
+            var rotated = System.Buffers.ArrayPool<float>.Shared.Rent(filter.Length);
+            try
+            {
+                // rotated[kh−1−y, kw−1−x, o, i] = filter[y, x, i, o]
+                for (int y = 0; y < geo.KH; y++)
+                    for (int x = 0; x < geo.KW; x++)
+                    {
+                        int src = (y * geo.KW + x) * ic * oc, dst = ((geo.KH - 1 - y) * geo.KW + (geo.KW - 1 - x)) * oc * ic;
+                        for (int i = 0; i < ic; i++)
+                            for (int o = 0; o < oc; o++) rotated[dst + o * ic + i] = filter[src + i * oc + o];
+                    }
+                if (geo.OH * geo.OW == 0) dx.Clear();
+                else Conv2DKernel.Run(back, ic, dOut, rotated.AsSpan(0, filter.Length), dx);
+            }
+            finally { System.Buffers.ArrayPool<float>.Shared.Return(rotated); }
+            return true;
+        }
+
+        /// <summary>
+        /// dFilter = Σ over images of colᵀ·dOut, with the im2col rows of several images in one block (≤ 4 MiB) so that
+        /// each block is one GEMM with a deep k (its rows), not one small GEMM and one fork/join per image.
+        /// </summary>
+        private static void FilterGrad(Window2D geo, int oc, ReadOnlySpan<float> x, ReadOnlySpan<float> dOut, Span<float> df)
+        {
+            int rows = geo.OH * geo.OW, cols = geo.KH * geo.KW * geo.C;
+            int perBlock = (int)Math.Clamp((1L << 20) / Math.Max(1L, (long)rows * cols), 1, geo.N);
+            var col = System.Buffers.ArrayPool<float>.Shared.Rent((int)((long)perBlock * rows * cols));
+            try
+            {
+                for (int b0 = 0; b0 < geo.N; b0 += perBlock)
+                {
+                    int count = Math.Min(perBlock, geo.N - b0);
+                    long blockRows = (long)count * rows;
+                    Conv2DKernel.Im2Col(geo, x, (long)b0 * rows, (int)blockRows, col);
+                    Gemm.Sgemm(true, false, cols, oc, (int)blockRows, col, dOut.Slice(b0 * rows * oc, (int)blockRows * oc), df, accumulate: true);
+                }
+            }
+            finally { System.Buffers.ArrayPool<float>.Shared.Return(col); }
         }
 
         private int[] ReadShape(Tensor t)
