@@ -234,8 +234,47 @@ public sealed partial class GraphBuilder
     /// <exception cref="KeyNotFoundException">No such node.</exception>
     public Node GetOperation(string name) => Graph.GetNode(name);
 
+    /// <summary>TF's default graph seed when only an op seed is set (<c>random_seed.DEFAULT_GRAPH_SEED</c>).</summary>
+    public const int DefaultGraphSeed = 87654321;
+
+    /// <summary>Graph-level seed (<c>tf.set_random_seed</c>); null = none.</summary>
+    public int? GraphSeed { get; set; }
+
+    /// <summary>Every variable in <c>variables</c>.</summary>
+    public IReadOnlyList<Variable> GlobalVariables => Collections.GetVariables(GraphCollections.Variables);
+
+    /// <summary>Every variable in <c>trainable_variables</c>.</summary>
+    public IReadOnlyList<Variable> TrainableVariables => Collections.GetVariables(GraphCollections.TrainableVariables);
+
+    /// <summary>A variable of the <c>variables</c> collection by op name.</summary>
+    /// <exception cref="KeyNotFoundException">No such variable; the message lists the variables.</exception>
+    public Variable GetVariable(string name) => GlobalVariables.FirstOrDefault(v => v.Name == name)
+        ?? throw new KeyNotFoundException($"No variable named '{name}'. Variables: {string.Join(", ", GlobalVariables.Select(v => v.Name))}.");
+
+    /// <summary>The collection of table initializer ops (<c>tf.GraphKeys.TABLE_INITIALIZERS</c>).</summary>
+    public const string TableInitializersCollection = "table_initializer";
+
+    /// <summary>The collection of asset path tensors (<c>tf.GraphKeys.ASSET_FILEPATHS</c>).</summary>
+    public const string AssetFilepathsCollection = "asset_filepaths";
+
+    /// <summary>A scalar of <paramref name="dtype"/> holding <paramref name="value"/> (Python scalars converted to a
+    /// tensor's dtype); shared by the op families and the optimizers.</summary>
+    internal static Tensor ScalarTensor(double value, DataType dtype) => DataTypes.BaseType(dtype) switch
+    {
+        DataType.DtFloat => Tensor.FromScalar((float)value),
+        DataType.DtDouble => Tensor.FromScalar(value),
+        DataType.DtInt32 => Tensor.FromScalar((int)value),
+        DataType.DtInt64 => Tensor.FromScalar((long)value),
+        DataType.DtBool => Tensor.FromScalar(value != 0),
+        DataType.DtUint8 => Tensor.FromScalar((byte)value),
+        DataType.DtInt8 => Tensor.FromScalar((sbyte)value),
+        DataType.DtInt16 => Tensor.FromScalar((short)value),
+        DataType.DtHalf => Tensor.FromScalar((Half)value),
+        _ => throw new NotSupportedException($"No scalar constant of dtype {DataTypes.Name(dtype)}."),
+    };
+
     /// <summary>Shortcut: output 0 of a new node.</summary>
-    private Output Op1(string opType, IReadOnlyList<Output> inputs, string? name, IReadOnlyDictionary<string, AttrValue>? attrs = null)
+    internal Output Op1(string opType, IReadOnlyList<Output> inputs, string? name, IReadOnlyDictionary<string, AttrValue>? attrs = null)
         => OutputOf(AddOperation(opType, inputs, attrs, name));
 
     private sealed class Popper(Action pop) : IDisposable
