@@ -2,7 +2,8 @@ using TypedGraph.Protos;
 
 namespace TypedGraph.Building;
 
-/// <summary>Constants, placeholders and array/shape ops (<c>tf.constant</c>, <c>tf.placeholder</c>, <c>tf.reshape</c>, …) as extension methods of <see cref="GraphBuilder"/>; their OpDefs are in <c>OpDefCatalog.Array.cs</c>.</summary>
+/// <summary>Constants, placeholders and array/shape ops (<c>tf.constant</c>, <c>tf.placeholder</c>, <c>tf.reshape</c>,
+/// …) as extension methods of <see cref="GraphBuilder"/>; their OpDefs are in <c>OpDefCatalog.Array.cs</c>.</summary>
 public static class ArrayOps
 {
     /// <summary>A Const node holding <paramref name="value"/> (<c>tf.constant</c>).</summary>

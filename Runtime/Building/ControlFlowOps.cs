@@ -2,7 +2,9 @@ using TypedGraph.Protos;
 
 namespace TypedGraph.Building;
 
-/// <summary>TF1 control flow (<c>tf.while_loop</c>, <c>tf.cond</c>) in the layout TF 1.x's control_flow_ops.py writes, as extension methods of <see cref="GraphBuilder"/> (the context bookkeeping stays in the builder); the Enter/Merge/Switch/Exit OpDefs are in <c>OpDefCatalog.Array.cs</c>.</summary>
+/// <summary>TF1 control flow (<c>tf.while_loop</c>, <c>tf.cond</c>) in the layout TF 1.x's control_flow_ops.py writes,
+/// as extension methods of <see cref="GraphBuilder"/> (the context bookkeeping stays in the builder); the
+/// Enter/Merge/Switch/Exit OpDefs are in <c>OpDefCatalog.Array.cs</c>.</summary>
 public static class ControlFlowOps
 {
     /// <summary>

@@ -8,8 +8,11 @@ namespace TypedGraph.Building;
 /// in from the op definition, type attrs (<c>T</c>, <c>dtype</c>…) derived from the inputs, control
 /// dependency scopes, and graph collections (<c>variables</c>, <c>train_op</c>, …).
 /// </summary>
-/// <remarks>Typed op methods live in the partial files <c>GraphBuilder.Math.cs</c>, <c>.Nn.cs</c>,
-/// <c>.Array.cs</c>, <c>.Variables.cs</c>; <see cref="AddOperation"/> reaches every other op.</remarks>
+/// <remarks>This class is the core: the graph, naming and scopes, node creation, control dependencies and
+/// colocation, control-flow contexts, import, collections and seeds. Typed op methods are extension methods in one
+/// class per op family next to its op signatures (<see cref="ArrayOps"/>, <see cref="MathOps"/>, <see cref="NnOps"/>,
+/// <see cref="LayerOps"/>, <see cref="VariableOps"/>, <see cref="ControlFlowOps"/>, <see cref="TensorArrayOps"/>,
+/// <see cref="ServingOps"/>); <see cref="AddOperation"/> reaches every other op.</remarks>
 public sealed partial class GraphBuilder
 {
     private readonly UniqueNamer _namer = new();

@@ -2,7 +2,8 @@ using TypedGraph.Protos;
 
 namespace TypedGraph.Building;
 
-/// <summary>Padding, batched matmul, depthwise convolution, batch norm, leaky ReLU and dropout as extension methods of <see cref="GraphBuilder"/>; their OpDefs are in <c>OpDefCatalog.Nn.cs</c> and <c>OpDefCatalog.Math.cs</c>.</summary>
+/// <summary>Padding, batched matmul, depthwise convolution, batch norm, leaky ReLU and dropout as extension methods of
+/// <see cref="GraphBuilder"/>; their OpDefs are in <c>OpDefCatalog.Nn.cs</c> and <c>OpDefCatalog.Math.cs</c>.</summary>
 public static class LayerOps
 {
     /// <summary>Zero padding by a constant <c>[rank, 2]</c> table (<c>tf.pad</c>).</summary>

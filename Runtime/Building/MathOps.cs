@@ -2,7 +2,8 @@ using TypedGraph.Protos;
 
 namespace TypedGraph.Building;
 
-/// <summary>Elementwise math, matmul and reductions (<c>tf.add</c>, <c>tf.matmul</c>, <c>tf.reduce_mean</c>, …) as extension methods of <see cref="GraphBuilder"/>; their OpDefs are in <c>OpDefCatalog.Math.cs</c>.</summary>
+/// <summary>Elementwise math, matmul and reductions (<c>tf.add</c>, <c>tf.matmul</c>, <c>tf.reduce_mean</c>, …) as
+/// extension methods of <see cref="GraphBuilder"/>; their OpDefs are in <c>OpDefCatalog.Math.cs</c>.</summary>
 public static class MathOps
 {
     /// <summary>A binary elementwise op with broadcasting, e.g. <c>Binary("Mul", x, y)</c>.</summary>

@@ -2,7 +2,8 @@ using TypedGraph.Protos;
 
 namespace TypedGraph.Building;
 
-/// <summary>Neural-network ops (<c>tf.nn.*</c>, <c>tf.layers.dense</c>) as extension methods of <see cref="GraphBuilder"/>; their OpDefs are in <c>OpDefCatalog.Nn.cs</c>.</summary>
+/// <summary>Neural-network ops (<c>tf.nn.*</c>, <c>tf.layers.dense</c>) as extension methods of <see
+/// cref="GraphBuilder"/>; their OpDefs are in <c>OpDefCatalog.Nn.cs</c>.</summary>
 public static class NnOps
 {
     /// <summary>max(x, 0).</summary>

@@ -32,7 +32,9 @@ public sealed record LookupTableOutput(Output Handle, Output DefaultValue, strin
     public long NumOovBuckets { get; init; }
 }
 
-/// <summary>The ops of a tf.Example serving graph (parse_example, lookup tables, hash buckets, safe_embedding_lookup_sparse) as extension methods of <see cref="GraphBuilder"/>; their OpDefs are in <c>OpDefCatalog.Parsing.cs</c>, <c>.Lookup.cs</c> and <c>.Sparse.cs</c>.</summary>
+/// <summary>The ops of a tf.Example serving graph (parse_example, lookup tables, hash buckets,
+/// safe_embedding_lookup_sparse) as extension methods of <see cref="GraphBuilder"/>; their OpDefs are in
+/// <c>OpDefCatalog.Parsing.cs</c>, <c>.Lookup.cs</c> and <c>.Sparse.cs</c>.</summary>
 public static class ServingOps
 {
     /// <summary>

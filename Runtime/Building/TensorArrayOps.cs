@@ -14,7 +14,8 @@ public sealed record GraphTensorArray(Output Handle, Output Flow, DataType DType
     public GraphTensorArray WithFlow(Output flow) => this with { Flow = flow };
 }
 
-/// <summary>The TensorArray v3 ops as tensor_array_ops.py's <c>_GraphTensorArray</c> builds them, and <c>tf.map_fn</c>, as extension methods of <see cref="GraphBuilder"/>; their OpDefs are in <c>OpDefCatalog.Sequence.cs</c>.</summary>
+/// <summary>The TensorArray v3 ops as tensor_array_ops.py's <c>_GraphTensorArray</c> builds them, and <c>tf.map_fn</c>,
+/// as extension methods of <see cref="GraphBuilder"/>; their OpDefs are in <c>OpDefCatalog.Sequence.cs</c>.</summary>
 public static class TensorArrayOps
 {
     /// <summary><c>tf.TensorArray(dtype, size)</c>: a <c>TensorArrayV3</c> node.</summary>

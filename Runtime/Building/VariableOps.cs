@@ -12,7 +12,9 @@ public enum VariableStyle
     GetVariable,
 }
 
-/// <summary>Variables, initializers, random ops and state updates (<c>tf.Variable</c>, <c>tf.get_variable</c>, <c>tf.assign</c>, …) as extension methods of <see cref="GraphBuilder"/>; their OpDefs are in <c>OpDefCatalog.State.cs</c>.</summary>
+/// <summary>Variables, initializers, random ops and state updates (<c>tf.Variable</c>, <c>tf.get_variable</c>,
+/// <c>tf.assign</c>, …) as extension methods of <see cref="GraphBuilder"/>; their OpDefs are in
+/// <c>OpDefCatalog.State.cs</c>.</summary>
 public static class VariableOps
 {
     /// <summary>A random op (<c>RandomUniform</c>, <c>RandomStandardNormal</c>, <c>TruncatedNormal</c>) with the
