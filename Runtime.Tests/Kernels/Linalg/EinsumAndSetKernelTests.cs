@@ -64,6 +64,45 @@ public class EinsumKernelTests
         Assert.Throws<GraphExecutionException>(() => Einsum("ij->k", sq));
         Assert.Throws<GraphExecutionException>(() => Einsum("i1->i", sq));
     }
+
+    // TF's EinsumHelper::StrideOrInflate with should_inflate: a label repeated in the output puts the values on that
+    // diagonal and zeros elsewhere (the VJP of "ii->i" is "i->ii"); checked against a loop over the full output.
+    [Fact]
+    public void Einsum_RepeatedOutputLabel_InflatesOntoTheDiagonal()
+    {
+        Assert.Equal([1f, 0, 0, 0, 2, 0, 0, 0, 3], Einsum("i->ii", F([1, 2, 3], 3)).ToArray<float>());
+        var x = Random(2 * 3, 11);
+        var y = Einsum("ij->iji", Tensor.Create(x, 2, 3));
+        Assert.Equal(new TensorShape(2, 3, 2), y.Shape);
+        var v = y.ToArray<double>();
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 3; j++)
+                for (int k = 0; k < 2; k++)
+                    Assert.Equal(i == k ? x[i * 3 + j] : 0.0, v[(i * 3 + j) * 2 + k]);
+        // Binary with an inflated output: out[b,i,i] = Σ_j a[b,i,j]·c[j].
+        var a = Random(2 * 3 * 4, 12);
+        var cv = Random(4, 13);
+        var z = Einsum("bij,j->bii", Tensor.Create(a, 2, 3, 4), Tensor.Create(cv, 4)).ToArray<double>();
+        for (int bb = 0; bb < 2; bb++)
+            for (int i = 0; i < 3; i++)
+                for (int k = 0; k < 3; k++)
+                {
+                    double expect = 0;
+                    if (i == k) for (int j = 0; j < 4; j++) expect += a[(bb * 3 + i) * 4 + j] * cv[j];
+                    Assert.Equal(expect, z[(bb * 3 + i) * 3 + k], 12);
+                }
+        Assert.Equal([7L, 0, 0, 7], Einsum(",ii->ii", Tensor.FromScalar(7L), L([1, 1, 1, 1], 2, 2)).ToArray<long>());
+    }
+
+    // TF's EinsumHelper::ProcessDimensions: broadcast dims in the inputs need an ellipsis in an explicit output.
+    [Fact]
+    public void Einsum_BroadcastDimsWithoutOutputEllipsis_IsRefusedWithTfMessage()
+    {
+        var err = Assert.Throws<GraphExecutionException>(() => Einsum("...ij->ij", Tensor.Create(Random(12, 1), 2, 2, 3)));
+        Assert.Contains("Output contains 1 broadcasting dimension(s) but no ellipsis", err.Message);
+        // No broadcast dims: the same equation is fine (an empty ellipsis).
+        Assert.Equal(Random(6, 2), Einsum("...ij->ij", Tensor.Create(Random(6, 2), 2, 3)).ToArray<double>());
+    }
 }
 
 public class SetOperationKernelTests

@@ -7,7 +7,10 @@ namespace TypedGraph.Kernels.Linalg;
 /// <c>Einsum(inputs; equation)</c> for one or two operands, with TF's equation rules (<c>einsum_op_impl.h</c>):
 /// letters label dims, a label repeated within one operand takes its diagonal, labels missing from the output are
 /// summed, <c>...</c> stands for broadcast batch dims (numpy-style, aligned right, size 1 broadcasts), and without
-/// <c>-&gt;</c> the output is the ellipsis dims then every label used exactly once, alphabetically. Evaluated as one
+/// <c>-&gt;</c> the output is the ellipsis dims then every label used exactly once, alphabetically. A label repeated in
+/// the output inflates (TF's <c>StrideOrInflate</c> with <c>should_inflate</c>: <c>i->ii</c> puts the values on the
+/// diagonal, zeros elsewhere; the Einsum gradient relies on it). An explicit output without <c>...</c> while the inputs
+/// have broadcast dims is refused with TF's message (<c>ProcessDimensions</c>). Evaluated as one
 /// strided loop over all label values (exact, but without TF's transpose-to-BatchMatMul speed; an einsum that is a
 /// big matmul runs at naive-loop speed). float, double and half accumulate in double; int32/int64 in long.
 /// </summary>
@@ -29,8 +32,6 @@ internal sealed class EinsumKernel : KernelSet
             var parts = lhs.Split(',');
             var inputs = parts.Select(p => Labels(p, node, equation)).ToArray();
             var output = arrow < 0 ? null : Labels(text[(arrow + 2)..], node, equation);
-            if (output != null && output.Where(l => l >= 0).GroupBy(l => l).Any(g => g.Count() > 1))
-                throw KernelAttrs.Err(node, $"Output subscripts contain a label appearing more than once: {equation}");
             return new(inputs, output);
         }
 
@@ -111,6 +112,8 @@ internal sealed class EinsumKernel : KernelSet
             List<int> outLabels;
             if (_eq.Output != null)
             {
+                if (ellRank > 0 && !_eq.Output.Contains(Equation.Ellipsis))
+                    throw Error($"Output contains {ellRank} broadcasting dimension(s) but no ellipsis (...) was found in the output subscripts (equation '{_text}').");
                 outLabels = [];
                 foreach (var l in _eq.Output)
                 {
@@ -125,8 +128,11 @@ internal sealed class EinsumKernel : KernelSet
                 outLabels = Enumerable.Range(0, ellRank).Select(t => EllipsisBase + t).ToList();
                 outLabels.AddRange(counts.Where(kv => kv.Value == 1).Select(kv => kv.Key).Order());
             }
+            // A label repeated in the output is evaluated once (the distinct labels) and inflated onto the diagonal after.
+            var distinctOut = outLabels.Distinct().ToList();
+            long distinctSize = distinctOut.Aggregate(1L, (p, l) => p * sizes[l]);
             var summed = sizes.Keys.Where(k => !outLabels.Contains(k)).Order().ToList();
-            var all = outLabels.Concat(summed).ToArray();
+            var all = distinctOut.Concat(summed).ToArray();
             var extents = all.Select(l => sizes[l]).ToArray();
 
             // Element stride of each label in each operand (repeated labels add up: the diagonal); broadcast dims of size 1 get 0.
@@ -141,17 +147,44 @@ internal sealed class EinsumKernel : KernelSet
                     strides[i][Array.IndexOf(all, dimLabels[i][d])] += st[d];
                 }
             }
-            var output = context.AllocateOutput(0, dtype, new TensorShape(outLabels.Select(l => sizes[l]).ToArray()));
+            var outShape = outLabels.Select(l => sizes[l]).ToArray();
+            var output = context.AllocateOutput(0, dtype, new TensorShape(outShape));
             if (dtype is DataType.DtInt32 or DataType.DtInt64)
             {
                 var data = xs.Select(x => x.DType == DataType.DtInt32 ? Array.ConvertAll(x.ToArray<int>(), v => (long)v) : x.ToArray<long>()).ToArray();
-                var result = Evaluate(data, output.NumElements, extents, outLabels.Count, strides, 0L, (a, b) => a * b, (a, b) => a + b);
+                var result = Inflate(Evaluate(data, distinctSize, extents, distinctOut.Count, strides, 0L, (a, b) => a * b, (a, b) => a + b), outLabels, distinctOut, outShape);
                 if (dtype == DataType.DtInt32) { var o = output.AsSpan<int>(); for (int k = 0; k < result.Length; k++) o[k] = (int)result[k]; }
                 else result.CopyTo(output.AsSpan<long>());
                 return;
             }
             var doubles = xs.Select(x => MatrixDecompositionKernels.ReadDoubles(context, x)).ToArray();
-            MatrixDecompositionKernels.WriteDoubles(output, Evaluate(doubles, output.NumElements, extents, outLabels.Count, strides, 0.0, (a, b) => a * b, (a, b) => a + b));
+            MatrixDecompositionKernels.WriteDoubles(output, Inflate(Evaluate(doubles, distinctSize, extents, distinctOut.Count, strides, 0.0, (a, b) => a * b, (a, b) => a + b), outLabels, distinctOut, outShape));
+        }
+
+        /// <summary>
+        /// Places the values computed over the distinct output labels into the full output: a label repeated in the
+        /// output addresses the diagonal of those dims (its element stride is the sum of theirs); every other element is 0.
+        /// </summary>
+        private static T[] Inflate<T>(T[] compact, List<int> outLabels, List<int> distinctOut, int[] outShape)
+        {
+            if (distinctOut.Count == outLabels.Count) return compact;
+            var full = new T[outShape.Aggregate(1L, (p, d) => p * d)];
+            var st = Exec.StridedCopy.Strides(outShape);
+            var labelStride = new long[distinctOut.Count];
+            var extent = new int[distinctOut.Count];
+            for (int d = 0; d < outLabels.Count; d++)
+            {
+                int k = distinctOut.IndexOf(outLabels[d]);
+                labelStride[k] += st[d];
+                extent[k] = outShape[d];
+            }
+            for (long o = 0; o < compact.Length; o++)
+            {
+                long rem = o, off = 0;
+                for (int k = distinctOut.Count - 1; k >= 0; k--) { off += rem % extent[k] * labelStride[k]; rem /= extent[k]; }
+                full[off] = compact[o];
+            }
+            return full;
         }
 
         /// <summary>For each output element, the sum over the summed labels of the operands' product.</summary>
