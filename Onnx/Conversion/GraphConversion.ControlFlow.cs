@@ -485,6 +485,7 @@ internal sealed partial class GraphConversion
             var v = Set(c.Merges[i], 0);
             if (ProbeOf(new TensorRef(c.Merges[i].Name, 0)) == null)
             {
+                v.Sequence = thenOut[i].Sequence;
                 v.DType = thenOut[i].DType;
                 v.Rank = thenOut[i].Rank == elseOut[i].Rank ? thenOut[i].Rank : -1;
             }
@@ -519,7 +520,7 @@ internal sealed partial class GraphConversion
             {
                 var v = Get(t);
                 var name = Emit("Identity", [In(t)], Fresh($"{t}/{which}_out"));
-                g.Output.Add(TypedValue(c.Merges[0], name, v.DType, scalar: false));
+                g.Output.Add(v.Sequence ? SequenceValue(c.Merges[0], name, v.DType) : TypedValue(c.Merges[0], name, v.DType, scalar: false));
                 outs.Add(v);
             }
         }
@@ -554,16 +555,27 @@ internal sealed partial class GraphConversion
         var condIn = Fresh(l.Frame + "/cond_in");
         body.Input.Add(TypedValue(first, iteration, DataType.DtInt64, scalar: true));
         body.Input.Add(TypedValue(first, condIn, DataType.DtBool, scalar: true));
-        var varTypes = new List<(DataType DType, int Rank)>();
+        var varTypes = new List<(DataType DType, int Rank, bool Sequence)>();
+        var initValues = l.Vars.Select(v => Get(v.Enter.Inputs[0])).ToList();
         _scope = new ScopeState(body, parent);
         try
         {
-            foreach (var v in l.Vars)
+            for (int i = 0; i < l.Vars.Count; i++)
             {
+                var v = l.Vars[i];
+                var name = Fresh($"{v.Switch.Name}:1");
+                if (initValues[i].Sequence)
+                {
+                    // A TensorArray flow: the array's contents, carried from iteration to iteration as a sequence.
+                    var (edtype, erank) = (initValues[i].DType, initValues[i].Rank);
+                    varTypes.Add((edtype, erank, true));
+                    body.Input.Add(SequenceValue(v.Switch, name, edtype));
+                    _scope.Values[new TensorRef(v.Switch.Name, 1)] = new Value { DType = edtype, Rank = erank, Native = name, Sequence = true };
+                    continue;
+                }
                 var init = ProbeOf(v.Enter.Inputs[0]) ?? throw new InvalidOperationException($"Exporter bug: no probe value for '{v.Enter.Inputs[0]}'.");
                 var dtype = DataTypes.BaseType(init.DType);
-                varTypes.Add((dtype, init.Shape.Rank));
-                var name = Fresh($"{v.Switch.Name}:1");
+                varTypes.Add((dtype, init.Shape.Rank, false));
                 body.Input.Add(TypedValue(v.Switch, name, dtype, scalar: false));
                 _scope.Values[new TensorRef(v.Switch.Name, 1)] = new Value { DType = dtype, Rank = init.Shape.Rank, Native = name };
                 _scope.Probe[new TensorRef(v.Switch.Name, 1)] = init;
@@ -594,7 +606,11 @@ internal sealed partial class GraphConversion
             }
             body.Output.Add(TypedValue(first, Emit("Identity", [condOut], Fresh(l.Frame + "/cond_out")), DataType.DtBool, scalar: true));
             for (int i = 0; i < l.Vars.Count; i++)
-                body.Output.Add(TypedValue(l.Vars[i].NextIteration, Emit("Identity", [nextNames[i]], Fresh($"{nexts[i]}/next")), varTypes[i].DType, scalar: false));
+            {
+                var next = Emit("Identity", [nextNames[i]], Fresh($"{nexts[i]}/next"));
+                body.Output.Add(varTypes[i].Sequence ? SequenceValue(l.Vars[i].NextIteration, next, varTypes[i].DType)
+                    : TypedValue(l.Vars[i].NextIteration, next, varTypes[i].DType, scalar: false));
+            }
         }
         finally
         {
@@ -613,7 +629,7 @@ internal sealed partial class GraphConversion
                 continue;
             }
             var v = Set(exit, 0);
-            if (ProbeOf(new TensorRef(exit.Name, 0)) == null) (v.DType, v.Rank) = varTypes[i];
+            if (ProbeOf(new TensorRef(exit.Name, 0)) == null) (v.DType, v.Rank, v.Sequence) = varTypes[i];
             v.Native = OutName(exit);
             outputs.Add(v.Native);
         }
@@ -625,6 +641,13 @@ internal sealed partial class GraphConversion
     {
         _scope.Values[b] = Get(outer);
         if (ProbeOf(outer) is { } p) _scope.Probe[b] = p;
+    }
+
+    /// <summary>A value typed as an ONNX sequence of <paramref name="dtype"/> tensors (a TensorArray's contents).</summary>
+    private ValueInfoProto SequenceValue(Node node, string name, DataType dtype)
+    {
+        var element = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)OnnxTypeOf(node, dtype) } };
+        return new ValueInfoProto { Name = name, Type = new TypeProto { SequenceType = new TypeProto.Types.Sequence { ElemType = element } } };
     }
 
     private ValueInfoProto TypedValue(Node node, string name, DataType dtype, bool scalar)
@@ -649,20 +672,23 @@ internal sealed partial class GraphConversion
             RecordProbe(cached.Fetch, cached.Values);
             return;
         }
-        var fetch = plan.Reads.ToList();
+        // TensorArray handles and flows are neither fed nor fetched: the probe session has no TensorArrays, and a
+        // read from one is fed a stand-in element instead (TensorArraySample).
+        var fetch = plan.Reads.Where(r => !IsTensorArrayState(r)).ToList();
         var def = new GraphDef { Versions = _graph.Def.Versions?.Clone(), Library = _graph.Def.Library?.Clone() };
         var feedNames = new Dictionary<TensorRef, string>();
         var feeds = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var included = new HashSet<string>(StringComparer.Ordinal);
         var order = new List<Node>();
 
-        bool IsFed(TensorRef r) => _inputSet.Contains(r) || plan.BoundaryOf(r) != null || (TensorGuard(r) is var g && g.Length < plan.Guard.Length);
+        bool IsFed(TensorRef r) => _inputSet.Contains(r) || plan.BoundaryOf(r) != null || (TensorGuard(r) is var g && g.Length < plan.Guard.Length)
+            || IsTensorArrayReadOp(_graph.GetNode(r.NodeName).Op);
 
         string Feed(TensorRef r)
         {
             if (feedNames.TryGetValue(r, out var name)) return name;
             var source = plan.BoundaryOf(r) ?? r;
-            var value = ProbeOf(source) ?? ConstOfAnyScope(source)
+            var value = ProbeOf(source) ?? ConstOfAnyScope(source) ?? TensorArraySample(source)
                 ?? throw new OnnxExportException($"Probing {what} failed: no value for '{r}' (from '{source}').");
             name = "onnx_probe_feed/" + feedNames.Count;
             while (_graph.FindNode(name) != null) name += "_";
@@ -686,7 +712,7 @@ internal sealed partial class GraphConversion
             foreach (var r in n.Inputs)
                 if (!IsFed(r)) work.Push(r.NodeName);
             foreach (var c in n.ControlInputs)
-                if (NodeGuardOf(c).Length > plan.Guard.Length && IsPrefix(plan.Guard, NodeGuardOf(c))) work.Push(c);
+                if (NodeGuardOf(c).Length > plan.Guard.Length && IsPrefix(plan.Guard, NodeGuardOf(c)) && !IsTensorArrayState(new TensorRef(c, 0))) work.Push(c);
         }
         foreach (var n in order)
         {

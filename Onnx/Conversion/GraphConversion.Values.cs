@@ -22,7 +22,7 @@ internal sealed partial class GraphConversion
         for (var s = _scope.Parent; s != null; s = s.Parent)
             if (s.Values.TryGetValue(r, out var outer))
             {
-                var copy = new Value { DType = outer.DType, Rank = outer.Rank, Const = outer.Const, Native = outer.Native, Nchw = outer.Nchw, Origin = outer.Origin ?? outer };
+                var copy = new Value { DType = outer.DType, Rank = outer.Rank, Const = outer.Const, Native = outer.Native, Nchw = outer.Nchw, Sequence = outer.Sequence, TensorArray = outer.TensorArray, Origin = outer.Origin ?? outer };
                 _scope.Values[r] = copy;
                 return copy;
             }

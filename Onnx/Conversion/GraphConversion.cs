@@ -18,6 +18,8 @@ internal sealed partial class GraphConversion
     {
         "RandomUniform", "RandomStandardNormal", "TruncatedNormal", "RandomUniformInt", "Multinomial", "RandomShuffle",
         "RandomGamma", "RandomPoisson", "RandomPoissonV2",
+        // A TensorArray's handle and flow stand for its (changing) contents, which become ONNX sequences.
+        "TensorArrayV3",
     };
 
     private readonly Session _session;
@@ -39,6 +41,13 @@ internal sealed partial class GraphConversion
         public Tensor? Const;
         public string? Native;
         public string? Nchw;
+
+        /// <summary>An ONNX sequence of tensors (the contents of a TensorArray, carried by its flow tensor);
+        /// <see cref="DType"/> and <see cref="Rank"/> are then those of its elements.</summary>
+        public bool Sequence;
+
+        /// <summary>For a TensorArray handle: the TensorArrayV3 node it names (the handle has no ONNX value).</summary>
+        public Node? TensorArray;
 
         /// <summary>For a copy made in a subgraph scope: the outer value it was copied from.</summary>
         public Value? Origin;
@@ -85,6 +94,7 @@ internal sealed partial class GraphConversion
         RegisterNn();
         RegisterCond();
         RegisterResize();
+        RegisterTensorArray();
     }
 
     private int Opset => _options.Opset;
@@ -101,6 +111,7 @@ internal sealed partial class GraphConversion
 
     public GraphProto Run()
     {
+        ComputeTensorArrayState();
         ComputeDynamic();
         ComputeGuards();
         var plan = CollectScope([], _outputs, _ => null, out var reached);
@@ -166,7 +177,7 @@ internal sealed partial class GraphConversion
     {
         "Switch" or "Merge" or "Enter" or "Exit" or "NextIteration" or "LoopCond" => " outside the tf.cond / tf.while_loop layouts the exporter recognizes",
         "StatefulPartitionedCall" or "PartitionedCall" => " (a TF2 function call: function bodies are not exported yet)",
-        _ when op.StartsWith("TensorArray", StringComparison.Ordinal) => " (TensorArrays, e.g. of tf.nn.dynamic_rnn, are not exported yet; an unrolled RNN is)",
+        _ when op.StartsWith("TensorArray", StringComparison.Ordinal) => " (TensorArrayV3 with Write/Read/Scatter/Gather/Size are exported as ONNX sequences; this one is not)",
         _ => "",
     };
 
@@ -179,7 +190,7 @@ internal sealed partial class GraphConversion
     /// </summary>
     private void Probe(ScopePlan plan)
     {
-        var fetch = plan.Reads.Where(r => !_inputSet.Contains(r) && !IsDead(r)).Distinct().ToList();
+        var fetch = plan.Reads.Where(r => !_inputSet.Contains(r) && !IsDead(r) && !IsTensorArrayState(r)).Distinct().ToList();
         var feeds = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var rng = new Random(12345);
         foreach (var r in _inputs)

@@ -1,0 +1,133 @@
+using Microsoft.ML.OnnxRuntime;
+using TypedGraph.Building;
+using TypedGraph.Onnx.Tests.Support;
+using TypedGraph.Protos;
+using Xunit.Abstractions;
+
+namespace TypedGraph.Onnx.Tests;
+
+/// <summary>
+/// TF1 TensorArrays built with <see cref="GraphBuilder"/> in tensor_array_ops.py's layout (TensorArrayV3 handle + flow,
+/// unstack = Range + TensorArrayScatterV3, stack = Size + Range + TensorArrayGatherV3) inside TF1 while loops, exported
+/// as ONNX sequences and run by ONNX Runtime against our Session; our values are also checked against plain C# here.
+/// </summary>
+public class TensorArrayExportTests(ITestOutputHelper log)
+{
+    [Fact]
+    public void MapFnOverTensorArraysMatchesOrtAndAPlainLoop()
+    {
+        // tf.map_fn(lambda e: tanh(e·w) + sum(e), x): unstack x, read row i, write f(row) at i, stack.
+        var b = new GraphBuilder();
+        var x = b.Placeholder(DataType.DtFloat, [-1, 3], "x");
+        var wv = new float[] { 0.5f, -1, 0.25f, 2, 0, -0.5f };
+        var w = b.Constant(wv, [3, 2], "w");
+        var y = b.MapFn(e => b.Add(b.Tanh(b.Squeeze(b.MatMul(b.ExpandDims(e, 0), w), [0])), b.ReduceSum(e, [0])), x);
+        var output = b.Identity(y, "y").Name;
+        using var session = new Session(b.Graph);
+        var model = OnnxExporter.Export(session, ["x:0"], [output]);
+        Assert.Single(model.Graph.Node, n => n.OpType == "Loop");
+        Assert.Contains(model.Graph.Node, n => n.OpType == "SplitToSequence");
+
+        foreach (int n in new[] { 1, 5 })
+        {
+            var xv = OrtCheck.RandomFloats(30 + n, -2, 2, n, 3);
+            var r = OrtCheck.Compare(model, session, [("x:0", xv)], [output]);
+            log.WriteLine($"map_fn n = {n}: max error {r.Worst:E2}");
+            var xs = xv.ToArray<float>();
+            var ours = r.Ours[output].ToArray<float>();
+            Assert.Equal(n * 2, ours.Length);
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < 2; j++)
+                {
+                    float dot = 0, sum = 0;
+                    for (int k = 0; k < 3; k++) (dot, sum) = (dot + xs[i * 3 + k] * wv[k * 2 + j], sum + xs[i * 3 + k]);
+                    Assert.Equal(MathF.Tanh(dot) + sum, ours[i * 2 + j], 5);
+                }
+        }
+    }
+
+    /// <summary>A growing array (dynamic_size) written in a loop: its size after the loop is one past the last write
+    /// (a SequenceLength), and a gather with arbitrary, repeated indices (fed; clear_after_read off, as TF requires for
+    /// reading an element twice) picks rows of the stacked elements.</summary>
+    [Fact]
+    public void GrowingArraySizeAndGatherWithFedIndicesMatchOrt()
+    {
+        var b = new GraphBuilder();
+        var x = b.Placeholder(DataType.DtFloat, [-1, 2], "x");
+        var idx = b.Placeholder(DataType.DtInt32, [-1], "idx");
+        var n = b.Gather(b.Shape(x), b.Constant(0, "zero"), name: "n");
+        var ta = b.TensorArray(b.Constant(0, "initial_size"), DataType.DtFloat, dynamicSize: true, clearAfterRead: false, name: "acc");
+        var res = b.WhileLoop(
+            v => b.Less(v[0], n),
+            v =>
+            {
+                var row = b.Gather(x, v[0], name: "row");
+                var written = b.TensorArrayWrite(ta.WithFlow(v[1]), v[0], b.Multiply(row, b.Cast(b.Add(v[0], 1), DataType.DtFloat)));
+                return [b.Add(v[0], 1), written.Flow];
+            },
+            [b.Constant(0, "i0"), ta.Flow]);
+        var done = ta.WithFlow(res[1]);
+        var size = b.Identity(b.TensorArraySize(done), "size").Name;
+        var picked = b.Identity(b.TensorArrayGather(done, idx), "picked").Name;
+        using var session = new Session(b.Graph);
+        var model = OnnxExporter.Export(session, ["x:0", "idx:0"], [size, picked]);
+        Assert.Contains(model.Graph.Node, n => n.OpType == "SequenceLength");
+
+        var xv = OrtCheck.RandomFloats(41, -1, 1, 4, 2);
+        var idxv = Tensor.Create(new[] { 3, 0, 1, 3, 2 }, 5);
+        var r = OrtCheck.Compare(model, session, [("x:0", xv), ("idx:0", idxv)], [size, picked]);
+        log.WriteLine($"growing array: max error {r.Worst:E2}");
+        Assert.Equal(4, r.Ours[size].Scalar<int>());
+        var xs = xv.ToArray<float>();
+        var expected = idxv.ToArray<int>().SelectMany(i => new[] { xs[i * 2] * (i + 1), xs[i * 2 + 1] * (i + 1) }).ToArray();
+        Assert.Equal(expected, r.Ours[picked].ToArray<float>());
+    }
+
+    /// <summary>
+    /// Writes in another order than 0, 1, 2, … (here n−1 down to 0) are valid TF but cannot be sequence appends; the
+    /// export's SequenceInsert at the written index then fails in ONNX Runtime (position past the end) rather than
+    /// producing a different array. Our session gives the reversed rows.
+    /// </summary>
+    [Fact]
+    public void OutOfOrderWritesFailInOrtInsteadOfGivingADifferentArray()
+    {
+        var b = new GraphBuilder();
+        var x = b.Placeholder(DataType.DtFloat, [-1, 2], "x");
+        var n = b.Gather(b.Shape(x), b.Constant(0, "zero"), name: "n");
+        var ta = b.TensorArray(n, DataType.DtFloat, name: "acc");
+        var res = b.WhileLoop(
+            v => b.Less(v[0], n),
+            v =>
+            {
+                var written = b.TensorArrayWrite(ta.WithFlow(v[1]), b.Subtract(b.Subtract(n, v[0]), b.Constant(1, "one")), b.Gather(x, v[0], name: "row"));
+                return [b.Add(v[0], 1), written.Flow];
+            },
+            [b.Constant(0, "i0"), ta.Flow]);
+        var y = b.Identity(b.TensorArrayStack(ta.WithFlow(res[1])), "y").Name;
+        using var session = new Session(b.Graph);
+        var model = OnnxExporter.Export(session, ["x:0"], [y]);
+
+        var xv = OrtCheck.RandomFloats(43, -1, 1, 3, 2);
+        var ours = session.Run([y], new Dictionary<string, Tensor> { ["x:0"] = xv })[0].ToArray<float>();
+        var xs = xv.ToArray<float>();
+        Assert.Equal(new[] { xs[4], xs[5], xs[2], xs[3], xs[0], xs[1] }, ours);
+        Assert.ThrowsAny<OnnxRuntimeException>(() => OrtCheck.RunOrt(Google.Protobuf.MessageExtensions.ToByteArray(model), [("x:0", xv)], [y]));
+        // One row is written at index 0 of an empty array: an append, so ORT agrees.
+        OrtCheck.Compare(model, session, [("x:0", OrtCheck.RandomFloats(44, -1, 1, 1, 2))], [y]);
+    }
+
+    [Fact]
+    public void ScatterToIndicesOtherThanAnUnstackIsRefusedNamingTheNode()
+    {
+        var b = new GraphBuilder();
+        var x = b.Placeholder(DataType.DtFloat, [2, 3], "x");
+        var ta = b.TensorArray(b.Constant(2, "size"), DataType.DtFloat, name: "ta");
+        var scattered = b.TensorArrayScatter(ta, b.Constant(new[] { 1, 0 }, "indices"), x, name: "swap");
+        var y = b.Identity(b.TensorArrayRead(scattered, b.Constant(0, "first")), "y");
+        using var session = new Session(b.Graph);
+        var e = Assert.Throws<OnnxExportException>(() => OnnxExporter.Export(session, ["x:0"], [y.Name]));
+        log.WriteLine(e.Message);
+        Assert.Contains("'swap/TensorArrayScatterV3'", e.Message);
+        Assert.Contains("[1, 0]", e.Message);
+    }
+}
