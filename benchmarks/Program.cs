@@ -98,6 +98,27 @@ if (args.Length > 0 && args[0] == "gemm-small")
     }
     return;
 }
+if (args.Length > 0 && args[0] == "gemm-big")
+{
+    // Large square GEMM: the FMA ceiling, the 8×32 micro-kernel alone on L1-resident panels, and 1024³ on one and on
+    // every core (median of 20 each): where the gap to the ceiling is.
+    double fma1 = Ceiling.Median(() => Ceiling.FmaLoop(), 3);
+    Console.WriteLine($"ceiling one core {Ceiling.FmaFlops / fma1 / 1e9:F1} GFLOP/s");
+    TypedGraph.Benchmarks.Kernels.GemmProbe.Print(Ceiling.Median);
+    foreach (int size in new[] { 512, 1024 })
+    {
+        var a = TypedGraph.Benchmarks.Peers.BenchData.Random(1, size * size);
+        var b = TypedGraph.Benchmarks.Peers.BenchData.Random(2, size * size);
+        var c = new float[size * size];
+        double flops = 2.0 * size * size * size;
+        double serial = Ceiling.Median(() => TypedGraph.Kernels.Simd.Gemm.SgemmSerial(false, false, size, size, size, a, b, c), 20);
+        // GEMM_SERIAL_ONLY: for a run pinned to one core (a parallel call would wait on a worker that cannot run).
+        double par = Environment.GetEnvironmentVariable("GEMM_SERIAL_ONLY") == "1" ? double.NaN
+            : Ceiling.Median(() => TypedGraph.Kernels.Simd.Gemm.Sgemm(false, false, size, size, size, a, b, c), 20);
+        Console.WriteLine($"{size}^3: one core {flops / serial / 1e9:F1} GFLOP/s, all cores {flops / par / 1e9:F1} GFLOP/s");
+    }
+    return;
+}
 if (args.Length > 0 && args[0] == "fork")
 {
     // Fork/join cost of one Workers.For with one chunk per core and an empty body, right after a call (workers hot)

@@ -121,25 +121,88 @@ internal static unsafe class Gemm
             int unit = splitRows ? mr : nr, extent = splitRows ? m : n;
             int units = (extent + unit - 1) / unit;
             parts = Math.Min(parts, units);
-            var job = new SplitJob(transA, transB, (nint)pa, (nint)pb, (nint)pc, m, n, k, accumulate, splitRows, unit, extent, units, parts);
-            // One chunk per part (static split); a static lambda and a struct state allocate nothing per call.
-            Workers.For(parts, 1, job, static (j, first, last) =>
+            // Row parts that pack B would each pack all of it (the same copy on every core): pack it once, split
+            // across the cores, and let every part read the shared panels (1024³: 4 % of each core's time).
+            PackedB? shared = null;
+            if (splitRows && SharesPackedB(transA, m / parts, n, k)) shared = PackBParallel(transB, k, n, pb);
+            try
             {
-                for (long part = first; part < last; part++) j.RunPart((int)part);
-            });
+                var job = new SplitJob(transA, transB, (nint)pa, (nint)pb, (nint)pc, m, n, k, accumulate, splitRows, unit, extent, units, parts, shared);
+                // One chunk per part (static split); a static lambda and a struct state allocate nothing per call.
+                Workers.For(parts, 1, job, static (j, first, last) =>
+                {
+                    for (long part = first; part < last; part++) j.RunPart((int)part);
+                });
+            }
+            finally
+            {
+                shared?.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether a part of <paramref name="rows"/> rows would pack B in <see cref="Block"/> (not the short-A, narrow-C or
+    /// in-place-B routes), so that packing it once for all parts saves work.
+    /// </summary>
+    private static bool SharesPackedB(bool transA, int rows, int n, int k)
+    {
+        int mr = Use512 ? 8 : 6, nr = Use512 ? 32 : 16;
+        if (rows <= SmallRows || n < 2 * nr) return false;
+        bool direct = !transA && (k <= KC || n <= 4 * nr);
+        return !(direct && rows <= InPlaceBRowPanels * mr);
+    }
+
+    /// <summary>As <see cref="PackB"/>, the panels split across the cores.</summary>
+    private static PackedB PackBParallel(bool transB, int k, int n, float* b)
+    {
+        bool use512 = Use512;
+        int nr = use512 ? 32 : 16;
+        var packed = new PackedB(k, n, use512, ArrayPool<float>.Shared.Rent(Math.Max(1, (n + nr) * k)));
+        int panels = (n + nr - 1) / nr;
+        fixed (float* dst = packed.Data)
+        {
+            var job = new PackJob(transB, (nint)b, (nint)dst, k, n, nr);
+            Workers.For(panels, 1, job, static (j, first, last) => j.Pack((int)first, (int)last));
+        }
+        return packed;
+    }
+
+    /// <summary>Packs B panels [first, last) of every (NC, KC) block into a <see cref="PackedB"/> layout.</summary>
+    private readonly record struct PackJob(bool TransB, nint B, nint Dst, int K, int N, int Nr)
+    {
+        public void Pack(int first, int last)
+        {
+            for (int jc = 0; jc < N; jc += NC)
+            {
+                int nc = Math.Min(NC, N - jc);
+                int j0 = Math.Max(first * Nr, jc), j1 = Math.Min(last * Nr, jc + nc);
+                if (j0 >= j1) continue;
+                for (int p0 = 0; p0 < K; p0 += KC)
+                {
+                    int kc = Math.Min(KC, K - p0);
+                    float* block = (float*)Dst + PackedB.Offset(jc, p0, nc, Nr, K);
+                    GemmPacking.PackB(TransB, (float*)B, N, K, j0, j1 - j0, p0, kc, Nr, block + (long)(j0 - jc) * kc);
+                }
+            }
         }
     }
 
     /// <summary>One parallel GEMM call's arguments: part p computes the p-th of <c>Parts</c> disjoint blocks of C.</summary>
     private readonly record struct SplitJob(bool TransA, bool TransB, nint A, nint B, nint C, int M, int N, int K, bool Accumulate,
-        bool SplitRows, int Unit, int Extent, int Units, int Parts)
+        bool SplitRows, int Unit, int Extent, int Units, int Parts, PackedB? Shared)
     {
         public void RunPart(int part)
         {
             int s = Math.Min(Extent, (int)((long)Units * part / Parts) * Unit);
             int e = Math.Min(Extent, (int)((long)Units * (part + 1) / Parts) * Unit);
             if (s >= e) return;
-            if (SplitRows) Block(TransA, TransB, (float*)A, (float*)B, (float*)C, M, N, K, s, e, 0, N, Accumulate);
+            if (Shared != null)
+            {
+                fixed (float* pd = Shared.Data)
+                    Block(TransA, TransB, (float*)A, (float*)B, (float*)C, M, N, K, s, e, 0, N, Accumulate, Shared, pd);
+            }
+            else if (SplitRows) Block(TransA, TransB, (float*)A, (float*)B, (float*)C, M, N, K, s, e, 0, N, Accumulate);
             else Block(TransA, TransB, (float*)A, (float*)B, (float*)C, M, N, K, 0, M, s, e, Accumulate);
         }
     }
