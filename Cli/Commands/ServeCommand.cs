@@ -71,8 +71,10 @@ public sealed class ServeCommand : ICliCommand
         };
         var server = ServingHost.StartAsync(options).GetAwaiter().GetResult();
         var url = $"{server.BaseAddress}v1/models/{options.ModelName}";
+        // With --json the ready line is one compact JSON object on one line: the server keeps running, so a supervisor
+        // reading stdout line by line must get the whole object from the first line.
         if (parse.GetValue(_json))
-            stdout.WriteLine(JsonSerializer.Serialize(new { serving = options.ModelName, version = server.Model.CurrentVersion, url }, CliJson.Options));
+            stdout.WriteLine(JsonSerializer.Serialize(new { serving = options.ModelName, version = server.Model.CurrentVersion, url }, new JsonSerializerOptions(CliJson.Options) { WriteIndented = false }));
         else
             stdout.WriteLine($"serving model '{options.ModelName}' version {server.Model.CurrentVersion} at {url} (Ctrl+C stops)");
         stdout.Flush();

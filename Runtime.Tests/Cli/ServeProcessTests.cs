@@ -107,6 +107,53 @@ public partial class ServeProcessTests
         }
     }
 
+    // serve --json: stdout is exactly one line, one JSON object {serving, version, url}, whose url answers and whose
+    // version is the one the server reports as AVAILABLE; the host's log lines go to stderr, not between them.
+    [Fact]
+    public async Task Serve_json_prints_one_ready_object_whose_fields_match_the_running_server_and_nothing_else_on_stdout()
+    {
+        Assert.True(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), "this test stops the server with a POSIX SIGTERM");
+        var cli = Path.Combine(AppContext.BaseDirectory, "typedgraph.dll");
+        Assert.True(File.Exists(cli), $"{cli} not built next to the tests");
+        int port = FreePort();
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { cli, "serve", Fixtures.Path("two_tower_savedmodel_tf2"), "--name", "towers", "--port", port.ToString(), "--poll-seconds", "0", "--json" })
+            start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stderr = new StringBuilder();
+        process.ErrorDataReceived += (_, e) => { lock (stderr) stderr.AppendLine(e.Data); };
+        process.BeginErrorReadLine();
+        try
+        {
+            var line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(180));
+            Assert.True(line != null, $"serve exited before it was ready: {stderr}");
+            using var ready = JsonDocument.Parse(line!);
+            var root = ready.RootElement;
+            Assert.Equal(JsonValueKind.Object, root.ValueKind);
+            Assert.Equal(["serving", "version", "url"], root.EnumerateObject().Select(p => p.Name));
+            Assert.Equal("towers", root.GetProperty("serving").GetString());
+            var url = root.GetProperty("url").GetString()!;
+            Assert.Equal($"http://127.0.0.1:{port}/v1/models/towers", url);
+
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+            var status = JsonDocument.Parse(await http.GetStringAsync(url)).RootElement.GetProperty("model_version_status");
+            Assert.Equal(1, status.GetArrayLength());
+            Assert.Equal("AVAILABLE", status[0].GetProperty("state").GetString());
+            // TF Serving's status carries the version as a string; the ready object as a number.
+            Assert.Equal(status[0].GetProperty("version").GetString(), root.GetProperty("version").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+            Assert.Equal(0, SendSignal(process.Id, Sigterm));
+            var rest = await process.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}; stderr: {stderr}");
+            Assert.True(rest.Length == 0, $"stdout had more than the ready object: {rest}");
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+    }
+
     [Fact]
     public void Serve_on_a_folder_without_a_model_fails_with_a_message_naming_it()
     {

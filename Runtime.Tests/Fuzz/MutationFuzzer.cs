@@ -14,7 +14,20 @@ namespace TypedGraph.Tests.Fuzz;
 public sealed class MutationFuzzer
 {
     /// <summary>One parser under fuzz: its name, its seed inputs and how one input is consumed.</summary>
-    public sealed record Target(string Name, List<(string Name, byte[] Bytes)> Seeds, Action<byte[], string> Consume);
+    public sealed record Target(string Name, List<(string Name, byte[] Bytes)> Seeds, Action<byte[], string> Consume)
+    {
+        /// <summary>The work one input of each seed costs, in bytes the target reads (default: none given, seeds
+        /// are picked uniformly). With costs, a seed is picked with probability ∝ 1 / max(cost, <see cref="CostFloor"/>),
+        /// so every seed above the floor gets about the same CPU time and the large ones do not starve the rest.</summary>
+        public long[]? Costs { get; init; }
+
+        /// <summary>Seeds cheaper than this are picked as if they cost this much.</summary>
+        public long CostFloor { get; init; } = 16 << 10;
+
+        /// <summary>A structure-aware mutation used for half the inputs, or null: it returns the mutated bytes,
+        /// or null when it cannot apply to that seed (then the plain mutation is used).</summary>
+        public Func<MutationFuzzer, byte[], string, byte[]?>? DeepMutate { get; init; }
+    }
 
     /// <summary>Per-target results.</summary>
     public sealed class Stats
@@ -23,8 +36,15 @@ public sealed class MutationFuzzer
         public long Accepted;
         public long TypedErrors;
         public long MaxAllocatedBytes;
+        public long DeepMutations;
+        public double Seconds;
         public List<string> Findings { get; } = [];
+        public Dictionary<string, long> InputsPerSeed { get; } = new(StringComparer.Ordinal);
     }
+
+    /// <summary>Thrown by a target's own oracle (e.g. a mutated data file read back with changed values and no
+    /// error): always a finding.</summary>
+    public sealed class OracleViolation(string message) : Exception(message);
 
     private readonly Random _rng;
     private readonly string _work;
@@ -52,6 +72,7 @@ public sealed class MutationFuzzer
         var indexes = Seeds(f => f.EndsWith(".index", StringComparison.Ordinal));
         var datas = Seeds(f => f.Contains(".data-", StringComparison.Ordinal) && new FileInfo(f).Length < 4 << 20);
         var states = Seeds(f => Path.GetFileName(f) == "checkpoint");
+        var sessionGraphs = graphs.Where(g => g.Item2.Length < 200_000).ToList();
         var npys = new List<(string, byte[])>();
         foreach (var t in new[] { Tensor.Create(new[] { 1f, -2f, 3.5f, 0f }, 2, 2), Tensor.Create(new[] { 1L, 2L, 3L }, 3), Tensor.FromScalar(2.5), Tensor.Create(new[] { true, false }, 2) })
         {
@@ -61,16 +82,18 @@ public sealed class MutationFuzzer
         }
         return
         [
-            new("graph", graphs, (bytes, name) => MetaGraph.Parse(bytes, Path.GetFileName(name))),
-            new("index", indexes, ConsumeIndex),
-            new("data", datas, ConsumeData),
+            new("graph", graphs, (bytes, name) => MetaGraph.Parse(bytes, Path.GetFileName(name))) { Costs = SizeCosts(graphs) },
+            new("index", indexes, ConsumeIndex) { Costs = indexes.Select(i => i.Item2.Length + CheckpointOf(i.Item1, ".index").Shards.Sum(d => (long)d.Length)).ToArray(), CostFloor = 64 << 10, DeepMutate = (f, seed, name) => f.MutateTableBlock(seed) },
+            new("data", datas, ConsumeData) { Costs = SizeCosts(datas), CostFloor = 64 << 10 },
             new("checkpoint-state", states, (bytes, name) => CheckpointState.Parse(System.Text.Encoding.UTF8.GetString(bytes), name)),
             new("npy", npys, (bytes, name) => Npy.Parse(bytes, name)),
-            new("session", graphs.Where(g => g.Item2.Length < 200_000).ToList(), ConsumeSession),
+            new("session", sessionGraphs, ConsumeSession) { Costs = SizeCosts(sessionGraphs) },
             new("example", ExampleSeeds(), ConsumeExample),
             new("tfrecord", TfRecordSeeds(), ConsumeTfRecord),
         ];
     }
+
+    private static long[] SizeCosts(List<(string, byte[])> seeds) => seeds.Select(x => (long)x.Item2.Length).ToArray();
 
     // Serialized tf.Examples covering every feature kind the parse below asks for, plus empty/odd ones.
     private static List<(string, byte[])> ExampleSeeds()
@@ -142,39 +165,126 @@ public sealed class MutationFuzzer
         while (reader.TryRead(out _)) { }
     }
 
-    // A mutated index beside the original data files (linked, not copied): open, read and verify every tensor.
-    private void ConsumeIndex(byte[] bytes, string name)
-    {
-        var prefix = PrepareCheckpoint(name, ".index", bytes);
-        using var r = CheckpointReader.Open(prefix);
-        foreach (var e in r.Entries) r.Read(e.Name).Dispose();
-    }
+    // The real checkpoint a seed belongs to, read once: its prefix (for messages), index bytes and data files' bytes.
+    private static readonly Dictionary<string, (string Prefix, byte[] Index, byte[][] Shards)> s_checkpoints = new(StringComparer.Ordinal);
 
-    // A mutated data file under the original index.
-    private void ConsumeData(byte[] bytes, string name)
+    private static (string Prefix, byte[] Index, byte[][] Shards) CheckpointOf(string fixtureFile, string suffix)
     {
-        var prefix = PrepareCheckpoint(name, name[name.IndexOf(".data-", StringComparison.Ordinal)..], bytes);
-        using var r = CheckpointReader.Open(prefix);
-        foreach (var e in r.Entries) r.Read(e.Name).Dispose();
-    }
-
-    private string PrepareCheckpoint(string fixtureFile, string mutatedSuffix, byte[] bytes)
-    {
-        var original = Path.Combine(Fixtures.Root, fixtureFile);
-        var originalPrefix = original[..^mutatedSuffix.Length];
-        var dir = Path.Combine(_work, "ckpt");
-        if (Directory.Exists(dir)) Directory.Delete(dir, true);
-        Directory.CreateDirectory(dir);
-        var prefix = Path.Combine(dir, "c");
-        foreach (var f in Directory.EnumerateFiles(Path.GetDirectoryName(original)!, Path.GetFileName(originalPrefix) + ".*"))
+        var prefix = Path.Combine(Fixtures.Root, fixtureFile)[..^suffix.Length];
+        lock (s_checkpoints)
         {
-            var suffix = Path.GetFileName(f)[Path.GetFileName(originalPrefix).Length..];
-            if (suffix == mutatedSuffix || suffix == ".meta") continue;
-            File.CreateSymbolicLink(prefix + suffix, f);
+            if (!s_checkpoints.TryGetValue(prefix, out var c))
+            {
+                var shards = Directory.EnumerateFiles(Path.GetDirectoryName(prefix)!, Path.GetFileName(prefix) + ".data-*").Order(StringComparer.Ordinal).Select(File.ReadAllBytes).ToArray();
+                s_checkpoints[prefix] = c = (prefix, File.ReadAllBytes(prefix + ".index"), shards);
+            }
+            return c;
         }
-        File.WriteAllBytes(prefix + mutatedSuffix, bytes);
-        return prefix;
     }
+
+    // A mutated index over the original data files, parsed from memory: open, then read (CRC-checked) every tensor.
+    private static void ConsumeIndex(byte[] bytes, string name)
+    {
+        var c = CheckpointOf(name, ".index");
+        using var r = CheckpointReader.FromMemory(c.Prefix, bytes, c.Shards);
+        foreach (var e in r.Entries) r.Read(e.Name).Dispose();
+    }
+
+    // The tensors of each original checkpoint (numeric bytes or string elements), for the data target's oracle.
+    private static readonly Dictionary<string, Dictionary<string, byte[][]>> s_originalTensors = new(StringComparer.Ordinal);
+
+    private static byte[][] Contents(Tensor t) => t.DType == Protos.DataType.DtString ? t.Strings : [t.Bytes.ToArray()];
+
+    // A mutated data file under the original index, parsed from memory. Reading every tensor must fail with a typed
+    // error or give exactly the original values: a data file that reads back changed without an error is a finding.
+    private static void ConsumeData(byte[] bytes, string name)
+    {
+        var suffix = name[name.IndexOf(".data-", StringComparison.Ordinal)..];
+        var c = CheckpointOf(name, suffix);
+        int shard = int.Parse(suffix.AsSpan(6, 5), System.Globalization.CultureInfo.InvariantCulture);
+        Dictionary<string, byte[][]>? original;
+        lock (s_originalTensors)
+        {
+            if (!s_originalTensors.TryGetValue(c.Prefix, out original))
+            {
+                using var clean = CheckpointReader.FromMemory(c.Prefix, c.Index, c.Shards);
+                original = clean.Entries.ToDictionary(e => e.Name, e => { using var t = clean.Read(e.Name); return Contents(t); }, StringComparer.Ordinal);
+                s_originalTensors[c.Prefix] = original;
+            }
+        }
+        var shards = (byte[][])c.Shards.Clone();
+        shards[shard] = bytes;
+        using var r = CheckpointReader.FromMemory(c.Prefix, c.Index, shards);
+        foreach (var e in r.Entries)
+        {
+            using var t = r.Read(e.Name);
+            var got = Contents(t);
+            var want = original[e.Name];
+            if (got.Length != want.Length || got.Where((g, i) => !g.AsSpan().SequenceEqual(want[i])).Any())
+                throw new OracleViolation($"tensor '{e.Name}' read back changed from a mutated data file without an error");
+        }
+    }
+
+    /// <summary>A mutation inside one block of a LevelDB table (a bundle's <c>.index</c>) with that block's masked
+    /// CRC32C recomputed, so the input gets past the CRC check into the block and BundleEntryProto parsers. Null when
+    /// the seed's footer or index block cannot be decoded.</summary>
+    public byte[]? MutateTableBlock(byte[] seed)
+    {
+        if (seed.Length < TableFooter.Length) return null;
+        var blocks = new List<BlockHandle>();
+        var footer = new SpanReader(seed.AsSpan(seed.Length - TableFooter.Length));
+        if (!BlockHandle.TryDecode(ref footer, out var meta) || !BlockHandle.TryDecode(ref footer, out var index)) return null;
+        blocks.Add(meta);
+        blocks.Add(index);
+        if (index.Offset + index.Size + 5 > (ulong)seed.Length || index.Size < 4) return null;
+        // The index block's values are the data blocks' handles (LevelDB block format: shared, non-shared and value
+        // lengths as varints, then the key delta and the value; restart array at the end).
+        var ib = seed.AsSpan((int)index.Offset, (int)index.Size);
+        int restarts = BitConverter.ToInt32(ib[^4..]);
+        if (restarts <= 0 || 4L * restarts + 4 > ib.Length) return null;
+        var entries = new SpanReader(ib[..^(4 * restarts + 4)]);
+        while (entries.Remaining > 0)
+        {
+            if (!entries.TryReadVarint32(out _) || !entries.TryReadVarint32(out var nonShared) || !entries.TryReadVarint32(out var valueLength)
+                || !entries.TryReadBytes(nonShared, out _) || !entries.TryReadBytes(valueLength, out var value)) return null;
+            var hr = new SpanReader(value);
+            if (!BlockHandle.TryDecode(ref hr, out var data) || data.Offset + data.Size + 5 > (ulong)seed.Length) return null;
+            blocks.Add(data);
+        }
+        var block = blocks[_rng.Next(blocks.Count)];
+        if (block.Size == 0 || block.Offset + block.Size + 5 > (ulong)seed.Length) return null;
+        var b = (byte[])seed.Clone();
+        var contents = b.AsSpan((int)block.Offset, (int)block.Size);
+        int rounds = 1 + _rng.Next(3);
+        for (int r = 0; r < rounds; r++) MutateInPlace(contents, _rng.Next(contents.Length));
+        uint crc = Crc32C.Mask(Crc32C.Extend(Crc32C.Compute(contents), b.AsSpan((int)(block.Offset + block.Size), 1)));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan((int)(block.Offset + block.Size + 1)), crc);
+        return b;
+    }
+
+    // The length-preserving mutations: a bit flip, an interesting byte, an interesting 8-byte value, a varint-like byte.
+    private void MutateInPlace(Span<byte> b, int at)
+    {
+        switch (_rng.Next(4))
+        {
+            case 0: b[at] ^= (byte)(1 << _rng.Next(8)); break;
+            case 1: b[at] = s_interestingBytes[_rng.Next(s_interestingBytes.Length)]; break;
+            case 2:
+            {
+                Span<byte> v = stackalloc byte[8];
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(v, s_interestingLongs[_rng.Next(s_interestingLongs.Length)]);
+                v[..Math.Min(8, b.Length - at)].CopyTo(b[at..]);
+                break;
+            }
+            default:
+                // A varint-like byte: protobuf lengths and table sizes are varints.
+                b[at] = (byte)(0x80 | _rng.Next(128));
+                break;
+        }
+    }
+
+    private static readonly byte[] s_interestingBytes = [0, 0xFF, 0x7F, 0x80, 0x01, 0xFE];
+    private static readonly long[] s_interestingLongs = [int.MaxValue, int.MinValue, long.MaxValue, long.MaxValue - 8, -1, 0, 1L << 31, 1L << 40, 65536];
 
     // A mutated graph: build a session and fetch a few of its nodes with no feeds (most fail on a missing feed,
     // variable or kernel — typed errors; the others compute).
@@ -198,30 +308,49 @@ public sealed class MutationFuzzer
     /// <summary>A mutation of <paramref name="seed"/>: bit flips, interesting values, chunk insert/delete/duplicate, truncation.</summary>
     public byte[] Mutate(byte[] seed)
     {
-        var b = new List<byte>(seed);
+        // Each round grows the input by at most 64 bytes; one buffer with room for all rounds, copied once at the end.
         int rounds = 1 + _rng.Next(4);
+        var b = new byte[seed.Length + 64 * rounds + 1];
+        seed.CopyTo(b, 0);
+        int n = seed.Length;
         for (int r = 0; r < rounds; r++)
         {
-            if (b.Count == 0) { b.Add((byte)_rng.Next(256)); continue; }
-            int at = _rng.Next(b.Count);
+            if (n == 0) { b[n++] = (byte)_rng.Next(256); continue; }
+            int at = _rng.Next(n);
             switch (_rng.Next(8))
             {
                 case 0: b[at] ^= (byte)(1 << _rng.Next(8)); break;
-                case 1: b[at] = new byte[] { 0, 0xFF, 0x7F, 0x80, 0x01, 0xFE }[_rng.Next(6)]; break;
+                case 1: b[at] = s_interestingBytes[_rng.Next(s_interestingBytes.Length)]; break;
                 case 2:
                 {
-                    var v = new long[] { int.MaxValue, int.MinValue, long.MaxValue, long.MaxValue - 8, -1, 0, 1L << 31, 1L << 40, 65536 }[_rng.Next(9)];
-                    var bytes = BitConverter.GetBytes(v);
-                    for (int i = 0; i < 8 && at + i < b.Count; i++) b[at + i] = bytes[i];
+                    var bytes = BitConverter.GetBytes(s_interestingLongs[_rng.Next(s_interestingLongs.Length)]);
+                    for (int i = 0; i < 8 && at + i < n; i++) b[at + i] = bytes[i];
                     break;
                 }
-                case 3: b.RemoveRange(at, Math.Min(b.Count - at, 1 + _rng.Next(16))); break;
-                case 4: b.InsertRange(at, Enumerable.Range(0, 1 + _rng.Next(16)).Select(_ => (byte)_rng.Next(256))); break;
-                case 5: b.RemoveRange(at, b.Count - at); break;
+                case 3:
+                {
+                    int len = Math.Min(n - at, 1 + _rng.Next(16));
+                    Buffer.BlockCopy(b, at + len, b, at, n - at - len);
+                    n -= len;
+                    break;
+                }
+                case 4:
+                {
+                    int len = 1 + _rng.Next(16);
+                    Buffer.BlockCopy(b, at, b, at + len, n - at);
+                    for (int i = 0; i < len; i++) b[at + i] = (byte)_rng.Next(256);
+                    n += len;
+                    break;
+                }
+                case 5: n = at; break;
                 case 6:
                 {
-                    int len = Math.Min(b.Count - at, 1 + _rng.Next(64));
-                    b.InsertRange(_rng.Next(b.Count), b.GetRange(at, len));
+                    int len = Math.Min(n - at, 1 + _rng.Next(64));
+                    var chunk = b.AsSpan(at, len).ToArray();
+                    int to = _rng.Next(n);
+                    Buffer.BlockCopy(b, to, b, to + len, n - to);
+                    chunk.CopyTo(b, to);
+                    n += len;
                     break;
                 }
                 default:
@@ -230,7 +359,7 @@ public sealed class MutationFuzzer
                     break;
             }
         }
-        return b.ToArray();
+        return b.AsSpan(0, n).ToArray();
     }
 
     /// <summary>Runs <paramref name="target"/> for <paramref name="budget"/> (or <paramref name="maxInputs"/>).</summary>
@@ -238,12 +367,20 @@ public sealed class MutationFuzzer
     {
         var stats = new Stats();
         var hang = hangLimit ?? TimeSpan.FromSeconds(10);
+        // Cumulative pick weights: uniform, or ∝ 1 / max(cost, floor) (Target.Costs).
+        var cumulative = new double[target.Seeds.Count];
+        for (int i = 0; i < cumulative.Length; i++)
+            cumulative[i] = (i > 0 ? cumulative[i - 1] : 0) + (target.Costs == null ? 1 : 1.0 / Math.Max(target.Costs[i], Math.Max(1, target.CostFloor)));
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < budget && stats.Inputs < maxInputs)
         {
-            var (name, seed) = target.Seeds[_rng.Next(target.Seeds.Count)];
-            var input = Mutate(seed);
+            int pick = Array.BinarySearch(cumulative, _rng.NextDouble() * cumulative[^1]);
+            var (name, seed) = target.Seeds[Math.Min(pick < 0 ? ~pick : pick, cumulative.Length - 1)];
+            var input = target.DeepMutate != null && _rng.Next(2) == 0 ? target.DeepMutate(this, seed, name) : null;
+            if (input != null) stats.DeepMutations++;
+            input ??= Mutate(seed);
             stats.Inputs++;
+            stats.InputsPerSeed[name] = stats.InputsPerSeed.GetValueOrDefault(name) + 1;
             long before = GC.GetAllocatedBytesForCurrentThread();
             var one = Stopwatch.StartNew();
             try
@@ -255,6 +392,10 @@ public sealed class MutationFuzzer
             {
                 stats.TypedErrors++;
             }
+            catch (OracleViolation e)
+            {
+                Record(stats, target, name, input, "wrong value: " + e.Message);
+            }
             catch (Exception e)
             {
                 Record(stats, target, name, input, $"untyped {e.GetType().Name}: {e.Message} at {e.StackTrace?.Split('\n').FirstOrDefault()?.Trim()}");
@@ -265,6 +406,7 @@ public sealed class MutationFuzzer
             if (allocated > AllocationLimits.MaxTensorBytes * 2)
                 Record(stats, target, name, input, $"allocated {allocated} bytes (limit {AllocationLimits.MaxTensorBytes})");
         }
+        stats.Seconds = clock.Elapsed.TotalSeconds;
         return stats;
     }
 

@@ -60,7 +60,7 @@ public sealed partial class CheckpointReader
         }
         // Windows refuses to replace or truncate a file while a view of it is mapped, which would make
         // re-saving over a restored checkpoint fail; there, tensors are always copies.
-        if (size < MappedShard.ZeroCopyThreshold || OperatingSystem.IsWindows())
+        if (size < MappedShard.ZeroCopyThreshold || OperatingSystem.IsWindows() || !shard.IsMapped)
         {
             var copy = shard.Copy(offset, size);
             if (VerifyCrc) CheckCrc(name, shard, p, Crc32C.Compute(copy));

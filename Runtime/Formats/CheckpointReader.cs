@@ -20,26 +20,20 @@ public sealed partial class CheckpointReader : IDisposable
     private readonly Dictionary<string, BundleEntryProto> _sliceEntries = new(StringComparer.Ordinal);
     private readonly MappedShard?[] _shards;
     private readonly object _gate = new();
+    private readonly IReadOnlyList<byte[]>? _memoryShards;
     private bool _disposed;
 
-    private CheckpointReader(string prefix, bool verifyCrc)
+    private CheckpointReader(string prefix, bool verifyCrc) : this(prefix, verifyCrc, ReadIndex(prefix + ".index"), null)
+    {
+    }
+
+    // memoryShards: the data files' bytes (FromMemory), or null to map the files beside the index.
+    private CheckpointReader(string prefix, bool verifyCrc, byte[] file, IReadOnlyList<byte[]>? memoryShards)
     {
         Prefix = prefix;
         VerifyCrc = verifyCrc;
         IndexPath = prefix + ".index";
-        byte[] file;
-        try
-        {
-            file = File.ReadAllBytes(IndexPath);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new CheckpointFormatException(IndexPath, "no such checkpoint index file", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new CheckpointFormatException(IndexPath, "the checkpoint index cannot be read: " + e.Message, e);
-        }
+        _memoryShards = memoryShards;
         var table = TableReader.ReadAll(file, IndexPath);
         if (table.Count == 0 || table[0].Key.Length != 0)
             throw new CheckpointFormatException(IndexPath, "the index has no bundle header (the empty key must come first)");
@@ -65,7 +59,9 @@ public sealed partial class CheckpointReader : IDisposable
         Entries = entries;
         // A missing data file is reported now rather than on the first read of one of its tensors. The files are
         // looked for before the shard table is sized: num_shards comes from the file (INT_MAX must not allocate).
-        for (int i = 0; i < Header.NumShards; i++)
+        if (memoryShards != null && memoryShards.Count != Header.NumShards)
+            throw new CheckpointFormatException(IndexPath, $"the index lists {Header.NumShards} shard(s), but {memoryShards.Count} data file(s) were given");
+        for (int i = 0; memoryShards == null && i < Header.NumShards; i++)
         {
             var path = DataPath(prefix, i, Header.NumShards);
             if (!File.Exists(path)) throw new CheckpointFormatException(path, $"the checkpoint data shard file is missing (the index '{IndexPath}' lists {Header.NumShards} shard(s))");
@@ -79,6 +75,29 @@ public sealed partial class CheckpointReader : IDisposable
     /// <param name="verifyCrc">Check every tensor's CRC32C when it is read (TF always does; turn off only for speed).</param>
     /// <exception cref="CheckpointFormatException">Files missing or malformed.</exception>
     public static CheckpointReader Open(string prefix, bool verifyCrc = true) => new(Checkpoint.ResolvePrefix(prefix), verifyCrc);
+
+    /// <summary>A reader over checkpoint bytes held in memory (the fuzzer's in-process path): the same parsing and
+    /// checks as <see cref="Open"/>, with <paramref name="prefix"/> used only in messages and every tensor copied out
+    /// of <paramref name="shards"/> (no mapping).</summary>
+    /// <exception cref="CheckpointFormatException">Malformed bytes, or a shard count other than the header's.</exception>
+    internal static CheckpointReader FromMemory(string prefix, byte[] index, IReadOnlyList<byte[]> shards, bool verifyCrc = true)
+        => new(prefix, verifyCrc, index, shards);
+
+    private static byte[] ReadIndex(string indexPath)
+    {
+        try
+        {
+            return File.ReadAllBytes(indexPath);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new CheckpointFormatException(indexPath, "no such checkpoint index file", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CheckpointFormatException(indexPath, "the checkpoint index cannot be read: " + e.Message, e);
+        }
+    }
 
     /// <summary>The checkpoint prefix.</summary>
     public string Prefix { get; }
@@ -143,7 +162,9 @@ public sealed partial class CheckpointReader : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return _shards[id] ??= MappedShard.Open(DataPath(Prefix, id, _shards.Length));
+            return _shards[id] ??= _memoryShards == null
+                ? MappedShard.Open(DataPath(Prefix, id, _shards.Length))
+                : MappedShard.FromMemory(DataPath(Prefix, id, _shards.Length), _memoryShards[id]);
         }
     }
 

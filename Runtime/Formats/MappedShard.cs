@@ -28,6 +28,17 @@ internal sealed unsafe class MappedShard : IDisposable
     private readonly MemoryMappedViewAccessor? _view;
     private readonly byte* _pointer;
 
+    // A shard held in memory (FromMemory); Span hands out spans of it instead of the mapping's pointer.
+    private readonly byte[]? _memory;
+    private bool _memoryDisposed;
+
+    private MappedShard(string path, byte[] memory)
+    {
+        Path = path;
+        _memory = memory;
+        Length = memory.Length;
+    }
+
     private MappedShard(string path, MemoryMappedFile? file, long length)
     {
         Path = path;
@@ -45,6 +56,13 @@ internal sealed unsafe class MappedShard : IDisposable
 
     /// <summary>File length in bytes.</summary>
     public long Length { get; }
+
+    /// <summary>False for a shard held in memory (<see cref="FromMemory"/>): it has no mapping to make private views of.</summary>
+    public bool IsMapped => _memory == null;
+
+    /// <summary>A shard over <paramref name="bytes"/> (<c>CheckpointReader.FromMemory</c>), which must not change
+    /// while it is read; <paramref name="path"/> is used in messages only.</summary>
+    public static MappedShard FromMemory(string path, byte[] bytes) => new(path, bytes);
 
     /// <summary>Maps <paramref name="path"/>.</summary>
     /// <exception cref="CheckpointFormatException">The file is missing or unreadable.</exception>
@@ -79,6 +97,11 @@ internal sealed unsafe class MappedShard : IDisposable
     public ReadOnlySpan<byte> Span(long offset, int size)
     {
         if (size == 0) return default;
+        if (_memory != null)
+        {
+            ObjectDisposedException.ThrowIf(_memoryDisposed, this);
+            return _memory.AsSpan(checked((int)offset), size);
+        }
         ObjectDisposedException.ThrowIf(_view == null || _view.SafeMemoryMappedViewHandle.IsClosed, this);
         return new ReadOnlySpan<byte>(_pointer + offset, size);
     }
@@ -102,6 +125,7 @@ internal sealed unsafe class MappedShard : IDisposable
     /// <summary>Unmaps the shared view; private views handed out stay valid.</summary>
     public void Dispose()
     {
+        _memoryDisposed = true;
         _view?.Dispose();
         _file?.Dispose();
     }

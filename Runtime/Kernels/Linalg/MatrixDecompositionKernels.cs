@@ -5,8 +5,8 @@ namespace TypedGraph.Kernels.Linalg;
 
 /// <summary>
 /// Dense factorizations and solves over the innermost two dims of float, double or half tensors (computed in double,
-/// rounded once on output): <c>MatrixInverse</c> (partial-pivot LU; TF's <c>matrix_inverse_op.cc</c> rejects an exactly
-/// zero pivot with "Input is not invertible."), <c>MatrixSolve</c>, <c>Cholesky</c> (Eigen's LLT over the lower
+/// rounded once on output): <c>MatrixInverse</c> (partial-pivot LU in Eigen's order; TF's <c>matrix_inverse_op.cc</c>
+/// rejects an exactly zero pivot with "Input is not invertible."; NaN/Inf propagate as through Eigen), <c>MatrixSolve</c>, <c>Cholesky</c> (Eigen's LLT over the lower
 /// triangle, as TF's <c>cholesky_op.cc</c>; the strict upper triangle of the result is zero), <c>Qr</c> (Householder
 /// reflections with Eigen's sign choice, so Q and R match TF's <c>qr_op_impl.h</c> and not merely some QR), and
 /// <c>MatrixTriangularSolve</c> (batch dims broadcast as TF ≥ 2.2's <c>MatMulBCast</c>; a zero on the diagonal is
@@ -64,9 +64,14 @@ internal sealed class MatrixDecompositionKernels : KernelSet
         return (checked((int)batch), rows, cols);
     }
 
-    /// <summary>LU with partial pivoting of the n×n matrix at <paramref name="a"/>[<paramref name="at"/>…], in place;
-    /// returns the row permutation, or null when a pivot is exactly zero (TF's invertibility check).</summary>
-    private static int[]? Lu(double[] a, int at, int n)
+    /// <summary>LU with partial pivoting of the n×n matrix at <paramref name="a"/>[<paramref name="at"/>…], in place, in
+    /// the order of Eigen's <c>PartialPivLU</c> (<c>partial_lu_impl::unblocked_lu</c>, which TF's matrix_inverse_op.cc and
+    /// matrix_solve_op.cc use): the pivot is the first largest |value| in the column (a NaN wins only where it comes
+    /// first, as Eigen's <c>maxCoeff</c> compares with <c>&gt;</c>); a non-zero pivot (NaN included) divides the column
+    /// below it; an exactly zero pivot is left as it is and the factorization goes on; and the trailing block always
+    /// gets the full rank-1 update, zero multipliers included, so 0·Inf and 0·NaN give NaN as in Eigen. Returns the
+    /// row permutation. Eigen switches to a blocked variant above 16×16 (same products, another summation order).</summary>
+    private static int[] Lu(double[] a, int at, int n)
     {
         var perm = new int[n];
         for (int i = 0; i < n; i++) perm[i] = i;
@@ -79,24 +84,43 @@ internal sealed class MatrixDecompositionKernels : KernelSet
                 double v = Math.Abs(a[at + i * n + k]);
                 if (v > best) { best = v; p = i; }
             }
-            if (!(best > 0)) return null;
-            if (p != k)
+            if (best != 0)
             {
-                for (int j = 0; j < n; j++) (a[at + k * n + j], a[at + p * n + j]) = (a[at + p * n + j], a[at + k * n + j]);
-                (perm[k], perm[p]) = (perm[p], perm[k]);
+                if (p != k)
+                {
+                    for (int j = 0; j < n; j++) (a[at + k * n + j], a[at + p * n + j]) = (a[at + p * n + j], a[at + k * n + j]);
+                    (perm[k], perm[p]) = (perm[p], perm[k]);
+                }
+                double pivot = a[at + k * n + k];
+                for (int i = k + 1; i < n; i++) a[at + i * n + k] /= pivot;
             }
-            double pivot = a[at + k * n + k];
             for (int i = k + 1; i < n; i++)
             {
-                double f = a[at + i * n + k] /= pivot;
-                if (f == 0) continue;
+                double f = a[at + i * n + k];
                 for (int j = k + 1; j < n; j++) a[at + i * n + j] -= f * a[at + k * n + j];
             }
         }
         return perm;
     }
 
-    /// <summary>Solves LU·X = P·B for an n×k right-hand side (row-major), overwriting <paramref name="b"/>.</summary>
+    /// <summary>TF's invertibility check after the LU: <c>min |Uᵢᵢ| &gt; 0</c>, the minimum taken as Eigen's scalar
+    /// <c>minCoeff</c> reduction of the (strided) diagonal does (<c>std::min</c> from the first element on), so a NaN
+    /// first pivot fails the check and a later NaN pivot does not (its NaN then flows into the result).</summary>
+    private static bool PivotsNonZero(double[] lu, int at, int n)
+    {
+        if (n == 0) return true;
+        double min = Math.Abs(lu[at]);
+        for (int i = 1; i < n; i++)
+        {
+            double v = Math.Abs(lu[at + i * n + i]);
+            if (v < min) min = v;
+        }
+        return min > 0;
+    }
+
+    /// <summary>Solves LU·X = P·B for an n×k right-hand side (row-major), overwriting <paramref name="b"/>: the unit-lower
+    /// then the upper triangular solve with every product formed (no zero skipped, as Eigen's <c>trsmKernelL</c>) and
+    /// the diagonal applied as a multiplication by its reciprocal, as that kernel does.</summary>
     private static void LuSolve(double[] lu, int at, int n, int[] perm, double[] b, int bAt, int k)
     {
         var x = new double[n * k];
@@ -106,17 +130,17 @@ internal sealed class MatrixDecompositionKernels : KernelSet
             for (int j = 0; j < i; j++)
             {
                 double l = lu[at + i * n + j];
-                if (l != 0) for (int c = 0; c < k; c++) x[i * k + c] -= l * x[j * k + c];
+                for (int c = 0; c < k; c++) x[i * k + c] -= l * x[j * k + c];
             }
         for (int i = n - 1; i >= 0; i--)
         {
             for (int j = i + 1; j < n; j++)
             {
                 double u = lu[at + i * n + j];
-                if (u != 0) for (int c = 0; c < k; c++) x[i * k + c] -= u * x[j * k + c];
+                for (int c = 0; c < k; c++) x[i * k + c] -= u * x[j * k + c];
             }
-            double d = lu[at + i * n + i];
-            for (int c = 0; c < k; c++) x[i * k + c] /= d;
+            double inverse = 1 / lu[at + i * n + i];
+            for (int c = 0; c < k; c++) x[i * k + c] *= inverse;
         }
         Array.Copy(x, 0, b, bAt, n * k);
     }
@@ -139,7 +163,8 @@ internal sealed class MatrixDecompositionKernels : KernelSet
         for (int b = 0; b < batch; b++)
         {
             int at = b * n * n;
-            var perm = Lu(a, at, n) ?? throw ctx.Error("Input is not invertible.");
+            var perm = Lu(a, at, n);
+            if (!PivotsNonZero(a, at, n)) throw ctx.Error("Input is not invertible.");
             for (int i = 0; i < n; i++) result[at + i * n + i] = 1;
             LuSolve(a, at, n, perm, result, at, n);
         }
@@ -161,7 +186,8 @@ internal sealed class MatrixDecompositionKernels : KernelSet
         for (int b = 0; b < batch; b++)
         {
             if (n == 0 || k == 0) break;
-            var perm = Lu(a, b * n * n, n) ?? throw ctx.Error("Input matrix is not invertible.");
+            var perm = Lu(a, b * n * n, n);
+            if (!PivotsNonZero(a, b * n * n, n)) throw ctx.Error("Input matrix is not invertible.");
             LuSolve(a, b * n * n, n, perm, x, b * n * k, k);
         }
         WriteDoubles(ctx.AllocateOutput(0, rhs.DType, rhs.Shape), x);
