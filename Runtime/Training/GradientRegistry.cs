@@ -28,6 +28,7 @@ public static class GradientRegistry
         QrGradient.Register();
         EinsumGradient.Register();
         DeterminantGradients.Register();
+        ImageGradients.Register();
     }
 
     /// <summary>Registers (or replaces) the gradient of <paramref name="opType"/>.</summary>
