@@ -36,7 +36,8 @@ public static class OnnxExporter
         options ??= new OnnxExportOptions();
         if (options.Opset is < MinOpset or > MaxOpset)
             throw new OnnxExportException($"Opset {options.Opset} is not supported; choose {MinOpset}..{MaxOpset}.");
-        var graph = new GraphConversion(session, inputs, outputs, options).Run();
+        using var lowered = LowerFunctions(session, inputs, outputs);
+        var graph = new GraphConversion(lowered ?? session, inputs, outputs, options).Run();
         var model = new ModelProto
         {
             IrVersion = IrVersionFor(options.Opset),
@@ -82,6 +83,32 @@ public static class OnnxExporter
         {
             if (File.Exists(tmp)) File.Delete(tmp);
         }
+    }
+
+    /// <summary>
+    /// For a TF2 graph whose outputs are computed in function bodies (StatefulPartitionedCall, While, If): a session
+    /// on the TF1-form lowering (FunctionLowering) holding the same resource-variable values; null for a plain graph.
+    /// </summary>
+    private static Session? LowerFunctions(Session session, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs)
+    {
+        var roots = new List<TensorRef>();
+        foreach (var name in inputs.Concat(outputs))
+        {
+            try { roots.Add(TensorRef.Parse(name)); }
+            catch (FormatException) { return null; } // GraphConversion reports the bad name
+        }
+        if (!FunctionLowering.IsNeeded(session.Graph, roots)) return null;
+        var def = FunctionLowering.Lower(session.Graph, roots);
+        Session lowered;
+        try { lowered = new Session(new Graph(def)); }
+        catch (TypedGraphException e) { throw new OnnxExportException("The graph with its function calls inlined (TF1 form) could not be loaded: " + e.Message, e); }
+        foreach (var n in def.Node.Where(n => n.Op == "VarHandleOp"))
+        {
+            var shared = n.Attr.TryGetValue("shared_name", out var s) ? s.S.ToStringUtf8() : "";
+            var name = shared.Length > 0 ? shared : n.Name;
+            if (session.State.FindVariable(name) is { Value: { } value }) lowered.State.Variable(name).Value = value;
+        }
+        return lowered;
     }
 
     // ONNX's IR version for each opset release (onnx/helper.py VERSION_TABLE): 1.12 → IR 8 / opset 17,

@@ -629,7 +629,7 @@ internal sealed partial class GraphConversion
                 continue;
             }
             var v = Set(exit, 0);
-            if (ProbeOf(new TensorRef(exit.Name, 0)) == null) (v.DType, v.Rank, v.Sequence) = varTypes[i];
+            if (ProbeOf(new TensorRef(exit.Name, 0)) == null || varTypes[i].Sequence) (v.DType, v.Rank, v.Sequence) = varTypes[i];
             v.Native = OutName(exit);
             outputs.Add(v.Native);
         }

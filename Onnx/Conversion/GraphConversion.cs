@@ -20,6 +20,8 @@ internal sealed partial class GraphConversion
         "RandomGamma", "RandomPoisson", "RandomPoissonV2",
         // A TensorArray's handle and flow stand for its (changing) contents, which become ONNX sequences.
         "TensorArrayV3",
+        // Likewise a TF2 TensorList created from constants: it is a sequence to fill, not a constant.
+        "TensorListReserve", "EmptyTensorList",
     };
 
     private readonly Session _session;
@@ -95,6 +97,8 @@ internal sealed partial class GraphConversion
         RegisterCond();
         RegisterResize();
         RegisterTensorArray();
+        RegisterTensorList();
+        RegisterResource();
     }
 
     private int Opset => _options.Opset;
@@ -176,7 +180,7 @@ internal sealed partial class GraphConversion
     private static string UnsupportedHint(string op) => op switch
     {
         "Switch" or "Merge" or "Enter" or "Exit" or "NextIteration" or "LoopCond" => " outside the tf.cond / tf.while_loop layouts the exporter recognizes",
-        "StatefulPartitionedCall" or "PartitionedCall" => " (a TF2 function call: function bodies are not exported yet)",
+        "Case" or "StatelessCase" => " (TF2 functional Case is not lowered; PartitionedCall, While and If are)",
         _ when op.StartsWith("TensorArray", StringComparison.Ordinal) => " (TensorArrayV3 with Write/Read/Scatter/Gather/Size are exported as ONNX sequences; this one is not)",
         _ => "",
     };

@@ -103,6 +103,10 @@ internal static class StaticShapes
                 return [-1];
             case "Fill" when ConstValues(b, node.Inputs[0]) is { } fillDims:
                 return fillDims;
+            case "ResizeBilinear" or "ResizeNearestNeighbor" or "ResizeBicubic" or "ResizeArea" when In(0) is { Length: 4 } img:
+                return ConstValues(b, node.Inputs[1]) is [var rh, var rw] ? [img[0], rh, rw, img[3]] : [img[0], -1, -1, img[3]];
+            case "CropAndResize" when In(1) is { Length: 2 } boxes && In(0) is { Length: 4 } image:
+                return ConstValues(b, node.Inputs[3]) is [var ch, var cw] ? [boxes[0], ch, cw, image[3]] : [boxes[0], -1, -1, image[3]];
             case "ExpandDims" when In(0) is { } es && ConstValues(b, node.Inputs[1]) is { } ax:
             {
                 var l = es.ToList();

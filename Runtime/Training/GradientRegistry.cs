@@ -27,6 +27,7 @@ public static class GradientRegistry
         MathExtraGradients.Register();
         QrGradient.Register();
         EinsumGradient.Register();
+        ImageGradients.Register();
     }
 
     /// <summary>Registers (or replaces) the gradient of <paramref name="opType"/>.</summary>

@@ -68,7 +68,8 @@ internal sealed class ResizeBicubicKernel : KernelSet
             }
     }
 
-    private readonly record struct Taps(int I0, int I1, int I2, int I3, float W0, float W1, float W2, float W3)
+    /// <summary>The four clamped source indices and weights of one output position (TF's WeightsAndIndices).</summary>
+    internal readonly record struct Taps(int I0, int I1, int I2, int I3, float W0, float W1, float W2, float W3)
     {
         public int Index(int k) => k switch { 0 => I0, 1 => I1, 2 => I2, _ => I3 };
     }
@@ -88,7 +89,8 @@ internal sealed class ResizeBicubicKernel : KernelSet
         return table;
     }
 
-    private static Taps Weights(float scale, int outLoc, int limit, bool keys)
+    /// <summary>TF's GetWeightsAndIndices (keys = half_pixel_centers: Keys cubic, out-of-image taps dropped and renormalized).</summary>
+    internal static Taps Weights(float scale, int outLoc, int limit, bool keys)
     {
         float inLocF = keys ? (outLoc + 0.5f) * scale - 0.5f : outLoc * scale;
         long inLoc = (long)MathF.Floor(inLocF);

@@ -87,14 +87,16 @@ internal sealed class ResizeKernels : KernelSet
     internal static float Scale(int inSize, int outSize, bool alignCorners)
         => alignCorners && outSize > 1 ? (inSize - 1) / (float)(outSize - 1) : inSize / (float)outSize;
 
-    private static int NearestIndex(int o, float scale, int inSize, bool align, bool half)
+    /// <summary>The source index of output position <paramref name="o"/> (TF's compute_indices / the forward's inline rule).</summary>
+    internal static int NearestIndex(int o, float scale, int inSize, bool align, bool half)
     {
         float v = half ? (o + 0.5f) * scale : o * scale;
         long i = align ? (long)MathF.Round(v, MidpointRounding.AwayFromZero) : (long)MathF.Floor(v); // roundf rounds half away from zero
         return (int)Math.Max(0, Math.Min(i, inSize - 1));
     }
 
-    private static (int Lower, int Upper, float Lerp)[] Weights(int outSize, int inSize, float scale, bool half)
+    /// <summary>TF's compute_interpolation_weights: per output position the lower/upper source index and the lerp.</summary>
+    internal static (int Lower, int Upper, float Lerp)[] Weights(int outSize, int inSize, float scale, bool half)
     {
         var w = new (int, int, float)[outSize];
         for (int i = 0; i < outSize; i++)
