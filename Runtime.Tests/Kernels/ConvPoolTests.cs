@@ -109,6 +109,11 @@ public class ConvPoolTests
     [InlineData(1, 6, 6, 4, 3, 3, 1, 1, 1, "SAME")]
     [InlineData(2, 7, 5, 3, 3, 3, 2, 2, 2, "SAME")]
     [InlineData(1, 8, 8, 16, 5, 5, 1, 2, 1, "VALID")]
+    // Vector paths: 16- and 8-channel blocks plus a scalar remainder (C = 40, 27), 4-pixel groups with a 1–3 pixel tail.
+    [InlineData(2, 9, 11, 40, 3, 3, 1, 1, 1, "SAME")]
+    [InlineData(1, 10, 7, 27, 5, 3, 1, 2, 3, "SAME")]
+    [InlineData(1, 6, 13, 32, 3, 3, 1, 1, 2, "VALID")]
+    [InlineData(1, 5, 5, 16, 3, 3, 3, 1, 1, "SAME")]
     public void DepthwiseMatchesNaiveReference(int n, int h, int w, int c, int kh, int kw, int mult, int sh, int sw, string padding)
     {
         var r = new Random(h + 17 * c + mult);
@@ -122,6 +127,24 @@ public class ConvPoolTests
         var y = Compute1("DepthwiseConv2dNative", [F(x, n, h, w, c), F(f, kh, kw, c, mult)], ConvAttrs(sh, sw, padding));
         Assert.Equal(new TensorShape(n, oh, ow, c * mult), y.Shape);
         Close(expected, y.AsSpan<float>(), 1e-4f, "depthwise");
+    }
+
+    [Theory]
+    [InlineData(1, 12, 12, 48, 3, 3, 2, 2, 1, 1, "SAME")]
+    [InlineData(2, 11, 9, 24, 3, 3, 3, 2, 2, 1, "VALID")]
+    public void DilatedDepthwiseMatchesNaiveReference(int n, int h, int w, int c, int kh, int kw, int dh, int dw, int sh, int sw, string padding)
+    {
+        var r = new Random(h * 31 + c + dh);
+        var x = RandomFloats(r, n * h * w * c);
+        var f = RandomFloats(r, kh * kw * c);
+        var kind = TypedGraph.Kernels.Common.Padding.Parse(padding);
+        int pt = 0, pb = 0, pl = 0, pr = 0;
+        int oh = TypedGraph.Kernels.Common.Padding.OutputSize(h, kh, dh, sh, kind, ref pt, ref pb);
+        int ow = TypedGraph.Kernels.Common.Padding.OutputSize(w, kw, dw, sw, kind, ref pl, ref pr);
+        var expected = NaiveConv(x, n, h, w, c, f, kh, kw, 1, sh, sw, dh, dw, oh, ow, pt, pl, depthwise: true);
+        var y = Compute1("DepthwiseConv2dNative", [F(x, n, h, w, c), F(f, kh, kw, c, 1)], ConvAttrs(sh, sw, padding, "NHWC", dh, dw));
+        Assert.Equal(new TensorShape(n, oh, ow, c), y.Shape);
+        Close(expected, y.AsSpan<float>(), 1e-4f, "dilated depthwise");
     }
 
     private static Action<Protos.NodeDef> PoolAttrs(int k, int s, string padding, string format = "NHWC") => def =>

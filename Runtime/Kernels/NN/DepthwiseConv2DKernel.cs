@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using TypedGraph.Kernels.Common;
 using TypedGraph.Protos;
 
@@ -7,8 +7,9 @@ namespace TypedGraph.Kernels.NN;
 
 /// <summary>
 /// DepthwiseConv2dNative: filter [KH,KW,C,M]; output channel c·M+m = Σ input[…, c]·filter[kh,kw,c,m].
-/// Direct NHWC loops (NCHW transposed); with M = 1 each window step is one vectorized multiply-add over
-/// the channel row.
+/// Direct NHWC loops (NCHW transposed). With M = 1, 16 channels of 4 output pixels are accumulated in vector
+/// registers over the whole window (each filter tap loaded once for the 4 pixels); other channels and multipliers
+/// accumulate one channel at a time.
 /// </summary>
 internal sealed class DepthwiseConv2DKernels : KernelSet
 {
@@ -76,40 +77,132 @@ internal sealed class DepthwiseConv2DKernel : OpKernel
     {
         fixed (float* pi = input, pf = filter, po = output)
         {
-            nint ii = (nint)pi, fi = (nint)pf, oi = (nint)po;
-            int inLen = input.Length, fLen = filter.Length, outLen = output.Length;
             int oc = g.C * mult;
-            Workers.For((long)g.N * g.OH, Math.Max(1, 4096 / Math.Max(1, g.OW * oc)), (s, e) =>
+            // A static body and a struct state: no closure allocated per run.
+            Workers.For((long)g.N * g.OH, Math.Max(1, 4096 / Math.Max(1, g.OW * oc)), new Rows((nint)pi, (nint)pf, (nint)po, g, mult),
+                static (job, s, e) => job.Run(s, e));
+        }
+    }
+
+    /// <summary>Output rows [s, e) of the batch×OH rows; one row is OW pixels × C·M channels.</summary>
+    private readonly record struct Rows(nint Input, nint Filter, nint Output, Window2D G, int Mult)
+    {
+        public unsafe void Run(long s, long e)
+        {
+            var g = G;
+            int oc = g.C * Mult;
+            for (long r = s; r < e; r++)
             {
-                var src = new ReadOnlySpan<float>((float*)ii, inLen);
-                var flt = new ReadOnlySpan<float>((float*)fi, fLen);
-                var dst = new Span<float>((float*)oi, outLen);
-                for (long r = s; r < e; r++)
+                int b = (int)(r / g.OH), oh = (int)(r % g.OH);
+                float* orow = (float*)Output + r * g.OW * oc;
+                float* image = (float*)Input + (long)b * g.H * g.W * g.C;
+                int ch = 0;
+                if (Mult == 1 && Vector512.IsHardwareAccelerated)
+                    for (; ch + 16 <= g.C; ch += 16) RowVector(g, oh, image, (float*)Filter, orow, ch);
+                if (Mult == 1 && Vector256.IsHardwareAccelerated)
+                    for (; ch + 8 <= g.C; ch += 8) RowVector256(g, oh, image, (float*)Filter, orow, ch);
+                if (ch < oc) RowScalar(g, Mult, oh, image, (float*)Filter, orow, ch);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Channels [ch, ch+16) of one output row (M = 1), four pixels at a time: each filter tap is loaded once and
+    /// multiplied into four accumulators that stay in registers over the whole window (one store per pixel).
+    /// </summary>
+    private static unsafe void RowVector(in Window2D g, int oh, float* image, float* filter, float* orow, int ch)
+    {
+        int c = g.C;
+        for (int ow0 = 0; ow0 < g.OW; ow0 += 4)
+        {
+            int count = Math.Min(4, g.OW - ow0);
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int y = 0; y < g.KH; y++)
+            {
+                int ih = oh * g.SH - g.PadTop + y * g.DH;
+                if ((uint)ih >= (uint)g.H) continue;
+                float* inRow = image + (long)ih * g.W * c + ch;
+                float* fRow = filter + (long)y * g.KW * c + ch;
+                for (int x = 0; x < g.KW; x++)
                 {
-                    int b = (int)(r / g.OH), oh = (int)(r % g.OH);
-                    for (int ow = 0; ow < g.OW; ow++)
+                    var f = Vector512.Load(fRow + (long)x * c);
+                    int iw = ow0 * g.SW - g.PadLeft + x * g.DW;
+                    if ((uint)iw < (uint)g.W) a0 = Vector512.FusedMultiplyAdd(Vector512.Load(inRow + (long)iw * c), f, a0);
+                    iw += g.SW;
+                    if (count > 1 && (uint)iw < (uint)g.W) a1 = Vector512.FusedMultiplyAdd(Vector512.Load(inRow + (long)iw * c), f, a1);
+                    iw += g.SW;
+                    if (count > 2 && (uint)iw < (uint)g.W) a2 = Vector512.FusedMultiplyAdd(Vector512.Load(inRow + (long)iw * c), f, a2);
+                    iw += g.SW;
+                    if (count > 3 && (uint)iw < (uint)g.W) a3 = Vector512.FusedMultiplyAdd(Vector512.Load(inRow + (long)iw * c), f, a3);
+                }
+            }
+            float* o = orow + (long)ow0 * c + ch;
+            a0.Store(o);
+            if (count > 1) a1.Store(o + c);
+            if (count > 2) a2.Store(o + 2L * c);
+            if (count > 3) a3.Store(o + 3L * c);
+        }
+    }
+
+    /// <summary>As <see cref="RowVector"/> for 8 channels (AVX2 machines, and the 8-channel remainder on AVX-512).</summary>
+    private static unsafe void RowVector256(in Window2D g, int oh, float* image, float* filter, float* orow, int ch)
+    {
+        int c = g.C;
+        for (int ow0 = 0; ow0 < g.OW; ow0 += 4)
+        {
+            int count = Math.Min(4, g.OW - ow0);
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int y = 0; y < g.KH; y++)
+            {
+                int ih = oh * g.SH - g.PadTop + y * g.DH;
+                if ((uint)ih >= (uint)g.H) continue;
+                float* inRow = image + (long)ih * g.W * c + ch;
+                float* fRow = filter + (long)y * g.KW * c + ch;
+                for (int x = 0; x < g.KW; x++)
+                {
+                    var f = Vector256.Load(fRow + (long)x * c);
+                    int iw = ow0 * g.SW - g.PadLeft + x * g.DW;
+                    if ((uint)iw < (uint)g.W) a0 = Vector256.FusedMultiplyAdd(Vector256.Load(inRow + (long)iw * c), f, a0);
+                    iw += g.SW;
+                    if (count > 1 && (uint)iw < (uint)g.W) a1 = Vector256.FusedMultiplyAdd(Vector256.Load(inRow + (long)iw * c), f, a1);
+                    iw += g.SW;
+                    if (count > 2 && (uint)iw < (uint)g.W) a2 = Vector256.FusedMultiplyAdd(Vector256.Load(inRow + (long)iw * c), f, a2);
+                    iw += g.SW;
+                    if (count > 3 && (uint)iw < (uint)g.W) a3 = Vector256.FusedMultiplyAdd(Vector256.Load(inRow + (long)iw * c), f, a3);
+                }
+            }
+            float* o = orow + (long)ow0 * c + ch;
+            a0.Store(o);
+            if (count > 1) a1.Store(o + c);
+            if (count > 2) a2.Store(o + 2L * c);
+            if (count > 3) a3.Store(o + 3L * c);
+        }
+    }
+
+    /// <summary>Output channels [first, C·M) of one output row, one accumulator per channel (any multiplier M).</summary>
+    private static unsafe void RowScalar(in Window2D g, int mult, int oh, float* image, float* filter, float* orow, int first)
+    {
+        int c = g.C, oc = c * mult;
+        for (int ow = 0; ow < g.OW; ow++)
+        {
+            float* o = orow + (long)ow * oc;
+            for (int j = first; j < oc; j++)
+            {
+                int inCh = j / mult;
+                float acc = 0;
+                for (int y = 0; y < g.KH; y++)
+                {
+                    int ih = oh * g.SH - g.PadTop + y * g.DH;
+                    if ((uint)ih >= (uint)g.H) continue;
+                    for (int x = 0; x < g.KW; x++)
                     {
-                        var o = dst.Slice((int)((r * g.OW + ow) * oc), oc);
-                        o.Clear();
-                        for (int y = 0; y < g.KH; y++)
-                        {
-                            int ih = oh * g.SH - g.PadTop + y * g.DH;
-                            if ((uint)ih >= (uint)g.H) continue;
-                            for (int x = 0; x < g.KW; x++)
-                            {
-                                int iw = ow * g.SW - g.PadLeft + x * g.DW;
-                                if ((uint)iw >= (uint)g.W) continue;
-                                var cell = src.Slice(((b * g.H + ih) * g.W + iw) * g.C, g.C);
-                                var f = flt.Slice((y * g.KW + x) * oc, oc);
-                                if (mult == 1) TensorPrimitives.MultiplyAdd(cell, f, o, o);
-                                else
-                                    for (int ch = 0; ch < g.C; ch++)
-                                        for (int m = 0; m < mult; m++) o[ch * mult + m] += cell[ch] * f[ch * mult + m];
-                            }
-                        }
+                        int iw = ow * g.SW - g.PadLeft + x * g.DW;
+                        if ((uint)iw >= (uint)g.W) continue;
+                        acc = MathF.FusedMultiplyAdd(image[((long)ih * g.W + iw) * c + inCh], filter[(long)(y * g.KW + x) * oc + j], acc);
                     }
                 }
-            });
+                o[j] = acc;
+            }
         }
     }
 }
