@@ -4,7 +4,7 @@ using TypedGraph.Protos;
 namespace TypedGraph.Tests.Building;
 
 /// <summary>
-/// <see cref="GraphBuilder.DepthwiseConv2D"/> builds <c>DepthwiseConv2dNative</c> (<c>tf.nn.depthwise_conv2d_native</c>)
+/// <see cref="LayerOps.DepthwiseConv2D"/> builds <c>DepthwiseConv2dNative</c> (<c>tf.nn.depthwise_conv2d_native</c>)
 /// and runs to the values of a naive loop: output channel <c>k·M + q</c> is input channel <c>k</c> convolved with
 /// <c>filter[:, :, k, q]</c>; SAME pads <c>max((out−1)·s + kh − in, 0)</c> with the smaller half before.
 /// </summary>

@@ -4,7 +4,7 @@ namespace TypedGraph.Building;
 
 /// <summary>
 /// A TF1 control-flow context (TF's <c>control_flow_ops.ControlFlowContext</c>): the body of a
-/// <see cref="GraphBuilder.WhileLoop"/> or one branch of a <see cref="GraphBuilder.Cond"/>. While a context is
+/// <see cref="ControlFlowOps.WhileLoop"/> or one branch of a <see cref="ControlFlowOps.Cond"/>. While a context is
 /// open, every op the builder adds belongs to it, and an input produced outside it is first made available
 /// inside: through an <c>Enter</c> (<c>is_constant=true</c>) for a loop, a <c>Switch</c> on the predicate for a
 /// cond branch — the way TF's <c>AddValue</c> rewrites op inputs. Gradients use the contexts to build TF1's

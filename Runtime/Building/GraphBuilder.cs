@@ -8,8 +8,11 @@ namespace TypedGraph.Building;
 /// in from the op definition, type attrs (<c>T</c>, <c>dtype</c>…) derived from the inputs, control
 /// dependency scopes, and graph collections (<c>variables</c>, <c>train_op</c>, …).
 /// </summary>
-/// <remarks>Typed op methods live in the partial files <c>GraphBuilder.Math.cs</c>, <c>.Nn.cs</c>,
-/// <c>.Array.cs</c>, <c>.Variables.cs</c>; <see cref="AddOperation"/> reaches every other op.</remarks>
+/// <remarks>This class is the core: the graph, naming and scopes, node creation, control dependencies and
+/// colocation, control-flow contexts, import, collections and seeds. Typed op methods are extension methods in one
+/// class per op family next to its op signatures (<see cref="ArrayOps"/>, <see cref="MathOps"/>, <see cref="NnOps"/>,
+/// <see cref="LayerOps"/>, <see cref="VariableOps"/>, <see cref="ControlFlowOps"/>, <see cref="TensorArrayOps"/>,
+/// <see cref="ServingOps"/>); <see cref="AddOperation"/> reaches every other op.</remarks>
 public sealed partial class GraphBuilder
 {
     private readonly UniqueNamer _namer = new();
@@ -234,8 +237,47 @@ public sealed partial class GraphBuilder
     /// <exception cref="KeyNotFoundException">No such node.</exception>
     public Node GetOperation(string name) => Graph.GetNode(name);
 
+    /// <summary>TF's default graph seed when only an op seed is set (<c>random_seed.DEFAULT_GRAPH_SEED</c>).</summary>
+    public const int DefaultGraphSeed = 87654321;
+
+    /// <summary>Graph-level seed (<c>tf.set_random_seed</c>); null = none.</summary>
+    public int? GraphSeed { get; set; }
+
+    /// <summary>Every variable in <c>variables</c>.</summary>
+    public IReadOnlyList<Variable> GlobalVariables => Collections.GetVariables(GraphCollections.Variables);
+
+    /// <summary>Every variable in <c>trainable_variables</c>.</summary>
+    public IReadOnlyList<Variable> TrainableVariables => Collections.GetVariables(GraphCollections.TrainableVariables);
+
+    /// <summary>A variable of the <c>variables</c> collection by op name.</summary>
+    /// <exception cref="KeyNotFoundException">No such variable; the message lists the variables.</exception>
+    public Variable GetVariable(string name) => GlobalVariables.FirstOrDefault(v => v.Name == name)
+        ?? throw new KeyNotFoundException($"No variable named '{name}'. Variables: {string.Join(", ", GlobalVariables.Select(v => v.Name))}.");
+
+    /// <summary>The collection of table initializer ops (<c>tf.GraphKeys.TABLE_INITIALIZERS</c>).</summary>
+    public const string TableInitializersCollection = "table_initializer";
+
+    /// <summary>The collection of asset path tensors (<c>tf.GraphKeys.ASSET_FILEPATHS</c>).</summary>
+    public const string AssetFilepathsCollection = "asset_filepaths";
+
+    /// <summary>A scalar of <paramref name="dtype"/> holding <paramref name="value"/> (Python scalars converted to a
+    /// tensor's dtype); shared by the op families and the optimizers.</summary>
+    internal static Tensor ScalarTensor(double value, DataType dtype) => DataTypes.BaseType(dtype) switch
+    {
+        DataType.DtFloat => Tensor.FromScalar((float)value),
+        DataType.DtDouble => Tensor.FromScalar(value),
+        DataType.DtInt32 => Tensor.FromScalar((int)value),
+        DataType.DtInt64 => Tensor.FromScalar((long)value),
+        DataType.DtBool => Tensor.FromScalar(value != 0),
+        DataType.DtUint8 => Tensor.FromScalar((byte)value),
+        DataType.DtInt8 => Tensor.FromScalar((sbyte)value),
+        DataType.DtInt16 => Tensor.FromScalar((short)value),
+        DataType.DtHalf => Tensor.FromScalar((Half)value),
+        _ => throw new NotSupportedException($"No scalar constant of dtype {DataTypes.Name(dtype)}."),
+    };
+
     /// <summary>Shortcut: output 0 of a new node.</summary>
-    private Output Op1(string opType, IReadOnlyList<Output> inputs, string? name, IReadOnlyDictionary<string, AttrValue>? attrs = null)
+    internal Output Op1(string opType, IReadOnlyList<Output> inputs, string? name, IReadOnlyDictionary<string, AttrValue>? attrs = null)
         => OutputOf(AddOperation(opType, inputs, attrs, name));
 
     private sealed class Popper(Action pop) : IDisposable

@@ -43,7 +43,7 @@ public abstract class GraphModel : IDisposable
     /// <summary>
     /// A builder appending to this model's graph, as TF's <c>import_meta_graph</c> leaves it: the graph's
     /// collections (global and trainable variables, <c>train_op</c>, <c>global_step</c>…) are there, so
-    /// <see cref="GraphBuilder.GetOrCreateGlobalStep"/> finds the existing step, and the op list of the file
+    /// <see cref="VariableOps.GetOrCreateGlobalStep"/> finds the existing step, and the op list of the file
     /// joins the catalogue, so <c>Saver.Save</c> can export ops the catalogue lacks. New ops run on
     /// <see cref="Session"/>; <see cref="Tensor{T}(Output)"/> turns their outputs into typed handles.
     /// </summary>

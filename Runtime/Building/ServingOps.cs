@@ -17,11 +17,11 @@ public sealed record SparseFeatureSpec(string Key, DataType DType);
 /// </summary>
 public sealed record DenseFeatureSpec(string Key, DataType DType, long[] Shape, Tensor? DefaultValue = null);
 
-/// <summary>The outputs of <see cref="GraphBuilder.ParseExample"/> by feature key.</summary>
+/// <summary>The outputs of <see cref="ServingOps.ParseExample"/> by feature key.</summary>
 public sealed record ParsedFeatures(IReadOnlyDictionary<string, SparseOutput> Sparse, IReadOnlyDictionary<string, Output> Dense);
 
 /// <summary>
-/// A string-to-id table built by <see cref="GraphBuilder.IndexTableFromFile(string, long, long, string, long)"/>: the <c>HashTableV2</c> handle,
+/// A string-to-id table built by <see cref="ServingOps.IndexTableFromFile(GraphBuilder, string, long, long, string, long)"/>: the <c>HashTableV2</c> handle,
 /// its default value, the <c>InitializeTableFromTextFileV2</c> op and the <c>asset_filepath</c> Const a
 /// SavedModel maps to its <c>assets/</c> copy.
 /// </summary>
@@ -32,17 +32,11 @@ public sealed record LookupTableOutput(Output Handle, Output DefaultValue, strin
     public long NumOovBuckets { get; init; }
 }
 
-// The ops of a tf.Example serving graph as TF 1.15's Python layers build them (an Estimator's
-// build_parsing_serving_input_receiver_fn + feature columns): parsing_ops.parse_example, lookup_ops.index_table_from_file,
-// string_ops.string_to_hash_bucket_fast, embedding_ops.safe_embedding_lookup_sparse, lookup_ops.tables_initializer.
-public sealed partial class GraphBuilder
+/// <summary>The ops of a tf.Example serving graph (parse_example, lookup tables, hash buckets,
+/// safe_embedding_lookup_sparse) as extension methods of <see cref="GraphBuilder"/>; their OpDefs are in
+/// <c>OpDefCatalog.Parsing.cs</c>, <c>.Lookup.cs</c> and <c>.Sparse.cs</c>.</summary>
+public static class ServingOps
 {
-    /// <summary>The collection of table initializer ops (<c>tf.GraphKeys.TABLE_INITIALIZERS</c>).</summary>
-    public const string TableInitializersCollection = "table_initializer";
-
-    /// <summary>The collection of asset path tensors (<c>tf.GraphKeys.ASSET_FILEPATHS</c>).</summary>
-    public const string AssetFilepathsCollection = "asset_filepaths";
-
     /// <summary>
     /// <c>tf.io.parse_example</c> in TF 1.x's layout (parsing_ops._parse_example_raw): under scope <paramref name="name"/>,
     /// one <c>ParseExample</c> op with the keys sorted (as <c>_features_to_raw_params</c> sorts them), the key lists as
@@ -50,7 +44,7 @@ public sealed partial class GraphBuilder
     /// <c>key_&lt;key&gt;</c> Const + <c>Reshape</c> to the feature shape, an absent default as an empty Const.
     /// </summary>
     /// <exception cref="ArgumentException">No features, a duplicate key, or a dtype other than float, int64 or string.</exception>
-    public ParsedFeatures ParseExample(Output serialized, IReadOnlyList<SparseFeatureSpec> sparse, IReadOnlyList<DenseFeatureSpec> dense, string name = "ParseExample")
+    public static ParsedFeatures ParseExample(this GraphBuilder builder, Output serialized, IReadOnlyList<SparseFeatureSpec> sparse, IReadOnlyList<DenseFeatureSpec> dense, string name = "ParseExample")
     {
         if (sparse.Count + dense.Count == 0) throw new ArgumentException("parse_example: must provide at least one feature key.");
         var keys = sparse.Select(s => s.Key).Concat(dense.Select(d => d.Key)).ToList();
@@ -61,32 +55,32 @@ public sealed partial class GraphBuilder
                 throw new ArgumentException($"parse_example: feature '{key}' is {DataTypes.Name(dtype)}; tf.Example features are float32, int64 or string.");
         var sortedSparse = sparse.OrderBy(s => s.Key, StringComparer.Ordinal).ToList();
         var sortedDense = dense.OrderBy(d => d.Key, StringComparer.Ordinal).ToList();
-        int inputRank = StaticShapes.Of(this, serialized)?.Length ?? 1;
+        int inputRank = StaticShapes.Of(builder, serialized)?.Length ?? 1;
 
-        var scope = UniqueName(name);
-        using var _ = NameScope(scope + "/");
+        var scope = builder.UniqueName(name);
+        using var _ = builder.NameScope(scope + "/");
         var defaults = new List<Output>();
         foreach (var d in sortedDense)
         {
-            if (d.DefaultValue == null) { defaults.Add(Constant(EmptyVector(d.DType), "Const")); continue; }
+            if (d.DefaultValue == null) { defaults.Add(builder.Constant(EmptyVector(d.DType), "Const")); continue; }
             if (d.DefaultValue.DType != d.DType)
                 throw new ArgumentException($"parse_example: the default of feature '{d.Key}' is {DataTypes.Name(d.DefaultValue.DType)}, expected {DataTypes.Name(d.DType)}.");
             var keyName = "key_" + string.Concat(d.Key.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-' or '/' ? c : '_'));
-            defaults.Add(Reshape(Constant(d.DefaultValue, keyName), d.Shape.Select(x => (int)x).ToArray()));
+            defaults.Add(builder.Reshape(builder.Constant(d.DefaultValue, keyName), d.Shape.Select(x => (int)x).ToArray()));
         }
         var opName = scope + "/" + "ParseExample";
         Output names;
         var sparseKeys = new List<Output>();
         var denseKeys = new List<Output>();
-        using (NameScope(opName + "/"))
+        using (builder.NameScope(opName + "/"))
         {
-            names = Constant(EmptyVector(DataType.DtString), "names");
-            for (int i = 0; i < sortedSparse.Count; i++) sparseKeys.Add(Constant(sortedSparse[i].Key, $"sparse_keys_{i}"));
-            for (int i = 0; i < sortedDense.Count; i++) denseKeys.Add(Constant(sortedDense[i].Key, $"dense_keys_{i}"));
+            names = builder.Constant(EmptyVector(DataType.DtString), "names");
+            for (int i = 0; i < sortedSparse.Count; i++) sparseKeys.Add(builder.Constant(sortedSparse[i].Key, $"sparse_keys_{i}"));
+            for (int i = 0; i < sortedDense.Count; i++) denseKeys.Add(builder.Constant(sortedDense[i].Key, $"dense_keys_{i}"));
         }
         var shapes = new AttrValue { List = new AttrValue.Types.ListValue() };
         foreach (var d in sortedDense) shapes.List.Shape.Add(Attrs.ShapeProto(d.Shape));
-        var node = AddOperationExact(opName, "ParseExample", [serialized, names, .. sparseKeys, .. denseKeys, .. defaults], new Dictionary<string, AttrValue>
+        var node = builder.AddOperationExact(opName, "ParseExample", [serialized, names, .. sparseKeys, .. denseKeys, .. defaults], new Dictionary<string, AttrValue>
         {
             ["Nsparse"] = Attrs.Int(sortedSparse.Count),
             ["Ndense"] = Attrs.Int(sortedDense.Count),
@@ -97,18 +91,18 @@ public sealed partial class GraphBuilder
         int ns = sortedSparse.Count;
         var sparseOut = new Dictionary<string, SparseOutput>(StringComparer.Ordinal);
         for (int i = 0; i < ns; i++)
-            sparseOut[sortedSparse[i].Key] = new SparseOutput(OutputOf(node, i), OutputOf(node, ns + i), OutputOf(node, 2 * ns + i), inputRank + 1);
+            sparseOut[sortedSparse[i].Key] = new SparseOutput(builder.OutputOf(node, i), builder.OutputOf(node, ns + i), builder.OutputOf(node, 2 * ns + i), inputRank + 1);
         var denseOut = new Dictionary<string, Output>(StringComparer.Ordinal);
-        for (int i = 0; i < sortedDense.Count; i++) denseOut[sortedDense[i].Key] = OutputOf(node, 3 * ns + i);
+        for (int i = 0; i < sortedDense.Count; i++) denseOut[sortedDense[i].Key] = builder.OutputOf(node, 3 * ns + i);
         return new ParsedFeatures(sparseOut, denseOut);
     }
 
     /// <summary><c>tf.strings.to_hash_bucket_fast</c>: FarmHash Fingerprint64 of each string modulo <paramref name="numBuckets"/>.</summary>
     /// <exception cref="ArgumentException">Not a string input, or fewer than one bucket.</exception>
-    public Output StringToHashBucketFast(Output input, long numBuckets, string name = "StringToHashBucketFast")
+    public static Output StringToHashBucketFast(this GraphBuilder builder, Output input, long numBuckets, string name = "StringToHashBucketFast")
     {
         if (numBuckets < 1) throw new ArgumentException($"StringToHashBucketFast: num_buckets must be >= 1, got {numBuckets}.", nameof(numBuckets));
-        return Op1("StringToHashBucketFast", [input], name, new Dictionary<string, AttrValue> { ["num_buckets"] = Attrs.Int(numBuckets) });
+        return builder.Op1("StringToHashBucketFast", [input], name, new Dictionary<string, AttrValue> { ["num_buckets"] = Attrs.Int(numBuckets) });
     }
 
     /// <summary>
@@ -119,16 +113,17 @@ public sealed partial class GraphBuilder
     /// <c>hash_table/table_init</c> (<c>InitializeTableFromTextFileV2</c>, whole line → line number). The initializer
     /// joins the <c>table_initializer</c> collection and the path Const the <c>asset_filepaths</c> collection.
     /// </summary>
+    /// <param name="builder">The builder the ops are added to.</param>
     /// <param name="vocabularyFile">The vocabulary, one key per line (id = line number).</param>
     /// <param name="vocabSize">The number of lines used.</param>
     /// <param name="defaultValue">The id of a key not in the vocabulary (must stay -1 with OOV buckets, as in TF).</param>
     /// <param name="name">The scope.</param>
-    /// <param name="numOovBuckets">With a value &gt; 0, <see cref="LookupTableFind(LookupTableOutput, Output, string)"/>
+    /// <param name="numOovBuckets">With a value &gt; 0, <see cref="LookupTableFind(GraphBuilder, LookupTableOutput, Output, string)"/>
     /// gives an out-of-vocabulary key the id <c>vocab_size + Fingerprint64(key) % num_oov_buckets</c>
     /// (lookup_ops.py <c>IdTableWithHashBuckets</c> with the default <c>FastHashSpec</c>).</param>
     /// <exception cref="ArgumentException">An empty path, a vocabulary size below 1, negative OOV buckets, or OOV
     /// buckets with a default value other than -1.</exception>
-    public LookupTableOutput IndexTableFromFile(string vocabularyFile, long vocabSize, long defaultValue, string name, long numOovBuckets)
+    public static LookupTableOutput IndexTableFromFile(this GraphBuilder builder, string vocabularyFile, long vocabSize, long defaultValue, string name, long numOovBuckets)
     {
         ArgumentException.ThrowIfNullOrEmpty(vocabularyFile);
         if (vocabSize < 1) throw new ArgumentException($"index_table_from_file: vocab_size must be >= 1, got {vocabSize}.", nameof(vocabSize));
@@ -137,38 +132,38 @@ public sealed partial class GraphBuilder
         if (numOovBuckets > 0 && defaultValue != -1)
             throw new ArgumentException($"index_table_from_file: default_value {defaultValue} must be -1 when num_oov_buckets > 0.", nameof(defaultValue));
         const long WholeLine = -2, LineNumber = -1; // lookup_ops.TextFileIndex
-        using var _ = NameScope(name);
-        var tableName = UniqueName("hash_table");
-        var handle = OutputOf(AddOperationExact(tableName, "HashTableV2", [], new Dictionary<string, AttrValue>
+        using var _ = builder.NameScope(name);
+        var tableName = builder.UniqueName("hash_table");
+        var handle = builder.OutputOf(builder.AddOperationExact(tableName, "HashTableV2", [], new Dictionary<string, AttrValue>
         {
             ["key_dtype"] = Attrs.Type(DataType.DtString),
             ["value_dtype"] = Attrs.Type(DataType.DtInt64),
             ["shared_name"] = Attrs.String($"hash_table_{vocabularyFile}_{vocabSize}_{WholeLine}_{LineNumber}"),
         }));
-        using var __ = NameScope(tableName + "/");
-        var dflt = Constant(Tensor.FromScalar(defaultValue), "Const");
-        var initScope = UniqueName("table_init");
+        using var __ = builder.NameScope(tableName + "/");
+        var dflt = builder.Constant(Tensor.FromScalar(defaultValue), "Const");
+        var initScope = builder.UniqueName("table_init");
         Output path;
-        using (NameScope(initScope + "/")) path = Constant(vocabularyFile, "asset_filepath");
-        var init = AddOperationExact(initScope, "InitializeTableFromTextFileV2", [handle, path], new Dictionary<string, AttrValue>
+        using (builder.NameScope(initScope + "/")) path = builder.Constant(vocabularyFile, "asset_filepath");
+        var init = builder.AddOperationExact(initScope, "InitializeTableFromTextFileV2", [handle, path], new Dictionary<string, AttrValue>
         {
             ["key_index"] = Attrs.Int(WholeLine),
             ["value_index"] = Attrs.Int(LineNumber),
             ["vocab_size"] = Attrs.Int(vocabSize),
             ["delimiter"] = Attrs.String("\t"),
         });
-        Collections.Add(TableInitializersCollection, init.Name);
-        Collections.Add(AssetFilepathsCollection, path.Name);
+        builder.Collections.Add(GraphBuilder.TableInitializersCollection, init.Name);
+        builder.Collections.Add(GraphBuilder.AssetFilepathsCollection, path.Name);
         return new LookupTableOutput(handle, dflt, init.Name, path) { NumOovBuckets = numOovBuckets };
     }
 
     /// <summary>
     /// <c>tf.contrib.lookup.index_table_from_file</c> without OOV buckets: see
-    /// <see cref="IndexTableFromFile(string, long, long, string, long)"/> (every key not in the file gets <paramref name="defaultValue"/>).
+    /// <see cref="IndexTableFromFile(GraphBuilder, string, long, long, string, long)"/> (every key not in the file gets <paramref name="defaultValue"/>).
     /// </summary>
     /// <exception cref="ArgumentException">An empty path or a vocabulary size below 1.</exception>
-    public LookupTableOutput IndexTableFromFile(string vocabularyFile, long vocabSize, long defaultValue = -1, string name = "string_to_index")
-        => IndexTableFromFile(vocabularyFile, vocabSize, defaultValue, name, numOovBuckets: 0);
+    public static LookupTableOutput IndexTableFromFile(this GraphBuilder builder, string vocabularyFile, long vocabSize, long defaultValue = -1, string name = "string_to_index")
+        => builder.IndexTableFromFile(vocabularyFile, vocabSize, defaultValue, name, numOovBuckets: 0);
 
     /// <summary>
     /// <c>table.lookup(keys)</c>: <c>LookupTableFindV2</c> under scope <c>hash_table_Lookup</c>. A table with OOV
@@ -177,29 +172,29 @@ public sealed partial class GraphBuilder
     /// <c>GreaterEqual</c>(ids, 0) and <c>Select</c> — so a key missing from the vocabulary gets
     /// <c>vocab_size + hash % num_oov_buckets</c>.
     /// </summary>
-    public Output LookupTableFind(LookupTableOutput table, Output keys, string name = "hash_table_Lookup")
+    public static Output LookupTableFind(this GraphBuilder builder, LookupTableOutput table, Output keys, string name = "hash_table_Lookup")
     {
-        using var _ = NameScope(name);
-        if (table.NumOovBuckets <= 0) return Op1("LookupTableFindV2", [table.Handle, keys, table.DefaultValue], "LookupTableFindV2");
-        var buckets = StringToHashBucketFast(keys, table.NumOovBuckets, "hash_bucket");
+        using var _ = builder.NameScope(name);
+        if (table.NumOovBuckets <= 0) return builder.Op1("LookupTableFindV2", [table.Handle, keys, table.DefaultValue], "LookupTableFindV2");
+        var buckets = builder.StringToHashBucketFast(keys, table.NumOovBuckets, "hash_bucket");
         Output ids;
-        using (NameScope("hash_table_Lookup"))
-            ids = Op1("LookupTableFindV2", [table.Handle, keys, table.DefaultValue], "LookupTableFindV2");
+        using (builder.NameScope("hash_table_Lookup"))
+            ids = builder.Op1("LookupTableFindV2", [table.Handle, keys, table.DefaultValue], "LookupTableFindV2");
         Output size;
-        using (NameScope("hash_table_Size"))
-            size = Op1("LookupTableSizeV2", [table.Handle], "LookupTableSizeV2");
-        var shifted = Add(buckets, size, "Add");
-        var known = Binary("GreaterEqual", ids, 0.0, "GreaterEqual");
-        return Select(known, ids, shifted, "Select");
+        using (builder.NameScope("hash_table_Size"))
+            size = builder.Op1("LookupTableSizeV2", [table.Handle], "LookupTableSizeV2");
+        var shifted = builder.Add(buckets, size, "Add");
+        var known = builder.Binary("GreaterEqual", ids, 0.0, "GreaterEqual");
+        return builder.Select(known, ids, shifted, "Select");
     }
 
     /// <summary><c>table.lookup(sparse_keys)</c>: the values looked up, indices and dense shape kept.</summary>
-    public SparseOutput LookupTableFind(LookupTableOutput table, SparseOutput keys, string name = "hash_table_Lookup")
-        => keys with { Values = LookupTableFind(table, keys.Values, name) };
+    public static SparseOutput LookupTableFind(this GraphBuilder builder, LookupTableOutput table, SparseOutput keys, string name = "hash_table_Lookup")
+        => keys with { Values = builder.LookupTableFind(table, keys.Values, name) };
 
     /// <summary><c>tf.tables_initializer()</c>: a NoOp <c>init_all_tables</c> depending on every op of the
     /// <c>table_initializer</c> collection.</summary>
-    public Node TablesInitializer(string name = "init_all_tables") => Group(Collections.GetNames(TableInitializersCollection), name);
+    public static Node TablesInitializer(this GraphBuilder builder, string name = "init_all_tables") => builder.Group(builder.Collections.GetNames(GraphBuilder.TableInitializersCollection), name);
 
     /// <summary>
     /// <c>tf.nn.safe_embedding_lookup_sparse(weights, sparse_ids, combiner=…)</c> without weights in TF 1.15's layout
@@ -208,12 +203,13 @@ public sealed partial class GraphBuilder
     /// <c>embedding_lookup_sparse</c> (<c>Unique</c>, gather of the unique ids, <c>SparseSegmentMean/Sum/SqrtN</c> by
     /// row), rows that were empty set to zeros (<c>Select</c>), reshaped back to the ids' leading dims + embedding dim.
     /// </summary>
+    /// <param name="builder">The builder the ops are added to.</param>
     /// <param name="weights">The embedding matrix [vocab, dim] (a variable's snapshot).</param>
     /// <param name="ids">int64 ids.</param>
     /// <param name="combiner"><c>mean</c>, <c>sum</c> or <c>sqrtn</c>.</param>
     /// <param name="name">The scope; the final <c>Select</c> takes the scope's own name, as in TF.</param>
     /// <exception cref="ArgumentException">An unknown combiner or ids of rank below 2.</exception>
-    public Output SafeEmbeddingLookupSparse(Output weights, SparseOutput ids, string combiner = "mean", string name = "embedding_lookup")
+    public static Output SafeEmbeddingLookupSparse(this GraphBuilder builder, Output weights, SparseOutput ids, string combiner = "mean", string name = "embedding_lookup")
     {
         var segmentOp = combiner switch
         {
@@ -223,87 +219,87 @@ public sealed partial class GraphBuilder
             _ => throw new ArgumentException($"combiner must be one of 'mean', 'sqrtn' or 'sum', got '{combiner}'.", nameof(combiner)),
         };
         if (ids.Rank < 2) throw new ArgumentException($"safe_embedding_lookup_sparse: sparse ids must have rank >= 2, got {ids.Rank}.", nameof(ids));
-        var scope = UniqueName(name);
-        using var _ = NameScope(scope + "/");
+        var scope = builder.UniqueName(name);
+        using var _ = builder.NameScope(scope + "/");
         int r = ids.Rank;
 
         // Reshape higher-rank ids to [prod(leading dims), last dim].
-        var lead = Slice(ids.DenseShape, Constant(new[] { 0 }, "Slice/begin"), Constant(new[] { r - 1 }, "Slice/size"), "Slice");
-        var rows = Reduce("Prod", lead, [0], false, "Prod");
-        var last = Gather(ids.DenseShape, Constant(r - 1, "GatherV2/indices"), 0, "GatherV2");
+        var lead = builder.Slice(ids.DenseShape, builder.Constant(new[] { 0 }, "Slice/begin"), builder.Constant(new[] { r - 1 }, "Slice/size"), "Slice");
+        var rows = builder.Reduce("Prod", lead, [0], false, "Prod");
+        var last = builder.Gather(ids.DenseShape, builder.Constant(r - 1, "GatherV2/indices"), 0, "GatherV2");
         Output newShape;
-        var reshapeScope = UniqueName("SparseReshape");
-        using (NameScope(reshapeScope + "/")) newShape = Stack([rows, last], 0, "shape");
-        var reshaped = AddOperationExact(reshapeScope, "SparseReshape", [ids.Indices, ids.DenseShape, newShape]);
-        var indices = OutputOf(reshaped, 0);
-        var shape = OutputOf(reshaped, 1);
+        var reshapeScope = builder.UniqueName("SparseReshape");
+        using (builder.NameScope(reshapeScope + "/")) newShape = builder.Stack([rows, last], 0, "shape");
+        var reshaped = builder.AddOperationExact(reshapeScope, "SparseReshape", [ids.Indices, ids.DenseShape, newShape]);
+        var indices = builder.OutputOf(reshaped, 0);
+        var shape = builder.OutputOf(reshaped, 1);
 
         // _prune_invalid_ids → sparse_retain(ids, ids >= 0).
-        var valid = Binary("GreaterEqual", ids.Values, 0, "GreaterEqual");
-        var keep = Reshape(Op1("Where", [valid], "Where"), [-1]);
-        indices = Gather(indices, keep, 0, "GatherV2_1");
-        var values = Gather(ids.Values, keep, 0, "GatherV2_2");
-        shape = Identity(shape);
+        var valid = builder.Binary("GreaterEqual", ids.Values, 0, "GreaterEqual");
+        var keep = builder.Reshape(builder.Op1("Where", [valid], "Where"), [-1]);
+        indices = builder.Gather(indices, keep, 0, "GatherV2_1");
+        var values = builder.Gather(ids.Values, keep, 0, "GatherV2_2");
+        shape = builder.Identity(shape);
 
         // sparse_fill_empty_rows(ids, 0).
         Node filled;
-        var fillScope = UniqueName("SparseFillEmptyRows");
-        using (NameScope(fillScope + "/"))
+        var fillScope = builder.UniqueName("SparseFillEmptyRows");
+        using (builder.NameScope(fillScope + "/"))
         {
-            var zero = Constant(Tensor.FromScalar(0L), "Const");
-            filled = AddOperationExact(fillScope + "/SparseFillEmptyRows", "SparseFillEmptyRows", [indices, values, shape, zero]);
+            var zero = builder.Constant(Tensor.FromScalar(0L), "Const");
+            filled = builder.AddOperationExact(fillScope + "/SparseFillEmptyRows", "SparseFillEmptyRows", [indices, values, shape, zero]);
         }
-        indices = OutputOf(filled, 0);
-        values = OutputOf(filled, 1);
-        var isRowEmpty = OutputOf(filled, 2);
+        indices = builder.OutputOf(filled, 0);
+        values = builder.OutputOf(filled, 1);
+        var isRowEmpty = builder.OutputOf(filled, 2);
 
         // embedding_lookup_sparse: segment = row, unique ids gathered once, combined per row.
         Output result;
-        var elsScope = UniqueName("embedding_lookup_sparse");
-        using (NameScope(elsScope + "/"))
+        var elsScope = builder.UniqueName("embedding_lookup_sparse");
+        using (builder.NameScope(elsScope + "/"))
         {
-            var segment = StridedSliceColumn0(indices);
-            var segmentIds = Cast(segment, DataType.DtInt32, "Cast");
-            var unique = AddOperation("Unique", [values], new Dictionary<string, AttrValue> { ["out_idx"] = Attrs.Type(DataType.DtInt32) }, "Unique");
+            var segment = builder.StridedSliceColumn0(indices);
+            var segmentIds = builder.Cast(segment, DataType.DtInt32, "Cast");
+            var unique = builder.AddOperation("Unique", [values], new Dictionary<string, AttrValue> { ["out_idx"] = Attrs.Type(DataType.DtInt32) }, "Unique");
             Output embeddings;
-            var lookupScope = UniqueName("embedding_lookup");
-            using (ColocateWith(weights.NodeName.EndsWith("/read", StringComparison.Ordinal) ? weights.NodeName[..^5] : weights.NodeName))
-            using (NameScope(lookupScope + "/"))
+            var lookupScope = builder.UniqueName("embedding_lookup");
+            using (builder.ColocateWith(weights.NodeName.EndsWith("/read", StringComparison.Ordinal) ? weights.NodeName[..^5] : weights.NodeName))
+            using (builder.NameScope(lookupScope + "/"))
             {
-                var axis = Constant(0, "axis");
-                embeddings = OutputOf(AddOperationExact(lookupScope, "GatherV2", [weights, OutputOf(unique, 0), axis]));
+                var axis = builder.Constant(0, "axis");
+                embeddings = builder.OutputOf(builder.AddOperationExact(lookupScope, "GatherV2", [weights, builder.OutputOf(unique, 0), axis]));
             }
-            using (NameScope(lookupScope + "/")) embeddings = Identity(embeddings, "Identity");
-            result = OutputOf(AddOperationExact(elsScope, segmentOp, [embeddings, OutputOf(unique, 1), segmentIds]));
+            using (builder.NameScope(lookupScope + "/")) embeddings = builder.Identity(embeddings, "Identity");
+            result = builder.OutputOf(builder.AddOperationExact(elsScope, segmentOp, [embeddings, builder.OutputOf(unique, 1), segmentIds]));
         }
 
         // Rows without any valid id come out as zeros, not as the embedding of the filled-in id 0.
-        var emptyColumn = Reshape(isRowEmpty, [-1, 1]);
-        var dim = StridedSliceScalar(Shape(result), 1);
-        var multiples = Stack([Constant(1, "stack/0"), dim], 0, "stack");
-        var emptyMask = Tile(emptyColumn, multiples);
-        var zeros = ZerosLike(result);
-        result = OutputOf(AddOperationExact(scope, "Select", [emptyMask, zeros, result]));
+        var emptyColumn = builder.Reshape(isRowEmpty, [-1, 1]);
+        var dim = builder.StridedSliceScalar(builder.Shape(result), 1);
+        var multiples = builder.Stack([builder.Constant(1, "stack/0"), dim], 0, "stack");
+        var emptyMask = builder.Tile(emptyColumn, multiples);
+        var zeros = builder.ZerosLike(result);
+        result = builder.OutputOf(builder.AddOperationExact(scope, "Select", [emptyMask, zeros, result]));
 
         // Back to the ids' leading dims + the embedding dim.
-        var leadDims = Slice(Cast(ids.DenseShape, DataType.DtInt32), Constant(new[] { 0 }, "Slice_1/begin"), Constant(new[] { r - 1 }, "Slice_1/size"), "Slice_1");
-        var tail = Slice(Shape(result, "Shape_1"), Constant(new[] { 1 }, "Slice_2/begin"), Constant(new[] { -1 }, "Slice_2/size"), "Slice_2");
-        return Reshape(result, Concat([leadDims, tail], 0));
+        var leadDims = builder.Slice(builder.Cast(ids.DenseShape, DataType.DtInt32), builder.Constant(new[] { 0 }, "Slice_1/begin"), builder.Constant(new[] { r - 1 }, "Slice_1/size"), "Slice_1");
+        var tail = builder.Slice(builder.Shape(result, "Shape_1"), builder.Constant(new[] { 1 }, "Slice_2/begin"), builder.Constant(new[] { -1 }, "Slice_2/size"), "Slice_2");
+        return builder.Reshape(result, builder.Concat([leadDims, tail], 0));
     }
 
     // x[:, 0] of an [n, k] tensor, as Python's slicing emits it: StridedSlice with begin/end/strides Consts
     // stack, stack_1, stack_2, begin_mask = end_mask = 1, shrink_axis_mask = 2.
-    private Output StridedSliceColumn0(Output x)
+    private static Output StridedSliceColumn0(this GraphBuilder builder, Output x)
     {
-        var scope = UniqueName("strided_slice");
+        var scope = builder.UniqueName("strided_slice");
         Output b, e, s;
-        using (NameScope(scope + "/"))
+        using (builder.NameScope(scope + "/"))
         {
-            b = Constant(new[] { 0, 0 }, "stack");
-            e = Constant(new[] { 0, 1 }, "stack_1");
-            s = Constant(new[] { 1, 1 }, "stack_2");
+            b = builder.Constant(new[] { 0, 0 }, "stack");
+            e = builder.Constant(new[] { 0, 1 }, "stack_1");
+            s = builder.Constant(new[] { 1, 1 }, "stack_2");
         }
-        return OutputOf(AddOperationExact(scope, "StridedSlice", [x, b, e, s], new Dictionary<string, AttrValue>
+        return builder.OutputOf(builder.AddOperationExact(scope, "StridedSlice", [x, b, e, s], new Dictionary<string, AttrValue>
         {
             ["begin_mask"] = Attrs.Int(1),
             ["end_mask"] = Attrs.Int(1),
@@ -312,17 +308,17 @@ public sealed partial class GraphBuilder
     }
 
     // x[i] of a rank-1 tensor: StridedSlice [i:i+1:1] with shrink_axis_mask = 1.
-    private Output StridedSliceScalar(Output x, int i)
+    private static Output StridedSliceScalar(this GraphBuilder builder, Output x, int i)
     {
-        var scope = UniqueName("strided_slice");
+        var scope = builder.UniqueName("strided_slice");
         Output b, e, s;
-        using (NameScope(scope + "/"))
+        using (builder.NameScope(scope + "/"))
         {
-            b = Constant(new[] { i }, "stack");
-            e = Constant(new[] { i + 1 }, "stack_1");
-            s = Constant(new[] { 1 }, "stack_2");
+            b = builder.Constant(new[] { i }, "stack");
+            e = builder.Constant(new[] { i + 1 }, "stack_1");
+            s = builder.Constant(new[] { 1 }, "stack_2");
         }
-        return OutputOf(AddOperationExact(scope, "StridedSlice", [x, b, e, s], new Dictionary<string, AttrValue> { ["shrink_axis_mask"] = Attrs.Int(1) }));
+        return builder.OutputOf(builder.AddOperationExact(scope, "StridedSlice", [x, b, e, s], new Dictionary<string, AttrValue> { ["shrink_axis_mask"] = Attrs.Int(1) }));
     }
 
     private static Tensor EmptyVector(DataType dtype) => dtype switch

@@ -14,14 +14,15 @@ public sealed record GraphTensorArray(Output Handle, Output Flow, DataType DType
     public GraphTensorArray WithFlow(Output flow) => this with { Flow = flow };
 }
 
-// The TensorArray v3 ops as tensor_array_ops.py's _GraphTensorArray builds them.
-public sealed partial class GraphBuilder
+/// <summary>The TensorArray v3 ops as tensor_array_ops.py's <c>_GraphTensorArray</c> builds them, and <c>tf.map_fn</c>,
+/// as extension methods of <see cref="GraphBuilder"/>; their OpDefs are in <c>OpDefCatalog.Sequence.cs</c>.</summary>
+public static class TensorArrayOps
 {
     /// <summary><c>tf.TensorArray(dtype, size)</c>: a <c>TensorArrayV3</c> node.</summary>
-    public GraphTensorArray TensorArray(Output size, DataType dtype, long[]? elementShape = null, bool dynamicSize = false,
+    public static GraphTensorArray TensorArray(this GraphBuilder builder, Output size, DataType dtype, long[]? elementShape = null, bool dynamicSize = false,
         bool clearAfterRead = true, bool identicalElementShapes = false, string tensorArrayName = "", string name = "TensorArray")
     {
-        var node = AddOperation("TensorArrayV3", [size], new Dictionary<string, AttrValue>
+        var node = builder.AddOperation("TensorArrayV3", [size], new Dictionary<string, AttrValue>
         {
             ["dtype"] = Attrs.Type(dtype),
             ["element_shape"] = Attrs.Shape(elementShape),
@@ -30,104 +31,105 @@ public sealed partial class GraphBuilder
             ["identical_element_shapes"] = Attrs.Bool(identicalElementShapes),
             ["tensor_array_name"] = Attrs.String(tensorArrayName),
         }, name);
-        return new GraphTensorArray(OutputOf(node, 0), OutputOf(node, 1), DataTypes.BaseType(dtype), elementShape);
+        return new GraphTensorArray(builder.OutputOf(node, 0), builder.OutputOf(node, 1), DataTypes.BaseType(dtype), elementShape);
     }
 
     /// <summary><c>ta.read(index)</c>: <c>TensorArrayReadV3</c>.</summary>
-    public Output TensorArrayRead(GraphTensorArray ta, Output index, string name = "TensorArrayReadV3")
+    public static Output TensorArrayRead(this GraphBuilder builder, GraphTensorArray ta, Output index, string name = "TensorArrayReadV3")
     {
-        var value = Op1("TensorArrayReadV3", [ta.Handle, index, ta.Flow], name, new Dictionary<string, AttrValue> { ["dtype"] = Attrs.Type(ta.DType) });
-        SetShape(value, ta.ElementShape); // _GraphTensorArray.read: value.set_shape(element_shape)
+        var value = builder.Op1("TensorArrayReadV3", [ta.Handle, index, ta.Flow], name, new Dictionary<string, AttrValue> { ["dtype"] = Attrs.Type(ta.DType) });
+        builder.SetShape(value, ta.ElementShape); // _GraphTensorArray.read: value.set_shape(element_shape)
         return value;
     }
 
     /// <summary>The element shape of the TensorArrayV3 behind <paramref name="handle"/> (through Enter/Identity/Switch
     /// and gradient arrays), or null when unknown.</summary>
-    internal long[]? ElementShapeOf(Output handle)
+    internal static long[]? ElementShapeOf(this GraphBuilder builder, Output handle)
     {
-        var node = Graph.GetNode(handle.NodeName);
+        var node = builder.Graph.GetNode(handle.NodeName);
         while (node.Op is "Enter" or "RefEnter" or "Identity" or "Switch" or "RefSwitch" or "TensorArrayGradV3")
-            node = Graph.GetNode(node.Inputs[0].NodeName);
+            node = builder.Graph.GetNode(node.Inputs[0].NodeName);
         return node.Op == "TensorArrayV3" ? Attrs.Dims(node.GetShape("element_shape")) : null;
     }
 
     /// <summary><c>ta.write(index, value)</c>: <c>TensorArrayWrite/TensorArrayWriteV3</c>; the result carries the new flow.</summary>
     /// <exception cref="ArgumentException">The value's dtype is not the array's.</exception>
-    public GraphTensorArray TensorArrayWrite(GraphTensorArray ta, Output index, Output value, string name = "TensorArrayWrite")
+    public static GraphTensorArray TensorArrayWrite(this GraphBuilder builder, GraphTensorArray ta, Output index, Output value, string name = "TensorArrayWrite")
     {
         CheckArrayDType(ta, value);
-        using var _ = NameScope(name);
-        return ta.WithFlow(Op1("TensorArrayWriteV3", [ta.Handle, index, value, ta.Flow], "TensorArrayWriteV3"));
+        using var _ = builder.NameScope(name);
+        return ta.WithFlow(builder.Op1("TensorArrayWriteV3", [ta.Handle, index, value, ta.Flow], "TensorArrayWriteV3"));
     }
 
     /// <summary><c>ta.scatter(indices, value)</c>: <c>TensorArrayScatter/TensorArrayScatterV3</c>.</summary>
     /// <exception cref="ArgumentException">The value's dtype is not the array's.</exception>
-    public GraphTensorArray TensorArrayScatter(GraphTensorArray ta, Output indices, Output value, string name = "TensorArrayScatter")
+    public static GraphTensorArray TensorArrayScatter(this GraphBuilder builder, GraphTensorArray ta, Output indices, Output value, string name = "TensorArrayScatter")
     {
         CheckArrayDType(ta, value);
-        using var _ = NameScope(name);
-        return ta.WithFlow(Op1("TensorArrayScatterV3", [ta.Handle, indices, value, ta.Flow], "TensorArrayScatterV3"));
+        using var _ = builder.NameScope(name);
+        return ta.WithFlow(builder.Op1("TensorArrayScatterV3", [ta.Handle, indices, value, ta.Flow], "TensorArrayScatterV3"));
     }
 
     /// <summary><c>ta.unstack(value)</c>: <c>TensorArrayUnstack/</c> Shape, strided_slice (dim 0), range, then a scatter.</summary>
-    public GraphTensorArray TensorArrayUnstack(GraphTensorArray ta, Output value, string name = "TensorArrayUnstack")
+    public static GraphTensorArray TensorArrayUnstack(this GraphBuilder builder, GraphTensorArray ta, Output value, string name = "TensorArrayUnstack")
     {
-        using var _ = NameScope(name);
-        var shape = Shape(value);
-        var n = OutputOf(AddOperation("StridedSlice", [shape, Constant([0], "strided_slice/stack"), Constant([1], "strided_slice/stack_1"), Constant([1], "strided_slice/stack_2")],
+        using var _ = builder.NameScope(name);
+        var shape = builder.Shape(value);
+        var n = builder.OutputOf(builder.AddOperation("StridedSlice", [shape, builder.Constant([0], "strided_slice/stack"), builder.Constant([1], "strided_slice/stack_1"), builder.Constant([1], "strided_slice/stack_2")],
             new Dictionary<string, AttrValue> { ["shrink_axis_mask"] = Attrs.Int(1) }, "strided_slice"));
-        var range = Op1("Range", [Constant(0, "range/start"), n, Constant(1, "range/delta")], "range");
-        return TensorArrayScatter(ta, range, value);
+        var range = builder.Op1("Range", [builder.Constant(0, "range/start"), n, builder.Constant(1, "range/delta")], "range");
+        return builder.TensorArrayScatter(ta, range, value);
     }
 
     /// <summary><c>ta.gather(indices)</c>: <c>TensorArrayGatherV3</c> with the array's element shape.</summary>
-    public Output TensorArrayGather(GraphTensorArray ta, Output indices, string name = "TensorArrayGatherV3")
-        => Op1("TensorArrayGatherV3", [ta.Handle, indices, ta.Flow], name, new Dictionary<string, AttrValue>
+    public static Output TensorArrayGather(this GraphBuilder builder, GraphTensorArray ta, Output indices, string name = "TensorArrayGatherV3")
+        => builder.Op1("TensorArrayGatherV3", [ta.Handle, indices, ta.Flow], name, new Dictionary<string, AttrValue>
         {
             ["dtype"] = Attrs.Type(ta.DType),
             ["element_shape"] = Attrs.Shape(ta.ElementShape),
         });
 
     /// <summary><c>ta.size()</c>: <c>TensorArraySizeV3</c>.</summary>
-    public Output TensorArraySize(GraphTensorArray ta, string name = "TensorArraySizeV3") => Op1("TensorArraySizeV3", [ta.Handle, ta.Flow], name);
+    public static Output TensorArraySize(this GraphBuilder builder, GraphTensorArray ta, string name = "TensorArraySizeV3") => builder.Op1("TensorArraySizeV3", [ta.Handle, ta.Flow], name);
 
     /// <summary><c>ta.stack()</c>: <c>TensorArrayStack/</c> size, range, gather.</summary>
-    public Output TensorArrayStack(GraphTensorArray ta, string name = "TensorArrayStack")
+    public static Output TensorArrayStack(this GraphBuilder builder, GraphTensorArray ta, string name = "TensorArrayStack")
     {
-        using var _ = NameScope(name);
-        var size = TensorArraySize(ta);
-        var range = Op1("Range", [Constant(0, "range/start"), size, Constant(1, "range/delta")], "range");
-        return TensorArrayGather(ta, range);
+        using var _ = builder.NameScope(name);
+        var size = builder.TensorArraySize(ta);
+        var range = builder.Op1("Range", [builder.Constant(0, "range/start"), size, builder.Constant(1, "range/delta")], "range");
+        return builder.TensorArrayGather(ta, range);
     }
 
     /// <summary><c>ta.concat()</c>: <c>TensorArrayConcatV3</c> — the elements joined along their first dimension, and
     /// each element's length there (int64).</summary>
-    public (Output Value, Output Lengths) TensorArrayConcat(GraphTensorArray ta, string name = "TensorArrayConcatV3")
+    public static (Output Value, Output Lengths) TensorArrayConcat(this GraphBuilder builder, GraphTensorArray ta, string name = "TensorArrayConcatV3")
     {
         long[]? except0 = ta.ElementShape is { Length: > 0 } es ? es[1..] : null;
-        var node = AddOperation("TensorArrayConcatV3", [ta.Handle, ta.Flow], new Dictionary<string, AttrValue>
+        var node = builder.AddOperation("TensorArrayConcatV3", [ta.Handle, ta.Flow], new Dictionary<string, AttrValue>
         {
             ["dtype"] = Attrs.Type(ta.DType),
             ["element_shape_except0"] = Attrs.Shape(except0),
         }, name);
-        var value = OutputOf(node, 0);
-        if (except0 != null) SetShape(value, [-1, .. except0]); // value.set_shape([None] + element_shape[1:])
-        return (value, OutputOf(node, 1));
+        var value = builder.OutputOf(node, 0);
+        if (except0 != null) builder.SetShape(value, [-1, .. except0]); // value.set_shape([None] + element_shape[1:])
+        return (value, builder.OutputOf(node, 1));
     }
 
     /// <summary><c>ta.split(value, lengths)</c>: <c>TensorArraySplit/TensorArraySplitV3</c> — element i is the next
     /// <c>lengths[i]</c> rows of <paramref name="value"/>.</summary>
+    /// <param name="builder">The builder the ops are added to.</param>
     /// <param name="ta">The array.</param>
     /// <param name="value">The tensor to split along dimension 0.</param>
     /// <param name="lengths">Row counts per element (int32 or int64; cast to int64 as TF's <c>split</c> does).</param>
     /// <param name="name">Name scope.</param>
     /// <exception cref="ArgumentException">The value's dtype is not the array's.</exception>
-    public GraphTensorArray TensorArraySplit(GraphTensorArray ta, Output value, Output lengths, string name = "TensorArraySplit")
+    public static GraphTensorArray TensorArraySplit(this GraphBuilder builder, GraphTensorArray ta, Output value, Output lengths, string name = "TensorArraySplit")
     {
         CheckArrayDType(ta, value);
-        using var _ = NameScope(name);
-        var lengths64 = lengths.BaseType == DataType.DtInt64 ? lengths : Cast(lengths, DataType.DtInt64);
-        return ta.WithFlow(Op1("TensorArraySplitV3", [ta.Handle, value, lengths64, ta.Flow], "TensorArraySplitV3"));
+        using var _ = builder.NameScope(name);
+        var lengths64 = lengths.BaseType == DataType.DtInt64 ? lengths : builder.Cast(lengths, DataType.DtInt64);
+        return ta.WithFlow(builder.Op1("TensorArraySplitV3", [ta.Handle, value, lengths64, ta.Flow], "TensorArraySplitV3"));
     }
 
     private static void CheckArrayDType(GraphTensorArray ta, Output value)
@@ -135,17 +137,16 @@ public sealed partial class GraphBuilder
         if (value.BaseType != ta.DType)
             throw new ArgumentException($"TensorArray '{ta.Handle.NodeName}' holds {DataTypes.Name(ta.DType)}, but {value} was written to it.", nameof(value));
     }
-}
 
-// tf.map_fn as TF 1.x's functional_ops.map_fn builds it.
-public sealed partial class GraphBuilder
-{
+    // tf.map_fn as TF 1.x's functional_ops.map_fn builds it.
+
     /// <summary>
     /// <c>tf.map_fn(fn, elems)</c> in TF 1.x's layout (functional_ops.py): <c>map/TensorArray</c> unstacks elems,
     /// <c>map/TensorArray_1</c> collects the results, a <c>map/while</c> loop with <c>maximum_iterations = n</c>
     /// (loop variables iteration_counter, i, the result array's flow) reads element i, applies
     /// <paramref name="fn"/> and writes the result; <c>map/TensorArrayStack</c> stacks them.
     /// </summary>
+    /// <param name="builder">The builder the ops are added to.</param>
     /// <param name="fn">Builds one result from one element (elems[i]).</param>
     /// <param name="elems">The tensor mapped over its first dimension.</param>
     /// <param name="dtype">The results' dtype (default: elems').</param>
@@ -153,33 +154,33 @@ public sealed partial class GraphBuilder
     /// <param name="backProp">False: gradients do not flow through the loop.</param>
     /// <param name="name">Name scope (made unique).</param>
     /// <exception cref="ArgumentException">elems is a scalar, or fn returns another dtype than <paramref name="dtype"/>.</exception>
-    public Output MapFn(Func<Output, Output> fn, Output elems, DataType? dtype = null, int parallelIterations = 10, bool backProp = true, string name = "map")
+    public static Output MapFn(this GraphBuilder builder, Func<Output, Output> fn, Output elems, DataType? dtype = null, int parallelIterations = 10, bool backProp = true, string name = "map")
     {
-        var elemShape = StaticShapes.Of(this, elems);
+        var elemShape = StaticShapes.Of(builder, elems);
         if (elemShape is { Length: 0 }) throw new ArgumentException($"map_fn needs elems of rank >= 1, got the scalar {elems}.", nameof(elems));
         var resultType = dtype ?? elems.BaseType;
-        using var _ = NameScope(name);
-        var shape = Shape(elems);
-        var n = OutputOf(AddOperation("StridedSlice", [shape, Constant([0], "strided_slice/stack"), Constant([1], "strided_slice/stack_1"), Constant([1], "strided_slice/stack_2")],
+        using var _ = builder.NameScope(name);
+        var shape = builder.Shape(elems);
+        var n = builder.OutputOf(builder.AddOperation("StridedSlice", [shape, builder.Constant([0], "strided_slice/stack"), builder.Constant([1], "strided_slice/stack_1"), builder.Constant([1], "strided_slice/stack_2")],
             new Dictionary<string, AttrValue> { ["shrink_axis_mask"] = Attrs.Int(1) }, "strided_slice"));
         // infer_shape=True: the element shapes are known on the Python side, not in the op's attr.
-        var elemsTa = TensorArray(n, elems.BaseType) with { ElementShape = elemShape?[1..] };
-        elemsTa = TensorArrayUnstack(elemsTa, elems);
-        var i = Constant(0);
-        var accTa = TensorArray(n, resultType, name: "TensorArray_1");
+        var elemsTa = builder.TensorArray(n, elems.BaseType) with { ElementShape = elemShape?[1..] };
+        elemsTa = builder.TensorArrayUnstack(elemsTa, elems);
+        var i = builder.Constant(0);
+        var accTa = builder.TensorArray(n, resultType, name: "TensorArray_1");
         long[]? resultShape = null;
-        var exits = WhileLoop(
-            v => Less(v[0], n),
+        var exits = builder.WhileLoop(
+            v => builder.Less(v[0], n),
             v =>
             {
-                var value = fn(TensorArrayRead(elemsTa, v[0]));
+                var value = fn(builder.TensorArrayRead(elemsTa, v[0]));
                 if (value.BaseType != resultType)
                     throw new ArgumentException($"map_fn: fn returned {value}, expected dtype {DataTypes.Name(resultType)}.", nameof(fn));
-                resultShape = StaticShapes.Of(this, value);
-                var written = TensorArrayWrite(accTa.WithFlow(v[1]), v[0], value);
-                return [Add(v[0], 1), written.Flow];
+                resultShape = StaticShapes.Of(builder, value);
+                var written = builder.TensorArrayWrite(accTa.WithFlow(v[1]), v[0], value);
+                return [builder.Add(v[0], 1), written.Flow];
             },
             [i, accTa.Flow], parallelIterations: parallelIterations, backProp: backProp, maximumIterations: n);
-        return TensorArrayStack(accTa.WithFlow(exits[1]) with { ElementShape = resultShape });
+        return builder.TensorArrayStack(accTa.WithFlow(exits[1]) with { ElementShape = resultShape });
     }
 }
