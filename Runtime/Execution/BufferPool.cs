@@ -63,6 +63,19 @@ internal sealed class BufferPool
         }
     }
 
+    /// <summary>
+    /// Frees the buffer of <paramref name="t"/> when no slot holds it (an output nothing consumed). The loop executor
+    /// calls this after a node's outputs were delivered, so per-iteration values nobody reads go straight back.
+    /// </summary>
+    public void FreeIfUnheld(Tensor? t)
+    {
+        if (Find(t) is { } b && b.Refs == 0 && b.InUse)
+        {
+            b.InUse = false;
+            InsertFree(b);
+        }
+    }
+
     /// <summary>If <paramref name="t"/> lives in a pooled buffer, hands that buffer to the caller and returns true.</summary>
     public bool Detach(Tensor t)
     {

@@ -141,7 +141,7 @@ internal sealed partial class ExecutionPlan
 
         if (needed.Any(n => ControlFlow.IsLoopOp(n.Op)))
         {
-            plan.Loop = new LoopExecutor(session, needed, fed);
+            plan.Loop = new LoopExecutor(session, needed, fed, plan);
             plan.SlotCount = slots.Count;
             return plan;
         }

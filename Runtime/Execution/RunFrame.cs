@@ -44,6 +44,9 @@ internal sealed class RunFrame
     /// <summary>The run's intermediate buffers, reused every run.</summary>
     public BufferPool Pool { get; } = new();
 
+    /// <summary>The <see cref="LoopExecutor"/>'s per-run state (iteration and frame free lists, contexts), reused by the next run.</summary>
+    public object? LoopState { get; set; }
+
     /// <summary>Drops every reference to this run's values so nothing stays reachable between runs.</summary>
     public void Clear()
     {

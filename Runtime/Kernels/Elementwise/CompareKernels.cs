@@ -52,34 +52,28 @@ internal sealed class CompareKernel : OpKernel
         }
     }
 
+    // One static lambda per comparison (cached by the compiler per T): a lambda capturing the op would allocate
+    // a closure on every call, and comparisons run once per iteration in while loops.
     private void Run<T>(Tensor a, Tensor b, Tensor output) where T : unmanaged, INumber<T>
     {
-        var op = _op;
-        ElementwiseLoop.Binary(a, b, output, (ReadOnlySpan<T> x, bool xr, ReadOnlySpan<T> y, bool yr, Span<bool> d) =>
+        RowFunc<T, bool> row = _op switch
         {
-            for (int i = 0; i < d.Length; i++)
-            {
-                T u = x[xr ? i : 0], v = y[yr ? i : 0];
-                d[i] = op switch
-                {
-                    CompareOp.Equal => u == v,
-                    CompareOp.NotEqual => u != v,
-                    CompareOp.Less => u < v,
-                    CompareOp.LessEqual => u <= v,
-                    CompareOp.Greater => u > v,
-                    _ => u >= v,
-                };
-            }
-        });
+            CompareOp.Equal => static (x, xr, y, yr, d) => { for (int i = 0; i < d.Length; i++) d[i] = x[xr ? i : 0] == y[yr ? i : 0]; },
+            CompareOp.NotEqual => static (x, xr, y, yr, d) => { for (int i = 0; i < d.Length; i++) d[i] = x[xr ? i : 0] != y[yr ? i : 0]; },
+            CompareOp.Less => static (x, xr, y, yr, d) => { for (int i = 0; i < d.Length; i++) d[i] = x[xr ? i : 0] < y[yr ? i : 0]; },
+            CompareOp.LessEqual => static (x, xr, y, yr, d) => { for (int i = 0; i < d.Length; i++) d[i] = x[xr ? i : 0] <= y[yr ? i : 0]; },
+            CompareOp.Greater => static (x, xr, y, yr, d) => { for (int i = 0; i < d.Length; i++) d[i] = x[xr ? i : 0] > y[yr ? i : 0]; },
+            _ => static (x, xr, y, yr, d) => { for (int i = 0; i < d.Length; i++) d[i] = x[xr ? i : 0] >= y[yr ? i : 0]; },
+        };
+        ElementwiseLoop.Binary(a, b, output, row);
     }
 
     private void RunBytes(Tensor a, Tensor b, Tensor output)
     {
-        bool eq = _op == CompareOp.Equal;
-        ElementwiseLoop.Binary(a, b, output, (ReadOnlySpan<bool> x, bool xr, ReadOnlySpan<bool> y, bool yr, Span<bool> d) =>
-        {
-            for (int i = 0; i < d.Length; i++) d[i] = (x[xr ? i : 0] == y[yr ? i : 0]) == eq;
-        });
+        RowFunc<bool, bool> row = _op == CompareOp.Equal
+            ? static (x, xr, y, yr, d) => { for (int i = 0; i < d.Length; i++) d[i] = x[xr ? i : 0] == y[yr ? i : 0]; }
+            : static (x, xr, y, yr, d) => { for (int i = 0; i < d.Length; i++) d[i] = x[xr ? i : 0] != y[yr ? i : 0]; };
+        ElementwiseLoop.Binary(a, b, output, row);
     }
 
     private void RunStrings(Tensor a, Tensor b, Tensor output)

@@ -17,11 +17,12 @@ internal static class ElementwiseLoop
         if (a.NumElements == n && b.NumElements == n || a.NumElements == 1 || b.NumElements == 1)
         {
             bool aRow = a.NumElements == n, bRow = b.NumElements == n;
-            Workers.For(n, 1 << 16, (s, e) =>
+            // State tuple + static lambda: no closure per call (these ops run once per iteration in loops).
+            Workers.For(n, 1 << 16, (a, b, output, aRow, bRow, row), static (st, s, e) =>
             {
-                var sa = a.AsSpan<TIn>();
-                var sb = b.AsSpan<TIn>();
-                row(aRow ? sa[(int)s..(int)e] : sa, aRow, bRow ? sb[(int)s..(int)e] : sb, bRow, output.AsSpan<TOut>()[(int)s..(int)e]);
+                var sa = st.a.AsSpan<TIn>();
+                var sb = st.b.AsSpan<TIn>();
+                st.row(st.aRow ? sa[(int)s..(int)e] : sa, st.aRow, st.bRow ? sb[(int)s..(int)e] : sb, st.bRow, st.output.AsSpan<TOut>()[(int)s..(int)e]);
             });
             return;
         }

@@ -26,15 +26,11 @@ internal sealed class LogicalKernel(Node node, bool and) : OpKernel(node)
         if (!Common.Broadcast.TryShape(a.Shape, b.Shape, out var shape))
             throw Error($"Incompatible shapes: {a.Shape} vs. {b.Shape}.");
         var output = context.AllocateOutput(0, DataType.DtBool, shape);
-        bool isAnd = and;
-        ElementwiseLoop.Binary(a, b, output, (ReadOnlySpan<bool> x, bool xr, ReadOnlySpan<bool> y, bool yr, Span<bool> d) =>
-        {
-            for (int i = 0; i < d.Length; i++)
-            {
-                bool u = x[xr ? i : 0], v = y[yr ? i : 0];
-                d[i] = isAnd ? u && v : u || v;
-            }
-        });
+        // Static lambdas: no closure per call (LogicalAnd runs every iteration of a maximum_iterations loop).
+        RowFunc<bool, bool> row = and
+            ? static (x, xr, y, yr, d) => { for (int i = 0; i < d.Length; i++) d[i] = x[xr ? i : 0] && y[yr ? i : 0]; }
+            : static (x, xr, y, yr, d) => { for (int i = 0; i < d.Length; i++) d[i] = x[xr ? i : 0] || y[yr ? i : 0]; };
+        ElementwiseLoop.Binary(a, b, output, row);
     }
 }
 

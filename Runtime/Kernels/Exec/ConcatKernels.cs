@@ -80,8 +80,13 @@ internal sealed class ConcatKernels : KernelSet
                 int axis = IndexValues.Axis(ctx, IndexValues.Scalar(ctx, 0, "split_dim"), x.Shape.Rank);
                 if (num <= 0 || x.Shape[axis] % num != 0)
                     throw ctx.Error($"cannot split dim {axis} of shape {x.Shape} into {num} equal parts.");
-                var sizes = Enumerable.Repeat(x.Shape[axis] / num, num).ToArray();
-                SplitInto(ctx, x, axis, sizes);
+                // Equal parts: no sizes array (Split runs once per step in LSTM cells).
+                int part = x.Shape[axis] / num;
+                Span<int> dims = stackalloc int[x.Shape.Rank];
+                x.Shape.Dims.CopyTo(dims);
+                dims[axis] = part;
+                for (int i = 0; i < num; i++)
+                    CopyAlongAxis(x, i * part, ctx.AllocateOutput(i, x.DType, (ReadOnlySpan<int>)dims), 0, axis, part);
             });
         });
         registry.Add("SplitV", node => new DelegateKernel(node, ctx =>
@@ -106,7 +111,8 @@ internal sealed class ConcatKernels : KernelSet
         int rank = first.Shape.Rank;
         if (rank == 0) throw ctx.Error("cannot concatenate scalars (rank 0); use Pack.");
         int axis = IndexValues.Axis(ctx, axisValue, rank);
-        var dims = first.Shape.ToArray();
+        Span<int> dims = stackalloc int[rank];
+        first.Shape.Dims.CopyTo(dims);
         dims[axis] = 0;
         for (int i = 0; i < count; i++)
         {
@@ -123,7 +129,7 @@ internal sealed class ConcatKernels : KernelSet
             ctx.SetOutput(0, first);
             return;
         }
-        var output = ctx.AllocateOutput(0, first.DType, new TensorShape(dims));
+        var output = ctx.AllocateOutput(0, first.DType, (ReadOnlySpan<int>)dims);
         int offset = 0;
         for (int i = 0; i < count; i++)
         {
@@ -149,6 +155,23 @@ internal sealed class ConcatKernels : KernelSet
     /// <summary>Copies a box that spans <paramref name="length"/> positions of <paramref name="axis"/> and all of every other dim.</summary>
     internal static void CopyAlongAxis(Tensor src, int srcOffset, Tensor dst, int dstOffset, int axis, int length)
     {
+        if (src.DType != DataType.DtString && dst.DType == src.DType)
+        {
+            // Row-major with every other dim whole: one contiguous run of length × inner elements per outer index.
+            // Plain span copies, no stride arrays (Concat and Split run per step in recurrent cells).
+            long outer = 1, inner = DataTypes.ElementSize(src.DType);
+            for (int d = 0; d < axis; d++) outer *= src.Shape[d];
+            for (int d = axis + 1; d < src.Shape.Rank; d++) inner *= src.Shape[d];
+            long srcAxis = src.Shape[axis], dstAxis = dst.Shape[axis], run = length * inner;
+            if (run == 0) return;
+            var from = src.Bytes;
+            var to = dst.Bytes;
+            for (long o = 0; o < outer; o++)
+                from.Slice(checked((int)((o * srcAxis + srcOffset) * inner)), checked((int)run))
+                    .CopyTo(to.Slice(checked((int)((o * dstAxis + dstOffset) * inner)), checked((int)run)));
+            GC.KeepAlive(src); // a mapped view must stay mapped while its span is read
+            return;
+        }
         var srcStrides = StridedCopy.Strides(src.Shape.Dims);
         var dstStrides = StridedCopy.Strides(dst.Shape.Dims);
         var box = src.Shape.ToArray();

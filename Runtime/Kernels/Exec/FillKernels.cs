@@ -10,11 +10,24 @@ internal sealed class FillKernels : KernelSet
     {
         registry.Add("Fill", node => new DelegateKernel(node, ctx =>
         {
-            var dims = IndexValues.Read(ctx, 0, "dims");
+            var dimsTensor = ctx.Input(0);
+            if (dimsTensor.DType is not (DataType.DtInt32 or DataType.DtInt64)) IndexValues.Read(ctx, 0, "dims"); // throws TF's dtype error
             var value = ctx.Input(1);
             if (value.NumElements != 1 || value.Shape.Rank != 0) throw ctx.Error($"value must be a scalar, got shape {value.Shape}.");
-            if (dims.Any(d => d < 0 || d > int.MaxValue)) throw ctx.Error($"dims [{string.Join(", ", dims)}] has an invalid entry.");
-            var o = ctx.AllocateOutput(0, value.DType, new TensorShape(dims.Select(d => (int)d).ToArray()));
+            // Dims on the stack and the context's cached shape: Fill runs per iteration in loop gradients (zeros).
+            Span<int> shape = dimsTensor.NumElements <= 8 ? stackalloc int[8] : new int[dimsTensor.NumElements];
+            shape = shape[..(int)dimsTensor.NumElements];
+            for (int i = 0; i < shape.Length; i++)
+            {
+                long d = dimsTensor.DType == DataType.DtInt32 ? dimsTensor.AsSpan<int>()[i] : dimsTensor.AsSpan<long>()[i];
+                if (d < 0 || d > int.MaxValue)
+                {
+                    var all = IndexValues.Read(ctx, 0, "dims");
+                    throw ctx.Error($"dims [{string.Join(", ", all)}] has an invalid entry.");
+                }
+                shape[i] = (int)d;
+            }
+            var o = ctx.AllocateOutput(0, value.DType, (ReadOnlySpan<int>)shape);
             ScalarValues.Fill(o, value);
         }));
         registry.Add("ZerosLike", node => new DelegateKernel(node, ctx =>

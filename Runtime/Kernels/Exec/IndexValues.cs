@@ -21,9 +21,11 @@ internal static class IndexValues
     /// <summary>A scalar (or one-element) int32/int64 input.</summary>
     public static long Scalar(OpKernelContext ctx, int input, string what)
     {
-        var v = Read(ctx, input, what);
-        if (v.Length != 1) throw ctx.Error($"{what} (input {input}) must be a scalar, got shape {ctx.Input(input).Shape}.");
-        return v[0];
+        // Read in place (no arrays): axes and split dims are read on every step of a recurrent cell.
+        var t = ctx.Input(input);
+        if (t.DType is not (DataType.DtInt32 or DataType.DtInt64)) Read(ctx, input, what); // throws the dtype error
+        if (t.NumElements != 1) throw ctx.Error($"{what} (input {input}) must be a scalar, got shape {t.Shape}.");
+        return t.DType == DataType.DtInt32 ? t.Scalar<int>() : t.Scalar<long>();
     }
 
     /// <summary>Normalizes a possibly negative axis into [0, rank).</summary>

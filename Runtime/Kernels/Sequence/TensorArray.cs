@@ -45,7 +45,8 @@ internal sealed class TensorArray
     {
         Name = name;
         DType = dtype;
-        _entries = new List<Entry>(new Entry[size]);
+        _entries = new List<Entry>(size);
+        System.Runtime.InteropServices.CollectionsMarshal.SetCount(_entries, size); // default entries, one array (not a copy of another)
         _elementShape = elementShape;
         _identicalElementShapes = identicalElementShapes;
         _dynamicSize = dynamicSize;

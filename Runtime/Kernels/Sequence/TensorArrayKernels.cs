@@ -104,7 +104,7 @@ internal sealed class TensorArrayKernels : KernelSet
                 var values = array.ReadMany(ctx, indices);
                 if (!opShape.IsCompatibleWith(values[0].Shape))
                     throw ctx.Error($"TensorArray was passed element_shape {opShape} which does not match the Tensor at index 0: {values[0].Shape}");
-                ctx.SetOutput(0, Stack(ctx, values));
+                Stack(ctx, values);
             });
         });
 
@@ -219,15 +219,15 @@ internal sealed class TensorArrayKernels : KernelSet
     }
 
     /// <summary>Stacks equally shaped elements along a new first dimension (Gather).</summary>
-    private static Tensor Stack(OpKernelContext ctx, Tensor[] values)
+    private static void Stack(OpKernelContext ctx, Tensor[] values)
     {
         var first = values[0].Shape;
         for (int i = 1; i < values.Length; i++)
             if (values[i].Shape != first)
                 throw ctx.Error($"TensorArray has inconsistent shapes.  Index 0 has shape: {first} but index {i} has shape: {values[i].Shape}");
-        var output = Tensor.Zeros(values[0].DType, new TensorShape([values.Length, .. first.ToArray()]));
+        // A pooled output: the caller takes a fetched one over without another copy.
+        var output = ctx.AllocateOutput(0, values[0].DType, new TensorShape([values.Length, .. first.ToArray()]));
         CopyInto(values, output);
-        return output;
     }
 
     private static void Concat(OpKernelContext ctx, TensorArray array, DataType dtype, PartialShape except0)
