@@ -58,6 +58,31 @@ public class FixtureExportTests(ITestOutputHelper log)
         Assert.Equal(6, r.Model.Graph.Initializer.Count);
     }
 
+    /// <summary>
+    /// Every TF tensor the exported graph computes (not an input, output or initializer) is declared in value_info
+    /// with its element type and rank; dims TF's static shape rules know are given (the MatMul's 10 classes), the
+    /// dynamic batch is left unknown. ORT checks them against its own shape inference when it loads the model.
+    /// </summary>
+    [Fact]
+    public void MnistFc2IntermediatesAreDeclaredInValueInfoWithTheirStaticDims()
+    {
+        var graph = MetaGraph.Load(Fixtures.Path("mnist_fc2", "fc2.ckpt.meta"));
+        using var session = new Session(graph.Graph);
+        session.Restore(Fixtures.Path("mnist_fc2", "fc2.ckpt"), graph.SaverDef);
+        var r = OrtCheck.ExportAndCompare(session, [("input/x:0", OrtCheck.RandomFloats(3, 0, 1, 2, 784))], ["output/sm:0"]);
+        var g = r.Model.Graph;
+        var info = g.ValueInfo.ToDictionary(v => v.Name);
+        var defined = g.Node.SelectMany(n => n.Output).Where(o => o.Contains(':') && session.Graph.FindNode(o[..o.LastIndexOf(':')]) != null)
+            .Except(g.Output.Select(o => o.Name)).ToList();
+        Assert.NotEmpty(defined);
+        foreach (var name in defined) Assert.True(info.ContainsKey(name), $"no value_info for '{name}'");
+        var logits = info["output/MatMul:0"].Type.TensorType;
+        Assert.Equal((int)Protos.TensorProto.Types.DataType.Float, logits.ElemType);
+        Assert.Equal(2, logits.Shape.Dim.Count);
+        Assert.Equal(Protos.TensorShapeProto.Types.Dimension.ValueOneofCase.None, logits.Shape.Dim[0].ValueCase);
+        Assert.Equal(10, logits.Shape.Dim[1].DimValue);
+    }
+
     [Fact]
     public void MnistCnnWithInitializedVariablesMatchesOrtAndNeedsOnlyEdgeTransposes()
     {

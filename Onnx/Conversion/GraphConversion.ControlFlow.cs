@@ -523,6 +523,7 @@ internal sealed partial class GraphConversion
                 g.Output.Add(v.Sequence ? SequenceValue(c.Merges[0], name, v.DType) : TypedValue(c.Merges[0], name, v.DType, scalar: false));
                 outs.Add(v);
             }
+            AddValueInfos(_scope);
         }
         finally
         {
@@ -611,6 +612,7 @@ internal sealed partial class GraphConversion
                 body.Output.Add(varTypes[i].Sequence ? SequenceValue(l.Vars[i].NextIteration, next, varTypes[i].DType)
                     : TypedValue(l.Vars[i].NextIteration, next, varTypes[i].DType, scalar: false));
             }
+            AddValueInfos(_scope);
         }
         finally
         {

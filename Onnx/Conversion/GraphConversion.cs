@@ -125,6 +125,7 @@ internal sealed partial class GraphConversion
         foreach (var r in _inputs) AddGraphInput(r);
         ConvertItems(plan);
         foreach (var r in _outputs) AddGraphOutput(r);
+        AddValueInfos(_root);
         return _root.Graph;
     }
 
