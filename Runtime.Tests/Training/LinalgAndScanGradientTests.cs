@@ -87,6 +87,18 @@ public class LinalgAndScanGradientTests
         Check((b, x) => Op(b, "MatrixTriangularSolve", [b.Constant(Tensor.Create(a, 2, 3, 3)), x], attrs), rhs, [2, 3, 2]);
     }
 
+    // TF's _MatrixDeterminantGrad / _LogMatrixDeterminantGrad: (g·det)·A⁻ᴴ and g_log·A⁻ᴴ, batched; the log path
+    // also through a matrix with a negative determinant (log|det| is smooth there).
+    [Fact]
+    public void MatrixDeterminant_and_LogMatrixDeterminant_wrt_input()
+    {
+        Check((b, x) => Op(b, "MatrixDeterminant", [x]), WellConditioned(2, 3, 21), [2, 3, 3]);
+        Check((b, x) => b.OutputOf(b.AddOperation("LogMatrixDeterminant", [x], null, "LogMatrixDeterminant"), 1), WellConditioned(2, 3, 22), [2, 3, 3]);
+        var negative = WellConditioned(1, 3, 23);
+        for (int j = 0; j < 3; j++) negative[j] = -negative[j];
+        Check((b, x) => b.OutputOf(b.AddOperation("LogMatrixDeterminant", [x], null, "LogMatrixDeterminant"), 1), negative, [3, 3]);
+    }
+
     // TF's _QrGrad for square, tall and wide inputs (wide: the split A = [X | Y]): check dQ and dR paths separately
     // and together (the loss weights w reach Q, R or both), batched, with full_matrices on the square and wide cases.
     [Theory]

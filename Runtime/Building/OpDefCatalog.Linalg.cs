@@ -1,6 +1,7 @@
 namespace TypedGraph.Building;
 
 // Signatures after tensorflow/core/ops/linalg_ops.cc (MatrixInverse, MatrixSolve, Cholesky, Qr, MatrixTriangularSolve,
+// MatrixDeterminant, LogMatrixDeterminant,
 // Einsum) and array_ops.cc (MatrixDiag*, MatrixDiagPart*, MatrixSetDiag*, MatrixBandPart, Diag, DiagPart).
 public sealed partial class OpDefCatalog
 {
@@ -26,6 +27,8 @@ public sealed partial class OpDefCatalog
         "Cholesky(input: T) -> (output: T); " + LinalgT,
         "Qr(input: T) -> (q: T, r: T); full_matrices: bool = false; " + LinalgT,
         "Einsum(inputs: N * T) -> (output: T); equation: string; N: int >= 1; T: type",
+        "MatrixDeterminant(input: T) -> (output: T); T: {half, float, double, complex64, complex128}",
+        "LogMatrixDeterminant(input: T) -> (sign: T, log_abs_determinant: T); T: {half, float, double, complex64, complex128}",
         "MatrixTriangularSolve(matrix: T, rhs: T) -> (output: T); lower: bool = true; adjoint: bool = false; T: {bfloat16, double, float, half, complex64, complex128}",
     ];
 }

@@ -27,6 +27,7 @@ public static class GradientRegistry
         MathExtraGradients.Register();
         QrGradient.Register();
         EinsumGradient.Register();
+        DeterminantGradients.Register();
         ImageGradients.Register();
     }
 

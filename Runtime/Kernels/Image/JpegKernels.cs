@@ -10,7 +10,7 @@ namespace TypedGraph.Kernels.Image;
 /// either format; DecodeJpeg's dct_method "" or "INTEGER_FAST" is IFAST and "INTEGER_ACCURATE" is ISLOW (TF's
 /// default is IFAST), ratio ∈ {1, 2, 4, 8} scales down in the IDCT, and other dtypes of DecodeImage come from the
 /// 8-bit JPEG as v·256 (uint16) or v·(1/255) (float), and from the 16-bit PNG decode as v·(1/65535) (float).
-/// GIF, BMP and WebP are recognised and refused with an unsupported-format error naming the node.
+/// BMP goes to <see cref="BmpKernels"/>; GIF and WebP are recognised and refused with an unsupported-format error naming the node.
 /// </summary>
 internal sealed class JpegKernels : KernelSet
 {
@@ -76,28 +76,17 @@ internal static class ImageDecoding
         if (bytes.Length == 0) throw ctx.Error("Input is empty.");
         if (JpegCodec.IsJpeg(bytes))
         {
+            if (ctx.Node.Op == "DecodeBmp") throw ctx.Error("Trying to decode JPEG format using DecodeBmp op. Use `decode_jpeg` or `decode_image` instead.");
             if (channels == 4) throw ctx.Error("JPEG does not support 4 channels");
             JpegCodec.Image img;
             try { img = JpegCodec.Decode(bytes, channels, jpeg); }
             catch (InvalidDataException e) { throw ctx.Error($"Invalid JPEG data ({bytes.Length} bytes): {e.Message}"); }
-            var shape = new TensorShape(img.Height, img.Width, img.Channels);
-            switch (dtype)
-            {
-                case DataType.DtUint8: ctx.SetOutput(0, Tensor.Create(img.Pixels, [img.Height, img.Width, img.Channels])); break;
-                case DataType.DtUint16:
-                    var u = ctx.AllocateOutput(0, DataType.DtUint16, shape).AsSpan<ushort>();
-                    for (int i = 0; i < u.Length; i++) u[i] = (ushort)(img.Pixels[i] * 256); // floor(65536 / 256), as TF
-                    break;
-                default:
-                    var f = ctx.AllocateOutput(0, DataType.DtFloat, shape).AsSpan<float>();
-                    float scale = (float)(1.0 / 255);
-                    for (int i = 0; i < f.Length; i++) f[i] = img.Pixels[i] * scale;
-                    break;
-            }
+            SetOutput(ctx, img.Pixels, img.Height, img.Width, img.Channels, dtype);
             return;
         }
         if (PngCodec.IsPng(bytes))
         {
+            if (ctx.Node.Op == "DecodeBmp") throw ctx.Error("Trying to decode PNG format using DecodeBmp op. Use `decode_png` or `decode_image` instead.");
             PngCodec.Image img;
             try { img = PngCodec.Decode(bytes, channels, sixteenBit: dtype != DataType.DtUint8); }
             catch (InvalidDataException e) { throw ctx.Error($"Invalid PNG data, size {bytes.Length}: {e.Message}"); }
@@ -120,10 +109,35 @@ internal static class ImageDecoding
             }
             return;
         }
-        string? other = bytes.AsSpan().StartsWith("GIF8"u8) ? "GIF" : bytes.AsSpan().StartsWith("BM"u8) ? "BMP"
+        if (BmpKernels.IsBmp(bytes))
+        {
+            BmpKernels.Decode(ctx, bytes, channels, dtype);
+            return;
+        }
+        string? other = bytes.AsSpan().StartsWith("GIF8"u8) ? "GIF"
             : bytes.Length > 12 && bytes.AsSpan().StartsWith("RIFF"u8) && bytes.AsSpan(8).StartsWith("WEBP"u8) ? "WebP" : null;
         throw other != null
             ? ctx.Error($"{other} images are not supported by TypedGraph's decoders (JPEG and PNG are)")
             : ctx.Error("Unknown image file format. One of JPEG, PNG, GIF, BMP required.");
+    }
+
+    /// <summary>Sets output 0 from 8-bit samples as TF converts them: uint8 as is, uint16 v·256 (floor(65536 / 256)),
+    /// float v·(float)(1/255).</summary>
+    public static void SetOutput(OpKernelContext ctx, byte[] pixels, int height, int width, int channels, DataType dtype)
+    {
+        var shape = new TensorShape(height, width, channels);
+        switch (dtype)
+        {
+            case DataType.DtUint8: ctx.SetOutput(0, Tensor.Create(pixels, [height, width, channels])); break;
+            case DataType.DtUint16:
+                var u = ctx.AllocateOutput(0, DataType.DtUint16, shape).AsSpan<ushort>();
+                for (int i = 0; i < u.Length; i++) u[i] = (ushort)(pixels[i] * 256);
+                break;
+            default:
+                var f = ctx.AllocateOutput(0, DataType.DtFloat, shape).AsSpan<float>();
+                float scale = (float)(1.0 / 255);
+                for (int i = 0; i < f.Length; i++) f[i] = pixels[i] * scale;
+                break;
+        }
     }
 }

@@ -54,7 +54,7 @@ internal sealed class MatrixDecompositionKernels : KernelSet
         }
     }
 
-    private static (int Batch, int Rows, int Cols) Matrices(OpKernelContext ctx, Tensor t, string what, bool square)
+    internal static (int Batch, int Rows, int Cols) Matrices(OpKernelContext ctx, Tensor t, string what, bool square)
     {
         if (t.Shape.Rank < 2) throw ctx.Error($"{what} must have rank >= 2, got shape {t.Shape}.");
         int rows = t.Shape[-2], cols = t.Shape[-1];

@@ -9,8 +9,8 @@ namespace TypedGraph.Kernels.Strings;
 /// Elementwise string transforms, each output shaped like its input: StringStrip (string_strip_op.cc:
 /// absl::StripAsciiWhitespace, i.e. space, \t, \n, \v, \f, \r at both ends), StringLower / StringUpper
 /// (string_lower_op.cc / string_upper_op.cc: with <c>encoding</c> "" only ASCII letters change, byte by byte;
-/// with "utf-8" TF uses ICU's full case mapping, we use .NET's invariant simple mapping, which agrees except for
-/// the few characters whose full mapping changes length, e.g. "ß" upper-cases to "SS" in TF and stays "ß" here)
+/// with "utf-8" (exactly that spelling, as TF checks) ICU's full case mapping, which <see cref="FullCaseMapping"/>
+/// reproduces: "ß" upper-cases to "SS", final Σ lower-cases to ς; like TF the text stops at the first NUL byte)
 /// and StringLength (string_length_op.cc: int32 byte count, or with <c>unit</c> UTF8_CHAR the number of non-trail
 /// bytes, TF's UTF8StrLen).
 /// </summary>
@@ -55,12 +55,15 @@ internal sealed class StringTransformKernels : KernelSet
                 }
                 return o;
             });
-        if (!encoding.Equals("utf-8", StringComparison.OrdinalIgnoreCase))
-            throw KernelAttrs.Err(node, $"encoding must be \"\" or \"utf-8\", got \"{encoding}\".");
+        if (encoding != "utf-8")
+            throw KernelAttrs.Err(node, $"only utf-8 or '' (no encoding) is supported, received {encoding}");
         return Map(node, s =>
         {
-            string text = Encoding.UTF8.GetString(s);
-            return Encoding.UTF8.GetBytes(upper ? text.ToUpperInvariant() : text.ToLowerInvariant());
+            // TF builds icu::UnicodeString(input.c_str(), "UTF-8"): the text ends at the first NUL byte, and ill-formed
+            // UTF-8 becomes U+FFFD per maximal subpart (as .NET's decoder does).
+            int nul = Array.IndexOf(s, (byte)0);
+            string text = Encoding.UTF8.GetString(s, 0, nul < 0 ? s.Length : nul);
+            return Encoding.UTF8.GetBytes(upper ? FullCaseMapping.ToUpper(text) : FullCaseMapping.ToLower(text));
         });
     }
 
