@@ -154,6 +154,51 @@ public partial class ServeProcessTests
         }
     }
 
+    // A model that cannot load: the real process prints one line on stderr (the host's own log of the same failure is
+    // not printed as well), or with --json one JSON object on stdout and nothing on stderr; exit 1 either way.
+    [Fact]
+    public async Task Serve_process_that_cannot_load_its_model_prints_one_line_or_one_json_object_and_exits_1()
+    {
+        var cli = Path.Combine(AppContext.BaseDirectory, "typedgraph.dll");
+        var dir = Directory.CreateTempSubdirectory("tg-serve-bad").FullName;
+        try
+        {
+            var model = Path.Combine(dir, "model.pb");
+            File.WriteAllBytes(model, Enumerable.Range(0, 3000).Select(i => (byte)(i * 7919 % 251)).ToArray());
+            foreach (bool json in new[] { false, true })
+            {
+                var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+                foreach (var a in new[] { cli, "serve", model, "--port", "0" }.Concat(json ? ["--json"] : Array.Empty<string>())) start.ArgumentList.Add(a);
+                using var process = Process.Start(start)!;
+                var stdout = process.StandardOutput.ReadToEndAsync();
+                var stderr = process.StandardError.ReadToEndAsync();
+                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
+                var (o, e) = (await stdout, await stderr);
+                Assert.True(process.ExitCode == 1, $"exit {process.ExitCode}; stdout: {o}; stderr: {e}");
+                if (json)
+                {
+                    Assert.True(e.Length == 0, "stderr: " + e);
+                    using var doc = JsonDocument.Parse(o);
+                    Assert.Equal("serve", doc.RootElement.GetProperty("command").GetString());
+                    Assert.Equal(1, doc.RootElement.GetProperty("exitCode").GetInt32());
+                    Assert.Contains(model, doc.RootElement.GetProperty("error").GetString());
+                }
+                else
+                {
+                    Assert.True(o.Length == 0, "stdout: " + o);
+                    var lines = e.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                    Assert.True(lines.Length == 1, "stderr: " + e);
+                    Assert.StartsWith("typedgraph serve: error: ", lines[0]);
+                    Assert.Contains(model, lines[0]);
+                }
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
     [Fact]
     public void Serve_on_a_folder_without_a_model_fails_with_a_message_naming_it()
     {

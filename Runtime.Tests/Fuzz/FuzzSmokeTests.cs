@@ -33,12 +33,14 @@ public sealed class FuzzSmokeTests : IDisposable
     public void Mutated_inputs_parse_or_fail_with_a_typed_error(string target)
     {
         var findings = Environment.GetEnvironmentVariable("TYPEDGRAPH_FUZZ_FINDINGS");
-        var fuzzer = new MutationFuzzer(seed: 9 + target.Length, Path.Combine(_dir, "work"), findings);
+        // TYPEDGRAPH_FUZZ_SEED continues a campaign with new inputs (a second run of the same target with another seed).
+        int seed = (int.TryParse(Environment.GetEnvironmentVariable("TYPEDGRAPH_FUZZ_SEED"), out var s0) ? s0 : 9) + target.Length;
+        var fuzzer = new MutationFuzzer(seed, Path.Combine(_dir, "work"), findings);
         var t = fuzzer.Targets().Single(x => x.Name == target);
         Assert.NotEmpty(t.Seeds);
         var maxInputs = long.TryParse(Environment.GetEnvironmentVariable("TYPEDGRAPH_FUZZ_MAX_INPUTS"), out var m) && m > 0 ? m : long.MaxValue;
         var stats = fuzzer.Run(t, TimeSpan.FromSeconds(Seconds), maxInputs, hangLimit: TimeSpan.FromSeconds(Seconds < 5 ? 10 : 30));
-        var report = $"{target}: {stats.Inputs} inputs in {stats.Seconds:F0} s ({stats.Inputs / Math.Max(stats.Seconds, 1e-9):F0}/s), {stats.Accepted} accepted, {stats.TypedErrors} typed errors, {stats.DeepMutations} structure-aware mutations, max {stats.MaxAllocatedBytes} bytes allocated by one input, {stats.Findings.Count} findings"
+        var report = $"{target} (seed {seed}): {stats.Inputs} inputs in {stats.Seconds:F0} s ({stats.Inputs / Math.Max(stats.Seconds, 1e-9):F0}/s), {stats.Accepted} accepted, {stats.TypedErrors} typed errors, {stats.DeepMutations} structure-aware mutations, max {stats.MaxAllocatedBytes} bytes allocated by one input, {stats.Findings.Count} findings"
             + Environment.NewLine + "  per seed: " + string.Join(", ", stats.InputsPerSeed.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {kv.Value}"));
         Console.WriteLine(report);
         var log = Environment.GetEnvironmentVariable("TYPEDGRAPH_FUZZ_LOG");

@@ -41,13 +41,22 @@ public sealed class ModelManager : IAsyncDisposable
     private readonly Task _poller;
     private readonly Lock _loadLock = new();
     private ServableVersion? _current;
+    private List<(long Version, string Path, string Error)>? _deferredFailures;
 
     private ModelManager(string name, ModelSource source, TimeSpan pollInterval, ILogger log)
     {
         Name = name;
         _source = source;
         _log = log;
+        // The first load's failures are held back: if no version loads, the exception below carries every one of them
+        // (the CLI prints it as its single error line), so logging them too would say the same thing twice.
+        _deferredFailures = [];
         PollOnce();
+        var deferred = _deferredFailures;
+        _deferredFailures = null;
+        if (_current != null)
+            foreach (var (version, path, error) in deferred)
+                _log.LogError("Model {Model}: loading version {Version} from {Path} failed: {Error}", Name, version, path, error);
         if (_current == null)
         {
             var errors = _status.Values.Where(s => s.Error != null).Select(s => $"version {s.Version}: {s.Error}").ToList();
@@ -123,7 +132,8 @@ public sealed class ModelManager : IAsyncDisposable
                 catch (Exception e) when (e is TypedGraphException or IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException or NotSupportedException)
                 {
                     _status[candidate.Version] = new VersionStatus(candidate.Version, VersionState.End, e.Message);
-                    _log.LogError("Model {Model}: loading version {Version} from {Path} failed: {Error}", Name, candidate.Version, candidate.Path, e.Message);
+                    if (_deferredFailures != null) _deferredFailures.Add((candidate.Version, candidate.Path, e.Message));
+                    else _log.LogError("Model {Model}: loading version {Version} from {Path} failed: {Error}", Name, candidate.Version, candidate.Path, e.Message);
                     continue;
                 }
                 var old = Interlocked.Exchange(ref _current, loaded);
