@@ -27,6 +27,20 @@ public sealed class LuNonFiniteTests
     }
 
     [Fact]
+    public void Determinants_UseTheSameLu_SoAZeroMultiplierTimesInfIsNaN()
+    {
+        // [[1, Inf, 0], [0, 1, 0], [0, 0, 1]]: the first column's multipliers are 0, and 0·Inf makes U₂₂ NaN (Eigen forms
+        // every product). A LU that skipped zero multipliers kept U = the input's upper triangle: sign 1, det 1.
+        double[] a = [1, Inf, 0, 0, 1, 0, 0, 0, 1];
+        var outs = Compute("LogMatrixDeterminant", [Tensor.Create(a, 3, 3)], 2);
+        Assert.Equal(0.0, outs[0].ToArray<double>()[0]);
+        Assert.Equal(double.NegativeInfinity, outs[1].ToArray<double>()[0]);
+        Assert.Equal(0.0, Compute1("MatrixDeterminant", [Tensor.Create(a, 3, 3)]).ToArray<double>()[0]);
+        // Finite input is unchanged by the shared LU: det [[0, 2, 1], [1, 0, 0], [3, 1, 2]] = 0·0 − 2·2 + 1·1 = −3, with row swaps.
+        Assert.Equal(-3.0, Compute1("MatrixDeterminant", [Tensor.Create(new double[] { 0, 2, 1, 1, 0, 0, 3, 1, 2 }, 3, 3)]).ToArray<double>()[0], 12);
+    }
+
+    [Fact]
     public void NaNBelowTheFirstPivot_FlowsIntoTheResult_WhileANaNFirstPivotIsNotInvertible()
     {
         // [[1,1],[NaN,1]]: pivot 1 (NaN > 1 is false), l = NaN, U11 = 1 − NaN = NaN; min(|1|, |NaN|) keeps 1, so TF

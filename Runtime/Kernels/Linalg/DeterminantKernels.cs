@@ -5,8 +5,8 @@ namespace TypedGraph.Kernels.Linalg;
 
 /// <summary>
 /// <c>MatrixDeterminant</c> and <c>LogMatrixDeterminant</c> over the innermost two (square) dims, after TF's
-/// <c>determinant_op.cc</c> <c>SLogDet</c>: a partially pivoted LU (Eigen's <c>PartialPivLU</c>: the largest |value|
-/// in the column, the first one on ties), <c>log|det| = Σ log|Uᵢᵢ|</c> and the sign from the permutation's parity
+/// <c>determinant_op.cc</c> <c>SLogDet</c>: a partially pivoted LU (Eigen's <c>PartialPivLU</c>, shared with MatrixInverse:
+/// the largest |value| in the column, the first one on ties, every product of the update formed), <c>log|det| = Σ log|Uᵢᵢ|</c> and the sign from the permutation's parity
 /// and the diagonal's signs. When <c>log|det|</c> is not finite (a singular matrix, or NaN/Inf inputs) the sign is 0 and
 /// <c>log|det|</c> is −∞ (+∞ only when the sum overflowed upwards). The determinant is <c>sign·exp(log|det|)</c>, as
 /// TF computes it (so a singular matrix gives 0, and NaN inputs give 0, not NaN). An empty (0×0) matrix has
@@ -55,26 +55,16 @@ internal sealed class DeterminantKernels : KernelSet
         if (n > 0)
         {
             var a = source.AsSpan(at, n * n).ToArray();
-            for (int k = 0; k < n; k++)
+            // The shared LU (MatrixInverse/MatrixSolve use it): Eigen's order, every product formed, so 0·Inf gives NaN.
+            var perm = MatrixDecompositionKernels.Lu(a, 0, n);
+            // The permutation's parity: each cycle of length L is L − 1 row swaps.
+            var seen = new bool[n];
+            for (int i = 0; i < n; i++)
             {
-                int p = k;
-                double best = Math.Abs(a[k * n + k]);
-                for (int i = k + 1; i < n; i++)
-                    if (Math.Abs(a[i * n + k]) > best) { best = Math.Abs(a[i * n + k]); p = i; }
-                if (p != k)
-                {
-                    for (int j = 0; j < n; j++) (a[k * n + j], a[p * n + j]) = (a[p * n + j], a[k * n + j]);
-                    sign = -sign;
-                }
-                double pivot = a[k * n + k];
-                // A zero pivot: Eigen skips the elimination step; the zero on U's diagonal makes log|det| = −∞ below.
-                if (pivot != 0)
-                    for (int i = k + 1; i < n; i++)
-                    {
-                        double f = a[i * n + k] /= pivot;
-                        if (f == 0) continue;
-                        for (int j = k + 1; j < n; j++) a[i * n + j] -= f * a[k * n + j];
-                    }
+                if (seen[i]) continue;
+                int length = 0;
+                for (int j = i; !seen[j]; j = perm[j]) { seen[j] = true; length++; }
+                if (length % 2 == 0) sign = -sign;
             }
             for (int k = 0; k < n; k++)
             {

@@ -71,7 +71,7 @@ internal sealed class MatrixDecompositionKernels : KernelSet
     /// below it; an exactly zero pivot is left as it is and the factorization goes on; and the trailing block always
     /// gets the full rank-1 update, zero multipliers included, so 0·Inf and 0·NaN give NaN as in Eigen. Returns the
     /// row permutation. Eigen switches to a blocked variant above 16×16 (same products, another summation order).</summary>
-    private static int[] Lu(double[] a, int at, int n)
+    internal static int[] Lu(double[] a, int at, int n)
     {
         var perm = new int[n];
         for (int i = 0; i < n; i++) perm[i] = i;

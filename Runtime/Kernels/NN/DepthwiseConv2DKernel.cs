@@ -97,8 +97,11 @@ internal sealed class DepthwiseConv2DKernel : OpKernel
                 float* orow = (float*)Output + r * g.OW * oc;
                 float* image = (float*)Input + (long)b * g.H * g.W * g.C;
                 int ch = 0;
-                if (Mult == 1 && Vector512.IsHardwareAccelerated)
-                    for (; ch + 16 <= g.C; ch += 16) RowVector(g, oh, image, (float*)Filter, orow, ch);
+                if (Mult == 1 && Vector512.IsHardwareAccelerated && g.C >= 16)
+                {
+                    RowVector(g, oh, image, (float*)Filter, orow, g.C / 16 * 16);
+                    ch = g.C / 16 * 16;
+                }
                 if (Mult == 1 && Vector256.IsHardwareAccelerated)
                     for (; ch + 8 <= g.C; ch += 8) RowVector256(g, oh, image, (float*)Filter, orow, ch);
                 if (ch < oc) RowScalar(g, Mult, oh, image, (float*)Filter, orow, ch);
@@ -107,40 +110,61 @@ internal sealed class DepthwiseConv2DKernel : OpKernel
     }
 
     /// <summary>
-    /// Channels [ch, ch+16) of one output row (M = 1), four pixels at a time: each filter tap is loaded once and
-    /// multiplied into four accumulators that stay in registers over the whole window (one store per pixel).
+    /// Channels [0, <paramref name="chEnd"/>) (a multiple of 16) of one output row (M = 1), four pixels at a time: each
+    /// filter tap is loaded once and multiplied into four accumulators that stay in registers over the whole window (one
+    /// store per pixel). All channel blocks of a pixel group run before the next group, so its input columns are read
+    /// while still in L1; groups whose windows lie inside the image horizontally skip the per-load bounds checks.
     /// </summary>
-    private static unsafe void RowVector(in Window2D g, int oh, float* image, float* filter, float* orow, int ch)
+    private static unsafe void RowVector(in Window2D g, int oh, float* image, float* filter, float* orow, int chEnd)
     {
         int c = g.C;
+        long step = (long)g.SW * c;
         for (int ow0 = 0; ow0 < g.OW; ow0 += 4)
         {
             int count = Math.Min(4, g.OW - ow0);
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (int y = 0; y < g.KH; y++)
+            int left = ow0 * g.SW - g.PadLeft;
+            bool inside = count == 4 && left >= 0 && left + (g.KW - 1) * g.DW + 3 * g.SW < g.W;
+            for (int ch = 0; ch < chEnd; ch += 16)
             {
-                int ih = oh * g.SH - g.PadTop + y * g.DH;
-                if ((uint)ih >= (uint)g.H) continue;
-                float* inRow = image + (long)ih * g.W * c + ch;
-                float* fRow = filter + (long)y * g.KW * c + ch;
-                for (int x = 0; x < g.KW; x++)
+                Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                for (int y = 0; y < g.KH; y++)
                 {
-                    var f = Vector512.Load(fRow + (long)x * c);
-                    int iw = ow0 * g.SW - g.PadLeft + x * g.DW;
-                    if ((uint)iw < (uint)g.W) a0 = Vector512.FusedMultiplyAdd(Vector512.Load(inRow + (long)iw * c), f, a0);
-                    iw += g.SW;
-                    if (count > 1 && (uint)iw < (uint)g.W) a1 = Vector512.FusedMultiplyAdd(Vector512.Load(inRow + (long)iw * c), f, a1);
-                    iw += g.SW;
-                    if (count > 2 && (uint)iw < (uint)g.W) a2 = Vector512.FusedMultiplyAdd(Vector512.Load(inRow + (long)iw * c), f, a2);
-                    iw += g.SW;
-                    if (count > 3 && (uint)iw < (uint)g.W) a3 = Vector512.FusedMultiplyAdd(Vector512.Load(inRow + (long)iw * c), f, a3);
+                    int ih = oh * g.SH - g.PadTop + y * g.DH;
+                    if ((uint)ih >= (uint)g.H) continue;
+                    float* inRow = image + (long)ih * g.W * c + ch;
+                    float* fRow = filter + (long)y * g.KW * c + ch;
+                    if (inside)
+                    {
+                        for (int x = 0; x < g.KW; x++)
+                        {
+                            var f = Vector512.Load(fRow + (long)x * c);
+                            float* px = inRow + (long)(left + x * g.DW) * c;
+                            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(px), f, a0);
+                            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(px + step), f, a1);
+                            a2 = Vector512.FusedMultiplyAdd(Vector512.Load(px + 2 * step), f, a2);
+                            a3 = Vector512.FusedMultiplyAdd(Vector512.Load(px + 3 * step), f, a3);
+                        }
+                        continue;
+                    }
+                    for (int x = 0; x < g.KW; x++)
+                    {
+                        var f = Vector512.Load(fRow + (long)x * c);
+                        int iw = left + x * g.DW;
+                        if ((uint)iw < (uint)g.W) a0 = Vector512.FusedMultiplyAdd(Vector512.Load(inRow + (long)iw * c), f, a0);
+                        iw += g.SW;
+                        if (count > 1 && (uint)iw < (uint)g.W) a1 = Vector512.FusedMultiplyAdd(Vector512.Load(inRow + (long)iw * c), f, a1);
+                        iw += g.SW;
+                        if (count > 2 && (uint)iw < (uint)g.W) a2 = Vector512.FusedMultiplyAdd(Vector512.Load(inRow + (long)iw * c), f, a2);
+                        iw += g.SW;
+                        if (count > 3 && (uint)iw < (uint)g.W) a3 = Vector512.FusedMultiplyAdd(Vector512.Load(inRow + (long)iw * c), f, a3);
+                    }
                 }
+                float* o = orow + (long)ow0 * c + ch;
+                a0.Store(o);
+                if (count > 1) a1.Store(o + c);
+                if (count > 2) a2.Store(o + 2L * c);
+                if (count > 3) a3.Store(o + 3L * c);
             }
-            float* o = orow + (long)ow0 * c + ch;
-            a0.Store(o);
-            if (count > 1) a1.Store(o + c);
-            if (count > 2) a2.Store(o + 2L * c);
-            if (count > 3) a3.Store(o + 3L * c);
         }
     }
 

@@ -136,7 +136,7 @@ internal static class ShiftedSoftmax
         T max = TensorPrimitives.Max(x);
         TensorPrimitives.Subtract(x, max, prob);
         TensorPrimitives.Exp(prob, prob);
-        T total = TensorPrimitives.Sum<T>(prob);
+        T total = Simd.OrderedReductions.Sum<T>(prob);
         TensorPrimitives.Divide(prob, total, prob);
         return (max, T.Log(total));
     }
@@ -151,8 +151,8 @@ internal sealed class L2LossKernel(Node node) : OpKernel(node)
         var y = context.AllocateOutput(0, x.DType, TensorShape.Scalar);
         switch (x.DType)
         {
-            case DataType.DtFloat: y.AsSpan<float>()[0] = TensorPrimitives.SumOfSquares<float>(x.AsSpan<float>()) / 2; break;
-            case DataType.DtDouble: y.AsSpan<double>()[0] = TensorPrimitives.SumOfSquares<double>(x.AsSpan<double>()) / 2; break;
+            case DataType.DtFloat: y.AsSpan<float>()[0] = Simd.OrderedReductions.SumOfSquares<float>(x.AsSpan<float>()) / 2; break;
+            case DataType.DtDouble: y.AsSpan<double>()[0] = Simd.OrderedReductions.SumOfSquares<double>(x.AsSpan<double>()) / 2; break;
             default: throw KernelAttrs.BadType(Node, x.DType);
         }
     }

@@ -33,7 +33,7 @@ internal sealed class SoftmaxKernels : KernelSet
             return max + logSum;
         }
         TensorPrimitives.Exp(dst, dst);
-        T total = TensorPrimitives.Sum<T>(dst);
+        T total = Simd.OrderedReductions.Sum<T>(dst);
         TensorPrimitives.Divide(dst, total, dst);
         return max + T.Log(total);
     }

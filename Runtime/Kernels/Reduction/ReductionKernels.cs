@@ -124,8 +124,8 @@ internal sealed class ReductionKernel : OpKernel
 
     private static T ReduceRow<T>(ReduceOp op, ReadOnlySpan<T> row) where T : unmanaged, INumber<T>, IMinMaxValue<T> => op switch
     {
-        ReduceOp.Sum or ReduceOp.Mean => TensorPrimitives.Sum(row),
-        ReduceOp.Prod => TensorPrimitives.Product(row),
+        ReduceOp.Sum or ReduceOp.Mean => Simd.OrderedReductions.Sum<T>(row),
+        ReduceOp.Prod => Simd.OrderedReductions.Product<T>(row),
         ReduceOp.Max => TensorPrimitives.Max(row),
         _ => TensorPrimitives.Min(row),
     };

@@ -13,6 +13,7 @@ internal static unsafe class GemmPacking
     /// Eight rows of row-major A (<paramref name="lda"/> apart), depth <paramref name="kc"/>, into one k-major 8-row panel:
     /// 8×8 blocks transposed in registers (unpack, shuffle, lane permute) instead of 64 scalar strided stores.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void PackRows8(float* src, int lda, int kc, float* panel)
     {
         int p = 0;

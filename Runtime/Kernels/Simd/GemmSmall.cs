@@ -63,7 +63,7 @@ internal static unsafe class GemmSmall
             float* ci = c + (long)r * n;
             for (int j = j0; j < j1; j++)
             {
-                float dot = TensorPrimitives.Dot(av, new ReadOnlySpan<float>(b + (long)j * k, k));
+                float dot = OrderedReductions.Dot<float>(av, new ReadOnlySpan<float>(b + (long)j * k, k));
                 ci[j] = add ? ci[j] + dot : dot;
             }
         }
