@@ -149,6 +149,53 @@ public class ControlFlowContextImportTests
     }
 
     [Fact]
+    public void MetaGraphExporter_WritesTheContexts_AndTheReimportedGraphHasTheSameGradients()
+    {
+        var (original, loss) = Build();
+        var meta = MetaGraphExporter.Export(original);
+        // Only the top-level loop goes into the collection; the cond branches travel nested in it, true branch first,
+        // named as TF's CondContext names them (unique_name("cond_text") in the cond's scope).
+        Assert.False(meta.CollectionDef.ContainsKey("cond_context"));
+        var written = WhileContextDef.Parser.ParseFrom(Assert.Single(meta.CollectionDef["while_context"].BytesList.Value));
+        var expected = WhileContextDef.Parser.ParseFrom(Export(original).CollectionDef["while_context"].BytesList.Value[0]);
+        Assert.Equal(expected.ContextName, written.ContextName);
+        Assert.Equal(expected.PivotName, written.PivotName);
+        Assert.Equal(expected.PivotForPredName, written.PivotForPredName);
+        Assert.Equal(expected.PivotForBodyName, written.PivotForBodyName);
+        Assert.Equal(expected.LoopEnterNames, written.LoopEnterNames);
+        Assert.Equal(expected.LoopExitNames, written.LoopExitNames);
+        Assert.Equal(expected.ValuesDef.Values.Order(), written.ValuesDef.Values.Order());
+        Assert.Equal(expected.ValuesDef.ExternalValues.OrderBy(p => p.Key), written.ValuesDef.ExternalValues.OrderBy(p => p.Key));
+        Assert.Equal([1, 0], written.NestedContexts.Select(c => c.CondCtxt.Branch));
+        var scope = written.NestedContexts[0].CondCtxt.PivotName[..(written.NestedContexts[0].CondCtxt.PivotName.LastIndexOf('/') + 1)];
+        Assert.Equal([scope + "cond_text", scope + "cond_text_1"], written.NestedContexts.Select(c => c.CondCtxt.ContextName));
+        foreach (var branch in written.NestedContexts.Select(c => c.CondCtxt))
+        {
+            var want = expected.NestedContexts.Select(c => c.CondCtxt).Single(c => c.Branch == branch.Branch);
+            Assert.Equal(want.PredName, branch.PredName);
+            Assert.Equal(want.PivotName, branch.PivotName);
+            Assert.Equal(want.ValuesDef.Values.Order(), branch.ValuesDef.Values.Order());
+        }
+
+        // Gradients built on the re-imported graph equal the ones built on the original, value for value.
+        var imported = GraphBuilder.FromMetaGraph(meta);
+        Output[] Wrt(GraphBuilder g) => [g.GetTensor("x:0"), g.GetTensor("w:0"), g.GetTensor("s:0")];
+        var before = Gradients.Compute(original, [loss], Wrt(original));
+        var after = Gradients.Compute(imported, [imported.GetTensor(loss.Name)], Wrt(imported));
+        var rng = new Random(5);
+        var feeds = new Dictionary<string, Tensor>
+        {
+            ["x:0"] = Tensor.Create(Rand(rng, T * B * H, 0.6), T, B, H), ["w:0"] = Tensor.Create(Rand(rng, H * H, 0.8), H, H),
+            ["s:0"] = Tensor.Create(Rand(rng, H, 1.1), H),
+        };
+        using var s1 = new Session(original.Graph);
+        using var s2 = new Session(imported.Graph);
+        var r1 = s1.Run(before.Select(g => g!.Value.Name).ToArray(), feeds);
+        var r2 = s2.Run(after.Select(g => g!.Value.Name).ToArray(), feeds);
+        for (int i = 0; i < r1.Length; i++) Assert.Equal(r1[i].ToArray<float>(), r2[i].ToArray<float>());
+    }
+
+    [Fact]
     public void WhileContextCollectionOfTheWrongKind_IsRejectedNamingTheCollection()
     {
         var (b, _) = Build();

@@ -24,7 +24,8 @@ public sealed record MetaGraphExportOptions
 /// <summary>
 /// Writes a MetaGraphDef the way TF1's <c>export_meta_graph</c> does (tf-formats.md §3.7): the GraphDef, the
 /// SaverDef, the collections (VariableDefs in <c>variables</c>/<c>trainable_variables</c>, names in node lists),
-/// and a MetaInfoDef with <c>stripped_op_list</c> (OpDefs of the ops used, sorted by name), the TF version and
+/// the <c>while_context</c> / <c>cond_context</c> collections of the TF1 loops and conds the builder made
+/// (as TF's <c>while_loop</c> / <c>cond</c> register them), and a MetaInfoDef with <c>stripped_op_list</c> (OpDefs of the ops used, sorted by name), the TF version and
 /// optionally stripped default attrs. Nodes carry no <c>_output_shapes</c> (TF's importer does not need them).
 /// </summary>
 public static class MetaGraphExporter
@@ -66,6 +67,7 @@ public static class MetaGraphExporter
         if (saverDef != null) meta.SaverDef = saverDef.Clone();
         foreach (var (key, def) in builder.Collections.ToCollectionDefs())
             if (options.CollectionList == null || options.CollectionList.Contains(key)) meta.CollectionDef.Add(key, def);
+        ControlFlowContextExport.AddCollections(builder, meta, key => options.CollectionList == null || options.CollectionList.Contains(key));
         return meta;
     }
 
