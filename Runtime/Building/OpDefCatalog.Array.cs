@@ -5,7 +5,7 @@ public sealed partial class OpDefCatalog
 {
     private const string RandomAttrs = "seed: int = 0; seed2: int = 0; dtype: {half, bfloat16, float, double}; T: {int32, int64}; !stateful";
 
-    private static readonly string[] ArrayOps =
+    private static readonly string[] ArraySignatures =
     [
         "Const() -> (output: dtype); value: tensor; dtype: type",
         "Placeholder() -> (output: dtype); dtype: type; shape: shape = unknown",

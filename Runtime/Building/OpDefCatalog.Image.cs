@@ -4,7 +4,7 @@ namespace TypedGraph.Building;
 // serving graph (encoded bytes → DecodeJpeg → Cast → ResizeBilinear → model) can be built node by node.
 public sealed partial class OpDefCatalog
 {
-    private static readonly string[] ImageOps =
+    private static readonly string[] ImageSignatures =
     [
         "DecodeJpeg(contents: string) -> (image: uint8); channels: int = 0; ratio: int = 1; fancy_upscaling: bool = true; try_recover_truncated: bool = false; acceptable_fraction: float = 1; dct_method: string = ''",
         "DecodePng(contents: string) -> (image: dtype); channels: int = 0; dtype: {uint8, uint16} = uint8",

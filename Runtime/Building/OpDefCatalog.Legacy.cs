@@ -4,7 +4,7 @@ namespace TypedGraph.Building;
 // the V1 checkpoint ops of the old Saver.
 public sealed partial class OpDefCatalog
 {
-    private static readonly string[] LegacyOps =
+    private static readonly string[] LegacySignatures =
     [
         "Variable() -> (ref: Ref(dtype)); shape: shape; dtype: type; container: string = ''; shared_name: string = ''; !stateful",
         "Save(filename: string, tensor_names: string, data: T); T: list(type) >= 1; !stateful",

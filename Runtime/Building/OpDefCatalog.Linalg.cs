@@ -8,7 +8,7 @@ public sealed partial class OpDefCatalog
     private const string DiagAlign = "align: {'LEFT_RIGHT', 'RIGHT_LEFT', 'LEFT_LEFT', 'RIGHT_RIGHT'} = 'RIGHT_LEFT'";
     private const string LinalgT = "T: {double, float, half, complex64, complex128}";
 
-    private static readonly string[] LinalgOps =
+    private static readonly string[] LinalgSignatures =
     [
         "MatrixDiag(diagonal: T) -> (output: T); T: type",
         "MatrixDiagV2(diagonal: T, k: int32, num_rows: int32, num_cols: int32, padding_value: T) -> (output: T); T: type",

@@ -5,7 +5,7 @@ public sealed partial class OpDefCatalog
 {
     private const string ShapeType = "shape_type: {int32, int64}";
 
-    private static readonly string[] ListOps =
+    private static readonly string[] ListSignatures =
     [
         "EmptyTensorList(element_shape: shape_type, max_num_elements: int32) -> (handle: variant); element_dtype: type; " + ShapeType,
         "TensorListReserve(element_shape: shape_type, num_elements: int32) -> (handle: variant); element_dtype: type; " + ShapeType,

@@ -6,7 +6,7 @@ public sealed partial class OpDefCatalog
 {
     private const string TableAttrs = "container: string = ''; shared_name: string = ''; use_node_name_sharing: bool = false; key_dtype: type; value_dtype: type";
 
-    private static readonly string[] LookupOps =
+    private static readonly string[] LookupSignatures =
     [
         "HashTableV2() -> (table_handle: resource); " + TableAttrs + "; !stateful",
         "HashTable() -> (table_handle: Ref(string)); " + TableAttrs + "; !stateful",

@@ -9,7 +9,7 @@ public sealed partial class OpDefCatalog
     private const string Compare = "(x: T, y: T) -> (z: bool); T: realnumbertype";
     private const string Reduce = "(input: T, reduction_indices: Tidx) -> (output: T); keep_dims: bool = false; T: numbertype; Tidx: {int32, int64} = int32";
 
-    private static readonly string[] MathOps =
+    private static readonly string[] MathSignatures =
     [
         "Add" + Binary + "; T: {bfloat16, half, float, double, uint8, int8, int16, int32, int64, complex64, complex128, string}",
         "AddV2" + Binary + "; T: {bfloat16, half, float, double, uint8, int8, int16, int32, int64, complex64, complex128}; !aggregate; !commutative",

@@ -7,7 +7,7 @@ public sealed partial class OpDefCatalog
     private const string FakeQuantArgsAttrs = "min: float = -6; max: float = 6; num_bits: int = 8; narrow_range: bool = false";
     private const string FakeQuantVarsAttrs = "num_bits: int = 8; narrow_range: bool = false";
 
-    private static readonly string[] MathExtraOps =
+    private static readonly string[] MathExtraSignatures =
     [
         "Erf(x: T) -> (y: T); T: floating",
         "Erfc(x: T) -> (y: T); T: floating",

@@ -9,7 +9,7 @@ public sealed partial class OpDefCatalog
     private const string ActGrad = "(gradients: T, features: T) -> (backprops: T); T: realnumbertype";
     private const string ActOutGrad = "(gradients: T, outputs: T) -> (backprops: T); T: floating";
 
-    private static readonly string[] NnOps =
+    private static readonly string[] NnSignatures =
     [
         "Relu(features: T) -> (activations: T); T: realnumbertype",
         "Relu6(features: T) -> (activations: T); T: realnumbertype",

@@ -6,7 +6,7 @@ public sealed partial class OpDefCatalog
 {
     private const string SamplerAttrs = "num_true: int >= 1; num_sampled: int >= 1; unique: bool; range_max: int >= 1; seed: int = 0; seed2: int = 0; !stateful";
 
-    private static readonly string[] SamplingOps =
+    private static readonly string[] SamplingSignatures =
     [
         "Bincount(arr: int32, size: int32, weights: T) -> (bins: T); T: {int32, int64, float, double}",
         "DenseBincount(input: Tidx, size: Tidx, weights: T) -> (output: T); Tidx: {int32, int64}; T: {int32, int64, float, double}; binary_output: bool = false",

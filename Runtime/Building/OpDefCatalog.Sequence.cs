@@ -4,7 +4,7 @@ namespace TypedGraph.Building;
 // dynamic_rnn and their gradients build, and the v2 stacks TF1 gradient loops keep forward values in.
 public sealed partial class OpDefCatalog
 {
-    private static readonly string[] SequenceOps =
+    private static readonly string[] SequenceSignatures =
     [
         "TensorArrayV3(size: int32) -> (handle: resource, flow: float); dtype: type; element_shape: shape = unknown; dynamic_size: bool = false; clear_after_read: bool = true; identical_element_shapes: bool = false; tensor_array_name: string = ''; !stateful",
         "TensorArrayGradV3(handle: resource, flow_in: float) -> (grad_handle: resource, flow_out: float); source: string; !stateful",

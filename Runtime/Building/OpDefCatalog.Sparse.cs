@@ -10,7 +10,7 @@ public sealed partial class OpDefCatalog
     private const string ScatterResT = "dtype: numbertype; Tindices: {int32, int64}; !stateful";
     private const string SegIdx = "Tidx: {int32, int64} = int32; Tsegmentids: {int32, int64} = int32";
 
-    private static readonly string[] SparseOps =
+    private static readonly string[] SparseSignatures =
     [
         "SegmentSum(data: T, segment_ids: Tindices) -> (output: T); T: realnumbertype; Tindices: {int32, int64}",
         "SegmentMean(data: T, segment_ids: Tindices) -> (output: T); T: realnumbertype; Tindices: {int32, int64}",

@@ -5,7 +5,7 @@ public sealed partial class OpDefCatalog
 {
     private const string ApplyT = "T: numbertype; use_locking: bool = false";
 
-    private static readonly string[] StateOps =
+    private static readonly string[] StateSignatures =
     [
         "VariableV2() -> (ref: Ref(dtype)); shape: shape; dtype: type; container: string = ''; shared_name: string = ''; !stateful",
         "Assign(ref: Ref(T), value: T) -> (output_ref: Ref(T)); T: type; validate_shape: bool = true; use_locking: bool = true; !uninit",
@@ -20,7 +20,7 @@ public sealed partial class OpDefCatalog
         "VarIsInitializedOp(resource: resource) -> (is_initialized: bool); !stateful",
     ];
 
-    private static readonly string[] TrainingOps =
+    private static readonly string[] TrainingSignatures =
     [
         "ApplyGradientDescent(var: Ref(T), alpha: T, delta: T) -> (out: Ref(T)); " + ApplyT,
         "ApplyMomentum(var: Ref(T), accum: Ref(T), lr: T, grad: T, momentum: T) -> (out: Ref(T)); " + ApplyT + "; use_nesterov: bool = false",
@@ -34,7 +34,7 @@ public sealed partial class OpDefCatalog
         "ResourceApplyAdagrad(var: resource, accum: resource, lr: T, grad: T); " + ApplyT + "; update_slots: bool = true; !stateful",
     ];
 
-    private static readonly string[] IoOps =
+    private static readonly string[] IoSignatures =
     [
         "SaveV2(prefix: string, tensor_names: string, shape_and_slices: string, tensors: dtypes); dtypes: list(type) >= 1; !stateful",
         "RestoreV2(prefix: string, tensor_names: string, shape_and_slices: string) -> (tensors: dtypes); dtypes: list(type) >= 1; !stateful",

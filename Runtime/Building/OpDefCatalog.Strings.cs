@@ -4,7 +4,7 @@ namespace TypedGraph.Building;
 // StringStrip, StringLower, StringUpper, StringLength, UnicodeDecode(WithOffsets), UnicodeEncode, UnicodeTranscode).
 public sealed partial class OpDefCatalog
 {
-    private static readonly string[] StringOps =
+    private static readonly string[] StringSignatures =
     [
         "DecodeCSV(records: string, record_defaults: OUT_TYPE) -> (output: OUT_TYPE); OUT_TYPE: list(type) >= 1; field_delim: string = ','; use_quote_delim: bool = true; na_value: string = ''; select_cols: list(int) = []",
         "Substr(input: string, pos: T, len: T) -> (output: string); T: {int32, int64}; unit: {'BYTE', 'UTF8_CHAR'} = 'BYTE'",

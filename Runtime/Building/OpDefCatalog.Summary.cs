@@ -5,7 +5,7 @@ namespace TypedGraph.Building;
 // Signatures after tensorflow/core/ops/logging_ops.cc (ImageSummary, AudioSummary(V2), TensorSummary(V2)).
 public sealed partial class OpDefCatalog
 {
-    private static readonly string[] SummaryOps =
+    private static readonly string[] SummarySignatures =
     [
         "TensorSummaryV2(tag: string, tensor: T, serialized_summary_metadata: string) -> (summary: string); T: type",
         "TensorSummary(tensor: T) -> (summary: string); T: type; description: string = ''; labels: list(string) = []; display_name: string = ''",

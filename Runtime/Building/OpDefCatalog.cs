@@ -36,8 +36,8 @@ public sealed partial class OpDefCatalog
     private static OpDefCatalog CreateDefault()
     {
         var ops = new Dictionary<string, OpDef>(StringComparer.Ordinal);
-        foreach (var sig in MathOps.Concat(NnOps).Concat(ArrayOps).Concat(StateOps).Concat(TrainingOps).Concat(IoOps).Concat(ListOps).Concat(SparseOps).Concat(LookupOps).Concat(ParsingOps)
-            .Concat(LegacyOps).Concat(SequenceOps).Concat(LinalgOps).Concat(MathExtraOps).Concat(SummaryOps).Concat(StringOps).Concat(SamplingOps).Concat(ImageOps))
+        foreach (var sig in MathSignatures.Concat(NnSignatures).Concat(ArraySignatures).Concat(StateSignatures).Concat(TrainingSignatures).Concat(IoSignatures).Concat(ListSignatures).Concat(SparseSignatures).Concat(LookupSignatures).Concat(ParsingSignatures)
+            .Concat(LegacySignatures).Concat(SequenceSignatures).Concat(LinalgSignatures).Concat(MathExtraSignatures).Concat(SummarySignatures).Concat(StringSignatures).Concat(SamplingSignatures).Concat(ImageSignatures))
         {
             var op = OpSignature.Parse(sig);
             if (!ops.TryAdd(op.Name, op)) throw new InvalidOperationException($"Op '{op.Name}' is defined twice in the catalogue.");
