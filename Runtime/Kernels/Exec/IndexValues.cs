@@ -10,12 +10,19 @@ internal static class IndexValues
     public static long[] Read(OpKernelContext ctx, int input, string what)
     {
         var t = ctx.Input(input);
-        return t.DType switch
+        switch (t.DType)
         {
-            DataType.DtInt32 => Array.ConvertAll(t.ToArray<int>(), v => (long)v),
-            DataType.DtInt64 => t.ToArray<long>(),
-            _ => throw ctx.Error($"{what} (input {input}) must be int32 or int64, got {DataTypes.Name(t.DType)}."),
-        };
+            case DataType.DtInt32:
+            {
+                // One array, widened in place (a ToArray + ConvertAll made two per call, on every run of Reshape/Tile/Pad).
+                var src = t.AsSpan<int>();
+                var values = new long[src.Length];
+                for (int i = 0; i < values.Length; i++) values[i] = src[i];
+                return values;
+            }
+            case DataType.DtInt64: return t.ToArray<long>();
+            default: throw ctx.Error($"{what} (input {input}) must be int32 or int64, got {DataTypes.Name(t.DType)}.");
+        }
     }
 
     /// <summary>A scalar (or one-element) int32/int64 input.</summary>
