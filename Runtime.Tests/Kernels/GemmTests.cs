@@ -2,7 +2,15 @@ using TypedGraph.Kernels.Simd;
 
 namespace TypedGraph.Tests.Kernels;
 
-[Collection("Gemm")] // ForceVector256 is process-wide
+/// <summary>
+/// <see cref="Gemm.ForceVector256"/> is process-wide, so while a test here sets it every other GEMM in the process takes
+/// the AVX2 kernels (another summation order): the class runs alone, not beside tests that compare GEMM results with
+/// earlier ones (ConcurrencyAndPoolingTests failed that way once in a full run).
+/// </summary>
+[CollectionDefinition("Gemm", DisableParallelization = true)]
+public sealed class GemmCollection;
+
+[Collection("Gemm")]
 public class GemmTests
 {
     private static float[] Naive(bool ta, bool tb, int m, int n, int k, float[] a, float[] b, float[]? c0)
