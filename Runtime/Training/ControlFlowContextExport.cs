@@ -31,7 +31,18 @@ internal static class ControlFlowContextExport
             for (var c = builder.ContextOf(node.Name); c != null; c = c.Outer)
                 if (seen.Add(c)) order.Add(c);
         if (order.Count == 0) return;
-        order = [.. order.Select((c, i) => (c, i)).OrderBy(p => CreationKey(order, p.c, p.i)).Select(p => p.c)];
+        // A cond's two branches are created together, true first: place both where the first of them appears.
+        var placed = new HashSet<ControlFlowContext>(ReferenceEqualityComparer.Instance);
+        var ordered = new List<ControlFlowContext>();
+        foreach (var c in order)
+        {
+            var group = c is CondContext cc
+                ? order.OfType<CondContext>().Where(o => o.Pred.Name == cc.Pred.Name && ReferenceEquals(o.Outer, cc.Outer)).OrderByDescending(o => o.Branch).Cast<ControlFlowContext>()
+                : [c];
+            foreach (var g in group)
+                if (placed.Add(g)) ordered.Add(g);
+        }
+        order = ordered;
         var children = order.ToLookup(c => c.Outer); // contexts compare by reference
         var whiles = new List<ByteString>();
         var conds = new List<ByteString>();
@@ -45,22 +56,6 @@ internal static class ControlFlowContextExport
             meta.CollectionDef["while_context"] = new CollectionDef { BytesList = new CollectionDef.Types.BytesList { Value = { whiles } } };
         if (conds.Count > 0 && wanted("cond_context"))
             meta.CollectionDef["cond_context"] = new CollectionDef { BytesList = new CollectionDef.Types.BytesList { Value = { conds } } };
-    }
-
-    // A cond's two branches are created together, true first: sort the false branch right after its true branch.
-    private static (int, int) CreationKey(List<ControlFlowContext> order, ControlFlowContext c, int index)
-    {
-        if (c is CondContext { Branch: 0 } f)
-        {
-            int t = order.FindIndex(o => o is CondContext { Branch: 1 } tc && tc.Pred.Name == f.Pred.Name && ReferenceEquals(tc.Outer, f.Outer));
-            if (t >= 0) return (Math.Min(t, index), 1);
-        }
-        if (c is CondContext { Branch: 1 } tr)
-        {
-            int fi = order.FindIndex(o => o is CondContext { Branch: 0 } fc && fc.Pred.Name == tr.Pred.Name && ReferenceEquals(fc.Outer, tr.Outer));
-            if (fi >= 0) return (Math.Min(fi, index), 0);
-        }
-        return (index, 0);
     }
 
     private static bool IsGradientLoop(ControlFlowContext c) => c is WhileContext { GradState: not null };
