@@ -37,7 +37,8 @@ public static class OnnxExporter
         if (options.Opset is < MinOpset or > MaxOpset)
             throw new OnnxExportException($"Opset {options.Opset} is not supported; choose {MinOpset}..{MaxOpset}.");
         using var lowered = LowerFunctions(session, inputs, outputs);
-        var graph = new GraphConversion(lowered ?? session, inputs, outputs, options).Run();
+        var conversion = new GraphConversion(lowered ?? session, inputs, outputs, options);
+        var graph = conversion.Run();
         var model = new ModelProto
         {
             IrVersion = IrVersionFor(options.Opset),
@@ -46,6 +47,7 @@ public static class OnnxExporter
             Graph = graph,
         };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = options.Opset });
+        if (conversion.UsesOnnxMl) model.OpsetImport.Add(new OperatorSetIdProto { Domain = GraphConversion.OnnxMlDomain, Version = GraphConversion.OnnxMlOpset });
         return model;
     }
 
@@ -107,6 +109,16 @@ public static class OnnxExporter
             var shared = n.Attr.TryGetValue("shared_name", out var s) ? s.S.ToStringUtf8() : "";
             var name = shared.Length > 0 ? shared : n.Name;
             if (session.State.FindVariable(name) is { Value: { } value }) lowered.State.Variable(name).Value = value;
+        }
+        // Lookup tables filled in the original session (a SavedModel's __saved_model_init_op runs the table
+        // initializers) are the same objects in the lowered one: the table ops keep their names, container and
+        // shared_name, so they map to the same resource key.
+        foreach (var n in def.Node.Where(n => TypedGraph.Kernels.Lookup.LookupTableKernels.IsTableOp(n.Op)))
+        {
+            string Attr(string a) => n.Attr.TryGetValue(a, out var v) ? v.S.ToStringUtf8() : "";
+            var key = TypedGraph.Kernels.Lookup.LookupTableKernels.ResourceKey(Attr("container"), Attr("shared_name"), n.Name);
+            if (session.State.FindResource(key) is TypedGraph.Kernels.Lookup.LookupTable table)
+                lowered.State.Resource(key, () => table);
         }
         return lowered;
     }
