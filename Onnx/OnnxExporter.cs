@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using TypedGraph.Formats;
+using TypedGraph.SavedModels;
 using TypedGraph.Onnx.Conversion;
 using TypedGraph.Onnx.Protos;
 
@@ -55,6 +56,8 @@ public static class OnnxExporter
     /// Exports a graph file with the variable values of a checkpoint: <paramref name="checkpoint"/> (a prefix or a
     /// folder with a <c>checkpoint</c> file) is restored through the graph's saver; with no checkpoint a SavedModel
     /// restores its own <c>variables/</c>, and <paramref name="initialize"/> runs the variables' initializers instead.
+    /// A SavedModel's init op (<c>__saved_model_init_op</c>, <c>saved_model_main_op</c> or <c>legacy_init_op</c>) then
+    /// runs as TF's loader runs it, so its lookup tables hold their vocabularies when they are exported.
     /// </summary>
     /// <exception cref="OnnxExportException">An op ONNX cannot express, or a variable with no value.</exception>
     public static ModelProto Export(MetaGraph meta, string? checkpoint, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs,
@@ -65,6 +68,11 @@ public static class OnnxExporter
         var prefix = checkpoint ?? (initialize ? null : meta.VariablesPrefix);
         if (prefix != null) session.Restore(prefix, meta.SaverDef);
         if (initialize) session.Initialize();
+        if (meta.Kind == GraphFileKind.SavedModel && meta.VariablesPrefix != null)
+        {
+            try { SavedModelBundle.RunInitOp(session, meta, Path.GetDirectoryName(Path.GetDirectoryName(meta.VariablesPrefix))!); }
+            catch (TypedGraphException e) { throw new OnnxExportException($"Running the SavedModel's init op (which fills its lookup tables) failed: {e.Message}", e); }
+        }
         return Export(session, inputs, outputs, options);
     }
 
