@@ -202,6 +202,38 @@ public class FunctionalControlFlowExportTests(ITestOutputHelper log)
         }
     }
 
+    /// <summary>
+    /// A TF2 TensorList made from a batch and stacked again (TensorListFromTensor / TensorListStack with element_shape
+    /// [3], as tf.TensorArray.unstack/stack write them): with an empty batch TF stacks to [0, 3]; ORT's
+    /// ConcatFromSequence refuses an empty sequence, so the export stacks through If(SequenceLength == 0,
+    /// ConstantOfShape([0, 3]), ConcatFromSequence). Batches 0 and 2 match ORT and the input times 2.
+    /// </summary>
+    [Fact]
+    public void AnEmptyTensorListStacksToShapeZeroByThreeInOrtAsInTf()
+    {
+        var g = new GraphDef { Versions = new VersionDef { Producer = 1645 } };
+        var shape = new TensorShapeProto();
+        shape.Dim.Add(new TensorShapeProto.Types.Dim { Size = -1 });
+        shape.Dim.Add(new TensorShapeProto.Types.Dim { Size = 3 });
+        g.Node.Add(N("x", "Placeholder", [], ("dtype", Type(F)), ("shape", new AttrValue { Shape = shape })));
+        g.Node.Add(C("element_shape", Tensor.Create(new[] { 3 }, 1)));
+        g.Node.Add(N("TensorListFromTensor", "TensorListFromTensor", ["x", "element_shape"], ("element_dtype", Type(F)), ("shape_type", Type(I))));
+        g.Node.Add(N("TensorListStack", "TensorListStack", ["TensorListFromTensor", "element_shape"], ("element_dtype", Type(F)), ("num_elements", new AttrValue { I = -1 })));
+        g.Node.Add(C("two", Tensor.FromScalar(2f)));
+        g.Node.Add(N("y", "Mul", ["TensorListStack", "two"], ("T", Type(F))));
+        using var session = new Session(new Graph(g));
+        var model = OnnxExporter.Export(session, ["x:0"], ["y:0"]);
+        Assert.Contains(model.Graph.Node, n => n.OpType == "If");
+        foreach (int batch in new[] { 0, 2 })
+        {
+            var x = OrtCheck.RandomFloats(batch, -1, 1, batch, 3);
+            var r = OrtCheck.Compare(model, session, [("x:0", x)], ["y:0"]);
+            log.WriteLine($"batch {batch}: max error {r.Worst:E2}");
+            Assert.Equal([batch, 3], r.Ours["y:0"].Shape.ToArray());
+            Assert.Equal(x.ToArray<float>().Select(v => v * 2), r.Ours["y:0"].ToArray<float>());
+        }
+    }
+
     [Fact]
     public void AFunctionalOpWhoseFunctionIsMissingIsRefusedNamingTheNode()
     {
