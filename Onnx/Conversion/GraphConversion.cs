@@ -99,6 +99,7 @@ internal sealed partial class GraphConversion
         RegisterTensorArray();
         RegisterTensorList();
         RegisterResource();
+        RegisterLookup();
     }
 
     private int Opset => _options.Opset;
@@ -121,6 +122,7 @@ internal sealed partial class GraphConversion
         var plan = CollectScope([], _outputs, _ => null, out var reached);
         CheckTranslatable(plan);
         MarkDeadBranches(reached);
+        CheckTables(plan);
         Probe(plan);
         foreach (var r in _inputs) AddGraphInput(r);
         ConvertItems(plan);
@@ -181,7 +183,6 @@ internal sealed partial class GraphConversion
     private static string UnsupportedHint(string op) => op switch
     {
         "Switch" or "Merge" or "Enter" or "Exit" or "NextIteration" or "LoopCond" => " outside the tf.cond / tf.while_loop layouts the exporter recognizes",
-        "Case" or "StatelessCase" => " (TF2 functional Case is not lowered; PartitionedCall, While and If are)",
         _ when op.StartsWith("TensorArray", StringComparison.Ordinal) => " (TensorArrayV3 with Write/Read/Scatter/Gather/Size are exported as ONNX sequences; this one is not)",
         _ => "",
     };
