@@ -66,12 +66,20 @@ if (args.Length > 0 && args[0] == "winograd")
         var x = TypedGraph.Benchmarks.Peers.BenchData.Random(1, n * h * w * c);
         var f = TypedGraph.Benchmarks.Peers.BenchData.Random(2, 9 * c * oc);
         var y = new float[n * g.OH * g.OW * oc];
-        double wino = 0, other = 0;
+        double wino = 0, other = 0, winoCpu = 0, otherCpu = 0;
+        var self = System.Diagnostics.Process.GetCurrentProcess();
+        Action runW = () => TypedGraph.Kernels.NN.WinogradConv2D.Run(g, oc, x, f, y, null, null);
+        Action runO = () => { if (oc % 32 == 0) TypedGraph.Kernels.NN.ImplicitGemmConv2D.Run(g, oc, x, f, y, null, null); else TypedGraph.Kernels.NN.Conv2DKernel.RunIm2Col(g, oc, x, f, y); };
+        // Also the process CPU time per call (both cores summed): less sensitive than wall time to a loaded machine.
+        static double Cpu(System.Diagnostics.Process p, Action a) { p.Refresh(); var t0 = p.TotalProcessorTime; for (int i = 0; i < 10; i++) a(); p.Refresh(); return (p.TotalProcessorTime - t0).TotalSeconds / 10; }
         for (int rep = 0; rep < 5; rep++)
         {
-            wino += Ceiling.Median(() => TypedGraph.Kernels.NN.WinogradConv2D.Run(g, oc, x, f, y, null, null), 10);
-            other += Ceiling.Median(() => { if (oc % 32 == 0) TypedGraph.Kernels.NN.ImplicitGemmConv2D.Run(g, oc, x, f, y, null, null); else TypedGraph.Kernels.NN.Conv2DKernel.RunIm2Col(g, oc, x, f, y); }, 10);
+            wino += Ceiling.Median(runW, 10);
+            other += Ceiling.Median(runO, 10);
+            winoCpu += Cpu(self, runW);
+            otherCpu += Cpu(self, runO);
         }
+        Console.WriteLine($"  cpu time per call: winograd {winoCpu / 5 * 1e6:F0} us, other {otherCpu / 5 * 1e6:F0} us, ratio {winoCpu / otherCpu:F2}");
         double flops = 2.0 * n * g.OH * g.OW * oc * 9 * c;
         Console.WriteLine($"{n}x{h}x{w}x{c} -> {oc}: winograd {wino / 5 * 1e6:F0} us ({flops / (wino / 5) / 1e9:F0} eff. GFLOP/s), {(oc % 32 == 0 ? "implicit" : "im2col")} {other / 5 * 1e6:F0} us ({flops / (other / 5) / 1e9:F0} GFLOP/s); " +
             $"measured ratio {wino / other:F2}, rule's estimate {TypedGraph.Kernels.NN.WinogradConv2D.Cost(g, oc) / TypedGraph.Kernels.NN.WinogradConv2D.DirectCost(g, oc):F2}, chosen: {TypedGraph.Kernels.NN.WinogradConv2D.IsPreferred(g, oc)}");

@@ -203,4 +203,60 @@ public class WinogradConvTests
         if (ImplicitGemmConv2D.IsPreferred(g, oc)) ImplicitGemmConv2D.Run(g, oc, x, f, y, null, null);
         else Conv2DKernel.RunIm2Col(g, oc, x, f, y);
     }
+
+    [Theory]
+    [InlineData(1, 56, 56, 64, 64, 3, 1, 1, true)]     // ResNet-style layer: 196 tiles amortize the filter transform
+    [InlineData(1, 112, 112, 32, 32, 3, 1, 1, true)]   // large image, 32 channels
+    [InlineData(1, 48, 48, 64, 64, 3, 1, 1, true)]
+    [InlineData(1, 28, 28, 128, 128, 3, 1, 1, false)]  // 49 tiles: transforming 36·128·128 filter values costs too much
+    [InlineData(1, 7, 7, 512, 512, 3, 1, 1, false)]    // 4 tiles, 9.4 M transformed filter values
+    [InlineData(8, 14, 14, 32, 32, 3, 1, 1, false)]    // depth 32 GEMMs: estimated no cheaper (measured about even)
+    [InlineData(4, 9, 11, 16, 64, 3, 1, 1, false)]     // depth-16 GEMMs on 36 tiles
+    [InlineData(1, 56, 56, 64, 64, 3, 2, 1, false)]    // stride 2: F(4,3) does not apply
+    [InlineData(1, 56, 56, 64, 64, 3, 1, 2, false)]    // dilated
+    [InlineData(1, 56, 56, 64, 64, 5, 1, 1, false)]    // 5×5
+    [InlineData(1, 56, 56, 24, 64, 3, 1, 1, false)]    // C not a multiple of 16
+    [InlineData(1, 56, 56, 64, 40, 3, 1, 1, false)]    // OC not a multiple of 16
+    public void ChoiceRule_PicksWinogradOnlyWhereItsCostWins(int n, int h, int w, int c, int oc, int k, int stride, int dilation, bool winograd)
+    {
+        var g = Window2D.Create(n, h, w, c, k, k, stride, stride, dilation, dilation, PaddingKind.Same, default);
+        Assert.Equal(winograd && Vector512.IsHardwareAccelerated, WinogradConv2D.IsPreferred(g, oc));
+        if (winograd) Assert.True(WinogradConv2D.Cost(g, oc) < 0.7 * WinogradConv2D.DirectCost(g, oc));
+    }
+
+    [Fact]
+    public void Conv2DOp_OnAShapeTheRulePicks_RunsWinograd_AndMatchesNaiveReference()
+    {
+        var g = Geometry(1, 48, 48, 64, "SAME");
+        var (x, f, expected) = Case(48, g, 64);
+        Assert.Equal(Vector512.IsHardwareAccelerated, WinogradConv2D.IsPreferred(g, 64));
+        var y = Compute1("Conv2D", [F(x, 1, 48, 48, 64), F(f, 3, 3, 64, 64)], Attrs("SAME")).ToArray<float>();
+        // Bit-identical to the Winograd kernel called directly (the plan took this path), and within its error bound.
+        Assert.Equal(RunWinograd(g, 64, x, f), y);
+        WithinBound(expected, y, ErrorBound(x, f, g, 64), "Conv2D op");
+    }
+
+    [Fact]
+    public void FusedConvBiasRelu_OnTheWinogradPath_IsWinogradThenBiasThenRelu()
+    {
+        var g = Geometry(1, 48, 48, 64, "SAME");
+        var (x, f, _) = Case(49, g, 64);
+        var bias = RandomFloats(new Random(50), 64);
+        var expected = RunWinograd(g, 64, x, f);
+        for (int i = 0; i < expected.Length; i++) expected[i] = Math.Max(0f, expected[i] + bias[i % 64]);
+        var y = Compute1("_FusedConv2D", [F(x, 1, 48, 48, 64), F(f, 3, 3, 64, 64), F(bias, 64)], def =>
+        {
+            Attrs("SAME")(def);
+            def.Attr["num_args"] = ToAttr(1);
+            def.Attr["fused_ops"] = new Protos.AttrValue { List = new Protos.AttrValue.Types.ListValue { S = { Google.Protobuf.ByteString.CopyFromUtf8("BiasAdd"), Google.Protobuf.ByteString.CopyFromUtf8("Relu") } } };
+        });
+        Assert.Equal(expected, y.ToArray<float>());
+    }
+
+    private static Action<Protos.NodeDef> Attrs(string padding) => def =>
+    {
+        def.Attr["strides"] = ToAttr(new[] { 1, 1, 1, 1 });
+        def.Attr["padding"] = ToAttr(padding);
+        def.Attr["data_format"] = ToAttr("NHWC");
+    };
 }

@@ -29,39 +29,42 @@ internal static class WinogradConv2D
 
     /// <summary>
     /// The plan's choice for a 3×3 stride-1 undilated window (Vector512 hardware, C and OC whole 16-float vectors):
-    /// Winograd when its estimated cost is below the implicit-GEMM / im2col cost. Costs in FMA-equivalents:
-    /// direct = pixels·9·C·OC; Winograd = tiles·36·C·OC (the GEMMs, on 4×4 tiles including the partial edge tiles)
-    /// plus the transforms (about 12 vector operations per input value and per output value of a tile, and the filter
-    /// transform 36·C·OC once per call), with the GEMM's shorter depth (C instead of 9·C) costing efficiency when C
-    /// is small (<see cref="GemmEfficiency"/>). Winograd is chosen when it is estimated at least 25 % cheaper.
+    /// Winograd when its estimated cost is below 0.7 of the implicit-GEMM / im2col cost (the model is rough, so it
+    /// must win clearly). Costs are in FMAs of the direct paths, which run near the FMA peak.
     /// </summary>
     public static bool IsPreferred(in Window2D g, int oc)
-        => Vector512.IsHardwareAccelerated && Applies(g, oc) && Cost(g, oc) < 0.75 * DirectCost(g, oc);
+        => Vector512.IsHardwareAccelerated && Applies(g, oc) && Cost(g, oc) < 0.7 * DirectCost(g, oc);
 
     /// <summary>Whether the kernel can run the window at all: 3×3, stride 1, dilation 1, C and OC multiples of 16.</summary>
     public static bool Applies(in Window2D g, int oc)
         => g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.C % 16 == 0 && oc % 16 == 0
            && g.C > 0 && oc > 0 && g.OH > 0 && g.OW > 0 && g.N > 0;
 
-    /// <summary>The estimated cost of the implicit-GEMM (or im2col) path: one FMA per tap, channel pair and pixel.</summary>
+    /// <summary>The implicit-GEMM (or im2col) path's cost: one FMA per tap, channel pair and output pixel.</summary>
     internal static double DirectCost(in Window2D g, int oc) => (double)g.N * g.OH * g.OW * 9 * g.C * oc;
 
-    /// <summary>The estimated Winograd cost in the same units (see <see cref="IsPreferred"/>).</summary>
+    /// <summary>
+    /// The estimated Winograd cost in the same units: the 36 GEMMs over all 4×4 tiles (partial edge tiles count
+    /// whole) divided by their efficiency at depth C; the input and output transforms, about 4 FMA-equivalents per
+    /// transformed value (two passes of a 6-point transform, 36 stores/loads per tile and 16 channels); and the filter
+    /// transform plus packing, once per call, about 100 per transformed filter value (written, read and written again
+    /// packed — memory-bound when 36·C·OC floats leave the cache). Constants fitted to the <c>winograd</c> probe
+    /// (benchmarks/Program.cs) on this machine.
+    /// </summary>
     internal static double Cost(in Window2D g, int oc)
     {
         double tiles = (double)g.N * ((g.OH + M - 1) / M) * ((g.OW + M - 1) / M);
         double gemm = tiles * Xi * g.C * oc / GemmEfficiency(g.C);
-        // Input transform: two passes of the 1-D transform over 36 values, ~8 vector ops per value per 16 channels,
-        // i.e. about 1 FMA-equivalent per value; likewise the output transform; the filter transform once per call.
-        double transforms = tiles * Xi * (g.C + oc) * 1.0 + (double)Xi * g.C * oc * 2.0;
-        return gemm + transforms;
+        double transforms = tiles * Xi * (g.C + oc) * 4.0;
+        double filter = (double)Xi * g.C * oc * 100.0;
+        return gemm + transforms + filter;
     }
 
     /// <summary>
-    /// The GEMM's efficiency relative to the implicit GEMM's at depth C: a micro-tile loads and stores its 8×32
-    /// accumulators once per depth block, which costs relatively more at C = 16–32 than at the direct path's 9·C.
+    /// The 36 GEMMs' efficiency relative to the direct paths' (depth 9·C): at depth C each 8×32 micro-tile loads and
+    /// stores its accumulators after only C steps, and each call's fixed cost is spread over fewer FMAs.
     /// </summary>
-    private static double GemmEfficiency(int c) => c >= 64 ? 0.9 : c >= 32 ? 0.75 : 0.55;
+    private static double GemmEfficiency(int c) => c >= 64 ? 0.7 : c >= 32 ? 0.5 : 0.3;
 
     /// <summary>Convolves NHWC <paramref name="input"/> with [3,3,C,OC] <paramref name="filter"/> into [N·OH·OW, OC].</summary>
     public static unsafe void Run(Window2D g, int oc, ReadOnlySpan<float> input, ReadOnlySpan<float> filter, Span<float> output,
@@ -225,7 +228,9 @@ internal static class WinogradConv2D
         public unsafe void Run(long start, long end)
         {
             int c = P.C;
-            long vXi = (long)Block * c, mXi = (long)Block * Oc;
+            // One extra cache line between the 36 matrices: with a stride of a multiple of 2 KiB, the 36 rows a tile
+            // writes (and the output transform reads) would fall into one or two L1 sets.
+            long vXi = (long)Block * c + 16, mXi = (long)Block * Oc + 16;
             var v = ArrayPool<float>.Shared.Rent(checked((int)(Xi * vXi)));
             var m = ArrayPool<float>.Shared.Rent(checked((int)(Xi * mXi)));
             try
