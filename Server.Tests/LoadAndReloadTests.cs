@@ -45,6 +45,7 @@ public sealed class LoadAndReloadTests : IDisposable
         double runs = MetricValue(metrics, "typedgraph_serving_batch_requests_count");
         Assert.True(runs < 100, $"100 requests ran in {runs} session runs: nothing was merged");
         Assert.Equal(100, MetricValue(metrics, "typedgraph_serving_batch_size_sum"));
+        Assert.Equal(0, MetricValue(metrics, "typedgraph_serving_batch_pending_requests"));
         Assert.Contains("typedgraph_serving_requests_total{model=\"mlp\",api=\"predict\",code=\"200\"} 100", metrics);
     }
 
@@ -105,12 +106,20 @@ public sealed class LoadAndReloadTests : IDisposable
         var server = await RunningServer.StartAsync(_dir, batching: new BatchingOptions { Enabled = true, Timeout = TimeSpan.FromMilliseconds(400) });
         var x = Row(5);
         var request = server.PostAsync("v1/models/mlp:predict", Body(x));
-        await Task.Delay(100);
+        // Shut down only once the request is inside the batch queue (a fixed delay raced the connection on a loaded machine).
+        var waitUntil = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (server.Host.Metrics.BatchPending("mlp") < 1)
+        {
+            Assert.False(request.IsCompleted, "the request finished before it was seen in the batch queue");
+            Assert.True(DateTime.UtcNow < waitUntil, "the request did not reach the batch queue within 30 s");
+            await Task.Delay(5);
+        }
         var stopping = server.Host.DisposeAsync().AsTask();
         var (status, body, text) = await request;
         await stopping;
         Assert.True(status == HttpStatusCode.OK, text);
         Assert.Equal(TestModel.Predict(1, x), PredictApiTests.Floats(body.GetProperty("predictions")));
+        Assert.Equal(0, server.Host.Metrics.BatchPending("mlp"));
         await Assert.ThrowsAsync<HttpRequestException>(() => server.Client.GetAsync("v1/models/mlp"));
         server.Client.Dispose();
     }

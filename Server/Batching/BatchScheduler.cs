@@ -64,7 +64,13 @@ public sealed class BatchScheduler : IAsyncDisposable
         if (rows > _options.MaxBatchSize)
             throw ServingException.InvalidArgument($"Task size {rows} is larger than maximum input batch size {_options.MaxBatchSize}");
         var job = new Job(servable, signatureKey, inputs, rows, Key(servable, signatureKey, inputs));
-        if (!_queue.Writer.TryWrite(job)) throw new ServingException(ErrorCode.Unavailable, "The server is shutting down.");
+        // Counted before the write so a worker's decrement can never run first.
+        _metrics.AddBatchPending(servable.ModelName, 1);
+        if (!_queue.Writer.TryWrite(job))
+        {
+            _metrics.AddBatchPending(servable.ModelName, -1);
+            throw new ServingException(ErrorCode.Unavailable, "The server is shutting down.");
+        }
         return job.Completion.Task;
     }
 
@@ -176,7 +182,7 @@ public sealed class BatchScheduler : IAsyncDisposable
             var part = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             foreach (var (name, t) in merged) part[name] = TensorRows.Slice(t, offset, job.Rows);
             offset += job.Rows;
-            job.Completion.TrySetResult(part);
+            Answer(job, part, null);
         }
     }
 
@@ -186,12 +192,20 @@ public sealed class BatchScheduler : IAsyncDisposable
         {
             var result = job.Servable.Run(job.SignatureKey, job.Inputs);
             _metrics.ObserveBatch(job.Servable.ModelName, job.Rows, 1);
-            job.Completion.TrySetResult(result);
+            Answer(job, result, null);
         }
         catch (Exception e)
         {
-            job.Completion.TrySetException(e);
+            Answer(job, null, e);
         }
+    }
+
+    // The pending gauge drops before the caller can see the answer, so a finished request is never still counted.
+    private void Answer(Job job, IReadOnlyDictionary<string, Tensor>? result, Exception? error)
+    {
+        _metrics.AddBatchPending(job.Servable.ModelName, -1);
+        if (error is null) job.Completion.TrySetResult(result!);
+        else job.Completion.TrySetException(error);
     }
 
     /// <summary>Stops taking work and finishes the queued batches.</summary>

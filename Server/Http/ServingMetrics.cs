@@ -14,6 +14,7 @@ public sealed class ServingMetrics
     private readonly Histogram _batchRows;
     private readonly Histogram _batchRequests;
     private readonly Gauge _version;
+    private readonly Gauge _batchPending;
 
     /// <summary>Creates the metrics in a new registry.</summary>
     public ServingMetrics()
@@ -28,6 +29,8 @@ public sealed class ServingMetrics
             new HistogramConfiguration { LabelNames = ["model"], Buckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] });
         _batchRequests = f.CreateHistogram("typedgraph_serving_batch_requests", "Requests merged into each session run (1 = not merged).",
             new HistogramConfiguration { LabelNames = ["model"], Buckets = [1, 2, 4, 8, 16, 32, 64, 128] });
+        _batchPending = f.CreateGauge("typedgraph_serving_batch_pending_requests", "Requests handed to the batch scheduler and not yet answered.",
+            new GaugeConfiguration { LabelNames = ["model"] });
         _version = f.CreateGauge("typedgraph_serving_model_version", "The model version being served.", new GaugeConfiguration { LabelNames = ["model"] });
     }
 
@@ -47,6 +50,13 @@ public sealed class ServingMetrics
         _batchRows.WithLabels(model).Observe(rows);
         _batchRequests.WithLabels(model).Observe(requests);
     }
+
+    /// <summary>Adds <paramref name="delta"/> to the requests waiting in the batch scheduler (+1 queued, −1 answered).</summary>
+    public void AddBatchPending(string model, int delta) => _batchPending.WithLabels(model).Inc(delta);
+
+    /// <summary>Requests handed to the batch scheduler and not yet answered — lets a caller (or a test) see that a
+    /// request has reached the server's queue, e.g. before starting a graceful shutdown.</summary>
+    public double BatchPending(string model) => _batchPending.WithLabels(model).Value;
 
     /// <summary>Sets the served version.</summary>
     public void SetVersion(string model, long version) => _version.WithLabels(model).Set(version);
