@@ -42,6 +42,39 @@ public class CliExportTests
         }
     }
 
+    /// <summary>
+    /// <c>export-onnx</c> on the TF2 two-tower SavedModel folder: the CLI restores its variables and runs its
+    /// <c>__saved_model_init_op</c> (filling the StringLookup tables) before exporting, so the file ORT runs equals
+    /// the model as <c>SavedModelBundle</c> serves it, unknown ids included.
+    /// </summary>
+    [Fact]
+    public void ExportOnnxOnATf2SavedModelRunsItsInitOpSoTheLookupTablesAreExportedFilled()
+    {
+        var dir = Directory.CreateTempSubdirectory("tg-onnx-cli").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "towers.onnx");
+            string movie = "serving_default_movie_title:0", user = "serving_default_user_id:0", output = "StatefulPartitionedCall:0";
+            var (code, stdout, stderr) = Cli("export-onnx", Fixtures.Path("two_tower_savedmodel_tf2"), "--input", movie + "," + user, "--output", output, "-o", path);
+            Assert.True(code == 0, stderr);
+            var model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
+            Assert.Equal(2, model.Graph.Node.Count(n => n.OpType == "LabelEncoder"));
+
+            using var bundle = SavedModelBundle.Load(Fixtures.Path("two_tower_savedmodel_tf2"), "serve");
+            var vocab = model.Graph.Node.Where(n => n.OpType == "LabelEncoder")
+                .Select(n => n.Attribute.Single(a => a.Name == "keys_strings").Strings.Select(b => b.ToStringUtf8()).ToArray()).ToArray();
+            // Which encoder reads which input is not assumed: known keys of both vocabularies plus unknown ones.
+            string[] users = [vocab[0][0], vocab[1][5], "stranger", vocab[0][^1]];
+            string[] movies = [vocab[1][0], "unseen film", vocab[0][2], vocab[1][^1]];
+            var r = OrtCheck.Compare(model, bundle.Session, [(movie, Tensor.FromStrings(movies, 4)), (user, Tensor.FromStrings(users, 4))], [output]);
+            Assert.True(r.Worst <= OrtCheck.Tolerance);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public void ExportOnnxNamesTheNodeAndOpItCannotTranslateAndWritesNothing()
     {

@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using TypedGraph.Formats;
+using TypedGraph.SavedModels;
 using TypedGraph.Onnx.Conversion;
 using TypedGraph.Onnx.Protos;
 
@@ -37,7 +38,8 @@ public static class OnnxExporter
         if (options.Opset is < MinOpset or > MaxOpset)
             throw new OnnxExportException($"Opset {options.Opset} is not supported; choose {MinOpset}..{MaxOpset}.");
         using var lowered = LowerFunctions(session, inputs, outputs);
-        var graph = new GraphConversion(lowered ?? session, inputs, outputs, options).Run();
+        var conversion = new GraphConversion(lowered ?? session, inputs, outputs, options);
+        var graph = conversion.Run();
         var model = new ModelProto
         {
             IrVersion = IrVersionFor(options.Opset),
@@ -46,6 +48,7 @@ public static class OnnxExporter
             Graph = graph,
         };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = options.Opset });
+        if (conversion.UsesOnnxMl) model.OpsetImport.Add(new OperatorSetIdProto { Domain = GraphConversion.OnnxMlDomain, Version = GraphConversion.OnnxMlOpset });
         return model;
     }
 
@@ -53,6 +56,8 @@ public static class OnnxExporter
     /// Exports a graph file with the variable values of a checkpoint: <paramref name="checkpoint"/> (a prefix or a
     /// folder with a <c>checkpoint</c> file) is restored through the graph's saver; with no checkpoint a SavedModel
     /// restores its own <c>variables/</c>, and <paramref name="initialize"/> runs the variables' initializers instead.
+    /// A SavedModel's init op (<c>__saved_model_init_op</c>, <c>saved_model_main_op</c> or <c>legacy_init_op</c>) then
+    /// runs as TF's loader runs it, so its lookup tables hold their vocabularies when they are exported.
     /// </summary>
     /// <exception cref="OnnxExportException">An op ONNX cannot express, or a variable with no value.</exception>
     public static ModelProto Export(MetaGraph meta, string? checkpoint, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs,
@@ -63,6 +68,11 @@ public static class OnnxExporter
         var prefix = checkpoint ?? (initialize ? null : meta.VariablesPrefix);
         if (prefix != null) session.Restore(prefix, meta.SaverDef);
         if (initialize) session.Initialize();
+        if (meta.Kind == GraphFileKind.SavedModel && meta.VariablesPrefix != null)
+        {
+            try { SavedModelBundle.RunInitOp(session, meta, Path.GetDirectoryName(Path.GetDirectoryName(meta.VariablesPrefix))!); }
+            catch (TypedGraphException e) { throw new OnnxExportException($"Running the SavedModel's init op (which fills its lookup tables) failed: {e.Message}", e); }
+        }
         return Export(session, inputs, outputs, options);
     }
 
@@ -107,6 +117,16 @@ public static class OnnxExporter
             var shared = n.Attr.TryGetValue("shared_name", out var s) ? s.S.ToStringUtf8() : "";
             var name = shared.Length > 0 ? shared : n.Name;
             if (session.State.FindVariable(name) is { Value: { } value }) lowered.State.Variable(name).Value = value;
+        }
+        // Lookup tables filled in the original session (a SavedModel's __saved_model_init_op runs the table
+        // initializers) are the same objects in the lowered one: the table ops keep their names, container and
+        // shared_name, so they map to the same resource key.
+        foreach (var n in def.Node.Where(n => TypedGraph.Kernels.Lookup.LookupTableKernels.IsTableOp(n.Op)))
+        {
+            string Attr(string a) => n.Attr.TryGetValue(a, out var v) ? v.S.ToStringUtf8() : "";
+            var key = TypedGraph.Kernels.Lookup.LookupTableKernels.ResourceKey(Attr("container"), Attr("shared_name"), n.Name);
+            if (session.State.FindResource(key) is TypedGraph.Kernels.Lookup.LookupTable table)
+                lowered.State.Resource(key, () => table);
         }
         return lowered;
     }

@@ -39,9 +39,18 @@ internal static class OrtCheck
         var oursByName = new Dictionary<string, Tensor>();
         for (int i = 0; i < outputs.Count; i++)
         {
-            var (shape, values) = theirs[i];
+            var (shape, values, strings) = theirs[i];
             Assert.True(ours[i].Shape.ToArray().Select(d => (long)d).SequenceEqual(shape),
                 $"{outputs[i]}: ORT shape [{string.Join(", ", shape)}], ours {ours[i].Shape}");
+            if (ours[i].DType == DataType.DtString)
+            {
+                // Strings must be equal byte for byte (ORT hands them back as UTF-8 decoded .NET strings).
+                Assert.NotNull(strings);
+                Assert.Equal(ours[i].Strings.Select(b => System.Text.Encoding.UTF8.GetString(b)), strings);
+                errors[outputs[i]] = 0;
+                oursByName[outputs[i]] = ours[i];
+                continue;
+            }
             var expected = AsDoubles(ours[i]);
             Assert.Equal(expected.Length, values.Length);
             double worst = 0;
@@ -70,7 +79,7 @@ internal static class OrtCheck
     };
 
     /// <summary>Loads the model bytes in ORT (its loader checks the model and infers shapes) and runs it.</summary>
-    public static List<(long[] Shape, double[] Values)> RunOrt(byte[] model, IReadOnlyList<(string Name, Tensor Value)> feeds, IReadOnlyList<string> outputs)
+    public static List<(long[] Shape, double[] Values, string[]? Strings)> RunOrt(byte[] model, IReadOnlyList<(string Name, Tensor Value)> feeds, IReadOnlyList<string> outputs)
     {
         using var options = new Microsoft.ML.OnnxRuntime.SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };
         using var session = new InferenceSession(model, options);
@@ -96,13 +105,23 @@ internal static class OrtCheck
             DataType.DtInt32 => OrtValue.CreateTensorValueFromMemory(t.ToArray<int>(), shape),
             DataType.DtInt64 => OrtValue.CreateTensorValueFromMemory(t.ToArray<long>(), shape),
             DataType.DtBool => OrtValue.CreateTensorValueFromMemory(t.ToArray<bool>(), shape),
+            DataType.DtString => StringValue(t, shape),
             _ => throw new NotSupportedException(DataTypes.Name(t.DType)),
         };
     }
 
-    private static (long[] Shape, double[] Values) FromOrt(OrtValue v)
+    private static OrtValue StringValue(Tensor t, long[] shape)
+    {
+        var v = OrtValue.CreateTensorWithEmptyStrings(OrtAllocator.DefaultInstance, shape);
+        for (int i = 0; i < t.Strings.Length; i++) v.StringTensorSetElementAt(System.Text.Encoding.UTF8.GetString(t.Strings[i]).AsSpan(), i);
+        return v;
+    }
+
+    private static (long[] Shape, double[] Values, string[]? Strings) FromOrt(OrtValue v)
     {
         var info = v.GetTensorTypeAndShape();
+        if (info.ElementDataType == TensorElementType.String)
+            return (info.Shape, [], Enumerable.Range(0, (int)info.ElementCount).Select(i => v.GetStringElement(i)).ToArray());
         double[] values = info.ElementDataType switch
         {
             TensorElementType.Float => v.GetTensorDataAsSpan<float>().ToArray().Select(x => (double)x).ToArray(),
@@ -112,7 +131,7 @@ internal static class OrtCheck
             TensorElementType.Bool => v.GetTensorDataAsSpan<bool>().ToArray().Select(x => x ? 1.0 : 0.0).ToArray(),
             var t => throw new NotSupportedException(t.ToString()),
         };
-        return (info.Shape, values);
+        return (info.Shape, values, null);
     }
 
     public static Tensor RandomFloats(int seed, float lo, float hi, params int[] shape)

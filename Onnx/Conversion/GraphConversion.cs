@@ -99,6 +99,7 @@ internal sealed partial class GraphConversion
         RegisterTensorArray();
         RegisterTensorList();
         RegisterResource();
+        RegisterLookup();
     }
 
     private int Opset => _options.Opset;
@@ -121,6 +122,7 @@ internal sealed partial class GraphConversion
         var plan = CollectScope([], _outputs, _ => null, out var reached);
         CheckTranslatable(plan);
         MarkDeadBranches(reached);
+        CheckTables(plan);
         Probe(plan);
         foreach (var r in _inputs) AddGraphInput(r);
         ConvertItems(plan);

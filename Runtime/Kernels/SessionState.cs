@@ -23,6 +23,9 @@ public sealed class SessionState
     /// <summary>A resource by key, created by <paramref name="create"/> on first use.</summary>
     public T Resource<T>(string key, Func<T> create) where T : class => (T)_resources.GetOrAdd(key, _ => create());
 
+    /// <summary>The resource stored under <paramref name="key"/>, or null when none was created.</summary>
+    internal object? FindResource(string key) => _resources.GetValueOrDefault(key);
+
     /// <summary>Graph-level seed (TF's <c>tf.set_random_seed</c>); null means nondeterministic.</summary>
     public int? GraphSeed { get; set; }
 }

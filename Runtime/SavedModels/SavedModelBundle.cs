@@ -157,7 +157,9 @@ public sealed class SavedModelBundle : IDisposable
         else if (hasVariables) CollectionRestore.Restore(session, meta, prefix);
     }
 
-    private static void RunInitOp(Session session, MetaGraph meta, string exportDir)
+    /// <summary>Runs the SavedModel's init op (if it has one) with its asset paths fed, as <see cref="Load(string, SessionOptions?, string[])"/>
+    /// does after restoring; the ONNX exporter uses it so a SavedModel's lookup tables are filled before export.</summary>
+    internal static void RunInitOp(Session session, MetaGraph meta, string exportDir)
     {
         var op = InitOpName(meta);
         if (op == null) return;

@@ -52,7 +52,7 @@ internal sealed class LookupTableKernels : KernelSet
         string container = node.GetString("container", "");
         // TF: an empty shared_name means a table private to this kernel (use_node_name_sharing shares by node name);
         // a session holds one kernel per node, so the node name is the key either way.
-        string key = "lookup_table:" + container + "/" + (shared.Length > 0 ? shared : "@" + node.Name);
+        string key = ResourceKey(container, shared, node.Name);
         string name = shared.Length > 0 ? shared : node.Name;
         return new DelegateKernel(node, ctx =>
         {
@@ -69,6 +69,18 @@ internal sealed class LookupTableKernels : KernelSet
             ctx.SetOutput(0, Tensor.FromHandle(DataType.DtResource, table));
         });
     }
+
+    /// <summary>
+    /// The session-resource key of the table a table op (HashTableV2, MutableHashTableV2, …) creates: by container and
+    /// shared_name, or by node name when shared_name is empty. The ONNX exporter uses it to hand a table filled in one
+    /// session to the session that runs the same graph with its functions inlined.
+    /// </summary>
+    internal static string ResourceKey(string container, string sharedName, string nodeName)
+        => "lookup_table:" + container + "/" + (sharedName.Length > 0 ? sharedName : "@" + nodeName);
+
+    /// <summary>True for the ops that create a lookup table (V1 and V2).</summary>
+    internal static bool IsTableOp(string op) => op is "HashTable" or "HashTableV2" or "MutableHashTable" or "MutableHashTableV2"
+        or "MutableHashTableOfTensors" or "MutableHashTableOfTensorsV2" or "MutableDenseHashTable" or "MutableDenseHashTableV2";
 
     private static Tensor CheckKey(OpKernelContext ctx, int input, string what, DataType keyType)
     {
