@@ -1,7 +1,7 @@
 namespace TypedGraph.Building;
 
 // Signatures after tensorflow/core/ops/linalg_ops.cc (MatrixInverse, MatrixSolve, Cholesky, Qr, MatrixTriangularSolve,
-// MatrixDeterminant, LogMatrixDeterminant,
+// MatrixDeterminant, LogMatrixDeterminant, SelfAdjointEigV2, Svd, Lu,
 // Einsum) and array_ops.cc (MatrixDiag*, MatrixDiagPart*, MatrixSetDiag*, MatrixBandPart, Diag, DiagPart).
 public sealed partial class OpDefCatalog
 {
@@ -30,5 +30,8 @@ public sealed partial class OpDefCatalog
         "MatrixDeterminant(input: T) -> (output: T); T: {half, float, double, complex64, complex128}",
         "LogMatrixDeterminant(input: T) -> (sign: T, log_abs_determinant: T); T: {half, float, double, complex64, complex128}",
         "MatrixTriangularSolve(matrix: T, rhs: T) -> (output: T); lower: bool = true; adjoint: bool = false; T: {bfloat16, double, float, half, complex64, complex128}",
+        "SelfAdjointEigV2(input: T) -> (e: T, v: T); compute_v: bool = true; " + LinalgT,
+        "Svd(input: T) -> (s: T, u: T, v: T); compute_uv: bool = true; full_matrices: bool = false; " + LinalgT,
+        "Lu(input: T) -> (lu: T, p: output_idx_type); " + LinalgT + "; output_idx_type: {int32, int64} = int32",
     ];
 }

@@ -28,6 +28,7 @@ public static class GradientRegistry
         QrGradient.Register();
         EinsumGradient.Register();
         DeterminantGradients.Register();
+        SpectralGradients.Register();
         ImageGradients.Register();
     }
 

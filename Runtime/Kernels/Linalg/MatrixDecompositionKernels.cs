@@ -106,7 +106,7 @@ internal sealed class MatrixDecompositionKernels : KernelSet
     /// <summary>TF's invertibility check after the LU: <c>min |Uᵢᵢ| &gt; 0</c>, the minimum taken as Eigen's scalar
     /// <c>minCoeff</c> reduction of the (strided) diagonal does (<c>std::min</c> from the first element on), so a NaN
     /// first pivot fails the check and a later NaN pivot does not (its NaN then flows into the result).</summary>
-    private static bool PivotsNonZero(double[] lu, int at, int n)
+    internal static bool PivotsNonZero(double[] lu, int at, int n)
     {
         if (n == 0) return true;
         double min = Math.Abs(lu[at]);
