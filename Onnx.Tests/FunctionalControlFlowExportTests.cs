@@ -135,6 +135,105 @@ public class FunctionalControlFlowExportTests(ITestOutputHelper log)
         }
     }
 
+    // tf.switch_case(i, [lambda: (x * 2, 0), lambda: (exp(x), 1), lambda: (x - 1, 2)]) in TF 2.x's layout: a
+    // StatelessCase with branch_index i, Tin [float], Tout [float, int32], each branch a FunctionDef whose constants
+    // have no inputs.
+    private static Graph BuildCase()
+    {
+        var g = new GraphDef { Versions = new VersionDef { Producer = 1645 }, Library = new FunctionDefLibrary() };
+        var shape = new TensorShapeProto();
+        shape.Dim.Add(new TensorShapeProto.Types.Dim { Size = -1 });
+        shape.Dim.Add(new TensorShapeProto.Types.Dim { Size = 3 });
+        g.Node.Add(N("x", "Placeholder", [], ("dtype", Type(F)), ("shape", new AttrValue { Shape = shape })));
+        g.Node.Add(N("i", "Placeholder", [], ("dtype", Type(I)), ("shape", new AttrValue { Shape = new TensorShapeProto() })));
+        var branches = new AttrValue { List = new AttrValue.Types.ListValue() };
+        branches.List.Func.Add(new NameAttrList { Name = "branch_0_5" });
+        branches.List.Func.Add(new NameAttrList { Name = "branch_1_6" });
+        branches.List.Func.Add(new NameAttrList { Name = "branch_2_7" });
+        g.Node.Add(N("switch_case/indexed_case", "StatelessCase", ["i", "x"], ("Tin", Types(F)), ("Tout", Types(F, I)), ("branches", branches),
+            ("_lower_using_switch_merge", new AttrValue { B = true })));
+        g.Node.Add(N("y", "Identity", ["switch_case/indexed_case"], ("T", Type(F))));
+        g.Node.Add(N("which", "Identity", ["switch_case/indexed_case:1"], ("T", Type(I))));
+        (string, DataType, string)[] outs = [("identity", F, "Identity:output:0"), ("identity_1", I, "Identity_1:output:0")];
+        g.Library.Function.Add(Function("branch_0_5", [("mul_x", F)], outs,
+            C("mul/y", Tensor.FromScalar(2f)),
+            N("mul", "Mul", ["mul_x", "mul/y:output:0"], ("T", Type(F))),
+            N("Identity", "Identity", ["mul:z:0"], ("T", Type(F))),
+            C("k", Tensor.FromScalar(0)),
+            N("Identity_1", "Identity", ["k:output:0"], ("T", Type(I)))));
+        g.Library.Function.Add(Function("branch_1_6", [("exp_x", F)], outs,
+            N("Exp", "Exp", ["exp_x"], ("T", Type(F))),
+            N("Identity", "Identity", ["Exp:y:0"], ("T", Type(F))),
+            C("k", Tensor.FromScalar(1)),
+            N("Identity_1", "Identity", ["k:output:0"], ("T", Type(I)))));
+        g.Library.Function.Add(Function("branch_2_7", [("sub_x", F)], outs,
+            C("sub/y", Tensor.FromScalar(1f)),
+            N("sub", "Sub", ["sub_x", "sub/y:output:0"], ("T", Type(F))),
+            N("Identity", "Identity", ["sub:z:0"], ("T", Type(F))),
+            C("k", Tensor.FromScalar(2)),
+            N("Identity_1", "Identity", ["k:output:0"], ("T", Type(I)))));
+        return new Graph(g);
+    }
+
+    [Fact]
+    public void StatelessCaseIsLoweredToNestedIfsTakingTheLastBranchForAnOutOfRangeIndexLikeTf()
+    {
+        using var session = new Session(BuildCase());
+        string[] outputs = ["y:0", "which:0"];
+        var model = OnnxExporter.Export(session, ["x:0", "i:0"], outputs);
+        Assert.DoesNotContain(model.Graph.Node, n => n.OpType.Contains("Case", StringComparison.Ordinal));
+        // Three branches: an If on i == 0 whose else branch holds the If on i == 1.
+        var outer = Assert.Single(model.Graph.Node, n => n.OpType == "If");
+        var elseBranch = outer.Attribute.Single(a => a.Name == "else_branch").G;
+        Assert.Single(elseBranch.Node, n => n.OpType == "If");
+
+        var x = Tensor.Create(new[] { 1f, 2, -0.5f, 0.25f, 1, 3 }, 2, 3);
+        var xs = x.ToArray<float>();
+        foreach (int i in new[] { 0, 1, 2, 3, -1, 7 })
+        {
+            var r = OrtCheck.Compare(model, session, [("x:0", x), ("i:0", Tensor.FromScalar(i))], outputs);
+            log.WriteLine($"branch_index {i}: max error {r.Worst:E2}");
+            int taken = i is >= 0 and < 3 ? i : 2; // Case runs the last branch for an index out of range
+            Assert.Equal(taken, r.Ours["which:0"].Scalar<int>());
+            // Exp may differ from MathF.Exp in the last bit (the runtime's vectorized exp); the branch picked does not.
+            var expected = xs.Select(v => taken switch { 0 => v * 2, 1 => MathF.Exp(v), _ => v - 1 }).ToArray();
+            var y = r.Ours["y:0"].ToArray<float>();
+            for (int k = 0; k < y.Length; k++) Assert.True(Math.Abs(y[k] - expected[k]) <= 1e-6 * Math.Max(1, Math.Abs(expected[k])), $"i={i} [{k}]: {y[k]} vs {expected[k]}");
+        }
+    }
+
+    /// <summary>
+    /// A TF2 TensorList made from a batch and stacked again (TensorListFromTensor / TensorListStack with element_shape
+    /// [3], as tf.TensorArray.unstack/stack write them): with an empty batch TF stacks to [0, 3]; ORT's
+    /// ConcatFromSequence refuses an empty sequence, so the export stacks through If(SequenceLength == 0,
+    /// ConstantOfShape([0, 3]), ConcatFromSequence). Batches 0 and 2 match ORT and the input times 2.
+    /// </summary>
+    [Fact]
+    public void AnEmptyTensorListStacksToShapeZeroByThreeInOrtAsInTf()
+    {
+        var g = new GraphDef { Versions = new VersionDef { Producer = 1645 } };
+        var shape = new TensorShapeProto();
+        shape.Dim.Add(new TensorShapeProto.Types.Dim { Size = -1 });
+        shape.Dim.Add(new TensorShapeProto.Types.Dim { Size = 3 });
+        g.Node.Add(N("x", "Placeholder", [], ("dtype", Type(F)), ("shape", new AttrValue { Shape = shape })));
+        g.Node.Add(C("element_shape", Tensor.Create(new[] { 3 }, 1)));
+        g.Node.Add(N("TensorListFromTensor", "TensorListFromTensor", ["x", "element_shape"], ("element_dtype", Type(F)), ("shape_type", Type(I))));
+        g.Node.Add(N("TensorListStack", "TensorListStack", ["TensorListFromTensor", "element_shape"], ("element_dtype", Type(F)), ("num_elements", new AttrValue { I = -1 })));
+        g.Node.Add(C("two", Tensor.FromScalar(2f)));
+        g.Node.Add(N("y", "Mul", ["TensorListStack", "two"], ("T", Type(F))));
+        using var session = new Session(new Graph(g));
+        var model = OnnxExporter.Export(session, ["x:0"], ["y:0"]);
+        Assert.Contains(model.Graph.Node, n => n.OpType == "If");
+        foreach (int batch in new[] { 0, 2 })
+        {
+            var x = OrtCheck.RandomFloats(batch, -1, 1, batch, 3);
+            var r = OrtCheck.Compare(model, session, [("x:0", x)], ["y:0"]);
+            log.WriteLine($"batch {batch}: max error {r.Worst:E2}");
+            Assert.Equal([batch, 3], r.Ours["y:0"].Shape.ToArray());
+            Assert.Equal(x.ToArray<float>().Select(v => v * 2), r.Ours["y:0"].ToArray<float>());
+        }
+    }
+
     [Fact]
     public void AFunctionalOpWhoseFunctionIsMissingIsRefusedNamingTheNode()
     {

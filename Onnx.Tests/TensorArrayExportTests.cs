@@ -46,6 +46,34 @@ public class TensorArrayExportTests(ITestOutputHelper log)
         }
     }
 
+    /// <summary>
+    /// map_fn over an empty batch: TF stacks the empty result array to [0, element_shape…] when the stack's element
+    /// shape is fully defined (TensorArrayPackOrGatherOp). ORT's ConcatFromSequence refuses an empty sequence, so the
+    /// export stacks through If(SequenceLength == 0, ConstantOfShape([0, 3]), ConcatFromSequence); both batches match.
+    /// </summary>
+    [Fact]
+    public void MapFnOverAnEmptyBatchStacksToShapeZeroByThreeLikeTf()
+    {
+        var b = new GraphBuilder();
+        var x = b.Placeholder(DataType.DtFloat, [-1, 3], "x");
+        var y = b.MapFn(e => b.Add(b.Multiply(e, 2.0), b.Constant(1f, "one")), x);
+        var output = b.Identity(y, "y").Name;
+        var gather = b.Graph.Nodes.Single(n => n.Op == "TensorArrayGatherV3" && n.Name.StartsWith("map/TensorArrayStack", StringComparison.Ordinal));
+        Assert.Equal([3L], gather.GetShape("element_shape")!.Dim.Select(d => d.Size)); // the shape TF would have inferred
+        using var session = new Session(b.Graph);
+        var model = OnnxExporter.Export(session, ["x:0"], [output]);
+        Assert.Contains(model.Graph.Node, n => n.OpType == "If");
+
+        foreach (int n in new[] { 0, 2 })
+        {
+            var xv = OrtCheck.RandomFloats(60 + n, -2, 2, n, 3);
+            var r = OrtCheck.Compare(model, session, [("x:0", xv)], [output]);
+            log.WriteLine($"map_fn n = {n}: max error {r.Worst:E2}");
+            Assert.Equal([n, 3], r.Ours[output].Shape.ToArray());
+            Assert.Equal(xv.ToArray<float>().Select(v => v * 2 + 1), r.Ours[output].ToArray<float>());
+        }
+    }
+
     /// <summary>A growing array (dynamic_size) written in a loop: its size after the loop is one past the last write
     /// (a SequenceLength), and a gather with arbitrary, repeated indices (fed; clear_after_read off, as TF requires for
     /// reading an element twice) picks rows of the stacked elements.</summary>

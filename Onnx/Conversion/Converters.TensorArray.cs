@@ -1,3 +1,4 @@
+using TypedGraph.Onnx.Protos;
 using TypedGraph.Protos;
 using OnnxType = TypedGraph.Onnx.Protos.TensorProto.Types.DataType;
 
@@ -99,9 +100,12 @@ internal sealed partial class GraphConversion
         };
         _converters["TensorArrayGatherV3"] = node =>
         {
-            TensorArrayOf(node);
-            // Stack every element (new axis 0), then pick the gathered indices: any index order TF accepts.
-            var stacked = Emit("ConcatFromSequence", [SequenceIn(node, 2)], Temp(node, "stacked"), Int("axis", 0), Int("new_axis", 1));
+            var ta = TensorArrayOf(node);
+            // Stack every element (new axis 0), then pick the gathered indices: any index order TF accepts. The
+            // element shape is the Gather's own attr (tensor_array_ops.py passes the shape it inferred from the
+            // writes), else the array's.
+            var shape = FullyDefined(node.GetShape("element_shape")) ?? FullyDefined(ta.GetShape("element_shape"));
+            var stacked = StackSequence(node, SequenceIn(node, 2), Get(InputRef(node, 2)).DType, shape);
             SetNative(node, 0, Emit("Gather", [stacked, In(node, 1)], OutName(node), Int("axis", 0)));
         };
         _converters["TensorArraySizeV3"] = node =>
@@ -187,6 +191,46 @@ internal sealed partial class GraphConversion
         if (ta != null) return ta;
         var source = Unforwarded(handle);
         throw OnnxExportException.For(node, $"its TensorArray handle comes from '{source}', not from a TensorArrayV3 of this graph (a TensorArray from a gradient or a function is not exported).");
+    }
+
+    private static long[]? FullyDefined(TypedGraph.Protos.TensorShapeProto? shape)
+        => shape == null || shape.UnknownRank || shape.Dim.Any(d => d.Size < 0) ? null : shape.Dim.Select(d => d.Size).ToArray();
+
+    // ConstantOfShape's value types (onnx/defs/generator/defs.cc, opset 9+).
+    private static bool HasConstantOfShape(DataType t) => t is DataType.DtFloat or DataType.DtDouble or DataType.DtHalf
+        or DataType.DtInt8 or DataType.DtInt16 or DataType.DtInt32 or DataType.DtInt64
+        or DataType.DtUint8 or DataType.DtUint16 or DataType.DtUint32 or DataType.DtUint64 or DataType.DtBool;
+
+    /// <summary>
+    /// The elements of a sequence stacked on a new axis 0. ONNX Runtime's ConcatFromSequence refuses an empty
+    /// sequence, where TF stacks an empty TensorArray or TensorList to shape [0, element_shape…] when the element shape
+    /// is fully defined (and fails when it is not). So with a known element shape the stack is
+    /// <c>If(SequenceLength == 0, ConstantOfShape([0, element_shape…]), ConcatFromSequence)</c>; without one the plain
+    /// ConcatFromSequence fails on an empty sequence in ORT as TF fails.
+    /// </summary>
+    private string StackSequence(Node node, string seq, DataType dtype, long[]? elementShape)
+    {
+        if (elementShape == null || !HasConstantOfShape(dtype))
+            return Emit("ConcatFromSequence", [seq], Temp(node, "stacked"), Int("axis", 0), Int("new_axis", 1));
+        var length = Emit("SequenceLength", [seq], Temp(node, "length"));
+        var empty = Emit("Equal", [length, Int64Const(node, "zero", [0], scalar: true)], Temp(node, "is_empty"));
+        var emptyShape = Int64Const(node, "empty_shape", [0, .. elementShape]);
+
+        GraphProto Branch(string which, Func<string> body)
+        {
+            var g = new GraphProto { Name = Temp(node, which) };
+            var saved = _scope;
+            _scope = new ScopeState(g, saved);
+            try { g.Output.Add(TypedValue(node, body(), dtype, scalar: false)); }
+            finally { _scope = saved; }
+            return g;
+        }
+        var then = Branch("if_empty", () => Emit("ConstantOfShape", [emptyShape], Temp(node, "empty_stack"),
+            TensorAttr("value", OnnxTensors.FromTensor("value", Tensor.Zeros(dtype, new TensorShape(1))))));
+        var otherwise = Branch("if_elements", () => Emit("ConcatFromSequence", [seq], Temp(node, "concat"), Int("axis", 0), Int("new_axis", 1)));
+        var stacked = Temp(node, "stacked");
+        EmitMulti("If", [empty], [stacked], GraphAttr("then_branch", then), GraphAttr("else_branch", otherwise));
+        return stacked;
     }
 
     /// <summary>The ONNX sequence a TensorArray op's flow input carries.</summary>

@@ -48,7 +48,15 @@ internal sealed partial class GraphConversion
         };
         _converters["TensorListStack"] = node =>
         {
-            var stacked = Emit("ConcatFromSequence", [ListIn(node, 0)], Temp(node, "stacked"), Int("axis", 0), Int("new_axis", 1));
+            // The element_shape input (tf.TensorArray.stack passes the inferred element shape; list_ops.py) lets an
+            // empty list stack to [0, element_shape…] as TF does.
+            long[]? shape = null;
+            if (node.Inputs.Count > 1 && ConstOf(InputRef(node, 1)) is { Shape.Rank: 1 } es)
+            {
+                var dims = es.DType == DataType.DtInt64 ? es.ToArray<long>() : es.ToArray<int>().Select(d => (long)d).ToArray();
+                if (dims.All(d => d >= 0)) shape = dims;
+            }
+            var stacked = StackSequence(node, ListIn(node, 0), Get(InputRef(node, 0)).DType, shape);
             if (ReservedSize(InputRef(node, 0)) is not { } n)
             {
                 SetNative(node, 0, Emit("Identity", [stacked], OutName(node)));

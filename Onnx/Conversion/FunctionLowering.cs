@@ -16,6 +16,8 @@ namespace TypedGraph.Onnx.Conversion;
 /// the body on the Identities; the node becomes an <c>IdentityN</c> of the Exits.</item>
 /// <item><c>If</c>/<c>StatelessIf</c>: Switch every input on the predicate, inline the then branch on the
 /// <c>:1</c> outputs and the else branch on the <c>:0</c> outputs, Merge each result pair.</item>
+/// <item><c>Case</c>/<c>StatelessCase</c>: a chain of such two-way conds on <c>Equal(branch_index, k)</c>, the last
+/// branch taking every other index (see <see cref="LowerCase"/>).</item>
 /// </list>
 /// Inlined input-less nodes get a control edge from the frame's or branch's first value, as TF gives them one from
 /// the pivot, so they live in the loop frame or branch. Only nodes the outputs reach are kept; rounds repeat until
@@ -26,12 +28,13 @@ internal static class FunctionLowering
     private static readonly HashSet<string> s_calls = new(StringComparer.Ordinal) { "PartitionedCall", "StatefulPartitionedCall" };
     private static readonly HashSet<string> s_whiles = new(StringComparer.Ordinal) { "While", "StatelessWhile" };
     private static readonly HashSet<string> s_ifs = new(StringComparer.Ordinal) { "If", "StatelessIf" };
+    private static readonly HashSet<string> s_cases = new(StringComparer.Ordinal) { "Case", "StatelessCase" };
 
     /// <summary>True when a node the outputs reach calls a function this lowering handles.</summary>
     public static bool IsNeeded(Graph graph, IEnumerable<TensorRef> outputs)
         => Reachable(graph.Def, outputs.Select(o => o.NodeName)).Any(n => IsLowered(n.Op));
 
-    private static bool IsLowered(string op) => s_calls.Contains(op) || s_whiles.Contains(op) || s_ifs.Contains(op);
+    private static bool IsLowered(string op) => s_calls.Contains(op) || s_whiles.Contains(op) || s_ifs.Contains(op) || s_cases.Contains(op);
 
     public static GraphDef Lower(Graph graph, IReadOnlyList<TensorRef> outputs)
     {
@@ -53,6 +56,7 @@ internal static class FunctionLowering
                 if (s_calls.Contains(n.Op)) InlineCall(def, n, next, names);
                 else if (s_whiles.Contains(n.Op)) LowerWhile(def, n, next, names);
                 else if (s_ifs.Contains(n.Op)) LowerIf(def, n, next, names);
+                else if (s_cases.Contains(n.Op)) LowerCase(def, n, next, names);
                 else next.Node.Add(n.Clone());
             }
             def = next;
@@ -91,15 +95,20 @@ internal static class FunctionLowering
     {
         if (!caller.Attr.TryGetValue(attr, out var f) || f.Func == null)
             throw new OnnxExportException($"Cannot export node '{caller.Name}' (op {caller.Op}) to ONNX: it has no function attr '{attr}'.");
+        return Instantiate(def, caller, f.Func, argTypes);
+    }
+
+    private static FunctionBody Instantiate(GraphDef def, NodeDef caller, NameAttrList f, IReadOnlyList<DataType> argTypes)
+    {
         if (def.Library == null)
             throw new OnnxExportException($"Cannot export node '{caller.Name}' (op {caller.Op}) to ONNX: the graph has no function library.");
         try
         {
-            return FunctionBody.Instantiate(def.Library, f.Func.Name, f.Func.Attr, argTypes.ToArray(), caller.Name);
+            return FunctionBody.Instantiate(def.Library, f.Name, f.Attr, argTypes.ToArray(), caller.Name);
         }
         catch (TypedGraphException e)
         {
-            throw new OnnxExportException($"Cannot export node '{caller.Name}' (op {caller.Op}) to ONNX: its function '{f.Func.Name}' cannot be read: {e.Message}", e);
+            throw new OnnxExportException($"Cannot export node '{caller.Name}' (op {caller.Op}) to ONNX: its function '{f.Name}' cannot be read: {e.Message}", e);
         }
     }
 
@@ -247,5 +256,70 @@ internal static class FunctionLowering
             merged.Add(Add(m) + ":0");
         }
         into.Node.Add(IdentityN(node, merged, tout.Count == merged.Count ? tout : merged.Select(_ => DataType.DtFloat).ToList()));
+    }
+
+    /// <summary>
+    /// <c>Case</c>/<c>StatelessCase</c>: TF's lower_case_op.cc routes every input through one <c>_SwitchN</c> on the
+    /// branch index and joins the branches' results with N-input Merges; a branch index below 0 or at least N runs the
+    /// last branch (our Case kernel, and TF's functional_ops_test: Run(7) and Run(-1) take the last of 3 branches).
+    /// The exporter's cond recognizer knows two-way Switch/Merge, so the same selection is written as a chain:
+    /// level k switches the inputs (and the index) on <c>Equal(index, k)</c>, inlines branch k on the true side and
+    /// continues on the false side; the last branch is what is left when no Equal held, which is exactly the
+    /// out-of-range rule. It becomes nested ONNX Ifs.
+    /// </summary>
+    private static void LowerCase(GraphDef def, NodeDef node, GraphDef into, HashSet<string> names)
+    {
+        var all = DataInputs(node);
+        if (all.Count == 0) throw new OnnxExportException($"Cannot export node '{node.Name}' (op {node.Op}) to ONNX: it has no branch_index input.");
+        var branches = node.Attr.TryGetValue("branches", out var b) && b.List != null ? b.List.Func.ToList() : [];
+        if (branches.Count == 0) throw new OnnxExportException($"Cannot export node '{node.Name}' (op {node.Op}) to ONNX: it has no branches.");
+        var tin = TypeList(node, "Tin");
+        var tout = TypeList(node, "Tout");
+        var p = node.Name + "/lowered/";
+        string Add(NodeDef n)
+        {
+            if (!names.Add(n.Name)) throw new OnnxExportException($"Cannot export node '{node.Name}' (op {node.Op}) to ONNX: lowering it would create a second node named '{n.Name}'.");
+            into.Node.Add(n);
+            return n.Name;
+        }
+        DataType In(int i) => i < tin.Count ? tin[i] : DataType.DtFloat;
+
+        List<string> Level(int k, string index, List<string> inputs, string? anchor)
+        {
+            var lp = $"{p}branch{k}/";
+            if (k == branches.Count - 1)
+            {
+                var last = Instantiate(def, node, branches[k], tin);
+                return Inline(last, lp, inputs, anchor, into, names, node);
+            }
+            var constant = new NodeDef { Name = $"{lp}index", Op = "Const" };
+            constant.Attr["dtype"] = new AttrValue { Type = DataType.DtInt32 };
+            constant.Attr["value"] = new AttrValue { Tensor = TensorProtos.FromTensor(Tensor.FromScalar(k)) };
+            if (anchor != null) constant.Input.Add("^" + anchor);
+            Add(constant);
+            var pred = Add(Simple($"{lp}Equal", "Equal", [index, constant.Name], DataType.DtInt32));
+            var predSwitch = Add(Simple($"{lp}pred_switch", "Switch", [pred, pred], DataType.DtBool));
+            var pivotT = Add(Simple($"{lp}switch_t", "Identity", [predSwitch + ":1"], DataType.DtBool));
+            var pivotF = Add(Simple($"{lp}switch_f", "Identity", [predSwitch + ":0"], DataType.DtBool));
+            var switches = new List<string>();
+            for (int i = 0; i < inputs.Count; i++) switches.Add(Add(Simple($"{lp}Switch_{i}", "Switch", [inputs[i], pred], In(i))));
+            var indexSwitch = Add(Simple($"{lp}index_switch", "Switch", [index, pred], DataType.DtInt32));
+            var taken = Instantiate(def, node, branches[k], tin);
+            var takenOut = Inline(taken, lp + "taken/", switches.Select(s => s + ":1").ToList(), pivotT, into, names, node);
+            var restOut = Level(k + 1, indexSwitch + ":0", switches.Select(s => s + ":0").ToList(), pivotF);
+            if (takenOut.Count != restOut.Count)
+                throw new OnnxExportException($"Cannot export node '{node.Name}' (op {node.Op}) to ONNX: its branches return {takenOut.Count} and {restOut.Count} values.");
+            var merged = new List<string>();
+            for (int j = 0; j < takenOut.Count; j++)
+            {
+                var m = Simple($"{lp}Merge_{j}", "Merge", [takenOut[j], restOut[j]], j < tout.Count ? tout[j] : DataType.DtFloat);
+                m.Attr["N"] = new AttrValue { I = 2 };
+                merged.Add(Add(m) + ":0");
+            }
+            return merged;
+        }
+
+        var results = Level(0, all[0], all.Skip(1).ToList(), null);
+        into.Node.Add(IdentityN(node, results, tout.Count == results.Count ? tout : results.Select(_ => DataType.DtFloat).ToList()));
     }
 }

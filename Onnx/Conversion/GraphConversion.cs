@@ -183,7 +183,6 @@ internal sealed partial class GraphConversion
     private static string UnsupportedHint(string op) => op switch
     {
         "Switch" or "Merge" or "Enter" or "Exit" or "NextIteration" or "LoopCond" => " outside the tf.cond / tf.while_loop layouts the exporter recognizes",
-        "Case" or "StatelessCase" => " (TF2 functional Case is not lowered; PartitionedCall, While and If are)",
         _ when op.StartsWith("TensorArray", StringComparison.Ordinal) => " (TensorArrayV3 with Write/Read/Scatter/Gather/Size are exported as ONNX sequences; this one is not)",
         _ => "",
     };
