@@ -74,6 +74,75 @@ public class TensorArrayExportTests(ITestOutputHelper log)
         }
     }
 
+    /// <summary>
+    /// ta.split(x, lengths) with fed lengths, a read of element 1, and ta.concat(): Split → SplitToSequence with the
+    /// lengths, Concat → ConcatFromSequence(axis 0). Element 1 is rows lengths[0] … of x and the concat gives x back
+    /// (checked here); an empty split (x of 0 rows, no lengths) concatenates to [0, 2] as in TF.
+    /// </summary>
+    [Fact]
+    public void SplitReadAndConcatMatchOrtAndTheRowsOfTheSplitTensor()
+    {
+        var b = new GraphBuilder();
+        var x = b.Placeholder(DataType.DtFloat, [-1, 2], "x");
+        var lens = b.Placeholder(DataType.DtInt32, [-1], "lens");
+        var n = b.Gather(b.Shape(lens), b.Constant(0, "zero"), name: "n");
+        // Element 1 is read and then concatenated: TF requires clear_after_read = false for reading it twice.
+        var ta = b.TensorArray(n, DataType.DtFloat, elementShape: [-1, 2], clearAfterRead: false, name: "pieces");
+        var split = b.TensorArraySplit(ta, x, lens);
+        var second = b.Identity(b.TensorArrayRead(split, b.Constant(1, "one")), "second").Name;
+        var joined = b.Identity(b.Multiply(b.TensorArrayConcat(split).Value, 3.0), "joined").Name;
+        using var session = new Session(b.Graph);
+        // The probe run needs lengths that sum to the probe batch (2 rows) and an element 1.
+        var probe = new OnnxExportOptions { ProbeInputs = new Dictionary<string, Tensor> { ["lens:0"] = Tensor.Create(new[] { 1, 1 }, 2) } };
+        var model = OnnxExporter.Export(session, ["x:0", "lens:0"], [second, joined], probe);
+        Assert.Contains(model.Graph.Node, n => n.OpType == "SplitToSequence");
+
+        foreach (var lengths in new[] { new[] { 2, 1, 2 }, new[] { 1, 4 } })
+        {
+            int rows = lengths.Sum();
+            var xv = OrtCheck.RandomFloats(70 + rows, -1, 1, rows, 2);
+            var r = OrtCheck.Compare(model, session, [("x:0", xv), ("lens:0", Tensor.Create(lengths, lengths.Length))], [second, joined]);
+            log.WriteLine($"split [{string.Join(", ", lengths)}]: max error {r.Worst:E2}");
+            var xs = xv.ToArray<float>();
+            Assert.Equal(xs.Skip(lengths[0] * 2).Take(lengths[1] * 2), r.Ours[second].ToArray<float>());
+            Assert.Equal(xs.Select(v => v * 3), r.Ours[joined].ToArray<float>());
+        }
+
+        var concatOnly = OnnxExporter.Export(session, ["x:0", "lens:0"], [joined], probe);
+        var empty = OrtCheck.Compare(concatOnly, session, [("x:0", Tensor.Create(Array.Empty<float>(), 0, 2)), ("lens:0", Tensor.Create(Array.Empty<int>(), 0))], [joined]);
+        Assert.Equal([0, 2], empty.Ours[joined].Shape.ToArray());
+    }
+
+    [Fact]
+    public void AConcatWhoseLengthsOutputIsUsedIsRefusedNamingTheNode()
+    {
+        var b = new GraphBuilder();
+        var x = b.Placeholder(DataType.DtFloat, [-1, 2], "x");
+        var lens = b.Placeholder(DataType.DtInt64, [-1], "lens");
+        var ta = b.TensorArray(b.Gather(b.Shape(lens), b.Constant(0, "zero")), DataType.DtFloat, elementShape: [-1, 2], name: "pieces");
+        var (_, lengths) = b.TensorArrayConcat(b.TensorArraySplit(ta, x, lens), "concat");
+        using var session = new Session(b.Graph);
+        var probe = new OnnxExportOptions { ProbeInputs = new Dictionary<string, Tensor> { ["lens:0"] = Tensor.Create(new[] { 2L }, 1) } };
+        var e = Assert.Throws<OnnxExportException>(() => OnnxExporter.Export(session, ["x:0", "lens:0"], [b.Identity(lengths, "lengths").Name], probe));
+        log.WriteLine(e.Message);
+        Assert.StartsWith("Cannot export node 'concat' (op TensorArrayConcatV3) to ONNX: its lengths output 'concat:1' is used", e.Message);
+    }
+
+    [Fact]
+    public void AGradientTensorArrayIsRefusedNamingTheNodeAndSayingItIsTheBackwardPass()
+    {
+        var b = new GraphBuilder();
+        var x = b.Placeholder(DataType.DtFloat, [-1, 2], "x");
+        var ta = b.TensorArrayUnstack(b.TensorArray(b.Gather(b.Shape(x), b.Constant(0, "zero")), DataType.DtFloat, name: "rows"), x);
+        var grad = b.AddOperation("TensorArrayGradV3", [ta.Handle, ta.Flow], new Dictionary<string, AttrValue> { ["source"] = Attrs.String("gradients") }, "grad");
+        var size = b.OutputOf(b.AddOperation("TensorArraySizeV3", [b.OutputOf(grad, 0), b.OutputOf(grad, 1)], name: "grad_size"));
+        using var session = new Session(b.Graph);
+        var e = Assert.Throws<OnnxExportException>(() => OnnxExporter.Export(session, ["x:0"], [size.Name]));
+        log.WriteLine(e.Message);
+        Assert.StartsWith("Cannot export node 'grad' (op TensorArrayGradV3) to ONNX", e.Message);
+        Assert.Contains("gradient TensorArray belongs to the backward pass", e.Message);
+    }
+
     /// <summary>A growing array (dynamic_size) written in a loop: its size after the loop is one past the last write
     /// (a SequenceLength), and a gather with arbitrary, repeated indices (fed; clear_after_read off, as TF requires for
     /// reading an element twice) picks rows of the stacked elements.</summary>

@@ -93,6 +93,8 @@ internal sealed partial class GraphConversion
             v.Native = Emit("SequenceInsert", [flow, In(value), In(node, 1)], OutName(node));
         };
         _converters["TensorArrayScatterV3"] = TensorArrayScatter;
+        _converters["TensorArraySplitV3"] = TensorArraySplit;
+        _converters["TensorArrayConcatV3"] = TensorArrayConcat;
         _converters["TensorArrayReadV3"] = node =>
         {
             TensorArrayOf(node);
@@ -153,6 +155,41 @@ internal sealed partial class GraphConversion
         v.Native = Emit("SplitToSequence", [In(value)], OutName(node), Int("axis", 0), Int("keepdims", 0));
     }
 
+    /// <summary>
+    /// <c>ta.split(value, lengths)</c>: element i is rows <c>lengths[0] + … + lengths[i−1]</c> onward, <c>lengths[i]</c>
+    /// of them (tensor_array_ops.cc TensorArraySplitOp, which requires the lengths to sum to value.shape[0]). Into a new
+    /// array that is exactly ONNX's SplitToSequence with the lengths as its split input (which ORT also requires to sum
+    /// to the axis size, so a bad split fails in both).
+    /// </summary>
+    private void TensorArraySplit(Node node)
+    {
+        var ta = TensorArrayOf(node);
+        if (Unforwarded(InputRef(node, 3)) != new TensorRef(ta.Name, 1))
+            throw OnnxExportException.For(node, "it splits into a TensorArray that may already hold elements; only a split into a new TensorArray is exported.");
+        var value = InputRef(node, 1);
+        var v = Set(node, 0);
+        (v.Sequence, v.DType, v.Rank) = (true, DType(value), Rank(value));
+        v.Native = Emit("SplitToSequence", [In(value), AsInt64(node, InputRef(node, 2), "lengths")], OutName(node), Int("axis", 0), Int("keepdims", 1));
+    }
+
+    /// <summary>
+    /// <c>ta.concat()</c>: every element joined along axis 0 (TensorArrayConcatOp) → ConcatFromSequence(axis 0). An
+    /// empty array concatenates to [0, element_shape_except0…] in TF when that shape is fully defined, so then the
+    /// empty case is written out as for a stack. The second output (each element's row count) is not exported; a graph
+    /// that reads it is refused naming the node.
+    /// </summary>
+    private void TensorArrayConcat(Node node)
+    {
+        var ta = TensorArrayOf(node);
+        var lengths = new TensorRef(node.Name, 1);
+        if (_outputs.Contains(lengths) || _allReads.Contains(lengths))
+            throw OnnxExportException.For(node, $"its lengths output '{lengths}' is used; only the concatenated value (output 0) of a TensorArray concat is exported.");
+        var except0 = FullyDefined(node.GetShape("element_shape_except0"));
+        if (except0 == null && FullyDefined(ta.GetShape("element_shape")) is { Length: > 0 } es) except0 = es[1..];
+        var dtype = DataTypes.BaseType(node.Attr("dtype")?.Type ?? Get(InputRef(node, 1)).DType);
+        SetNative(node, 0, Emit("Identity", [StackSequence(node, SequenceIn(node, 1), dtype, except0, newAxis: false)], OutName(node)));
+    }
+
     private bool IsRangeFromZeroByOne(TensorRef r)
     {
         r = Unforwarded(r);
@@ -208,10 +245,10 @@ internal sealed partial class GraphConversion
     /// <c>If(SequenceLength == 0, ConstantOfShape([0, element_shape…]), ConcatFromSequence)</c>; without one the plain
     /// ConcatFromSequence fails on an empty sequence in ORT as TF fails.
     /// </summary>
-    private string StackSequence(Node node, string seq, DataType dtype, long[]? elementShape)
+    private string StackSequence(Node node, string seq, DataType dtype, long[]? elementShape, bool newAxis = true)
     {
         if (elementShape == null || !HasConstantOfShape(dtype))
-            return Emit("ConcatFromSequence", [seq], Temp(node, "stacked"), Int("axis", 0), Int("new_axis", 1));
+            return Emit("ConcatFromSequence", [seq], Temp(node, "stacked"), Int("axis", 0), Int("new_axis", newAxis ? 1 : 0));
         var length = Emit("SequenceLength", [seq], Temp(node, "length"));
         var empty = Emit("Equal", [length, Int64Const(node, "zero", [0], scalar: true)], Temp(node, "is_empty"));
         var emptyShape = Int64Const(node, "empty_shape", [0, .. elementShape]);
@@ -227,7 +264,7 @@ internal sealed partial class GraphConversion
         }
         var then = Branch("if_empty", () => Emit("ConstantOfShape", [emptyShape], Temp(node, "empty_stack"),
             TensorAttr("value", OnnxTensors.FromTensor("value", Tensor.Zeros(dtype, new TensorShape(1))))));
-        var otherwise = Branch("if_elements", () => Emit("ConcatFromSequence", [seq], Temp(node, "concat"), Int("axis", 0), Int("new_axis", 1)));
+        var otherwise = Branch("if_elements", () => Emit("ConcatFromSequence", [seq], Temp(node, "concat"), Int("axis", 0), Int("new_axis", newAxis ? 1 : 0)));
         var stacked = Temp(node, "stacked");
         EmitMulti("If", [empty], [stacked], GraphAttr("then_branch", then), GraphAttr("else_branch", otherwise));
         return stacked;

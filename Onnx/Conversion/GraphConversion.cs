@@ -120,6 +120,7 @@ internal sealed partial class GraphConversion
         ComputeDynamic();
         ComputeGuards();
         var plan = CollectScope([], _outputs, _ => null, out var reached);
+        CollectReads(plan);
         CheckTranslatable(plan);
         MarkDeadBranches(reached);
         CheckTables(plan);
@@ -172,6 +173,21 @@ internal sealed partial class GraphConversion
         }
     }
 
+    // Every tensor some scope of the plan reads (its items, nested scopes, boundaries).
+    private readonly HashSet<TensorRef> _allReads = [];
+
+    private void CollectReads(ScopePlan plan)
+    {
+        _allReads.UnionWith(plan.Reads);
+        _allReads.UnionWith(plan.Externals);
+        _allReads.UnionWith(plan.Boundary.Values);
+        foreach (var item in plan.Items)
+        {
+            if (item is CondItem c) { CollectReads(c.Then); CollectReads(c.Else); }
+            else if (item is LoopItem l) { CollectReads(l.Cond); CollectReads(l.Body); }
+        }
+    }
+
     private void ConvertNode(Node node)
     {
         if (_deadNodes.Contains(node.Name)) return;
@@ -183,7 +199,9 @@ internal sealed partial class GraphConversion
     private static string UnsupportedHint(string op) => op switch
     {
         "Switch" or "Merge" or "Enter" or "Exit" or "NextIteration" or "LoopCond" => " outside the tf.cond / tf.while_loop layouts the exporter recognizes",
-        _ when op.StartsWith("TensorArray", StringComparison.Ordinal) => " (TensorArrayV3 with Write/Read/Scatter/Gather/Size are exported as ONNX sequences; this one is not)",
+        "TensorArrayGradV3" or "TensorArrayGradWithShape" => " (a gradient TensorArray belongs to the backward pass of a TensorArray loop; "
+            + "ONNX export converts the inference path — export the forward outputs, not gradients)",
+        _ when op.StartsWith("TensorArray", StringComparison.Ordinal) => " (TensorArrayV3 with Write/Read/Scatter/Split/Gather/Concat/Size are exported as ONNX sequences; this one is not)",
         _ => "",
     };
 
