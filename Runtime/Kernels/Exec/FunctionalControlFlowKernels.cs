@@ -71,22 +71,33 @@ internal sealed class FunctionalControlFlowKernels : KernelSet
 
     private static void RunWhile(OpKernelContext ctx, FunctionRunner cond, FunctionRunner body, DataType[] types)
     {
+        // Two loop-var arrays used in turn (the body's results become the next args) and one cond result: an
+        // iteration allocates nothing here. Values the body passes through come back as the same tensors.
         var vars = FunctionCallKernels.Inputs(ctx, 0);
+        if (cond.OutputCount(ctx) != 1)
+            throw ctx.Error($"Expected a single scalar return value from cond function '{cond.Name}', got {cond.OutputCount(ctx)} tensors.");
+        int bodyOutputs = body.OutputCount(ctx);
+        var next = new Tensor[Math.Max(bodyOutputs, vars.Length)];
+        // The predicate is read inside the cond call, so its value is never handed over (nothing allocated per
+        // iteration); the error text is built only when it is needed.
+        Func<Tensor, bool> predicate = t => ToBool(ctx, t, cond.Name, static name => $"the result of cond function '{name}'");
         while (true)
         {
-            var c = cond.Run(ctx, vars);
-            if (c.Length != 1) throw ctx.Error($"Expected a single scalar return value from cond function '{cond.Name}', got {c.Length} tensors.");
-            if (!ToBool(ctx, c[0], $"the result of cond function '{cond.Name}'")) break;
-            var next = body.Run(ctx, vars);
-            if (next.Length != vars.Length)
-                throw ctx.Error($"body function '{body.Name}' returned {next.Length} values; the loop has {vars.Length} loop variables.");
-            vars = next;
+            if (!cond.RunAndRead(ctx, vars, predicate)) break;
+            // As TF's WhileOp, the count is checked when the body has run (a loop that never iterates is fine).
+            if (bodyOutputs != vars.Length)
+                throw ctx.Error($"body function '{body.Name}' returned {bodyOutputs} values; the loop has {vars.Length} loop variables.");
+            body.Run(ctx, vars, next);
+            (vars, next) = (next, vars);
         }
         SetOutputs(ctx, vars, body.Name, types);
     }
 
     /// <summary>TF's <c>ToBool</c> (functional_ops.cc): scalar → value ≠ 0 (string: non-empty); otherwise NumElements &gt; 0.</summary>
-    internal static bool ToBool(OpKernelContext ctx, Tensor t, string what)
+    internal static bool ToBool(OpKernelContext ctx, Tensor t, string what) => ToBool(ctx, t, what, static w => w);
+
+    /// <summary><see cref="ToBool(OpKernelContext, Tensor, string)"/> with the error's subject made from <paramref name="arg"/> only on error.</summary>
+    private static bool ToBool(OpKernelContext ctx, Tensor t, string arg, Func<string, string> what)
     {
         if (t.Shape.Rank != 0) return t.NumElements > 0;
         return t.DType switch
@@ -95,7 +106,7 @@ internal sealed class FunctionalControlFlowKernels : KernelSet
             DataType.DtString => t.Strings[0].Length > 0,
             DataType.DtFloat or DataType.DtDouble or DataType.DtInt32 or DataType.DtUint8 or DataType.DtInt16 or DataType.DtInt8 or DataType.DtInt64
                 => ScalarValues.GetDouble(t, 0) != 0,
-            _ => throw ctx.Error($"{what}: {DataTypes.Name(t.DType)} cannot be converted to a boolean."),
+            _ => throw ctx.Error($"{what(arg)}: {DataTypes.Name(t.DType)} cannot be converted to a boolean."),
         };
     }
 

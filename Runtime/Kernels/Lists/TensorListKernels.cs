@@ -14,7 +14,9 @@ namespace TypedGraph.Kernels.Lists;
 /// <item>Every op checks its <c>element_dtype</c> against the list's ("Invalid data types; op elements … but list elements …")
 /// and indices against the size ("Trying to access element i in a list with n elements").</item>
 /// </list>
-/// Stored elements are copies, so buffers the executor reuses never alias list contents.
+/// Stored elements are copies, so buffers the executor reuses never alias list contents. SetItem, PushBack and PopBack
+/// change the list's element array in place, as TF's do when they can forward their input
+/// (<c>ForwardInputOrCreateNewList</c>); the input version stays readable (see <see cref="TensorList"/>).
 /// </summary>
 internal sealed class TensorListKernels : KernelSet
 {
@@ -46,7 +48,7 @@ internal sealed class TensorListKernels : KernelSet
             for (int i = 0; i < items.Length; i++) items[i] = Slice(t, i, element);
             Output(ctx, 0, new TensorList(t.DType, shape, items));
         }));
-        registry.Add("TensorListLength", node => Kernel(node, ctx => ctx.SetOutput(0, Tensor.FromScalar(List(ctx, 0).Items.Count))));
+        registry.Add("TensorListLength", node => Kernel(node, ctx => ctx.SetOutput(0, Tensor.FromScalar(List(ctx, 0).Count))));
         registry.Add("TensorListElementShape", node => Kernel(node, ctx =>
         {
             var shape = List(ctx, 0).ElementShape;
@@ -65,7 +67,7 @@ internal sealed class TensorListKernels : KernelSet
             var list = List(ctx, 0, node);
             int index = ScalarInt(ctx, 1, "index");
             CheckIndex(ctx, list, index, "access");
-            ctx.SetOutput(0, list.Items[index] ?? Zeros(ctx, list, ElementShapeFromInput(ctx, list, 2, mergeSetItems: true)));
+            ctx.SetOutput(0, list.Get(index) ?? Zeros(ctx, list, ElementShapeFromInput(ctx, list, 2, mergeSetItems: true)));
         }));
         registry.Add("TensorListSetItem", node => Kernel(node, ctx =>
         {
@@ -74,14 +76,22 @@ internal sealed class TensorListKernels : KernelSet
             var item = ctx.Input(2);
             CheckDType(ctx, list, item);
             bool resize = node.GetBool("resize_if_index_out_of_bounds", false);
-            var items = list.CopyItems();
-            if (resize && index >= items.Length) Array.Resize(ref items, index + 1);
-            if (index < 0 || index >= items.Length)
-                throw ctx.Error($"Trying to modify element {index} in a list with {list.Items.Count} elements.");
+            int count = list.Count;
+            if (index < 0 || (index >= count && !resize))
+                throw ctx.Error($"Trying to modify element {index} in a list with {count} elements.");
             if (!Compatible(list.ElementShape, item.Shape.Dims))
                 throw ctx.Error($"Tried to set a tensor with incompatible shape at a list index. Item element shape: {item.Shape} list shape: {ShapeText(list.ElementShape)}");
-            items[index] = item.Clone();
-            Output(ctx, 0, list.With(items));
+            if (index >= count)
+            {
+                // resize_if_index_out_of_bounds: a new, longer list (rare; only the in-range set is the loop's hot path).
+                var items = list.CopyItems();
+                Array.Resize(ref items, index + 1);
+                items[index] = item.Clone();
+                Output(ctx, 0, list.With(items));
+                return;
+            }
+            // In place on the list's store; the input version stays readable through its undo record (TensorList).
+            Output(ctx, 0, list.SetItem(index, item.Clone()));
         }));
         registry.Add("TensorListPushBack", node => Kernel(node, ctx =>
         {
@@ -90,28 +100,33 @@ internal sealed class TensorListKernels : KernelSet
             CheckDType(ctx, list, item);
             if (!Compatible(list.ElementShape, item.Shape.Dims))
                 throw ctx.Error($"Tried to append a tensor with incompatible shape to a list. Op element shape: {item.Shape} list shape: {ShapeText(list.ElementShape)}");
-            if (list.MaxNumElements != -1 && list.Items.Count >= list.MaxNumElements)
-                throw ctx.Error($"Tried to push item into a full list list size: {list.Items.Count} max_num_elements: {list.MaxNumElements}");
-            Output(ctx, 0, list.With([.. list.Items, item.Clone()]));
+            int count = list.Count;
+            if (list.MaxNumElements != -1 && count >= list.MaxNumElements)
+                throw ctx.Error($"Tried to push item into a full list list size: {count} max_num_elements: {list.MaxNumElements}");
+            Output(ctx, 0, list.PushBack(item.Clone()));
         }));
         registry.Add("TensorListPopBack", node => Kernel(node, ctx =>
         {
             var list = List(ctx, 0, node);
-            if (list.Items.Count == 0) throw ctx.Error("Trying to pop from an empty list.");
-            var last = list.Items[^1] ?? Zeros(ctx, list, ElementShapeFromInput(ctx, list, 1, mergeSetItems: false));
-            Output(ctx, 0, list.With(list.Items.Take(list.Items.Count - 1).ToArray()));
-            ctx.SetOutput(1, last);
+            int count = list.Count;
+            if (count == 0) throw ctx.Error("Trying to pop from an empty list.");
+            // An unset last element reads as zeros of the element shape (checked before the list changes).
+            var zeros = list.Get(count - 1) == null ? Zeros(ctx, list, ElementShapeFromInput(ctx, list, 1, mergeSetItems: false)) : null;
+            var (rest, last) = list.PopBack();
+            Output(ctx, 0, rest);
+            ctx.SetOutput(1, last ?? zeros!);
         }));
         registry.Add("TensorListStack", node => Kernel(node, ctx =>
         {
             var list = List(ctx, 0, node);
             long num = node.GetInt("num_elements", -1);
-            if (num != -1 && list.Items.Count != num)
-                throw ctx.Error($"Operation expected a list with {num} elements but got a list with {list.Items.Count} elements.");
+            int count = list.Count;
+            if (num != -1 && count != num)
+                throw ctx.Error($"Operation expected a list with {num} elements but got a list with {count} elements.");
             var shape = ElementShapeFromInput(ctx, list, 1, mergeSetItems: false, allowUndefined: true);
-            if (list.Items.Count == 0 && !FullyDefined(shape))
+            if (count == 0 && !FullyDefined(shape))
                 throw ctx.Error($"Tried to stack elements of an empty list with non-fully-defined element_shape: {ShapeText(shape)}");
-            ctx.SetOutput(0, Stack(ctx, list, Enumerable.Range(0, list.Items.Count).ToArray(), shape));
+            ctx.SetOutput(0, Stack(ctx, list, Enumerable.Range(0, count).ToArray(), shape));
         }));
         registry.Add("TensorListGather", node => Kernel(node, ctx =>
         {
@@ -147,7 +162,7 @@ internal sealed class TensorListKernels : KernelSet
             var t = ctx.Input(1);
             CheckDType(ctx, list, t);
             var idx = Indices(ctx, ctx.Input(2), t);
-            int size = Math.Max(list.Items.Count, idx.Length == 0 ? 0 : idx.Max() + 1);
+            int size = Math.Max(list.Count, idx.Length == 0 ? 0 : idx.Max() + 1);
             var items = list.CopyItems();
             Array.Resize(ref items, size);
             Output(ctx, 0, Scatter(ctx, list.With(items), t, idx));
@@ -186,8 +201,9 @@ internal sealed class TensorListKernels : KernelSet
 
     private static void CheckIndex(OpKernelContext ctx, TensorList list, int index, string verb)
     {
-        if (index < 0 || index >= list.Items.Count)
-            throw ctx.Error($"Trying to {verb} element {index} in a list with {list.Items.Count} elements.");
+        int count = list.Count;
+        if (index < 0 || index >= count)
+            throw ctx.Error($"Trying to {verb} element {index} in a list with {count} elements.");
     }
 
     private static int ScalarInt(OpKernelContext ctx, int index, string what)
@@ -249,8 +265,8 @@ internal sealed class TensorListKernels : KernelSet
     {
         var shape = FullyDefined(list.ElementShape) ? list.ElementShape : Merge(ctx, ShapeFromTensor(ctx, ctx.Input(input), "element_shape"), list.ElementShape);
         if ((mergeSetItems || allowUndefined) && !FullyDefined(shape))
-            foreach (var t in list.Items)
-                if (t != null) shape = Merge(ctx, shape, Longs(t.Shape.Dims));
+            for (int i = 0, count = list.Count; i < count; i++)
+                if (list.Get(i) is { } t) shape = Merge(ctx, shape, Longs(t.Shape.Dims));
         if (!allowUndefined && !FullyDefined(shape))
             throw ctx.Error($"Trying to read an uninitialized tensor but element_shape is not fully defined: {ShapeText(shape)} and no list element is set.");
         return shape;
@@ -270,7 +286,7 @@ internal sealed class TensorListKernels : KernelSet
         var element = TensorShape.FromLongs(shape!);
         var outShape = TensorShape.FromLongs([indices.Length, .. shape!]);
         foreach (int i in indices)
-            if (list.Items[i] is { } t && !t.Shape.Equals(element))
+            if (list.Get(i) is { } t && !t.Shape.Equals(element))
                 throw ctx.Error($"Incompatible shapes during merge: element {i} has shape {t.Shape}, expected {element}.");
         if (list.ElementDType == DataType.DtString)
         {
@@ -278,13 +294,13 @@ internal sealed class TensorListKernels : KernelSet
             long per = element.NumElements;
             for (int k = 0; k < indices.Length; k++)
                 for (long j = 0; j < per; j++)
-                    strings[k * per + j] = list.Items[indices[k]]?.Strings[j] ?? [];
+                    strings[k * per + j] = list.Get(indices[k])?.Strings[j] ?? [];
             return new Tensor(outShape, strings);
         }
         var result = Tensor.Zeros(list.ElementDType, outShape);
         int bytes = checked((int)(element.NumElements * DataTypes.ElementSize(list.ElementDType)));
         for (int k = 0; k < indices.Length; k++)
-            list.Items[indices[k]]?.Bytes.CopyTo(result.Bytes.Slice(k * bytes, bytes));
+            list.Get(indices[k])?.Bytes.CopyTo(result.Bytes.Slice(k * bytes, bytes));
         return result;
     }
 
