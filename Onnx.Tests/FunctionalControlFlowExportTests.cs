@@ -234,6 +234,80 @@ public class FunctionalControlFlowExportTests(ITestOutputHelper log)
         }
     }
 
+    // tf.function(x: float[None, 3]) with a tf.Variable w [3] read inside a tf.while_loop: while_v2 captures the
+    // variable's handle as a loop variable that the body passes through unchanged (its output is the input arg),
+    // and the body reads it with ReadVariableOp:
+    //   i = 0; acc = x;  while i < 4: acc = acc * read(w) + x; i += 1
+    private static Graph BuildResourceLoop()
+    {
+        var g = new GraphDef { Versions = new VersionDef { Producer = 1645 }, Library = new FunctionDefLibrary() };
+        var shape = new TensorShapeProto();
+        shape.Dim.Add(new TensorShapeProto.Types.Dim { Size = -1 });
+        shape.Dim.Add(new TensorShapeProto.Types.Dim { Size = 3 });
+        var wShape = new TensorShapeProto();
+        wShape.Dim.Add(new TensorShapeProto.Types.Dim { Size = 3 });
+        var R = DataType.DtResource;
+        g.Node.Add(N("x", "Placeholder", [], ("dtype", Type(F)), ("shape", new AttrValue { Shape = shape })));
+        g.Node.Add(N("w", "VarHandleOp", [], ("dtype", Type(F)), ("shape", new AttrValue { Shape = wShape }),
+            ("shared_name", new AttrValue { S = ByteString.CopyFromUtf8("w") }), ("container", new AttrValue { S = ByteString.Empty })));
+        g.Node.Add(C("while/loop_counter", Tensor.FromScalar(0)));
+        g.Node.Add(C("while/maximum_iterations", Tensor.FromScalar(-1)));
+        g.Node.Add(C("Const", Tensor.FromScalar(0)));
+        g.Node.Add(N("while", "While", ["while/loop_counter", "while/maximum_iterations", "Const", "x", "x", "w"],
+            ("T", Types(I, I, I, F, F, R)), ("cond", Fn("while_cond_30")), ("body", Fn("while_body_31")),
+            ("parallel_iterations", new AttrValue { I = 10 }), ("_lower_using_switch_merge", new AttrValue { B = true })));
+        g.Node.Add(N("acc", "Identity", ["while:3"], ("T", Type(F))));
+
+        (string, DataType)[] loopArgs = [("while_loop_counter", I), ("while_maximum_iterations", I), ("placeholder", I), ("placeholder_1", F),
+            ("add_x_0", F), ("readvariableop_resource_0", R)];
+        g.Library.Function.Add(Function("while_cond_30", loopArgs, [("identity", B, "Identity:output:0")],
+            C("Less/y", Tensor.FromScalar(4)),
+            N("Less", "Less", ["placeholder", "Less/y:output:0"], ("T", Type(I))),
+            N("Identity", "Identity", ["Less:z:0"], ("T", Type(B)))));
+        g.Library.Function.Add(Function("while_body_31", loopArgs,
+            [("identity", I, "Identity:output:0"), ("identity_1", I, "Identity_1:output:0"), ("identity_2", I, "Identity_2:output:0"),
+             ("identity_3", F, "Identity_3:output:0"), ("add_x", F, "add_x_0"), ("readvariableop_resource", R, "readvariableop_resource_0")],
+            N("ReadVariableOp", "ReadVariableOp", ["readvariableop_resource_0"], ("dtype", Type(F))),
+            N("mul", "Mul", ["placeholder_1", "ReadVariableOp:value:0"], ("T", Type(F))),
+            N("add", "AddV2", ["mul:z:0", "add_x_0"], ("T", Type(F))),
+            C("add_1/y", Tensor.FromScalar(1)),
+            N("add_1", "AddV2", ["placeholder", "add_1/y:output:0"], ("T", Type(I))),
+            C("add_2/y", Tensor.FromScalar(1)),
+            N("add_2", "AddV2", ["while_loop_counter", "add_2/y:output:0"], ("T", Type(I))),
+            N("Identity", "Identity", ["add_2:z:0"], ("T", Type(I))),
+            N("Identity_1", "Identity", ["while_maximum_iterations"], ("T", Type(I))),
+            N("Identity_2", "Identity", ["add_1:z:0"], ("T", Type(I))),
+            N("Identity_3", "Identity", ["add:z:0"], ("T", Type(F)))));
+        return new Graph(g);
+    }
+
+    /// <summary>
+    /// A resource variable carried through a TF2 While as a loop variable (while_v2's captured handle, passed through
+    /// unchanged) and read in the body: exported with the handle as a loop invariant, the read becoming the variable's
+    /// value; ORT equals our session and a C# loop for batches 1 and 3.
+    /// </summary>
+    [Fact]
+    public void AResourceVariablePassedThroughAWhileAsALoopVariableIsReadInsideTheLoopBody()
+    {
+        using var session = new Session(BuildResourceLoop());
+        float[] w = [0.5f, -1.25f, 0.75f];
+        session.State.Variable("w").Value = Tensor.Create(w, 3);
+        var model = OnnxExporter.Export(session, ["x:0"], ["acc:0"]);
+        Assert.Single(model.Graph.Node, n => n.OpType == "Loop");
+        foreach (int batch in new[] { 1, 3 })
+        {
+            var x = OrtCheck.RandomFloats(80 + batch, -1, 1, batch, 3);
+            var r = OrtCheck.Compare(model, session, [("x:0", x)], ["acc:0"]);
+            log.WriteLine($"batch {batch}: max error {r.Worst:E2}");
+            var xs = x.ToArray<float>();
+            var acc = xs.ToArray();
+            for (int step = 0; step < 4; step++)
+                for (int k = 0; k < acc.Length; k++) acc[k] = acc[k] * w[k % 3] + xs[k];
+            var ours = r.Ours["acc:0"].ToArray<float>();
+            for (int k = 0; k < acc.Length; k++) Assert.True(Math.Abs(ours[k] - acc[k]) <= 1e-5f * Math.Max(1, Math.Abs(acc[k])), $"[{k}] {ours[k]} vs {acc[k]}");
+        }
+    }
+
     [Fact]
     public void AFunctionalOpWhoseFunctionIsMissingIsRefusedNamingTheNode()
     {

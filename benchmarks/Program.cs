@@ -55,6 +55,37 @@ if (args.Length > 0 && args[0] == "conv-paths")
     }
     return;
 }
+if (args.Length > 0 && args[0] == "winograd")
+{
+    // Winograd F(4x4,3x3) vs the implicit-GEMM (or im2col) path on 3x3 stride-1 SAME shapes, interleaved (median of 10,
+    // 5 rounds each), with the cost rule's estimate: the data behind WinogradConv2D.IsPreferred.
+    foreach (var (n, h, w, c, oc) in new[] { (1, 56, 56, 64, 64), (1, 28, 28, 128, 128), (1, 14, 14, 256, 256), (1, 7, 7, 512, 512),
+                 (8, 14, 14, 32, 32), (64, 14, 14, 32, 64), (8, 28, 28, 16, 32), (1, 112, 112, 32, 32), (4, 9, 11, 16, 64), (2, 14, 14, 64, 64) })
+    {
+        var g = TypedGraph.Kernels.NN.Window2D.Create(n, h, w, c, 3, 3, 1, 1, 1, 1, TypedGraph.Kernels.Common.PaddingKind.Same, default);
+        var x = TypedGraph.Benchmarks.Peers.BenchData.Random(1, n * h * w * c);
+        var f = TypedGraph.Benchmarks.Peers.BenchData.Random(2, 9 * c * oc);
+        var y = new float[n * g.OH * g.OW * oc];
+        double wino = 0, other = 0, winoCpu = 0, otherCpu = 0;
+        var self = System.Diagnostics.Process.GetCurrentProcess();
+        Action runW = () => TypedGraph.Kernels.NN.WinogradConv2D.Run(g, oc, x, f, y, null, null);
+        Action runO = () => { if (oc % 32 == 0) TypedGraph.Kernels.NN.ImplicitGemmConv2D.Run(g, oc, x, f, y, null, null); else TypedGraph.Kernels.NN.Conv2DKernel.RunIm2Col(g, oc, x, f, y); };
+        // Also the process CPU time per call (both cores summed): less sensitive than wall time to a loaded machine.
+        static double Cpu(System.Diagnostics.Process p, Action a) { p.Refresh(); var t0 = p.TotalProcessorTime; for (int i = 0; i < 10; i++) a(); p.Refresh(); return (p.TotalProcessorTime - t0).TotalSeconds / 10; }
+        for (int rep = 0; rep < 5; rep++)
+        {
+            wino += Ceiling.Median(runW, 10);
+            other += Ceiling.Median(runO, 10);
+            winoCpu += Cpu(self, runW);
+            otherCpu += Cpu(self, runO);
+        }
+        Console.WriteLine($"  cpu time per call: winograd {winoCpu / 5 * 1e6:F0} us, other {otherCpu / 5 * 1e6:F0} us, ratio {winoCpu / otherCpu:F2}");
+        double flops = 2.0 * n * g.OH * g.OW * oc * 9 * c;
+        Console.WriteLine($"{n}x{h}x{w}x{c} -> {oc}: winograd {wino / 5 * 1e6:F0} us ({flops / (wino / 5) / 1e9:F0} eff. GFLOP/s), {(oc % 32 == 0 ? "implicit" : "im2col")} {other / 5 * 1e6:F0} us ({flops / (other / 5) / 1e9:F0} GFLOP/s); " +
+            $"measured ratio {wino / other:F2}, rule's estimate {TypedGraph.Kernels.NN.WinogradConv2D.Cost(g, oc) / TypedGraph.Kernels.NN.WinogradConv2D.DirectCost(g, oc):F2}, chosen: {TypedGraph.Kernels.NN.WinogradConv2D.IsPreferred(g, oc)}");
+    }
+    return;
+}
 if (args.Length > 0 && args[0] == "profile")
 {
     // Where our CNN's time goes, step by step (median of 30 runs).

@@ -190,34 +190,62 @@ internal static class FunctionLowering
             return n.Name;
         }
         long parallel = w.Attr.TryGetValue("parallel_iterations", out var pi) ? pi.I : 10;
+        var body = Instantiate(def, w, "body", types);
+        if (body.Outputs.Count != inputs.Count) throw new OnnxExportException($"Cannot export node '{w.Name}' (op {w.Op}) to ONNX: its body returns {body.Outputs.Count} values for {inputs.Count} loop variables.");
+        // A resource handle the body returns unchanged (while_v2 carries every captured variable that way) is the same
+        // handle in every iteration, so it enters the frame as a constant (an invariant, as a TF1 while_loop passes
+        // captured tensors) instead of a loop variable: ONNX has no type for a resource, and reads of the variable
+        // inside the body then see the variable itself. TF's lower_while_op keeps it a loop variable; the values are
+        // the same because the handle never changes.
+        bool[] invariant = new bool[inputs.Count];
+        for (int i = 0; i < inputs.Count && i < body.ArgTensors.Count; i++)
+            invariant[i] = types[i] == DataType.DtResource && NodeOf(body.Outputs[i]) == NodeOf(body.ArgTensors[i]);
         var merges = new List<string>();
+        var enters = new List<string>();
         for (int i = 0; i < inputs.Count; i++)
         {
             var enter = Simple($"{p}Enter_{i}", "Enter", [inputs[i]], types[i]);
             enter.Attr["frame_name"] = new AttrValue { S = Google.Protobuf.ByteString.CopyFromUtf8(w.Name) };
-            enter.Attr["is_constant"] = new AttrValue { B = false };
+            enter.Attr["is_constant"] = new AttrValue { B = invariant[i] };
             enter.Attr["parallel_iterations"] = new AttrValue { I = parallel };
-            Add(enter);
+            enters.Add(Add(enter));
+            if (invariant[i])
+            {
+                merges.Add(enter.Name);
+                continue;
+            }
             var merge = Simple($"{p}Merge_{i}", "Merge", [enter.Name, $"{p}NextIteration_{i}"], types[i]);
             merge.Attr["N"] = new AttrValue { I = 2 };
             merges.Add(Add(merge));
         }
+        int first = Array.IndexOf(invariant, false);
+        if (first < 0) throw new OnnxExportException($"Cannot export node '{w.Name}' (op {w.Op}) to ONNX: every loop variable is a resource handle passed through unchanged.");
         var cond = Instantiate(def, w, "cond", types);
-        var pred = Inline(cond, p + "cond/", merges.Select(m => m + ":0").ToList(), merges[0], into, names, w);
+        var pred = Inline(cond, p + "cond/", merges.Select(m => m + ":0").ToList(), merges[first], into, names, w);
         if (pred.Count != 1) throw new OnnxExportException($"Cannot export node '{w.Name}' (op {w.Op}) to ONNX: its cond function returns {pred.Count} values, not one.");
         var loopCond = Add(Simple($"{p}LoopCond", "LoopCond", [pred[0]]));
         var identities = new List<string>();
         var exits = new List<string>();
         for (int i = 0; i < inputs.Count; i++)
         {
+            if (invariant[i])
+            {
+                // The body reads the handle through an Identity under the body's pivot (a control edge from the first
+                // loop variable's body Identity), so what it computes from it lives in the body, as TF1's while_loop
+                // gives in-body ops that read only outer values a control input from the pivot.
+                var id = Simple($"{p}Identity_{i}", "Identity", [enters[i]], types[i]);
+                id.Input.Add($"^{p}Identity_{first}");
+                identities.Add(Add(id));
+                exits.Add(inputs[i]); // the handle the loop was given, unchanged
+                continue;
+            }
             var sw = Add(Simple($"{p}Switch_{i}", "Switch", [merges[i], loopCond], types[i]));
             exits.Add(Add(Simple($"{p}Exit_{i}", "Exit", [sw + ":0"], types[i])));
             identities.Add(Add(Simple($"{p}Identity_{i}", "Identity", [sw + ":1"], types[i])));
         }
-        var body = Instantiate(def, w, "body", types);
-        var nexts = Inline(body, p + "body/", identities.Select(n => n + ":0").ToList(), identities[0], into, names, w);
-        if (nexts.Count != inputs.Count) throw new OnnxExportException($"Cannot export node '{w.Name}' (op {w.Op}) to ONNX: its body returns {nexts.Count} values for {inputs.Count} loop variables.");
-        for (int i = 0; i < inputs.Count; i++) Add(Simple($"{p}NextIteration_{i}", "NextIteration", [nexts[i]], types[i]));
+        var nexts = Inline(body, p + "body/", identities.Select(n => n + ":0").ToList(), identities[first], into, names, w);
+        for (int i = 0; i < inputs.Count; i++)
+            if (!invariant[i]) Add(Simple($"{p}NextIteration_{i}", "NextIteration", [nexts[i]], types[i]));
         into.Node.Add(IdentityN(w, exits, types));
     }
 

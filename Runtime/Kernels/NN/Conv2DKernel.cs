@@ -8,6 +8,8 @@ namespace TypedGraph.Kernels.NN;
 /// <summary>
 /// Conv2D: input [N,H,W,C] (or NCHW), filter [KH,KW,C,OC], strides/dilations/padding (SAME, VALID,
 /// EXPLICIT) resolved as TF does. With ≤ 4 input channels it runs <see cref="DirectConv2D"/> (no im2col copy);
+/// 3×3 stride-1 windows with many channels run <see cref="WinogradConv2D"/> where its cost rule says it wins; with
+/// OC in whole 32-wide panels <see cref="ImplicitGemmConv2D"/>;
 /// otherwise float32 runs as im2col + packed GEMM: output pixels are cut into
 /// chunks, each worker expands its chunk's receptive fields into a pooled matrix [rows, KH·KW·C] and
 /// multiplies it by the filter viewed as [KH·KW·C, OC], writing straight into the NHWC output. A 1×1,
@@ -128,6 +130,12 @@ internal sealed class Conv2DKernel : OpKernel
         if (DirectConv2D.IsPreferred(g, oc))
         {
             DirectConv2D.Run(g, oc, input, filter, output, epilogue, bias);
+            return;
+        }
+        // 3×3 stride 1 with enough channels: Winograd F(4×4, 3×3) where its cost estimate wins.
+        if (WinogradConv2D.IsPreferred(g, oc))
+        {
+            WinogradConv2D.Run(g, oc, input, filter, output, epilogue, bias);
             return;
         }
         // More channels, whole 32-wide OC panels: GEMM without materializing the im2col rows.

@@ -14,11 +14,13 @@ internal static class PaddedInput
     /// <summary>
     /// Returns a pooled zero-bordered copy of <paramref name="input"/> and rewrites <paramref name="g"/> to describe it
     /// (padding 0), or null (and <paramref name="g"/> unchanged) when the windows never leave the input. Return the
-    /// array to <see cref="ArrayPool{T}.Shared"/>.
+    /// array to <see cref="ArrayPool{T}.Shared"/>. <paramref name="minH"/>/<paramref name="minW"/> extend the copy
+    /// (with zeros) for kernels that read whole tiles past the last window (Winograd's 6×6 patches).
     /// </summary>
-    public static unsafe float[]? Rent(ref Window2D g, ReadOnlySpan<float> input)
+    public static unsafe float[]? Rent(ref Window2D g, ReadOnlySpan<float> input, int minH = 0, int minW = 0)
     {
-        int needH = (g.OH - 1) * g.SH + (g.KH - 1) * g.DH + 1, needW = (g.OW - 1) * g.SW + (g.KW - 1) * g.DW + 1;
+        int needH = Math.Max(minH, (g.OH - 1) * g.SH + (g.KH - 1) * g.DH + 1);
+        int needW = Math.Max(minW, (g.OW - 1) * g.SW + (g.KW - 1) * g.DW + 1);
         if (g.PadTop == 0 && g.PadLeft == 0 && needH <= g.H && needW <= g.W) return null;
         long size = (long)g.N * needH * needW * g.C;
         var rented = ArrayPool<float>.Shared.Rent(checked((int)size));
