@@ -84,6 +84,21 @@ public static class Ceiling
         return t[reps / 2];
     }
 
+    /// <summary>Shortest of <paramref name="reps"/> timed runs (after one warm-up), in seconds: on a shared machine the
+    /// run that no other process interrupted — for A/B probes, not for reported results.</summary>
+    public static double Best(Action action, int reps)
+    {
+        action();
+        double best = double.MaxValue;
+        for (int i = 0; i < reps; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            action();
+            best = Math.Min(best, sw.Elapsed.TotalSeconds);
+        }
+        return best;
+    }
+
     /// <summary>Prints GFLOP/s (one core, all cores) and copy GB/s.</summary>
     public static void Print()
     {

@@ -129,6 +129,83 @@ if (args.Length > 0 && args[0] == "gemm-small")
     }
     return;
 }
+if (args.Length > 0 && args[0] == "gemm-mid")
+{
+    // Batch-sized GEMMs (a dense layer at batch 16–64) on one thread, median of 5000: the per-core half of a row split
+    // and the whole product, to separate kernel efficiency from the fork/join of the parallel call.
+    foreach (var (m, k, n) in new[] { (32, 784, 128), (64, 784, 128), (64, 128, 10), (16, 784, 128) })
+    {
+        var a = TypedGraph.Benchmarks.Peers.BenchData.Random(1, m * k);
+        var b = TypedGraph.Benchmarks.Peers.BenchData.Random(2, k * n);
+        var c = new float[m * n];
+        double t = Ceiling.Median(() => TypedGraph.Kernels.Simd.Gemm.SgemmSerial(false, false, m, n, k, a, b, c), 5000);
+        Console.WriteLine($"{m}x{k}x{n}: {t * 1e6:F2} us ({2.0 * m * k * n / t / 1e9:F1} GFLOP/s)");
+    }
+    return;
+}
+if (args.Length > 0 && args[0] == "gemm-nc")
+{
+    // A/B of the B-slab width on a parallel square product: interleaved rounds, best and median time per width.
+    int size = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1024;
+    var widths = args.Length > 2 ? args[2].Split(',').Select(w => int.Parse(w, System.Globalization.CultureInfo.InvariantCulture)).ToArray() : [2048, 1024, 512];
+    var partsPerCore = args.Length > 3 ? args[3].Split(',').Select(w => int.Parse(w, System.Globalization.CultureInfo.InvariantCulture)).ToArray() : [4];
+    var configs = widths.SelectMany(w => partsPerCore.Select(p => (w, p))).ToArray();
+    var a = TypedGraph.Benchmarks.Peers.BenchData.Random(1, size * size);
+    var b = TypedGraph.Benchmarks.Peers.BenchData.Random(2, size * size);
+    var c = new float[size * size];
+    double flops = 2.0 * size * size * size;
+    double both = Ceiling.Best(() => Ceiling.FmaAllCores(), 3);
+    Console.WriteLine($"ceiling all cores (best of 3) {2 * Ceiling.FmaFlops / both / 1e9:F1} GFLOP/s");
+    var times = configs.ToDictionary(w => w, _ => new List<double>());
+    for (int round = 0; round < 6; round++)
+        foreach (var cfg in configs)
+        {
+            TypedGraph.Kernels.Simd.Gemm.NC = cfg.w;
+            TypedGraph.Kernels.Simd.Gemm.RowPartsPerCore = cfg.p;
+            for (int r = 0; r < 10; r++)
+            {
+                long s0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                TypedGraph.Kernels.Simd.Gemm.Sgemm(false, false, size, size, size, a, b, c);
+                times[cfg].Add(System.Diagnostics.Stopwatch.GetElapsedTime(s0).TotalSeconds);
+            }
+        }
+    foreach (var (nc, t) in times)
+    {
+        t.Sort();
+        Console.WriteLine($"NC {nc.w}, row parts/core {nc.p}: best {flops / t[0] / 1e9:F1}, median {flops / t[t.Count / 2] / 1e9:F1} GFLOP/s");
+    }
+    return;
+}
+if (args.Length > 0 && args[0] == "gemm-par")
+{
+    // A batch-sized product on one thread, in parallel through the spinning helpers, and in parallel through the .NET
+    // thread pool, interleaved rounds: best / median / p90 of each — how much of the two-core time is fork/join.
+    int m = 64, k = 784, n = 128;
+    if (args.Length > 1) { var d = args[1].Split('x'); m = int.Parse(d[0]); k = int.Parse(d[1]); n = int.Parse(d[2]); }
+    var a = TypedGraph.Benchmarks.Peers.BenchData.Random(1, m * k);
+    var b = TypedGraph.Benchmarks.Peers.BenchData.Random(2, k * n);
+    var c = new float[m * n];
+    var runs = new (string Name, bool Parallel, bool Pool, List<double> T)[] { ("serial", false, false, []), ("helpers", true, false, []), ("thread pool", true, true, []) };
+    for (int round = 0; round < 20; round++)
+        foreach (var run in runs)
+        {
+            TypedGraph.Kernels.Common.Workers.UseThreadPool = run.Pool;
+            for (int r = 0; r < 200; r++)
+            {
+                long s0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                if (run.Parallel) TypedGraph.Kernels.Simd.Gemm.Sgemm(false, false, m, n, k, a, b, c);
+                else TypedGraph.Kernels.Simd.Gemm.SgemmSerial(false, false, m, n, k, a, b, c);
+                run.T.Add(System.Diagnostics.Stopwatch.GetElapsedTime(s0).TotalMicroseconds);
+            }
+        }
+    foreach (var run in runs)
+    {
+        run.T.Sort();
+        Console.WriteLine($"{m}x{k}x{n} {run.Name}: best {run.T[0]:F1}, median {run.T[run.T.Count / 2]:F1}, p90 {run.T[run.T.Count * 9 / 10]:F1} us");
+    }
+    TypedGraph.Kernels.Common.Workers.UseThreadPool = false;
+    return;
+}
 if (args.Length > 0 && args[0] == "gemm-big")
 {
     // Large square GEMM: the FMA ceiling, the 8×32 micro-kernel alone on L1-resident panels, and 1024³ on one and on
@@ -208,6 +285,8 @@ if (args.Length > 0 && args[0] == "fusion")
 }
 Console.WriteLine("TorchSharp: unavailable on this machine (TorchSharp-cpu 0.107 needs GLIBCXX_3.4.32; this libstdc++ stops at 3.4.30), so ONNX Runtime is the peer.");
 Ceiling.Print();
+// BENCH_WORKERS=threadpool: parallel kernels hand chunks to the .NET thread pool (the pre-session-5 way), for A/B runs.
+TypedGraph.Kernels.Common.Workers.UseThreadPool = Environment.GetEnvironmentVariable("BENCH_WORKERS") == "threadpool";
 int iterations = int.TryParse(Environment.GetEnvironmentVariable("BENCH_ITERATIONS"), out var it) ? it : 25;
 var job = Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(iterations);
 var config = DefaultConfig.Instance.AddJob(job).AddColumn(StatisticColumn.Median, StatisticColumn.Min, StatisticColumn.Max)

@@ -73,6 +73,8 @@ public class GemmTests
         { 1, 211, 50 }, { 1, 128, 784 }, { 1, 10, 128 }, { 1, 13, 1 }, { 1, 19, 2 }, { 2, 150, 31 }, { 3, 81, 9 }, { 3, 64, 1 },
         // C narrower than one vector with more rows (4-row groups), incl. a column split whose second part is 8 wide.
         { 64, 10, 128 }, { 13, 1, 40 }, { 6, 15, 1 }, { 9, 40, 3000 },
+        // … and 8-row groups (GemmSmall.NarrowRows8) followed by 4-row groups and a last partial group.
+        { 21, 7, 33 }, { 8, 15, 1000 }, { 67, 3, 5 },
         // Row split over the cores with B packed once and shared (two depth blocks, partial panels and rows; with transA only for 40×64).
         { 260, 300, 300 }, { 40, 64, 600 },
     };

@@ -26,7 +26,13 @@ internal static unsafe class GemmSmall
             fixed (float* gathered = rented)
             {
                 float** arows = stackalloc float*[BlockRows];
-                for (int g0 = i0; g0 < i1; g0 += BlockRows)
+                int g0 = i0;
+                // C narrower than one vector (logits of a few classes) over many rows: 8 rows share each load of B and
+                // give 8 independent FMA chains — a 4-row block is bound by the FMA latency (64×128·128×10: 2.6 µs).
+                if (use512 && !transA && !transB && j1 - j0 < 16)
+                    for (; i1 - g0 >= 8; g0 += 8)
+                        NarrowRows8(a + (long)g0 * k, k, b, c + (long)g0 * n, n, j0, j1, add);
+                for (; g0 < i1; g0 += BlockRows)
                 {
                     int rows = Math.Min(BlockRows, i1 - g0);
                     for (int r = 0; r < rows; r++)
@@ -268,6 +274,52 @@ internal static unsafe class GemmSmall
         for (int r = 0; r < rows; r++)
         {
             float* ar = arows[r], accr = acc + r * 16, cr = c + (long)r * n + j, bq = bp;
+            for (int q = p; q < k; q++, bq += n)
+            {
+                float av = ar[q];
+                for (int t = 0; t < w; t++) accr[t] = MathF.FusedMultiplyAdd(av, bq[t], accr[t]);
+            }
+            for (int t = 0; t < w; t++) cr[t] = add ? cr[t] + accr[t] : accr[t];
+        }
+    }
+
+    /// <summary>As <see cref="TailRows512"/> for 8 consecutive rows of A (row stride <paramref name="lda"/>) and C
+    /// narrower than 16 columns [j, j1).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void NarrowRows8(float* a, int lda, float* b, float* c, int n, int j, int j1, bool add)
+    {
+        int k = lda, w = j1 - j;
+        if (w <= 0) return;
+        long room = (long)k * n - j - 16;
+        long vectorRows = room < 0 ? 0 : Math.Min(k, room / n + 1);
+        Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+        float* bp = b + j;
+        float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda, a6 = a + 6 * lda, a7 = a + 7 * lda;
+        int p = 0;
+        for (; p < vectorRows; p++, bp += n)
+        {
+            var bv = Vector512.Load(bp);
+            s0 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[p]), bv, s0);
+            s1 = Vector512.FusedMultiplyAdd(Vector512.Create(a1[p]), bv, s1);
+            s2 = Vector512.FusedMultiplyAdd(Vector512.Create(a2[p]), bv, s2);
+            s3 = Vector512.FusedMultiplyAdd(Vector512.Create(a3[p]), bv, s3);
+            s4 = Vector512.FusedMultiplyAdd(Vector512.Create(a4[p]), bv, s4);
+            s5 = Vector512.FusedMultiplyAdd(Vector512.Create(a5[p]), bv, s5);
+            s6 = Vector512.FusedMultiplyAdd(Vector512.Create(a6[p]), bv, s6);
+            s7 = Vector512.FusedMultiplyAdd(Vector512.Create(a7[p]), bv, s7);
+        }
+        float* acc = stackalloc float[128];
+        s0.Store(acc);
+        s1.Store(acc + 16);
+        s2.Store(acc + 32);
+        s3.Store(acc + 48);
+        s4.Store(acc + 64);
+        s5.Store(acc + 80);
+        s6.Store(acc + 96);
+        s7.Store(acc + 112);
+        for (int r = 0; r < 8; r++)
+        {
+            float* ar = a + (long)r * lda, accr = acc + r * 16, cr = c + (long)r * n + j, bq = bp;
             for (int q = p; q < k; q++, bq += n)
             {
                 float av = ar[q];
