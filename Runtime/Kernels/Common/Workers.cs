@@ -192,37 +192,53 @@ internal sealed class ForJob<TState> : ForJob
 /// </remarks>
 internal static class SpinningHelpers
 {
-    private static readonly System.Collections.Concurrent.ConcurrentQueue<ForJob> Queue = new();
-    private static readonly SemaphoreSlim Wake = new(0);
-    private static int _sleepers;
+    /// <summary>One helper thread's mailbox: the newest job offered to it, and whether it is blocked.</summary>
+    private sealed class Helper
+    {
+        public ForJob? Slot;
+        public int Sleeping;
+        public readonly SemaphoreSlim Wake = new(0);
+    }
 
     /// <summary>How long an idle helper keeps polling before it blocks (200 µs).</summary>
     public static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 5000;
 
-    static SpinningHelpers()
+    private static readonly Helper[] Helpers = CreateHelpers();
+
+    private static Helper[] CreateHelpers()
     {
-        for (int i = 1; i < Workers.Count; i++)
-            new Thread(Loop) { IsBackground = true, Name = $"TypedGraph worker {i}" }.Start();
+        var helpers = new Helper[Math.Max(0, Workers.Count - 1)];
+        for (int i = 0; i < helpers.Length; i++)
+        {
+            var h = helpers[i] = new Helper();
+            new Thread(() => Loop(h)) { IsBackground = true, Name = $"TypedGraph worker {i + 1}" }.Start();
+        }
+        return helpers;
     }
 
-    /// <summary>Offers <paramref name="job"/> to <paramref name="count"/> helpers.</summary>
+    /// <summary>Offers <paramref name="job"/> to <paramref name="count"/> helpers. Allocation-free: each helper has one
+    /// slot, and a newer job replaces one it has not taken yet (that job's caller runs its chunks itself).</summary>
     public static void Post(ForJob job, int count)
     {
-        for (int i = 0; i < count; i++) Queue.Enqueue(job);
-        // A helper counts itself as a sleeper before its last look at the queue, and the enqueue is ordered before this
-        // read (full fence), so either it sees the job or we see it and wake it.
-        Interlocked.MemoryBarrier();
-        int sleepers = Volatile.Read(ref _sleepers);
-        if (sleepers > 0) Wake.Release(Math.Min(sleepers, count));
+        var helpers = Helpers;
+        for (int i = 0; i < count && i < helpers.Length; i++)
+        {
+            var h = helpers[i];
+            // The exchange is a full fence: a helper that set Sleeping before its last look at the slot is seen here,
+            // or it sees the job. Whoever clears Sleeping first decides whether the semaphore is released.
+            Interlocked.Exchange(ref h.Slot, job);
+            if (Volatile.Read(ref h.Sleeping) != 0 && Interlocked.Exchange(ref h.Sleeping, 0) == 1) h.Wake.Release();
+        }
     }
 
-    private static void Loop()
+    private static void Loop(Helper h)
     {
         long idleSince = System.Diagnostics.Stopwatch.GetTimestamp();
         int polls = 0;
         while (true)
         {
-            if (Queue.TryDequeue(out var job))
+            var job = Volatile.Read(ref h.Slot) != null ? Interlocked.Exchange(ref h.Slot, null) : null;
+            if (job != null)
             {
                 job.Execute();
                 idleSince = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -235,9 +251,10 @@ internal static class SpinningHelpers
                 else Thread.SpinWait(20);
                 continue;
             }
-            Interlocked.Increment(ref _sleepers);
-            if (Queue.IsEmpty) Wake.Wait();
-            Interlocked.Decrement(ref _sleepers);
+            Interlocked.Exchange(ref h.Sleeping, 1);
+            // A job posted before we said we sleep: take it back unless the poster already released us (then the
+            // semaphore holds one count we must consume).
+            if (Volatile.Read(ref h.Slot) == null || Interlocked.Exchange(ref h.Sleeping, 0) == 0) h.Wake.Wait();
             idleSince = System.Diagnostics.Stopwatch.GetTimestamp();
             polls = 0;
         }
