@@ -19,8 +19,7 @@ internal sealed class ControlFlowState
     /// differentiated loop joins <paramref name="between"/> (unused ones get zero gradients). Outer loops get their
     /// state before the loops nested in them (TF meets their Exits first walking back from the ys), so a nested
     /// loop's gradient loop is built inside its outer loop's.</summary>
-    /// <exception cref="NotSupportedException">A loop op with no builder context (an imported loop), or a loop
-    /// inside a tf.cond, lies on the path.</exception>
+    /// <exception cref="NotSupportedException">A loop op with no builder context (an imported loop) lies on the path.</exception>
     public static ControlFlowState? Create(GraphBuilder b, HashSet<string> between)
     {
         ControlFlowState? state = null;
@@ -39,9 +38,9 @@ internal sealed class ControlFlowState
         foreach (var loop in loops.OrderBy(Depth))
         {
             state ??= new ControlFlowState(b);
-            for (var c = loop.Outer; c != null; c = c.Outer)
-                if (c is CondContext)
-                    throw new NotSupportedException($"Gradients through the while loop '{loop.FrameName}' inside a tf.cond are not supported.");
+            // A loop inside a tf.cond (no enclosing loop): control_flow_state.py's _GradLoopState.__init__ enters
+            // forward_ctxt.outer_context — the cond branch — to build the forward counter and the gradient
+            // WhileContext, so both run only when the cond takes that branch. GradLoopState does the same.
             GradLoopState? outer = null;
             if (loop.Outer?.EnclosingWhile is { } outerLoop && (outer = state._map.GetValueOrDefault(outerLoop)) == null)
                 throw new NotSupportedException($"The while loop '{loop.FrameName}' is nested in '{outerLoop.FrameName}', whose Exits are not between the ys and xs: gradients must be taken outside the outer loop.");
