@@ -23,7 +23,17 @@ public sealed class ConvBackpropPathTests
         { new[] { 1, 12, 12, 4 }, new[] { 4, 4, 4, 3 }, 1, "SAME", 1 },   // even window: asymmetric SAME padding
         { new[] { 3, 32, 32, 64 }, new[] { 3, 3, 64, 2 }, 1, "SAME", 1 }, // filter grad over 3 GEMM blocks of one image
         { new[] { 2, 9, 8, 3 }, new[] { 3, 3, 3, 4 }, 2, "SAME", 1 },     // strided: the col2im path
+        { new[] { 2, 7, 6, 3 }, new[] { 2, 2, 3, 16 }, 1, "SAME", 1 },    // OC 16 ≥ patch 12: filter grad as colᵀ·dOut
+        { new[] { 3, 28, 28, 6 }, new[] { 5, 5, 6, 16 }, 1, "SAME", 1 },  // the training benchmark's layer: dFᵀ = dOutᵀ·col
     };
+
+    [Theory]
+    [InlineData(5 * 5 * 6, 16, true)]    // the training benchmark's layer
+    [InlineData(5 * 5 * 32, 64, true)]   // the TF MNIST net's second conv
+    [InlineData(2 * 2 * 3, 16, false)]
+    [InlineData(1 * 1 * 32, 256, false)]
+    public void FilterGradient_TransposesTheProductWhenOcIsNarrowerThanThePatch(int patch, int oc, bool transposed)
+        => Assert.Equal(transposed, TypedGraph.Kernels.Training.ConvBackpropKernels.FilterGradTransposed(patch, oc));
 
     [Theory]
     [MemberData(nameof(Cases))]

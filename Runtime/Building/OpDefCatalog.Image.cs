@@ -7,6 +7,7 @@ public sealed partial class OpDefCatalog
     private static readonly string[] ImageSignatures =
     [
         "DecodeJpeg(contents: string) -> (image: uint8); channels: int = 0; ratio: int = 1; fancy_upscaling: bool = true; try_recover_truncated: bool = false; acceptable_fraction: float = 1; dct_method: string = ''",
+        "DecodeAndCropJpeg(contents: string, crop_window: int32) -> (image: uint8); channels: int = 0; ratio: int = 1; fancy_upscaling: bool = true; try_recover_truncated: bool = false; acceptable_fraction: float = 1; dct_method: string = ''",
         "DecodePng(contents: string) -> (image: dtype); channels: int = 0; dtype: {uint8, uint16} = uint8",
         "DecodeImage(contents: string) -> (image: dtype); channels: int = 0; dtype: {uint8, uint16, float} = uint8; expand_animations: bool = true",
         "DecodeBmp(contents: string) -> (image: uint8); channels: int = 0",

@@ -15,7 +15,7 @@ internal static class JpegCodec
     public static bool IsJpeg(ReadOnlySpan<byte> data) => data.Length >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF;
 
     /// <summary>TF's DecodeJpeg attrs (UncompressFlags).</summary>
-    public sealed record DecodeSettings(int Ratio = 1, bool FancyUpscaling = true, bool TryRecoverTruncated = false, bool IntegerAccurate = false)
+    public sealed record DecodeSettings(int Ratio = 1, bool FancyUpscaling = true, bool TryRecoverTruncated = false, bool IntegerAccurate = false, float AcceptableFraction = 1f)
     {
         /// <summary>TF's defaults; note TF maps dct_method "" to JDCT_IFAST.</summary>
         public static DecodeSettings Default { get; } = new();
@@ -40,11 +40,20 @@ internal static class JpegCodec
         public override void output_message() { }
     }
 
-    /// <summary>Decodes to <paramref name="channels"/> (0 = as stored: 1 for greyscale, 3 for colour). At ratio 1 the
-    /// pixels come from <see cref="JpegPixelPipeline"/> (libjpeg-turbo's IDCT, upsampling and colour code); scaled
-    /// decodes (ratio 2, 4, 8) are refused (libjpeg-turbo's reduced IDCTs are not ported).</summary>
-    /// <exception cref="InvalidDataException">Invalid or (without recovery) truncated JPEG data.</exception>
-    public static Image Decode(byte[] data, int channels, DecodeSettings settings)
+    /// <summary>A DecodeAndCropJpeg window in output (post-ratio) pixels: rows [Y, Y + Height), columns [X, X + Width).</summary>
+    public readonly record struct CropWindow(int Y, int X, int Height, int Width);
+
+    /// <summary>
+    /// Decodes to <paramref name="channels"/> as TF's <c>jpeg_mem.cc</c> UncompressLow: 0 = min(stored, 3), 1 = grey,
+    /// 3 = RGB; 4-component (CMYK/YCCK, Adobe) files are decoded to CMYK and converted to RGB with TF's formula
+    /// (<c>saw_Adobe_marker</c>: r = k·c/255, else r = (255−k)(255−c)/255, integer division). Pixels come from
+    /// <see cref="JpegPixelPipeline"/> (libjpeg-turbo's IDCTs incl. the reduced ones for ratio 2/4/8, upsampling and
+    /// colour code). With <paramref name="crop"/> only that window is produced, with libjpeg-turbo's
+    /// jpeg_crop_scanline edge behaviour.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Invalid or (without recovery) truncated JPEG data, or a crop window
+    /// outside the image.</exception>
+    public static Image Decode(byte[] data, int channels, DecodeSettings settings, CropWindow? crop = null)
     {
         var errors = new ThrowingErrors();
         var cinfo = new jpeg_decompress_struct(errors);
@@ -52,13 +61,28 @@ internal static class JpegCodec
         {
             cinfo.jpeg_stdio_src(new MemoryStream(data, writable: false));
             cinfo.jpeg_read_header(true);
+            var markers = ReadMarkers(data);
             int stored = cinfo.Num_components;
-            if (stored is not (1 or 3)) throw new InvalidDataException($"JPEG with {stored} components (CMYK/YCCK) is not supported");
-            int outChannels = channels == 0 ? stored : channels;
+            // jdapimin.c default_decompress_parms: 4 components are YCCK only with an Adobe marker of transform 2
+            // (or another non-zero transform); 3 components are RGB or YCbCr as LibJpeg.NET's same rules decided.
+            var space = stored switch
+            {
+                1 => JpegPixelPipeline.ColorSpace.Grayscale,
+                3 => cinfo.Jpeg_color_space == J_COLOR_SPACE.JCS_RGB ? JpegPixelPipeline.ColorSpace.Rgb : JpegPixelPipeline.ColorSpace.YCbCr,
+                4 => markers.SawAdobe && markers.AdobeTransform != 0 ? JpegPixelPipeline.ColorSpace.Ycck : JpegPixelPipeline.ColorSpace.Cmyk,
+                _ => throw new InvalidDataException($"JPEG with {stored} components is not supported (libjpeg: unknown colour space)"),
+            };
+            int components = channels == 0 ? Math.Min(stored, 3) : channels;
+            // libjpeg-turbo's colour deconverter has no CMYK/YCCK → greyscale path (JERR_CONVERSION_NOTIMPL).
+            if (components == 1 && stored == 4) throw new InvalidDataException("Unsupported color conversion request (CMYK/YCCK JPEG to 1 channel)");
             int width = cinfo.Image_width, height = cinfo.Image_height;
-            if ((long)width * height * outChannels > int.MaxValue) throw new InvalidDataException($"JPEG too large: {width} by {height}");
-            if (settings.Ratio != 1) throw new InvalidDataException($"scaled decoding (ratio {settings.Ratio}) is not supported");
-            var image = DecodeCoefficients(cinfo, data, width, height, outChannels, settings);
+            int minScaled = 8 / settings.Ratio;
+            // jdmaster.c jpeg_core_output_dimensions: output = ceil(image · min_DCT_scaled_size / 8).
+            int outW = (int)(((long)width * minScaled + 7) / 8), outH = (int)(((long)height * minScaled + 7) / 8);
+            if ((long)outW * outH * stored >= 1L << 29) throw new InvalidDataException($"Image too large: {(long)outW * outH * stored}");
+            if (crop is { } w && !(w.Width > 0 && w.Height > 0 && w.X >= 0 && w.Y >= 0 && (long)w.Y + w.Height <= outH && (long)w.X + w.Width <= outW))
+                throw new InvalidDataException($"Invalid crop window: x={w.X}, y={w.Y}, w={w.Width}, h={w.Height} for image_width: {outW} and image_height: {outH}");
+            var image = DecodeCoefficients(cinfo, markers, width, height, outW, outH, minScaled, components, space, settings, crop);
             if (errors.SawPrematureEnd && !settings.TryRecoverTruncated) throw new InvalidDataException("Premature end of JPEG file (set try_recover_truncated to accept it)");
             cinfo.jpeg_finish_decompress();
             return image;
@@ -72,10 +96,10 @@ internal static class JpegCodec
         finally { cinfo.jpeg_destroy(); }
     }
 
-    private static Image DecodeCoefficients(jpeg_decompress_struct cinfo, byte[] data, int width, int height, int outChannels, DecodeSettings settings)
+    private static Image DecodeCoefficients(jpeg_decompress_struct cinfo, Markers markers, int width, int height, int outW, int outH, int minScaled,
+        int components, JpegPixelPipeline.ColorSpace space, DecodeSettings settings, CropWindow? crop)
     {
         var coefficients = cinfo.jpeg_read_coefficients();
-        var quant = QuantTables(data);
         var info = cinfo.Comp_info;
         int maxH = 1, maxV = 1;
         for (int ci = 0; ci < cinfo.Num_components; ci++) { maxH = Math.Max(maxH, info[ci].H_samp_factor); maxV = Math.Max(maxV, info[ci].V_samp_factor); }
@@ -84,8 +108,14 @@ internal static class JpegCodec
         {
             var c = info[ci];
             if (maxH % c.H_samp_factor != 0 || maxV % c.V_samp_factor != 0) throw new InvalidDataException("fractional sampling factors are not supported");
-            int dh = (int)(((long)height * c.V_samp_factor + maxV - 1) / maxV);
-            int blockRows = (dh + 7) / 8, blockCols = c.Width_in_blocks;
+            // jdmaster.c jpeg_calc_output_dimensions: scale a subsampled component up in its IDCT (doubling while
+            // the sampling ratio allows) rather than in the upsampler.
+            int size = minScaled;
+            while (size < 8 && maxH * minScaled % (c.H_samp_factor * size * 2) == 0 && maxV * minScaled % (c.V_samp_factor * size * 2) == 0) size *= 2;
+            int dw = (int)(((long)width * c.H_samp_factor * size + maxH * 8 - 1) / (maxH * 8));
+            int dh = (int)(((long)height * c.V_samp_factor * size + maxV * 8 - 1) / (maxV * 8));
+            int fullDh = (int)(((long)height * c.V_samp_factor + maxV - 1) / maxV);
+            int blockRows = (fullDh + 7) / 8, blockCols = c.Width_in_blocks;
             var rows = coefficients[ci].Access(0, blockRows);
             var blocks = new short[blockRows][][];
             for (int r = 0; r < blockRows; r++)
@@ -98,13 +128,42 @@ internal static class JpegCodec
                     blocks[r][b] = block;
                 }
             }
-            var table = quant[c.Quant_tbl_no] ?? throw new InvalidDataException($"quantization table {c.Quant_tbl_no} is not defined");
-            comps.Add(new JpegPixelPipeline.Component(blocks, c.H_samp_factor, c.V_samp_factor, c.Downsampled_width, dh, table));
+            var table = markers.Quant[c.Quant_tbl_no] ?? throw new InvalidDataException($"quantization table {c.Quant_tbl_no} is not defined");
+            comps.Add(new JpegPixelPipeline.Component(blocks, c.H_samp_factor, c.V_samp_factor, size, dw, dh, table));
         }
-        bool ycc = cinfo.Jpeg_color_space == J_COLOR_SPACE.JCS_YCbCr;
-        var pixels = JpegPixelPipeline.Decode(comps, width, height, outChannels, settings.IntegerAccurate, settings.FancyUpscaling, ycc);
-        return new Image(height, width, outChannels, pixels);
+        (int, int)? columns = null;
+        int outChannels = cinfo.Num_components == 4 ? 4 : components;
+        if (crop is { } w)
+        {
+            // jdapistd.c jpeg_crop_scanline: the window's left edge moves down to an iMCU column boundary (a single-
+            // component file aligns to min_DCT_scaled_size, others to that times max_h_samp_factor) and its width
+            // grows to keep the right edge; TF then copies the requested columns out of each scanline.
+            int align = minScaled * (cinfo.Num_components == 1 ? 1 : maxH);
+            int start = w.X / align * align;
+            columns = (start, w.Width + w.X - start);
+        }
+        var pixels = JpegPixelPipeline.Decode(comps, outW, outH, minScaled, outChannels, settings.IntegerAccurate, settings.FancyUpscaling, space, columns);
+        int decodedW = columns?.Item2 ?? outW;
+        int skip = columns is { } cols ? crop!.Value.X - cols.Item1 : 0;
+        int y0 = crop?.Y ?? 0, rowsOut = crop?.Height ?? outH, colsOut = crop?.Width ?? outW;
+        var result = new byte[(long)rowsOut * colsOut * components];
+        bool adobe = markers.SawAdobe;
+        for (int y = 0; y < rowsOut; y++)
+            for (int x = 0; x < colsOut; x++)
+            {
+                long src = ((long)(y0 + y) * decodedW + skip + x) * outChannels, dst = ((long)y * colsOut + x) * components;
+                if (outChannels != 4) { for (int k = 0; k < components; k++) result[dst + k] = pixels[src + k]; continue; }
+                int c = pixels[src], m = pixels[src + 1], yy = pixels[src + 2], k4 = pixels[src + 3];
+                // jpeg_mem.cc: Adobe CMYK is stored inverted, so its "c" is already 255 − cyan.
+                result[dst] = (byte)(adobe ? k4 * c / 255 : (255 - k4) * (255 - c) / 255);
+                result[dst + 1] = (byte)(adobe ? k4 * m / 255 : (255 - k4) * (255 - m) / 255);
+                result[dst + 2] = (byte)(adobe ? k4 * yy / 255 : (255 - k4) * (255 - yy) / 255);
+            }
+        return new Image(rowsOut, colsOut, components, result);
     }
+
+    /// <summary>What libjpeg remembers from the markers before the first scan: DQT tables and the Adobe APP14.</summary>
+    private sealed record Markers(ushort[]?[] Quant, bool SawAdobe, int AdobeTransform);
 
     private static readonly int[] s_naturalOrder =
     [
@@ -112,10 +171,14 @@ internal static class JpegCodec
         35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
     ];
 
-    /// <summary>The DQT tables defined before the first scan, in natural order (LibJpeg.NET does not expose its copy).</summary>
-    private static ushort[]?[] QuantTables(byte[] d)
+    /// <summary>The DQT tables defined before the first scan, in natural order, and the Adobe APP14 marker
+    /// (jdmarker.c examine_app14: at least 12 bytes starting "Adobe", transform = byte 11) — LibJpeg.NET exposes
+    /// neither.</summary>
+    private static Markers ReadMarkers(byte[] d)
     {
         var tables = new ushort[]?[4];
+        bool sawAdobe = false;
+        int transform = 0;
         int pos = 2;
         while (pos + 4 <= d.Length)
         {
@@ -125,6 +188,11 @@ internal static class JpegCodec
             if (marker is 0xD8 or 0x01 || (marker >= 0xD0 && marker <= 0xD7)) { pos += 2; continue; }
             int len = (d[pos + 2] << 8) | d[pos + 3];
             if (marker == 0xDA) break;
+            if (marker == 0xEE && len >= 14 && pos + 16 <= d.Length && d.AsSpan(pos + 4, 5).SequenceEqual("Adobe"u8))
+            {
+                sawAdobe = true;
+                transform = d[pos + 15];
+            }
             if (marker == 0xDB)
             {
                 int p = pos + 4, end = Math.Min(d.Length, pos + 2 + len);
@@ -141,7 +209,7 @@ internal static class JpegCodec
             }
             pos += 2 + len;
         }
-        return tables;
+        return new Markers(tables, sawAdobe, transform);
     }
 
     /// <summary>Encodes [height, width, 1 or 3] bytes at <paramref name="quality"/> (libjpeg's quality scaling of the

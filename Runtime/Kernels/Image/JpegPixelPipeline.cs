@@ -3,16 +3,23 @@ namespace TypedGraph.Kernels.Image;
 /// <summary>
 /// The pixel stages of a libjpeg-turbo decode, written from its C sources so that our output equals TF's (which
 /// links libjpeg-turbo): dequantization + the ISLOW (<c>jidctint.c</c>) or IFAST (<c>jidctfst.c</c>, 8-bit build,
-/// no USE_ACCURATE_ROUNDING) 8×8 IDCT with libjpeg's range-limit table, "fancy" chroma upsampling (<c>jdsample.c</c>:
-/// h2v1/h2v2 triangle filters when the chroma row is wider than 2 samples, h1v2 as libjpeg-turbo ≥ 1.5, box
-/// replication otherwise), image-edge context rows replicated as <c>jdmainct.c</c> does, and YCbCr → RGB with
-/// <c>jdcolor.c</c>'s 16-bit fixed-point tables. Entropy decoding (Huffman, progressive refinement) stays in
-/// LibJpeg.NET, which hands over the quantized coefficients.
+/// no USE_ACCURATE_ROUNDING) 8×8 IDCT with libjpeg's range-limit table, the reduced-size 4×4/2×2/1×1 IDCTs of
+/// <c>jidctred.c</c> for scaled decodes (ratio 2/4/8; libjpeg always uses them with the ISLOW multiplier table),
+/// "fancy" chroma upsampling (<c>jdsample.c</c>: h2v1/h2v2 triangle filters when the chroma row is wider than 2
+/// samples, h1v2 as libjpeg-turbo ≥ 1.5, box replication otherwise; never fancy when the smallest DCT size is 1),
+/// image-edge context rows replicated as <c>jdmainct.c</c> does, YCbCr → RGB with <c>jdcolor.c</c>'s 16-bit
+/// fixed-point tables and YCCK → CMYK as its <c>ycck_cmyk_convert</c>. Entropy decoding (Huffman, progressive
+/// refinement) stays in LibJpeg.NET, which hands over the quantized coefficients.
 /// </summary>
 internal static class JpegPixelPipeline
 {
-    /// <summary>One component's coefficients: blocks[row][col][64] in natural order, with its sampling factors.</summary>
-    public sealed record Component(short[][][] Blocks, int HSamp, int VSamp, int DownsampledWidth, int DownsampledHeight, ushort[] Quant);
+    /// <summary>One component's coefficients: blocks[row][col][64] in natural order, with its sampling factors, the
+    /// IDCT output size chosen for it (<see cref="ScaledSize"/>: 8 at ratio 1) and its sample-plane size after that
+    /// IDCT (libjpeg's downsampled_width/height).</summary>
+    public sealed record Component(short[][][] Blocks, int HSamp, int VSamp, int ScaledSize, int DownsampledWidth, int DownsampledHeight, ushort[] Quant);
+
+    /// <summary>The colour space of the stored components (libjpeg's jpeg_color_space).</summary>
+    public enum ColorSpace { Grayscale, YCbCr, Rgb, Cmyk, Ycck }
 
     private static readonly short[] s_aanScales =
     [
@@ -22,26 +29,65 @@ internal static class JpegPixelPipeline
         8867, 12299, 11585, 10426, 8867, 6967, 4799, 2446, 4520, 6270, 5906, 5315, 4520, 3552, 2446, 1247,
     ];
 
-    /// <summary>Decodes to [height, width, outChannels] (1 = grey/luma, 3 = RGB); <paramref name="ycc"/> says the three
-    /// components are YCbCr (JFIF) rather than RGB.</summary>
-    public static byte[] Decode(IReadOnlyList<Component> comps, int width, int height, int outChannels, bool islow, bool fancy, bool ycc)
+    /// <summary>
+    /// Decodes to [height, width, outChannels] (1 = grey/luma, 3 = RGB, 4 = CMYK for 4-component files).
+    /// <paramref name="minScaled"/> is libjpeg's min_DCT_scaled_size (8 / ratio); <paramref name="fancy"/> is the
+    /// do_fancy_upsampling request (turned off here when <paramref name="minScaled"/> is 1, as <c>jinit_upsampler</c>
+    /// does). <paramref name="columns"/> decodes only output columns [start, start + count) — the iMCU-aligned crop
+    /// window of <c>jpeg_crop_scanline</c>, whose edges the upsampler treats as image edges.
+    /// </summary>
+    public static byte[] Decode(IReadOnlyList<Component> comps, int width, int height, int minScaled, int outChannels, bool islow, bool fancy, ColorSpace space, (int Start, int Count)? columns = null)
     {
         int maxH = comps.Max(c => c.HSamp), maxV = comps.Max(c => c.VSamp);
-        int needed = outChannels == 1 && comps.Count == 3 && ycc ? 1 : comps.Count; // grey output reads only Y
+        bool doFancy = fancy && minScaled > 1;
+        int x0 = columns?.Start ?? 0, outWidth = columns?.Count ?? width;
+        int needed = outChannels == 1 && comps.Count == 3 && space == ColorSpace.YCbCr ? 1 : comps.Count; // grey output reads only Y
         var planes = new byte[needed][];
         for (int ci = 0; ci < needed; ci++)
         {
             var c = comps[ci];
             var plane = Idct(c, islow, out int stride);
-            planes[ci] = Upsample(plane, stride, c, maxH / c.HSamp, maxV / c.VSamp, width, height, fancy);
+            // libjpeg's input/output "groups": hIn samples of this component become maxH output pixels.
+            int hIn = c.HSamp * c.ScaledSize / minScaled, vIn = c.VSamp * c.ScaledSize / minScaled;
+            if (hIn == 0 || vIn == 0 || maxH % hIn != 0 || maxV % vIn != 0) throw new InvalidDataException("Fractional sampling not implemented yet");
+            int dw = c.DownsampledWidth, sx0 = 0, widthForFancy = dw;
+            if (columns != null)
+            {
+                // jpeg_crop_scanline: the component's first sample is the window's first column scaled to it, and
+                // downsampled_width becomes ceil(window width · h / max_h). The upsampler stays the one chosen for
+                // the full width unless the window leaves fewer than 2 samples (then jinit_upsampler re-chooses).
+                sx0 = x0 * hIn / maxH;
+                int cropped = (int)(((long)outWidth * hIn + maxH - 1) / maxH);
+                if (cropped < 2 && dw >= 2) widthForFancy = cropped;
+                dw = cropped;
+            }
+            planes[ci] = Upsample(plane, stride, sx0, dw, c.DownsampledHeight, maxH / hIn, maxV / vIn, outWidth, height, doFancy, widthForFancy);
         }
-        var o = new byte[(long)width * height * outChannels];
+        width = outWidth;
         long pixels = (long)width * height;
+        var o = new byte[pixels * outChannels];
         if (needed == 1)
         {
             var p = planes[0];
             if (outChannels == 1) Array.Copy(p, o, pixels);
             else for (long i = 0; i < pixels; i++) o[3 * i] = o[3 * i + 1] = o[3 * i + 2] = p[i];
+            return o;
+        }
+        if (comps.Count == 4)
+        {
+            for (long i = 0; i < pixels; i++)
+            {
+                int a = planes[0][i], b = planes[1][i], c = planes[2][i];
+                if (space == ColorSpace.Ycck)
+                {
+                    // jdcolor.c ycck_cmyk_convert: the YCbCr → RGB formulas, then inverted (MAXJSAMPLE − x), K as is.
+                    o[4 * i] = Clamp(255 - (a + s_crR[c]));
+                    o[4 * i + 1] = Clamp(255 - (a + ((s_cbG[b] + s_crG[c]) >> 16)));
+                    o[4 * i + 2] = Clamp(255 - (a + s_cbB[b]));
+                }
+                else { o[4 * i] = (byte)a; o[4 * i + 1] = (byte)b; o[4 * i + 2] = (byte)c; }
+                o[4 * i + 3] = planes[3][i];
+            }
             return o;
         }
         if (outChannels == 1) // an RGB-coded JPEG read as grey: libjpeg's rgb_gray_convert weights
@@ -53,7 +99,7 @@ internal static class JpegPixelPipeline
         for (long i = 0; i < pixels; i++)
         {
             int y = planes[0][i], cb = planes[1][i], cr = planes[2][i];
-            if (!ycc) { o[3 * i] = (byte)y; o[3 * i + 1] = (byte)cb; o[3 * i + 2] = (byte)cr; continue; }
+            if (space != ColorSpace.YCbCr) { o[3 * i] = (byte)y; o[3 * i + 1] = (byte)cb; o[3 * i + 2] = (byte)cr; continue; }
             o[3 * i] = Clamp(y + s_crR[cr]);
             o[3 * i + 1] = Clamp(y + ((s_cbG[cb] + s_crG[cr]) >> 16));
             o[3 * i + 2] = Clamp(y + s_cbB[cb]);
@@ -88,23 +134,128 @@ internal static class JpegPixelPipeline
 
     private static byte[] Idct(Component c, bool islow, out int stride)
     {
-        int rows = c.Blocks.Length, cols = rows == 0 ? 0 : c.Blocks[0].Length;
-        stride = cols * 8;
-        var plane = new byte[rows * 8 * stride];
+        int rows = c.Blocks.Length, cols = rows == 0 ? 0 : c.Blocks[0].Length, size = c.ScaledSize;
+        stride = cols * size;
+        var plane = new byte[rows * size * stride];
+        // jddctmgr.c: the 8×8 IFAST table is q·aan-scale descaled by 12 bits; ISLOW and every reduced IDCT use q.
+        bool fast = size == 8 && !islow;
         var mult = new int[64];
         for (int i = 0; i < 64; i++)
-            mult[i] = islow ? c.Quant[i] : (int)(((long)c.Quant[i] * s_aanScales[i] + (1 << 11)) >> 12); // jddctmgr.c: DESCALE(q·aan, 14 − 2)
+            mult[i] = fast ? (int)(((long)c.Quant[i] * s_aanScales[i] + (1 << 11)) >> 12) : c.Quant[i];
         var ws = new int[64];
         for (int br = 0; br < rows; br++)
             for (int bc = 0; bc < cols; bc++)
             {
                 var coef = c.Blocks[br][bc];
-                int at = br * 8 * stride + bc * 8;
-                if (islow) IdctIslow(coef, mult, ws, plane, at, stride);
-                else IdctIfast(coef, mult, ws, plane, at, stride);
+                int at = br * size * stride + bc * size;
+                switch (size)
+                {
+                    case 8 when islow: IdctIslow(coef, mult, ws, plane, at, stride); break;
+                    case 8: IdctIfast(coef, mult, ws, plane, at, stride); break;
+                    case 4: Idct4x4(coef, mult, ws, plane, at, stride); break;
+                    case 2: Idct2x2(coef, mult, ws, plane, at, stride); break;
+                    default: plane[at] = RangeLimit((int)Descale(coef[0] * mult[0], 3)); break; // jpeg_idct_1x1: DC / 8
+                }
             }
         return plane;
     }
+
+    // jidctred.c constants: FIX(x) = x·2^13 rounded.
+    private static readonly long s_r0_211164243 = RedFix(0.211164243), s_r0_509795579 = RedFix(0.509795579), s_r0_601344887 = RedFix(0.601344887),
+        s_r0_720959822 = RedFix(0.720959822), s_r0_765366865 = RedFix(0.765366865), s_r0_850430095 = RedFix(0.850430095),
+        s_r0_899976223 = RedFix(0.899976223), s_r1_061594337 = RedFix(1.061594337), s_r1_272758580 = RedFix(1.272758580),
+        s_r1_451774981 = RedFix(1.451774981), s_r1_847759065 = RedFix(1.847759065), s_r2_172734803 = RedFix(2.172734803),
+        s_r2_562915447 = RedFix(2.562915447), s_r3_624509785 = RedFix(3.624509785);
+
+    private static long RedFix(double x) => (long)(x * (1 << IslowConstBits) + 0.5);
+
+    // jidctred.c jpeg_idct_4x4: column pass skips column 4 (the row pass ignores it), then 4 rows of 4 outputs.
+    private static void Idct4x4(short[] inp, int[] q, int[] ws, byte[] outp, int at, int stride)
+    {
+        for (int col = 0; col < 8; col++)
+        {
+            if (col == 4) continue;
+            if (inp[8 + col] == 0 && inp[16 + col] == 0 && inp[24 + col] == 0 && inp[40 + col] == 0 && inp[48 + col] == 0 && inp[56 + col] == 0)
+            {
+                int dc = inp[col] * q[col] << IslowPass1;
+                for (int r = 0; r < 4; r++) ws[r * 8 + col] = dc;
+                continue;
+            }
+            long t0 = (long)(inp[col] * q[col]) << (IslowConstBits + 1);
+            long t2 = inp[16 + col] * q[16 + col] * s_r1_847759065 - inp[48 + col] * q[48 + col] * s_r0_765366865;
+            long t10 = t0 + t2, t12 = t0 - t2;
+            Odd4(inp[56 + col] * q[56 + col], inp[40 + col] * q[40 + col], inp[24 + col] * q[24 + col], inp[8 + col] * q[8 + col], out t0, out t2);
+            int n = IslowConstBits - IslowPass1 + 1;
+            ws[0 * 8 + col] = (int)Descale(t10 + t2, n);
+            ws[3 * 8 + col] = (int)Descale(t10 - t2, n);
+            ws[1 * 8 + col] = (int)Descale(t12 + t0, n);
+            ws[2 * 8 + col] = (int)Descale(t12 - t0, n);
+        }
+        int final = IslowConstBits + IslowPass1 + 3 + 1;
+        for (int row = 0; row < 4; row++)
+        {
+            int w = row * 8, o = at + row * stride;
+            if (ws[w + 1] == 0 && ws[w + 2] == 0 && ws[w + 3] == 0 && ws[w + 5] == 0 && ws[w + 6] == 0 && ws[w + 7] == 0)
+            {
+                byte dc = RangeLimit((int)Descale(ws[w], IslowPass1 + 3));
+                for (int k = 0; k < 4; k++) outp[o + k] = dc;
+                continue;
+            }
+            long t0 = (long)ws[w] << (IslowConstBits + 1);
+            long t2 = ws[w + 2] * s_r1_847759065 - ws[w + 6] * s_r0_765366865;
+            long t10 = t0 + t2, t12 = t0 - t2;
+            Odd4(ws[w + 7], ws[w + 5], ws[w + 3], ws[w + 1], out t0, out t2);
+            outp[o + 0] = RangeLimit((int)Descale(t10 + t2, final));
+            outp[o + 3] = RangeLimit((int)Descale(t10 - t2, final));
+            outp[o + 1] = RangeLimit((int)Descale(t12 + t0, final));
+            outp[o + 2] = RangeLimit((int)Descale(t12 - t0, final));
+        }
+    }
+
+    // jidctred.c's 4×4 odd part from z1..z4 = y7, y5, y3, y1.
+    private static void Odd4(long z1, long z2, long z3, long z4, out long tmp0, out long tmp2)
+    {
+        tmp0 = -z1 * s_r0_211164243 + z2 * s_r1_451774981 - z3 * s_r2_172734803 + z4 * s_r1_061594337;
+        tmp2 = -z1 * s_r0_509795579 - z2 * s_r0_601344887 + z3 * s_r0_899976223 + z4 * s_r2_562915447;
+    }
+
+    // jidctred.c jpeg_idct_2x2: only columns 0, 1, 3, 5, 7 and the odd terms matter for 2 outputs.
+    private static void Idct2x2(short[] inp, int[] q, int[] ws, byte[] outp, int at, int stride)
+    {
+        for (int col = 0; col < 8; col++)
+        {
+            if (col is 2 or 4 or 6) continue;
+            if (inp[8 + col] == 0 && inp[24 + col] == 0 && inp[40 + col] == 0 && inp[56 + col] == 0)
+            {
+                int dc = inp[col] * q[col] << IslowPass1;
+                ws[col] = dc; ws[8 + col] = dc;
+                continue;
+            }
+            long t10 = (long)(inp[col] * q[col]) << (IslowConstBits + 2);
+            long t0 = Odd2(inp[56 + col] * q[56 + col], inp[40 + col] * q[40 + col], inp[24 + col] * q[24 + col], inp[8 + col] * q[8 + col]);
+            int n = IslowConstBits - IslowPass1 + 2;
+            ws[col] = (int)Descale(t10 + t0, n);
+            ws[8 + col] = (int)Descale(t10 - t0, n);
+        }
+        int final = IslowConstBits + IslowPass1 + 3 + 2;
+        for (int row = 0; row < 2; row++)
+        {
+            int w = row * 8, o = at + row * stride;
+            if (ws[w + 1] == 0 && ws[w + 3] == 0 && ws[w + 5] == 0 && ws[w + 7] == 0)
+            {
+                byte dc = RangeLimit((int)Descale(ws[w], IslowPass1 + 3));
+                outp[o] = dc; outp[o + 1] = dc;
+                continue;
+            }
+            long t10 = (long)ws[w] << (IslowConstBits + 2);
+            long t0 = Odd2(ws[w + 7], ws[w + 5], ws[w + 3], ws[w + 1]);
+            outp[o] = RangeLimit((int)Descale(t10 + t0, final));
+            outp[o + 1] = RangeLimit((int)Descale(t10 - t0, final));
+        }
+    }
+
+    private static long Odd2(long y7, long y5, long y3, long y1) =>
+        -y7 * s_r0_720959822 + y5 * s_r0_850430095 - y3 * s_r1_272758580 + y1 * s_r3_624509785;
 
     private const int IslowConstBits = 13, IslowPass1 = 2;
 
@@ -235,20 +386,21 @@ internal static class JpegPixelPipeline
         t4 = t10 + t5;
     }
 
-    /// <summary>Upsamples one component plane to the output size as jdsample.c (with jdmainct.c's edge rows).</summary>
-    private static byte[] Upsample(byte[] plane, int stride, Component c, int hexp, int vexp, int width, int height, bool fancy)
+    /// <summary>Upsamples one component plane to the output size as jdsample.c (with jdmainct.c's edge rows); the
+    /// component's samples start at column <paramref name="sx0"/> of the plane and number <paramref name="dw"/> by
+    /// <paramref name="dh"/>.</summary>
+    private static byte[] Upsample(byte[] plane, int stride, int sx0, int dw, int dh, int hexp, int vexp, int width, int height, bool fancy, int widthForFancy)
     {
-        int dw = c.DownsampledWidth, dh = c.DownsampledHeight;
         var o = new byte[(long)width * height];
         // Row r of the component as libjpeg's context sees it: above the top is row 0, below the last real row
         // (downsampled_height − 1) repeats it.
-        int Row(int r) => Math.Clamp(r, 0, dh - 1) * stride;
+        int Row(int r) => Math.Clamp(r, 0, dh - 1) * stride + sx0;
         bool h2v2 = hexp == 2 && vexp == 2, h2v1 = hexp == 2 && vexp == 1, h1v2 = hexp == 1 && vexp == 2;
-        var line = new byte[Math.Max(stride * hexp, width) + 2];
+        var line = new byte[Math.Max(dw * hexp, width) + 2];
         for (int y = 0; y < height; y++)
         {
             if (hexp == 1 && vexp == 1) { Array.Copy(plane, Row(y), o, (long)y * width, width); continue; }
-            if (fancy && h2v2 && dw > 2)
+            if (fancy && h2v2 && widthForFancy > 2)
             {
                 int r0 = Row(y / 2), r1 = Row(y % 2 == 0 ? y / 2 - 1 : y / 2 + 1);
                 int Sum(int x) => plane[r0 + x] * 3 + plane[r1 + x];
@@ -266,7 +418,7 @@ internal static class JpegPixelPipeline
                 line[2 * (dw - 1)] = (byte)((cur * 3 + last + 8) >> 4);
                 line[2 * (dw - 1) + 1] = (byte)((cur * 4 + 7) >> 4);
             }
-            else if (fancy && h2v1 && dw > 2)
+            else if (fancy && h2v1 && widthForFancy > 2)
             {
                 int r0 = Row(y);
                 line[0] = plane[r0];

@@ -22,6 +22,9 @@ internal sealed class ConvBackpropKernels : KernelSet
         registry.Add("Conv2DBackpropFilter", n => new ConvBackpropKernel(n, filterGrad: true));
     }
 
+    /// <summary>Whether the filter gradient is formed as dFᵀ = dOutᵀ·col (OC narrower than the KH·KW·C patch) instead of colᵀ·dOut.</summary>
+    internal static bool FilterGradTransposed(int patch, int oc) => oc < patch;
+
     private sealed class ConvBackpropKernel : OpKernel
     {
         private readonly bool _filterGrad;
@@ -121,13 +124,21 @@ internal sealed class ConvBackpropKernels : KernelSet
 
         /// <summary>
         /// dFilter = Σ over images of colᵀ·dOut, with the im2col rows of several images in one block (≤ 4 MiB) so that
-        /// each block is one GEMM with a deep k (its rows), not one small GEMM and one fork/join per image.
+        /// each block is one GEMM with a deep k (its rows), not one small GEMM and one fork/join per image. The GEMM's
+        /// A operand is transposed (k = the block's rows runs down its columns), and the shared GEMM packs a transposed A
+        /// one value at a time; so when OC is narrower than the patch (the usual case: 5×5×6 = 150 columns against 16
+        /// output channels) the product is formed the other way round, dFᵀ[OC, patch] = dOutᵀ·col: the transposed
+        /// operand is then dOut (OC·rows values instead of patch·rows), col is B (packed by contiguous copies), and
+        /// the GEMM's 32-wide tiles run along the wide patch dimension instead of a 16-wide OC (half of each tile
+        /// wasted). dFᵀ is summed over the blocks and added to dF transposed once at the end.
         /// </summary>
         private static void FilterGrad(Window2D geo, int oc, ReadOnlySpan<float> x, ReadOnlySpan<float> dOut, Span<float> df)
         {
             int rows = geo.OH * geo.OW, cols = geo.KH * geo.KW * geo.C;
             int perBlock = (int)Math.Clamp((1L << 20) / Math.Max(1L, (long)rows * cols), 1, geo.N);
+            bool transposed = FilterGradTransposed(cols, oc);
             var col = System.Buffers.ArrayPool<float>.Shared.Rent((int)((long)perBlock * rows * cols));
+            var dft = transposed ? System.Buffers.ArrayPool<float>.Shared.Rent(cols * oc) : null;
             try
             {
                 for (int b0 = 0; b0 < geo.N; b0 += perBlock)
@@ -135,10 +146,19 @@ internal sealed class ConvBackpropKernels : KernelSet
                     int count = Math.Min(perBlock, geo.N - b0);
                     long blockRows = (long)count * rows;
                     Conv2DKernel.Im2Col(geo, x, (long)b0 * rows, (int)blockRows, col);
-                    Gemm.Sgemm(true, false, cols, oc, (int)blockRows, col, dOut.Slice(b0 * rows * oc, (int)blockRows * oc), df, accumulate: true);
+                    var g = dOut.Slice(b0 * rows * oc, (int)blockRows * oc);
+                    if (transposed) Gemm.Sgemm(true, false, oc, cols, (int)blockRows, g, col, dft, accumulate: b0 > 0);
+                    else Gemm.Sgemm(true, false, cols, oc, (int)blockRows, col, g, df, accumulate: true);
                 }
+                if (transposed)
+                    for (int o = 0; o < oc; o++)
+                        for (int j = 0; j < cols; j++) df[j * oc + o] += dft![o * cols + j];
             }
-            finally { System.Buffers.ArrayPool<float>.Shared.Return(col); }
+            finally
+            {
+                System.Buffers.ArrayPool<float>.Shared.Return(col);
+                if (dft != null) System.Buffers.ArrayPool<float>.Shared.Return(dft);
+            }
         }
 
         private int[] ReadShape(Tensor t)
