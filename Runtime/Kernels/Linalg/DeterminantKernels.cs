@@ -8,8 +8,11 @@ namespace TypedGraph.Kernels.Linalg;
 /// <c>determinant_op.cc</c> <c>SLogDet</c>: a partially pivoted LU (Eigen's <c>PartialPivLU</c>, shared with MatrixInverse:
 /// the largest |value| in the column, the first one on ties, every product of the update formed), <c>log|det| = Σ log|Uᵢᵢ|</c> and the sign from the permutation's parity
 /// and the diagonal's signs. When <c>log|det|</c> is not finite (a singular matrix, or NaN/Inf inputs) the sign is 0 and
-/// <c>log|det|</c> is −∞ (+∞ only when the sum overflowed upwards). The determinant is <c>sign·exp(log|det|)</c>, as
-/// TF computes it (so a singular matrix gives 0, and NaN inputs give 0, not NaN). An empty (0×0) matrix has
+/// <c>log|det|</c> is −∞ (+∞ only when the sum overflowed upwards) — checked against the CPU <c>SLogDet</c>, which ends
+/// with <c>if (!isfinite(log_abs_det)) { *sign = 0; log_abs_det = log_abs_det &gt; 0 ? -log(0) : log(0); }</c>, so a
+/// NaN sum (NaN &gt; 0 is false) gives −∞. The determinant is <c>sign·exp(log|det|)</c>, as TF's CPU
+/// <c>DeterminantOp</c> computes it (so a singular matrix gives 0, and NaN inputs give 0, not NaN; TF's GPU kernels
+/// multiply getrf's pivots directly and can give NaN there). An empty (0×0) matrix has
 /// determinant 1. Computed in double and rounded once for float outputs (TF accumulates in the input type, so float
 /// results may differ from TF's in the last bit).
 /// </summary>

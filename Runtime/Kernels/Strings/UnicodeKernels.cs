@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using TypedGraph.Kernels.Common;
 using TypedGraph.Kernels.Exec;
@@ -20,8 +21,10 @@ namespace TypedGraph.Kernels.Strings;
 /// UTF-16 / UTF-16BE / UTF-16LE, UTF-32 / UTF-32BE / UTF-32LE, ISO-8859-1 (latin1) and US-ASCII (bytes ≥ 0x80 are
 /// errors). The BOM-detecting UTF-16 and UTF-32 strip a leading BOM and default to big-endian; as in TF the converter
 /// is created once per run, so the byte order found in the first string carries over to the next strings (whose BOMs
-/// are then kept). Other ICU converters (Shift_JIS, GB18030, Big5, EUC-KR, windows-125x …) are refused with TF's
-/// "Could not create converter for input encoding" — TF accepts them.</item>
+/// are then kept). Legacy encodings TF reaches through ICU — Shift_JIS, EUC-JP, GB18030, GBK, GB2312, Big5, EUC-KR,
+/// KOI8-R/U, windows-125x, ISO-8859-x, cpNNN — decode through .NET's code page tables (CodePagesEncodingProvider), a
+/// byte sequence the table does not map being an error under the same policies; other names are refused with TF's
+/// "Could not create converter for input encoding".</item>
 /// <item>Output encodings UTF-8, UTF-16-BE, UTF-32-BE as TF's <c>Encode</c>: the code points go through a UTF-16
 /// buffer (ICU's UnicodeString), so an unpaired surrogate becomes U+FFFD in UTF-8 and is written as is in UTF-16/32.</item>
 /// <item>UnicodeEncode: a value that is not a Unicode scalar value (negative, a surrogate, &gt; 0x10FFFF) is replaced,
@@ -245,12 +248,15 @@ internal sealed class UnicodeKernels : KernelSet
     /// sequence), the bytes it consumed and whether it was ill-formed. Holds the BOM state of UTF-16/UTF-32.</summary>
     private sealed class Decoder
     {
-        private enum Kind { Utf8, Utf16, Utf32, Latin1, Ascii }
+        private enum Kind { Utf8, Utf16, Utf32, Latin1, Ascii, CodePage }
 
         private readonly Kind _kind;
+        private readonly Encoding? _codePage;
         private readonly bool _detectBom;
         private bool _bigEndian;
         private bool _decided;
+
+        private Decoder(Encoding codePage) : this(Kind.CodePage, false, true) => _codePage = codePage;
 
         private Decoder(Kind kind, bool detectBom, bool bigEndian)
         {
@@ -275,14 +281,80 @@ internal sealed class UnicodeKernels : KernelSet
                 "utf32le" => new(Kind.Utf32, false, false),
                 "iso88591" or "latin1" or "l1" or "ibm819" or "cp819" => new(Kind.Latin1, false, true),
                 "usascii" or "ascii" or "ansix341968" or "iso646us" or "us" or "cp367" or "ibm367" or "csascii" => new(Kind.Ascii, false, true),
-                _ => throw KernelAttrs.Err(node, "Could not create converter for input encoding: " + name),
+                _ => CodePage(key) is { } encoding ? new Decoder(encoding) : throw KernelAttrs.Err(node, "Could not create converter for input encoding: " + name),
             };
+        }
+
+        /// <summary>A legacy (non-Unicode) encoding from .NET's code page tables (<see cref="CodePagesEncodingProvider"/>,
+        /// part of the shared framework), for the ICU converter names TF users pass: Shift_JIS, EUC-JP, GB18030, GBK,
+        /// GB2312, Big5, EUC-KR, KOI8-R/U, windows-125x, ISO-8859-x, cpNNN / windows-NNN / ibmNNN. ICU's and Windows'
+        /// tables can differ in a few vendor-specific mappings (unverified per code point). Null when not one of them.</summary>
+        private static Encoding? CodePage(string key)
+        {
+            string? name = key switch
+            {
+                "shiftjis" or "sjis" or "mskanji" or "windows31j" or "cp932" or "ibm943" => "shift_jis",
+                "eucjp" => "euc-jp",
+                "gb18030" => "gb18030",
+                "gbk" or "cp936" or "windows936" => "gbk",
+                "gb2312" or "euccn" => "gb2312",
+                "big5" or "cp950" or "windows950" => "big5",
+                "euckr" or "cp949" or "windows949" or "ksc5601" => "euc-kr",
+                "koi8r" => "koi8-r",
+                "koi8u" => "koi8-u",
+                _ => null,
+            };
+            int? number = null;
+            if (name == null)
+            {
+                var m = System.Text.RegularExpressions.Regex.Match(key, "^(?:windows|cp|ibm)(\\d{3,5})$");
+                if (m.Success) number = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+                var iso = System.Text.RegularExpressions.Regex.Match(key, "^iso8859(\\d{1,2})$");
+                if (iso.Success) name = "iso-8859-" + iso.Groups[1].Value;
+            }
+            if (name == null && number == null) return null;
+            try
+            {
+                var encoding = number is int cp ? CodePagesEncodingProvider.Instance.GetEncoding(cp) : CodePagesEncodingProvider.Instance.GetEncoding(name!);
+                if (encoding == null) return null;
+                var strict = (Encoding)encoding.Clone(); // writable copy: unmapped bytes throw instead of becoming '?'
+                strict.DecoderFallback = DecoderFallback.ExceptionFallback;
+                return strict;
+            }
+            catch (ArgumentException) { return null; }
+            catch (NotSupportedException) { return null; }
+        }
+
+        /// <summary>The next character of a code page encoding: the shortest prefix (≤ 4 bytes) that decodes to a
+        /// character; bytes the table does not map are one ill-formed sequence (as many bytes as .NET reports unknown),
+        /// a truncated multi-byte sequence at the end of the string another.</summary>
+        private (int Char, int Consumed, bool Error) NextCodePage(byte[] s, int pos)
+        {
+            var chars = new char[4];
+            int left = s.Length - pos;
+            for (int k = 1; k <= Math.Min(4, left); k++)
+            {
+                var decoder = _codePage!.GetDecoder();
+                int used;
+                try { used = decoder.GetChars(s, pos, k, chars, 0, flush: false); }
+                catch (DecoderFallbackException e) { return (0xFFFD, Math.Max(1, e.BytesUnknown?.Length ?? 1), true); }
+                if (used == 0) continue;
+                if (char.IsHighSurrogate(chars[0]))
+                {
+                    if (used < 2) continue;
+                    return (char.ConvertToUtf32(chars[0], chars[1]), k, false);
+                }
+                return (chars[0], k, false);
+            }
+            return (0xFFFD, left, true);
         }
 
         public (int Char, int Consumed, bool Error) Next(byte[] s, int pos)
         {
             switch (_kind)
             {
+                case Kind.CodePage:
+                    return NextCodePage(s, pos);
                 case Kind.Utf8:
                 {
                     var status = Rune.DecodeFromUtf8(s.AsSpan(pos), out var rune, out int consumed);
