@@ -29,5 +29,7 @@ public sealed partial class OpDefCatalog
         "AdjustContrastv2(images: T, contrast_factor: float) -> (output: T); T: {half, float} = float",
         "AdjustSaturation(images: T, scale: float) -> (output: T); T: {half, float} = float",
         "AdjustHue(images: T, delta: float) -> (output: T); T: {half, float} = float",
+        "DrawBoundingBoxes(images: T, boxes: float) -> (output: T); T: {float, half} = float",
+        "DrawBoundingBoxesV2(images: T, boxes: float, colors: float) -> (output: T); T: {float, half} = float",
     ];
 }
