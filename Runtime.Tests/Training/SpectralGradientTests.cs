@@ -1,5 +1,6 @@
 using TypedGraph.Building;
 using TypedGraph.Protos;
+using TypedGraph.Tests.Support;
 using TypedGraph.Training;
 
 namespace TypedGraph.Tests.Training;
@@ -20,30 +21,7 @@ public class SpectralGradientTests
     }
 
     private static void Check(Func<GraphBuilder, Output, Output> f, double[] x0, int[] shape, double tol = 1e-6)
-    {
-        var b = new GraphBuilder();
-        var x = b.Placeholder(DataType.DtDouble, shape.Select(d => (long)d).ToArray(), "x");
-        var y = f(b, x);
-        var w = b.Placeholder(DataType.DtDouble, null, "w");
-        var loss = b.ReduceSum(b.Reshape(b.Multiply(y, w), [-1]), [0]);
-        var g = Gradients.Compute(b, [loss], [x])[0]!.Value;
-        using var s = new Session(b.Graph);
-        var xv = Tensor.Create((ReadOnlySpan<double>)x0, shape);
-        var yShape = s.Run(y.Name, ("x:0", xv)).Shape;
-        var wv = Tensor.Create(Random((int)yShape.NumElements, 99), yShape.ToArray());
-        var analytic = s.Run(g.Name, ("x:0", xv), ("w:0", wv)).ToArray<double>();
-        const double h = 1e-6;
-        for (int i = 0; i < x0.Length; i++)
-        {
-            var plus = (double[])x0.Clone();
-            var minus = (double[])x0.Clone();
-            plus[i] += h;
-            minus[i] -= h;
-            double numeric = (s.Run(loss.Name, ("x:0", Tensor.Create((ReadOnlySpan<double>)plus, shape)), ("w:0", wv)).ToArray<double>()[0]
-                - s.Run(loss.Name, ("x:0", Tensor.Create((ReadOnlySpan<double>)minus, shape)), ("w:0", wv)).ToArray<double>()[0]) / (2 * h);
-            Assert.True(Math.Abs(numeric - analytic[i]) <= tol * Math.Max(1, Math.Abs(numeric)), $"element {i}: numeric {numeric}, analytic {analytic[i]}");
-        }
-    }
+        => CentralDifferences.CheckGraphGradient(f, x0, shape, tol);
 
     private static Node Eig(GraphBuilder b, Output x, bool computeV)
         => b.AddOperation("SelfAdjointEigV2", [x], new Dictionary<string, AttrValue> { ["compute_v"] = Attrs.Bool(computeV) }, "SelfAdjointEigV2");

@@ -271,6 +271,13 @@ internal static unsafe class GemmSmall
         s1.Store(acc + 16);
         s2.Store(acc + 32);
         s3.Store(acc + 48);
+        FinishNarrowRows(arows, rows, acc, bp, c, n, k, p, j, w, add);
+    }
+
+    /// <summary>The rows of B past the vector loop (p..k), added lane by lane to each row's 16-wide accumulator at
+    /// <c>acc + 16·r</c>, then the first <paramref name="w"/> lanes stored to C row r at column <paramref name="j"/>.</summary>
+    private static void FinishNarrowRows(float** arows, int rows, float* acc, float* bp, float* c, int n, int k, int p, int j, int w, bool add)
+    {
         for (int r = 0; r < rows; r++)
         {
             float* ar = arows[r], accr = acc + r * 16, cr = c + (long)r * n + j, bq = bp;
@@ -317,16 +324,8 @@ internal static unsafe class GemmSmall
         s5.Store(acc + 80);
         s6.Store(acc + 96);
         s7.Store(acc + 112);
-        for (int r = 0; r < 8; r++)
-        {
-            float* ar = a + (long)r * lda, accr = acc + r * 16, cr = c + (long)r * n + j, bq = bp;
-            for (int q = p; q < k; q++, bq += n)
-            {
-                float av = ar[q];
-                for (int t = 0; t < w; t++) accr[t] = MathF.FusedMultiplyAdd(av, bq[t], accr[t]);
-            }
-            for (int t = 0; t < w; t++) cr[t] = add ? cr[t] + accr[t] : accr[t];
-        }
+        float** arows = stackalloc float*[8] { a0, a1, a2, a3, a4, a5, a6, a7 };
+        FinishNarrowRows(arows, 8, acc, bp, c, n, k, p, j, w, add);
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
