@@ -176,6 +176,14 @@ internal static class FunctionLowering
         into.Node.Add(IdentityN(call, results, types.Count == results.Count ? types : body.Outputs.Select(_ => DataType.DtFloat).ToList()));
     }
 
+    /// <summary>Adds a node made while lowering <paramref name="owner"/> to the output graph, refusing a name clash.</summary>
+    private static string AddLowered(NodeDef owner, HashSet<string> names, GraphDef into, NodeDef n)
+    {
+        if (!names.Add(n.Name)) throw new OnnxExportException($"Cannot export node '{owner.Name}' (op {owner.Op}) to ONNX: lowering it would create a second node named '{n.Name}'.");
+        into.Node.Add(n);
+        return n.Name;
+    }
+
     private static void LowerWhile(GraphDef def, NodeDef w, GraphDef into, HashSet<string> names)
     {
         var inputs = DataInputs(w);
@@ -183,12 +191,7 @@ internal static class FunctionLowering
         if (types.Count != inputs.Count)
             throw new OnnxExportException($"Cannot export node '{w.Name}' (op {w.Op}) to ONNX: its T attr lists {types.Count} types for {inputs.Count} inputs.");
         var p = w.Name + "/lowered/";
-        string Add(NodeDef n)
-        {
-            if (!names.Add(n.Name)) throw new OnnxExportException($"Cannot export node '{w.Name}' (op {w.Op}) to ONNX: lowering it would create a second node named '{n.Name}'.");
-            into.Node.Add(n);
-            return n.Name;
-        }
+        string Add(NodeDef n) => AddLowered(w, names, into, n);
         long parallel = w.Attr.TryGetValue("parallel_iterations", out var pi) ? pi.I : 10;
         var body = Instantiate(def, w, "body", types);
         if (body.Outputs.Count != inputs.Count) throw new OnnxExportException($"Cannot export node '{w.Name}' (op {w.Op}) to ONNX: its body returns {body.Outputs.Count} values for {inputs.Count} loop variables.");
@@ -258,12 +261,7 @@ internal static class FunctionLowering
         var tin = TypeList(node, "Tin");
         var tout = TypeList(node, "Tout");
         var p = node.Name + "/lowered/";
-        string Add(NodeDef n)
-        {
-            if (!names.Add(n.Name)) throw new OnnxExportException($"Cannot export node '{node.Name}' (op {node.Op}) to ONNX: lowering it would create a second node named '{n.Name}'.");
-            into.Node.Add(n);
-            return n.Name;
-        }
+        string Add(NodeDef n) => AddLowered(node, names, into, n);
         // The branch pivots, as TF1's cond builds them: Identity(Switch(pred, pred):k).
         var predSwitch = Add(Simple($"{p}pred_switch", "Switch", [pred, pred], DataType.DtBool));
         var pivotT = Add(Simple($"{p}switch_t", "Identity", [predSwitch + ":1"], DataType.DtBool));
@@ -304,12 +302,7 @@ internal static class FunctionLowering
         var tin = TypeList(node, "Tin");
         var tout = TypeList(node, "Tout");
         var p = node.Name + "/lowered/";
-        string Add(NodeDef n)
-        {
-            if (!names.Add(n.Name)) throw new OnnxExportException($"Cannot export node '{node.Name}' (op {node.Op}) to ONNX: lowering it would create a second node named '{n.Name}'.");
-            into.Node.Add(n);
-            return n.Name;
-        }
+        string Add(NodeDef n) => AddLowered(node, names, into, n);
         DataType In(int i) => i < tin.Count ? tin[i] : DataType.DtFloat;
 
         List<string> Level(int k, string index, List<string> inputs, string? anchor)

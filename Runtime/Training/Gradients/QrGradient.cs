@@ -63,7 +63,7 @@ internal static class QrGradient
     }
 
     /// <summary><c>x[..., :, start:start+size]</c> for a tensor of static rank <paramref name="rank"/>.</summary>
-    private static Output LastAxisSlice(GraphBuilder b, Output x, int rank, int start, int size, string name)
+    internal static Output LastAxisSlice(GraphBuilder b, Output x, int rank, int start, int size, string name)
     {
         var begin = new int[rank];
         var sizes = Enumerable.Repeat(-1, rank).ToArray();

@@ -150,13 +150,7 @@ internal static class SpectralGradients
         return b.Transpose(x, perm, name);
     }
 
-    /// <summary><c>x[..., :, start:start+size]</c>.</summary>
+    // x[..., :, start:start+size], named as TF's strided slices.
     private static Output LastAxisSlice(GraphBuilder b, Output x, int rank, int start, int size, string name)
-    {
-        var begin = new int[rank];
-        var sizes = Enumerable.Repeat(-1, rank).ToArray();
-        begin[^1] = start;
-        sizes[^1] = size;
-        return b.Slice(x, b.Constant(begin, name + "/begin"), b.Constant(sizes, name + "/size"), name);
-    }
+        => QrGradient.LastAxisSlice(b, x, rank, start, size, name);
 }
