@@ -30,6 +30,8 @@ public sealed partial class OpDefCatalog
         "AdjustSaturation(images: T, scale: float) -> (output: T); T: {half, float} = float",
         "AdjustHue(images: T, delta: float) -> (output: T); T: {half, float} = float",
         "DrawBoundingBoxes(images: T, boxes: float) -> (output: T); T: {float, half} = float",
+        "ScaleAndTranslate(images: T, size: int32, scale: float, translation: float) -> (resized_images: float); T: {int8, uint8, int16, uint16, int32, int64, bfloat16, half, float, double}; kernel_type: string = 'lanczos3'; antialias: bool = true",
+        "ScaleAndTranslateGrad(grads: T, original_image: T, scale: float, translation: float) -> (output: T); T: {float}; kernel_type: string = 'lanczos3'; antialias: bool = true",
         "DrawBoundingBoxesV2(images: T, boxes: float, colors: float) -> (output: T); T: {float, half} = float",
     ];
 }

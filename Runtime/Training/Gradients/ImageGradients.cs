@@ -13,6 +13,8 @@ namespace TypedGraph.Training;
 /// <item><c>CropAndResize</c> → <c>CropAndResizeGradImage(grad, boxes, box_ind, image shape)</c> for half/float/double
 /// images (T and method copied) and always <c>CropAndResizeGradBoxes(grad, image, boxes, box_ind)</c> (bilinear, also
 /// for a nearest forward — TF's own approximation); none for box_ind and crop_size.</item>
+/// <item><c>ScaleAndTranslate</c> → <c>ScaleAndTranslateGrad(grad, images, scale, translation)</c> with kernel_type and
+/// antialias copied (float images only: the gradient kernel is float-only); none for size, scale and translation.</item>
 /// </list>
 /// TF's bilinear gradient has no dtype guard (an integer image would fail to build); here an image of a dtype the
 /// gradient kernel does not take simply gets no gradient, since integer tensors carry none.
@@ -45,6 +47,14 @@ internal static class ImageGradients
                     b.Constant(new[] { 3 }, "strided_slice/stack_1"), b.Constant(new[] { 1 }, "strided_slice/stack_2")],
                     new Dictionary<string, AttrValue> { ["Index"] = Attrs.Type(DataType.DtInt32) }, "strided_slice"));
             return [Op(c, "ResizeNearestNeighborGrad", [g[0]!.Value, size], GradientContext.CopyAttrs(op, "align_corners", "half_pixel_centers")), null];
+        });
+        // image_grad.py _ScaleAndTranslateGrad: ScaleAndTranslateGrad(grad, images, scale, translation) with the forward's
+        // kernel_type and antialias; none for size, scale and translation.
+        GradientRegistry.Register("ScaleAndTranslate", (c, op, g) =>
+        {
+            var image = c.In(op, 0);
+            if (image.BaseType != DataType.DtFloat) return [null, null, null, null];
+            return [Op(c, "ScaleAndTranslateGrad", [g[0]!.Value, image, c.In(op, 2), c.In(op, 3)], GradientContext.CopyAttrs(op, "kernel_type", "antialias")), null, null, null];
         });
         GradientRegistry.Register("CropAndResize", (c, op, g) =>
         {
