@@ -116,30 +116,23 @@ if (args.Length > 0 && args[0] == "mlp-parts")
     }
     return;
 }
-if (args.Length > 0 && args[0] == "gemm-small")
+if (args.Length > 0 && args[0] is "gemm-small" or "gemm-mid")
 {
-    // Short-A GEMM (a dense layer at batch 1–4) on one thread: median of 5000 per shape.
-    foreach (var (m, k, n) in new[] { (1, 784, 128), (1, 128, 10), (4, 784, 128), (1, 1024, 1024), (1, 256, 64) })
+    // One thread, median of 5000 per shape. gemm-small: short A (a dense layer at batch 1–4), with the rate B is read at.
+    // gemm-mid: batch-sized products (16–64 rows) — the per-core half of a row split and the whole product, to separate
+    // kernel efficiency from the fork/join of the parallel call.
+    bool small = args[0] == "gemm-small";
+    var shapes = small
+        ? new[] { (1, 784, 128), (1, 128, 10), (4, 784, 128), (1, 1024, 1024), (1, 256, 64) }
+        : new[] { (32, 784, 128), (64, 784, 128), (64, 128, 10), (16, 784, 128) };
+    foreach (var (m, k, n) in shapes)
     {
         var a = TypedGraph.Benchmarks.Peers.BenchData.Random(1, m * k);
         var b = TypedGraph.Benchmarks.Peers.BenchData.Random(2, k * n);
         var c = new float[m * n];
         double t = Ceiling.Median(() => TypedGraph.Kernels.Simd.Gemm.SgemmSerial(false, false, m, n, k, a, b, c), 5000);
-        Console.WriteLine($"{m}x{k}x{n}: {t * 1e6:F2} us ({2.0 * m * k * n / t / 1e9:F1} GFLOP/s, B read {4.0 * k * n / t / 1e9:F1} GB/s)");
-    }
-    return;
-}
-if (args.Length > 0 && args[0] == "gemm-mid")
-{
-    // Batch-sized GEMMs (a dense layer at batch 16–64) on one thread, median of 5000: the per-core half of a row split
-    // and the whole product, to separate kernel efficiency from the fork/join of the parallel call.
-    foreach (var (m, k, n) in new[] { (32, 784, 128), (64, 784, 128), (64, 128, 10), (16, 784, 128) })
-    {
-        var a = TypedGraph.Benchmarks.Peers.BenchData.Random(1, m * k);
-        var b = TypedGraph.Benchmarks.Peers.BenchData.Random(2, k * n);
-        var c = new float[m * n];
-        double t = Ceiling.Median(() => TypedGraph.Kernels.Simd.Gemm.SgemmSerial(false, false, m, n, k, a, b, c), 5000);
-        Console.WriteLine($"{m}x{k}x{n}: {t * 1e6:F2} us ({2.0 * m * k * n / t / 1e9:F1} GFLOP/s)");
+        string bandwidth = small ? $", B read {4.0 * k * n / t / 1e9:F1} GB/s" : "";
+        Console.WriteLine($"{m}x{k}x{n}: {t * 1e6:F2} us ({2.0 * m * k * n / t / 1e9:F1} GFLOP/s{bandwidth})");
     }
     return;
 }

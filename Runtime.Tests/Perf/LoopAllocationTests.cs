@@ -25,17 +25,7 @@ public class LoopAllocationTests(Xunit.Abstractions.ITestOutputHelper output)
     /// list doubling once between N and 2N, tiered-JIT noise spread over N iterations).</summary>
     private const int Slack = 32;
 
-    private static long AllocatedBy(Action run)
-    {
-        long best = long.MaxValue;
-        for (int rep = 0; rep < 3; rep++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            run();
-            best = Math.Min(best, GC.GetAllocatedBytesForCurrentThread() - before);
-        }
-        return best;
-    }
+    private static long AllocatedBy(Action run) => TypedGraph.Tests.Support.Allocations.LeastOfThree(run);
 
     [Fact]
     public void CounterLoop_AllocatesNothingPerIteration()

@@ -95,17 +95,7 @@ public class TensorListLoopAllocationTests(Xunit.Abstractions.ITestOutputHelper 
         return g;
     }
 
-    private static long AllocatedBy(Action run)
-    {
-        long best = long.MaxValue;
-        for (int rep = 0; rep < 3; rep++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            run();
-            best = Math.Min(best, GC.GetAllocatedBytesForCurrentThread() - before);
-        }
-        return best;
-    }
+    private static long AllocatedBy(Action run) => TypedGraph.Tests.Support.Allocations.LeastOfThree(run);
 
     /// <summary>What the loop body does with the list.</summary>
     public enum Write { None, SetItem, PushBack }

@@ -246,23 +246,7 @@ public class ImageCodecTests(ITestOutputHelper output)
     }
 
     // Binary PPM/PGM (P6/P5, maxval 255) → (h, w, c, pixels).
-    private static (int H, int W, int C, byte[] Pixels) Pnm(byte[] file)
-    {
-        int at = 0;
-        string Token()
-        {
-            while (char.IsWhiteSpace((char)file[at])) at++;
-            int s = at;
-            while (!char.IsWhiteSpace((char)file[at])) at++;
-            return System.Text.Encoding.ASCII.GetString(file, s, at - s);
-        }
-        string magic = Token();
-        int w = int.Parse(Token()), h = int.Parse(Token());
-        Token();
-        at++;
-        int c = magic == "P6" ? 3 : 1;
-        return (h, w, c, file[at..(at + h * w * c)]);
-    }
+    private static (int H, int W, int C, byte[] Pixels) Pnm(byte[] file) => TypedGraph.Tests.Support.Pnm.Parse(file);
 
     private (int Max, double Mean, int Differing) Compare(byte[] expected, byte[] actual, string what)
     {

@@ -120,21 +120,7 @@ public class JpegDecodeOptionsTests(ITestOutputHelper output)
         copy.Wait();
         p.WaitForExit();
         Assert.True(p.ExitCode == 0, $"djpeg {args} failed: {p.StandardError.ReadToEnd()}");
-        var file = stdout.ToArray();
-        int at = 0;
-        string Token()
-        {
-            while (char.IsWhiteSpace((char)file[at])) at++;
-            int s = at;
-            while (!char.IsWhiteSpace((char)file[at])) at++;
-            return System.Text.Encoding.ASCII.GetString(file, s, at - s);
-        }
-        string magic = Token();
-        int w = int.Parse(Token()), h = int.Parse(Token());
-        Token();
-        at++;
-        int c = magic == "P6" ? 3 : 1;
-        return (h, w, c, file[at..(at + h * w * c)]);
+        return TypedGraph.Tests.Support.Pnm.Parse(stdout.ToArray());
     }
 
     private static string Sha(byte[] b) => Convert.ToHexString(SHA256.HashData(b))[..16];
