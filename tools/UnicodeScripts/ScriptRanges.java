@@ -1,6 +1,6 @@
 // Prints the Unicode Script property as ranges ("<first code point hex> <SCRIPT>" per line) from the JDK's
 // Character.UnicodeScript. Run with JDK 16/17, whose tables are Unicode 13.0 — the version of ICU 69.1, which
-// TensorFlow >= 2.6 links (third_party/icu/workspace.bzl) for UnicodeScript (unicode_script_op.cc).
+// current TensorFlow links (third_party/icu/workspace.bzl) for UnicodeScript (unicode_script_op.cc).
 // Used by generate.py; see README.md.
 public class ScriptRanges {
   public static void main(String[] a) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Generates Runtime/Kernels/Strings/UnicodeScriptTable.g.cs: the Unicode 13.0 Script property (the data of ICU 69.1,
-which TensorFlow >= 2.6 links for the UnicodeScript op) as ranges of ICU UScriptCode values.
+which current TensorFlow links (third_party/icu/workspace.bzl: release-69-1) for the UnicodeScript op) as ranges of ICU UScriptCode values.
 
 Script per code point: the JDK's Character.UnicodeScript (JDK 17 = Unicode 13.0; run ScriptRanges.java).
 Script name -> UScriptCode: ICU's own u_getPropertyValueEnum(UCHAR_SCRIPT, name) from the system's libicuuc (the enum
@@ -75,8 +75,8 @@ namespace TypedGraph.Kernels.Strings;
 /// <summary>
 /// The Unicode 13.0 Script property as ICU <c>UScriptCode</c> values, one entry per run of equal values: code point
 /// <c>c</c> has <c>Codes[i]</c> for the last <c>i</c> with <c>Starts[i] &lt;= c</c>. Unicode 13.0 is the data of ICU
-/// 69.1, which TensorFlow ≥ 2.6 links for <c>UnicodeScript</c>; unassigned, private-use and surrogate code points are
-/// Unknown (103). {len(rows)} ranges.
+/// 69.1, which current TensorFlow links for <c>UnicodeScript</c> (third_party/icu/workspace.bzl: release-69-1);
+/// unassigned, private-use and surrogate code points are Unknown (103). {len(rows)} ranges.
 /// </summary>
 internal static class UnicodeScriptTable
 {{

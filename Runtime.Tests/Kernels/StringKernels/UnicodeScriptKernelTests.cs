@@ -76,6 +76,14 @@ public unsafe class UnicodeScriptKernelTests
             if (changedAfter13.Contains(cp)) Assert.Equal(0, ours[cp]);
             else Assert.True(expected == ours[cp], $"U+{cp:X4}: ICU {icu.Version} says {expected}, ours {ours[cp]}");
         }
+        // Outside 0…0x10FFFF (negatives compared as unsigned) ICU reports an error, which TF turns into −1.
+        foreach (int invalid in new[] { -1, -100, int.MinValue, 0x110000, 0xFFFFFF })
+        {
+            int err = 0;
+            icu.GetScript(invalid, &err);
+            Assert.True(err > 0, $"ICU accepted {invalid}");
+            Assert.Equal(-1, Scripts(invalid)[0]);
+        }
         // Unicode 13.0's published counts: 143,859 graphic and format characters, 65 controls, 66 noncharacters,
         // 137,468 private-use code points and 2,048 surrogates — every one has an age ≤ 13.0.
         Assert.Equal(143_859 + 65 + 66 + 137_468 + 2_048, assigned);

@@ -9,7 +9,8 @@ namespace TypedGraph.Kernels.Strings;
 /// unicode_script_op.cc returns <c>uscript_getScript(c)</c> and −1 (USCRIPT_INVALID_CODE) where ICU reports an error,
 /// which ICU does for any value outside 0…0x10FFFF (negative values included: ICU compares them as unsigned).
 /// Unassigned, private-use and surrogate code points are Unknown (103) as in ICU. The table is Unicode 13.0, the data
-/// of the ICU 69.1 that TF ≥ 2.6 links (see <see cref="UnicodeScriptTable"/> and tools/UnicodeScripts).
+/// of the ICU 69.1 that current TF links (third_party/icu/workspace.bzl; see <see cref="UnicodeScriptTable"/> and
+/// tools/UnicodeScripts).
 /// </summary>
 internal sealed class UnicodeScriptKernel : KernelSet
 {

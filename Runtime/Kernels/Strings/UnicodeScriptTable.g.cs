@@ -4,8 +4,8 @@ namespace TypedGraph.Kernels.Strings;
 /// <summary>
 /// The Unicode 13.0 Script property as ICU <c>UScriptCode</c> values, one entry per run of equal values: code point
 /// <c>c</c> has <c>Codes[i]</c> for the last <c>i</c> with <c>Starts[i] &lt;= c</c>. Unicode 13.0 is the data of ICU
-/// 69.1, which TensorFlow ≥ 2.6 links for <c>UnicodeScript</c>; unassigned, private-use and surrogate code points are
-/// Unknown (103). 1587 ranges.
+/// 69.1, which current TensorFlow links for <c>UnicodeScript</c> (third_party/icu/workspace.bzl: release-69-1);
+/// unassigned, private-use and surrogate code points are Unknown (103). 1587 ranges.
 /// </summary>
 internal static class UnicodeScriptTable
 {
