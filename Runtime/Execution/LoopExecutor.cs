@@ -52,6 +52,9 @@ internal sealed class LoopExecutor
     private readonly (int Output, int Slot)[]?[] _fetches;
     private readonly OpKernel?[] _kernels;
 
+    /// <summary>For profiling probes: called after each kernel this thread runs in a loop, with its Stopwatch ticks.</summary>
+    [ThreadStatic] internal static Action<Node, long>? KernelObserver;
+
     public LoopExecutor(Session session, List<Node> nodes, HashSet<TensorRef> fed, ExecutionPlan plan)
     {
         _session = session;
@@ -368,7 +371,10 @@ internal sealed class LoopExecutor
                 refs[i] = r;
             }
             ctx.ResetOutputs();
+            var observer = KernelObserver;
+            long started = observer != null ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
             StaticExecutor.Compute(_kernels[n] ??= _session.KernelFor(node), ctx);
+            observer?.Invoke(node, System.Diagnostics.Stopwatch.GetTimestamp() - started);
         }
         Propagate(run, n, f, it, item.Dead ? null : ctx, item.Dead);
         // This node's inputs are consumed: let go of their buffers, and of outputs nothing took.

@@ -43,18 +43,29 @@ internal sealed class LayoutKernels : KernelSet
             }
             var o = ctx.AllocateOutput(0, x.DType, new TensorShape(dims));
             if (o.NumElements == 0) return;
-            var srcStrides = StridedCopy.Strides(x.Shape.Dims);
             var dstStrides = StridedCopy.Strides(dims);
-            // One box copy of the whole input per tile position.
-            var tile = new long[rank];
-            while (true)
+            // The input once at tile position 0, then, innermost axis first, each filled block replicated along its
+            // axis: every output element is written once, in contiguous runs (one box copy per tile position was one
+            // call per element when the input is small, e.g. the gradient of a full reduction).
+            StridedCopy.Run(x, 0, StridedCopy.Strides(x.Shape.Dims), o, 0, dstStrides, x.Shape.Dims);
+            long outer = x.NumElements;
+            for (int axis = rank - 1; axis >= 0; axis--)
             {
-                long dstBase = 0;
-                for (int i = 0; i < rank; i++) dstBase += tile[i] * x.Shape[i] * dstStrides[i];
-                StridedCopy.Run(x, 0, srcStrides, o, dstBase, dstStrides, x.Shape.Dims);
-                int k = rank - 1;
-                while (k >= 0 && ++tile[k] == m[k]) tile[k--] = 0;
-                if (k < 0) break;
+                outer /= Math.Max(1, x.Shape[axis]);
+                if (m[axis] == 1) continue;
+                // Block (o0, axis): the input's extent on `axis` × the already tiled inner axes — contiguous in o.
+                long block = x.Shape[axis] * dstStrides[axis];
+                for (long o0 = 0; o0 < outer; o0++)
+                {
+                    // Outer index o0 over the input's extents of axes < axis, placed at tile position 0 in o.
+                    long start = 0, rest = o0;
+                    for (int j = axis - 1; j >= 0; j--)
+                    {
+                        start += rest % x.Shape[j] * dstStrides[j];
+                        rest /= x.Shape[j];
+                    }
+                    for (long t = 1; t < m[axis]; t++) CopyWithin(o, start, start + t * block, block);
+                }
             }
         }));
         registry.Add("Pad", node => new DelegateKernel(node, ctx => Pad(ctx, null)));
@@ -66,6 +77,20 @@ internal sealed class LayoutKernels : KernelSet
             int shift = mode == "REFLECT" ? 1 : 0;
             return new DelegateKernel(node, ctx => MirrorPad(ctx, shift));
         });
+    }
+
+    /// <summary>Copies <paramref name="count"/> elements of <paramref name="t"/> from <paramref name="from"/> to a
+    /// non-overlapping <paramref name="to"/>.</summary>
+    private static void CopyWithin(Tensor t, long from, long to, long count)
+    {
+        if (t.DType == DataType.DtString)
+        {
+            Array.Copy(t.Strings, from, t.Strings, to, count);
+            return;
+        }
+        int size = DataTypes.ElementSize(t.DType);
+        var bytes = t.Bytes;
+        bytes.Slice(checked((int)(from * size)), checked((int)(count * size))).CopyTo(bytes.Slice(checked((int)(to * size))));
     }
 
     private static (int[] Dims, long[,] Pads) Paddings(OpKernelContext ctx, Tensor x)
