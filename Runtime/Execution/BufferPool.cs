@@ -12,7 +12,7 @@ namespace TypedGraph.Execution;
 /// <see cref="Tensor"/> objects: a steady-state run allocates nothing here. A fetched buffer is
 /// <see cref="Detach"/>ed — the caller owns it and the pool makes a new one next run.
 /// </summary>
-internal sealed class BufferPool
+internal sealed class BufferPool : Kernels.IBufferHolds
 {
     private readonly Dictionary<byte[], Buffer> _byArray = new(ReferenceEqualityComparer.Instance);
     private readonly List<Buffer> _all = [];
@@ -61,6 +61,20 @@ internal sealed class BufferPool
             b.InUse = false;
             InsertFree(b);
         }
+    }
+
+    /// <inheritdoc/>
+    public bool Hold(Tensor t)
+    {
+        if (Find(t) is not { InUse: true } b) return false;
+        b.Refs++;
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public void Unhold(Tensor t)
+    {
+        if (Find(t) is { Refs: > 0 } b) b.Refs--;
     }
 
     /// <summary>

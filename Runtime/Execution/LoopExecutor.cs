@@ -356,7 +356,7 @@ internal sealed class LoopExecutor
         {
             int inputs = node.Inputs.Count;
             run.Contexts[n] = ctx = new OpKernelContext(node, new Tensor?[inputs], _outputCounts[n], _session.State,
-                new VariableSlot?[inputs], run.Allocate);
+                new VariableSlot?[inputs], run.Allocate) { Holds = run.Frame.Pool };
         }
         int offset = _inputOffsets[n];
         if (!item.Dead)

@@ -22,7 +22,7 @@ internal sealed class RunFrame
             var step = plan.Steps[i];
             bool anyInputs = step.Node.Inputs.Count > 0;
             Contexts[i] = new OpKernelContext(step.Node, new Tensor?[step.InputSlots.Length], step.OutputCount, state,
-                anyInputs ? new VariableSlot?[step.InputSlots.Length] : null, allocate);
+                anyInputs ? new VariableSlot?[step.InputSlots.Length] : null, allocate) { Holds = Pool };
         }
     }
 

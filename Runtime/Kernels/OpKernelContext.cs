@@ -130,6 +130,9 @@ public sealed class OpKernelContext
 
     internal VariableSlot?[]? RefInputArray => _refInputs;
 
+    /// <summary>The run's buffer pool, for kernels that keep pooled values (null outside an executor run).</summary>
+    internal IBufferHolds? Holds { get; set; }
+
     internal Func<DataType, TensorShape, Tensor>? Allocator
     {
         get => _allocate;

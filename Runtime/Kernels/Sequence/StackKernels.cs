@@ -93,7 +93,10 @@ internal sealed class StackKernels : KernelSet
                 var stack = StackOf(ctx);
                 if (stack.ElemType != elemType)
                     throw ctx.Error($"pops {DataTypes.Name(elemType)} from a stack of {DataTypes.Name(stack.ElemType)}.");
-                ctx.SetOutput(0, stack.Pop(ctx));
+                var value = stack.Pop(ctx);
+                // The push held a pooled value; the executor now counts its consumers and frees it after them.
+                ctx.Holds?.Unhold(value);
+                ctx.SetOutput(0, value);
             });
         });
         registry.Add("StackCloseV2", node => new DelegateKernel(node, ctx => StackOf(ctx).Close()));

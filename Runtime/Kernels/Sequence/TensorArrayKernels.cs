@@ -199,7 +199,12 @@ internal sealed class TensorArrayKernels : KernelSet
     /// their last reader in the plan; an array outlives that, so it keeps its own copy there. The loop executor
     /// does not pool, and TF itself stores a reference, so elsewhere the tensor is kept as is.
     /// </summary>
-    internal static Tensor Keep(OpKernelContext ctx, Tensor value) => ctx.Allocator != null ? value.Clone() : value;
+    /// <summary>
+    /// A value the array or stack keeps past this kernel: a pooled buffer of the run is held (not handed out again until
+    /// the run ends, or a stack pop passes it on); anything else from a pooled run is copied, as before holds existed.
+    /// </summary>
+    internal static Tensor Keep(OpKernelContext ctx, Tensor value)
+        => ctx.Allocator == null || ctx.Holds?.Hold(value) == true ? value : value.Clone();
 
     private static void SetZeroFlow(OpKernelContext ctx, int output)
         => ctx.SetOutput(output, Tensor.FromScalar(0f));
