@@ -30,6 +30,7 @@ public static class GradientRegistry
         DeterminantGradients.Register();
         SpectralGradients.Register();
         ImageGradients.Register();
+        ListGradients.Register();
     }
 
     /// <summary>Registers (or replaces) the gradient of <paramref name="opType"/>.</summary>
