@@ -1,7 +1,7 @@
 namespace TypedGraph.Building;
 
 // Signatures after tensorflow/core/ops/parsing_ops.cc (DecodeCSV) and string_ops.cc (Substr, ReduceJoin,
-// StringStrip, StringLower, StringUpper, StringLength, UnicodeDecode(WithOffsets), UnicodeEncode, UnicodeTranscode).
+// StringStrip, StringLower, StringUpper, StringLength, UnicodeDecode(WithOffsets), UnicodeEncode, UnicodeTranscode, UnicodeScript).
 public sealed partial class OpDefCatalog
 {
     private static readonly string[] StringSignatures =
@@ -13,6 +13,7 @@ public sealed partial class OpDefCatalog
         "StringLower(input: string) -> (output: string); encoding: string = ''",
         "StringUpper(input: string) -> (output: string); encoding: string = ''",
         "StringLength(input: string) -> (output: int32); unit: {'BYTE', 'UTF8_CHAR'} = 'BYTE'",
+        "UnicodeScript(input: int32) -> (output: int32)",
         "UnicodeDecode(input: string) -> (row_splits: Tsplits, char_values: int32); input_encoding: string; errors: {'strict', 'replace', 'ignore'} = 'replace'; replacement_char: int = 65533; replace_control_characters: bool = false; Tsplits: {int32, int64} = int64",
         "UnicodeDecodeWithOffsets(input: string) -> (row_splits: Tsplits, char_values: int32, char_to_byte_starts: int64); input_encoding: string; errors: {'strict', 'replace', 'ignore'} = 'replace'; replacement_char: int = 65533; replace_control_characters: bool = false; Tsplits: {int32, int64} = int64",
         "UnicodeEncode(input_values: int32, input_splits: Tsplits) -> (output: string); errors: {'ignore', 'replace', 'strict'} = 'replace'; output_encoding: {'UTF-8', 'UTF-16-BE', 'UTF-32-BE'}; replacement_char: int = 65533; Tsplits: {int32, int64} = int64",
