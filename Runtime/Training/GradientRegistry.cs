@@ -29,6 +29,7 @@ public static class GradientRegistry
         EinsumGradient.Register();
         DeterminantGradients.Register();
         SpectralGradients.Register();
+        MatrixFunctionGradients.Register();
         ImageGradients.Register();
     }
 
