@@ -136,6 +136,30 @@ if (args.Length > 0 && args[0] is "gemm-small" or "gemm-mid")
     }
     return;
 }
+if (args.Length > 0 && args[0] == "gemm-prepacked")
+{
+    // Batch-sized products against a weight packed once (a Const/variable MatMul operand) vs the per-call path that
+    // reads B in place, both on every core, interleaved rounds: median of each.
+    foreach (var (m, k, n) in new[] { (64, 784, 128), (64, 3136, 128), (32, 784, 128), (16, 784, 128), (256, 1024, 1024) })
+    {
+        var a = TypedGraph.Benchmarks.Peers.BenchData.Random(1, m * k);
+        var b = TypedGraph.Benchmarks.Peers.BenchData.Random(2, k * n);
+        var c = new float[m * n];
+        var packed = TypedGraph.Kernels.Simd.Gemm.PackBRetained(false, k, n, b);
+        var plain = new List<double>();
+        var pre = new List<double>();
+        for (int round = 0; round < 20; round++)
+        {
+            plain.Add(Ceiling.Median(() => TypedGraph.Kernels.Simd.Gemm.Sgemm(false, false, m, n, k, a, b, c), 100));
+            pre.Add(Ceiling.Median(() => TypedGraph.Kernels.Simd.Gemm.SgemmPrepacked(false, false, m, n, k, a, b, packed, c), 100));
+        }
+        plain.Sort();
+        pre.Sort();
+        double flops = 2.0 * m * k * n;
+        Console.WriteLine($"{m}x{k}x{n}: in place {plain[10] * 1e6:F1} us ({flops / plain[10] / 1e9:F0} GFLOP/s), prepacked {pre[10] * 1e6:F1} us ({flops / pre[10] / 1e9:F0} GFLOP/s), ratio {pre[10] / plain[10]:F2}");
+    }
+    return;
+}
 if (args.Length > 0 && args[0] == "gemm-nc")
 {
     // A/B of the B-slab width on a parallel square product: interleaved rounds, best and median time per width.

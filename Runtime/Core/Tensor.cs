@@ -66,6 +66,21 @@ public sealed class Tensor : IDisposable
     /// <summary>Number of elements.</summary>
     public long NumElements => Shape.NumElements;
 
+    /// <summary>
+    /// Set when this tensor is a published value that the runtime never modifies again: a Const node's value or a
+    /// variable's current value (every variable write — Assign*, the optimizers' Apply*, scatter updates, a restore —
+    /// publishes a fresh tensor instead of writing in place). Kernels may then cache data derived from it, keyed by the
+    /// tensor's identity (e.g. <see cref="Kernels.Simd.PackedWeights"/>: a weight matrix packed once for the GEMM).
+    /// </summary>
+    internal bool IsPublishedValue { get; private set; }
+
+    /// <summary>Marks this tensor as a published, never-modified value (see <see cref="IsPublishedValue"/>).</summary>
+    internal Tensor MarkPublished()
+    {
+        IsPublishedValue = true;
+        return this;
+    }
+
     /// <summary>Size of the numeric payload in bytes (0 for strings and handles).</summary>
     public int ByteLength => _bytes.Length;
 

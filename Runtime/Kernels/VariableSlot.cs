@@ -13,7 +13,18 @@ public sealed class VariableSlot
     public string Name { get; }
 
     /// <summary>Current value; null until initialized (Assign, restore).</summary>
-    public Tensor? Value { get; set; }
+    /// <remarks>
+    /// A tensor stored here is the variable's value until the next write and must not be modified in place
+    /// afterwards: writes publish a new tensor (copy-on-write), and kernels may cache data derived from a value by its
+    /// identity (a MatMul packs a weight matrix once and reuses the packing while the variable holds that tensor).
+    /// </remarks>
+    public Tensor? Value
+    {
+        get => _value;
+        set => _value = value?.MarkPublished();
+    }
+
+    private Tensor? _value;
 
     /// <summary>True once a value has been assigned.</summary>
     public bool IsInitialized => Value != null;

@@ -29,7 +29,9 @@ public static class GradientRegistry
         EinsumGradient.Register();
         DeterminantGradients.Register();
         SpectralGradients.Register();
+        MatrixFunctionGradients.Register();
         ImageGradients.Register();
+        ListGradients.Register();
     }
 
     /// <summary>Registers (or replaces) the gradient of <paramref name="opType"/>.</summary>

@@ -18,6 +18,7 @@ internal sealed class BasicKernels : KernelSet
             var dtype = node.GetType("dtype", value.DType);
             if (DataTypes.BaseType(dtype) != value.DType)
                 throw new GraphFormatException($"Const node '{node.Name}': attr dtype {DataTypes.Name(dtype)} but value is {DataTypes.Name(value.DType)}.");
+            value.MarkPublished();
             return new DelegateKernel(node, ctx => ctx.SetOutput(0, value));
         });
         // Identity of a ref input reads the variable (w/read): the executor hands the current value in.

@@ -69,6 +69,6 @@ internal sealed class BmpKernels : KernelSet
                 if (channels == 4) pixels[dst + 3] = bytes[src + 3];
             }
         }
-        ImageDecoding.SetOutput(ctx, pixels, h, width, channels, dtype);
+        ImageDecoding.SetOutput(ctx, pixels, new TensorShape(h, width, channels), dtype);
     }
 }

@@ -11,7 +11,7 @@ namespace TypedGraph.Kernels.Image;
 /// default is IFAST), ratio ∈ {1, 2, 4, 8} scales down in the IDCT as libjpeg-turbo does, DecodeAndCropJpeg decodes
 /// the crop_window [y, x, height, width] of the (scaled) image, and other dtypes of DecodeImage come from the
 /// 8-bit JPEG as v·256 (uint16) or v·(1/255) (float), and from the 16-bit PNG decode as v·(1/65535) (float).
-/// BMP goes to <see cref="BmpKernels"/>; GIF and WebP are recognised and refused with an unsupported-format error naming the node.
+/// BMP goes to <see cref="BmpKernels"/>, GIF to <see cref="GifKernels"/>, WebP to <see cref="WebpKernels"/>.
 /// </summary>
 internal sealed class JpegKernels : KernelSet
 {
@@ -26,7 +26,8 @@ internal sealed class JpegKernels : KernelSet
             var dtype = n.GetType("dtype", DataType.DtUint8);
             if (dtype is not (DataType.DtUint8 or DataType.DtUint16 or DataType.DtFloat))
                 throw KernelAttrs.Err(n, $"`dtype` for `DecodeImage` must be unit8, unit16, float but got: {DataTypes.Name(dtype)}");
-            return new DelegateKernel(n, ctx => ImageDecoding.Decode(ctx, channels, dtype, JpegCodec.DecodeSettings.Default));
+            bool expandAnimations = n.GetBool("expand_animations", true);
+            return new DelegateKernel(n, ctx => ImageDecoding.Decode(ctx, channels, dtype, JpegCodec.DecodeSettings.Default, expandAnimations));
         });
         registry.Add("EncodeJpeg", n =>
         {
@@ -70,8 +71,10 @@ internal sealed class JpegKernels : KernelSet
 /// <summary>The shared body of TF's image decoders: input checks, format sniffing, dtype conversion.</summary>
 internal static class ImageDecoding
 {
-    /// <summary>Decodes input 0 (a scalar string) into output 0 [H, W, C] of <paramref name="dtype"/>.</summary>
-    public static void Decode(OpKernelContext ctx, int channels, DataType dtype, JpegCodec.DecodeSettings jpeg)
+    /// <summary>Decodes input 0 (a scalar string) into output 0 [H, W, C] of <paramref name="dtype"/> — [1, H, W, C] for
+    /// DecodeGif, whose output is 4-D whatever the format (decode_image_op.cc); GIF animations per
+    /// <paramref name="expandAnimations"/> (DecodeImage's attr; true for every other op, as TF's default).</summary>
+    public static void Decode(OpKernelContext ctx, int channels, DataType dtype, JpegCodec.DecodeSettings jpeg, bool expandAnimations = true)
     {
         var contents = ctx.Input(0);
         if (contents.DType != DataType.DtString || contents.Shape.Rank != 0) throw ctx.Error($"`contents` must be scalar but got shape{contents.Shape}");
@@ -93,16 +96,17 @@ internal static class ImageDecoding
             JpegCodec.Image img;
             try { img = JpegCodec.Decode(bytes, channels, jpeg, crop); }
             catch (InvalidDataException e) { throw ctx.Error($"jpeg::Uncompress failed. Invalid JPEG data or crop window. ({bytes.Length} bytes: {e.Message})"); }
-            SetOutput(ctx, img.Pixels, img.Height, img.Width, img.Channels, dtype);
+            SetOutput(ctx, img.Pixels, ImageShape(ctx, img.Height, img.Width, img.Channels), dtype);
             return;
         }
         if (PngCodec.IsPng(bytes))
         {
             if (ctx.Node.Op == "DecodeBmp") throw ctx.Error("Trying to decode PNG format using DecodeBmp op. Use `decode_png` or `decode_image` instead.");
+            if (ctx.Node.Op == "DecodeAndCropJpeg") throw ctx.Error("DecodeAndCropJpeg operation can run on JPEG only, but detected PNG.");
             PngCodec.Image img;
             try { img = PngCodec.Decode(bytes, channels, sixteenBit: dtype != DataType.DtUint8); }
             catch (InvalidDataException e) { throw ctx.Error($"Invalid PNG data, size {bytes.Length}: {e.Message}"); }
-            var shape = new TensorShape(img.Height, img.Width, img.Channels);
+            var shape = ImageShape(ctx, img.Height, img.Width, img.Channels);
             switch (dtype)
             {
                 case DataType.DtUint8:
@@ -126,21 +130,30 @@ internal static class ImageDecoding
             BmpKernels.Decode(ctx, bytes, channels, dtype);
             return;
         }
-        string? other = bytes.AsSpan().StartsWith("GIF8"u8) ? "GIF"
-            : bytes.Length > 12 && bytes.AsSpan().StartsWith("RIFF"u8) && bytes.AsSpan(8).StartsWith("WEBP"u8) ? "WebP" : null;
-        throw other != null
-            ? ctx.Error($"{other} images are not supported by TypedGraph's decoders (JPEG and PNG are)")
-            : ctx.Error("Unknown image file format. One of JPEG, PNG, GIF, BMP required.");
+        if (GifKernels.IsGif(bytes))
+        {
+            GifKernels.Decode(ctx, bytes, channels, dtype, expandAnimations);
+            return;
+        }
+        if (WebpCodec.IsWebp(bytes))
+        {
+            WebpKernels.Decode(ctx, bytes, channels, dtype, expandAnimations);
+            return;
+        }
+        throw ctx.Error("Unknown image file format. One of JPEG, PNG, GIF, BMP, WebP required.");
     }
+
+    /// <summary>[H, W, C], or [1, H, W, C] when the op is DecodeGif (TF returns 4-D shapes for JPEG/PNG/WebP bytes fed to it).</summary>
+    public static TensorShape ImageShape(OpKernelContext ctx, int height, int width, int channels) =>
+        ctx.Node.Op == "DecodeGif" ? new TensorShape(1, height, width, channels) : new TensorShape(height, width, channels);
 
     /// <summary>Sets output 0 from 8-bit samples as TF converts them: uint8 as is, uint16 v·256 (floor(65536 / 256)),
     /// float v·(float)(1/255).</summary>
-    public static void SetOutput(OpKernelContext ctx, byte[] pixels, int height, int width, int channels, DataType dtype)
+    public static void SetOutput(OpKernelContext ctx, byte[] pixels, TensorShape shape, DataType dtype)
     {
-        var shape = new TensorShape(height, width, channels);
         switch (dtype)
         {
-            case DataType.DtUint8: ctx.SetOutput(0, Tensor.Create(pixels, [height, width, channels])); break;
+            case DataType.DtUint8: ctx.SetOutput(0, Tensor.Create(pixels, shape.ToArray())); break;
             case DataType.DtUint16:
                 var u = ctx.AllocateOutput(0, DataType.DtUint16, shape).AsSpan<ushort>();
                 for (int i = 0; i < u.Length; i++) u[i] = (ushort)(pixels[i] * 256);

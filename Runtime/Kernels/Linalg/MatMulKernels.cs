@@ -71,6 +71,11 @@ internal sealed class MatMulKernel : OpKernel
 {
     private readonly bool _ta, _tb;
     private readonly NN.Epilogue? _epilogue;
+    // B packed once while it is the same Const value or variable value (see PackedWeights for when it re-packs).
+    private readonly PackedWeights _packedB = new();
+
+    /// <summary>The weight-packing cache (tests: how often B was packed).</summary>
+    internal PackedWeights PackedB => _packedB;
 
     public MatMulKernel(Node node, bool fused) : base(node)
     {
@@ -99,7 +104,9 @@ internal sealed class MatMulKernel : OpKernel
             bias = bt; // read in place (no per-run copy)
         }
         var c = context.AllocateOutput(0, a.DType, [m, n]);
-        MatMulKernels.Multiply(a.DType, _ta, _tb, m, n, k, a, 0, b, 0, c, 0, parallel: true, Node);
+        if (a.DType == DataType.DtFloat && Gemm.UsesPackedB(m, n, k) && _packedB.For(b, _tb, k, n) is { } packed)
+            Gemm.SgemmPrepacked(_ta, _tb, m, n, k, a.AsSpan<float>(), b.AsSpan<float>(), packed, c.AsSpan<float>());
+        else MatMulKernels.Multiply(a.DType, _ta, _tb, m, n, k, a, 0, b, 0, c, 0, parallel: true, Node);
         if (_epilogue != null && c.NumElements > 0) NN.Conv2DKernel.ApplyParallel(_epilogue, c.AsSpan<float>(), bias!, m, n);
     }
 }

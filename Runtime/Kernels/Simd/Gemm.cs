@@ -16,7 +16,7 @@ namespace TypedGraph.Kernels.Simd;
 /// worker packing its own operands, so one call costs one fork/join. Very short A (≤ 4 rows, e.g. an
 /// MLP at batch 1) skips packing: streaming B once is cheaper than copying it.
 /// </remarks>
-internal static unsafe class Gemm
+internal static unsafe partial class Gemm
 {
     // KC·NR·4 bytes of a B panel (32 KiB) live in L1 while MC·KC·4 bytes of A (128 KiB) live in L2.
     private const int KC = 256;
