@@ -14,7 +14,8 @@ namespace TypedGraph.Kernels.Linalg;
 /// <c>DeterminantOp</c> computes it (so a singular matrix gives 0, and NaN inputs give 0, not NaN; TF's GPU kernels
 /// multiply getrf's pivots directly and can give NaN there). An empty (0×0) matrix has
 /// determinant 1. Computed in double and rounded once for float outputs (TF accumulates in the input type, so float
-/// results may differ from TF's in the last bit).
+/// results may differ from TF's in the last bit). complex64/complex128 go to <see cref="ComplexDecompositions.Determinant"/>
+/// (TF's complex SLogDet: a complex sign).
 /// </summary>
 internal sealed class DeterminantKernels : KernelSet
 {
@@ -23,6 +24,7 @@ internal sealed class DeterminantKernels : KernelSet
     {
         registry.Add("MatrixDeterminant", n => new Exec.DelegateKernel(n, ctx =>
         {
+            if (ComplexMatrices.IsComplex(ctx.Input(0).DType)) { ComplexDecompositions.Determinant(ctx, logForm: false); return; }
             var (input, n2, batch, outShape) = Prepare(ctx);
             var det = new double[batch];
             for (int b = 0; b < batch; b++)
@@ -34,6 +36,7 @@ internal sealed class DeterminantKernels : KernelSet
         }));
         registry.Add("LogMatrixDeterminant", n => new Exec.DelegateKernel(n, ctx =>
         {
+            if (ComplexMatrices.IsComplex(ctx.Input(0).DType)) { ComplexDecompositions.Determinant(ctx, logForm: true); return; }
             var (input, n2, batch, outShape) = Prepare(ctx);
             var signs = new double[batch];
             var logs = new double[batch];

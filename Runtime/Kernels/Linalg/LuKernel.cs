@@ -12,7 +12,7 @@ namespace TypedGraph.Kernels.Linalg;
 /// after <c>output_idx_type</c>. As in TF, a matrix whose U has an exactly zero pivot (min |Uᵢᵢ| not &gt; 0, taken
 /// Eigen's scalar way so a leading NaN pivot counts) fails with "Input is not invertible."; a 0×0 matrix gives empty
 /// outputs; non-square input is "Input matrix must be square.". float and double (computed in double, rounded once);
-/// TF also registers complex64/complex128. TF registers no gradient for Lu (linalg_grad.py has none).
+/// complex64/complex128 as TF registers them, through <see cref="ComplexDecompositions.LuOp"/>. TF registers no gradient for Lu (linalg_grad.py has none).
 /// </summary>
 internal sealed class LuKernel : KernelSet
 {
@@ -27,9 +27,10 @@ internal sealed class LuKernel : KernelSet
     private static void Compute(OpKernelContext ctx, DataType indexType)
     {
         var input = ctx.Input(0);
-        if (input.DType is not (DataType.DtFloat or DataType.DtDouble)) throw KernelAttrs.BadType(ctx.Node, input.DType);
+        if (input.DType is not (DataType.DtFloat or DataType.DtDouble or DataType.DtComplex64 or DataType.DtComplex128)) throw KernelAttrs.BadType(ctx.Node, input.DType);
         if (input.Shape.Rank < 2) throw ctx.Error($"Input tensor must have rank >= 2, got {input.Shape.Rank}");
         if (input.Shape[-2] != input.Shape[-1]) throw ctx.Error("Input matrix must be square.");
+        if (ComplexMatrices.IsComplex(input.DType)) { ComplexDecompositions.LuOp(ctx, indexType); return; }
         var (batch, n, _) = MatrixDecompositionKernels.Matrices(ctx, input, "Input", square: true);
         var a = MatrixDecompositionKernels.ReadDoubles(ctx, input);
         var perms = new long[(long)batch * n];

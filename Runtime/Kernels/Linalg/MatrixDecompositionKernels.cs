@@ -10,7 +10,8 @@ namespace TypedGraph.Kernels.Linalg;
 /// triangle, as TF's <c>cholesky_op.cc</c>; the strict upper triangle of the result is zero), <c>Qr</c> (Householder
 /// reflections with Eigen's sign choice, so Q and R match TF's <c>qr_op_impl.h</c> and not merely some QR), and
 /// <c>MatrixTriangularSolve</c> (batch dims broadcast as TF ≥ 2.2's <c>MatMulBCast</c>; a zero on the diagonal is
-/// "Input matrix is not invertible.").
+/// "Input matrix is not invertible."). complex64/complex128 inputs of the first four go to
+/// <see cref="ComplexDecompositions"/> (TF registers them; MatrixTriangularSolve stays real here).
 /// </summary>
 internal sealed class MatrixDecompositionKernels : KernelSet
 {
@@ -156,6 +157,7 @@ internal sealed class MatrixDecompositionKernels : KernelSet
     private static void Inverse(OpKernelContext ctx, bool adjoint)
     {
         var input = ctx.Input(0);
+        if (ComplexMatrices.IsComplex(input.DType)) { ComplexDecompositions.Inverse(ctx, adjoint); return; }
         var (batch, n, _) = Matrices(ctx, input, "Input", square: true);
         var a = ReadDoubles(ctx, input);
         if (adjoint) TransposeSquares(a, batch, n);
@@ -174,6 +176,7 @@ internal sealed class MatrixDecompositionKernels : KernelSet
     private static void Solve(OpKernelContext ctx, bool adjoint)
     {
         var matrix = ctx.Input(0);
+        if (ComplexMatrices.IsComplex(matrix.DType)) { ComplexDecompositions.Solve(ctx, adjoint); return; }
         var rhs = ctx.Input(1);
         var (batch, n, _) = Matrices(ctx, matrix, "Input matrix", square: true);
         if (rhs.DType != matrix.DType) throw ctx.Error($"matrix and rhs must have the same dtype, got {DataTypes.Name(matrix.DType)} and {DataTypes.Name(rhs.DType)}.");
@@ -196,6 +199,7 @@ internal sealed class MatrixDecompositionKernels : KernelSet
     private static void Cholesky(OpKernelContext ctx)
     {
         var input = ctx.Input(0);
+        if (ComplexMatrices.IsComplex(input.DType)) { ComplexDecompositions.Cholesky(ctx); return; }
         var (batch, n, _) = Matrices(ctx, input, "Input", square: true);
         var a = ReadDoubles(ctx, input);
         var l = new double[a.Length];
@@ -224,6 +228,7 @@ internal sealed class MatrixDecompositionKernels : KernelSet
     private static void Qr(OpKernelContext ctx, bool full)
     {
         var input = ctx.Input(0);
+        if (ComplexMatrices.IsComplex(input.DType)) { ComplexDecompositions.Qr(ctx, full); return; }
         var (batch, m, n) = Matrices(ctx, input, "Input", square: false);
         int p = Math.Min(m, n);
         int qCols = full ? m : p, rRows = full ? m : p;

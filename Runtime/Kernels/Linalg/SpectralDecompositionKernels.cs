@@ -5,7 +5,8 @@ namespace TypedGraph.Kernels.Linalg;
 
 /// <summary>
 /// <c>SelfAdjointEigV2</c> and <c>Svd</c> over the innermost two dims of float or double tensors (computed in double,
-/// rounded once on output; TF registers complex64/complex128 as well, which this runtime does not run).
+/// rounded once on output). TF registers complex64/complex128 as well: SelfAdjointEigV2 runs them through
+/// <see cref="ComplexDecompositions.SelfAdjointEig"/>; complex Svd is not built (refused as an unsupported dtype).
 /// <para>
 /// <b>SelfAdjointEigV2</b> (TF's <c>self_adjoint_eig_v2_op_impl.h</c>, Eigen's <c>SelfAdjointEigenSolver</c>): only the
 /// lower triangle is read, as Eigen does; eigenvalues come out ascending with eigenvectors as columns in the same order.
@@ -36,7 +37,22 @@ internal sealed class SpectralDecompositionKernels : KernelSet
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)
     {
-        registry.Add("SelfAdjointEigV2", n => { bool v = n.GetBool("compute_v", true); return new Exec.DelegateKernel(n, ctx => Eig(ctx, v)); });
+        registry.Add("SelfAdjointEigV2", n =>
+        {
+            bool v = n.GetBool("compute_v", true);
+            return new Exec.DelegateKernel(n, ctx =>
+            {
+                // complex64/complex128 (Hermitian input), as TF registers them: ComplexDecompositions.SelfAdjointEig.
+                var input = ctx.Input(0);
+                if (ComplexMatrices.IsComplex(input.DType))
+                {
+                    if (input.Shape.Rank < 2) throw ctx.Error($"Input tensor 0 must have rank >= 2, got {input.Shape.Rank}");
+                    if (input.Shape[-1] != input.Shape[-2]) throw ctx.Error("Input matrix must be square.");
+                    ComplexDecompositions.SelfAdjointEig(ctx, v);
+                }
+                else Eig(ctx, v);
+            });
+        });
         registry.Add("Svd", n =>
         {
             bool uv = n.GetBool("compute_uv", true), full = n.GetBool("full_matrices", false);
