@@ -51,6 +51,23 @@ public sealed partial class Session
             }
         }
 
+        public void Run(ReadOnlySpan<Tensor> args, Span<Tensor> results, Kernels.Exec.LoopVarBuffers buffers)
+        {
+            var plan = _plan;
+            var frame = Execute(args);
+            try
+            {
+                for (int j = 0; j < plan.FetchSlots.Length; j++)
+                    results[j] = FetchedValue(plan, frame, j);
+                buffers.Adopt(args, results[..plan.FetchSlots.Length]); // copies out before the frame's buffers go back
+            }
+            finally
+            {
+                frame.Clear();
+                plan.ReturnFrame(frame);
+            }
+        }
+
         public TResult RunAndRead<TResult>(ReadOnlySpan<Tensor> args, Func<Tensor, TResult> read)
         {
             var plan = _plan;

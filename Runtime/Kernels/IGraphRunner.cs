@@ -25,6 +25,13 @@ internal interface IGraphCall
     /// </summary>
     void Run(ReadOnlySpan<Tensor> args, Span<Tensor> results);
 
+    /// <summary>
+    /// <see cref="Run(ReadOnlySpan{Tensor}, Span{Tensor})"/> for a loop body: the fetched values are handed to
+    /// <paramref name="buffers"/> while the call's frame is alive, which copies every computed one into a buffer it
+    /// owns — so nothing is detached from the body's pool and a steady loop allocates nothing per iteration.
+    /// </summary>
+    void Run(ReadOnlySpan<Tensor> args, Span<Tensor> results, Exec.LoopVarBuffers buffers);
+
     /// <summary>Runs a request with exactly one fetch and returns what <paramref name="read"/> makes of its value,
     /// which is valid only during the call (a While's predicate: nothing is handed over, so nothing is allocated).</summary>
     TResult RunAndRead<TResult>(ReadOnlySpan<Tensor> args, Func<Tensor, TResult> read);

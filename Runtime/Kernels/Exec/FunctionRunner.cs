@@ -38,14 +38,23 @@ internal sealed class FunctionRunner(NameAttrList function, DataType[]? argTypes
     /// unchanged comes back as the same tensor.
     /// </summary>
     /// <exception cref="GraphExecutionException">Wrong arg count, or the body failed (message names the calling node and function).</exception>
-    public void Run(OpKernelContext ctx, ReadOnlySpan<Tensor> args, Span<Tensor> results)
+    public void Run(OpKernelContext ctx, ReadOnlySpan<Tensor> args, Span<Tensor> results) => Run(ctx, args, results, null);
+
+    /// <summary>
+    /// <see cref="Run(OpKernelContext, ReadOnlySpan{Tensor}, Span{Tensor})"/> for a loop body: with
+    /// <paramref name="buffers"/>, every value the function computes comes back in a buffer of that store (reused
+    /// across iterations) instead of a buffer detached from the body's pool, so an iteration allocates nothing.
+    /// </summary>
+    /// <exception cref="GraphExecutionException">Wrong arg count, or the body failed (message names the calling node and function).</exception>
+    public void Run(OpKernelContext ctx, ReadOnlySpan<Tensor> args, Span<Tensor> results, LoopVarBuffers? buffers)
     {
         var (body, call) = Instance(ctx);
         if (args.Length != body.ArgTensors.Count)
             throw ctx.Error($"function '{function.Name}' takes {body.ArgTensors.Count} inputs, the call passes {args.Length}.");
         try
         {
-            call.Run(args, results);
+            if (buffers != null) call.Run(args, results, buffers);
+            else call.Run(args, results);
         }
         catch (UnsupportedOpException)
         {
@@ -84,30 +93,31 @@ internal sealed class FunctionRunner(NameAttrList function, DataType[]? argTypes
 
     private (FunctionBody Body, IGraphCall Call) Instance(OpKernelContext ctx)
     {
-        lock (_gate)
+        // The first call instantiates; the lambdas there capture ctx, so they live in their own method: a closure
+        // here would be allocated on every call (each loop iteration), not just the first.
+        lock (_gate) return _instance ??= Instantiate(ctx);
+    }
+
+    private (FunctionBody Body, IGraphCall Call) Instantiate(OpKernelContext ctx)
+    {
+        var graph = ctx.State.Resource<Graph>(FunctionCallKernels.GraphResourceKey, () => throw ctx.Error("the session did not publish its graph, so the function library is unknown."));
+        var library = graph.Def.Library ?? throw ctx.Error($"calls function '{function.Name}', but the graph has no FunctionDefLibrary.");
+        var newRunner = ctx.State.Resource<Func<Graph, IGraphRunner>>(FunctionCallKernels.GraphRunnerFactoryKey, () => throw ctx.Error("the session did not publish a graph runner, so the function cannot run."));
+        var body = FunctionBody.Instantiate(library, function.Name, function.Attr, argTypes, ctx.Node.Name, KernelRegistry.Default.IsSupported);
+        // The plan is built here, on first use, so an unsupported op or bad name fails with this node's context.
+        IGraphCall call;
+        try
         {
-            if (_instance is { } ready) return ready;
-            var graph = ctx.State.Resource<Graph>(FunctionCallKernels.GraphResourceKey, () => throw ctx.Error("the session did not publish its graph, so the function library is unknown."));
-            var library = graph.Def.Library ?? throw ctx.Error($"calls function '{function.Name}', but the graph has no FunctionDefLibrary.");
-            var newRunner = ctx.State.Resource<Func<Graph, IGraphRunner>>(FunctionCallKernels.GraphRunnerFactoryKey, () => throw ctx.Error("the session did not publish a graph runner, so the function cannot run."));
-            var body = FunctionBody.Instantiate(library, function.Name, function.Attr, argTypes, ctx.Node.Name, KernelRegistry.Default.IsSupported);
-            // The plan is built here, on first use, so an unsupported op or bad name fails with this node's context.
-            IGraphCall call;
-            try
-            {
-                call = newRunner(body.Graph).PrepareCall([.. body.Outputs], [.. body.ArgTensors], [.. body.Targets]);
-            }
-            catch (UnsupportedOpException)
-            {
-                throw;
-            }
-            catch (GraphExecutionException e)
-            {
-                throw Wrap(ctx, e);
-            }
-            var instance = (body, call);
-            _instance = instance;
-            return instance;
+            call = newRunner(body.Graph).PrepareCall([.. body.Outputs], [.. body.ArgTensors], [.. body.Targets]);
         }
+        catch (UnsupportedOpException)
+        {
+            throw;
+        }
+        catch (GraphExecutionException e)
+        {
+            throw Wrap(ctx, e);
+        }
+        return (body, call);
     }
 }

@@ -71,9 +71,11 @@ internal sealed class FunctionalControlFlowKernels : KernelSet
 
     private static void RunWhile(OpKernelContext ctx, FunctionRunner cond, FunctionRunner body, DataType[] types)
     {
-        // Two loop-var arrays used in turn (the body's results become the next args) and one cond result: an
-        // iteration allocates nothing here. Values the body passes through come back as the same tensors.
+        // Two loop-var arrays used in turn (the body's results become the next args, as WhileOp::DoComputeSync's
+        // std::swap(body_rets, args) in functional_ops.cc) and two buffers per computed loop var (LoopVarBuffers):
+        // an iteration allocates nothing here. Values the body passes through come back as the same tensors.
         var vars = FunctionCallKernels.Inputs(ctx, 0);
+        var buffers = new LoopVarBuffers(vars.Length);
         if (cond.OutputCount(ctx) != 1)
             throw ctx.Error($"Expected a single scalar return value from cond function '{cond.Name}', got {cond.OutputCount(ctx)} tensors.");
         int bodyOutputs = body.OutputCount(ctx);
@@ -87,7 +89,7 @@ internal sealed class FunctionalControlFlowKernels : KernelSet
             // As TF's WhileOp, the count is checked when the body has run (a loop that never iterates is fine).
             if (bodyOutputs != vars.Length)
                 throw ctx.Error($"body function '{body.Name}' returned {bodyOutputs} values; the loop has {vars.Length} loop variables.");
-            body.Run(ctx, vars, next);
+            body.Run(ctx, vars, next, buffers);
             (vars, next) = (next, vars);
         }
         SetOutputs(ctx, vars, body.Name, types);

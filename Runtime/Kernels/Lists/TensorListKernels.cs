@@ -278,7 +278,7 @@ internal sealed class TensorListKernels : KernelSet
         return Tensor.Zeros(list.ElementDType, TensorShape.FromLongs(shape!));
     }
 
-    /// <summary>Stacks the elements at <paramref name="indices"/> into [k, ...element]; unset ones are zeros.</summary>
+    /// <summary>Stacks the elements at <paramref name="indices"/> into [k, ...element] (allocated as output 0); unset ones are zeros.</summary>
     private static Tensor Stack(OpKernelContext ctx, TensorList list, int[] indices, long[]? shape)
     {
         if (!FullyDefined(shape))
@@ -297,10 +297,16 @@ internal sealed class TensorListKernels : KernelSet
                     strings[k * per + j] = list.Get(indices[k])?.Strings[j] ?? [];
             return new Tensor(outShape, strings);
         }
-        var result = Tensor.Zeros(list.ElementDType, outShape);
+        // A pooled output (contents unspecified, so unset elements are cleared): a fetched stack is then handed over
+        // as is rather than made as a plain tensor that Session.Run would copy once more for the caller.
+        var result = ctx.AllocateOutput(0, list.ElementDType, outShape);
         int bytes = checked((int)(element.NumElements * DataTypes.ElementSize(list.ElementDType)));
         for (int k = 0; k < indices.Length; k++)
-            list.Get(indices[k])?.Bytes.CopyTo(result.Bytes.Slice(k * bytes, bytes));
+        {
+            var row = result.Bytes.Slice(k * bytes, bytes);
+            if (list.Get(indices[k]) is { } t) t.Bytes.CopyTo(row);
+            else row.Clear();
+        }
         return result;
     }
 
