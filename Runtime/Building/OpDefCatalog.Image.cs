@@ -12,6 +12,7 @@ public sealed partial class OpDefCatalog
         "DecodeImage(contents: string) -> (image: dtype); channels: int = 0; dtype: {uint8, uint16, float} = uint8; expand_animations: bool = true",
         "DecodeBmp(contents: string) -> (image: uint8); channels: int = 0",
         "DecodeGif(contents: string) -> (image: uint8)",
+        "DecodeWebP(contents: string) -> (image: uint8); channels: int = 0",
         "EncodePng(image: T) -> (contents: string); compression: int = -1; T: {uint8, uint16} = uint8",
         "EncodeJpeg(image: uint8) -> (contents: string); format: string = ''; quality: int = 95; progressive: bool = false; optimize_size: bool = false; chroma_downsampling: bool = true; density_unit: string = 'in'; x_density: int = 300; y_density: int = 300; xmp_metadata: string = ''",
         "ResizeBilinear(images: T, size: int32) -> (resized_images: float); T: {int8, uint8, int16, uint16, int32, int64, bfloat16, half, float, double}; align_corners: bool = false; half_pixel_centers: bool = false",

@@ -11,7 +11,7 @@ namespace TypedGraph.Kernels.Image;
 /// default is IFAST), ratio ∈ {1, 2, 4, 8} scales down in the IDCT as libjpeg-turbo does, DecodeAndCropJpeg decodes
 /// the crop_window [y, x, height, width] of the (scaled) image, and other dtypes of DecodeImage come from the
 /// 8-bit JPEG as v·256 (uint16) or v·(1/255) (float), and from the 16-bit PNG decode as v·(1/65535) (float).
-/// BMP goes to <see cref="BmpKernels"/>, GIF to <see cref="GifKernels"/>; WebP is recognised and refused with an unsupported-format error naming the node.
+/// BMP goes to <see cref="BmpKernels"/>, GIF to <see cref="GifKernels"/>, WebP to <see cref="WebpKernels"/>.
 /// </summary>
 internal sealed class JpegKernels : KernelSet
 {
@@ -135,9 +135,12 @@ internal static class ImageDecoding
             GifKernels.Decode(ctx, bytes, channels, dtype, expandAnimations);
             return;
         }
-        if (bytes.Length > 12 && bytes.AsSpan().StartsWith("RIFF"u8) && bytes.AsSpan(8).StartsWith("WEBP"u8))
-            throw ctx.Error("WebP images are not supported by TypedGraph's decoders (JPEG, PNG, GIF and BMP are)");
-        throw ctx.Error("Unknown image file format. One of JPEG, PNG, GIF, BMP required.");
+        if (WebpCodec.IsWebp(bytes))
+        {
+            WebpKernels.Decode(ctx, bytes, channels, dtype, expandAnimations);
+            return;
+        }
+        throw ctx.Error("Unknown image file format. One of JPEG, PNG, GIF, BMP, WebP required.");
     }
 
     /// <summary>[H, W, C], or [1, H, W, C] when the op is DecodeGif (TF returns 4-D shapes for JPEG/PNG/WebP bytes fed to it).</summary>
