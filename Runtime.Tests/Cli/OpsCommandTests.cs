@@ -31,7 +31,7 @@ public class OpsCommandTests
         Assert.Contains(("MatMul", "gradient"), ops);
         Assert.Contains(("Shape", "notDifferentiable"), ops);
         Assert.Contains(("StatelessWhile", "none"), ops);
-        Assert.Contains(("TensorListGetItem", "gradient"), ops); // list_ops.py registers it (TF2 loop gradients)
+        Assert.Contains(("TensorListGetItem", "gradient"), ops);
     }
 
     [Fact]
