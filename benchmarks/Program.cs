@@ -158,6 +158,25 @@ if (args.Length > 0 && args[0] == "gemm-prepacked")
         double flops = 2.0 * m * k * n;
         Console.WriteLine($"{m}x{k}x{n}: in place {plain[10] * 1e6:F1} us ({flops / plain[10] / 1e9:F0} GFLOP/s), prepacked {pre[10] * 1e6:F1} us ({flops / pre[10] / 1e9:F0} GFLOP/s), ratio {pre[10] / plain[10]:F2}");
     }
+    {
+        // The CNN's second conv (64×14×14×32 → 64, 5×5 SAME) on the implicit GEMM: filter read in place vs its panels.
+        var g = TypedGraph.Kernels.NN.Window2D.Create(64, 14, 14, 32, 5, 5, 1, 1, 1, 1, TypedGraph.Kernels.Common.PaddingKind.Same, default);
+        var x = TypedGraph.Benchmarks.Peers.BenchData.Random(1, 64 * 14 * 14 * 32);
+        var f = TypedGraph.Benchmarks.Peers.BenchData.Random(2, 800 * 64);
+        var y = new float[64 * 14 * 14 * 64];
+        var panels = TypedGraph.Kernels.NN.ImplicitGemmConv2D.PackFilter(f, 800, 64);
+        var plain = new List<double>();
+        var pre = new List<double>();
+        for (int round = 0; round < 10; round++)
+        {
+            plain.Add(Ceiling.Median(() => TypedGraph.Kernels.NN.ImplicitGemmConv2D.Run(g, 64, x, f, y, null, null), 5));
+            pre.Add(Ceiling.Median(() => TypedGraph.Kernels.NN.ImplicitGemmConv2D.Run(g, 64, x, f, y, null, null, panels), 5));
+        }
+        plain.Sort();
+        pre.Sort();
+        double flops = 2.0 * 64 * 196 * 64 * 800;
+        Console.WriteLine($"conv 64x14x14x32->64 5x5: in place {plain[5] * 1e3:F2} ms ({flops / plain[5] / 1e9:F0} GFLOP/s), panels {pre[5] * 1e3:F2} ms ({flops / pre[5] / 1e9:F0} GFLOP/s), ratio {pre[5] / plain[5]:F2}");
+    }
     return;
 }
 if (args.Length > 0 && args[0] == "gemm-nc")

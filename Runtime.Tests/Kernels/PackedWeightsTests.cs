@@ -286,6 +286,83 @@ public sealed class PackedWeightsTests : IDisposable
         Assert.Empty(errors);
     }
 
+    /// <summary>NHWC conv, [KH,KW,C,OC] filter, stride 1, SAME padding (TF: pad_top = (KH-1)/2 for stride 1), bias and ReLU,
+    /// summed in double; returns the value and Σ|x·w| per output (for the error bound).</summary>
+    private static (double[] Y, double[] Abs) NaiveConv(float[] x, float[] f, float[] bias, int n, int h, int w, int c, int kh, int kw, int oc)
+    {
+        var y = new double[n * h * w * oc];
+        var abs = new double[y.Length];
+        int pt = (kh - 1) / 2, pl = (kw - 1) / 2;
+        for (int b = 0; b < n; b++)
+            for (int oy = 0; oy < h; oy++)
+                for (int ox = 0; ox < w; ox++)
+                    for (int o = 0; o < oc; o++)
+                    {
+                        double sum = 0, sa = 0;
+                        for (int ky = 0; ky < kh; ky++)
+                            for (int kx = 0; kx < kw; kx++)
+                            {
+                                int iy = oy + ky - pt, ix = ox + kx - pl;
+                                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                                for (int ci = 0; ci < c; ci++)
+                                {
+                                    double t = (double)x[((b * h + iy) * w + ix) * c + ci] * f[((ky * kw + kx) * c + ci) * oc + o];
+                                    sum += t;
+                                    sa += Math.Abs(t);
+                                }
+                            }
+                        int at = ((b * h + oy) * w + ox) * oc + o;
+                        y[at] = Math.Max(0, sum + bias[o]);
+                        abs[at] = sa + Math.Abs(bias[o]);
+                    }
+        return (y, abs);
+    }
+
+    private static void AssertConv(float[] x, float[] f, float[] bias, int n, int h, int w, int c, int kh, int kw, int oc, ReadOnlySpan<float> y, string what)
+    {
+        var (expected, abs) = NaiveConv(x, f, bias, n, h, w, c, kh, kw, oc);
+        Assert.Equal(expected.Length, y.Length);
+        int depth = kh * kw * c;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double bound = (depth + 3) * 6e-8 * abs[i] + 1e-30;
+            if (Math.Abs(y[i] - expected[i]) > bound) Assert.Fail($"{what}: y[{i}] = {y[i]}, expected {expected[i]} (bound {bound:E2}).");
+        }
+    }
+
+    [Theory]
+    [InlineData(2, 9, 11, 8, 5, 5, 64)]
+    [InlineData(3, 14, 14, 32, 5, 5, 64)]
+    [InlineData(1, 7, 6, 5, 3, 5, 32)]
+    public void Conv_filter_panels_follow_a_variable_filter_through_assigns(int n, int h, int w, int c, int kh, int kw, int oc)
+    {
+        var b = new GraphBuilder();
+        var x = b.Placeholder(DataType.DtFloat, null, "x");
+        var f0 = Random(40, kh * kw * c * oc);
+        var bias = Random(41, oc);
+        var filter = b.Variable(Tensor.Create(f0, kh, kw, c, oc), "f");
+        var newF = b.Placeholder(DataType.DtFloat, null, "new_f");
+        var assign = b.Assign(filter, newF, "assign_f");
+        // Conv2D → BiasAdd → Relu: the plan fuses it into _FusedConv2D named after the Relu.
+        b.Relu(b.BiasAdd(b.Conv2D(x, filter.Snapshot, [1, 1, 1, 1], "SAME", name: "conv"), b.Constant(Tensor.Create(bias, oc), "bias")), "relu");
+        b.GlobalVariablesInitializer();
+        using var s = new Session(b.Graph);
+        s.Initialize();
+        var xv = Random(42, n * h * w * c);
+        var feed = ("x:0", Tensor.Create(xv, n, h, w, c));
+        for (int run = 0; run < 3; run++) AssertConv(xv, f0, bias, n, h, w, c, kh, kw, oc, s.Run("relu:0", feed).AsSpan<float>(), $"f0 run {run}");
+        var f1 = Random(43, kh * kw * c * oc);
+        s.Run([assign.Name], new Dictionary<string, Tensor> { ["new_f:0"] = Tensor.Create(f1, kh, kw, c, oc) });
+        for (int run = 0; run < 3; run++) AssertConv(xv, f1, bias, n, h, w, c, kh, kw, oc, s.Run("relu:0", feed).AsSpan<float>(), $"f1 run {run}");
+        // A fed filter (the caller's tensor) is used as it is.
+        var f2 = Random(44, kh * kw * c * oc);
+        AssertConv(xv, f2, bias, n, h, w, c, kh, kw, oc, s.Run("relu:0", feed, ("f/read:0", Tensor.Create(f2, kh, kw, c, oc))).AsSpan<float>(), "fed");
+        var plan = s.Prepare(["relu:0"], ["x:0"]);
+        var g = global::TypedGraph.Kernels.NN.Window2D.Create(n, h, w, c, kh, kw, 1, 1, 1, 1, global::TypedGraph.Kernels.Common.PaddingKind.Same, default);
+        var fused = (global::TypedGraph.Kernels.NN.Conv2DKernel)plan.Plan.Steps.Single(st => st.Node.Name == "relu").Kernel;
+        Assert.Equal(global::TypedGraph.Kernels.NN.ImplicitGemmConv2D.IsPreferred(g, oc) ? 2 : 0, fused.FilterPanels.Builds);
+    }
+
     private static double[] Naive(float[] a, float[] b, int m, int n, int k)
     {
         var c = new double[m * n];

@@ -219,6 +219,7 @@ public sealed partial class GraphBuilder
     private DataType[] InferImportedTypes(Node node)
     {
         if (Catalog.Find(node.Op) != null) return Catalog.OutputTypes(node.Def);
+        if (FunctionalOutputTypes(node) is { } functional) return functional;
         // An op we have no OpDef for: the common single-output conventions.
         foreach (var attr in new[] { "T", "dtype", "out_type", "DstT" })
             if (node.Attr(attr) is { ValueCase: AttrValue.ValueOneofCase.Type } a) return [a.Type];

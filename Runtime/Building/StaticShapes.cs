@@ -81,6 +81,15 @@ internal static class StaticShapes
             }
             case "Conv2D" or "MaxPool" or "AvgPool":
                 return In(0) is { Length: 4 } x ? [x[0], -1, -1, node.Op == "Conv2D" ? (In(1) is { Length: 4 } f ? f[3] : -1) : x[3]] : [-1, -1, -1, -1];
+            case "IdentityN":
+                return In(t.Index);
+            case "ReadVariableOp":
+            {
+                // The handle's shape, as TF's handle data carries it: follow Identity / Enter / Switch back to the VarHandleOp.
+                var h = b.GetOperation(node.Inputs[0].NodeName);
+                for (int hops = 0; h.Op is "Identity" or "Enter" or "Switch" && h.Inputs.Count > 0 && hops < 100; hops++) h = b.GetOperation(h.Inputs[0].NodeName);
+                return h.Op == "VarHandleOp" && h.HasAttr("shape") ? Attrs.Dims(h.GetShape("shape")) : null;
+            }
             case "Merge" or "RefMerge":
                 // TF's MergeShape: the inputs' common rank, dims that differ unknown; a loop's back edge is skipped.
                 return t.Index == 1 ? [] : MergeShapes(node.Inputs.Select((r, i) => (r, i))

@@ -74,6 +74,58 @@ public sealed class Graph
         }
     }
 
+    /// <summary>Appends several nodes at once: their inputs may name each other (a lowered loop's back edges) or
+    /// existing nodes. Everything is checked before anything is added.</summary>
+    /// <exception cref="GraphFormatException">A name is taken twice, or an input names no node.</exception>
+    internal void AddNodes(IReadOnlyList<NodeDef> defs)
+    {
+        lock (_gate)
+        {
+            var fresh = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var def in defs)
+            {
+                if (string.IsNullOrEmpty(def.Name)) throw new GraphFormatException($"A new node (op {def.Op}) has no name.");
+                if (_byName.ContainsKey(def.Name) || !fresh.Add(def.Name)) throw new GraphFormatException($"The graph already has a node named '{def.Name}'.");
+            }
+            var nodes = defs.Select((d, k) => new Node(d, _nodes.Count + k)).ToList();
+            foreach (var node in nodes)
+            {
+                foreach (var input in node.Inputs)
+                    if (!_byName.ContainsKey(input.NodeName) && !fresh.Contains(input.NodeName))
+                        throw new GraphFormatException($"Node '{node.Name}' (op {node.Op}) reads '{input}', but no node '{input.NodeName}' exists.");
+                foreach (var c in node.ControlInputs)
+                    if (!_byName.ContainsKey(c) && !fresh.Contains(c))
+                        throw new GraphFormatException($"Node '{node.Name}' (op {node.Op}) has a control input '^{c}', but no such node exists.");
+            }
+            foreach (var node in nodes)
+            {
+                _nodes.Add(node);
+                _byName.Add(node.Name, node);
+                Def.Node.Add(node.Def);
+            }
+            Version++;
+        }
+    }
+
+    /// <summary>Replaces the node named like <paramref name="def"/> by it, at the same position (a functional op
+    /// lowered to TF1 control flow becomes an IdentityN of its results under its own name, as TF's lowering keeps it).
+    /// Plans a session built earlier keep running the old node, which computes the same values.</summary>
+    /// <exception cref="GraphFormatException">No such node, or an input names no node.</exception>
+    internal Node ReplaceNode(NodeDef def)
+    {
+        lock (_gate)
+        {
+            if (!_byName.TryGetValue(def.Name, out var old)) throw new GraphFormatException($"The graph has no node named '{def.Name}' to replace.");
+            var node = new Node(def, old.Id);
+            CheckInputs(node);
+            _nodes[old.Id] = node;
+            _byName[def.Name] = node;
+            Def.Node[old.Id] = def;
+            Version++;
+            return node;
+        }
+    }
+
     /// <summary>Rewires data input <paramref name="index"/> of <paramref name="node"/> (building a loop's back edge).</summary>
     /// <exception cref="GraphFormatException">The new input's node does not exist.</exception>
     internal void UpdateInput(Node node, int index, TensorRef input)

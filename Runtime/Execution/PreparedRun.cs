@@ -12,6 +12,9 @@ public sealed class PreparedRun
     private readonly ExecutionPlan _plan;
     private readonly int[] _feedToBinding;
 
+    /// <summary>The plan this request runs (tests: its steps' kernels).</summary>
+    internal ExecutionPlan Plan => _plan;
+
     internal PreparedRun(Session session, ExecutionPlan plan, string[] feedNames)
     {
         _session = session;

@@ -31,6 +31,7 @@ public static class GradientRegistry
         SpectralGradients.Register();
         MatrixFunctionGradients.Register();
         ImageGradients.Register();
+        ListGradients.Register();
     }
 
     /// <summary>Registers (or replaces) the gradient of <paramref name="opType"/>.</summary>

@@ -18,9 +18,18 @@ public static class Gradients
     /// <param name="gradYs">Initial gradients per y; null entries (or null) mean ones like y.</param>
     /// <param name="name">Name scope (made unique: <c>gradients</c>, <c>gradients_1</c>…).</param>
     /// <returns>One gradient per x, null where no path leads from the x to the ys.</returns>
-    /// <exception cref="NotSupportedException">An op on a path has no registered gradient.</exception>
+    /// <exception cref="NotSupportedException">An op on a path has no registered gradient (for an op inlined from a
+    /// function body, the message also names the body node and the function).</exception>
+    /// <exception cref="GraphFormatException">A functional op on a path cannot be lowered (its function is missing or
+    /// does not fit the node).</exception>
+    /// <remarks>TF2 functional ops between the ys and xs (<c>PartitionedCall</c>/<c>StatefulPartitionedCall</c>,
+    /// <c>While</c>/<c>StatelessWhile</c>, <c>If</c>/<c>StatelessIf</c>, <c>Case</c>/<c>StatelessCase</c>) are first
+    /// lowered in place to the TF1 form TF's runtime executes (<see cref="GraphBuilder.LowerFunctionalOps"/>), and the
+    /// gradient is built through the resulting TF1 loops and conds. TF2 itself differentiates them with gradient
+    /// functions (while_v2.py, cond_v2.py): same math, another graph layout.</remarks>
     public static Output?[] Compute(GraphBuilder b, IReadOnlyList<Output> ys, IReadOnlyList<Output> xs, IReadOnlyList<Output?>? gradYs = null, string name = "gradients")
     {
+        b.LowerFunctionalNodes(() => FunctionalOpsBetween(b.Graph, ys, xs));
         using var _ = b.NameScope(name);
         var graph = b.Graph;
         var consumers = new Dictionary<string, List<Node>>(StringComparer.Ordinal);
@@ -86,7 +95,8 @@ public static class Gradients
             if (fn == null)
             {
                 if (GradientRegistry.IsNotDifferentiable(op.Op)) { Release(op); continue; }
-                throw new NotSupportedException($"No gradient is registered for op '{op.Op}' (node '{op.Name}'), which lies between the ys and xs.");
+                var origin = b.OriginOf(op.Name) is { } o ? $" It is node '{o.Node}' of function '{o.Function}' (called by '{o.Caller}'), inlined when the functional ops were lowered." : "";
+                throw new NotSupportedException($"No gradient is registered for op '{op.Op}' (node '{op.Name}'), which lies between the ys and xs.{origin}");
             }
             var loopState = loops?.GradStateOf(op, before: false);
             Output?[] inGrads;
@@ -144,6 +154,39 @@ public static class Gradients
                 else ready.Enqueue(x);
             }
         }
+    }
+
+    // The functional ops (calls, While, If, Case) that the xs reach and the ys depend on: the ones to lower.
+    private static IReadOnlyList<Node> FunctionalOpsBetween(Graph graph, IReadOnlyList<Output> ys, IReadOnlyList<Output> xs)
+    {
+        if (!graph.Nodes.Any(n => TypedGraph.Functions.FunctionalOpLowering.IsLowered(n.Op))) return [];
+        var consumers = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var n in graph.Nodes)
+            foreach (var i in n.Inputs)
+            {
+                if (!consumers.TryGetValue(i.NodeName, out var l)) consumers[i.NodeName] = l = [];
+                l.Add(n.Name);
+            }
+        var forward = new HashSet<string>(StringComparer.Ordinal);
+        var stack = new Stack<string>(xs.Select(x => x.NodeName));
+        while (stack.Count > 0)
+        {
+            var n = stack.Pop();
+            if (!forward.Add(n)) continue;
+            foreach (var c in consumers.GetValueOrDefault(n) ?? []) stack.Push(c);
+        }
+        var result = new List<Node>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var y in ys) stack.Push(y.NodeName);
+        while (stack.Count > 0)
+        {
+            var n = stack.Pop();
+            if (!forward.Contains(n) || !seen.Add(n)) continue;
+            var node = graph.GetNode(n);
+            if (TypedGraph.Functions.FunctionalOpLowering.IsLowered(node.Op)) result.Add(node);
+            foreach (var i in node.Inputs) stack.Push(i.NodeName);
+        }
+        return result;
     }
 
     // ControlFlowState.ProcessUnusedLoopExits: Exits nothing on the path consumes count as arrived; once a loop's

@@ -33,6 +33,11 @@ internal sealed class Conv2DKernel : OpKernel
     private readonly PaddingKind _padding;
     private readonly (int, int, int, int) _explicit;
     private readonly Epilogue? _epilogue;
+    // The implicit-GEMM filter panels of a Const or variable-value filter, made once per filter value (WeightCache).
+    private readonly WeightCache<float[]> _filterPanels = new();
+
+    /// <summary>The filter-panel cache (tests: how often the filter was re-laid out).</summary>
+    internal WeightCache<float[]> FilterPanels => _filterPanels;
 
     public Conv2DKernel(Node node, bool fused) : base(node)
     {
@@ -93,7 +98,7 @@ internal sealed class Conv2DKernel : OpKernel
         }
         if (!_nchw)
         {
-            Run(g, oc, input.AsSpan<float>(), filter.AsSpan<float>(), output.AsSpan<float>(), _epilogue, bias);
+            Run(g, oc, input.AsSpan<float>(), filter.AsSpan<float>(), output.AsSpan<float>(), _epilogue, bias, _filterPanels, filter);
             return;
         }
         var inBuf = ArrayPool<float>.Shared.Rent((int)input.NumElements);
@@ -103,7 +108,7 @@ internal sealed class Conv2DKernel : OpKernel
             var xin = inBuf.AsSpan(0, (int)input.NumElements);
             var xout = outBuf.AsSpan(0, (int)output.NumElements);
             Layout.NchwToNhwc<float>(input.AsSpan<float>(), xin, n, c, h * w);
-            Run(g, oc, xin, filter.AsSpan<float>(), xout, _epilogue, bias);
+            Run(g, oc, xin, filter.AsSpan<float>(), xout, _epilogue, bias, _filterPanels, filter);
             Layout.NhwcToNchw<float>(xout, output.AsSpan<float>(), n, oc, g.OH * g.OW);
         }
         finally
@@ -114,8 +119,10 @@ internal sealed class Conv2DKernel : OpKernel
     }
 
     /// <summary>NHWC float convolution into <paramref name="output"/> [N·OH·OW, OC].</summary>
+    /// <remarks><c>filterCache</c>: a kernel's cache of the filter's derived layouts, with <c>filterTensor</c> the tensor
+    /// <c>filter</c> was read from (a constant filter is re-laid out once, not per call).</remarks>
     internal static void Run(Window2D g, int oc, ReadOnlySpan<float> input, ReadOnlySpan<float> filter, Span<float> output,
-        Epilogue? epilogue = null, Tensor? bias = null)
+        Epilogue? epilogue = null, Tensor? bias = null, WeightCache<float[]>? filterCache = null, Tensor? filterTensor = null)
     {
         int depth = g.KH * g.KW * g.C;
         long rows = (long)g.N * g.OH * g.OW;
@@ -141,7 +148,10 @@ internal sealed class Conv2DKernel : OpKernel
         // More channels, whole 32-wide OC panels: GEMM without materializing the im2col rows.
         if (ImplicitGemmConv2D.IsPreferred(g, oc))
         {
-            ImplicitGemmConv2D.Run(g, oc, input, filter, output, epilogue, bias);
+            var panels = filterTensor == null ? null : filterCache?.Get(filterTensor, (depth, oc),
+                static (p, a) => p.Length == (long)a.depth * a.oc,
+                static (t, a) => ImplicitGemmConv2D.PackFilter(t.AsSpan<float>(), a.depth, a.oc));
+            ImplicitGemmConv2D.Run(g, oc, input, filter, output, epilogue, bias, panels);
             return;
         }
         RunIm2Col(g, oc, input, filter, output, epilogue, bias);

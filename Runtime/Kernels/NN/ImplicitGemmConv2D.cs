@@ -24,10 +24,29 @@ internal static class ImplicitGemmConv2D
     public static bool IsPreferred(in Window2D g, int oc)
         => Vector512.IsHardwareAccelerated && oc % NR == 0 && g.C > 4 && (long)g.KH * g.KW > 1;
 
-    /// <summary>Convolves NHWC <paramref name="input"/> with [KH,KW,C,OC] <paramref name="filter"/> into [N·OH·OW, OC].</summary>
-    public static unsafe void Run(Window2D g, int oc, ReadOnlySpan<float> input, ReadOnlySpan<float> filter, Span<float> output,
-        Epilogue? epilogue, Tensor? bias)
+    /// <summary>
+    /// The filter as the micro-kernel's panels: OC/32 blocks of [KH·KW·C, 32], each contiguous, so a tile streams one
+    /// 128-byte row per depth step instead of every OC-long filter row's slice (kept by the kernel for a constant filter,
+    /// see <see cref="Simd.WeightCache{T}"/>).
+    /// </summary>
+    public static float[] PackFilter(ReadOnlySpan<float> filter, int depth, int oc)
     {
+        if (oc % NR != 0 || filter.Length < (long)depth * oc) throw new ArgumentException("ImplicitGemmConv2D.PackFilter: OC must be a multiple of 32 and the filter [depth, OC].");
+        var panels = new float[(long)depth * oc];
+        for (int j = 0; j < oc; j += NR)
+        {
+            var panel = panels.AsSpan(j * depth, depth * NR);
+            for (int d = 0; d < depth; d++) filter.Slice(d * oc + j, NR).CopyTo(panel.Slice(d * NR, NR));
+        }
+        return panels;
+    }
+
+    /// <summary>Convolves NHWC <paramref name="input"/> with [KH,KW,C,OC] <paramref name="filter"/> into [N·OH·OW, OC].</summary>
+    /// <remarks><c>panels</c>: the filter as <see cref="PackFilter"/> made it, or empty to read <c>filter</c> in place.</remarks>
+    public static unsafe void Run(Window2D g, int oc, ReadOnlySpan<float> input, ReadOnlySpan<float> filter, Span<float> output,
+        Epilogue? epilogue, Tensor? bias, ReadOnlySpan<float> panels = default)
+    {
+        if (!panels.IsEmpty && panels.Length != (long)g.KH * g.KW * g.C * oc) throw new ArgumentException("ImplicitGemmConv2D: filter panels of the wrong size.");
         if (!Vector512.IsHardwareAccelerated || oc % NR != 0) throw new InvalidOperationException("ImplicitGemmConv2D needs Vector512 and OC a multiple of 32.");
         if (input.Length < (long)g.N * g.H * g.W * g.C || filter.Length < (long)g.KH * g.KW * g.C * oc || output.Length < (long)g.N * g.OH * g.OW * oc)
             throw new ArgumentException("ImplicitGemmConv2D: buffer smaller than the geometry.");
@@ -41,12 +60,13 @@ internal static class ImplicitGemmConv2D
                 for (int kx = 0; kx < g.KW; kx++)
                     tapOffsets[ky * g.KW + kx] = ((nint)ky * g.DH * p.W + (nint)kx * g.DW) * g.C;
             ReadOnlySpan<float> x = rented ?? input;
-            fixed (float* pin = x, pf = filter, pout = output)
+            bool packed = !panels.IsEmpty;
+            fixed (float* pin = x, pf = packed ? panels : filter, pout = output)
             fixed (nint* pt = tapOffsets)
             {
                 long pixels = (long)g.N * g.OH * g.OW;
                 long blocks = (pixels + MR - 1) / MR;
-                var job = new Blocks(p, oc, taps, pixels, (nint)pin, (nint)pf, (nint)pout, (nint)pt, epilogue, bias);
+                var job = new Blocks(p, oc, taps, pixels, (nint)pin, (nint)pf, packed, (nint)pout, (nint)pt, epilogue, bias);
                 // A block is 8·OC·KH·KW·C FMAs; hand out a few hundred thousand per chunk.
                 long perBlock = (long)MR * oc * taps * g.C;
                 Workers.For(blocks, Math.Max(1, (1 << 18) / Math.Max(1, perBlock)), job, static (j, s, e) => j.Run(s, e));
@@ -59,7 +79,7 @@ internal static class ImplicitGemmConv2D
         }
     }
 
-    private readonly record struct Blocks(Window2D P, int Oc, int Taps, long Pixels, nint In, nint Filter, nint Out, nint TapOffsets,
+    private readonly record struct Blocks(Window2D P, int Oc, int Taps, long Pixels, nint In, nint Filter, bool Panels, nint Out, nint TapOffsets,
         Epilogue? Epilogue, Tensor? Bias)
     {
         public unsafe void Run(long start, long end)
@@ -81,12 +101,16 @@ internal static class ImplicitGemmConv2D
                     rows[r] = (nint)(input + (((long)b * p.H + (long)oh * p.SH) * p.W + (long)ow * p.SW) * p.C);
                 }
                 float* outBlock = output + q0 * Oc;
+                long depth = (long)Taps * p.C;
                 for (int j = 0; j < Oc; j += NR)
                 {
-                    if (valid == MR) Tile(rows, (nint*)TapOffsets, Taps, p.C, filter + j, Oc, outBlock + j, Oc);
+                    // Panels: block j/32 is [depth, 32] contiguous; in place: columns j.. of the [depth, OC] filter.
+                    float* fb = Panels ? filter + j * depth : filter + j;
+                    int ldb = Panels ? NR : Oc;
+                    if (valid == MR) Tile(rows, (nint*)TapOffsets, Taps, p.C, fb, ldb, outBlock + j, Oc);
                     else
                     {
-                        Tile(rows, (nint*)TapOffsets, Taps, p.C, filter + j, Oc, tile, NR);
+                        Tile(rows, (nint*)TapOffsets, Taps, p.C, fb, ldb, tile, NR);
                         for (int r = 0; r < valid; r++)
                             new ReadOnlySpan<float>(tile + r * NR, NR).CopyTo(new Span<float>(outBlock + (long)r * Oc + j, NR));
                     }

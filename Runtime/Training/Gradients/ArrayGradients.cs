@@ -9,6 +9,7 @@ internal static class ArrayGradients
     public static void Register()
     {
         GradientRegistry.Register("Identity", (c, op, g) => [g[0]]);
+        GradientRegistry.Register("IdentityN", (c, op, g) => g); // _IdentityNGrad: each output's gradient to its input
         GradientRegistry.Register("Snapshot", (c, op, g) => [g[0]]);
         GradientRegistry.Register("ReadVariableOp", (c, op, g) => [g[0]]); // the handle's gradient is the value's (TF's _ReadGrad)
         GradientRegistry.Register("PlaceholderWithDefault", (c, op, g) => [g[0]]);
