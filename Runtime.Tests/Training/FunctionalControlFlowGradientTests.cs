@@ -306,6 +306,58 @@ public sealed class FunctionalControlFlowGradientTests
         Assert.Equal(unlowered, lowered.Run(["cond:0"], Feeds(("pred:0", Tensor.FromScalar(pred))))[0].ToArray<float>());
     }
 
+    // While-in-While: an outer StatelessWhile of 3 steps whose body runs the 4-step recurrence loop from its h, with x
+    // and w captured by both loops (passed through the outer loop, then into the inner one).
+    private static Graph BuildWhileInWhile()
+    {
+        var g = NewGraph();
+        AddRecurrenceFunctions(g.Library);
+        var args = new[] { ("while_loop_counter", I), ("while_maximum_iterations", I), ("placeholder", F), ("x_0", F), ("w_0", F) };
+        g.Library.Function.Add(Function("outer_cond", args, [("identity", DataType.DtBool, "Identity:output:0")],
+            C("Less/y", Tensor.FromScalar(3)),
+            N("Less", "Less", ["while_loop_counter", "Less/y:output:0"], T(I)),
+            N("Identity", "Identity", ["Less:z:0"], T(DataType.DtBool))));
+        g.Library.Function.Add(Function("outer_body", args,
+            [("identity", I, "Identity:output:0"), ("identity_1", I, "Identity_1:output:0"), ("identity_2", F, "Identity_2:output:0"), ("x", F, "x_0"), ("w", F, "w_0")],
+            C("add/y", Tensor.FromScalar(1)),
+            N("add", "AddV2", ["while_loop_counter", "add/y:output:0"], T(I)),
+            C("inner/loop_counter", Tensor.FromScalar(0)),
+            C("inner/maximum_iterations", Tensor.FromScalar(-1)),
+            While("inner", "StatelessWhile", ["inner/loop_counter:output:0", "inner/maximum_iterations:output:0", "placeholder", "x_0", "w_0"]),
+            N("Identity", "Identity", ["add:z:0"], T(I)),
+            N("Identity_1", "Identity", ["while_maximum_iterations"], T(I)),
+            N("Identity_2", "Identity", ["inner:output:2"], T(F))));
+        g.Node.Add(C("while/loop_counter", Tensor.FromScalar(0)));
+        g.Node.Add(C("while/maximum_iterations", Tensor.FromScalar(-1)));
+        var outer = While("while", "StatelessWhile", ["while/loop_counter", "while/maximum_iterations", "x", "x", "w"]);
+        outer.Attr["cond"] = Fn("outer_cond");
+        outer.Attr["body"] = Fn("outer_body");
+        g.Node.Add(outer);
+        return new Graph(g);
+    }
+
+    [Fact]
+    public void WhileNestedInStatelessWhile_GradientsMatchCentralDifferences()
+    {
+        static double[] Reference(double[] x, double[] w)
+        {
+            var h = (double[])x.Clone();
+            for (int outer = 0; outer < 3; outer++)
+                for (int t = 0; t < Steps; t++)
+                    for (int k = 0; k < K; k++) h[k] = Math.Tanh(h[k] * w[k] + x[k]);
+            return h;
+        }
+        float[] unlowered;
+        using (var s = new Session(BuildWhileInWhile())) unlowered = s.Run(["while:2"], Feeds())[0].ToArray<float>();
+        var b = new GraphBuilder(BuildWhileInWhile());
+        CheckGradients(b, "while:2", (x, w) => Dot(Reference(x, w)));
+        // The inner loop's frame is nested in the outer one's.
+        var inner = Assert.IsType<WhileContext>(b.ContextOf("while/lowered/body/inner/lowered/body/Tanh"));
+        Assert.Equal("while", Assert.IsType<WhileContext>(inner.Outer).FrameName);
+        using var lowered = new Session(b.Graph);
+        Assert.Equal(unlowered, lowered.Run(["while:2"], Feeds())[0].ToArray<float>());
+    }
+
     [Fact]
     public void AnOpWithoutGradientInsideALoopBody_IsTheNormalGradientErrorNamingTheBodyNodeAndFunction()
     {

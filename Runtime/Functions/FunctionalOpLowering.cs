@@ -22,7 +22,7 @@ namespace TypedGraph.Functions;
 /// (<c>KeepCallerNode::kFetchable</c> for calls, the IdentityN of the Exits / Merges in lower_while_op.cc /
 /// lower_if_op.cc). Input-less inlined nodes get a control edge from the frame's or branch's pivot, so they live in
 /// the loop frame or branch. The result also describes the TF1 control-flow contexts (while / cond) of the new nodes,
-/// which the gradient builder needs (<see cref="Building.GraphBuilder.LowerFunctionalOps"/>).
+/// which the gradient builder needs (<c>Training.FunctionalLowering.LowerFunctionalOps</c>).
 /// </summary>
 internal static class FunctionalOpLowering
 {

@@ -83,7 +83,11 @@ public sealed class OpKernelContext
     /// built on the stack). The context keeps the last shape object per output, so a steady run whose shapes
     /// repeat allocates no shape arrays.
     /// </summary>
-    public Tensor AllocateOutput(int index, DataType dtype, ReadOnlySpan<int> dims)
+    public Tensor AllocateOutput(int index, DataType dtype, ReadOnlySpan<int> dims) => AllocateOutput(index, dtype, CachedShape(index, dims));
+
+    /// <summary>A shape of <paramref name="dims"/> for output <paramref name="index"/>: the context keeps the last one
+    /// per output, so a view op (Reshape, ExpandDims, Squeeze) whose shapes repeat makes no shape arrays.</summary>
+    internal TensorShape CachedShape(int index, ReadOnlySpan<int> dims)
     {
         if (index >= _shapeCache.Length) Array.Resize(ref _shapeCache, index + 1);
         var shape = _shapeCache[index];
@@ -92,7 +96,7 @@ public sealed class OpKernelContext
             shape = new TensorShape(dims.ToArray());
             _shapeCache[index] = shape;
         }
-        return AllocateOutput(index, dtype, shape);
+        return shape;
     }
 
     /// <summary>Sets output <paramref name="index"/> to an existing tensor (e.g. Identity forwarding its input).</summary>

@@ -24,12 +24,12 @@ public static class Gradients
     /// does not fit the node).</exception>
     /// <remarks>TF2 functional ops between the ys and xs (<c>PartitionedCall</c>/<c>StatefulPartitionedCall</c>,
     /// <c>While</c>/<c>StatelessWhile</c>, <c>If</c>/<c>StatelessIf</c>, <c>Case</c>/<c>StatelessCase</c>) are first
-    /// lowered in place to the TF1 form TF's runtime executes (<see cref="GraphBuilder.LowerFunctionalOps"/>), and the
+    /// lowered in place to the TF1 form TF's runtime executes (<see cref="FunctionalLowering.LowerFunctionalOps"/>), and the
     /// gradient is built through the resulting TF1 loops and conds. TF2 itself differentiates them with gradient
     /// functions (while_v2.py, cond_v2.py): same math, another graph layout.</remarks>
     public static Output?[] Compute(GraphBuilder b, IReadOnlyList<Output> ys, IReadOnlyList<Output> xs, IReadOnlyList<Output?>? gradYs = null, string name = "gradients")
     {
-        b.LowerFunctionalNodes(() => FunctionalOpsBetween(b.Graph, ys, xs));
+        FunctionalLowering.LowerRounds(b, () => FunctionalOpsBetween(b.Graph, ys, xs));
         using var _ = b.NameScope(name);
         var graph = b.Graph;
         var consumers = new Dictionary<string, List<Node>>(StringComparer.Ordinal);

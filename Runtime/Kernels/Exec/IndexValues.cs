@@ -25,6 +25,26 @@ internal static class IndexValues
         }
     }
 
+    /// <summary>
+    /// The elements of an int32 or int64 tensor as longs, in <paramref name="buffer"/> when they fit (a new array
+    /// otherwise): shape and index inputs are read on every step of a loop body, so callers pass a stack buffer.
+    /// </summary>
+    /// <exception cref="GraphExecutionException">Another dtype.</exception>
+    public static ReadOnlySpan<long> Read(OpKernelContext ctx, int input, string what, Span<long> buffer)
+    {
+        var t = ctx.Input(input);
+        if (t.DType is not (DataType.DtInt32 or DataType.DtInt64)) return Read(ctx, input, what); // throws the dtype error
+        int n = checked((int)t.NumElements);
+        var values = n <= buffer.Length ? buffer[..n] : new long[n];
+        if (t.DType == DataType.DtInt64) t.AsSpan<long>().CopyTo(values);
+        else
+        {
+            var src = t.AsSpan<int>();
+            for (int i = 0; i < n; i++) values[i] = src[i];
+        }
+        return values;
+    }
+
     /// <summary>A scalar (or one-element) int32/int64 input.</summary>
     public static long Scalar(OpKernelContext ctx, int input, string what)
     {
