@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using TypedGraph.Kernels.Exec;
 using TypedGraph.Protos;
 
@@ -10,7 +11,8 @@ namespace TypedGraph.Kernels.Image;
 /// must be uint8, a still image is [1, H, W, C] unless DecodeImage's <c>expand_animations</c> is false ([H, W, C]) —
 /// so DecodeJpeg/DecodePng/DecodeBmp/DecodeGif fed WebP bytes also give 4-D, exactly as TF (its DecodeWebP path has no
 /// per-op shape rule). Errors are TF's texts. Animated WebP (VP8X animation flag) is refused with an error naming
-/// the node: TF composites it with libwebp's WebPAnimDecoder, which is not reproduced here.
+/// the node: TF composites it with libwebp's WebPAnimDecoder, which is not reproduced here. In a NativeAOT build the
+/// header checks still run but pixel decoding is refused (ImageSharp 2.x is not AOT-compatible; see <see cref="Decode"/>).
 /// </summary>
 internal sealed class WebpKernels : KernelSet
 {
@@ -34,6 +36,11 @@ internal sealed class WebpKernels : KernelSet
             if (channels is not (0 or 4)) throw ctx.Error("WebP Animation must be 4 channel RGBA");
             throw ctx.Error($"Animated WebP ({features.Width}x{features.Height} canvas) is not supported by TypedGraph's decoders (still WebP images are)");
         }
+        // ImageSharp 2.x is not NativeAOT-clean (ILC reports IL2104/IL3053 for it). RuntimeFeature.IsDynamicCodeSupported
+        // is a constant false under NativeAOT, so ILC drops this branch and never reaches ImageSharp: AOT apps keep
+        // publishing with no warnings and refuse WebP pixels here instead.
+        if (!RuntimeFeature.IsDynamicCodeSupported)
+            throw ctx.Error("WebP pixel decoding is not available in a NativeAOT build (it runs on SixLabors.ImageSharp 2.x, which is not AOT-compatible)");
         byte[] pixels;
         try { pixels = WebpCodec.DecodeStill(bytes, features, fileChannels); }
         catch (InvalidDataException e) { throw ctx.Error($"Failed to decode WebP image. ({bytes.Length} bytes: {e.Message})"); }
