@@ -5,9 +5,9 @@ using static TypedGraph.Tests.Support.OpHarness;
 namespace TypedGraph.Tests.Kernels.Linalg;
 
 /// <summary>
-/// complex64/complex128 for MatrixInverse, MatrixSolve, Cholesky, Qr, MatrixDeterminant, LogMatrixDeterminant, Lu and
-/// SelfAdjointEigV2 (TF registers each for complex types): defining identities checked with products written here
-/// (A·A⁻¹ = I, A·X = B, L·Lᴴ = A, Q·R = A with QᴴQ = I, L·U = A[p], A·v = λ·v), determinants against Gaussian
+/// complex64/complex128 for MatrixInverse, MatrixSolve, Cholesky, Qr, MatrixDeterminant, LogMatrixDeterminant, Lu,
+/// SelfAdjointEigV2 and Svd (TF registers each for complex types): defining identities checked with products written here
+/// (A·A⁻¹ = I, A·X = B, L·Lᴴ = A, Q·R = A with QᴴQ = I, L·U = A[p], A·v = λ·v, U·S·Vᴴ = A), determinants against Gaussian
 /// elimination here, hand-solved 2×2 cases, and — for Qr, whose factors TF pins down — agreement with the real kernel
 /// (Eigen's sign choice) on real matrices given as complex.
 /// </summary>
@@ -234,5 +234,57 @@ public class ComplexDecompositionTests
         var hand = Compute("SelfAdjointEigV2", [Tensor.Create(new Complex[] { 2, 0, new Complex(0, -1), 2 }, 2, 2)], 2)[0].ToArray<Complex>();
         Close([1, 3], hand, 1e-14, "hand 2×2");
         Assert.Contains("not successful", Assert.Throws<GraphExecutionException>(() => Compute("SelfAdjointEigV2", [Tensor.Create(new Complex[] { 1, 0, double.NaN, 1 }, 2, 2)], 2)).Message);
+    }
+    [Theory]
+    [InlineData(5, 3, false)]
+    [InlineData(5, 3, true)]
+    [InlineData(3, 5, false)]
+    [InlineData(3, 5, true)]
+    [InlineData(4, 4, false)]
+    public void Svd_reconstructs_with_unitary_factors_and_matches_the_real_embedding(int m, int n, bool full)
+    {
+        const int batch = 2;
+        var a = Random(batch * m * n, 50 + m * n);
+        var outs = Compute("Svd", [Tensor.Create(a, batch, m, n)], 3, Attrs(("full_matrices", full)));
+        int p = Math.Min(m, n), uCols = full ? m : p, vCols = full ? n : p;
+        var s = outs[0].ToArray<Complex>();
+        var u = outs[1].ToArray<Complex>();
+        var v = outs[2].ToArray<Complex>();
+        for (int b = 0; b < batch; b++)
+        {
+            var ub = Slice(u, b, m * uCols);
+            var vb = Slice(v, b, n * vCols);
+            Close(Identity(uCols), Mul(ub, ub, uCols, m, uCols, adjA: true), 1e-13, "UᴴU");
+            Close(Identity(vCols), Mul(vb, vb, vCols, n, vCols, adjA: true), 1e-13, "VᴴV");
+            // U[:, :p]·diag(s)·V[:, :p]ᴴ = A.
+            var us = new Complex[m * p];
+            for (int i = 0; i < m; i++)
+                for (int k = 0; k < p; k++) us[i * p + k] = ub[i * uCols + k] * s[b * p + k];
+            var vp = new Complex[n * p];
+            for (int i = 0; i < n; i++)
+                for (int k = 0; k < p; k++) vp[i * p + k] = vb[i * vCols + k];
+            Close(Slice(a, b, m * n), Mul(us, Adjoint(vp, n, p), m, p, n), 1e-13, "U·S·Vᴴ");
+            // The real embedding [[X, −Y], [Y, X]] of A = X + iY has each singular value of A twice; the real Svd kernel
+            // (separate code) computes them.
+            var emb = new double[2 * m * 2 * n];
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    var z = a[b * m * n + i * n + j];
+                    emb[i * 2 * n + j] = z.Real;
+                    emb[i * 2 * n + n + j] = -z.Imaginary;
+                    emb[(m + i) * 2 * n + j] = z.Imaginary;
+                    emb[(m + i) * 2 * n + n + j] = z.Real;
+                }
+            var sReal = Compute("Svd", [Tensor.Create(emb, 2 * m, 2 * n)], 3, Attrs(("compute_uv", false)))[0].ToArray<double>();
+            for (int k = 0; k < p; k++)
+            {
+                Assert.Equal(0.0, s[b * p + k].Imaginary);
+                Assert.Equal(sReal[2 * k], s[b * p + k].Real, 12);
+                Assert.Equal(sReal[2 * k + 1], s[b * p + k].Real, 12);
+            }
+        }
+        var only = Compute("Svd", [Tensor.Create(a, batch, m, n)], 3, Attrs(("compute_uv", false)));
+        Close(s, only[0].ToArray<Complex>(), 1e-15, "compute_uv=false");
     }
 }

@@ -6,9 +6,9 @@ namespace TypedGraph.Kernels.Linalg;
 
 /// <summary>
 /// The complex64/complex128 paths of MatrixInverse, MatrixSolve, Cholesky, Qr, MatrixDeterminant /
-/// LogMatrixDeterminant, Lu and SelfAdjointEigV2 — TF registers each of these for complex types
+/// LogMatrixDeterminant, Lu, SelfAdjointEigV2 and Svd — TF registers each of these for complex types
 /// (<c>matrix_inverse_op.cc</c>, <c>matrix_solve_op.cc</c>, <c>cholesky_op.cc</c>, <c>qr_op_complex*.cc</c>,
-/// <c>determinant_op.cc</c>, <c>lu_op.cc</c>, <c>self_adjoint_eig_v2_op_complex*.cc</c>). The real kernels call in here
+/// <c>determinant_op.cc</c>, <c>lu_op.cc</c>, <c>self_adjoint_eig_v2_op_complex*.cc</c>, <c>svd_op_complex*.cc</c>). The real kernels call in here
 /// when their input is complex; the algorithms are the real ones carried over to complex arithmetic (computed in
 /// complex double, rounded once), with the conjugations Eigen applies:
 /// <list type="bullet">
@@ -329,5 +329,174 @@ internal static class ComplexDecompositions
         }
         ComplexMatrices.Write(eOut, values);
         ComplexMatrices.Write(vOut, vectors);
+    }
+    /// <summary>
+    /// Svd for complex input, as the real kernel (<see cref="SpectralDecompositionKernels"/>) does it: one-sided
+    /// (Hestenes) Jacobi on the tall orientation (A, or Aᴴ for wide A, swapping U and V), singular values descending,
+    /// zero singular values and <c>full_matrices</c> columns completed to orthonormal bases, non-finite input filled
+    /// with NaN (TF's BDCSVD failure path). The complex rotation of a column pair (x, y) first turns y by the phase of
+    /// γ = xᴴy so the pair's inner product is real, then applies the real Jacobi rotation; the accumulated column
+    /// operations are unitary, so A = W·Vᴴ with W's columns orthogonal. Singular vectors' phases are not specified by TF.
+    /// </summary>
+    public static void Svd(OpKernelContext ctx, bool computeUv, bool full)
+    {
+        var input = ctx.Input(0);
+        var (batch, m, n) = MatrixDecompositionKernels.Matrices(ctx, input, "Input", square: false);
+        var lead = input.Shape.ToArray()[..^2];
+        int p = Math.Min(m, n);
+        int uCols = full ? m : p, vCols = full ? n : p;
+        var sOut = ctx.AllocateOutput(0, input.DType, new TensorShape([.. lead, p]));
+        var uOut = ctx.AllocateOutput(1, input.DType, computeUv ? new TensorShape([.. lead, m, uCols]) : new TensorShape());
+        var vOut = ctx.AllocateOutput(2, input.DType, computeUv ? new TensorShape([.. lead, n, vCols]) : new TensorShape());
+        var a = ComplexMatrices.Read(ctx, input);
+        var s = new Complex[(long)batch * p];
+        var u = new Complex[computeUv ? (long)batch * m * uCols : 1];
+        var v = new Complex[computeUv ? (long)batch * n * vCols : 1];
+        var nan = new Complex(double.NaN, double.NaN);
+        for (int b = 0; b < batch; b++)
+        {
+            int aAt = b * m * n, uAt = b * m * uCols, vAt = b * n * vCols;
+            if (p == 0)
+            {
+                if (computeUv && full)
+                {
+                    for (int i = 0; i < m; i++) u[uAt + i * uCols + i] = 1;
+                    for (int i = 0; i < n; i++) v[vAt + i * vCols + i] = 1;
+                }
+                continue;
+            }
+            bool finite = true;
+            for (int i = 0; i < m * n; i++)
+                if (!double.IsFinite(a[aAt + i].Real) || !double.IsFinite(a[aAt + i].Imaginary)) { finite = false; break; }
+            if (!finite)
+            {
+                Array.Fill(s, nan, b * p, p);
+                if (computeUv) { Array.Fill(u, nan, uAt, m * uCols); Array.Fill(v, nan, vAt, n * vCols); }
+                continue;
+            }
+            bool transpose = m < n;
+            int rows = transpose ? n : m, cols = p;
+            var w = new Complex[rows * cols];
+            double scale = 0;
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    var x = a[aAt + i * n + j];
+                    if (transpose) w[j * cols + i] = Complex.Conjugate(x); else w[i * cols + j] = x;
+                    scale = Math.Max(scale, Complex.Abs(x));
+                }
+            if (scale == 0) scale = 1;
+            for (int i = 0; i < w.Length; i++) w[i] /= scale;
+            var right = ComplexMatrices.Identity(cols);
+            OneSidedJacobi(w, rows, cols, right);
+            var sigma = new double[cols];
+            for (int j = 0; j < cols; j++)
+            {
+                double norm = 0;
+                for (int i = 0; i < rows; i++) { var z = w[i * cols + j]; norm += z.Real * z.Real + z.Imaginary * z.Imaginary; }
+                sigma[j] = Math.Sqrt(norm);
+            }
+            var order = Enumerable.Range(0, cols).OrderByDescending(j => sigma[j]).ToArray();
+            for (int k = 0; k < p; k++) s[(long)b * p + k] = sigma[order[k]] * scale;
+            if (!computeUv) continue;
+            int leftCols = transpose ? vCols : uCols, rightCols = transpose ? uCols : vCols;
+            var left = new Complex[rows * leftCols];
+            var rightOut = new Complex[cols * rightCols];
+            var missing = new List<int>();
+            for (int k = 0; k < p; k++)
+            {
+                int j = order[k];
+                if (sigma[j] > 0) for (int i = 0; i < rows; i++) left[i * leftCols + k] = w[i * cols + j] / sigma[j];
+                else missing.Add(k);
+                for (int i = 0; i < cols; i++) rightOut[i * rightCols + k] = right[i * cols + j];
+            }
+            for (int k = p; k < leftCols; k++) missing.Add(k);
+            CompleteBasis(left, rows, leftCols, missing);
+            CompleteBasis(rightOut, cols, rightCols, Enumerable.Range(p, rightCols - p).ToList());
+            var (uSrc, vSrc) = transpose ? (rightOut, left) : (left, rightOut);
+            Array.Copy(uSrc, 0, u, uAt, m * uCols);
+            Array.Copy(vSrc, 0, v, vAt, n * vCols);
+        }
+        ComplexMatrices.Write(sOut, s);
+        ComplexMatrices.Write(uOut, computeUv ? u : [Complex.Zero]);
+        ComplexMatrices.Write(vOut, computeUv ? v : [Complex.Zero]);
+    }
+
+    private static void OneSidedJacobi(Complex[] w, int rows, int cols, Complex[] v)
+    {
+        const double eps = 2.220446049250313e-16;
+        for (int sweep = 0; sweep < 100; sweep++)
+        {
+            bool rotated = false;
+            for (int p = 0; p < cols - 1; p++)
+                for (int q = p + 1; q < cols; q++)
+                {
+                    double alpha = 0, beta = 0;
+                    Complex gamma = 0;
+                    for (int i = 0; i < rows; i++)
+                    {
+                        var x = w[i * cols + p];
+                        var y = w[i * cols + q];
+                        alpha += x.Real * x.Real + x.Imaginary * x.Imaginary;
+                        beta += y.Real * y.Real + y.Imaginary * y.Imaginary;
+                        gamma += Complex.Conjugate(x) * y;
+                    }
+                    double g = Complex.Abs(gamma);
+                    if (g == 0 || g <= eps * Math.Sqrt(alpha * beta)) continue;
+                    rotated = true;
+                    var phase = Complex.Conjugate(gamma) / g; // e^{−iφ}: y·e^{−iφ} has a real inner product with x
+                    double zeta = (beta - alpha) / (2 * g);
+                    double t = 1 / (Math.Abs(zeta) + Math.Sqrt(1 + zeta * zeta));
+                    if (zeta < 0) t = -t;
+                    double c = 1 / Math.Sqrt(1 + t * t), sn = c * t;
+                    for (int i = 0; i < rows; i++)
+                    {
+                        var x = w[i * cols + p];
+                        var y = w[i * cols + q] * phase;
+                        w[i * cols + p] = c * x - sn * y;
+                        w[i * cols + q] = sn * x + c * y;
+                    }
+                    for (int i = 0; i < cols; i++)
+                    {
+                        var x = v[i * cols + p];
+                        var y = v[i * cols + q] * phase;
+                        v[i * cols + p] = c * x - sn * y;
+                        v[i * cols + q] = sn * x + c * y;
+                    }
+                }
+            if (!rotated) return;
+        }
+    }
+
+    /// <summary>Fills the listed columns with unit vectors orthogonal (complex inner product) to every column placed so
+    /// far: the standard basis vector with the largest residual after two Gram–Schmidt passes.</summary>
+    private static void CompleteBasis(Complex[] q, int rows, int cols, List<int> missing)
+    {
+        if (missing.Count == 0) return;
+        var filled = Enumerable.Range(0, cols).Where(c => !missing.Contains(c)).ToList();
+        var candidate = new Complex[rows];
+        var best = new Complex[rows];
+        foreach (int target in missing)
+        {
+            double bestNorm = -1;
+            for (int e = 0; e < rows; e++)
+            {
+                Array.Clear(candidate);
+                candidate[e] = 1;
+                for (int pass = 0; pass < 2; pass++)
+                    foreach (int c in filled)
+                    {
+                        Complex dot = 0;
+                        for (int i = 0; i < rows; i++) dot += Complex.Conjugate(q[i * cols + c]) * candidate[i];
+                        for (int i = 0; i < rows; i++) candidate[i] -= dot * q[i * cols + c];
+                    }
+                double norm = 0;
+                foreach (var z in candidate) norm += z.Real * z.Real + z.Imaginary * z.Imaginary;
+                if (norm > bestNorm) { bestNorm = norm; Array.Copy(candidate, best, rows); }
+            }
+            double inv = 1 / Math.Sqrt(bestNorm);
+            for (int i = 0; i < rows; i++) q[i * cols + target] = best[i] * inv;
+            filled.Add(target);
+        }
     }
 }

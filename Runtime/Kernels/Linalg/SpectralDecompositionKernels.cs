@@ -6,7 +6,7 @@ namespace TypedGraph.Kernels.Linalg;
 /// <summary>
 /// <c>SelfAdjointEigV2</c> and <c>Svd</c> over the innermost two dims of float or double tensors (computed in double,
 /// rounded once on output). TF registers complex64/complex128 as well: SelfAdjointEigV2 runs them through
-/// <see cref="ComplexDecompositions.SelfAdjointEig"/>; complex Svd is not built (refused as an unsupported dtype).
+/// <see cref="ComplexDecompositions.SelfAdjointEig"/>, Svd through <see cref="ComplexDecompositions.Svd"/>.
 /// <para>
 /// <b>SelfAdjointEigV2</b> (TF's <c>self_adjoint_eig_v2_op_impl.h</c>, Eigen's <c>SelfAdjointEigenSolver</c>): only the
 /// lower triangle is read, as Eigen does; eigenvalues come out ascending with eigenvectors as columns in the same order.
@@ -56,7 +56,16 @@ internal sealed class SpectralDecompositionKernels : KernelSet
         registry.Add("Svd", n =>
         {
             bool uv = n.GetBool("compute_uv", true), full = n.GetBool("full_matrices", false);
-            return new Exec.DelegateKernel(n, ctx => Svd(ctx, uv, full));
+            return new Exec.DelegateKernel(n, ctx =>
+            {
+                var input = ctx.Input(0);
+                if (ComplexMatrices.IsComplex(input.DType))
+                {
+                    if (input.Shape.Rank < 2) throw ctx.Error($"Input tensor 0 must have rank >= 2, got {input.Shape.Rank}");
+                    ComplexDecompositions.Svd(ctx, uv, full);
+                }
+                else Svd(ctx, uv, full);
+            });
         });
     }
 
