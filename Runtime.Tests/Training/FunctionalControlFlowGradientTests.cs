@@ -3,6 +3,7 @@ using TypedGraph.Protos;
 using TypedGraph.Training;
 using static TypedGraph.Tests.Support.CentralDifferences;
 using static TypedGraph.Tests.Support.ExecGraph;
+using static TypedGraph.Tests.Support.FunctionDefs;
 
 namespace TypedGraph.Tests.Training;
 
@@ -22,32 +23,6 @@ public sealed class FunctionalControlFlowGradientTests
     private const int K = 3, Steps = 4;
     private static readonly double[] s_c = [0.7, -1.3, 0.4];
     private static readonly double[] s_x = [0.3, -0.7, 1.1], s_w = [0.5, -1.2, 0.8];
-
-    private static NodeDef N(string name, string op, string[] inputs, params (string Key, AttrValue Value)[] attrs)
-    {
-        var n = new NodeDef { Name = name, Op = op };
-        n.Input.AddRange(inputs);
-        foreach (var (k, v) in attrs) n.Attr[k] = v;
-        return n;
-    }
-
-    private static NodeDef C(string name, Tensor value)
-        => N(name, "Const", [], ("dtype", Type(value.DType)), ("value", new AttrValue { Tensor = TensorProtos.FromTensor(value) }));
-
-    private static AttrValue Fn(string name) => new() { Func = new NameAttrList { Name = name } };
-
-    private static FunctionDef Function(string name, (string Name, DataType Type)[] args, (string Name, DataType Type, string Ret)[] outputs, params NodeDef[] nodes)
-    {
-        var f = new FunctionDef { Signature = new OpDef { Name = name } };
-        foreach (var (n, t) in args) f.Signature.InputArg.Add(new OpDef.Types.ArgDef { Name = n, Type = t });
-        foreach (var (n, t, r) in outputs)
-        {
-            f.Signature.OutputArg.Add(new OpDef.Types.ArgDef { Name = n, Type = t });
-            f.Ret[n] = r;
-        }
-        f.NodeDef.Add(nodes);
-        return f;
-    }
 
     private static GraphDef NewGraph()
     {
