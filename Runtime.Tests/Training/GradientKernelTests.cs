@@ -63,6 +63,10 @@ public class GradientKernelTests
         var r = OpHarness.Compute("BroadcastGradientArgs", [Tensor.Create(s0, s0.Length), Tensor.Create(s1, s1.Length)], outputs: 2);
         Assert.Equal(r0, r[0].ToArray<int>());
         Assert.Equal(r1, r[1].ToArray<int>());
+        // The int64 form (T = int64) gives the same indices as int64.
+        var r64 = OpHarness.Compute("BroadcastGradientArgs", [Tensor.Create(s0.Select(v => (long)v).ToArray(), s0.Length), Tensor.Create(s1.Select(v => (long)v).ToArray(), s1.Length)], outputs: 2);
+        Assert.Equal(r0.Select(v => (long)v), r64[0].ToArray<long>());
+        Assert.Equal(r1.Select(v => (long)v), r64[1].ToArray<long>());
         var e = Assert.Throws<GraphExecutionException>(() => OpHarness.Compute("BroadcastGradientArgs", [Tensor.Create(new[] { 2 }, 1), Tensor.Create(new[] { 3 }, 1)], outputs: 2));
         Assert.Contains("incompatible shapes", e.Message);
     }

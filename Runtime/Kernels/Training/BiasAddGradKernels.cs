@@ -54,13 +54,24 @@ internal sealed class BiasAddGradKernels : KernelSet
 
     private sealed class BroadcastGradientArgsKernel(Node node) : OpKernel(node)
     {
+        // Shapes are short: read them into stack buffers so the kernel allocates nothing but its outputs (it runs once
+        // per iteration in TF1 gradient loops).
+        private const int MaxRank = 64;
+
         public override void Compute(OpKernelContext context)
         {
-            var s0 = Read(context.Input(0));
-            var s1 = Read(context.Input(1));
+            var a = context.Input(0);
+            var b = context.Input(1);
+            if (a.NumElements > MaxRank || b.NumElements > MaxRank)
+                throw Error($"shapes of rank {a.NumElements} and {b.NumElements}; at most {MaxRank} dims are supported.");
+            Span<long> s0 = stackalloc long[(int)a.NumElements];
+            Span<long> s1 = stackalloc long[(int)b.NumElements];
+            Read(a, s0);
+            Read(b, s1);
             int n = Math.Max(s0.Length, s1.Length);
-            var r0 = new List<long>();
-            var r1 = new List<long>();
+            Span<int> r0 = stackalloc int[n];
+            Span<int> r1 = stackalloc int[n];
+            int c0 = 0, c1 = 0;
             for (int i = 0; i < n; i++)
             {
                 // Align from the right; a missing dim acts as 1.
@@ -68,29 +79,42 @@ internal sealed class BiasAddGradKernels : KernelSet
                 long y = i - (n - s1.Length) >= 0 ? s1[i - (n - s1.Length)] : 1;
                 if (x == y)
                 {
-                    if (x == 1) { r0.Add(i); r1.Add(i); }
+                    if (x == 1) { r0[c0++] = i; r1[c1++] = i; }
                 }
-                else if (x == 1) r0.Add(i);
-                else if (y == 1) r1.Add(i);
-                else throw Error($"incompatible shapes [{string.Join(", ", s0)}] and [{string.Join(", ", s1)}].");
+                else if (x == 1) r0[c0++] = i;
+                else if (y == 1) r1[c1++] = i;
+                else throw Error($"incompatible shapes [{string.Join(", ", s0.ToArray())}] and [{string.Join(", ", s1.ToArray())}].");
             }
-            Write(context, 0, r0);
-            Write(context, 1, r1);
+            Write(context, 0, r0[..c0]);
+            Write(context, 1, r1[..c1]);
         }
 
-        private long[] Read(Tensor t) => t.DType switch
+        private void Read(Tensor t, Span<long> dst)
         {
-            DataType.DtInt32 => t.AsSpan<int>().ToArray().Select(v => (long)v).ToArray(),
-            DataType.DtInt64 => t.ToArray<long>(),
-            _ => throw KernelAttrs.BadType(Node, t.DType),
-        };
+            switch (t.DType)
+            {
+                case DataType.DtInt32:
+                    var i32 = t.AsSpan<int>();
+                    for (int i = 0; i < dst.Length; i++) dst[i] = i32[i];
+                    break;
+                case DataType.DtInt64:
+                    t.AsSpan<long>().CopyTo(dst);
+                    break;
+                default:
+                    throw KernelAttrs.BadType(Node, t.DType);
+            }
+        }
 
-        private void Write(OpKernelContext context, int index, List<long> values)
+        private static void Write(OpKernelContext context, int index, ReadOnlySpan<int> values)
         {
             var dtype = context.Input(0).DType;
-            var t = context.AllocateOutput(index, dtype, new TensorShape(values.Count));
-            if (dtype == DataType.DtInt32) for (int i = 0; i < values.Count; i++) t.AsSpan<int>()[i] = (int)values[i];
-            else for (int i = 0; i < values.Count; i++) t.AsSpan<long>()[i] = values[i];
+            var t = context.AllocateOutput(index, dtype, [values.Length]);
+            if (dtype == DataType.DtInt32) values.CopyTo(t.AsSpan<int>());
+            else
+            {
+                var o = t.AsSpan<long>();
+                for (int i = 0; i < values.Length; i++) o[i] = values[i];
+            }
         }
     }
 }
