@@ -2,6 +2,7 @@ using TypedGraph.Kernels.Lists;
 using TypedGraph.Protos;
 using Xunit;
 using static TypedGraph.Tests.Support.ExecGraph;
+using static TypedGraph.Tests.Support.FunctionDefs;
 
 namespace TypedGraph.Tests.Perf;
 
@@ -19,30 +20,6 @@ public class TensorListLoopAllocationTests(Xunit.Abstractions.ITestOutputHelper 
     private const DataType I = DataType.DtInt32;
     private const DataType V = DataType.DtVariant;
     private const int Width = 64;
-
-    private static NodeDef N(string name, string op, string[] inputs, params (string Key, AttrValue Value)[] attrs)
-    {
-        var n = new NodeDef { Name = name, Op = op };
-        n.Input.AddRange(inputs);
-        foreach (var (k, v) in attrs) n.Attr[k] = v;
-        return n;
-    }
-
-    private static NodeDef C(string name, Tensor value)
-        => N(name, "Const", [], ("dtype", Type(value.DType)), ("value", new AttrValue { Tensor = TensorProtos.FromTensor(value) }));
-
-    private static FunctionDef Function(string name, (string Name, DataType Type)[] args, (string Name, DataType Type, string Ret)[] outputs, params NodeDef[] nodes)
-    {
-        var f = new FunctionDef { Signature = new OpDef { Name = name } };
-        foreach (var (n, t) in args) f.Signature.InputArg.Add(new OpDef.Types.ArgDef { Name = n, Type = t });
-        foreach (var (n, t, r) in outputs)
-        {
-            f.Signature.OutputArg.Add(new OpDef.Types.ArgDef { Name = n, Type = t });
-            f.Ret[n] = r;
-        }
-        f.NodeDef.Add(nodes);
-        return f;
-    }
 
     /// <summary>
     /// <c>ta = TensorArray(float, size=n, element_shape=[Width]); for i in range(n): ta = ta.write(i, x * i)</c>, as

@@ -1,6 +1,7 @@
 using System.Numerics;
 using TypedGraph.Protos;
 using static TypedGraph.Tests.Support.OpHarness;
+using static TypedGraph.Tests.Support.ComplexReference;
 
 namespace TypedGraph.Tests.Kernels.Linalg;
 
@@ -16,25 +17,6 @@ public class EigKernelTests
     {
         var r = new Random(seed);
         return Enumerable.Range(0, count).Select(_ => new Complex(r.NextDouble() * 4 - 2, real ? 0 : r.NextDouble() * 4 - 2)).ToArray();
-    }
-
-    private static Complex Determinant(Complex[] a, int n)
-    {
-        var m = (Complex[])a.Clone();
-        Complex det = 1;
-        for (int c = 0; c < n; c++)
-        {
-            int p = c;
-            for (int i = c + 1; i < n; i++) if (Complex.Abs(m[i * n + c]) > Complex.Abs(m[p * n + c])) p = i;
-            if (p != c) { det = -det; for (int j = 0; j < n; j++) (m[c * n + j], m[p * n + j]) = (m[p * n + j], m[c * n + j]); }
-            det *= m[c * n + c];
-            for (int i = c + 1; i < n; i++)
-            {
-                var f = m[i * n + c] / m[c * n + c];
-                for (int j = c; j < n; j++) m[i * n + j] -= f * m[c * n + j];
-            }
-        }
-        return det;
     }
 
     [Theory]
