@@ -32,6 +32,7 @@ public static class GradientRegistry
         MatrixFunctionGradients.Register();
         ImageGradients.Register();
         ListGradients.Register();
+        RnnGradients.Register();
     }
 
     /// <summary>Registers (or replaces) the gradient of <paramref name="opType"/>.</summary>
