@@ -19,5 +19,8 @@ public sealed partial class OpDefCatalog
         "BlockLSTMV2(seq_len_max: int64, " + LstmInputs + ") -> " + LstmOutputs + "; cell_clip: float = 0.0; use_peephole: bool = false; T: {half, float}",
         "BlockLSTMGrad" + BlockLstmGradIo,
         "BlockLSTMGradV2" + BlockLstmGradIo,
+        "CTCLoss(inputs: T, labels_indices: int64, labels_values: int32, sequence_length: int32) -> (loss: T, gradient: T); preprocess_collapse_repeated: bool = false; ctc_merge_repeated: bool = true; ignore_longer_outputs_than_inputs: bool = false; T: {float, double} = float",
+        "CTCGreedyDecoder(inputs: T, sequence_length: int32) -> (decoded_indices: int64, decoded_values: int64, decoded_shape: int64, log_probability: T); merge_repeated: bool = false; blank_index: int = -1; T: {float, double} = float",
+        "CTCBeamSearchDecoder(inputs: T, sequence_length: int32) -> (decoded_indices: top_paths * int64, decoded_values: top_paths * int64, decoded_shape: top_paths * int64, log_probability: T); beam_width: int >= 1; top_paths: int >= 1; merge_repeated: bool = true; T: {float, double} = float",
     ];
 }

@@ -71,6 +71,10 @@ internal static class StaticShapes
             }
             case "SoftmaxCrossEntropyWithLogits" or "SparseSoftmaxCrossEntropyWithLogits":
                 return t.Index == 1 ? In(0) : In(0) is { } lg ? [lg[0]] : [-1];
+            case "CTCLoss": // ctc_ops.cc: loss [batch], gradient like inputs [max_time, batch, classes]
+                return t.Index == 1 ? In(0) : In(0) is { Length: 3 } ctcIn ? [ctcIn[1]] : [-1];
+            case "LSTMBlockCell" or "GRUBlockCell": // rnn_ops.cc: every output is [batch, cell] (cell from h_prev)
+                return [In(0) is { Length: 2 } rnnX ? rnnX[0] : -1, In(node.Op == "GRUBlockCell" ? 1 : 2) is { Length: 2 } rnnH ? rnnH[1] : -1];
             case "ArgMax" or "ArgMin":
             {
                 var s = In(0);

@@ -1,4 +1,5 @@
 using TypedGraph.Building;
+using TypedGraph.Protos;
 
 namespace TypedGraph.Training;
 
@@ -21,6 +22,18 @@ internal static class RnnGradients
         // TF registers BlockLSTMGradV2 (the same backprop with V2's layout) on CPU, and it is the one whose gradients
         // equal the forward's derivatives, so V2 gets it here: a deliberate difference from TF's Python gradient.
         GradientRegistry.Register("BlockLSTMV2", (c, op, g) => BlockLstm(c, op, g, "BlockLSTMGradV2"));
+        GradientRegistry.Register("CTCLoss", CtcLoss);
+        GradientRegistry.NotDifferentiable("CTCGreedyDecoder", "CTCBeamSearchDecoder");
+    }
+
+    // ctc_ops.py _CTCLossGrad: grad_loss[:, None] * PreventGradient(op.outputs[1]) for the logits, nothing for the labels
+    // and lengths.
+    private static Output?[] CtcLoss(GradientContext c, Node op, Output?[] g)
+    {
+        var b = c.Builder;
+        var msg = new Dictionary<string, AttrValue> { ["message"] = Attrs.String("Currently there is no way to take the second  derivative of ctc_loss due to the fused implementation's interaction  with tf.gradients()") };
+        var backprop = b.OutputOf(b.AddOperation("PreventGradient", [c.Out(op, 1)], msg, "PreventGradient"));
+        return [b.Multiply(b.ExpandDims(g[0]!.Value, -1), backprop, "mul"), null, null, null];
     }
 
     private static Output?[] LstmBlockCell(GradientContext c, Node op, Output?[] g)
