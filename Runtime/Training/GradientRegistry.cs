@@ -34,6 +34,8 @@ public static class GradientRegistry
         ListGradients.Register();
         SpaceBatchGradients.Register();
         Nn3DGradients.Register();
+        ArrayExtraGradients.Register();
+        MaxPoolWithArgmaxGradient.Register();
     }
 
     /// <summary>Registers (or replaces) the gradient of <paramref name="opType"/>.</summary>
