@@ -36,6 +36,7 @@ public static class GradientRegistry
         Nn3DGradients.Register();
         ArrayExtraGradients.Register();
         MaxPoolWithArgmaxGradient.Register();
+        SpecialMathGradients.Register();
     }
 
     /// <summary>Registers (or replaces) the gradient of <paramref name="opType"/>.</summary>

@@ -17,7 +17,7 @@ internal sealed class CrossKernel : KernelSet
         var b = ctx.Input(1);
         if (a.Shape != b.Shape) throw ctx.Error($"Both inputs must be of same shape: {a.Shape} vs. {b.Shape}");
         if (a.Shape.Rank < 1) throw ctx.Error($"Input must be at least 1D{a.Shape}");
-        if (a.Shape[^1] != 3) throw ctx.Error($"Argument 'a' must have 3 elements in its innermost dimension, got {a.Shape[^1]}");
+        if (a.Shape[-1] != 3) throw ctx.Error($"Argument 'a' must have 3 elements in its innermost dimension, got {a.Shape[-1]}");
         if (b.DType != a.DType) throw ctx.Error("Both inputs must have one dtype");
         var output = ctx.AllocateOutput(0, a.DType, a.Shape);
         switch (a.DType)
