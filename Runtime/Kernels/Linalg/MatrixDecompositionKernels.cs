@@ -8,10 +8,9 @@ namespace TypedGraph.Kernels.Linalg;
 /// rounded once on output): <c>MatrixInverse</c> (partial-pivot LU in Eigen's order; TF's <c>matrix_inverse_op.cc</c>
 /// rejects an exactly zero pivot with "Input is not invertible."; NaN/Inf propagate as through Eigen), <c>MatrixSolve</c>, <c>Cholesky</c> (Eigen's LLT over the lower
 /// triangle, as TF's <c>cholesky_op.cc</c>; the strict upper triangle of the result is zero), <c>Qr</c> (Householder
-/// reflections with Eigen's sign choice, so Q and R match TF's <c>qr_op_impl.h</c> and not merely some QR), and
-/// <c>MatrixTriangularSolve</c> (batch dims broadcast as TF ≥ 2.2's <c>MatMulBCast</c>; a zero on the diagonal is
-/// "Input matrix is not invertible."). complex64/complex128 inputs of the first four go to
-/// <see cref="ComplexDecompositions"/> (TF registers them; MatrixTriangularSolve stays real here).
+/// reflections with Eigen's sign choice, so Q and R match TF's <c>qr_op_impl.h</c> and not merely some QR).
+/// complex64/complex128 inputs go to <see cref="ComplexDecompositions"/> (TF registers them). MatrixTriangularSolve is
+/// <see cref="TriangularSolveKernel"/>.
 /// </summary>
 internal sealed class MatrixDecompositionKernels : KernelSet
 {
@@ -25,11 +24,6 @@ internal sealed class MatrixDecompositionKernels : KernelSet
         registry.Add("MatrixSolve", n => { bool adjoint = n.GetBool("adjoint", false); return new Exec.DelegateKernel(n, ctx => Solve(ctx, adjoint)); });
         registry.Add("Cholesky", n => new Exec.DelegateKernel(n, Cholesky));
         registry.Add("Qr", n => { bool full = n.GetBool("full_matrices", false); return new Exec.DelegateKernel(n, ctx => Qr(ctx, full)); });
-        registry.Add("MatrixTriangularSolve", n =>
-        {
-            bool lower = n.GetBool("lower", true), adjoint = n.GetBool("adjoint", false);
-            return new Exec.DelegateKernel(n, ctx => TriangularSolve(ctx, lower, adjoint));
-        });
     }
 
     /// <summary>The elements of a float/double/half tensor as doubles.</summary>
@@ -296,54 +290,6 @@ internal sealed class MatrixDecompositionKernels : KernelSet
         }
         WriteDoubles(qOut, q);
         WriteDoubles(rOut, r);
-    }
-
-    private static void TriangularSolve(OpKernelContext ctx, bool lower, bool adjoint)
-    {
-        var matrix = ctx.Input(0);
-        var rhs = ctx.Input(1);
-        if (matrix.Shape.Rank < 2 || rhs.Shape.Rank < 2)
-            throw ctx.Error($"In[0] and In[1] must have rank >= 2, got {matrix.Shape} and {rhs.Shape}.");
-        if (rhs.DType != matrix.DType) throw ctx.Error($"matrix and rhs must have the same dtype, got {DataTypes.Name(matrix.DType)} and {DataTypes.Name(rhs.DType)}.");
-        int n = matrix.Shape[-1];
-        if (matrix.Shape[-2] != n) throw ctx.Error($"Input matrix must be square, got shape {matrix.Shape}.");
-        if (rhs.Shape[-2] != n) throw ctx.Error($"Input matrix and rhs are incompatible: {matrix.Shape} vs {rhs.Shape}.");
-        int k = rhs.Shape[-1];
-        var aBatch = new TensorShape(matrix.Shape.ToArray()[..^2]);
-        var bBatch = new TensorShape(rhs.Shape.ToArray()[..^2]);
-        if (!Broadcast.TryShape(aBatch, bBatch, out var batchShape))
-            throw ctx.Error($"Incompatible batch dimensions: {matrix.Shape} vs. {rhs.Shape}.");
-        var output = ctx.AllocateOutput(0, rhs.DType, new TensorShape([.. batchShape.ToArray(), n, k]));
-        var a = ReadDoubles(ctx, matrix);
-        var y = ReadDoubles(ctx, rhs);
-        var x = new double[output.NumElements];
-        long batches = batchShape.NumElements;
-        if (n > 0 && k > 0)
-            for (long ob = 0; ob < batches; ob++)
-            {
-                long ab = BroadcastIndex(ob, batchShape, aBatch), bb = BroadcastIndex(ob, batchShape, bBatch);
-                long aAt = ab * n * n;
-                for (int i = 0; i < n; i++)
-                    if (!(Math.Abs(a[aAt + i * n + i]) > 0)) throw ctx.Error("Input matrix is not invertible.");
-                // Effective triangle: lower (or upper) of A, transposed under adjoint.
-                bool forward = lower != adjoint;
-                double A(int i, int j) => adjoint ? a[aAt + j * n + i] : a[aAt + i * n + j];
-                long xAt = ob * n * k;
-                Array.Copy(y, bb * n * k, x, xAt, n * k);
-                for (int s = 0; s < n; s++)
-                {
-                    int i = forward ? s : n - 1 - s;
-                    for (int t = 0; t < s; t++)
-                    {
-                        int j = forward ? t : n - 1 - t;
-                        double c = A(i, j);
-                        if (c != 0) for (int col = 0; col < k; col++) x[xAt + i * k + col] -= c * x[xAt + j * k + col];
-                    }
-                    double d = A(i, i);
-                    for (int col = 0; col < k; col++) x[xAt + i * k + col] /= d;
-                }
-            }
-        WriteDoubles(output, x);
     }
 
     /// <summary>The flat index into a (broadcast) operand batch shape of output batch <paramref name="flat"/>.</summary>
