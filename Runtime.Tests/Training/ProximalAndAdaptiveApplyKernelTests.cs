@@ -197,7 +197,8 @@ public sealed class ProximalAndAdaptiveApplyKernelTests
     public void A_scalar_input_of_the_wrong_shape_names_the_input()
     {
         var e = Assert.Throws<GraphExecutionException>(RunWithVectorLr);
-        Assert.Contains("must be a float scalar", e.Message);
+        Assert.Contains("input 3 ('lr", e.Message);
+        Assert.Contains("scalar, got", e.Message);
     }
 
     private static void RunWithVectorLr()

@@ -6,11 +6,10 @@ namespace TypedGraph.Training;
 /// <summary>
 /// Gradients of the special functions, as TF's <c>ops/math_grad.py</c> builds them:
 /// <c>_LgammaGrad</c> → grad·Digamma(x); <c>_DigammaGrad</c> → grad·Polygamma(1, x); <c>_IgammaGrad</c> →
-/// (grad·IgammaGradA(a, x), grad·exp(−x + (a−1)·log x − Lgamma(a))) reduced over broadcast dims, <c>_IgammacGrad</c> the
-/// negatives; <c>_BetaincGrad</c> → (none, none, grad·exp(xlog1py(b−1, −x) + xlogy(a−1, x) − lbeta(a, b))) — TF gives no
+/// grad·exp(−x + (a−1)·log x − Lgamma(a)) for x reduced over broadcast dims, <c>_IgammacGrad</c> its negative (TF's
+/// a-gradient, IgammaGradA, has no kernel here, so a gets none); <c>_BetaincGrad</c> → (none, none, grad·exp(xlog1py(b−1, −x) + xlogy(a−1, x) − lbeta(a, b))) — TF gives no
 /// gradient for a and b; <c>_ZetaGrad</c> → (none, grad·(−x·Zeta(x+1, q))); <c>_PolygammaGrad</c> → (none,
-/// grad·Polygamma(n+1, x)). IgammaGradA has no kernel here (building the gradient works; running the a-gradient fails
-/// naming the missing op).
+/// grad·Polygamma(n+1, x)).
 /// </summary>
 internal static class SpecialMathGradients
 {
@@ -59,8 +58,10 @@ internal static class SpecialMathGradients
         var b = c.Builder;
         Output a = c.In(op, 0), x = c.In(op, 1);
         Output Sign(Output v) => negate ? b.Negate(v) : v;
+        // No a-gradient: TF's IgammaGradA (Eigen's forward-mode derivative of igamma) has no kernel here, and a node for it
+        // would make any plan holding the gradient unrunnable; the caller sees "no gradient" (null) for a.
         return c.BroadcastReduce(a, x,
-            () => Sign(b.Multiply(grad, Op(c, "IgammaGradA", [a, x]))),
+            () => null,
             () => Sign(b.Multiply(grad, b.Exp(b.Subtract(b.Subtract(b.Multiply(b.Subtract(a, c.Scalar(1, a)), b.Log(x)), x), Op(c, "Lgamma", [a]))))));
     }
 
