@@ -37,6 +37,14 @@ internal interface IScalarOps<T> where T : struct
     static abstract double Abs(T a);
     /// <summary>x rounded to the real type (for norms accumulated in it).</summary>
     static abstract double RoundReal(double x);
+    /// <summary>The complex conjugate (the value itself for a real type).</summary>
+    static abstract T Conj(T a);
+    /// <summary>The real part.</summary>
+    static abstract double Re(T a);
+    /// <summary>|a|² = re² + im², each operation in the real type (Eigen's <c>abs2</c>).</summary>
+    static abstract double Abs2(T a);
+    /// <summary>The real x (rounded to the real type) as a T.</summary>
+    static abstract T FromReal(double x);
 }
 
 /// <summary>float arithmetic.</summary>
@@ -52,6 +60,10 @@ internal readonly struct FloatOps : IScalarOps<float>
     public static float Scale(float a, double s) => a * (float)s;
     public static double Abs(float a) => Math.Abs(a);
     public static double RoundReal(double x) => (float)x;
+    public static float Conj(float a) => a;
+    public static double Re(float a) => a;
+    public static double Abs2(float a) => a * a;
+    public static float FromReal(double x) => (float)x;
 }
 
 /// <summary>double arithmetic.</summary>
@@ -67,6 +79,10 @@ internal readonly struct DoubleOps : IScalarOps<double>
     public static double Scale(double a, double s) => a * s;
     public static double Abs(double a) => Math.Abs(a);
     public static double RoundReal(double x) => x;
+    public static double Conj(double a) => a;
+    public static double Re(double a) => a;
+    public static double Abs2(double a) => a * a;
+    public static double FromReal(double x) => x;
 }
 
 /// <summary>complex&lt;float&gt; arithmetic: each real operation rounded to float, as single-precision complex code
@@ -92,6 +108,10 @@ internal readonly struct Complex64Ops : IScalarOps<ComplexF>
     public static ComplexF Scale(ComplexF a, double s) { float f = (float)s; return new(a.Re * f, a.Im * f); }
     public static double Abs(ComplexF a) => (float)Complex.Abs(new Complex(a.Re, a.Im));
     public static double RoundReal(double x) => (float)x;
+    public static ComplexF Conj(ComplexF a) => new(a.Re, -a.Im);
+    public static double Re(ComplexF a) => a.Re;
+    public static double Abs2(ComplexF a) { float rr = a.Re * a.Re, ii = a.Im * a.Im; return rr + ii; }
+    public static ComplexF FromReal(double x) => new((float)x, 0f);
 }
 
 /// <summary>complex&lt;double&gt; arithmetic (<see cref="Complex"/>).</summary>
@@ -107,6 +127,10 @@ internal readonly struct Complex128Ops : IScalarOps<Complex>
     public static Complex Scale(Complex a, double s) => new(a.Real * s, a.Imaginary * s);
     public static double Abs(Complex a) => Complex.Abs(a);
     public static double RoundReal(double x) => x;
+    public static Complex Conj(Complex a) => Complex.Conjugate(a);
+    public static double Re(Complex a) => a.Real;
+    public static double Abs2(Complex a) => a.Real * a.Real + a.Imaginary * a.Imaginary;
+    public static Complex FromReal(double x) => new(x, 0);
 }
 
 /// <summary>Row-major dense matrix operations over any <see cref="IScalarOps{T}"/> scalar.</summary>
