@@ -334,6 +334,8 @@ public sealed class PackedWeightsTests : IDisposable
     [InlineData(2, 9, 11, 8, 5, 5, 64)]
     [InlineData(3, 14, 14, 32, 5, 5, 64)]
     [InlineData(1, 7, 6, 5, 3, 5, 32)]
+    [InlineData(2, 9, 11, 24, 1, 1, 40)]   // 1×1: one GEMM with the filter packed as B
+    [InlineData(2, 9, 11, 8, 3, 3, 24)]    // C = 8, OC = 24: im2col + GEMM with the filter packed as B
     public void Conv_filter_panels_follow_a_variable_filter_through_assigns(int n, int h, int w, int c, int kh, int kw, int oc)
     {
         var b = new GraphBuilder();
@@ -361,6 +363,10 @@ public sealed class PackedWeightsTests : IDisposable
         var g = global::TypedGraph.Kernels.NN.Window2D.Create(n, h, w, c, kh, kw, 1, 1, 1, 1, global::TypedGraph.Kernels.Common.PaddingKind.Same, default);
         var fused = (global::TypedGraph.Kernels.NN.Conv2DKernel)plan.Plan.Steps.Single(st => st.Node.Name == "relu").Kernel;
         Assert.Equal(global::TypedGraph.Kernels.NN.ImplicitGemmConv2D.IsPreferred(g, oc) ? 2 : 0, fused.FilterPanels.Builds);
+        // The 1×1 and im2col paths keep the filter packed as the GEMM's B instead (once per filter value, as above).
+        bool packsB = !global::TypedGraph.Kernels.NN.ImplicitGemmConv2D.IsPreferred(g, oc) && !global::TypedGraph.Kernels.NN.DirectConv2D.IsPreferred(g, oc)
+            && !global::TypedGraph.Kernels.NN.WinogradConv2D.IsPreferred(g, oc, filterCached: true);
+        Assert.Equal(packsB ? 2 : 0, fused.FilterCache.Packed.Packings);
     }
 
     private static double[] Naive(float[] a, float[] b, int m, int n, int k)

@@ -1,6 +1,8 @@
 using System.Runtime.Intrinsics;
+using TypedGraph.Building;
 using TypedGraph.Kernels.Common;
 using TypedGraph.Kernels.NN;
+using TypedGraph.Training;
 using static TypedGraph.Tests.Support.OpHarness;
 using static TypedGraph.Tests.Support.TestTensors;
 
@@ -251,6 +253,93 @@ public class WinogradConvTests
             def.Attr["fused_ops"] = new Protos.AttrValue { List = new Protos.AttrValue.Types.ListValue { S = { Google.Protobuf.ByteString.CopyFromUtf8("BiasAdd"), Google.Protobuf.ByteString.CopyFromUtf8("Relu") } } };
         });
         Assert.Equal(expected, y.ToArray<float>());
+    }
+
+    [Theory]
+    [InlineData(1, 24, 24, 64, 64, true, false)]     // the filter transform (36·64·64 values) outweighs the saving per call, not when kept
+    [InlineData(1, 28, 28, 128, 128, true, false)]   // 49 tiles: the transform alone cost more than the direct conv
+    [InlineData(1, 56, 56, 64, 64, true, true)]      // chosen either way
+    [InlineData(1, 7, 7, 512, 512, false, false)]    // 4 tiles stream 36·512·512 kept floats: still direct
+    [InlineData(8, 14, 14, 32, 32, false, false)]    // depth-32 GEMMs: not cheaper even without the transform
+    public void ChoiceRule_WithAKeptFilter_DropsTheTransformButChargesReadingIt(int n, int h, int w, int c, int oc, bool cached, bool uncached)
+    {
+        var g = Window2D.Create(n, h, w, c, 3, 3, 1, 1, 1, 1, PaddingKind.Same, default);
+        Assert.Equal(cached && Vector512.IsHardwareAccelerated, WinogradConv2D.IsPreferred(g, oc, filterCached: true));
+        Assert.Equal(uncached && Vector512.IsHardwareAccelerated, WinogradConv2D.IsPreferred(g, oc, filterCached: false));
+        Assert.True(WinogradConv2D.Cost(g, oc, filterCached: true) < WinogradConv2D.Cost(g, oc));
+    }
+
+    [Theory]
+    [InlineData(1, 8, 8, 16, 16, "SAME")]
+    [InlineData(2, 9, 11, 16, 48, "SAME")]
+    [InlineData(1, 6, 5, 272, 16, "VALID")]
+    public void KeptTransformedFilter_GivesTheSameOutputsAsTransformingPerCall(int n, int h, int w, int c, int oc, string padding)
+    {
+        var g = Geometry(n, h, w, c, padding);
+        var (x, f, expected) = Case(h * 13 + w + c, g, oc);
+        var kept = WinogradConv2D.TransformFilter(f, c, oc);
+        var got = new float[g.N * g.OH * g.OW * oc];
+        if (Vector512.IsHardwareAccelerated) WinogradConv2D.Run(g, oc, x, f, got, null, null, kept);
+        else
+        {
+            Assert.Throws<InvalidOperationException>(() => WinogradConv2D.Run(g, oc, x, f, got, null, null, kept));
+            Conv2DKernel.Run(g, oc, x, f, got);
+        }
+        // The same transform and packing, made once instead of per call: bit-identical, and within the error bound.
+        Assert.Equal(RunWinograd(g, oc, x, f), got);
+        WithinBound(expected, got, ErrorBound(x, f, g, oc), "kept filter");
+        // A form made for other channel counts is not used (the call transforms its own filter).
+        var other = WinogradConv2D.TransformFilter(new float[9 * c * (oc + 16)], c, oc + 16);
+        var got2 = new float[got.Length];
+        if (Vector512.IsHardwareAccelerated) WinogradConv2D.Run(g, oc, x, f, got2, null, null, other);
+        else Conv2DKernel.Run(g, oc, x, f, got2);
+        Assert.Equal(got, got2);
+    }
+
+    [Fact]
+    public void VariableFilter_OnTheKeptWinogradPath_FollowsAssignsAndFeeds()
+    {
+        // 1×24×24×64 → 64: Winograd only because the Const/variable filter's transform is kept (see the rule test above).
+        const int n = 1, h = 24, w = 24, c = 64, oc = 64;
+        var g = Geometry(n, h, w, c, "SAME");
+        var b = new GraphBuilder();
+        var xIn = b.Placeholder(Protos.DataType.DtFloat, null, "x");
+        var (x, f0, conv0) = Case(5, g, oc);
+        var bias = RandomFloats(new Random(6), oc);
+        var filter = b.Variable(Tensor.Create(f0, 3, 3, c, oc), "f");
+        var newF = b.Placeholder(Protos.DataType.DtFloat, null, "new_f");
+        var assign = b.Assign(filter, newF, "assign_f");
+        b.Relu(b.BiasAdd(b.Conv2D(xIn, filter.Snapshot, [1, 1, 1, 1], "SAME", name: "conv"), b.Constant(Tensor.Create(bias, oc), "bias")), "relu");
+        b.GlobalVariablesInitializer();
+        using var s = new Session(b.Graph);
+        s.Initialize();
+        var feed = ("x:0", Tensor.Create(x, n, h, w, c));
+        void Check(float[] f, float[] conv, ReadOnlySpan<float> y, string what)
+        {
+            // relu(conv + bias): ReLU does not grow an error, the bias add rounds once more.
+            var bound = ErrorBound(x, f, g, oc);
+            var expected = new float[conv.Length];
+            for (int i = 0; i < conv.Length; i++)
+            {
+                expected[i] = (float)Math.Max(0, (double)conv[i] + bias[i % oc]);
+                bound[i] += Math.Pow(2, -24) * (Math.Abs(conv[i]) + Math.Abs(bias[i % oc]));
+            }
+            WithinBound(expected, y.ToArray(), bound, what);
+        }
+        for (int run = 0; run < 3; run++) Check(f0, conv0, s.Run("relu:0", feed).AsSpan<float>(), $"f0 run {run}");
+        var f1 = RandomFloats(new Random(7), 9 * c * oc);
+        var conv1 = ConvPoolTests.NaiveConv(x, n, h, w, c, f1, 3, 3, oc, 1, 1, 1, 1, g.OH, g.OW, g.PadTop, g.PadLeft);
+        s.Run([assign.Name], new Dictionary<string, Tensor> { ["new_f:0"] = Tensor.Create(f1, 3, 3, c, oc) });
+        for (int run = 0; run < 3; run++) Check(f1, conv1, s.Run("relu:0", feed).AsSpan<float>(), $"f1 run {run}");
+        // A fed filter is the caller's: used as it is, never kept.
+        var f2 = RandomFloats(new Random(8), 9 * c * oc);
+        var conv2 = ConvPoolTests.NaiveConv(x, n, h, w, c, f2, 3, 3, oc, 1, 1, 1, 1, g.OH, g.OW, g.PadTop, g.PadLeft);
+        Check(f2, conv2, s.Run("relu:0", feed, ("f/read:0", Tensor.Create(f2, 3, 3, c, oc))).AsSpan<float>(), "fed");
+        var plan = s.Prepare(["relu:0"], ["x:0"]);
+        var fused = (Conv2DKernel)plan.Plan.Steps.Single(st => st.Node.Name == "relu").Kernel;
+        // Transformed on the second sighting of f0 and of f1; the implicit-GEMM panels were never needed.
+        Assert.Equal(Vector512.IsHardwareAccelerated ? 2 : 0, fused.FilterCache.Winograd.Builds);
+        Assert.Equal(0, fused.FilterPanels.Builds);
     }
 
     private static Action<Protos.NodeDef> Attrs(string padding) => def =>

@@ -105,8 +105,12 @@ internal sealed class MatMulKernel : OpKernel
         }
         var c = context.AllocateOutput(0, a.DType, [m, n]);
         if (a.DType == DataType.DtFloat && Gemm.UsesPackedB(m, n, k) && _packedB.For(b, _tb, k, n) is { } packed)
-            Gemm.SgemmPrepacked(_ta, _tb, m, n, k, a.AsSpan<float>(), b.AsSpan<float>(), packed, c.AsSpan<float>());
-        else MatMulKernels.Multiply(a.DType, _ta, _tb, m, n, k, a, 0, b, 0, c, 0, parallel: true, Node);
+        {
+            // Each row part applies the bias/activation to its own rows as soon as it has computed them.
+            Gemm.SgemmPrepacked(_ta, _tb, m, n, k, a.AsSpan<float>(), b.AsSpan<float>(), packed, c.AsSpan<float>(), _epilogue, bias);
+            return;
+        }
+        MatMulKernels.Multiply(a.DType, _ta, _tb, m, n, k, a, 0, b, 0, c, 0, parallel: true, Node);
         if (_epilogue != null && c.NumElements > 0) NN.Conv2DKernel.ApplyParallel(_epilogue, c.AsSpan<float>(), bias!, m, n);
     }
 }

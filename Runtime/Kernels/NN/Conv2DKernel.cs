@@ -33,11 +33,14 @@ internal sealed class Conv2DKernel : OpKernel
     private readonly PaddingKind _padding;
     private readonly (int, int, int, int) _explicit;
     private readonly Epilogue? _epilogue;
-    // The implicit-GEMM filter panels of a Const or variable-value filter, made once per filter value (WeightCache).
-    private readonly WeightCache<float[]> _filterPanels = new();
+    // The derived forms of a Const or variable-value filter, made once per filter value (WeightCache).
+    private readonly ConvFilterCache _filterCache = new();
 
-    /// <summary>The filter-panel cache (tests: how often the filter was re-laid out).</summary>
-    internal WeightCache<float[]> FilterPanels => _filterPanels;
+    /// <summary>The implicit-GEMM filter-panel cache (tests: how often the filter was re-laid out).</summary>
+    internal WeightCache<float[]> FilterPanels => _filterCache.Panels;
+
+    /// <summary>The kept derived forms of the filter, per path (tests).</summary>
+    internal ConvFilterCache FilterCache => _filterCache;
 
     public Conv2DKernel(Node node, bool fused) : base(node)
     {
@@ -98,7 +101,7 @@ internal sealed class Conv2DKernel : OpKernel
         }
         if (!_nchw)
         {
-            Run(g, oc, input.AsSpan<float>(), filter.AsSpan<float>(), output.AsSpan<float>(), _epilogue, bias, _filterPanels, filter);
+            Run(g, oc, input.AsSpan<float>(), filter.AsSpan<float>(), output.AsSpan<float>(), _epilogue, bias, _filterCache, filter);
             return;
         }
         var inBuf = ArrayPool<float>.Shared.Rent((int)input.NumElements);
@@ -108,7 +111,7 @@ internal sealed class Conv2DKernel : OpKernel
             var xin = inBuf.AsSpan(0, (int)input.NumElements);
             var xout = outBuf.AsSpan(0, (int)output.NumElements);
             Layout.NchwToNhwc<float>(input.AsSpan<float>(), xin, n, c, h * w);
-            Run(g, oc, xin, filter.AsSpan<float>(), xout, _epilogue, bias, _filterPanels, filter);
+            Run(g, oc, xin, filter.AsSpan<float>(), xout, _epilogue, bias, _filterCache, filter);
             Layout.NhwcToNchw<float>(xout, output.AsSpan<float>(), n, oc, g.OH * g.OW);
         }
         finally
@@ -119,47 +122,65 @@ internal sealed class Conv2DKernel : OpKernel
     }
 
     /// <summary>NHWC float convolution into <paramref name="output"/> [N·OH·OW, OC].</summary>
-    /// <remarks><c>filterCache</c>: a kernel's cache of the filter's derived layouts, with <c>filterTensor</c> the tensor
-    /// <c>filter</c> was read from (a constant filter is re-laid out once, not per call).</remarks>
+    /// <remarks><c>filterCache</c>: a kernel's kept derived forms of the filter, with <c>filterTensor</c> the tensor
+    /// <c>filter</c> was read from (a Const or variable-value filter is re-laid out / transformed / packed once per value,
+    /// not per call; a fed filter never is — see <see cref="WeightCache{T}"/>).</remarks>
     internal static void Run(Window2D g, int oc, ReadOnlySpan<float> input, ReadOnlySpan<float> filter, Span<float> output,
-        Epilogue? epilogue = null, Tensor? bias = null, WeightCache<float[]>? filterCache = null, Tensor? filterTensor = null)
+        Epilogue? epilogue = null, Tensor? bias = null, ConvFilterCache? filterCache = null, Tensor? filterTensor = null)
     {
         int depth = g.KH * g.KW * g.C;
         long rows = (long)g.N * g.OH * g.OW;
+        // Whether this filter's derived forms can be kept across calls (a published value, see WeightCache).
+        bool cacheable = filterCache != null && filterTensor is { IsPublishedValue: true };
         bool pointwise = g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.OH == g.H && g.OW == g.W;
         if (pointwise)
         {
+            // One GEMM with the filter as B [C, OC]: a constant filter's packing is kept, and each row part applies the
+            // epilogue to its own rows.
+            if (cacheable && rows <= int.MaxValue && Gemm.UsesPackedB((int)rows, oc, depth)
+                && filterCache!.Packed.For(filterTensor!, false, depth, oc) is { } packedB)
+            {
+                Gemm.SgemmPrepacked(false, false, (int)rows, oc, depth, input, filter, packedB, output, epilogue, bias);
+                return;
+            }
             Gemm.Sgemm(false, false, (int)rows, oc, depth, input, filter, output);
             if (epilogue != null) ApplyParallel(epilogue, output, bias!, rows, oc);
             return;
         }
-        // Few input channels: im2col would copy as much as the GEMM computes (see DirectConv2D's rule).
+        // Few input channels: im2col would copy as much as the GEMM computes (see DirectConv2D's rule). It reads TF's
+        // [KH, KW, C, OC] filter rows as they are, so there is no derived form to keep.
         if (DirectConv2D.IsPreferred(g, oc))
         {
             DirectConv2D.Run(g, oc, input, filter, output, epilogue, bias);
             return;
         }
-        // 3×3 stride 1 with enough channels: Winograd F(4×4, 3×3) where its cost estimate wins.
-        if (WinogradConv2D.IsPreferred(g, oc))
+        // 3×3 stride 1 with enough channels: Winograd F(4×4, 3×3) where its cost estimate wins — a kept transformed
+        // filter costs no transform per call, so the rule is asked with that in mind.
+        if (WinogradConv2D.IsPreferred(g, oc, filterCached: cacheable))
         {
-            WinogradConv2D.Run(g, oc, input, filter, output, epilogue, bias);
+            var transformed = cacheable ? filterCache!.Winograd.Get(filterTensor!, (g.C, oc),
+                static (t, a) => t.Fits(a.C, a.oc),
+                static (t, a) => WinogradConv2D.TransformFilter(t.AsSpan<float>(), a.C, a.oc)) : null;
+            WinogradConv2D.Run(g, oc, input, filter, output, epilogue, bias, transformed);
             return;
         }
         // More channels, whole 32-wide OC panels: GEMM without materializing the im2col rows.
         if (ImplicitGemmConv2D.IsPreferred(g, oc))
         {
-            var panels = filterTensor == null ? null : filterCache?.Get(filterTensor, (depth, oc),
+            var panels = cacheable ? filterCache!.Panels.Get(filterTensor!, (depth, oc),
                 static (p, a) => p.Length == (long)a.depth * a.oc,
-                static (t, a) => ImplicitGemmConv2D.PackFilter(t.AsSpan<float>(), a.depth, a.oc));
+                static (t, a) => ImplicitGemmConv2D.PackFilter(t.AsSpan<float>(), a.depth, a.oc)) : null;
             ImplicitGemmConv2D.Run(g, oc, input, filter, output, epilogue, bias, panels);
             return;
         }
-        RunIm2Col(g, oc, input, filter, output, epilogue, bias);
+        RunIm2Col(g, oc, input, filter, output, epilogue, bias, cacheable ? filterCache!.Packed.For(filterTensor!, false, depth, oc) : null);
     }
 
     /// <summary>The im2col + packed GEMM path (any channel count).</summary>
+    /// <remarks><c>keptFilter</c>: the filter as [KH·KW·C, OC] already packed for the GEMM (<see cref="Gemm.PackBRetained"/>,
+    /// a kernel's kept packing of a constant filter), or null to pack it in this call.</remarks>
     internal static void RunIm2Col(Window2D g, int oc, ReadOnlySpan<float> input, ReadOnlySpan<float> filter, Span<float> output,
-        Epilogue? epilogue = null, Tensor? bias = null)
+        Epilogue? epilogue = null, Tensor? bias = null, PackedB? keptFilter = null)
     {
         int depth = g.KH * g.KW * g.C;
         long rows = (long)g.N * g.OH * g.OW;
@@ -167,8 +188,10 @@ internal sealed class Conv2DKernel : OpKernel
         // stays near L2 size.
         int chunk = (int)Math.Clamp((256 * 1024 / 4) / Math.Max(1, depth), 256, 4096);
         long chunks = (rows + chunk - 1) / chunk;
-        // The filter is packed once per call and shared by every chunk's GEMM.
-        using var packed = Gemm.PackB(false, depth, oc, filter);
+        // The filter is packed once per call (or kept across calls) and shared by every chunk's GEMM.
+        bool kept = keptFilter != null && keptFilter.K == depth && keptFilter.N == oc && Gemm.FitsCurrentKernel(keptFilter);
+        using var perCall = kept ? null : Gemm.PackB(false, depth, oc, filter);
+        var packed = kept ? keptFilter! : perCall!;
         unsafe
         {
             fixed (float* pin = input, pf = filter, pout = output)
@@ -276,4 +299,20 @@ internal sealed class Conv2DKernel : OpKernel
             }
         }
     }
+}
+
+/// <summary>
+/// A conv kernel's kept derived forms of a constant filter, one per path that derives one (each a
+/// <see cref="WeightCache{T}"/>: made on the filter value's second sighting, made again when the value changes).
+/// </summary>
+internal sealed class ConvFilterCache
+{
+    /// <summary>The implicit-GEMM path's 32-wide filter panels (<see cref="ImplicitGemmConv2D.PackFilter"/>).</summary>
+    public WeightCache<float[]> Panels { get; } = new();
+
+    /// <summary>The Winograd path's transformed and packed filter (<see cref="WinogradConv2D.TransformFilter"/>).</summary>
+    public WeightCache<WinogradConv2D.TransformedFilter> Winograd { get; } = new();
+
+    /// <summary>The filter packed as the GEMM's B for the 1×1 (pointwise) and im2col paths.</summary>
+    public PackedWeights Packed { get; } = new();
 }

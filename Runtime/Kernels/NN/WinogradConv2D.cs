@@ -32,8 +32,13 @@ internal static class WinogradConv2D
     /// Winograd when its estimated cost is below 0.7 of the implicit-GEMM / im2col cost (the model is rough, so it
     /// must win clearly). Costs are in FMAs of the direct paths, which run near the FMA peak.
     /// </summary>
-    public static bool IsPreferred(in Window2D g, int oc)
-        => Vector512.IsHardwareAccelerated && Applies(g, oc) && Cost(g, oc) < 0.7 * DirectCost(g, oc);
+    public static bool IsPreferred(in Window2D g, int oc) => IsPreferred(g, oc, filterCached: false);
+
+    /// <summary>As <see cref="IsPreferred(in Window2D, int)"/>, for a kernel that keeps the transformed filter of a constant
+    /// filter (<paramref name="filterCached"/>: the filter is a Const or variable value, see <see cref="TransformFilter"/>), so the
+    /// transform is not charged per call but reading the 4× larger transformed filter is.</summary>
+    public static bool IsPreferred(in Window2D g, int oc, bool filterCached)
+        => Vector512.IsHardwareAccelerated && Applies(g, oc) && Cost(g, oc, filterCached) < 0.7 * DirectCost(g, oc);
 
     /// <summary>Whether the kernel can run the window at all: 3×3, stride 1, dilation 1, C and OC multiples of 16.</summary>
     public static bool Applies(in Window2D g, int oc)
@@ -50,14 +55,24 @@ internal static class WinogradConv2D
     /// transform plus packing, once per call, about 100 per transformed filter value (written, read and written again
     /// packed — memory-bound when 36·C·OC floats leave the cache). Constants fitted to the <c>winograd</c> probe
     /// (benchmarks/Program.cs) on this machine.
+    /// With <paramref name="filterCached"/> the filter term is instead the cost of reading the kept transformed filter
+    /// (36·C·OC floats, 4× the filter) once per block of tiles, when it does not stay in the core's cache: about 8 units
+    /// per float (a float read from L3 at ~16 bytes per cycle against 32 FMA lanes per cycle) — a deliberately pessimistic
+    /// figure (not fitted on a quiet machine), so that few-tile shapes, whose 36 GEMMs have a handful of rows and stream the
+    /// transformed filter, stay on the direct paths.
     /// </summary>
-    internal static double Cost(in Window2D g, int oc)
+    internal static double Cost(in Window2D g, int oc, bool filterCached = false)
     {
-        double tiles = (double)g.N * ((g.OH + M - 1) / M) * ((g.OW + M - 1) / M);
+        long tileCount = (long)g.N * ((g.OH + M - 1) / M) * ((g.OW + M - 1) / M);
+        double tiles = tileCount;
         double gemm = tiles * Xi * g.C * oc / GemmEfficiency(g.C);
         double transforms = tiles * Xi * (g.C + oc) * 4.0;
-        double filter = (double)Xi * g.C * oc * 100.0;
-        return gemm + transforms + filter;
+        if (!filterCached) return gemm + transforms + (double)Xi * g.C * oc * 100.0;
+        int block = BlockTiles(tileCount, g.C, oc);
+        long blocks = (tileCount + block - 1) / block;
+        bool fitsL2 = (long)Xi * g.C * oc * 4 <= 512 * 1024;
+        double read = fitsL2 ? (double)Xi * g.C * oc * 8.0 : blocks * (double)Xi * g.C * oc * 8.0;
+        return gemm + transforms + read;
     }
 
     /// <summary>
@@ -66,9 +81,46 @@ internal static class WinogradConv2D
     /// </summary>
     private static double GemmEfficiency(int c) => c >= 64 ? 0.7 : c >= 32 ? 0.5 : 0.3;
 
+    /// <summary>
+    /// A filter's Winograd form, kept by a kernel for a constant filter: U_ξ = (G·g·Gᵀ)_ξ as [C, OC] for the 36 positions
+    /// (<see cref="U"/>, ξ-major) and each U_ξ packed as the GEMM's B (<see cref="Packed"/>, plain arrays never returned to a
+    /// pool — concurrent runs may read it while a newer filter value is transformed).
+    /// </summary>
+    internal sealed class TransformedFilter(int c, int oc, float[] u, PackedB[] packed)
+    {
+        public int C { get; } = c;
+
+        public int Oc { get; } = oc;
+
+        public float[] U { get; } = u;
+
+        public PackedB[] Packed { get; } = packed;
+
+        /// <summary>Made for these channel counts and the micro-kernel this process uses now.</summary>
+        public bool Fits(int c, int oc) => C == c && Oc == oc && Gemm.FitsCurrentKernel(Packed[0]);
+    }
+
+    /// <summary>Transforms a [3,3,C,OC] filter once (see <see cref="TransformedFilter"/>; kept in a <see cref="WeightCache{T}"/>).</summary>
+    public static unsafe TransformedFilter TransformFilter(ReadOnlySpan<float> filter, int c, int oc)
+    {
+        if (c % 16 != 0 || oc % 16 != 0 || c <= 0 || oc <= 0 || filter.Length < 9L * c * oc)
+            throw new ArgumentException("WinogradConv2D.TransformFilter: C and OC must be positive multiples of 16 and the filter [3,3,C,OC].");
+        var u = new float[checked(Xi * c * oc)];
+        fixed (float* pf = filter, pu = u)
+        {
+            var ft = new FilterTransform((nint)pf, (nint)pu, c, oc);
+            Workers.For(c, Math.Max(1, 4096 / oc), ft, static (j, s, e) => j.Run((int)s, (int)e));
+        }
+        var packed = new PackedB[Xi];
+        for (int xi = 0; xi < Xi; xi++) packed[xi] = Gemm.PackBRetained(false, c, oc, u.AsSpan(xi * c * oc, c * oc));
+        return new TransformedFilter(c, oc, u, packed);
+    }
+
     /// <summary>Convolves NHWC <paramref name="input"/> with [3,3,C,OC] <paramref name="filter"/> into [N·OH·OW, OC].</summary>
+    /// <remarks><c>transformed</c>: the filter's kept Winograd form (<see cref="TransformFilter"/> of this very filter), or null to
+    /// transform it in this call.</remarks>
     public static unsafe void Run(Window2D g, int oc, ReadOnlySpan<float> input, ReadOnlySpan<float> filter, Span<float> output,
-        Epilogue? epilogue, Tensor? bias)
+        Epilogue? epilogue, Tensor? bias, TransformedFilter? transformed = null)
     {
         if (!Vector512.IsHardwareAccelerated || !Applies(g, oc))
             throw new InvalidOperationException("WinogradConv2D needs Vector512 and a 3×3 stride-1 undilated window with C and OC multiples of 16.");
@@ -80,21 +132,33 @@ internal static class WinogradConv2D
         // Zero-bordered input covering whole 6×6 patches of every tile (the edge tiles read past OH/OW).
         var p = g;
         float[]? rented = PaddedInput.Rent(ref p, input, tilesH * M + 2, tilesW * M + 2);
-        // U_ξ [C, OC] for the 36 positions, then each packed once for the GEMMs of every tile block.
-        long uSize = (long)Xi * c * oc;
-        var u = ArrayPool<float>.Shared.Rent(checked((int)uSize));
-        var packed = new PackedB[Xi];
+        // U_ξ [C, OC] for the 36 positions, then each packed once for the GEMMs of every tile block — or the kept form.
+        bool kept = transformed != null && transformed.Fits(c, oc);
+        float[]? rentedU = null;
+        PackedB[]? pooled = null;
         try
         {
-            fixed (float* pf = filter, pu = u)
+            float[] u;
+            PackedB[] packed;
+            if (kept)
             {
-                var ft = new FilterTransform((nint)pf, (nint)pu, c, oc);
-                Workers.For(c, Math.Max(1, 4096 / oc), ft, static (j, s, e) => j.Run((int)s, (int)e));
+                u = transformed!.U;
+                packed = transformed.Packed;
             }
-            fixed (float* pu = u)
+            else
             {
-                var pack = new PackJob((nint)pu, c, oc, packed);
-                Workers.For(Xi, 1, pack, static (j, s, e) => j.Run((int)s, (int)e));
+                u = rentedU = ArrayPool<float>.Shared.Rent(checked(Xi * c * oc));
+                packed = pooled = new PackedB[Xi];
+                fixed (float* pf = filter, pu = u)
+                {
+                    var ft = new FilterTransform((nint)pf, (nint)pu, c, oc);
+                    Workers.For(c, Math.Max(1, 4096 / oc), ft, static (j, s, e) => j.Run((int)s, (int)e));
+                }
+                fixed (float* pu = u)
+                {
+                    var pack = new PackJob((nint)pu, c, oc, packed);
+                    Workers.For(Xi, 1, pack, static (j, s, e) => j.Run((int)s, (int)e));
+                }
             }
             int block = BlockTiles(tiles, c, oc);
             long blocks = (tiles + block - 1) / block;
@@ -107,8 +171,8 @@ internal static class WinogradConv2D
         }
         finally
         {
-            foreach (var pb in packed) pb?.Dispose();
-            ArrayPool<float>.Shared.Return(u);
+            if (pooled != null) foreach (var pb in pooled) pb?.Dispose();
+            if (rentedU != null) ArrayPool<float>.Shared.Return(rentedU);
             if (rented != null) ArrayPool<float>.Shared.Return(rented);
         }
     }

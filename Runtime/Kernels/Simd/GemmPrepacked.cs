@@ -53,12 +53,19 @@ internal static unsafe partial class Gemm
     /// <param name="b">The raw B the packing was made from.</param>
     /// <param name="packed">B packed for these k and n.</param>
     /// <param name="c">C, row-major (overwritten).</param>
-    internal static void SgemmPrepacked(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, PackedB packed, Span<float> c)
+    /// <param name="epilogue">A fused op's "BiasAdd then activation" tail (<c>_FusedMatMul</c>), applied by each part to its own
+    /// rows right after computing them, while they are still in that core's cache — no second pass over C and no
+    /// second fork/join; null for a plain product.</param>
+    /// <param name="bias">The epilogue's bias, <paramref name="n"/> floats (read only when <paramref name="epilogue"/> is set).</param>
+    internal static void SgemmPrepacked(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, PackedB packed, Span<float> c,
+        NN.Epilogue? epilogue = null, Tensor? bias = null)
     {
         if (packed.K != k || packed.N != n) throw new ArgumentException($"B was packed as {packed.K}×{packed.N}, used as {k}×{n}.");
+        if (epilogue != null && (bias == null || bias.NumElements != n)) throw new ArgumentException($"the epilogue needs a bias of {n} values.");
         if (!UsesPackedB(m, n, k) || !FitsCurrentKernel(packed) || k == 0)
         {
             Run(transA, transB, m, n, k, a, b, c, accumulate: false, parallel: true);
+            if (epilogue != null && m > 0 && n > 0) epilogue.Apply(c[..(m * n)], bias!.AsSpan<float>());
             return;
         }
         if (a.Length < (long)m * k || b.Length < (long)k * n || c.Length < (long)m * n)
@@ -71,11 +78,12 @@ internal static unsafe partial class Gemm
             if (parts == 1)
             {
                 Block(transA, transB, pa, pb, pc, m, n, k, 0, m, 0, n, false, packed, pd);
+                epilogue?.Apply(c[..(m * n)], bias!.AsSpan<float>());
                 return;
             }
             // Rows in whole MR panels per part: every part reads all of the shared panels, none packs B. (A part of at
             // most 4 rows streams the raw B instead, so the raw layout's transB goes along.)
-            var job = new PrepackedRows(transA, transB, (nint)pa, (nint)pb, (nint)pc, m, n, k, mr, units, parts, packed);
+            var job = new PrepackedRows(transA, transB, (nint)pa, (nint)pb, (nint)pc, m, n, k, mr, units, parts, packed, epilogue, bias);
             Workers.For(parts, 1, job, static (j, first, last) =>
             {
                 for (long part = first; part < last; part++) j.RunPart((int)part);
@@ -84,7 +92,8 @@ internal static unsafe partial class Gemm
     }
 
     /// <summary>One <see cref="SgemmPrepacked"/> call's arguments: part p computes rows of the p-th of <c>Parts</c> row ranges.</summary>
-    private readonly record struct PrepackedRows(bool TransA, bool TransB, nint A, nint B, nint C, int M, int N, int K, int Mr, int Units, int Parts, PackedB Packed)
+    private readonly record struct PrepackedRows(bool TransA, bool TransB, nint A, nint B, nint C, int M, int N, int K, int Mr, int Units, int Parts, PackedB Packed,
+        NN.Epilogue? Epilogue, Tensor? Bias)
     {
         public void RunPart(int part)
         {
@@ -93,6 +102,7 @@ internal static unsafe partial class Gemm
             if (s >= e) return;
             fixed (float* pd = Packed.Data)
                 Block(TransA, TransB, (float*)A, (float*)B, (float*)C, M, N, K, s, e, 0, N, false, Packed, pd);
+            Epilogue?.Apply(new Span<float>((float*)C + (long)s * N, (e - s) * N), Bias!.AsSpan<float>());
         }
     }
 }
