@@ -5,8 +5,8 @@ using TypedGraph.Protos;
 namespace TypedGraph.Kernels.Linalg;
 
 /// <summary>
-/// Matrix functions over the innermost two (square) dims, batched, as TF's <c>matrix_square_root_op.cc</c>,
-/// <c>matrix_exponential_op.cc</c> and <c>matrix_logarithm_op.cc</c> (each a <c>LinearAlgebraOp</c> calling Eigen's
+/// Matrix functions over the innermost two (square) dims, batched, as TF's <c>matrix_square_root_op.cc</c>
+/// and <c>matrix_logarithm_op.cc</c> (each a <c>LinearAlgebraOp</c> calling Eigen's
 /// unsupported MatrixFunctions module; a 0×0 matrix returns at once), computed in double / complex double and rounded
 /// once on output:
 /// <list type="bullet">
@@ -17,12 +17,6 @@ namespace TypedGraph.Kernels.Linalg;
 /// eigenvalue with negative real part and an imaginary part below n·ε·‖A‖₁ (the Schur form of a real matrix holds
 /// real eigenvalues only up to rounding; a complex pair closer to the real axis than that is a borderline case where
 /// Eigen's 2×2 block test may decide otherwise). Otherwise the real part of the (real) root is returned.</item>
-/// <item><c>MatrixExponential</c> (float, double, complex64, complex128; TF registers the op as deprecated — TF ≥ 1.11's
-/// <c>tf.linalg.expm</c> is a Python composite of matmuls and a solve, so only older graphs contain the op): Eigen's
-/// <c>matrix_exp_computeUV</c> for double — Padé degree 3/5/7/9 when ‖A‖₁ is below 1.4956e-2 / 2.5394e-1 /
-/// 9.5042e-1 / 2.0978, else degree 13 on A/2ˢ with s the <c>frexp</c> exponent of ‖A‖₁/5.3719 (at least 0), then
-/// (V − U)⁻¹(V + U) squared s times. Float input is computed by the same double-precision path (TF's float path uses
-/// degrees 3/5/7 in float, so float results agree to float accuracy, not bit for bit). TF registers no gradient.</item>
 /// <item><c>MatrixLogarithm</c> (complex64, complex128 only — TF does not register real types, its comment says the
 /// real part alone would be wrong for matrices with negative eigenvalues): the principal logarithm Q·log(T)·Qᴴ, log(T)
 /// by inverse scaling and squaring (square roots of T until ‖T − I‖₁ ≤ 0.25, then the 8-point Gauss–Legendre form of
@@ -40,7 +34,6 @@ internal sealed class MatrixFunctionKernels : KernelSet
     public override void Register(KernelRegistry registry)
     {
         registry.Add("MatrixSquareRoot", n => new Exec.DelegateKernel(n, ctx => Apply(ctx, complexOnly: false, SquareRoot)));
-        registry.Add("MatrixExponential", n => new Exec.DelegateKernel(n, ctx => Apply(ctx, complexOnly: false, (a, size, _) => Exponential(a, size))));
         registry.Add("MatrixLogarithm", n => new Exec.DelegateKernel(n, ctx => Apply(ctx, complexOnly: true, (a, size, _) => Logarithm(a, size))));
     }
 
@@ -76,80 +69,6 @@ internal sealed class MatrixFunctionKernels : KernelSet
             }
         }
         return ComplexMatrices.Similarity(q, ComplexMatrices.TriangularSqrt(t, n), n);
-    }
-
-    // Padé numerator coefficients bᵢ of Higham (2005), the ones Eigen's matrix_exp_pade3 … matrix_exp_pade13 use.
-    private static readonly double[] Pade3 = [120, 60, 12, 1];
-    private static readonly double[] Pade5 = [30240, 15120, 3360, 420, 30, 1];
-    private static readonly double[] Pade7 = [17297280, 8648640, 1995840, 277200, 25200, 1512, 56, 1];
-    private static readonly double[] Pade9 = [17643225600, 8821612800, 2075673600, 302702400, 30270240, 2162160, 110880, 3960, 90, 1];
-    private static readonly double[] Pade13 =
-    [
-        64764752532480000, 32382376266240000, 7771770303897600, 1187353796428800, 129060195264000, 10559470521600,
-        670442572800, 33522128640, 1323241920, 40840800, 960960, 16380, 182, 1,
-    ];
-
-    internal static Complex[] Exponential(Complex[] a, int n)
-    {
-        double norm = ComplexMatrices.Norm1(a, n);
-        int squarings = 0;
-        double[] b;
-        if (norm < 1.495585217958292e-2) b = Pade3;
-        else if (norm < 2.539398330063230e-1) b = Pade5;
-        else if (norm < 9.504178996162932e-1) b = Pade7;
-        else if (norm < 2.097847961257068) b = Pade9;
-        else
-        {
-            b = Pade13;
-            double ratio = norm / 5.371920351148152;
-            // frexp(ratio, &e): ratio = m·2^e with m in [0.5, 1) → e = ilogb(ratio) + 1.
-            if (double.IsFinite(ratio) && ratio > 0) squarings = Math.Max(0, Math.ILogB(ratio) + 1);
-            if (squarings > 0)
-            {
-                double scale = Math.ScaleB(1.0, -squarings);
-                a = Array.ConvertAll(a, v => v * scale);
-            }
-        }
-        var (u, v) = PadeUV(a, n, b);
-        // (V − U)·R = (V + U).
-        var lhs = new Complex[n * n];
-        var rhs = new Complex[n * n];
-        for (int i = 0; i < n * n; i++) { lhs[i] = v[i] - u[i]; rhs[i] = v[i] + u[i]; }
-        ComplexMatrices.Solve(lhs, rhs, n, n);
-        for (int s = 0; s < squarings; s++) rhs = ComplexMatrices.Mul(rhs, rhs, n, n, n);
-        return rhs;
-    }
-
-    /// <summary>U (odd part, times A) and V (even part) of the Padé approximant with coefficients b, in the grouping of
-    /// Eigen's matrix_exp_padeN (degree 13 nests A⁶ as Higham does).</summary>
-    private static (Complex[] U, Complex[] V) PadeUV(Complex[] a, int n, double[] b)
-    {
-        int nn = n * n;
-        var eye = ComplexMatrices.Identity(n);
-        var a2 = ComplexMatrices.Mul(a, a, n, n, n);
-        Complex[] Combine(params (double C, Complex[] M)[] terms)
-        {
-            var r = new Complex[nn];
-            foreach (var (c, m) in terms)
-                for (int i = 0; i < nn; i++) r[i] += c * m[i];
-            return r;
-        }
-        if (b.Length == 14)
-        {
-            var a4 = ComplexMatrices.Mul(a2, a2, n, n, n);
-            var a6 = ComplexMatrices.Mul(a4, a2, n, n, n);
-            var uInner = ComplexMatrices.Mul(a6, Combine((b[13], a6), (b[11], a4), (b[9], a2)), n, n, n);
-            var uTmp = Combine((1, uInner), (b[7], a6), (b[5], a4), (b[3], a2), (b[1], eye));
-            var vInner = ComplexMatrices.Mul(a6, Combine((b[12], a6), (b[10], a4), (b[8], a2)), n, n, n);
-            var v13 = Combine((1, vInner), (b[6], a6), (b[4], a4), (b[2], a2), (b[0], eye));
-            return (ComplexMatrices.Mul(a, uTmp, n, n, n), v13);
-        }
-        // Degrees 3…9: powers A², A⁴, … up to A^(degree−1).
-        var powers = new List<Complex[]> { eye, a2 };
-        while (powers.Count * 2 < b.Length) powers.Add(ComplexMatrices.Mul(powers[^1], a2, n, n, n));
-        var odd = Combine(powers.Select((p, k) => (b[2 * k + 1], p)).ToArray());
-        var even = Combine(powers.Select((p, k) => (b[2 * k], p)).ToArray());
-        return (ComplexMatrices.Mul(a, odd, n, n, n), even);
     }
 
     // Gauss–Legendre nodes/weights on [0, 1] for log(I + X) = ∫₀¹ X(I + tX)⁻¹ dt (the [m/m] Padé approximant).

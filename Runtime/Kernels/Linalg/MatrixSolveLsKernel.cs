@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using TypedGraph.Kernels.Common;
 using TypedGraph.Protos;
 
@@ -6,18 +7,21 @@ namespace TypedGraph.Kernels.Linalg;
 
 /// <summary>
 /// <c>MatrixSolveLs</c> (tf.linalg.lstsq), after TF's <c>matrix_solve_ls_op_impl.h</c> (<c>MatrixSolveLsOp::ComputeMatrix</c>),
-/// float/double/complex64/complex128 as TF registers, batched, computed in (complex) double and rounded once:
+/// float/double/complex64/complex128 as TF registers, batched:
 /// <list type="bullet">
 /// <item><c>fast=true</c>, rows ≥ cols: the regularized normal equations (AᴴA + λI)·X = AᴴB by Cholesky (Eigen's LLT of
 /// the lower triangle; λ added only when &gt; 0). rows &lt; cols: the second kind, X = Aᴴ·(AAᴴ + λI)⁻¹·B. A pivot that is
 /// not &gt; 0 fails with TF's texts "Input matrix was rank deficient or ill-conditioned. Try setting fast=False or
 /// provide a larger l2_regularizer &gt; 0." (overdetermined) / "… or provide an l2_regularizer &gt; 0." (underdetermined).
-/// TF factors in the input's precision, so a float matrix near that edge may fail in TF and pass here.</item>
+/// Gramian, factorization and solves run in the input's precision (<see cref="IScalarOps{T}"/>; float/complex64 in
+/// single precision) as TF's Eigen code does, so a float matrix too ill-conditioned for a float Cholesky fails as in TF
+/// even though its double Gramian would factor.</item>
 /// <item><c>fast=false</c>: Eigen's <c>completeOrthogonalDecomposition().solve</c>, the minimum-norm least-squares
 /// solution even for rank-deficient A (λ ignored): Householder QR with column pivoting, the rank as Eigen's
 /// <c>ColPivHouseholderQR::rank()</c> counts it (|Rᵢᵢ| &gt; max|Rᵢᵢ|·ε·min(rows, cols), ε of the input dtype), then the
 /// leading rank rows of R reduced to triangular form from the right (a Householder QR of their adjoint) and the
-/// triangular system solved, the trailing part of the solution zero.</item>
+/// triangular system solved, the trailing part of the solution zero. Computed in (complex) double and rounded once;
+/// only the rank threshold uses the dtype's ε, so a float matrix whose rank is decided at that edge may differ.</item>
 /// </list>
 /// Checks as TF: rank ≥ 2 ("Input tensor 0 must have rank &gt;= 2, got N"), equal ranks and batch dims, equal row
 /// counts ("Input matrix and rhs are incompatible."), then per matrix (so not for an empty batch) a scalar
@@ -54,6 +58,7 @@ internal sealed class MatrixSolveLsKernel : KernelSet
         double l2 = l2Tensor.DType == DataType.DtDouble ? l2Tensor.AsSpan<double>()[0] : throw KernelAttrs.BadType(ctx.Node, l2Tensor.DType);
         if (!(l2 >= 0)) throw ctx.Error("l2_regularizer must be >= 0.");
         if (m == 0 || n == 0 || k == 0) return;   // zeros, as allocated
+        if (fast) { FastBatched(ctx, matrix, rhs, output, batch, m, n, k, l2); return; }
         var a = ComplexMatrices.Read(ctx, matrix);
         var bAll = ComplexMatrices.Read(ctx, rhs);
         var x = new Complex[(long)batch * n * k];
@@ -62,99 +67,134 @@ internal sealed class MatrixSolveLsKernel : KernelSet
         {
             var am = ComplexMatrices.Block(a, b * m * n, m * n);
             var bm = ComplexMatrices.Block(bAll, b * m * k, m * k);
-            var sol = fast ? Normal(ctx, am, bm, m, n, k, l2) : CompleteOrthogonal(am, bm, m, n, k, eps);
+            var sol = CompleteOrthogonal(am, bm, m, n, k, eps);
             sol.CopyTo(x, (long)b * n * k);
         }
         ComplexMatrices.Write(output, x);
     }
 
-    /// <summary>The fast path: Cholesky of the (regularized) Gramian of the first (rows ≥ cols) or second kind.</summary>
-    private static Complex[] Normal(OpKernelContext ctx, Complex[] a, Complex[] b, int m, int n, int k, double l2)
+    /// <summary>The fast path over every matrix of the batch, in the input's precision (<see cref="IScalarOps{T}"/>).</summary>
+    private static void FastBatched(OpKernelContext ctx, Tensor matrix, Tensor rhs, Tensor output, int batch, int m, int n, int k, double l2)
+    {
+        switch (matrix.DType)
+        {
+            case DataType.DtFloat: Fast<float, FloatOps>(ctx, matrix.AsSpan<float>(), rhs.AsSpan<float>(), output.AsSpan<float>(), batch, m, n, k, l2); break;
+            case DataType.DtDouble: Fast<double, DoubleOps>(ctx, matrix.AsSpan<double>(), rhs.AsSpan<double>(), output.AsSpan<double>(), batch, m, n, k, l2); break;
+            case DataType.DtComplex64:
+                Fast<ComplexF, Complex64Ops>(ctx, MemoryMarshal.Cast<float, ComplexF>(matrix.AsSpan<float>()), MemoryMarshal.Cast<float, ComplexF>(rhs.AsSpan<float>()),
+                    MemoryMarshal.Cast<float, ComplexF>(output.AsSpan<float>()), batch, m, n, k, l2);
+                break;
+            default: Fast<Complex, Complex128Ops>(ctx, matrix.AsSpan<Complex>(), rhs.AsSpan<Complex>(), output.AsSpan<Complex>(), batch, m, n, k, l2); break;
+        }
+    }
+
+    private static void Fast<T, TOps>(OpKernelContext ctx, Span<T> a, Span<T> b, Span<T> x, int batch, int m, int n, int k, double l2)
+        where T : struct where TOps : struct, IScalarOps<T>
+    {
+        for (int i = 0; i < batch; i++)
+            Normal<T, TOps>(ctx, a.Slice(i * m * n, m * n).ToArray(), b.Slice(i * m * k, m * k).ToArray(), m, n, k, l2).CopyTo(x.Slice(i * n * k, n * k));
+    }
+
+    /// <summary>The fast path: Cholesky of the (regularized) Gramian of the first (rows ≥ cols) or second kind, every
+    /// product and the factorization in T's precision as TF's Eigen code runs them.</summary>
+    private static T[] Normal<T, TOps>(OpKernelContext ctx, T[] a, T[] b, int m, int n, int k, double l2)
+        where T : struct where TOps : struct, IScalarOps<T>
     {
         bool first = m >= n;
         int s = first ? n : m;
         // Gramian G = AᴴA (s = n) or AAᴴ (s = m); only its lower triangle is formed, as TF's triangularView<Lower>.
-        var g = new Complex[s * s];
+        var g = new T[s * s];
         for (int i = 0; i < s; i++)
             for (int j = 0; j <= i; j++)
             {
-                Complex sum = 0;
-                if (first) for (int r = 0; r < m; r++) sum += Complex.Conjugate(a[r * n + i]) * a[r * n + j];
-                else for (int c = 0; c < n; c++) sum += a[i * n + c] * Complex.Conjugate(a[j * n + c]);
+                T sum = TOps.Zero;
+                if (first) for (int r = 0; r < m; r++) sum = TOps.Add(sum, TOps.Mul(TOps.Conj(a[r * n + i]), a[r * n + j]));
+                else for (int c = 0; c < n; c++) sum = TOps.Add(sum, TOps.Mul(a[i * n + c], TOps.Conj(a[j * n + c])));
                 g[i * s + j] = sum;
             }
+        // Scalar(l2_regularizer): the double attr rounded to T before it is added to the diagonal.
         if (l2 > 0)
-            for (int i = 0; i < s; i++) g[i * s + i] += l2;
-        if (!Llt(g, s))
+            for (int i = 0; i < s; i++) g[i * s + i] = TOps.Add(g[i * s + i], TOps.FromReal(l2));
+        if (!Llt<T, TOps>(g, s))
             throw ctx.Error(first
                 ? "Input matrix was rank deficient or ill-conditioned. Try setting fast=False or provide a larger l2_regularizer > 0."
                 : "Input matrix was rank deficient or ill-conditioned. Try setting fast=False or provide an l2_regularizer > 0.");
         if (first)
         {
             // X = G⁻¹·AᴴB.
-            var y = new Complex[n * k];
+            var y = new T[n * k];
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < k; j++)
                 {
-                    Complex sum = 0;
-                    for (int r = 0; r < m; r++) sum += Complex.Conjugate(a[r * n + i]) * b[r * k + j];
+                    T sum = TOps.Zero;
+                    for (int r = 0; r < m; r++) sum = TOps.Add(sum, TOps.Mul(TOps.Conj(a[r * n + i]), b[r * k + j]));
                     y[i * k + j] = sum;
                 }
-            CholeskySolve(g, s, y, k);
+            CholeskySolve<T, TOps>(g, s, y, k);
             return y;
         }
         // X = Aᴴ·(G⁻¹·B).
-        var z = (Complex[])b.Clone();
-        CholeskySolve(g, s, z, k);
-        var x = new Complex[n * k];
+        var z = (T[])b.Clone();
+        CholeskySolve<T, TOps>(g, s, z, k);
+        var x = new T[n * k];
         for (int i = 0; i < n; i++)
             for (int j = 0; j < k; j++)
             {
-                Complex sum = 0;
-                for (int r = 0; r < m; r++) sum += Complex.Conjugate(a[r * n + i]) * z[r * k + j];
+                T sum = TOps.Zero;
+                for (int r = 0; r < m; r++) sum = TOps.Add(sum, TOps.Mul(TOps.Conj(a[r * n + i]), z[r * k + j]));
                 x[i * k + j] = sum;
             }
         return x;
     }
 
-    /// <summary>Eigen's <c>LLT&lt;…, Lower&gt;</c> in place on the lower triangle: fails (false) at the first pivot
-    /// Re(gₖₖ) − ‖lₖ‖² that is not &gt; 0 (a NaN pivot passes, as Eigen tests <c>x &lt;= 0</c>).</summary>
-    internal static bool Llt(Complex[] g, int s)
+    /// <summary>Eigen's <c>LLT&lt;…, Lower&gt;</c> (<c>llt_inplace::unblocked</c>, the path below 32×32) in place on the
+    /// lower triangle, in T's precision: the pivot Re(gₖₖ) − ‖lₖ‖² (the squared norm summed in the real type); the
+    /// factorization fails (false) at the first pivot that is not &gt; 0 — a NaN pivot passes, as Eigen tests
+    /// <c>x &lt;= 0</c>; the column below is (gᵢₖ − Σ lᵢₚ·conj(lₖₚ)) / √pivot.</summary>
+    internal static bool Llt<T, TOps>(T[] g, int s) where T : struct where TOps : struct, IScalarOps<T>
     {
         for (int j = 0; j < s; j++)
         {
-            double d = g[j * s + j].Real;
-            for (int p = 0; p < j; p++) { var l = g[j * s + p]; d -= l.Real * l.Real + l.Imaginary * l.Imaginary; }
+            double squared = 0;
+            for (int p = 0; p < j; p++) squared = TOps.RoundReal(squared + TOps.Abs2(g[j * s + p]));
+            double d = TOps.RoundReal(TOps.Re(g[j * s + j]) - squared);
             if (d <= 0) return false;
-            double root = Math.Sqrt(d);
+            T root = TOps.FromReal(Math.Sqrt(d));
             g[j * s + j] = root;
             for (int i = j + 1; i < s; i++)
             {
-                var sum = g[i * s + j];
-                for (int p = 0; p < j; p++) sum -= g[i * s + p] * Complex.Conjugate(g[j * s + p]);
-                g[i * s + j] = sum / root;
+                T sum = TOps.Zero;
+                for (int p = 0; p < j; p++) sum = TOps.Add(sum, TOps.Mul(g[i * s + p], TOps.Conj(g[j * s + p])));
+                g[i * s + j] = TOps.Div(TOps.Sub(g[i * s + j], sum), root);
             }
         }
         return true;
     }
 
-    /// <summary>Solves L·Lᴴ·Y = Y in place (L the lower triangle of <paramref name="l"/>, Y s×k).</summary>
-    private static void CholeskySolve(Complex[] l, int s, Complex[] y, int k)
+    /// <summary>Solves L·Lᴴ·Y = Y in place (L the lower triangle of <paramref name="l"/>, Y s×k): <c>LLT::solveInPlace</c>,
+    /// two triangular solves each multiplying by the reciprocal of the diagonal as Eigen's triangular_solve_matrix.</summary>
+    private static void CholeskySolve<T, TOps>(T[] l, int s, T[] y, int k) where T : struct where TOps : struct, IScalarOps<T>
     {
         for (int i = 0; i < s; i++)
+        {
+            T inverse = TOps.Div(TOps.One, l[i * s + i]);
             for (int j = 0; j < k; j++)
             {
-                var sum = y[i * k + j];
-                for (int p = 0; p < i; p++) sum -= l[i * s + p] * y[p * k + j];
-                y[i * k + j] = sum / l[i * s + i];
+                T sum = TOps.Zero;
+                for (int p = 0; p < i; p++) sum = TOps.Add(sum, TOps.Mul(l[i * s + p], y[p * k + j]));
+                y[i * k + j] = TOps.Mul(TOps.Sub(y[i * k + j], sum), inverse);
             }
+        }
         for (int i = s - 1; i >= 0; i--)
+        {
+            T inverse = TOps.Div(TOps.One, TOps.Conj(l[i * s + i]));
             for (int j = 0; j < k; j++)
             {
-                var sum = y[i * k + j];
-                for (int p = i + 1; p < s; p++) sum -= Complex.Conjugate(l[p * s + i]) * y[p * k + j];
-                y[i * k + j] = sum / l[i * s + i].Real;
+                T sum = TOps.Zero;
+                for (int p = i + 1; p < s; p++) sum = TOps.Add(sum, TOps.Mul(TOps.Conj(l[p * s + i]), y[p * k + j]));
+                y[i * k + j] = TOps.Mul(TOps.Sub(y[i * k + j], sum), inverse);
             }
+        }
     }
 
     /// <summary>The minimum-norm least-squares solution by a complete orthogonal decomposition A·P = Q·[T 0; 0 0]·Zᴴ.</summary>
