@@ -23,14 +23,17 @@ public class DepthwiseConvPathTests
 
         public int PadLeft => Pad(W, KW, SW, DW, OW, Explicit?[4] ?? 0);
 
-        // TF's GetWindowedOutputSizeVerbose (core/framework/kernel_shape_util.cc): VALID ⌈(in − eff + 1)/s⌉, SAME ⌈in/s⌉,
-        // EXPLICIT (in + before + after − eff)/s + 1, with eff = (k − 1)·d + 1; SAME puts the odd padding pixel after.
+        // TF's GetWindowedOutputSizeVerbose (core/framework/kernel_shape_util.cc): VALID (in − eff + s)/s, SAME ⌈in/s⌉,
+        // EXPLICIT (in + before + after − eff + s)/s, with eff = (k − 1)·d + 1 (a negative size is an error there: −1
+        // here, and the random tests skip it); SAME puts the odd padding pixel after.
         private int Out(int size, int k, int s, int d, int before, int after) => Padding switch
         {
-            "VALID" => (size - ((k - 1) * d + 1) + s) / s,
+            "VALID" => Floor(size - ((k - 1) * d + 1) + s, s),
             "SAME" => (size + s - 1) / s,
-            _ => (size + before + after - ((k - 1) * d + 1)) / s + 1,
+            _ => Floor(size + before + after - ((k - 1) * d + 1) + s, s),
         };
+
+        private static int Floor(int a, int s) => a < 0 ? -1 : a / s;
 
         private int Pad(int size, int k, int s, int d, int outSize, int before) => Padding switch
         {

@@ -5,6 +5,7 @@ public sealed partial class OpDefCatalog
 {
     private const string DataFormat = "data_format: {'NHWC', 'NCHW'} = 'NHWC'";
     private const string ConvAttrs = "T: {half, bfloat16, float, double}; strides: list(int); use_cudnn_on_gpu: bool = true; padding: {'SAME', 'VALID', 'EXPLICIT'}; explicit_paddings: list(int) = []; " + DataFormat + "; dilations: list(int) = [1, 1, 1, 1]";
+    private const string DepthwiseAttrs = "T: {half, bfloat16, float, double}; strides: list(int); padding: {'SAME', 'VALID', 'EXPLICIT'}; explicit_paddings: list(int) = []; " + DataFormat + "; dilations: list(int) = [1, 1, 1, 1]";
     private const string PoolAttrs = "ksize: list(int) >= 4; strides: list(int) >= 4; padding: {'SAME', 'VALID'}; " + DataFormat;
     private const string ActGrad = "(gradients: T, features: T) -> (backprops: T); T: realnumbertype";
     private const string ActOutGrad = "(gradients: T, outputs: T) -> (backprops: T); T: floating";
@@ -29,7 +30,10 @@ public sealed partial class OpDefCatalog
         "Conv2D(input: T, filter: T) -> (output: T); " + ConvAttrs,
         "Conv2DBackpropInput(input_sizes: int32, filter: T, out_backprop: T) -> (output: T); " + ConvAttrs,
         "Conv2DBackpropFilter(input: T, filter_sizes: int32, out_backprop: T) -> (output: T); " + ConvAttrs,
-        "DepthwiseConv2dNative(input: T, filter: T) -> (output: T); T: {half, bfloat16, float, double}; strides: list(int); padding: {'SAME', 'VALID'}; " + DataFormat + "; dilations: list(int) = [1, 1, 1, 1]",
+        // Depthwise ops as in TF 2.x (padding EXPLICIT + explicit_paddings, which the kernels honour).
+        "DepthwiseConv2dNative(input: T, filter: T) -> (output: T); " + DepthwiseAttrs,
+        "DepthwiseConv2dNativeBackpropInput(input_sizes: int32, filter: T, out_backprop: T) -> (output: T); " + DepthwiseAttrs,
+        "DepthwiseConv2dNativeBackpropFilter(input: T, filter_sizes: int32, out_backprop: T) -> (output: T); " + DepthwiseAttrs,
         "MaxPool(input: T) -> (output: T); T: {half, bfloat16, float, double, int32, int64, uint8, int16, int8, uint16, qint8} = float; " + PoolAttrs,
         "AvgPool(value: T) -> (output: T); " + PoolAttrs + "; T: {half, bfloat16, float, double}",
         "MaxPoolGrad(orig_input: T, orig_output: T, grad: T) -> (output: T); " + PoolAttrs + "; T: realnumbertype = float",

@@ -26,6 +26,16 @@ internal static class NnGradients
             var df = b.OutputOf(b.AddOperation("Conv2DBackpropFilter", [x, b.OutputOf(shapes, 1), g[0]!.Value], attrs, "Conv2DBackpropFilter"));
             return [dx, df];
         });
+        GradientRegistry.Register("DepthwiseConv2dNative", (c, op, g) =>
+        {
+            var b = c.Builder;
+            // TF's _DepthwiseConv2dNativeGrad (nn_grad.py): backprop input from shape(input), backprop filter from
+            // shape(filter). TF 2.x passes dilations and explicit_paddings too (older versions dropped dilations).
+            var attrs = GradientContext.CopyAttrs(op, "dilations", "strides", "padding", "explicit_paddings", "data_format");
+            var dx = b.OutputOf(b.AddOperation("DepthwiseConv2dNativeBackpropInput", [b.Shape(c.In(op, 0)), c.In(op, 1), g[0]!.Value], attrs, "DepthwiseConv2dNativeBackpropInput"));
+            var df = b.OutputOf(b.AddOperation("DepthwiseConv2dNativeBackpropFilter", [c.In(op, 0), b.Shape(c.In(op, 1)), g[0]!.Value], attrs, "DepthwiseConv2dNativeBackpropFilter"));
+            return [dx, df];
+        });
         GradientRegistry.Register("MaxPool", (c, op, g) => [c.Builder.OutputOf(c.Builder.AddOperation("MaxPoolGrad", [c.In(op, 0), c.Out(op), g[0]!.Value],
             GradientContext.CopyAttrs(op, "ksize", "strides", "padding", "data_format"), "MaxPoolGrad"))]);
         GradientRegistry.Register("AvgPool", (c, op, g) => [c.Builder.OutputOf(c.Builder.AddOperation("AvgPoolGrad", [c.Builder.Shape(c.In(op, 0)), g[0]!.Value],
