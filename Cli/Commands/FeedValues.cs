@@ -14,7 +14,8 @@ namespace TypedGraph.Cli.Commands;
 /// bare word is taken as the string itself. <c>@file.tfrecord</c> (or <c>.tfrecords</c>) feeds the file's records as a
 /// string vector — serialized <c>tf.Example</c>s for a ParseExample input; a <c>.npy</c> of fixed-width bytes
 /// (NumPy dtype <c>|S</c>n, as <c>np.array([ex.SerializeToString(), …])</c> saves) feeds its elements, trailing NULs removed
-/// as NumPy does.
+/// as NumPy does. Any other <c>@file</c> fed to a string placeholder is the file's raw bytes as one scalar string
+/// (<c>--feed wav_data=@clip.wav</c>, <c>--feed image_bytes=@photo.jpg</c>), as <c>tf.io.read_file</c> reads it.
 /// </summary>
 internal static class FeedValues
 {
@@ -22,7 +23,7 @@ internal static class FeedValues
     /// <exception cref="UsageException">The text is not a value of a usable shape.</exception>
     public static Tensor Parse(Graph graph, string tensorName, string text)
     {
-        if (text.StartsWith('@')) return FromFile(text[1..]);
+        if (text.StartsWith('@')) return FromFile(text[1..], graph, tensorName);
         var dtype = DeclaredType(graph, tensorName);
         JsonElement root;
         try
@@ -111,7 +112,7 @@ internal static class FeedValues
         ScalarValues.SetDouble(t, i, v);
     }
 
-    private static Tensor FromFile(string path)
+    private static Tensor FromFile(string path, Graph graph, string tensorName)
     {
         if (path.EndsWith(".tfrecord", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".tfrecords", StringComparison.OrdinalIgnoreCase))
         {
@@ -119,7 +120,20 @@ internal static class FeedValues
             var records = TfRecord.ReadAll(path);
             return new Tensor(new TensorShape(records.Count), records.ToArray());
         }
+        if (IsRawFileFeed(path, graph, tensorName)) return new Tensor(TensorShape.Scalar, [File.ReadAllBytes(path)]);
         return NpyBytes.TryRead(path) ?? Npy.Read(path);
+    }
+
+    // Any other file fed to a string placeholder is its raw contents as one scalar string, what tf.io.read_file gives
+    // and what a serving client sends: the WAV bytes of speech_commands' wav_data input (label_wav.py feeds f.read()),
+    // an encoded image for DecodeJpeg/DecodePng. A .npy (by name or NumPy magic) keeps its array meaning.
+    private static bool IsRawFileFeed(string path, Graph graph, string tensorName)
+    {
+        if (DeclaredType(graph, tensorName) != DataType.DtString || !File.Exists(path)) return false;
+        if (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)) return false;
+        using var f = File.OpenRead(path);
+        Span<byte> magic = stackalloc byte[6];
+        return f.ReadAtLeast(magic, 6, throwOnEndOfStream: false) < 6 || magic[0] != 0x93 || !magic[1..].SequenceEqual("NUMPY"u8);
     }
 
     private static DataType DeclaredType(Graph graph, string tensorName)

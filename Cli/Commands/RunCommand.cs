@@ -25,7 +25,7 @@ public sealed class RunCommand : ICliCommand
     private readonly Option<string[]> _feed = new("--feed")
     {
         HelpName = "name=VALUE|name=@x.npy",
-        Description = "Feed a placeholder (repeatable): a JSON-like literal ([[1,2],[3,4]], 3.5, \"text\") or @file (.npy, or TFRecord/serialized tf.Example for string inputs).",
+        Description = "Feed a placeholder (repeatable): a JSON-like literal ([[1,2],[3,4]], 3.5, \"text\") or @file (.npy; for string inputs also a TFRecord of serialized tf.Examples, or any other file as its raw bytes, e.g. @clip.wav).",
     };
     private readonly Option<string[]> _fetch = new("--fetch") { HelpName = "name:0", Description = "A tensor to compute and print (repeatable)." };
     private readonly Option<string[]> _target = new("--target") { HelpName = "op", Description = "An op to run without fetching a value (repeatable)." };

@@ -7,9 +7,12 @@ namespace TypedGraph.Kernels.NN;
 
 /// <summary>
 /// DepthwiseConv2dNative: filter [KH,KW,C,M]; output channel c·M+m = Σ input[…, c]·filter[kh,kw,c,m].
-/// Direct NHWC loops (NCHW transposed). With M = 1, 16 channels of 4 output pixels are accumulated in vector
-/// registers over the whole window (each filter tap loaded once for the 4 pixels); other channels and multipliers
-/// accumulate one channel at a time.
+/// Direct NHWC loops (NCHW transposed). With M = 1, whole vectors of channels (16 on AVX-512, then 8) are computed
+/// per output row: the border columns (whose windows reach into the padding) one pixel at a time with bounds checks;
+/// the interior in register blocks — for a 3-wide undilated window at stride 1 or 2 (MobileNet), 8 pixels whose
+/// accumulators stay in registers while each input column is loaded once per window row; otherwise 4 pixels per
+/// filter-tap load. Rows of the window outside the image are skipped for the whole output row. Other channels and
+/// multipliers accumulate one channel at a time. Output rows are split across the cores.
 /// </summary>
 internal sealed class DepthwiseConv2DKernels : KernelSet
 {
@@ -73,13 +76,20 @@ internal sealed class DepthwiseConv2DKernel : OpKernel
         }
     }
 
+    /// <summary>For tests: use the 8-wide (AVX2) vectors even where 16-wide ones are available.</summary>
+    internal static bool ForceVector256 { get; set; }
+
     internal static unsafe void Run(Window2D g, int mult, ReadOnlySpan<float> input, ReadOnlySpan<float> filter, Span<float> output)
     {
+        int oc = g.C * mult;
+        if (input.Length < (long)g.N * g.H * g.W * g.C || filter.Length < (long)g.KH * g.KW * oc || output.Length < (long)g.N * g.OH * g.OW * oc)
+            throw new ArgumentException("DepthwiseConv2D: buffer smaller than the geometry.");
         fixed (float* pi = input, pf = filter, po = output)
         {
-            int oc = g.C * mult;
+            // An output row is OW·C·M·KH·KW multiply-adds; chunks of ≥ ~32k keep the fork/join cost small.
+            long perRow = Math.Max(1L, (long)g.OW * oc * g.KH * g.KW);
             // A static body and a struct state: no closure allocated per run.
-            Workers.For((long)g.N * g.OH, Math.Max(1, 4096 / Math.Max(1, g.OW * oc)), new Rows((nint)pi, (nint)pf, (nint)po, g, mult),
+            Workers.For((long)g.N * g.OH, Math.Max(1, (1 << 15) / perRow), new Rows((nint)pi, (nint)pf, (nint)po, g, mult),
                 static (job, s, e) => job.Run(s, e));
         }
     }
@@ -91,116 +101,245 @@ internal sealed class DepthwiseConv2DKernel : OpKernel
         {
             var g = G;
             int oc = g.C * Mult;
+            // Output columns [owLo, owHi) read only columns inside the image for every tap: the interior, whose blocks
+            // have no bounds checks. TF's padding is never negative, so the left border is the first ⌈PL/SW⌉ columns.
+            int owLo = Math.Min(g.OW, (g.PadLeft + g.SW - 1) / g.SW);
+            long lastStart = (long)g.W - 1 + g.PadLeft - (long)(g.KW - 1) * g.DW;
+            int owHi = lastStart < 0 ? 0 : (int)Math.Min(g.OW, lastStart / g.SW + 1);
+            if (owHi < owLo) owHi = owLo;
             for (long r = s; r < e; r++)
             {
                 int b = (int)(r / g.OH), oh = (int)(r % g.OH);
                 float* orow = (float*)Output + r * g.OW * oc;
                 float* image = (float*)Input + (long)b * g.H * g.W * g.C;
+                // Rows of the window inside the image: taps [kyLo, kyHi); the rows outside add nothing (zero padding).
+                int ih0 = oh * g.SH - g.PadTop;
+                int kyLo = ih0 >= 0 ? 0 : (-ih0 + g.DH - 1) / g.DH;
+                int kyHi = ih0 > g.H - 1 ? 0 : Math.Min(g.KH, (g.H - 1 - ih0) / g.DH + 1);
+                var rows = new WindowRows(image + (long)(ih0 + kyLo * g.DH) * g.W * g.C, (long)g.DH * g.W * g.C,
+                    (float*)Filter + (long)kyLo * g.KW * oc, (long)g.KW * oc, Math.Max(0, kyHi - kyLo));
                 int ch = 0;
-                if (Mult == 1 && Vector512.IsHardwareAccelerated && g.C >= 16)
-                {
-                    RowVector(g, oh, image, (float*)Filter, orow, g.C / 16 * 16);
-                    ch = g.C / 16 * 16;
-                }
-                if (Mult == 1 && Vector256.IsHardwareAccelerated)
-                    for (; ch + 8 <= g.C; ch += 8) RowVector256(g, oh, image, (float*)Filter, orow, ch);
+                if (Mult == 1 && Vector512.IsHardwareAccelerated && !ForceVector256 && g.C >= 16)
+                    ch = Channels<Lanes512, Vector512<float>>(g, rows, owLo, owHi, orow, 0, g.C / 16 * 16);
+                if (Mult == 1 && Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported && g.C - ch >= 8)
+                    ch = Channels<Lanes256, Vector256<float>>(g, rows, owLo, owHi, orow, ch, ch + (g.C - ch) / 8 * 8);
                 if (ch < oc) RowScalar(g, Mult, oh, image, (float*)Filter, orow, ch);
             }
         }
     }
 
     /// <summary>
-    /// Channels [0, <paramref name="chEnd"/>) (a multiple of 16) of one output row (M = 1), four pixels at a time: each
-    /// filter tap is loaded once and multiplied into four accumulators that stay in registers over the whole window (one
-    /// store per pixel). All channel blocks of a pixel group run before the next group, so its input columns are read
-    /// while still in L1; groups whose windows lie inside the image horizontally skip the per-load bounds checks.
+    /// The window rows of one output row that lie inside the image: <see cref="Count"/> rows starting at input row
+    /// pointer <see cref="Input"/> (channel 0 of column 0) and filter row <see cref="Filter"/>, advancing by the strides.
     /// </summary>
-    private static unsafe void RowVector(in Window2D g, int oh, float* image, float* filter, float* orow, int chEnd)
+    private readonly unsafe struct WindowRows(float* input, long inputStride, float* filter, long filterStride, int count)
     {
-        int c = g.C;
-        long step = (long)g.SW * c;
-        for (int ow0 = 0; ow0 < g.OW; ow0 += 4)
-        {
-            int count = Math.Min(4, g.OW - ow0);
-            int left = ow0 * g.SW - g.PadLeft;
-            bool inside = count == 4 && left >= 0 && left + (g.KW - 1) * g.DW + 3 * g.SW < g.W;
-            for (int ch = 0; ch < chEnd; ch += 16)
-            {
-                Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-                for (int y = 0; y < g.KH; y++)
-                {
-                    int ih = oh * g.SH - g.PadTop + y * g.DH;
-                    if ((uint)ih >= (uint)g.H) continue;
-                    float* inRow = image + (long)ih * g.W * c + ch;
-                    float* fRow = filter + (long)y * g.KW * c + ch;
-                    if (inside)
-                    {
-                        for (int x = 0; x < g.KW; x++)
-                        {
-                            var f = Vector512.Load(fRow + (long)x * c);
-                            float* px = inRow + (long)(left + x * g.DW) * c;
-                            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(px), f, a0);
-                            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(px + step), f, a1);
-                            a2 = Vector512.FusedMultiplyAdd(Vector512.Load(px + 2 * step), f, a2);
-                            a3 = Vector512.FusedMultiplyAdd(Vector512.Load(px + 3 * step), f, a3);
-                        }
-                        continue;
-                    }
-                    for (int x = 0; x < g.KW; x++)
-                    {
-                        var f = Vector512.Load(fRow + (long)x * c);
-                        int iw = left + x * g.DW;
-                        if ((uint)iw < (uint)g.W) a0 = Vector512.FusedMultiplyAdd(Vector512.Load(inRow + (long)iw * c), f, a0);
-                        iw += g.SW;
-                        if (count > 1 && (uint)iw < (uint)g.W) a1 = Vector512.FusedMultiplyAdd(Vector512.Load(inRow + (long)iw * c), f, a1);
-                        iw += g.SW;
-                        if (count > 2 && (uint)iw < (uint)g.W) a2 = Vector512.FusedMultiplyAdd(Vector512.Load(inRow + (long)iw * c), f, a2);
-                        iw += g.SW;
-                        if (count > 3 && (uint)iw < (uint)g.W) a3 = Vector512.FusedMultiplyAdd(Vector512.Load(inRow + (long)iw * c), f, a3);
-                    }
-                }
-                float* o = orow + (long)ow0 * c + ch;
-                a0.Store(o);
-                if (count > 1) a1.Store(o + c);
-                if (count > 2) a2.Store(o + 2L * c);
-                if (count > 3) a3.Store(o + 3L * c);
-            }
-        }
+        public float* Input { get; init; } = input;
+        public long InputStride { get; } = inputStride;
+        public float* Filter { get; init; } = filter;
+        public long FilterStride { get; } = filterStride;
+        public int Count { get; } = count;
     }
 
-    /// <summary>As <see cref="RowVector"/> for 8 channels (AVX2 machines, and the 8-channel remainder on AVX-512).</summary>
-    private static unsafe void RowVector256(in Window2D g, int oh, float* image, float* filter, float* orow, int ch)
+    /// <summary>
+    /// Channels [<paramref name="first"/>, <paramref name="end"/>) (whole vectors, M = 1) of one output row: border
+    /// columns one pixel at a time with bounds checks, interior columns in register blocks. Returns <paramref name="end"/>.
+    /// </summary>
+    private static unsafe int Channels<TL, TV>(in Window2D g, in WindowRows rows, int owLo, int owHi, float* orow, int first, int end)
+        where TL : struct, IFloatLanes<TV> where TV : struct
     {
-        int c = g.C;
-        for (int ow0 = 0; ow0 < g.OW; ow0 += 4)
+        long c = g.C;
+        bool threeWide = g.KW == 3 && g.DW == 1;
+        for (int ch = first; ch < end; ch += TL.Width)
         {
-            int count = Math.Min(4, g.OW - ow0);
-            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (int y = 0; y < g.KH; y++)
+            var r = rows with { Input = rows.Input + ch, Filter = rows.Filter + ch };
+            for (int ow = 0; ow < owLo; ow++) Pixel<TL, TV>(g, r, ow, orow + ow * c + ch);
+            int o = owLo;
+            if (threeWide && g.SW == 1)
             {
-                int ih = oh * g.SH - g.PadTop + y * g.DH;
-                if ((uint)ih >= (uint)g.H) continue;
-                float* inRow = image + (long)ih * g.W * c + ch;
-                float* fRow = filter + (long)y * g.KW * c + ch;
-                for (int x = 0; x < g.KW; x++)
-                {
-                    var f = Vector256.Load(fRow + (long)x * c);
-                    int iw = ow0 * g.SW - g.PadLeft + x * g.DW;
-                    if ((uint)iw < (uint)g.W) a0 = Vector256.FusedMultiplyAdd(Vector256.Load(inRow + (long)iw * c), f, a0);
-                    iw += g.SW;
-                    if (count > 1 && (uint)iw < (uint)g.W) a1 = Vector256.FusedMultiplyAdd(Vector256.Load(inRow + (long)iw * c), f, a1);
-                    iw += g.SW;
-                    if (count > 2 && (uint)iw < (uint)g.W) a2 = Vector256.FusedMultiplyAdd(Vector256.Load(inRow + (long)iw * c), f, a2);
-                    iw += g.SW;
-                    if (count > 3 && (uint)iw < (uint)g.W) a3 = Vector256.FusedMultiplyAdd(Vector256.Load(inRow + (long)iw * c), f, a3);
-                }
+                for (; o + 8 <= owHi; o += 8) Block8Stride1<TL, TV>(r, r.Input + (o - g.PadLeft) * c, c, orow + o * c + ch);
+                if (o + 4 <= owHi) { Block4Stride1<TL, TV>(r, r.Input + (o - g.PadLeft) * c, c, orow + o * c + ch); o += 4; }
             }
-            float* o = orow + (long)ow0 * c + ch;
-            a0.Store(o);
-            if (count > 1) a1.Store(o + c);
-            if (count > 2) a2.Store(o + 2L * c);
-            if (count > 3) a3.Store(o + 3L * c);
+            else if (threeWide && g.SW == 2)
+            {
+                for (; o + 8 <= owHi; o += 8) Block8Stride2<TL, TV>(r, r.Input + (2L * o - g.PadLeft) * c, c, orow + o * c + ch);
+                if (o + 4 <= owHi) { Block4Stride2<TL, TV>(r, r.Input + (2L * o - g.PadLeft) * c, c, orow + o * c + ch); o += 4; }
+            }
+            for (; o + 4 <= owHi; o += 4) Block4<TL, TV>(g, r, r.Input + ((long)o * g.SW - g.PadLeft) * c, orow + o * c + ch);
+            for (; o < g.OW; o++) Pixel<TL, TV>(g, r, o, orow + o * c + ch);
         }
+        return end;
+    }
+
+    /// <summary>One output pixel's vector of channels, any window, checking each column against the image.</summary>
+    private static unsafe void Pixel<TL, TV>(in Window2D g, in WindowRows rows, int ow, float* o)
+        where TL : struct, IFloatLanes<TV> where TV : struct
+    {
+        long c = g.C;
+        var acc = TL.Zero;
+        float* px = rows.Input, f = rows.Filter;
+        int left = ow * g.SW - g.PadLeft;
+        for (int y = 0; y < rows.Count; y++, px += rows.InputStride, f += rows.FilterStride)
+            for (int x = 0; x < g.KW; x++)
+            {
+                int iw = left + x * g.DW;
+                if ((uint)iw < (uint)g.W) acc = TL.Fma(TL.Load(px + iw * c), TL.Load(f + x * c), acc);
+            }
+        TL.Store(acc, o);
+    }
+
+    /// <summary>Four interior output pixels, any window width, dilation and stride: each filter tap loaded once for the four.</summary>
+    private static unsafe void Block4<TL, TV>(in Window2D g, in WindowRows rows, float* px, float* o)
+        where TL : struct, IFloatLanes<TV> where TV : struct
+    {
+        long c = g.C, step = g.SW * c, tap = g.DW * c;
+        TV a0 = TL.Zero, a1 = TL.Zero, a2 = TL.Zero, a3 = TL.Zero;
+        float* f = rows.Filter;
+        for (int y = 0; y < rows.Count; y++, px += rows.InputStride, f += rows.FilterStride)
+            for (int x = 0; x < g.KW; x++)
+            {
+                var fx = TL.Load(f + x * c);
+                float* p = px + x * tap;
+                a0 = TL.Fma(TL.Load(p), fx, a0);
+                a1 = TL.Fma(TL.Load(p + step), fx, a1);
+                a2 = TL.Fma(TL.Load(p + 2 * step), fx, a2);
+                a3 = TL.Fma(TL.Load(p + 3 * step), fx, a3);
+            }
+        TL.Store(a0, o);
+        TL.Store(a1, o + c);
+        TL.Store(a2, o + 2 * c);
+        TL.Store(a3, o + 3 * c);
+    }
+
+    /// <summary>
+    /// Eight interior output pixels of a 3-wide, stride-1, undilated window (MobileNet's 3×3): the ten input columns
+    /// of a window row are each loaded once and multiplied into the (up to) three accumulators they feed, with the
+    /// row's three taps in registers — 10 loads for 24 multiply-adds instead of 24 + 24.
+    /// </summary>
+    private static unsafe void Block8Stride1<TL, TV>(in WindowRows rows, float* px, long c, float* o)
+        where TL : struct, IFloatLanes<TV> where TV : struct
+    {
+        TV a0 = TL.Zero, a1 = TL.Zero, a2 = TL.Zero, a3 = TL.Zero, a4 = TL.Zero, a5 = TL.Zero, a6 = TL.Zero, a7 = TL.Zero;
+        float* f = rows.Filter;
+        for (int y = 0; y < rows.Count; y++, px += rows.InputStride, f += rows.FilterStride)
+        {
+            TV f0 = TL.Load(f), f1 = TL.Load(f + c), f2 = TL.Load(f + 2 * c);
+            TV x = TL.Load(px);
+            a0 = TL.Fma(x, f0, a0);
+            x = TL.Load(px + c);
+            a0 = TL.Fma(x, f1, a0); a1 = TL.Fma(x, f0, a1);
+            x = TL.Load(px + 2 * c);
+            a0 = TL.Fma(x, f2, a0); a1 = TL.Fma(x, f1, a1); a2 = TL.Fma(x, f0, a2);
+            x = TL.Load(px + 3 * c);
+            a1 = TL.Fma(x, f2, a1); a2 = TL.Fma(x, f1, a2); a3 = TL.Fma(x, f0, a3);
+            x = TL.Load(px + 4 * c);
+            a2 = TL.Fma(x, f2, a2); a3 = TL.Fma(x, f1, a3); a4 = TL.Fma(x, f0, a4);
+            x = TL.Load(px + 5 * c);
+            a3 = TL.Fma(x, f2, a3); a4 = TL.Fma(x, f1, a4); a5 = TL.Fma(x, f0, a5);
+            x = TL.Load(px + 6 * c);
+            a4 = TL.Fma(x, f2, a4); a5 = TL.Fma(x, f1, a5); a6 = TL.Fma(x, f0, a6);
+            x = TL.Load(px + 7 * c);
+            a5 = TL.Fma(x, f2, a5); a6 = TL.Fma(x, f1, a6); a7 = TL.Fma(x, f0, a7);
+            x = TL.Load(px + 8 * c);
+            a6 = TL.Fma(x, f2, a6); a7 = TL.Fma(x, f1, a7);
+            x = TL.Load(px + 9 * c);
+            a7 = TL.Fma(x, f2, a7);
+        }
+        TL.Store(a0, o); TL.Store(a1, o + c); TL.Store(a2, o + 2 * c); TL.Store(a3, o + 3 * c);
+        TL.Store(a4, o + 4 * c); TL.Store(a5, o + 5 * c); TL.Store(a6, o + 6 * c); TL.Store(a7, o + 7 * c);
+    }
+
+    /// <summary>As <see cref="Block8Stride1{TL, TV}"/> for four pixels (six input columns per window row).</summary>
+    private static unsafe void Block4Stride1<TL, TV>(in WindowRows rows, float* px, long c, float* o)
+        where TL : struct, IFloatLanes<TV> where TV : struct
+    {
+        TV a0 = TL.Zero, a1 = TL.Zero, a2 = TL.Zero, a3 = TL.Zero;
+        float* f = rows.Filter;
+        for (int y = 0; y < rows.Count; y++, px += rows.InputStride, f += rows.FilterStride)
+        {
+            TV f0 = TL.Load(f), f1 = TL.Load(f + c), f2 = TL.Load(f + 2 * c);
+            TV x = TL.Load(px);
+            a0 = TL.Fma(x, f0, a0);
+            x = TL.Load(px + c);
+            a0 = TL.Fma(x, f1, a0); a1 = TL.Fma(x, f0, a1);
+            x = TL.Load(px + 2 * c);
+            a0 = TL.Fma(x, f2, a0); a1 = TL.Fma(x, f1, a1); a2 = TL.Fma(x, f0, a2);
+            x = TL.Load(px + 3 * c);
+            a1 = TL.Fma(x, f2, a1); a2 = TL.Fma(x, f1, a2); a3 = TL.Fma(x, f0, a3);
+            x = TL.Load(px + 4 * c);
+            a2 = TL.Fma(x, f2, a2); a3 = TL.Fma(x, f1, a3);
+            x = TL.Load(px + 5 * c);
+            a3 = TL.Fma(x, f2, a3);
+        }
+        TL.Store(a0, o); TL.Store(a1, o + c); TL.Store(a2, o + 2 * c); TL.Store(a3, o + 3 * c);
+    }
+
+    /// <summary>
+    /// Eight interior output pixels of a 3-wide, stride-2, undilated window (MobileNet's downsampling layers): 17 input
+    /// columns per window row, the even ones shared by two neighbouring pixels.
+    /// </summary>
+    private static unsafe void Block8Stride2<TL, TV>(in WindowRows rows, float* px, long c, float* o)
+        where TL : struct, IFloatLanes<TV> where TV : struct
+    {
+        TV a0 = TL.Zero, a1 = TL.Zero, a2 = TL.Zero, a3 = TL.Zero, a4 = TL.Zero, a5 = TL.Zero, a6 = TL.Zero, a7 = TL.Zero;
+        float* f = rows.Filter;
+        for (int y = 0; y < rows.Count; y++, px += rows.InputStride, f += rows.FilterStride)
+        {
+            TV f0 = TL.Load(f), f1 = TL.Load(f + c), f2 = TL.Load(f + 2 * c);
+            TV x = TL.Load(px);
+            a0 = TL.Fma(x, f0, a0);
+            a0 = TL.Fma(TL.Load(px + c), f1, a0);
+            x = TL.Load(px + 2 * c);
+            a0 = TL.Fma(x, f2, a0); a1 = TL.Fma(x, f0, a1);
+            a1 = TL.Fma(TL.Load(px + 3 * c), f1, a1);
+            x = TL.Load(px + 4 * c);
+            a1 = TL.Fma(x, f2, a1); a2 = TL.Fma(x, f0, a2);
+            a2 = TL.Fma(TL.Load(px + 5 * c), f1, a2);
+            x = TL.Load(px + 6 * c);
+            a2 = TL.Fma(x, f2, a2); a3 = TL.Fma(x, f0, a3);
+            a3 = TL.Fma(TL.Load(px + 7 * c), f1, a3);
+            x = TL.Load(px + 8 * c);
+            a3 = TL.Fma(x, f2, a3); a4 = TL.Fma(x, f0, a4);
+            a4 = TL.Fma(TL.Load(px + 9 * c), f1, a4);
+            x = TL.Load(px + 10 * c);
+            a4 = TL.Fma(x, f2, a4); a5 = TL.Fma(x, f0, a5);
+            a5 = TL.Fma(TL.Load(px + 11 * c), f1, a5);
+            x = TL.Load(px + 12 * c);
+            a5 = TL.Fma(x, f2, a5); a6 = TL.Fma(x, f0, a6);
+            a6 = TL.Fma(TL.Load(px + 13 * c), f1, a6);
+            x = TL.Load(px + 14 * c);
+            a6 = TL.Fma(x, f2, a6); a7 = TL.Fma(x, f0, a7);
+            a7 = TL.Fma(TL.Load(px + 15 * c), f1, a7);
+            a7 = TL.Fma(TL.Load(px + 16 * c), f2, a7);
+        }
+        TL.Store(a0, o); TL.Store(a1, o + c); TL.Store(a2, o + 2 * c); TL.Store(a3, o + 3 * c);
+        TL.Store(a4, o + 4 * c); TL.Store(a5, o + 5 * c); TL.Store(a6, o + 6 * c); TL.Store(a7, o + 7 * c);
+    }
+
+    /// <summary>As <see cref="Block8Stride2{TL, TV}"/> for four pixels (nine input columns per window row).</summary>
+    private static unsafe void Block4Stride2<TL, TV>(in WindowRows rows, float* px, long c, float* o)
+        where TL : struct, IFloatLanes<TV> where TV : struct
+    {
+        TV a0 = TL.Zero, a1 = TL.Zero, a2 = TL.Zero, a3 = TL.Zero;
+        float* f = rows.Filter;
+        for (int y = 0; y < rows.Count; y++, px += rows.InputStride, f += rows.FilterStride)
+        {
+            TV f0 = TL.Load(f), f1 = TL.Load(f + c), f2 = TL.Load(f + 2 * c);
+            TV x = TL.Load(px);
+            a0 = TL.Fma(x, f0, a0);
+            a0 = TL.Fma(TL.Load(px + c), f1, a0);
+            x = TL.Load(px + 2 * c);
+            a0 = TL.Fma(x, f2, a0); a1 = TL.Fma(x, f0, a1);
+            a1 = TL.Fma(TL.Load(px + 3 * c), f1, a1);
+            x = TL.Load(px + 4 * c);
+            a1 = TL.Fma(x, f2, a1); a2 = TL.Fma(x, f0, a2);
+            a2 = TL.Fma(TL.Load(px + 5 * c), f1, a2);
+            x = TL.Load(px + 6 * c);
+            a2 = TL.Fma(x, f2, a2); a3 = TL.Fma(x, f0, a3);
+            a3 = TL.Fma(TL.Load(px + 7 * c), f1, a3);
+            a3 = TL.Fma(TL.Load(px + 8 * c), f2, a3);
+        }
+        TL.Store(a0, o); TL.Store(a1, o + c); TL.Store(a2, o + 2 * c); TL.Store(a3, o + 3 * c);
     }
 
     /// <summary>Output channels [first, C·M) of one output row, one accumulator per channel (any multiplier M).</summary>
