@@ -57,6 +57,7 @@ internal static class JpegCodec
     {
         var errors = new ThrowingErrors();
         var cinfo = new jpeg_decompress_struct(errors);
+        Frame? frame = null;
         try
         {
             cinfo.jpeg_stdio_src(new MemoryStream(data, writable: false));
@@ -82,11 +83,17 @@ internal static class JpegCodec
             if ((long)outW * outH * stored >= 1L << 29) throw new InvalidDataException($"Image too large: {(long)outW * outH * stored}");
             if (crop is { } w && !(w.Width > 0 && w.Height > 0 && w.X >= 0 && w.Y >= 0 && (long)w.Y + w.Height <= outH && (long)w.X + w.Width <= outW))
                 throw new InvalidDataException($"Invalid crop window: x={w.X}, y={w.Y}, w={w.Width}, h={w.Height} for image_width: {outW} and image_height: {outH}");
-            var image = DecodeCoefficients(cinfo, markers, width, height, outW, outH, minScaled, components, space, settings, crop);
-            if (errors.SawPrematureEnd && !settings.TryRecoverTruncated) throw new InvalidDataException("Premature end of JPEG file (set try_recover_truncated to accept it)");
-            cinfo.jpeg_finish_decompress();
-            return image;
+            var info = cinfo.Comp_info;
+            var frameComps = new FrameComponent[stored];
+            for (int ci = 0; ci < stored; ci++) frameComps[ci] = new FrameComponent(info[ci].H_samp_factor, info[ci].V_samp_factor, info[ci].Quant_tbl_no);
+            frame = new Frame(width, height, frameComps, markers, space, components, outW, outH, minScaled);
+            var image = Render(frame, LibJpegBlocks(cinfo, frame), settings, crop, out _);
+            // A stream that ends early makes LibJpeg.NET's source warn (here or while looking for EOI) and insert a
+            // fake EOI; TF's memory source behaves differently — see JpegTruncatedScan.
+            if (!errors.SawPrematureEnd) cinfo.jpeg_finish_decompress();
+            if (!errors.SawPrematureEnd) return image;
         }
+        catch (Exception e) when (errors.SawPrematureEnd && e is not OutOfMemoryException) { }
         catch (InvalidDataException) { throw; }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -94,27 +101,52 @@ internal static class JpegCodec
             throw new InvalidDataException($"corrupt JPEG data ({e.GetType().Name}: {e.Message})");
         }
         finally { cinfo.jpeg_destroy(); }
+        return DecodeTruncated(data, settings, crop, frame);
     }
 
-    private static Image DecodeCoefficients(jpeg_decompress_struct cinfo, Markers markers, int width, int height, int outW, int outH, int minScaled,
-        int components, JpegPixelPipeline.ColorSpace space, DecodeSettings settings, CropWindow? crop)
+    /// <summary>A decode of data that ends early, as TF's jpeg_mem.cc on libjpeg-turbo (see <see cref="JpegTruncatedScan"/>):
+    /// without try_recover_truncated the rows libjpeg delivered before suspending are kept when they are at least
+    /// min(1, acceptable_fraction) of the image and the rest is zeroed (Uncompress); with it, every row comes from
+    /// the decoder's re-read and zero-filled data.</summary>
+    private static Image DecodeTruncated(byte[] data, DecodeSettings settings, CropWindow? crop, Frame? frame)
+    {
+        var scan = JpegTruncatedScan.Decode(data, settings.TryRecoverTruncated, out _, out _, out _);
+        // LibJpeg.NET read these headers before the stream ran out; our own parse of the same headers agreed on the layout.
+        if (frame == null) throw new InvalidDataException("Premature end of JPEG file");
+        var image = Render(frame, scan.Blocks, settings, crop, out bool contextRows);
+        if (scan.Outcome == JpegTruncatedScan.Outcome.Complete) return image;
+        if (crop != null)
+            throw new InvalidDataException("not supported: DecodeAndCropJpeg on truncated data without try_recover_truncated is not modelled (TF skips scanlines with jpeg_skip_scanlines, which CHECK-fails when it suspends)");
+        int maxV = frame.Components.Max(c => c.V);
+        int heightRead = JpegTruncatedScan.ScanlinesAvailable(scan.CompleteImcuRows, scan.TotalImcuRows, maxV, frame.MinScaled, contextRows, frame.OutH);
+        // jpeg_mem.cc Uncompress: fraction_read = height_read / height (float) against min(1, min_acceptable_fraction).
+        float fraction = (float)heightRead / frame.OutH;
+        if (fraction < Math.Min(1f, settings.AcceptableFraction))
+            throw new InvalidDataException($"Premature end of JPEG data. Stopped at line {heightRead}/{frame.OutH} (fraction read {fraction} < acceptable_fraction {settings.AcceptableFraction})");
+        long rowBytes = (long)image.Width * image.Channels;
+        Array.Clear(image.Pixels, (int)(heightRead * rowBytes), (int)((frame.OutH - heightRead) * rowBytes));
+        return image;
+    }
+
+    /// <summary>A frame component's sampling factors and quantization table.</summary>
+    private sealed record FrameComponent(int H, int V, int QuantTable);
+
+    /// <summary>What the pixel stage needs from the headers: sizes, components, colour space, output channels
+    /// (<c>Channels</c>: 1 or 3) and the scaled output size.</summary>
+    private sealed record Frame(int Width, int Height, FrameComponent[] Components, Markers Markers, JpegPixelPipeline.ColorSpace Space,
+        int Channels, int OutW, int OutH, int MinScaled);
+
+    /// <summary>LibJpeg.NET's coefficients as blocks[component][row][col][64] (natural order).</summary>
+    private static short[][][][] LibJpegBlocks(jpeg_decompress_struct cinfo, Frame frame)
     {
         var coefficients = cinfo.jpeg_read_coefficients();
         var info = cinfo.Comp_info;
-        int maxH = 1, maxV = 1;
-        for (int ci = 0; ci < cinfo.Num_components; ci++) { maxH = Math.Max(maxH, info[ci].H_samp_factor); maxV = Math.Max(maxV, info[ci].V_samp_factor); }
-        var comps = new List<JpegPixelPipeline.Component>();
-        for (int ci = 0; ci < cinfo.Num_components; ci++)
+        int maxV = frame.Components.Max(c => c.V);
+        var all = new short[frame.Components.Length][][][];
+        for (int ci = 0; ci < all.Length; ci++)
         {
             var c = info[ci];
-            if (maxH % c.H_samp_factor != 0 || maxV % c.V_samp_factor != 0) throw new InvalidDataException("fractional sampling factors are not supported");
-            // jdmaster.c jpeg_calc_output_dimensions: scale a subsampled component up in its IDCT (doubling while
-            // the sampling ratio allows) rather than in the upsampler.
-            int size = minScaled;
-            while (size < 8 && maxH * minScaled % (c.H_samp_factor * size * 2) == 0 && maxV * minScaled % (c.V_samp_factor * size * 2) == 0) size *= 2;
-            int dw = (int)(((long)width * c.H_samp_factor * size + maxH * 8 - 1) / (maxH * 8));
-            int dh = (int)(((long)height * c.V_samp_factor * size + maxV * 8 - 1) / (maxV * 8));
-            int fullDh = (int)(((long)height * c.V_samp_factor + maxV - 1) / maxV);
+            int fullDh = (int)(((long)frame.Height * c.V_samp_factor + maxV - 1) / maxV);
             int blockRows = (fullDh + 7) / 8, blockCols = c.Width_in_blocks;
             var rows = coefficients[ci].Access(0, blockRows);
             var blocks = new short[blockRows][][];
@@ -128,21 +160,49 @@ internal static class JpegCodec
                     blocks[r][b] = block;
                 }
             }
-            var table = markers.Quant[c.Quant_tbl_no] ?? throw new InvalidDataException($"quantization table {c.Quant_tbl_no} is not defined");
-            comps.Add(new JpegPixelPipeline.Component(blocks, c.H_samp_factor, c.V_samp_factor, size, dw, dh, table));
+            all[ci] = blocks;
+        }
+        return all;
+    }
+
+    private static Image Render(Frame frame, short[][][][] allBlocks, DecodeSettings settings, CropWindow? crop, out bool contextRows)
+    {
+        int width = frame.Width, height = frame.Height, outW = frame.OutW, outH = frame.OutH, minScaled = frame.MinScaled, components = frame.Channels;
+        var markers = frame.Markers;
+        int n = frame.Components.Length;
+        int maxH = frame.Components.Max(c => c.H), maxV = frame.Components.Max(c => c.V);
+        var comps = new List<JpegPixelPipeline.Component>();
+        contextRows = false;
+        for (int ci = 0; ci < n; ci++)
+        {
+            var c = frame.Components[ci];
+            if (maxH % c.H != 0 || maxV % c.V != 0) throw new InvalidDataException("fractional sampling factors are not supported");
+            // jdmaster.c jpeg_calc_output_dimensions: scale a subsampled component up in its IDCT (doubling while
+            // the sampling ratio allows) rather than in the upsampler.
+            int size = minScaled;
+            while (size < 8 && maxH * minScaled % (c.H * size * 2) == 0 && maxV * minScaled % (c.V * size * 2) == 0) size *= 2;
+            int dw = (int)(((long)width * c.H * size + maxH * 8 - 1) / (maxH * 8));
+            int dh = (int)(((long)height * c.V * size + maxV * 8 - 1) / (maxV * 8));
+            var table = markers.Quant[c.QuantTable] ?? throw new InvalidDataException($"quantization table {c.QuantTable} is not defined");
+            comps.Add(new JpegPixelPipeline.Component(allBlocks[ci], c.H, c.V, size, dw, dh, table));
+            // jdsample.c jinit_upsampler: a component upsampled 2x vertically with fancy upsampling (h2v2 only when its
+            // row is wider than 2 samples) needs context rows, which makes jdmainct.c use its context controller.
+            int hIn = c.H * size / minScaled, vIn = c.V * size / minScaled;
+            bool needed = !(components == 1 && n == 3 && frame.Space == JpegPixelPipeline.ColorSpace.YCbCr && ci > 0);
+            if (needed && settings.FancyUpscaling && minScaled > 1 && vIn * 2 == maxV && (hIn == maxH || (hIn * 2 == maxH && dw > 2))) contextRows = true;
         }
         (int, int)? columns = null;
-        int outChannels = cinfo.Num_components == 4 ? 4 : components;
+        int outChannels = n == 4 ? 4 : components;
         if (crop is { } w)
         {
             // jdapistd.c jpeg_crop_scanline: the window's left edge moves down to an iMCU column boundary (a single-
             // component file aligns to min_DCT_scaled_size, others to that times max_h_samp_factor) and its width
             // grows to keep the right edge; TF then copies the requested columns out of each scanline.
-            int align = minScaled * (cinfo.Num_components == 1 ? 1 : maxH);
+            int align = minScaled * (n == 1 ? 1 : maxH);
             int start = w.X / align * align;
             columns = (start, w.Width + w.X - start);
         }
-        var pixels = JpegPixelPipeline.Decode(comps, outW, outH, minScaled, outChannels, settings.IntegerAccurate, settings.FancyUpscaling, space, columns);
+        var pixels = JpegPixelPipeline.Decode(comps, outW, outH, minScaled, outChannels, settings.IntegerAccurate, settings.FancyUpscaling, frame.Space, columns);
         int decodedW = columns?.Item2 ?? outW;
         int skip = columns is { } cols ? crop!.Value.X - cols.Item1 : 0;
         int y0 = crop?.Y ?? 0, rowsOut = crop?.Height ?? outH, colsOut = crop?.Width ?? outW;

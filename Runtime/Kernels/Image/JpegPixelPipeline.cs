@@ -329,8 +329,9 @@ internal static class JpegPixelPipeline
         tmp0 += z1 + z3; tmp1 += z2 + z4; tmp2 += z2 + z3; tmp3 += z1 + z4;
     }
 
-    // jidctfst.c (AA&N), 8-bit: CONST_BITS 8, PASS1_BITS 2, truncating descales.
-    private static int M(int v, int c) => (v * c) >> 8;
+    // jidctfst.c (AA&N), 8-bit: CONST_BITS 8, PASS1_BITS 2, truncating descales. Its MULTIPLY forms the product in
+    // JLONG (the FIX_ constants are JLONG), which matters for the huge coefficients of corrupt data.
+    private static int M(int v, int c) => (int)(((long)v * c) >> 8);
 
     private static void IdctIfast(short[] inp, int[] q, int[] ws, byte[] outp, int at, int stride)
     {
