@@ -86,6 +86,52 @@ if (args.Length > 0 && args[0] == "winograd")
     }
     return;
 }
+if (args.Length > 0 && args[0] == "winograd-kept")
+{
+    // Winograd with the filter transformed per call vs kept (a Const/variable filter, WinogradConv2D.TransformFilter) vs
+    // the implicit GEMM, interleaved rounds (median of 10, 5 rounds): the data behind the rule's filterCached variant.
+    foreach (var (n, h, w, c, oc) in new[] { (1, 56, 56, 64, 64), (1, 24, 24, 64, 64), (1, 28, 28, 128, 128), (1, 112, 112, 32, 32), (64, 14, 14, 32, 64), (1, 14, 14, 256, 256) })
+    {
+        var g = TypedGraph.Kernels.NN.Window2D.Create(n, h, w, c, 3, 3, 1, 1, 1, 1, TypedGraph.Kernels.Common.PaddingKind.Same, default);
+        var x = TypedGraph.Benchmarks.Peers.BenchData.Random(1, n * h * w * c);
+        var f = TypedGraph.Benchmarks.Peers.BenchData.Random(2, 9 * c * oc);
+        var y = new float[n * g.OH * g.OW * oc];
+        var kept = TypedGraph.Kernels.NN.WinogradConv2D.TransformFilter(f, c, oc);
+        double perCall = 0, keptT = 0, implicitT = 0;
+        for (int rep = 0; rep < 5; rep++)
+        {
+            perCall += Ceiling.Median(() => TypedGraph.Kernels.NN.WinogradConv2D.Run(g, oc, x, f, y, null, null), 10);
+            keptT += Ceiling.Median(() => TypedGraph.Kernels.NN.WinogradConv2D.Run(g, oc, x, f, y, null, null, kept), 10);
+            implicitT += Ceiling.Median(() => TypedGraph.Kernels.NN.ImplicitGemmConv2D.Run(g, oc, x, f, y, null, null), 10);
+        }
+        var W = TypedGraph.Kernels.NN.WinogradConv2D.Cost(g, oc, filterCached: true) / TypedGraph.Kernels.NN.WinogradConv2D.DirectCost(g, oc);
+        Console.WriteLine($"{n}x{h}x{w}x{c} -> {oc}: winograd per call {perCall / 5 * 1e6:F0} us, kept {keptT / 5 * 1e6:F0} us, implicit {implicitT / 5 * 1e6:F0} us; " +
+            $"kept/implicit {keptT / implicitT:F2} (rule's estimate {W:F2}, chosen kept: {TypedGraph.Kernels.NN.WinogradConv2D.IsPreferred(g, oc, true)}), per call/implicit {perCall / implicitT:F2} (chosen: {TypedGraph.Kernels.NN.WinogradConv2D.IsPreferred(g, oc)})");
+    }
+    return;
+}
+if (args.Length > 0 && args[0] == "backprop-ab")
+{
+    // Conv2DBackpropFilter (TrainingBenchmarks' layer) with its im2col on every core vs on the calling thread, interleaved
+    // rounds: median of each.
+    var training = new TypedGraph.Benchmarks.Training.TrainingBenchmarks();
+    training.Setup();
+    var on = new List<double>();
+    var off = new List<double>();
+    for (int round = 0; round < 20; round++)
+    {
+        TypedGraph.Kernels.Training.ConvBackpropKernels.ParallelIm2Col = true;
+        on.Add(Ceiling.Median(() => training.Conv2DBackpropFilter(), 5));
+        TypedGraph.Kernels.Training.ConvBackpropKernels.ParallelIm2Col = false;
+        off.Add(Ceiling.Median(() => training.Conv2DBackpropFilter(), 5));
+    }
+    TypedGraph.Kernels.Training.ConvBackpropKernels.ParallelIm2Col = true;
+    on.Sort();
+    off.Sort();
+    Console.WriteLine($"Conv2DBackpropFilter: im2col on every core {on[10] * 1e3:F2} ms, on the calling thread {off[10] * 1e3:F2} ms, ratio {on[10] / off[10]:F2}");
+    training.Cleanup();
+    return;
+}
 if (args.Length > 0 && args[0] == "profile")
 {
     // Where our CNN's time goes, step by step (median of 30 runs).

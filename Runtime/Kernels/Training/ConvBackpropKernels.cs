@@ -15,6 +15,9 @@ namespace TypedGraph.Kernels.Training;
 /// </summary>
 internal sealed class ConvBackpropKernels : KernelSet
 {
+    /// <summary>Probes only: false runs the filter gradient's im2col on the calling thread (the pre-session-7 way), for A/B runs.</summary>
+    internal static bool ParallelIm2Col { get; set; } = true;
+
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)
     {
@@ -145,7 +148,8 @@ internal sealed class ConvBackpropKernels : KernelSet
                 {
                     int count = Math.Min(perBlock, geo.N - b0);
                     long blockRows = (long)count * rows;
-                    Conv2DKernel.Im2Col(geo, x, (long)b0 * rows, (int)blockRows, col);
+                    if (ParallelIm2Col) Im2ColParallel(geo, x, (long)b0 * rows, (int)blockRows, cols, col);
+                    else Conv2DKernel.Im2Col(geo, x, (long)b0 * rows, (int)blockRows, col);
                     var g = dOut.Slice(b0 * rows * oc, (int)blockRows * oc);
                     if (transposed) Gemm.Sgemm(true, false, oc, cols, (int)blockRows, g, col, dft, accumulate: b0 > 0);
                     else Gemm.Sgemm(true, false, cols, oc, (int)blockRows, col, g, df, accumulate: true);
@@ -158,6 +162,25 @@ internal sealed class ConvBackpropKernels : KernelSet
             {
                 System.Buffers.ArrayPool<float>.Shared.Return(col);
                 if (dft != null) System.Buffers.ArrayPool<float>.Shared.Return(dft);
+            }
+        }
+
+        /// <summary>
+        /// <see cref="Conv2DKernel.Im2Col"/> of rows [r0, r0 + count) split across the cores: the block is up to 4 MiB of
+        /// patch rows (written once, read once by the GEMM), and on one core this copy took about as long as the GEMM.
+        /// </summary>
+        private static unsafe void Im2ColParallel(Window2D geo, ReadOnlySpan<float> x, long r0, int count, int cols, Span<float> col)
+        {
+            fixed (float* px = x, pc = col)
+            {
+                var job = (geo, (nint)px, x.Length, (nint)pc, col.Length, r0, cols);
+                // A chunk of at least 256 rows (a few KiB to tens of KiB of patches) per hand-off.
+                Workers.For(count, 256, job, static (j, s, e) =>
+                {
+                    var src = new ReadOnlySpan<float>((float*)j.Item2, j.Item3);
+                    var dst = new Span<float>((float*)j.Item4, j.Item5).Slice((int)(s * j.cols), (int)((e - s) * j.cols));
+                    Conv2DKernel.Im2Col(j.geo, src, j.r0 + s, (int)(e - s), dst);
+                });
             }
         }
 
