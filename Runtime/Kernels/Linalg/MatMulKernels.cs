@@ -73,7 +73,7 @@ internal sealed class MatMulKernels : KernelSet
 internal sealed class MatMulKernel : OpKernel
 {
     private readonly bool _ta, _tb;
-    private readonly NN.Epilogue? _epilogue;
+    private readonly Epilogue? _epilogue;
     // B packed once while it is the same Const value or variable value (see PackedWeights for when it re-packs).
     private readonly PackedWeights _packedB = new();
 
@@ -83,7 +83,7 @@ internal sealed class MatMulKernel : OpKernel
     public MatMulKernel(Node node, bool fused) : base(node)
     {
         // _FusedMatMul (grappler's remapper output): MatMul then BiasAdd [+ activation].
-        _epilogue = fused ? NN.Epilogue.FromNode(node) : null;
+        _epilogue = fused ? Epilogue.FromNode(node) : null;
         _ta = node.GetBool("transpose_a", false);
         _tb = node.GetBool("transpose_b", false);
     }

@@ -58,7 +58,7 @@ internal static unsafe partial class Gemm
     /// second fork/join; null for a plain product.</param>
     /// <param name="bias">The epilogue's bias, <paramref name="n"/> floats (read only when <paramref name="epilogue"/> is set).</param>
     internal static void SgemmPrepacked(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, PackedB packed, Span<float> c,
-        NN.Epilogue? epilogue = null, Tensor? bias = null)
+        Epilogue? epilogue = null, Tensor? bias = null)
     {
         if (packed.K != k || packed.N != n) throw new ArgumentException($"B was packed as {packed.K}×{packed.N}, used as {k}×{n}.");
         if (epilogue != null && (bias == null || bias.NumElements != n)) throw new ArgumentException($"the epilogue needs a bias of {n} values.");
@@ -93,7 +93,7 @@ internal static unsafe partial class Gemm
 
     /// <summary>One <see cref="SgemmPrepacked"/> call's arguments: part p computes rows of the p-th of <c>Parts</c> row ranges.</summary>
     private readonly record struct PrepackedRows(bool TransA, bool TransB, nint A, nint B, nint C, int M, int N, int K, int Mr, int Units, int Parts, PackedB Packed,
-        NN.Epilogue? Epilogue, Tensor? Bias)
+        Epilogue? Epilogue, Tensor? Bias)
     {
         public void RunPart(int part)
         {

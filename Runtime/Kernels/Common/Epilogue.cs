@@ -1,7 +1,6 @@
 using System.Numerics.Tensors;
-using TypedGraph.Kernels.Common;
 
-namespace TypedGraph.Kernels.NN;
+namespace TypedGraph.Kernels.Common;
 
 /// <summary>Activations a fused kernel can apply after its bias add.</summary>
 internal enum FusedActivation { None, Relu, Relu6, Elu, LeakyRelu, Tanh, Sigmoid }
