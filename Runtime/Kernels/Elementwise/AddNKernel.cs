@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using TypedGraph.Kernels.Common;
+using TypedGraph.Kernels.ComplexArithmetic;
 using TypedGraph.Protos;
 
 namespace TypedGraph.Kernels.Elementwise;
@@ -36,6 +37,7 @@ internal sealed class AddNKernel(Node node) : OpKernel(node)
             case DataType.DtDouble: Sum<double>(context, n, y); break;
             case DataType.DtInt32: Sum<int>(context, n, y); break;
             case DataType.DtInt64: Sum<long>(context, n, y); break;
+            case DataType.DtComplex64 or DataType.DtComplex128: ComplexElementwise.AddN(Enumerable.Range(0, n).Select(context.Input).ToArray(), y); break;
             default: throw KernelAttrs.BadType(Node, first.DType);
         }
     }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using TypedGraph.Kernels.Common;
+using TypedGraph.Kernels.ComplexArithmetic;
 using TypedGraph.Protos;
 
 namespace TypedGraph.Kernels.Elementwise;
@@ -68,6 +69,7 @@ internal sealed class BinaryKernel : OpKernel
                 case DataType.DtInt8: Run<sbyte>(a, b, output); break;
                 case DataType.DtInt16: Run<short>(a, b, output); break;
                 case DataType.DtUint16: Run<ushort>(a, b, output); break;
+                case DataType.DtComplex64 or DataType.DtComplex128 when ComplexElementwise.SupportsBinary(Node.Op): ComplexElementwise.Binary(Node.Op, a, b, output); break;
                 default: throw KernelAttrs.BadType(Node, a.DType);
             }
         }

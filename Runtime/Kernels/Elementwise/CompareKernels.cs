@@ -1,5 +1,6 @@
 using System.Numerics;
 using TypedGraph.Kernels.Common;
+using TypedGraph.Kernels.ComplexArithmetic;
 using TypedGraph.Protos;
 
 namespace TypedGraph.Kernels.Elementwise;
@@ -48,6 +49,7 @@ internal sealed class CompareKernel : OpKernel
             case DataType.DtUint16: Run<ushort>(a, b, output); break;
             case DataType.DtBool when !ordered: RunBytes(a, b, output); break;
             case DataType.DtString when !ordered: RunStrings(a, b, output); break;
+            case DataType.DtComplex64 or DataType.DtComplex128 when !ordered: ComplexElementwise.Compare(_op == CompareOp.Equal, a, b, output); break;
             default: throw KernelAttrs.BadType(Node, a.DType);
         }
     }

@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using TypedGraph.Kernels.Common;
+using TypedGraph.Kernels.ComplexArithmetic;
 using TypedGraph.Protos;
 
 namespace TypedGraph.Kernels.Elementwise;
@@ -55,6 +56,7 @@ internal sealed class UnaryKernel : OpKernel
             case DataType.DtDouble: Workers.For(n, 1 << 15, (_op, _alpha, x, y), static (st, s, e) => Float(st._op, (double)st._alpha, st.x.AsSpan<double>()[(int)s..(int)e], st.y.AsSpan<double>()[(int)s..(int)e])); break;
             case DataType.DtInt32: Integer(x.AsSpan<int>(), y.AsSpan<int>()); break;
             case DataType.DtInt64: Integer(x.AsSpan<long>(), y.AsSpan<long>()); break;
+            case DataType.DtComplex64 or DataType.DtComplex128 when ComplexElementwise.SupportsUnary(Node.Op): ComplexElementwise.Unary(Node.Op, x, y); break;
             default: throw KernelAttrs.BadType(Node, x.DType);
         }
     }

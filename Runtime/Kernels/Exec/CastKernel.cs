@@ -1,3 +1,4 @@
+using TypedGraph.Kernels.ComplexArithmetic;
 using TypedGraph.Protos;
 
 namespace TypedGraph.Kernels.Exec;
@@ -19,11 +20,21 @@ internal sealed class CastKernel : KernelSet
                     ctx.SetOutput(0, x);
                     return;
                 }
-                if (!DataTypes.IsNumeric(x.DType) || !DataTypes.IsNumeric(dst) || x.DType is DataType.DtComplex64 or DataType.DtComplex128
-                    || dst is DataType.DtComplex64 or DataType.DtComplex128)
+                if (!DataTypes.IsNumeric(x.DType) || !DataTypes.IsNumeric(dst))
                     throw ctx.Error($"cannot cast {DataTypes.Name(x.DType)} to {DataTypes.Name(dst)}.");
                 var o = ctx.AllocateOutput(0, dst, x.Shape);
-                Convert(x, o);
+                // Complex as cast_op.h's scalar_cast_op specializations: complex → real keeps the real part (through
+                // double, then the real cast), real → complex has imaginary part 0, complex ↔ complex converts both parts.
+                bool fromComplex = ComplexData.IsComplex(x.DType), toComplex = ComplexData.IsComplex(dst);
+                if (fromComplex && toComplex) ComplexCast.ComplexToComplex(x, o);
+                else if (fromComplex) Convert(ComplexCast.RealParts(x), o);
+                else if (toComplex)
+                {
+                    var doubles = new Tensor(DataType.DtDouble, x.Shape, new byte[x.NumElements * 8]);
+                    Convert(x, doubles);
+                    ComplexCast.FromReal(doubles, o);
+                }
+                else Convert(x, o);
             });
         });
     }

@@ -53,6 +53,10 @@ internal static class ScalarValues
             case DataType.DtBfloat16: t.AsSpan<ushort>()[i] = ToBfloat16((float)v); break;
             case DataType.DtBool: t.Bytes[i] = v != 0 ? (byte)1 : (byte)0; break;
             case DataType.DtUint64: MemoryMarshal.Cast<byte, ulong>(t.Bytes)[i] = (ulong)v; break;
+            // A real value as a complex element: imaginary part 0 (OnesLike on complex; before this, SetLong and
+            // SetDouble called each other forever on complex dtypes).
+            case DataType.DtComplex64: MemoryMarshal.Cast<byte, float>(t.Bytes)[2 * i] = (float)v; MemoryMarshal.Cast<byte, float>(t.Bytes)[2 * i + 1] = 0; break;
+            case DataType.DtComplex128: MemoryMarshal.Cast<byte, double>(t.Bytes)[2 * i] = v; MemoryMarshal.Cast<byte, double>(t.Bytes)[2 * i + 1] = 0; break;
             default: SetLong(t, i, (long)v); break;
         }
     }

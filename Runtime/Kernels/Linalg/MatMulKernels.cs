@@ -1,5 +1,6 @@
 using System.Numerics;
 using TypedGraph.Kernels.Common;
+using TypedGraph.Kernels.ComplexArithmetic;
 using TypedGraph.Kernels.Simd;
 using TypedGraph.Protos;
 
@@ -23,7 +24,7 @@ internal sealed class MatMulKernels : KernelSet
     }
 
     /// <summary>C = op(A)·op(B) for one matrix pair of any supported dtype.</summary>
-    internal static void Multiply(DataType dtype, bool ta, bool tb, int m, int n, int k, Tensor a, long aOff, Tensor b, long bOff, Tensor c, long cOff, bool parallel, Node node)
+    internal static void Multiply(DataType dtype, bool ta, bool tb, int m, int n, int k, Tensor a, long aOff, Tensor b, long bOff, Tensor c, long cOff, bool parallel, Node node, bool adjoint = false)
     {
         switch (dtype)
         {
@@ -39,6 +40,8 @@ internal sealed class MatMulKernels : KernelSet
             case DataType.DtDouble: Naive<double>(ta, tb, m, n, k, a.AsSpan<double>().Slice((int)aOff, m * k), b.AsSpan<double>().Slice((int)bOff, k * n), c.AsSpan<double>().Slice((int)cOff, m * n)); break;
             case DataType.DtInt32: Naive<int>(ta, tb, m, n, k, a.AsSpan<int>().Slice((int)aOff, m * k), b.AsSpan<int>().Slice((int)bOff, k * n), c.AsSpan<int>().Slice((int)cOff, m * n)); break;
             case DataType.DtInt64: Naive<long>(ta, tb, m, n, k, a.AsSpan<long>().Slice((int)aOff, m * k), b.AsSpan<long>().Slice((int)bOff, k * n), c.AsSpan<long>().Slice((int)cOff, m * n)); break;
+            // MatMul's transpose_a/b transpose; BatchMatMul's adj_x/adj_y also conjugate (adjoint = true).
+            case DataType.DtComplex64 or DataType.DtComplex128: ComplexMatMul.Multiply(ta, tb, adjoint, m, n, k, a, aOff, b, bOff, c, cOff); break;
             default: throw KernelAttrs.BadType(node, dtype);
         }
     }
@@ -168,7 +171,7 @@ internal sealed class BatchMatMulKernel : OpKernel
                 xo += idx * xs[d];
                 yo += idx * ys[d];
             }
-            MatMulKernels.Multiply(dtype, _adjX, _adjY, m, n, k, x, xo * m * k, y, yo * k * n, c, bi * m * n, parallel, Node);
+            MatMulKernels.Multiply(dtype, _adjX, _adjY, m, n, k, x, xo * m * k, y, yo * k * n, c, bi * m * n, parallel, Node, adjoint: true);
         }
         if (perBatchParallel) Workers.For(batches, 1, (s, e) => { for (long bi = s; bi < e; bi++) One(bi, false); });
         else for (long bi = 0; bi < batches; bi++) One(bi, true);

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using TypedGraph.Kernels.Common;
+using TypedGraph.Kernels.ComplexArithmetic;
 using TypedGraph.Protos;
 
 namespace TypedGraph.Kernels.Reduction;
@@ -61,6 +62,7 @@ internal sealed class ReductionKernel : OpKernel
             case DataType.DtUint8: Run<byte>(plan, _op, x.AsSpan<byte>(), y.AsSpan<byte>()); break;
             case DataType.DtInt16: Run<short>(plan, _op, x.AsSpan<short>(), y.AsSpan<short>()); break;
             case DataType.DtInt8: Run<sbyte>(plan, _op, x.AsSpan<sbyte>(), y.AsSpan<sbyte>()); break;
+            case DataType.DtComplex64 or DataType.DtComplex128 when ComplexReduction.Supports(Node.Op): ComplexReduction.Run(Node.Op, x, y, plan.Groups, plan.GroupReduced, plan.ReduceCount); break;
             default: throw KernelAttrs.BadType(Node, x.DType);
         }
     }
