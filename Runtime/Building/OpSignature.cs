@@ -196,6 +196,8 @@ internal static class OpSignature
         "qint8" => DataType.DtQint8,
         "quint8" => DataType.DtQuint8,
         "qint32" => DataType.DtQint32,
+        "qint16" => DataType.DtQint16,
+        "quint16" => DataType.DtQuint16,
         "bfloat16" => DataType.DtBfloat16,
         "uint16" => DataType.DtUint16,
         "complex128" => DataType.DtComplex128,

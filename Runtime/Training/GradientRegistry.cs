@@ -32,6 +32,11 @@ public static class GradientRegistry
         MatrixFunctionGradients.Register();
         ImageGradients.Register();
         ListGradients.Register();
+        SpaceBatchGradients.Register();
+        Nn3DGradients.Register();
+        ArrayExtraGradients.Register();
+        MaxPoolWithArgmaxGradient.Register();
+        SpecialMathGradients.Register();
     }
 
     /// <summary>Registers (or replaces) the gradient of <paramref name="opType"/>.</summary>

@@ -6,7 +6,7 @@ namespace TypedGraph.Kernels.Training;
 
 /// <summary>
 /// Backprops of elementwise activations and unary math (TF's <c>cwise_op_*_grad</c> / <c>relu_op.h</c>):
-/// ReluGrad, Relu6Grad, EluGrad, SeluGrad, SoftplusGrad take (gradients, features|outputs); SigmoidGrad,
+/// ReluGrad, Relu6Grad, LeakyReluGrad, EluGrad, SeluGrad, SoftplusGrad take (gradients, features|outputs); SigmoidGrad,
 /// TanhGrad, SqrtGrad, RsqrtGrad, ReciprocalGrad, InvGrad take (y, dy). Float and double; both inputs
 /// must have the same shape (TF does not broadcast these).
 /// </summary>
@@ -24,6 +24,9 @@ internal sealed class ActivationGradKernels : KernelSet
         // the feature is ≤ 0 gives NaN, not 0.
         registry.Add("ReluGrad", n => new GradKernel<ReluGradOp>(n, static (g, x) => g * (x > 0 ? 1 : 0)));
         registry.Add("Relu6Grad", n => new GradKernel<Relu6GradOp>(n, static (g, x) => g * (x > 0 && x < 6 ? 1 : 0)));
+        // relu_op_functor.h LeakyReluGrad: (features > 0).select(gradients, gradients * alpha); alpha is a float attr, and a
+        // float·float product is exact in double, so the double path rounds to the same float.
+        registry.Add("LeakyReluGrad", n => { double alpha = n.GetFloat("alpha", 0.2f); return new GradKernel(n, (g, x) => x > 0 ? g : g * alpha); });
         registry.Add("EluGrad", n => new GradKernel(n, static (g, y) => y < 0 ? g * (y + 1) : g));
         registry.Add("SeluGrad", n => new GradKernel(n, static (g, y) => y < 0 ? g * (y + SeluScale * SeluAlpha) : g * SeluScale));
         registry.Add("SoftplusGrad", n => new GradKernel(n, static (g, x) => g / (1 + Math.Exp(-x))));
