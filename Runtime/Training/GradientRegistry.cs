@@ -32,6 +32,8 @@ public static class GradientRegistry
         MatrixFunctionGradients.Register();
         ImageGradients.Register();
         ListGradients.Register();
+        ComplexGradients.Register();
+        BatchMatMulV2Gradient.Register();
     }
 
     /// <summary>Registers (or replaces) the gradient of <paramref name="opType"/>.</summary>
