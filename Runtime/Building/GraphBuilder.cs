@@ -274,6 +274,8 @@ public sealed partial class GraphBuilder
         DataType.DtInt8 => Tensor.FromScalar((sbyte)value),
         DataType.DtInt16 => Tensor.FromScalar((short)value),
         DataType.DtHalf => Tensor.FromScalar((Half)value),
+        DataType.DtComplex128 => Tensor.FromScalar(new System.Numerics.Complex(value, 0)),
+        DataType.DtComplex64 => new Tensor(DataType.DtComplex64, TensorShape.Scalar, System.Runtime.InteropServices.MemoryMarshal.AsBytes<float>([(float)value, 0f]).ToArray()),
         _ => throw new NotSupportedException($"No scalar constant of dtype {DataTypes.Name(dtype)}."),
     };
 

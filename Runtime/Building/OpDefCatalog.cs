@@ -37,7 +37,7 @@ public sealed partial class OpDefCatalog
     {
         var ops = new Dictionary<string, OpDef>(StringComparer.Ordinal);
         foreach (var sig in MathSignatures.Concat(NnSignatures).Concat(ArraySignatures).Concat(StateSignatures).Concat(TrainingSignatures).Concat(IoSignatures).Concat(ListSignatures).Concat(SparseSignatures).Concat(LookupSignatures).Concat(ParsingSignatures)
-            .Concat(LegacySignatures).Concat(SequenceSignatures).Concat(LinalgSignatures).Concat(MathExtraSignatures).Concat(SummarySignatures).Concat(StringSignatures).Concat(SamplingSignatures).Concat(ImageSignatures).Concat(MatrixFunctionSignatures).Concat(AudioSignatures).Concat(ComplexSignatures).Concat(BreadthSignatures).Concat(RnnSignatures))
+            .Concat(LegacySignatures).Concat(SequenceSignatures).Concat(LinalgSignatures).Concat(MathExtraSignatures).Concat(SummarySignatures).Concat(StringSignatures).Concat(SamplingSignatures).Concat(ImageSignatures).Concat(MatrixFunctionSignatures).Concat(AudioSignatures).Concat(ComplexSignatures).Concat(BreadthSignatures).Concat(RnnSignatures).Concat(SpectralSignatures))
         {
             var op = OpSignature.Parse(sig);
             if (!ops.TryAdd(op.Name, op)) throw new InvalidOperationException($"Op '{op.Name}' is defined twice in the catalogue.");

@@ -38,6 +38,8 @@ public static class GradientRegistry
         MaxPoolWithArgmaxGradient.Register();
         SpecialMathGradients.Register();
         RnnGradients.Register();
+        ComplexGradients.Register();
+        BatchMatMulV2Gradient.Register();
     }
 
     /// <summary>Registers (or replaces) the gradient of <paramref name="opType"/>.</summary>

@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics;
 using TypedGraph.Kernels.Common;
+using TypedGraph.Kernels.ComplexArithmetic;
 using TypedGraph.Protos;
 
 namespace TypedGraph.Kernels.Training;
@@ -124,6 +125,9 @@ internal sealed class ActivationGradKernels : KernelSet
                     for (int i = 0; i < pa.Length; i++) py[i] = f(pa[i], pb[i]);
                     break;
                 }
+                case DataType.DtComplex64 or DataType.DtComplex128 when ComplexActivationGrad.Supports(Node.Op):
+                    ComplexActivationGrad.Run(Node.Op, a, b, y);
+                    break;
                 default: throw KernelAttrs.BadType(Node, a.DType);
             }
         }

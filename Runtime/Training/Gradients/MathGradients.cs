@@ -18,9 +18,10 @@ internal static class MathGradients
         GradientRegistry.Register("Sub", (c, op, g) => c.BroadcastReduce(c.In(op, 0), c.In(op, 1), () => g[0], () => g[0], s => c.Builder.Negate(s)));
         GradientRegistry.Register("Mul", (c, op, g) =>
         {
+            // _MulGrad: grad·conj(y), conj(x)·grad (conj is no node for real dtypes).
             var x = c.In(op, 0);
             var y = c.In(op, 1);
-            return c.BroadcastReduce(x, y, () => c.Builder.Multiply(g[0]!.Value, y, "mul"), () => c.Builder.Multiply(x, g[0]!.Value, "mul"));
+            return c.BroadcastReduce(x, y, () => c.Builder.Multiply(g[0]!.Value, ComplexGradients.Conj(c, y), "mul"), () => c.Builder.Multiply(ComplexGradients.Conj(c, x), g[0]!.Value, "mul"));
         });
         GradientRegistry.Register("RealDiv", DivGrad);
         GradientRegistry.Register("Div", DivGrad);
@@ -45,15 +46,16 @@ internal static class MathGradients
         {
             // dx = grad · y · x^(y−1); dy = grad · z · log(x), with log(x) taken as 0 where x ≤ 0 (TF's _PowGrad).
             var b = c.Builder;
-            var x = c.In(op, 0);
-            var y = c.In(op, 1);
-            var z = c.Out(op);
+            // Complex: TF conjugates x, y, z first and masks x ≠ 0 instead of x > 0.
+            var x = ComplexGradients.Conj(c, c.In(op, 0));
+            var y = ComplexGradients.Conj(c, c.In(op, 1));
+            var z = ComplexGradients.Conj(c, c.Out(op));
             var grad = g[0]!.Value;
-            return c.BroadcastReduce(x, y,
+            return c.BroadcastReduce(c.In(op, 0), c.In(op, 1),
                 () => b.Multiply(b.Multiply(grad, y, "mul"), b.Pow(x, b.Subtract(y, b.ScalarConstant(1, y.BaseType, "sub/y"), "sub")), "mul"),
                 () =>
                 {
-                    var positive = b.Greater(x, b.ZerosLike(x, "zeros_like"));
+                    var positive = ComplexGradients.IsComplex(x.BaseType) ? b.Binary("NotEqual", x, b.ZerosLike(x, "zeros_like"), "NotEqual") : b.Greater(x, b.ZerosLike(x, "zeros_like"));
                     var safe = b.Select(positive, x, b.OnesLike(x, "ones_like"));
                     var log = b.Select(positive, b.Log(safe), b.ZerosLike(x, "zeros_like"));
                     return b.Multiply(b.Multiply(grad, z, "mul"), log, "mul");
@@ -63,7 +65,7 @@ internal static class MathGradients
         GradientRegistry.Register("Square", (c, op, g) =>
         {
             var b = c.Builder;
-            var x = c.In(op, 0);
+            var x = ComplexGradients.Conj(c, c.In(op, 0));
             Output two;
             using (b.ControlDependencies([g[0]!.Value.NodeName])) two = c.Scalar(2, x);
             return [b.Multiply(g[0]!.Value, b.Multiply(x, two))];
@@ -72,13 +74,14 @@ internal static class MathGradients
         GradientRegistry.Register("Rsqrt", (c, op, g) => [CwiseGrad(c, "RsqrtGrad", c.Out(op), g[0]!.Value)]);
         GradientRegistry.Register("Reciprocal", (c, op, g) => [CwiseGrad(c, "ReciprocalGrad", c.Out(op), g[0]!.Value)]);
         GradientRegistry.Register("Inv", (c, op, g) => [CwiseGrad(c, "InvGrad", c.Out(op), g[0]!.Value)]);
-        GradientRegistry.Register("Sigmoid", (c, op, g) => [CwiseGrad(c, "SigmoidGrad", c.Out(op), g[0]!.Value)]);
-        GradientRegistry.Register("Tanh", (c, op, g) => [CwiseGrad(c, "TanhGrad", c.Out(op), g[0]!.Value)]);
-        GradientRegistry.Register("Exp", (c, op, g) => [c.Builder.Multiply(g[0]!.Value, c.Out(op), "mul")]);
+        // _SigmoidGrad/_TanhGrad conjugate y before the backprop kernel; _ExpGrad multiplies by conj(y).
+        GradientRegistry.Register("Sigmoid", (c, op, g) => [CwiseGrad(c, "SigmoidGrad", ComplexGradients.Conj(c, c.Out(op)), g[0]!.Value)]);
+        GradientRegistry.Register("Tanh", (c, op, g) => [CwiseGrad(c, "TanhGrad", ComplexGradients.Conj(c, c.Out(op)), g[0]!.Value)]);
+        GradientRegistry.Register("Exp", (c, op, g) => [c.Builder.Multiply(g[0]!.Value, ComplexGradients.Conj(c, c.Out(op)), "mul")]);
         GradientRegistry.Register("Log", (c, op, g) =>
         {
             Output r;
-            using (c.Builder.ControlDependencies([g[0]!.Value.NodeName])) r = c.Builder.Reciprocal(c.In(op, 0));
+            using (c.Builder.ControlDependencies([g[0]!.Value.NodeName])) r = c.Builder.Reciprocal(ComplexGradients.Conj(c, c.In(op, 0)));
             return [c.Builder.Multiply(g[0]!.Value, r, "mul")];
         });
         GradientRegistry.Register("Abs", (c, op, g) => [c.Builder.Multiply(g[0]!.Value, c.Builder.Unary("Sign", c.In(op, 0)), "mul")]);
@@ -89,7 +92,9 @@ internal static class MathGradients
         GradientRegistry.Register("Cast", (c, op, g) =>
         {
             var src = op.GetType("SrcT");
-            return src is DataType.DtFloat or DataType.DtDouble or DataType.DtHalf or DataType.DtBfloat16 ? [c.Builder.Cast(g[0]!.Value, src)] : [null];
+            // _CastGrad: only between the float and complex types (a complex gradient cast to real keeps its real part).
+            return src is DataType.DtFloat or DataType.DtDouble or DataType.DtHalf or DataType.DtBfloat16 or DataType.DtComplex64 or DataType.DtComplex128
+                ? [c.Builder.Cast(g[0]!.Value, src)] : [null];
         });
     }
 
@@ -104,10 +109,11 @@ internal static class MathGradients
     private static Output?[] DivGrad(GradientContext c, Node op, Output?[] g)
     {
         var b = c.Builder;
-        var x = c.In(op, 0);
-        var y = c.In(op, 1);
+        // _DivGrad/_RealDivGrad divide by conj(y) and use conj(x) (no nodes for real dtypes).
+        var x = ComplexGradients.Conj(c, c.In(op, 0));
+        var y = ComplexGradients.Conj(c, c.In(op, 1));
         var grad = g[0]!.Value;
-        return c.BroadcastReduce(x, y, () => b.Binary(op.Op, grad, y, "truediv"), () =>
+        return c.BroadcastReduce(c.In(op, 0), c.In(op, 1), () => b.Binary(op.Op, grad, y, "truediv"), () =>
         {
             var q = b.Binary(op.Op, b.Binary(op.Op, b.Negate(x), y, "truediv"), y, "truediv");
             return b.Multiply(grad, q, "mul");
@@ -127,8 +133,9 @@ internal static class MathGradients
     private static Output?[] MatMulGrad(GradientContext c, Node op, Output?[] g)
     {
         var b = c.Builder;
-        var a = c.In(op, 0);
-        var w = c.In(op, 1);
+        // _MatMulGrad conjugates both operands first.
+        var a = ComplexGradients.Conj(c, c.In(op, 0));
+        var w = ComplexGradients.Conj(c, c.In(op, 1));
         var grad = g[0]!.Value;
         bool ta = op.GetBool("transpose_a", false), tb = op.GetBool("transpose_b", false);
         return (ta, tb) switch
