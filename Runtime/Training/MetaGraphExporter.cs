@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using TypedGraph.Building;
+using TypedGraph.Formats;
 using TypedGraph.Protos;
 
 namespace TypedGraph.Training;

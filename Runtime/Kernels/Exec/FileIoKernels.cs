@@ -1,6 +1,6 @@
 using System.Text;
 using TypedGraph.Protos;
-using TypedGraph.Training;
+using TypedGraph.Formats;
 
 namespace TypedGraph.Kernels.Exec;
 

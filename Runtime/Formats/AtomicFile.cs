@@ -1,4 +1,4 @@
-namespace TypedGraph.Training;
+namespace TypedGraph.Formats;
 
 /// <summary>Writes a file the way TF's <c>atomic_write_string_to_file</c> does: to <c>&lt;path&gt;.tmp&lt;32 hex&gt;</c>
 /// in the same directory, then a rename over the target, so readers never see a torn file.</summary>
