@@ -107,12 +107,12 @@ public class ComplexGradientTests
     {
         var c = Random(3, 10);
         Check((b, x) => Real(b, b.Binary("SquaredDifference", x, Const(b, c, 3))), Random(6, 11), [2, 3]);
-        // |exp(x·c) / (x + 2)|, through Mul, Exp, AddV2, RealDiv and ComplexAbs.
+        // |exp(x·c) / (x + 2)|, through Mul, Exp, AddV2, RealDiv, ComplexAbs and a Mean.
         Check((b, x) =>
         {
             var e = b.Unary("Exp", b.Multiply(x, Const(b, c, 3)));
             var q = b.Binary("RealDiv", e, b.Binary("AddV2", x, Const(b, [new Complex(2, 0)])));
-            return Real(b, q, "ComplexAbs");
+            return b.ReduceMean(Real(b, q, "ComplexAbs"), [1]);
         }, Random(6, 12), [2, 3]);
     }
 

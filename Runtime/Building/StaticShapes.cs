@@ -19,13 +19,13 @@ internal static class StaticShapes
         "Enter", "RefEnter", "Exit", "RefExit", "NextIteration", "RefNextIteration", "Switch", "RefSwitch", "LoopCond", "StackPushV2",
         "Erf", "Erfc", "Cumsum", "Cumprod", "ClipByValue", "CheckNumerics", "CheckNumericsV2", "FakeQuantWithMinMaxArgs",
         "FakeQuantWithMinMaxVars", "FakeQuantWithMinMaxVarsPerChannel", "MatrixBandPart", "MatrixInverse", "Cholesky",
-        "MatrixSetDiag", "MatrixSetDiagV2", "MatrixSetDiagV3",
+        "MatrixSetDiag", "MatrixSetDiagV2", "MatrixSetDiagV3", "Real", "Imag", "ComplexAbs", "Angle", "Conj",
     };
 
     private static readonly HashSet<string> s_broadcast = new(StringComparer.Ordinal)
     {
         "Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "Maximum", "Minimum", "Pow", "SquaredDifference", "FloorDiv", "FloorMod",
-        "Equal", "NotEqual", "Greater", "GreaterEqual", "Less", "LessEqual", "LogicalAnd", "LogicalOr",
+        "Equal", "NotEqual", "Greater", "GreaterEqual", "Less", "LessEqual", "LogicalAnd", "LogicalOr", "Complex",
     };
 
     /// <summary>The static shape of <paramref name="t"/>, or null when the rank is unknown.</summary>
