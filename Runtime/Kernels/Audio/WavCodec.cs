@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using TypedGraph.Summaries;
 
 namespace TypedGraph.Kernels.Audio;
 
@@ -104,34 +105,8 @@ internal static class WavCodec
         ulong fileSize = HeaderSize + samples * 2;
         if (fileSize > uint.MaxValue || fileSize > (ulong)Array.MaxLength)
             throw new WavFormatException("Provided channels and frames cannot be encoded as a WAV.");
-        var bytes = new byte[fileSize];
-        var s = bytes.AsSpan();
-        "RIFF"u8.CopyTo(s);
-        BinaryPrimitives.WriteUInt32LittleEndian(s[4..], (uint)(fileSize - 8));
-        "WAVE"u8.CopyTo(s[8..]);
-        "fmt "u8.CopyTo(s[12..]);
-        BinaryPrimitives.WriteUInt32LittleEndian(s[16..], 16);
-        BinaryPrimitives.WriteUInt16LittleEndian(s[20..], 1); // PCM
-        BinaryPrimitives.WriteUInt16LittleEndian(s[22..], (ushort)channels);
-        BinaryPrimitives.WriteUInt32LittleEndian(s[24..], (uint)sampleRate);
-        BinaryPrimitives.WriteUInt32LittleEndian(s[28..], unchecked((uint)(sampleRate * 2 * channels)));
-        BinaryPrimitives.WriteUInt16LittleEndian(s[32..], (ushort)(2 * channels));
-        BinaryPrimitives.WriteUInt16LittleEndian(s[34..], 16);
-        "data"u8.CopyTo(s[36..]);
-        BinaryPrimitives.WriteUInt32LittleEndian(s[40..], (uint)(samples * 2));
-        for (int i = 0; i < (int)samples; i++)
-            BinaryPrimitives.WriteInt16LittleEndian(s[(HeaderSize + 2 * i)..], FloatToInt16(audio[i]));
-        return bytes;
-    }
-
-    /// <summary>wav_io.cc's FloatToInt16Sample: min(max(roundf(x·32768), -32768), 32767) in float. NaN survives
-    /// std::max/min there and its float→int16 conversion is undefined; x86 (cvttss2si then truncation) yields 0,
-    /// which is what we return.</summary>
-    internal static short FloatToInt16(float x)
-    {
-        if (float.IsNaN(x)) return 0;
-        float r = MathF.Round(x * 32768f, MidpointRounding.AwayFromZero);
-        return (short)Math.Min(Math.Max(r, short.MinValue), short.MaxValue);
+        // The bytes themselves are the summaries' encoder's (the same wav_io.cc function backs AudioSummary and EncodeWav).
+        return WavEncoder.Encode(audio[..(int)samples], (long)sampleRate, (int)channels, (long)frames);
     }
 
     // wav_io.cc's IncrementOffset, in 64-bit arithmetic. TF adds into an int, so a chunk size near 2^32 can wrap the

@@ -20,6 +20,24 @@ internal sealed class DepthwiseConv2DKernels : KernelSet
     public override void Register(KernelRegistry registry) => registry.Add("DepthwiseConv2dNative", n => new DepthwiseConv2DKernel(n));
 }
 
+/// <summary>The window attrs every depthwise op (forward and both backprops) reads the same way, checked as TF's
+/// depthwise_conv_op.cc / depthwise_conv_grad_op.cc constructors do.</summary>
+internal readonly record struct DepthwiseWindow(bool Nchw, int Sh, int Sw, int Dh, int Dw, PaddingKind Padding, (int, int, int, int) Explicit)
+{
+    /// <exception cref="GraphExecutionException">Strides over batch/depth, or a stride or dilation below 1.</exception>
+    public static DepthwiseWindow FromNode(Node node)
+    {
+        bool nchw = KernelAttrs.IsNchw(node);
+        var s = KernelAttrs.Quad(node, "strides", nchw);
+        var d = KernelAttrs.Quad(node, "dilations", nchw, [1, 1, 1, 1]);
+        GraphExecutionException Error(string message) => new($"{node.Op} node '{node.Name}': {message}", node.Name);
+        if (s.N != 1 || s.C != 1) throw Error("Current implementation does not yet support strides in the batch and depth dimensions.");
+        if (s.H < 1 || s.W < 1 || d.H < 1 || d.W < 1) throw Error("strides and dilations must be ≥ 1.");
+        var padding = KernelAttrs.PaddingOf(node);
+        return new DepthwiseWindow(nchw, s.H, s.W, d.H, d.W, padding, Conv2DKernel.ExplicitPads(node, padding, nchw));
+    }
+}
+
 /// <summary>One DepthwiseConv2dNative node.</summary>
 internal sealed class DepthwiseConv2DKernel : OpKernel
 {
@@ -30,14 +48,7 @@ internal sealed class DepthwiseConv2DKernel : OpKernel
 
     public DepthwiseConv2DKernel(Node node) : base(node)
     {
-        _nchw = KernelAttrs.IsNchw(node);
-        var s = KernelAttrs.Quad(node, "strides", _nchw);
-        var d = KernelAttrs.Quad(node, "dilations", _nchw, [1, 1, 1, 1]);
-        if (s.N != 1 || s.C != 1) throw Error("Current implementation does not yet support strides in the batch and depth dimensions.");
-        if (s.H < 1 || s.W < 1 || d.H < 1 || d.W < 1) throw Error("strides and dilations must be ≥ 1.");
-        (_sh, _sw, _dh, _dw) = (s.H, s.W, d.H, d.W);
-        _padding = KernelAttrs.PaddingOf(node);
-        _explicit = Conv2DKernel.ExplicitPads(node, _padding, _nchw);
+        (_nchw, _sh, _sw, _dh, _dw, _padding, _explicit) = DepthwiseWindow.FromNode(node);
     }
 
     public override void Compute(OpKernelContext context)

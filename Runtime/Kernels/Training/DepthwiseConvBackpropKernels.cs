@@ -40,14 +40,7 @@ internal sealed class DepthwiseConvBackpropKernels : KernelSet
         public DepthwiseConvBackpropKernel(Node node, bool filterGrad) : base(node)
         {
             _filterGrad = filterGrad;
-            _nchw = KernelAttrs.IsNchw(node);
-            var s = KernelAttrs.Quad(node, "strides", _nchw);
-            var d = KernelAttrs.Quad(node, "dilations", _nchw, [1, 1, 1, 1]);
-            if (s.N != 1 || s.C != 1) throw Error("Current implementation does not yet support strides in the batch and depth dimensions.");
-            if (s.H < 1 || s.W < 1 || d.H < 1 || d.W < 1) throw Error("strides and dilations must be ≥ 1.");
-            (_sh, _sw, _dh, _dw) = (s.H, s.W, d.H, d.W);
-            _padding = KernelAttrs.PaddingOf(node);
-            _explicit = Conv2DKernel.ExplicitPads(node, _padding, _nchw);
+            (_nchw, _sh, _sw, _dh, _dw, _padding, _explicit) = DepthwiseWindow.FromNode(node);
         }
 
         public override void Compute(OpKernelContext context)
