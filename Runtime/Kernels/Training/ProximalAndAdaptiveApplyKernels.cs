@@ -47,53 +47,13 @@ internal sealed class ProximalAndAdaptiveApplyKernels : KernelSet
             ? new Kernel<double>(n, resource, rule, slots, grad)
             : new Kernel<float>(n, resource, rule, slots, grad);
 
-    private sealed class Kernel<T>(Node node, bool resource, Rule rule, int slotCount, int gradIndex) : OpKernel(node)
+    private sealed class Kernel<T>(Node node, bool resource, Rule rule, int slotCount, int gradIndex) : DenseApplyKernel<T>(node, resource, slotCount, gradIndex)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         private readonly bool _nesterov = node.GetBool("use_nesterov", false);
         private readonly bool _multiplyLinearByLr = node.GetBool("multiply_linear_by_lr", false);
 
-        public override void Compute(OpKernelContext context)
-        {
-            var slots = new VariableSlot[1 + slotCount];
-            for (int k = 0; k < slots.Length; k++) slots[k] = resource ? ResourceHandles.Variable(context, k) : context.InputRef(k);
-            int gi = gradIndex < 0 ? context.InputCount - 1 : gradIndex;
-            var grad = context.Input(gi);
-            var dtype = DataTypes.Of<T>();
-            var scalars = new List<T>();
-            for (int i = slots.Length; i < context.InputCount; i++)
-            {
-                if (i == gi) continue;
-                var t = context.Input(i);
-                if (t.NumElements != 1 || t.DType != dtype)
-                    throw Error($"input {i} ('{Node.Inputs[i]}') must be a {DataTypes.Name(dtype)} scalar, got {DataTypes.Name(t.DType)}{t.Shape}.");
-                scalars.Add(t.AsSpan<T>()[0]);
-            }
-            if (grad.DType != dtype) throw Error($"grad is {DataTypes.Name(grad.DType)}, expected {DataTypes.Name(dtype)}.");
-            var taken = new List<object>();
-            try
-            {
-                foreach (var s in slots)
-                    if (!taken.Contains(s.SyncRoot)) { Monitor.Enter(s.SyncRoot); taken.Add(s.SyncRoot); }
-                var values = slots.Select(s => s.GetValue(Node.Name)).ToArray();
-                for (int k = 0; k < values.Length; k++)
-                    if (values[k].Shape != values[0].Shape || values[k].DType != dtype)
-                        throw Error($"'{slots[k].Name}' is {DataTypes.Name(values[k].DType)}{values[k].Shape} but the variable is {DataTypes.Name(dtype)}{values[0].Shape}.");
-                if (grad.Shape != values[0].Shape)
-                    throw Error($"grad has shape {grad.Shape} but variable '{slots[0].Name}' has shape {values[0].Shape}.");
-                var work = new Tensor[values.Length];
-                for (int k = 0; k < work.Length; k++) work[k] = values[k].Clone();
-                Apply(work, scalars.ToArray(), grad.AsSpan<T>());
-                for (int k = 0; k < slots.Length; k++) slots[k].Value = work[k];
-            }
-            finally
-            {
-                foreach (var o in taken) Monitor.Exit(o);
-            }
-            if (!resource) context.SetOutputRef(0, slots[0]);
-        }
-
-        private void Apply(Tensor[] w, T[] a, ReadOnlySpan<T> g)
+        protected override void Apply(Tensor[] w, T[] a, ReadOnlySpan<T> g)
         {
             var v = w[0].AsSpan<T>();
             T one = T.One, two = one + one, zero = T.Zero;
