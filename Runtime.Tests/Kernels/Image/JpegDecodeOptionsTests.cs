@@ -39,7 +39,7 @@ public class JpegDecodeOptionsTests(ITestOutputHelper output)
 
     /// <summary>Encodes <paramref name="pixels"/> ([h, w, inComponents] in <paramref name="inSpace"/>) as a
     /// <paramref name="fileSpace"/> JPEG with the given per-component sampling factors.</summary>
-    private static byte[] Encode(byte[] pixels, int h, int w, J_COLOR_SPACE inSpace, J_COLOR_SPACE fileSpace, (int H, int V)[] sampling,
+    internal static byte[] Encode(byte[] pixels, int h, int w, J_COLOR_SPACE inSpace, J_COLOR_SPACE fileSpace, (int H, int V)[] sampling,
         int quality = 85, bool progressive = false, bool adobeMarker = true)
     {
         int components = inSpace switch { J_COLOR_SPACE.JCS_GRAYSCALE => 1, J_COLOR_SPACE.JCS_CMYK or J_COLOR_SPACE.JCS_YCCK => 4, _ => 3 };
@@ -84,7 +84,8 @@ public class JpegDecodeOptionsTests(ITestOutputHelper output)
         return BaselineJpegWriter.Write(w, h, Planes(rgb, 3), Sampling(sampling));
     }
 
-    private static byte[][] Planes(byte[] interleaved, int n)
+    /// <summary>Splits [h, w, n] interleaved samples into n planes.</summary>
+    internal static byte[][] Planes(byte[] interleaved, int n)
     {
         var planes = new byte[n][];
         for (int c = 0; c < n; c++)

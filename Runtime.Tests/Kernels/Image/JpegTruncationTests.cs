@@ -41,49 +41,15 @@ public class JpegTruncationTests(ITestOutputHelper output)
         return p;
     }
 
-    private static byte[] LibJpegEncode(byte[] pixels, int h, int w, int channels, bool subsample, int quality)
-    {
-        var cinfo = new jpeg_compress_struct(new jpeg_error_mgr());
-        var stream = new MemoryStream();
-        cinfo.jpeg_stdio_dest(stream);
-        cinfo.Image_width = w;
-        cinfo.Image_height = h;
-        cinfo.Input_components = channels;
-        cinfo.In_color_space = channels == 1 ? J_COLOR_SPACE.JCS_GRAYSCALE : J_COLOR_SPACE.JCS_RGB;
-        cinfo.jpeg_set_defaults();
-        cinfo.jpeg_set_quality(quality, true);
-        if (channels == 3 && !subsample) { cinfo.Component_info[0].H_samp_factor = 1; cinfo.Component_info[0].V_samp_factor = 1; }
-        cinfo.jpeg_start_compress(true);
-        var row = new byte[1][];
-        for (int y = 0; y < h; y++)
-        {
-            row[0] = pixels.AsSpan(y * w * channels, w * channels).ToArray();
-            cinfo.jpeg_write_scanlines(row, 1);
-        }
-        cinfo.jpeg_finish_compress();
-        return stream.ToArray();
-    }
-
-    private static byte[][] Planes(byte[] interleaved, int n)
-    {
-        var planes = new byte[n][];
-        for (int c = 0; c < n; c++)
-        {
-            planes[c] = new byte[interleaved.Length / n];
-            for (int i = 0; i < planes[c].Length; i++) planes[c][i] = interleaved[i * n + c];
-        }
-        return planes;
-    }
-
     /// <summary>The test files: 4:2:0 / 4:4:4 / grey from LibJpeg.NET's encoder, 4:2:2 and 4:4:0 (h1v2: context rows
     /// with fancy upsampling) from <see cref="BaselineJpegWriter"/>.</summary>
     private static byte[] MakeJpeg(string kind) => kind switch
     {
-        "420" => LibJpegEncode(Picture(72, 100, 3), 72, 100, 3, subsample: true, 92),
-        "444" => LibJpegEncode(Picture(40, 100, 3), 40, 100, 3, subsample: false, 92),
-        "grey" => LibJpegEncode(Picture(60, 90, 1), 60, 90, 1, subsample: false, 95),
-        "422" => BaselineJpegWriter.Write(90, 44, Planes(Picture(44, 90, 3), 3), [(2, 1), (1, 1), (1, 1)]),
-        _ => BaselineJpegWriter.Write(60, 52, Planes(Picture(52, 60, 3), 3), [(1, 2), (1, 1), (1, 1)]),
+        "420" => JpegDecodeOptionsTests.Encode(Picture(72, 100, 3), 72, 100, J_COLOR_SPACE.JCS_RGB, J_COLOR_SPACE.JCS_YCbCr, [(2, 2), (1, 1), (1, 1)], 92),
+        "444" => JpegDecodeOptionsTests.Encode(Picture(40, 100, 3), 40, 100, J_COLOR_SPACE.JCS_RGB, J_COLOR_SPACE.JCS_YCbCr, [(1, 1), (1, 1), (1, 1)], 92),
+        "grey" => JpegDecodeOptionsTests.Encode(Picture(60, 90, 1), 60, 90, J_COLOR_SPACE.JCS_GRAYSCALE, J_COLOR_SPACE.JCS_GRAYSCALE, [(1, 1)], 95),
+        "422" => BaselineJpegWriter.Write(90, 44, JpegDecodeOptionsTests.Planes(Picture(44, 90, 3), 3), [(2, 1), (1, 1), (1, 1)]),
+        _ => BaselineJpegWriter.Write(60, 52, JpegDecodeOptionsTests.Planes(Picture(52, 60, 3), 3), [(1, 2), (1, 1), (1, 1)]),
     };
 
     private static int EntropyStart(byte[] jpeg)
