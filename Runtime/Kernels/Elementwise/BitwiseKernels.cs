@@ -83,29 +83,13 @@ internal sealed class BitwiseKernels : KernelSet
             if (!Broadcast.TryShape(a.Shape, b.Shape, out var shape))
                 throw ctx.Error($"Incompatible shapes: {a.Shape} vs. {b.Shape}");
             var output = ctx.AllocateOutput(0, a.DType, shape);
-            var x = a.AsSpan<T>();
-            var y = b.AsSpan<T>();
-            var z = output.AsSpan<T>();
-            if (z.Length == 0) return;
             int bits = System.Runtime.CompilerServices.Unsafe.SizeOf<T>() * 8;
-            var sa = Broadcast.Strides(a.Shape, shape);
-            var sb = Broadcast.Strides(b.Shape, shape);
-            var index = new int[shape.Rank];
-            long ia = 0, ib = 0;
-            for (int i = 0; i < z.Length; i++)
+            var body = this;
+            // Rows of broadcast(a, b) as the comparison and logical ops walk them.
+            ElementwiseLoop.Binary<T, T>(a, b, output, (x, xRow, y, yRow, z) =>
             {
-                z[i] = Apply(x[(int)ia], y[(int)ib], bits);
-                // Odometer over the output dims, moving each input by its broadcast stride.
-                for (int d = shape.Rank - 1; d >= 0; d--)
-                {
-                    ia += sa[d];
-                    ib += sb[d];
-                    if (++index[d] < shape[d]) break;
-                    ia -= sa[d] * shape[d];
-                    ib -= sb[d] * shape[d];
-                    index[d] = 0;
-                }
-            }
+                for (int i = 0; i < z.Length; i++) z[i] = body.Apply(xRow ? x[i] : x[0], yRow ? y[i] : y[0], bits);
+            });
         }
 
         private T Apply<T>(T x, T y, int bits) where T : unmanaged, IBinaryInteger<T>, IMinMaxValue<T>
