@@ -141,7 +141,7 @@ internal static class JpegPixelPipeline
         bool fast = size == 8 && !islow;
         var mult = new int[64];
         for (int i = 0; i < 64; i++)
-            mult[i] = fast ? (int)(((long)c.Quant[i] * s_aanScales[i] + (1 << 11)) >> 12) : c.Quant[i];
+            mult[i] = fast ? unchecked((short)(((long)c.Quant[i] * s_aanScales[i] + (1 << 11)) >> 12)) : c.Quant[i];
         var ws = new int[64];
         for (int br = 0; br < rows; br++)
             for (int bc = 0; bc < cols; bc++)
@@ -329,62 +329,82 @@ internal static class JpegPixelPipeline
         tmp0 += z1 + z3; tmp1 += z2 + z4; tmp2 += z2 + z3; tmp3 += z1 + z4;
     }
 
-    // jidctfst.c (AA&N), 8-bit: CONST_BITS 8, PASS1_BITS 2, truncating descales. Its MULTIPLY forms the product in
-    // JLONG (the FIX_ constants are JLONG), which matters for the huge coefficients of corrupt data.
-    private static int M(int v, int c) => (int)(((long)v * c) >> 8);
+    // jidctfst.c (AA&N), 8-bit: CONST_BITS 8, PASS1_BITS 2, truncating descales. TF builds libjpeg-turbo with
+    // -DWITH_SIMD (third_party/jpeg/jpeg.BUILD), as do the distributions, and then jdct.h makes DCTELEM a 16-bit
+    // short: every tmp/z variable of jpeg_idct_ifast is truncated to 16 bits when assigned, while the sums stored
+    // into its int workspace, the column DC shortcut (an int), the products of MULTIPLY (formed in JLONG, since the
+    // FIX_ constants are JLONG) and the final IDESCALE sums are not. Sane data never leaves 16 bits; the huge
+    // coefficients of corrupt or re-read (try_recover_truncated) data do, and this is where they wrap.
+    private static short M(int v, int c) => unchecked((short)(((long)v * c) >> 8));
+
+    private static short Dq(short coef, int q) => unchecked((short)(coef * q));
 
     private static void IdctIfast(short[] inp, int[] q, int[] ws, byte[] outp, int at, int stride)
     {
-        for (int col = 0; col < 8; col++)
+        unchecked
         {
-            if (inp[8 + col] == 0 && inp[16 + col] == 0 && inp[24 + col] == 0 && inp[32 + col] == 0 && inp[40 + col] == 0 && inp[48 + col] == 0 && inp[56 + col] == 0)
+            for (int col = 0; col < 8; col++)
             {
-                int dc = inp[col] * q[col];
-                for (int r = 0; r < 8; r++) ws[r * 8 + col] = dc;
-                continue;
+                if (inp[8 + col] == 0 && inp[16 + col] == 0 && inp[24 + col] == 0 && inp[32 + col] == 0 && inp[40 + col] == 0 && inp[48 + col] == 0 && inp[56 + col] == 0)
+                {
+                    int dc = inp[col] * q[col];
+                    for (int r = 0; r < 8; r++) ws[r * 8 + col] = dc;
+                    continue;
+                }
+                short t0 = Dq(inp[col], q[col]), t1 = Dq(inp[16 + col], q[16 + col]), t2 = Dq(inp[32 + col], q[32 + col]), t3 = Dq(inp[48 + col], q[48 + col]);
+                EvenPart(t0, t1, t2, t3, out t0, out t1, out t2, out t3);
+                FastOdd(Dq(inp[8 + col], q[8 + col]), Dq(inp[24 + col], q[24 + col]), Dq(inp[40 + col], q[40 + col]), Dq(inp[56 + col], q[56 + col]),
+                    out short t4, out short t5, out short t6, out short t7);
+                ws[0 * 8 + col] = t0 + t7; ws[7 * 8 + col] = t0 - t7;
+                ws[1 * 8 + col] = t1 + t6; ws[6 * 8 + col] = t1 - t6;
+                ws[2 * 8 + col] = t2 + t5; ws[5 * 8 + col] = t2 - t5;
+                ws[4 * 8 + col] = t3 + t4; ws[3 * 8 + col] = t3 - t4;
             }
-            int t0 = inp[col] * q[col], t1 = inp[16 + col] * q[16 + col], t2 = inp[32 + col] * q[32 + col], t3 = inp[48 + col] * q[48 + col];
-            int t10 = t0 + t2, t11 = t0 - t2, t13 = t1 + t3, t12 = M(t1 - t3, 362) - t13;
-            t0 = t10 + t13; t3 = t10 - t13; t1 = t11 + t12; t2 = t11 - t12;
-            int t4 = inp[8 + col] * q[8 + col], t5 = inp[24 + col] * q[24 + col], t6 = inp[40 + col] * q[40 + col], t7 = inp[56 + col] * q[56 + col];
-            FastOdd(t4, t5, t6, t7, out t4, out t5, out t6, out t7);
-            ws[0 * 8 + col] = t0 + t7; ws[7 * 8 + col] = t0 - t7;
-            ws[1 * 8 + col] = t1 + t6; ws[6 * 8 + col] = t1 - t6;
-            ws[2 * 8 + col] = t2 + t5; ws[5 * 8 + col] = t2 - t5;
-            ws[4 * 8 + col] = t3 + t4; ws[3 * 8 + col] = t3 - t4;
-        }
-        for (int row = 0; row < 8; row++)
-        {
-            int w = row * 8, o = at + row * stride;
-            if (ws[w + 1] == 0 && ws[w + 2] == 0 && ws[w + 3] == 0 && ws[w + 4] == 0 && ws[w + 5] == 0 && ws[w + 6] == 0 && ws[w + 7] == 0)
+            for (int row = 0; row < 8; row++)
             {
-                byte dc = RangeLimit(ws[w] >> 5);
-                for (int k = 0; k < 8; k++) outp[o + k] = dc;
-                continue;
+                int w = row * 8, o = at + row * stride;
+                if (ws[w + 1] == 0 && ws[w + 2] == 0 && ws[w + 3] == 0 && ws[w + 4] == 0 && ws[w + 5] == 0 && ws[w + 6] == 0 && ws[w + 7] == 0)
+                {
+                    byte dc = RangeLimit(ws[w] >> 5);
+                    for (int k = 0; k < 8; k++) outp[o + k] = dc;
+                    continue;
+                }
+                EvenPart((short)ws[w], (short)ws[w + 2], (short)ws[w + 4], (short)ws[w + 6], out short t0, out short t1, out short t2, out short t3);
+                // The odd inputs in jidctfst's order: z13 = w5 + w3, z10 = w5 − w3, z11 = w1 + w7, z12 = w1 − w7.
+                FastOdd((short)ws[w + 1], (short)ws[w + 3], (short)ws[w + 5], (short)ws[w + 7], out short t4, out short t5, out short t6, out short t7);
+                outp[o + 0] = RangeLimit((t0 + t7) >> 5); outp[o + 7] = RangeLimit((t0 - t7) >> 5);
+                outp[o + 1] = RangeLimit((t1 + t6) >> 5); outp[o + 6] = RangeLimit((t1 - t6) >> 5);
+                outp[o + 2] = RangeLimit((t2 + t5) >> 5); outp[o + 5] = RangeLimit((t2 - t5) >> 5);
+                outp[o + 4] = RangeLimit((t3 + t4) >> 5); outp[o + 3] = RangeLimit((t3 - t4) >> 5);
             }
-            int t10 = ws[w] + ws[w + 4], t11 = ws[w] - ws[w + 4], t13 = ws[w + 2] + ws[w + 6], t12 = M(ws[w + 2] - ws[w + 6], 362) - t13;
-            int t0 = t10 + t13, t3 = t10 - t13, t1 = t11 + t12, t2 = t11 - t12;
-            // The odd inputs in jidctfst's order: z13 = w5 + w3, z10 = w5 − w3, z11 = w1 + w7, z12 = w1 − w7.
-            FastOdd(ws[w + 1], ws[w + 3], ws[w + 5], ws[w + 7], out int t4, out int t5, out int t6, out int t7);
-            outp[o + 0] = RangeLimit((t0 + t7) >> 5); outp[o + 7] = RangeLimit((t0 - t7) >> 5);
-            outp[o + 1] = RangeLimit((t1 + t6) >> 5); outp[o + 6] = RangeLimit((t1 - t6) >> 5);
-            outp[o + 2] = RangeLimit((t2 + t5) >> 5); outp[o + 5] = RangeLimit((t2 - t5) >> 5);
-            outp[o + 4] = RangeLimit((t3 + t4) >> 5); outp[o + 3] = RangeLimit((t3 - t4) >> 5);
         }
     }
 
-    // jidctfst.c odd part from the inputs y1, y3, y5, y7.
-    private static void FastOdd(int y1, int y3, int y5, int y7, out int t4, out int t5, out int t6, out int t7)
+    // jidctfst.c even part from the inputs y0, y2, y4, y6 (16-bit DCTELEMs, see above).
+    private static void EvenPart(short y0, short y2, short y4, short y6, out short t0, out short t1, out short t2, out short t3)
     {
-        int z13 = y5 + y3, z10 = y5 - y3, z11 = y1 + y7, z12 = y1 - y7;
-        t7 = z11 + z13;
-        int t11 = M(z11 - z13, 362);
-        int z5 = M(z10 + z12, 473);
-        int t10 = M(z12, 277) - z5;
-        int t12 = M(z10, -669) + z5;
-        t6 = t12 - t7;
-        t5 = t11 - t6;
-        t4 = t10 + t5;
+        unchecked
+        {
+            short t10 = (short)(y0 + y4), t11 = (short)(y0 - y4), t13 = (short)(y2 + y6), t12 = (short)(M(y2 - y6, 362) - t13);
+            t0 = (short)(t10 + t13); t3 = (short)(t10 - t13); t1 = (short)(t11 + t12); t2 = (short)(t11 - t12);
+        }
+    }
+
+    // jidctfst.c odd part from the inputs y1, y3, y5, y7 (16-bit DCTELEMs, see above).
+    private static void FastOdd(short y1, short y3, short y5, short y7, out short t4, out short t5, out short t6, out short t7)
+    {
+        unchecked
+        {
+            short z13 = (short)(y5 + y3), z10 = (short)(y5 - y3), z11 = (short)(y1 + y7), z12 = (short)(y1 - y7);
+            t7 = (short)(z11 + z13);
+            short t11 = M(z11 - z13, 362);
+            short z5 = M(z10 + z12, 473);
+            short t10 = (short)(M(z12, 277) - z5);
+            short t12 = (short)(M(z10, -669) + z5);
+            t6 = (short)(t12 - t7);
+            t5 = (short)(t11 - t6);
+            t4 = (short)(t10 + t5);
+        }
     }
 
     /// <summary>Upsamples one component plane to the output size as jdsample.c (with jdmainct.c's edge rows); the
