@@ -96,7 +96,7 @@ if (args.Length > 0 && args[0] == "winograd-kept")
         var x = TypedGraph.Benchmarks.Peers.BenchData.Random(1, n * h * w * c);
         var f = TypedGraph.Benchmarks.Peers.BenchData.Random(2, 9 * c * oc);
         var y = new float[n * g.OH * g.OW * oc];
-        var kept = TypedGraph.Kernels.NN.WinogradConv2D.TransformFilter(f, c, oc);
+        var kept = TypedGraph.Kernels.NN.WinogradConv2D.TransformFilter(f, 3, c, oc);
         double perCall = 0, keptT = 0, implicitT = 0;
         for (int rep = 0; rep < 5; rep++)
         {
@@ -107,6 +107,44 @@ if (args.Length > 0 && args[0] == "winograd-kept")
         var W = TypedGraph.Kernels.NN.WinogradConv2D.Cost(g, oc, filterCached: true) / TypedGraph.Kernels.NN.WinogradConv2D.DirectCost(g, oc);
         Console.WriteLine($"{n}x{h}x{w}x{c} -> {oc}: winograd per call {perCall / 5 * 1e6:F0} us, kept {keptT / 5 * 1e6:F0} us, implicit {implicitT / 5 * 1e6:F0} us; " +
             $"kept/implicit {keptT / implicitT:F2} (rule's estimate {W:F2}, chosen kept: {TypedGraph.Kernels.NN.WinogradConv2D.IsPreferred(g, oc, true)}), per call/implicit {perCall / implicitT:F2} (chosen: {TypedGraph.Kernels.NN.WinogradConv2D.IsPreferred(g, oc)})");
+    }
+    return;
+}
+if (args.Length > 0 && args[0] == "winograd5")
+{
+    // Winograd F(2x2,5x5) (filter transformed per call, and kept as for a Const/variable filter) vs the implicit-GEMM (or
+    // im2col) path on 5x5 stride-1 SAME shapes, interleaved rounds (median of 10 wall times, 5 rounds) plus the process
+    // CPU time per call (both cores summed; steadier than wall time on a loaded machine), with the cost rule's estimates:
+    // the data behind WinogradConv2D.Threshold(5). The second shape is the TF MNIST net's second conv, the third its
+    // input gradient (a 5x5 conv of dOut with the rotated filter, 64 -> 32 channels).
+    var self = System.Diagnostics.Process.GetCurrentProcess();
+    static double Cpu(System.Diagnostics.Process p, Action a) { p.Refresh(); var t0 = p.TotalProcessorTime; for (int i = 0; i < 10; i++) a(); p.Refresh(); return (p.TotalProcessorTime - t0).TotalSeconds / 10; }
+    foreach (var (n, h, w, c, oc) in new[] { (1, 56, 56, 64, 64), (64, 14, 14, 32, 64), (64, 14, 14, 64, 32), (8, 28, 28, 32, 64), (1, 28, 28, 128, 128),
+                 (16, 14, 14, 64, 64), (1, 14, 14, 256, 256), (4, 9, 11, 16, 64), (8, 14, 14, 16, 32), (1, 112, 112, 32, 32) })
+    {
+        var g = TypedGraph.Kernels.NN.Window2D.Create(n, h, w, c, 5, 5, 1, 1, 1, 1, TypedGraph.Kernels.Common.PaddingKind.Same, default);
+        var x = TypedGraph.Benchmarks.Peers.BenchData.Random(1, n * h * w * c);
+        var f = TypedGraph.Benchmarks.Peers.BenchData.Random(2, 25 * c * oc);
+        var y = new float[n * g.OH * g.OW * oc];
+        var kept = TypedGraph.Kernels.NN.WinogradConv2D.TransformFilter(f, 5, c, oc);
+        Action[] runs =
+        [
+            () => TypedGraph.Kernels.NN.WinogradConv2D.Run(g, oc, x, f, y, null, null),
+            () => TypedGraph.Kernels.NN.WinogradConv2D.Run(g, oc, x, f, y, null, null, kept),
+            () => { if (oc % 32 == 0) TypedGraph.Kernels.NN.ImplicitGemmConv2D.Run(g, oc, x, f, y, null, null); else TypedGraph.Kernels.NN.Conv2DKernel.RunIm2Col(g, oc, x, f, y); },
+        ];
+        var wall = new double[3];
+        var cpu = new double[3];
+        for (int rep = 0; rep < 5; rep++)
+            for (int i = 0; i < 3; i++)
+            {
+                wall[i] += Ceiling.Median(runs[i], 10) / 5;
+                cpu[i] += Cpu(self, runs[i]) / 5;
+            }
+        double direct = TypedGraph.Kernels.NN.WinogradConv2D.DirectCost(g, oc);
+        Console.WriteLine($"{n}x{h}x{w}x{c} -> {oc}: wall per call / kept / {(oc % 32 == 0 ? "implicit" : "im2col")} {wall[0] * 1e6:F0} / {wall[1] * 1e6:F0} / {wall[2] * 1e6:F0} us, " +
+            $"cpu {cpu[0] * 1e6:F0} / {cpu[1] * 1e6:F0} / {cpu[2] * 1e6:F0} us; cpu ratio per call {cpu[0] / cpu[2]:F2} (estimate {TypedGraph.Kernels.NN.WinogradConv2D.Cost(g, oc) / direct:F2}, " +
+            $"chosen {TypedGraph.Kernels.NN.WinogradConv2D.IsPreferred(g, oc)}), kept {cpu[1] / cpu[2]:F2} (estimate {TypedGraph.Kernels.NN.WinogradConv2D.Cost(g, oc, true) / direct:F2}, chosen {TypedGraph.Kernels.NN.WinogradConv2D.IsPreferred(g, oc, true)})");
     }
     return;
 }

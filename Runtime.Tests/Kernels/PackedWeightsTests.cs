@@ -332,7 +332,8 @@ public sealed class PackedWeightsTests : IDisposable
 
     [Theory]
     [InlineData(2, 9, 11, 8, 5, 5, 64)]
-    [InlineData(3, 14, 14, 32, 5, 5, 64)]
+    [InlineData(3, 14, 14, 32, 5, 5, 64)]   // kept filter: Winograd F(2×2, 5×5) (its transformed form follows the assigns)
+    [InlineData(3, 14, 14, 24, 5, 5, 64)]   // C = 24: not Winograd's, the implicit GEMM's panels
     [InlineData(1, 7, 6, 5, 3, 5, 32)]
     [InlineData(2, 9, 11, 24, 1, 1, 40)]   // 1×1: one GEMM with the filter packed as B
     [InlineData(2, 9, 11, 8, 3, 3, 24)]    // C = 8, OC = 24: im2col + GEMM with the filter packed as B
@@ -362,7 +363,10 @@ public sealed class PackedWeightsTests : IDisposable
         var plan = s.Prepare(["relu:0"], ["x:0"]);
         var g = global::TypedGraph.Kernels.NN.Window2D.Create(n, h, w, c, kh, kw, 1, 1, 1, 1, global::TypedGraph.Kernels.Common.PaddingKind.Same, default);
         var fused = (global::TypedGraph.Kernels.NN.Conv2DKernel)plan.Plan.Steps.Single(st => st.Node.Name == "relu").Kernel;
-        Assert.Equal(global::TypedGraph.Kernels.NN.ImplicitGemmConv2D.IsPreferred(g, oc) ? 2 : 0, fused.FilterPanels.Builds);
+        // Winograd's rule is asked first (a kept filter's transform is made once per value, like the panels).
+        bool winograd = global::TypedGraph.Kernels.NN.WinogradConv2D.IsPreferred(g, oc, filterCached: true);
+        Assert.Equal(winograd ? 2 : 0, fused.FilterCache.Winograd.Builds);
+        Assert.Equal(!winograd && global::TypedGraph.Kernels.NN.ImplicitGemmConv2D.IsPreferred(g, oc) ? 2 : 0, fused.FilterPanels.Builds);
         // The 1×1 and im2col paths keep the filter packed as the GEMM's B instead (once per filter value, as above).
         bool packsB = !global::TypedGraph.Kernels.NN.ImplicitGemmConv2D.IsPreferred(g, oc) && !global::TypedGraph.Kernels.NN.DirectConv2D.IsPreferred(g, oc)
             && !global::TypedGraph.Kernels.NN.WinogradConv2D.IsPreferred(g, oc, filterCached: true);

@@ -10,7 +10,8 @@ namespace TypedGraph.Tests.Kernels;
 
 /// <summary>
 /// Winograd F(4×4, 3×3) convolution (<see cref="WinogradConv2D"/>) against the naive reference convolution, and the
-/// plan-time choice rule that sends a 3×3 stride-1 conv to it or to the implicit-GEMM path.
+/// plan-time choice rule that sends a 3×3 stride-1 conv to it or to the implicit-GEMM path (F(2×2, 5×5):
+/// <see cref="Winograd5x5ConvTests"/>, which uses this class's error bound).
 /// </summary>
 /// <remarks>
 /// Tolerance: Winograd's rounding error is not bounded by direct summation's γ·Σ|x|·|w|: the transforms multiply
@@ -22,6 +23,8 @@ namespace TypedGraph.Tests.Kernels;
 /// product — n = C + 19, taken as C + 24. S is computed here from the test's own copy of the matrices (Lavin &amp; Gray's
 /// F(4,3), points 0, ±1, ±2); it is 18–660 times Σ|x|·|w| depending on the output's place in its tile, which is the
 /// known error growth of F(4,3). The float rounding of the double-precision reference adds u·|y|.
+/// For F(2×2, 5×5) (same points, same Bᵀ) the chain is 4 (input) + 10 (filter: 4 roundings per pass of a 5-tap row,
+/// and its rounded ⅙, 1/12, 1/24, ⅓, ⅔) + C + 6 (output: 3 per pass) + 1 = C + 21, within the same C + 24.
 /// </remarks>
 public class WinogradConvTests
 {
@@ -42,23 +45,40 @@ public class WinogradConvTests
         { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 0 }, { 0, 1, 1, 4, 4, 0 }, { 0, 1, -1, 8, -8, 1 },
     };
 
-    /// <summary>The per-output error bound γₙ·S described on the class (NHWC, same order as the output).</summary>
-    private static double[] ErrorBound(float[] x, float[] f, Window2D g, int oc)
+    /// <summary>F(2, 5)'s G on the same points: rows (1, p, p², p³, p⁴) / Π_{q≠p}(p − q), and the ∞ row.</summary>
+    internal static readonly double[,] G5 =
     {
-        int c = g.C, tilesH = (g.OH + 3) / 4, tilesW = (g.OW + 3) / 4;
+        { 0.25, 0, 0, 0, 0 }, { -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6 }, { -1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6 },
+        { 1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 3, 2.0 / 3 }, { 1.0 / 24, -1.0 / 12, 1.0 / 6, -1.0 / 3, 2.0 / 3 }, { 0, 0, 0, 0, 1 },
+    };
+
+    /// <summary>F(2, 5)'s Aᵀ: rows pⁱ for i = 0, 1, the ∞ point in the last row.</summary>
+    internal static readonly double[,] At2 = { { 1, 1, 1, 1, 1, 0 }, { 0, 1, -1, 2, -2, 1 } };
+
+    /// <summary>The shared input transform (<see cref="Bt"/>) and F(4,3)'s G and Aᵀ, for the matrix identity test.</summary>
+    internal static (double[,] Bt, double[,] G, double[,] At) F43 => (Bt, G, At);
+
+    /// <summary>The per-output error bound γₙ·S described on the class (NHWC, same order as the output), for a 3×3 (F(4,3))
+    /// or 5×5 (F(2,5)) window.</summary>
+    internal static double[] ErrorBound(float[] x, float[] f, Window2D g, int oc)
+    {
+        int k = g.KH, m = 7 - k;
+        var gk = k == 3 ? G : G5;
+        var at = k == 3 ? At : At2;
+        int c = g.C, tilesH = (g.OH + m - 1) / m, tilesW = (g.OW + m - 1) / m;
         double u = Math.Pow(2, -24), n = c + 24, gamma = n * u / (1 - n * u);
         // |U| for every (c, o): |G|·|g|·|Gᵀ|.
         var absU = new double[c * oc * 36];
         for (int ci = 0; ci < c; ci++)
             for (int o = 0; o < oc; o++)
                 for (int i = 0; i < 6; i++)
-                    for (int k = 0; k < 6; k++)
+                    for (int j = 0; j < 6; j++)
                     {
                         double s = 0;
-                        for (int y = 0; y < 3; y++)
-                            for (int xx = 0; xx < 3; xx++)
-                                s += Math.Abs(G[i, y]) * Math.Abs(f[((y * 3 + xx) * c + ci) * oc + o]) * Math.Abs(G[k, xx]);
-                        absU[(ci * oc + o) * 36 + i * 6 + k] = s;
+                        for (int y = 0; y < k; y++)
+                            for (int xx = 0; xx < k; xx++)
+                                s += Math.Abs(gk[i, y]) * Math.Abs(f[((y * k + xx) * c + ci) * oc + o]) * Math.Abs(gk[j, xx]);
+                        absU[(ci * oc + o) * 36 + i * 6 + j] = s;
                     }
         var bound = new double[g.N * g.OH * g.OW * oc];
         var absV = new double[36];
@@ -72,35 +92,35 @@ public class WinogradConvTests
                     {
                         // |V| = |Bᵀ|·|d|·|B| over the tile's zero-padded 6×6 patch.
                         for (int i = 0; i < 6; i++)
-                            for (int k = 0; k < 6; k++)
+                            for (int j = 0; j < 6; j++)
                             {
                                 double s = 0;
                                 for (int r = 0; r < 6; r++)
                                     for (int q = 0; q < 6; q++)
                                     {
-                                        int ih = ty * 4 + r - g.PadTop, iw = tx * 4 + q - g.PadLeft;
+                                        int ih = ty * m + r - g.PadTop, iw = tx * m + q - g.PadLeft;
                                         if ((uint)ih >= (uint)g.H || (uint)iw >= (uint)g.W) continue;
-                                        s += Math.Abs(Bt[i, r]) * Math.Abs(x[((b * g.H + ih) * g.W + iw) * c + ci]) * Math.Abs(Bt[k, q]);
+                                        s += Math.Abs(Bt[i, r]) * Math.Abs(x[((b * g.H + ih) * g.W + iw) * c + ci]) * Math.Abs(Bt[j, q]);
                                     }
-                                absV[i * 6 + k] = s;
+                                absV[i * 6 + j] = s;
                             }
                         for (int o = 0; o < oc; o++)
                             for (int xi = 0; xi < 36; xi++) p[o * 36 + xi] += absU[(ci * oc + o) * 36 + xi] * absV[xi];
                     }
-                    for (int i = 0; i < 4 && ty * 4 + i < g.OH; i++)
-                        for (int j = 0; j < 4 && tx * 4 + j < g.OW; j++)
+                    for (int i = 0; i < m && ty * m + i < g.OH; i++)
+                        for (int j = 0; j < m && tx * m + j < g.OW; j++)
                             for (int o = 0; o < oc; o++)
                             {
                                 double s = 0;
                                 for (int r = 0; r < 6; r++)
-                                    for (int q = 0; q < 6; q++) s += Math.Abs(At[i, r]) * p[o * 36 + r * 6 + q] * Math.Abs(At[j, q]);
-                                bound[((b * g.OH + ty * 4 + i) * g.OW + tx * 4 + j) * oc + o] = gamma * s;
+                                    for (int q = 0; q < 6; q++) s += Math.Abs(at[i, r]) * p[o * 36 + r * 6 + q] * Math.Abs(at[j, q]);
+                                bound[((b * g.OH + ty * m + i) * g.OW + tx * m + j) * oc + o] = gamma * s;
                             }
                 }
         return bound;
     }
 
-    private static void WithinBound(float[] expected, float[] got, double[] bound, string what)
+    internal static void WithinBound(float[] expected, float[] got, double[] bound, string what)
     {
         Assert.Equal(expected.Length, got.Length);
         for (int i = 0; i < expected.Length; i++)
@@ -111,15 +131,16 @@ public class WinogradConvTests
         }
     }
 
-    private static Window2D Geometry(int n, int h, int w, int c, string padding, (int, int, int, int) pads = default)
-        => Window2D.Create(n, h, w, c, 3, 3, 1, 1, 1, 1, Padding.Parse(padding), pads);
+    internal static Window2D Geometry(int n, int h, int w, int c, string padding, (int, int, int, int) pads = default, int k = 3)
+        => Window2D.Create(n, h, w, c, k, k, 1, 1, 1, 1, Padding.Parse(padding), pads);
 
-    private static (float[] X, float[] F, float[] Expected) Case(int seed, Window2D g, int oc)
+    /// <summary>Random input and filter for a k×k window (k = g.KH) and the naive reference convolution.</summary>
+    internal static (float[] X, float[] F, float[] Expected) Case(int seed, Window2D g, int oc)
     {
         var r = new Random(seed);
         var x = RandomFloats(r, (long)g.N * g.H * g.W * g.C);
-        var f = RandomFloats(r, 9L * g.C * oc);
-        var expected = ConvPoolTests.NaiveConv(x, g.N, g.H, g.W, g.C, f, 3, 3, oc, 1, 1, 1, 1, g.OH, g.OW, g.PadTop, g.PadLeft);
+        var f = RandomFloats(r, (long)g.KH * g.KW * g.C * oc);
+        var expected = ConvPoolTests.NaiveConv(x, g.N, g.H, g.W, g.C, f, g.KH, g.KW, oc, 1, 1, 1, 1, g.OH, g.OW, g.PadTop, g.PadLeft);
         return (x, f, expected);
     }
 
@@ -142,7 +163,7 @@ public class WinogradConvTests
     /// Runs the Winograd kernel directly. It needs AVX-512 (the benchmark / CI machine has it); elsewhere it must refuse
     /// with a typed exception, and the op falls back to the implicit-GEMM or im2col path (the choice rule says false).
     /// </summary>
-    private static float[] RunWinograd(Window2D g, int oc, float[] x, float[] f, Epilogue? epilogue = null, Tensor? bias = null)
+    internal static float[] RunWinograd(Window2D g, int oc, float[] x, float[] f, Epilogue? epilogue = null, Tensor? bias = null)
     {
         var got = new float[g.N * g.OH * g.OW * oc];
         if (Vector512.IsHardwareAccelerated) WinogradConv2D.Run(g, oc, x, f, got, epilogue, bias);
@@ -216,7 +237,6 @@ public class WinogradConvTests
     [InlineData(4, 9, 11, 16, 64, 3, 1, 1, false)]     // depth-16 GEMMs on 36 tiles
     [InlineData(1, 56, 56, 64, 64, 3, 2, 1, false)]    // stride 2: F(4,3) does not apply
     [InlineData(1, 56, 56, 64, 64, 3, 1, 2, false)]    // dilated
-    [InlineData(1, 56, 56, 64, 64, 5, 1, 1, false)]    // 5×5
     [InlineData(1, 56, 56, 24, 64, 3, 1, 1, false)]    // C not a multiple of 16
     [InlineData(1, 56, 56, 64, 40, 3, 1, 1, false)]    // OC not a multiple of 16
     public void ChoiceRule_PicksWinogradOnlyWhereItsCostWins(int n, int h, int w, int c, int oc, int k, int stride, int dilation, bool winograd)
@@ -277,7 +297,7 @@ public class WinogradConvTests
     {
         var g = Geometry(n, h, w, c, padding);
         var (x, f, expected) = Case(h * 13 + w + c, g, oc);
-        var kept = WinogradConv2D.TransformFilter(f, c, oc);
+        var kept = WinogradConv2D.TransformFilter(f, 3, c, oc);
         var got = new float[g.N * g.OH * g.OW * oc];
         if (Vector512.IsHardwareAccelerated) WinogradConv2D.Run(g, oc, x, f, got, null, null, kept);
         else
@@ -289,24 +309,25 @@ public class WinogradConvTests
         Assert.Equal(RunWinograd(g, oc, x, f), got);
         WithinBound(expected, got, ErrorBound(x, f, g, oc), "kept filter");
         // A form made for other channel counts is not used (the call transforms its own filter).
-        var other = WinogradConv2D.TransformFilter(new float[9 * c * (oc + 16)], c, oc + 16);
+        var other = WinogradConv2D.TransformFilter(new float[9 * c * (oc + 16)], 3, c, oc + 16);
         var got2 = new float[got.Length];
         if (Vector512.IsHardwareAccelerated) WinogradConv2D.Run(g, oc, x, f, got2, null, null, other);
         else Conv2DKernel.Run(g, oc, x, f, got2);
         Assert.Equal(got, got2);
     }
 
-    [Fact]
-    public void VariableFilter_OnTheKeptWinogradPath_FollowsAssignsAndFeeds()
+    [Theory]
+    [InlineData(3, 1, 24, 24, 64, 64)]   // 3×3: Winograd only because the Const/variable filter's transform is kept (rule test above)
+    [InlineData(5, 8, 14, 14, 32, 64)]   // 5×5: F(2×2, 5×5) on a kept filter (Winograd5x5ConvTests' rule test)
+    public void VariableFilter_OnTheKeptWinogradPath_FollowsAssignsAndFeeds(int k, int n, int h, int w, int c, int oc)
     {
-        // 1×24×24×64 → 64: Winograd only because the Const/variable filter's transform is kept (see the rule test above).
-        const int n = 1, h = 24, w = 24, c = 64, oc = 64;
-        var g = Geometry(n, h, w, c, "SAME");
+        var g = Geometry(n, h, w, c, "SAME", k: k);
+        Assert.Equal(Vector512.IsHardwareAccelerated, WinogradConv2D.IsPreferred(g, oc, filterCached: true));
         var b = new GraphBuilder();
         var xIn = b.Placeholder(Protos.DataType.DtFloat, null, "x");
         var (x, f0, conv0) = Case(5, g, oc);
         var bias = RandomFloats(new Random(6), oc);
-        var filter = b.Variable(Tensor.Create(f0, 3, 3, c, oc), "f");
+        var filter = b.Variable(Tensor.Create(f0, k, k, c, oc), "f");
         var newF = b.Placeholder(Protos.DataType.DtFloat, null, "new_f");
         var assign = b.Assign(filter, newF, "assign_f");
         b.Relu(b.BiasAdd(b.Conv2D(xIn, filter.Snapshot, [1, 1, 1, 1], "SAME", name: "conv"), b.Constant(Tensor.Create(bias, oc), "bias")), "relu");
@@ -327,14 +348,14 @@ public class WinogradConvTests
             WithinBound(expected, y.ToArray(), bound, what);
         }
         for (int run = 0; run < 3; run++) Check(f0, conv0, s.Run("relu:0", feed).AsSpan<float>(), $"f0 run {run}");
-        var f1 = RandomFloats(new Random(7), 9 * c * oc);
-        var conv1 = ConvPoolTests.NaiveConv(x, n, h, w, c, f1, 3, 3, oc, 1, 1, 1, 1, g.OH, g.OW, g.PadTop, g.PadLeft);
-        s.Run([assign.Name], new Dictionary<string, Tensor> { ["new_f:0"] = Tensor.Create(f1, 3, 3, c, oc) });
+        var f1 = RandomFloats(new Random(7), k * k * c * oc);
+        var conv1 = ConvPoolTests.NaiveConv(x, n, h, w, c, f1, k, k, oc, 1, 1, 1, 1, g.OH, g.OW, g.PadTop, g.PadLeft);
+        s.Run([assign.Name], new Dictionary<string, Tensor> { ["new_f:0"] = Tensor.Create(f1, k, k, c, oc) });
         for (int run = 0; run < 3; run++) Check(f1, conv1, s.Run("relu:0", feed).AsSpan<float>(), $"f1 run {run}");
         // A fed filter is the caller's: used as it is, never kept.
-        var f2 = RandomFloats(new Random(8), 9 * c * oc);
-        var conv2 = ConvPoolTests.NaiveConv(x, n, h, w, c, f2, 3, 3, oc, 1, 1, 1, 1, g.OH, g.OW, g.PadTop, g.PadLeft);
-        Check(f2, conv2, s.Run("relu:0", feed, ("f/read:0", Tensor.Create(f2, 3, 3, c, oc))).AsSpan<float>(), "fed");
+        var f2 = RandomFloats(new Random(8), k * k * c * oc);
+        var conv2 = ConvPoolTests.NaiveConv(x, n, h, w, c, f2, k, k, oc, 1, 1, 1, 1, g.OH, g.OW, g.PadTop, g.PadLeft);
+        Check(f2, conv2, s.Run("relu:0", feed, ("f/read:0", Tensor.Create(f2, k, k, c, oc))).AsSpan<float>(), "fed");
         var plan = s.Prepare(["relu:0"], ["x:0"]);
         var fused = (Conv2DKernel)plan.Plan.Steps.Single(st => st.Node.Name == "relu").Kernel;
         // Transformed on the second sighting of f0 and of f1; the implicit-GEMM panels were never needed.

@@ -6,7 +6,8 @@ namespace TypedGraph.Tests.Training;
 
 /// <summary>
 /// Conv2DBackpropInput at stride 1 runs as a forward conv of dOut with the rotated filter, on whichever forward path
-/// the shapes pick (direct for ≤ 4 channels, implicit GEMM for 32-wide outputs, im2col otherwise);
+/// the shapes pick (direct for ≤ 4 channels, Winograd for 3×3/5×5 where its rule wins, implicit GEMM for 32-wide
+/// outputs, im2col otherwise);
 /// Conv2DBackpropFilter runs several images per GEMM block. Each case is checked against the adjoint written out
 /// directly in doubles: dx[b,i,j,c] = Σ dy[b,oh,ow,o]·f[y,x,c,o] over the windows that read (i,j), and
 /// df[y,x,c,o] = Σ x[b,ih,iw,c]·dy[b,oh,ow,o].
@@ -25,6 +26,7 @@ public sealed class ConvBackpropPathTests
         { new[] { 2, 9, 8, 3 }, new[] { 3, 3, 3, 4 }, 2, "SAME", 1 },     // strided: the col2im path
         { new[] { 2, 7, 6, 3 }, new[] { 2, 2, 3, 16 }, 1, "SAME", 1 },    // OC 16 ≥ patch 12: filter grad as colᵀ·dOut
         { new[] { 3, 28, 28, 6 }, new[] { 5, 5, 6, 16 }, 1, "SAME", 1 },  // the training benchmark's layer: dFᵀ = dOutᵀ·col
+        { new[] { 3, 17, 19, 32 }, new[] { 5, 5, 32, 64 }, 1, "SAME", 1 }, // back conv 64 → 32 channels, 5×5: Winograd F(2×2, 5×5) (Winograd5x5ConvTests pins the choice)
     };
 
     [Theory]

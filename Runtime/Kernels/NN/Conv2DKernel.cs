@@ -8,7 +8,7 @@ namespace TypedGraph.Kernels.NN;
 /// <summary>
 /// Conv2D: input [N,H,W,C] (or NCHW), filter [KH,KW,C,OC], strides/dilations/padding (SAME, VALID,
 /// EXPLICIT) resolved as TF does. With ≤ 4 input channels it runs <see cref="DirectConv2D"/> (no im2col copy);
-/// 3×3 stride-1 windows with many channels run <see cref="WinogradConv2D"/> where its cost rule says it wins; with
+/// 3×3 and 5×5 stride-1 windows with many channels run <see cref="WinogradConv2D"/> where its cost rule says it wins; with
 /// OC in whole 32-wide panels <see cref="ImplicitGemmConv2D"/>;
 /// otherwise float32 runs as im2col + packed GEMM: output pixels are cut into
 /// chunks, each worker expands its chunk's receptive fields into a pooled matrix [rows, KH·KW·C] and
@@ -154,13 +154,13 @@ internal sealed class Conv2DKernel : OpKernel
             DirectConv2D.Run(g, oc, input, filter, output, epilogue, bias);
             return;
         }
-        // 3×3 stride 1 with enough channels: Winograd F(4×4, 3×3) where its cost estimate wins — a kept transformed
-        // filter costs no transform per call, so the rule is asked with that in mind.
+        // 3×3 or 5×5 stride 1 with enough channels: Winograd F(4×4, 3×3) or F(2×2, 5×5) where its cost estimate wins —
+        // a kept transformed filter costs no transform per call, so the rule is asked with that in mind.
         if (WinogradConv2D.IsPreferred(g, oc, filterCached: cacheable))
         {
-            var transformed = cacheable ? filterCache!.Winograd.Get(filterTensor!, (g.C, oc),
-                static (t, a) => t.Fits(a.C, a.oc),
-                static (t, a) => WinogradConv2D.TransformFilter(t.AsSpan<float>(), a.C, a.oc)) : null;
+            var transformed = cacheable ? filterCache!.Winograd.Get(filterTensor!, (g.KH, g.C, oc),
+                static (t, a) => t.Fits(a.KH, a.C, a.oc),
+                static (t, a) => WinogradConv2D.TransformFilter(t.AsSpan<float>(), a.KH, a.C, a.oc)) : null;
             WinogradConv2D.Run(g, oc, input, filter, output, epilogue, bias, transformed);
             return;
         }
