@@ -181,6 +181,13 @@ if (args.Length > 0 && args[0] == "profile")
     cnn.Cleanup();
     return;
 }
+if (args.Length > 0 && args[0] == "mlp-steps")
+{
+    int batch = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 64;
+    int rounds = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 20;
+    TypedGraph.Benchmarks.Peers.MlpStepsProbe.Run(batch, rounds);
+    return;
+}
 if (args.Length > 0 && args[0] == "mlp-parts")
 {
     // The MLP at batch 1 and 64: Session vs ORT interleaved (median of 2000 each, 5 rounds), then our chain per step.

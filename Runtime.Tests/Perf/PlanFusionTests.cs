@@ -59,7 +59,10 @@ public class PlanFusionTests
             using var fused = new Session(g.Graph);
             using var plain = new Session(g.Graph, new SessionOptions { FuseKernels = false });
             AssertClose(plain.Run("out:0", ("x:0", x)), fused.Run("out:0", ("x:0", x)));
-            Assert.Equal(["_FusedMatMul", "_FusedMatMul"], FusedOps(fused, ["out:0"], ["x:0"]));
+            // Both fused layers then form one row chain (RowChainFusionTests); the layer descriptions say what each fused.
+            var chain = Assert.Single(fused.GetPlan(["out:0"], ["x:0"], []).Steps, st => st.Node.Op == "_FusedMatMulChain").Node;
+            Assert.Equal([act == "" ? "BiasAdd" : "BiasAdd," + act, act2 == "" ? "BiasAdd" : "BiasAdd," + act2], chain.GetStrings("layer_fused_ops"));
+            Assert.Equal(["_FusedMatMulChain"], FusedOps(fused, ["out:0"], ["x:0"]));
             Assert.Empty(FusedOps(plain, ["out:0"], ["x:0"]));
         }
     }

@@ -16,42 +16,58 @@ namespace TypedGraph.Execution;
 /// of the chain, so every consumer and fetch of that tensor is unchanged. Opt out with
 /// <see cref="SessionOptions.FuseKernels"/>.
 /// </remarks>
-internal static class PlanFusion
+internal static partial class PlanFusion
 {
     /// <summary>Returns <paramref name="needed"/> with every fusable chain replaced by its fused node.</summary>
     public static List<Node> Rewrite(List<Node> needed, TensorRef[] fetches, HashSet<TensorRef> fed, Node[] targets, KernelRegistry registry)
+        => FuseRowChains(FuseEpilogues(needed, fetches, fed, targets, registry), fetches, fed, targets, registry);
+
+    /// <summary>Who reads each tensor of a plan's nodes, and which nodes the request can see.</summary>
+    private sealed class Readers
+    {
+        private readonly Dictionary<TensorRef, int> _count = new();
+        private readonly Dictionary<TensorRef, Node> _sole = new();
+        private readonly HashSet<string> _controlled = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _visible;
+        private readonly HashSet<TensorRef> _fed;
+
+        public Readers(List<Node> nodes, TensorRef[] fetches, HashSet<TensorRef> fed, Node[] targets)
+        {
+            foreach (var n in nodes)
+            {
+                foreach (var r in n.Inputs) _count[r] = _count.GetValueOrDefault(r) + 1;
+                foreach (var c in n.ControlInputs) _controlled.Add(c);
+            }
+            foreach (var n in nodes)
+                foreach (var r in n.Inputs)
+                    if (_count[r] == 1) _sole[r] = n;
+            _visible = new HashSet<string>(fetches.Select(f => f.NodeName), StringComparer.Ordinal);
+            foreach (var t in targets) _visible.Add(t.Name);
+            _fed = fed;
+        }
+
+        /// <summary>An intermediate may vanish only if exactly one op of the plan reads it and nothing else can see it:
+        /// not fetched, not a target, not fed, no control edge from it.</summary>
+        public bool Hidden(Node n) => !_visible.Contains(n.Name) && !_controlled.Contains(n.Name)
+            && !_fed.Contains(new TensorRef(n.Name, 0)) && _count.GetValueOrDefault(new TensorRef(n.Name, 0)) == 1;
+
+        /// <summary>The one op reading <c>n:0</c>, when exactly one does.</summary>
+        public Node? SoleReader(Node n) => _sole.GetValueOrDefault(new TensorRef(n.Name, 0));
+    }
+
+    /// <summary>Conv2D/MatMul → BiasAdd → activation chains into <c>_FusedConv2D</c>/<c>_FusedMatMul</c>.</summary>
+    private static List<Node> FuseEpilogues(List<Node> needed, TensorRef[] fetches, HashSet<TensorRef> fed, Node[] targets, KernelRegistry registry)
     {
         bool conv = registry.Find("_FusedConv2D") != null, matmul = registry.Find("_FusedMatMul") != null;
         if (!conv && !matmul) return needed;
-        var byName = new Dictionary<string, Node>(StringComparer.Ordinal);
-        var readers = new Dictionary<TensorRef, int>();
-        var controlled = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var n in needed)
-        {
-            byName[n.Name] = n;
-            foreach (var r in n.Inputs) readers[r] = readers.GetValueOrDefault(r) + 1;
-            foreach (var c in n.ControlInputs) controlled.Add(c);
-        }
-        var visible = new HashSet<string>(fetches.Select(f => f.NodeName), StringComparer.Ordinal);
-        foreach (var t in targets) visible.Add(t.Name);
-
-        // An intermediate may vanish only if exactly one op of the plan reads it and nothing else can see it.
-        bool Hidden(Node n) => !visible.Contains(n.Name) && !controlled.Contains(n.Name)
-            && !fed.Contains(new TensorRef(n.Name, 0)) && readers.GetValueOrDefault(new TensorRef(n.Name, 0)) == 1;
-
-        // Single reader of n:0 (only asked when readers[n:0] == 1).
-        var readerOf = new Dictionary<TensorRef, Node>();
-        foreach (var n in needed)
-            foreach (var r in n.Inputs)
-                if (readers[r] == 1) readerOf[r] = n;
-
+        var readers = new Readers(needed, fetches, fed, targets);
         var replaced = new Dictionary<string, Node>(StringComparer.Ordinal); // tail name → fused node
         var removed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var head in needed)
         {
             bool isConv = head.Op == "Conv2D" && conv, isMatMul = head.Op == "MatMul" && matmul;
             if (!(isConv || isMatMul) || head.GetType("T", DataType.DtInvalid) != DataType.DtFloat || head.Inputs.Count != 2) continue;
-            if (!Hidden(head) || !readerOf.TryGetValue(new TensorRef(head.Name, 0), out var bias)) continue;
+            if (!readers.Hidden(head) || readers.SoleReader(head) is not { } bias) continue;
             if (bias.Op != "BiasAdd" || bias.Inputs.Count != 2 || bias.Inputs[0] != new TensorRef(head.Name, 0)) continue;
             // BiasAdd adds along its data_format's channel dim: the conv's own channel dim, a matrix's last dim.
             string biasFormat = bias.HasAttr("data_format") ? bias.GetString("data_format") : "NHWC";
@@ -59,7 +75,7 @@ internal static class PlanFusion
             if (biasFormat != headFormat) continue;
             var tail = bias;
             string? activation = null;
-            if (Hidden(bias) && readerOf.TryGetValue(new TensorRef(bias.Name, 0), out var act)
+            if (readers.Hidden(bias) && readers.SoleReader(bias) is { } act
                 && act.Op is "Relu" or "Relu6" or "Elu" && act.Inputs.Count == 1 && act.GetType("T", DataType.DtInvalid) == DataType.DtFloat)
             {
                 tail = act;

@@ -23,10 +23,11 @@ internal sealed class Epilogue
     public float Alpha { get; }
 
     /// <summary>Parses <c>fused_ops</c>/<c>num_args</c>; the bias is the op's third input.</summary>
-    public static Epilogue FromNode(Node node)
+    public static Epilogue FromNode(Node node) => Parse(node.GetStrings("fused_ops", []), node.GetInt("num_args", 1), node.GetFloat("leakyrelu_alpha", 0.2f), node);
+
+    /// <summary>The epilogue <paramref name="ops"/> (<c>fused_ops</c>) describe; errors name <paramref name="node"/>.</summary>
+    public static Epilogue Parse(string[] ops, long numArgs, float leakyReluAlpha, Node node)
     {
-        var ops = node.GetStrings("fused_ops", []);
-        long numArgs = node.GetInt("num_args", 1);
         if (ops.Length == 0 || ops[0] != "BiasAdd" || ops.Length > 2 || numArgs != 1)
             throw KernelAttrs.Err(node, $"unsupported fused_ops [{string.Join(", ", ops)}] with num_args {numArgs} (supported: BiasAdd optionally followed by Relu, Relu6, Elu, LeakyRelu, Tanh or Sigmoid).");
         var act = ops.Length == 1 ? FusedActivation.None : ops[1] switch
@@ -39,7 +40,7 @@ internal sealed class Epilogue
             "Sigmoid" => FusedActivation.Sigmoid,
             _ => throw KernelAttrs.Err(node, $"unsupported fused activation '{ops[1]}'."),
         };
-        return new Epilogue(act, node.GetFloat("leakyrelu_alpha", 0.2f));
+        return new Epilogue(act, leakyReluAlpha);
     }
 
     /// <summary>rows[r, :] = act(rows[r, :] + bias) for every row of <paramref name="bias"/>.Length columns.</summary>

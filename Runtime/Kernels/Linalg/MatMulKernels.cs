@@ -107,14 +107,31 @@ internal sealed class MatMulKernel : OpKernel
             bias = bt; // read in place (no per-run copy)
         }
         var c = context.AllocateOutput(0, a.DType, [m, n]);
-        if (a.DType == DataType.DtFloat && Gemm.UsesPackedB(m, n, k) && _packedB.For(b, _tb, k, n) is { } packed)
+        if (a.DType == DataType.DtFloat)
         {
-            // Each row part applies the bias/activation to its own rows as soon as it has computed them.
-            Gemm.SgemmPrepacked(_ta, _tb, m, n, k, a.AsSpan<float>(), b.AsSpan<float>(), packed, c.AsSpan<float>(), _epilogue, bias);
+            var packed = Gemm.UsesPackedB(m, n, k) ? _packedB.For(b, _tb, k, n) : null;
+            Float(_ta, _tb, m, n, k, a.AsSpan<float>(), b.AsSpan<float>(), packed, c.AsSpan<float>(), _epilogue, bias);
             return;
         }
         MatMulKernels.Multiply(a.DType, _ta, _tb, m, n, k, a, 0, b, 0, c, 0, parallel: true, Node);
-        if (_epilogue != null && c.NumElements > 0) NN.Conv2DKernel.ApplyParallel(_epilogue, c.AsSpan<float>(), bias!, m, n);
+    }
+
+    /// <summary>
+    /// The float product with its optional bias/activation over all rows, on every core: on B's packing when there is
+    /// one, else on B as it is followed by the epilogue. A chain of fused layers (<see cref="MatMulChainKernel"/>) that
+    /// cannot split by rows runs each layer through this too, so it gives what the separate nodes give.
+    /// </summary>
+    internal static void Float(bool ta, bool tb, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, PackedB? packed, Span<float> c,
+        Epilogue? epilogue, Tensor? bias)
+    {
+        if (packed != null)
+        {
+            // Each row part applies the bias/activation to its own rows as soon as it has computed them.
+            Gemm.SgemmPrepacked(ta, tb, m, n, k, a, b, packed, c, epilogue, bias);
+            return;
+        }
+        Gemm.Sgemm(ta, tb, m, n, k, a[..(m * k)], b[..(k * n)], c[..(m * n)]);
+        if (epilogue != null && m > 0 && n > 0) NN.Conv2DKernel.ApplyParallel(epilogue, c[..(m * n)], bias!, m, n);
     }
 }
 

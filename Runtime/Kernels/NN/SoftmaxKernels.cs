@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using TypedGraph.Kernels.Common;
 using TypedGraph.Protos;
 
@@ -34,7 +35,8 @@ internal sealed class SoftmaxKernels : KernelSet
         }
         TensorPrimitives.Exp(dst, dst);
         T total = Simd.OrderedReductions.Sum<T>(dst);
-        TensorPrimitives.Divide(dst, total, dst);
+        // Times the reciprocal of the sum, as TF's SoftmaxEigenImpl (core/kernels/softmax_op_functor.h: softmax * sum.inverse()).
+        TensorPrimitives.Multiply(dst, T.One / total, dst);
         return max + T.Log(total);
     }
 }
@@ -62,7 +64,7 @@ internal sealed class SoftmaxKernel(Node node, bool log) : OpKernel(node)
     private const int ShortRow = 64;
 
     /// <summary>Softmax of many short rows: per-row max subtracted, one vectorized exp over the whole block, then
-    /// each row divided by its sum (same operations as <see cref="SoftmaxKernels.Row{T}"/>, summed in row order).</summary>
+    /// each row times the reciprocal of its sum (same operations as <see cref="SoftmaxKernels.Row{T}"/>, summed in row order).</summary>
     private static void ShortRows<T>(ReadOnlySpan<T> xs, Span<T> ys, int c) where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int o = 0; o < xs.Length; o += c)
@@ -75,31 +77,44 @@ internal sealed class SoftmaxKernel(Node node, bool log) : OpKernel(node)
             var dst = ys.Slice(o, c);
             for (int i = 0; i < c; i++) dst[i] = row[i] - max;
         }
-        TensorPrimitives.Exp(ys, ys);
+        // float: VectorExp gives each value the same bits however many rows are in the block, so a fused kernel's row
+        // parts (MatMulChainKernel) equal this op run on all rows at once.
+        if (typeof(T) == typeof(float)) Simd.VectorExp.Exp(MemoryMarshal.Cast<T, float>(ys), MemoryMarshal.Cast<T, float>(ys));
+        else TensorPrimitives.Exp(ys, ys);
         for (int o = 0; o < ys.Length; o += c)
         {
             var dst = ys.Slice(o, c);
             T total = T.Zero;
             for (int i = 0; i < c; i++) total += dst[i];
-            for (int i = 0; i < c; i++) dst[i] /= total;
+            T inverse = T.One / total; // as SoftmaxKernels.Row
+            for (int i = 0; i < c; i++) dst[i] *= inverse;
         }
     }
 
-    private void Run<T>(Tensor x, Tensor y, int c) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Softmax (or log-softmax) of whole rows of <paramref name="c"/> values, <paramref name="xs"/> into
+    /// <paramref name="ys"/>, on the calling thread. Every row's result depends only on that row, so any split of the
+    /// rows into blocks gives the same bits (the fused <c>MatMulChainKernel</c>'s row parts rely on it).</summary>
+    internal static void Rows<T>(ReadOnlySpan<T> xs, Span<T> ys, int c, bool isLog) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!isLog && c < ShortRow)
+        {
+            ShortRows(xs, ys, c);
+            return;
+        }
+        for (int o = 0; o < xs.Length; o += c)
+            SoftmaxKernels.Row(xs.Slice(o, c), ys.Slice(o, c), isLog);
+    }
+
+    private void Run<T>(Tensor x, Tensor y, int c) where T : unmanaged, IFloatingPointIeee754<T> => RunParallel<T>(x, y, c, log);
+
+    /// <summary>Softmax (or log-softmax) of every row of <paramref name="x"/> into <paramref name="y"/>, rows split across the cores when there are many.</summary>
+    internal static void RunParallel<T>(Tensor x, Tensor y, int c, bool log) where T : unmanaged, IFloatingPointIeee754<T>
     {
         // Static lambda with the data as state: no closure allocated per run.
         Workers.For(x.NumElements / c, Math.Max(1, (1 << 14) / c), (x, y, c, isLog: log), static (st, s, e) =>
         {
             var (x, y, c, isLog) = st;
-            var xs = x.AsSpan<T>();
-            var ys = y.AsSpan<T>();
-            if (!isLog && c < ShortRow)
-            {
-                ShortRows(xs.Slice((int)(s * c), (int)((e - s) * c)), ys.Slice((int)(s * c), (int)((e - s) * c)), c);
-                return;
-            }
-            for (long r = s; r < e; r++)
-                SoftmaxKernels.Row(xs.Slice((int)(r * c), c), ys.Slice((int)(r * c), c), isLog);
+            Rows(x.AsSpan<T>().Slice((int)(s * c), (int)((e - s) * c)), y.AsSpan<T>().Slice((int)(s * c), (int)((e - s) * c)), c, isLog);
         });
     }
 }

@@ -70,9 +70,7 @@ internal static unsafe partial class Gemm
         }
         if (a.Length < (long)m * k || b.Length < (long)k * n || c.Length < (long)m * n)
             throw new ArgumentException($"GEMM m={m}, n={n}, k={k} needs A ≥ {(long)m * k}, B ≥ {(long)k * n}, C ≥ {(long)m * n} values; got {a.Length}, {b.Length}, {c.Length}.");
-        int mr = packed.Use512 ? 8 : 6;
-        int units = (m + mr - 1) / mr;
-        int parts = (long)m * n * k >= ParallelMacs ? Math.Min(Workers.Count, units) : 1;
+        int parts = RowParts(m, (long)m * n * k, out int mr, out int units);
         fixed (float* pa = a, pb = b, pc = c, pd = packed.Data)
         {
             if (parts == 1)
@@ -91,14 +89,70 @@ internal static unsafe partial class Gemm
         }
     }
 
+    /// <summary>How <see cref="SgemmPrepacked"/> splits <paramref name="m"/> rows for <paramref name="macs"/> multiply-adds: into
+    /// whole MR-row panels (<paramref name="mr"/> rows, <paramref name="units"/> of them), one part per core for large
+    /// products, else one part.</summary>
+    /// <returns>The number of row parts.</returns>
+    internal static int RowParts(int m, long macs, out int mr, out int units)
+    {
+        mr = Use512 ? 8 : 6;
+        units = (m + mr - 1) / mr;
+        return macs >= ParallelMacs ? Math.Max(1, Math.Min(Workers.Count, units)) : 1;
+    }
+
+    /// <summary>Rows [start, end) of part <paramref name="part"/> of <paramref name="parts"/> (see <see cref="RowParts"/>).</summary>
+    internal static (int Start, int End) PartRows(int m, int mr, int units, int parts, int part)
+        => (Math.Min(m, (int)((long)units * part / parts) * mr), Math.Min(m, (int)((long)units * (part + 1) / parts) * mr));
+
+    /// <summary>True when <see cref="SgemmRows"/> computes each row of C the same way whatever row range it is given: B
+    /// packed (<paramref name="packed"/>), or C narrower than one vector on AVX-512 with B untransposed (short rows of B
+    /// streamed, every row its own accumulators), as long as each range has more than 4 rows.</summary>
+    internal static bool RowsIndependentOfSplit(int n, bool transB, PackedB? packed) => packed != null ? FitsCurrentKernel(packed) : Use512 && !transB && n < 16;
+
+    /// <summary>Multiply-adds from which a product is split across the cores.</summary>
+    internal const long ParallelThreshold = ParallelMacs;
+
+    /// <summary>Row ranges of at most this many rows take the short-A route (<see cref="GemmSmall"/>), whose sums are ordered differently.</summary>
+    internal const int ShortRows = SmallRows;
+
+    /// <summary>
+    /// Rows [<paramref name="i0"/>, <paramref name="i1"/>) of C = op(A)·op(B) on the calling thread, B pre-packed or (null)
+    /// read as it is — one row part of <see cref="SgemmPrepacked"/> or of the serial product, for a caller that splits
+    /// rows across cores itself (a fused chain of layers, each core running every layer on its rows).
+    /// </summary>
+    /// <param name="transA">A is stored k×m.</param>
+    /// <param name="transB">B is stored n×k.</param>
+    /// <param name="m">Rows of the whole C.</param>
+    /// <param name="n">Columns of C.</param>
+    /// <param name="k">Inner dimension.</param>
+    /// <param name="a">The whole A.</param>
+    /// <param name="b">The raw B.</param>
+    /// <param name="packed">B packed for these k and n and the current micro-kernel, or null.</param>
+    /// <param name="c">The whole C; only the given rows are written.</param>
+    /// <param name="i0">First row.</param>
+    /// <param name="i1">End row (exclusive).</param>
+    internal static void SgemmRows(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, PackedB? packed, Span<float> c, int i0, int i1)
+    {
+        if (packed != null && (packed.K != k || packed.N != n || !FitsCurrentKernel(packed))) throw new ArgumentException($"B was packed as {packed.K}×{packed.N}, used as {k}×{n}.");
+        if (a.Length < (long)m * k || b.Length < (long)k * n || c.Length < (long)m * n || i0 < 0 || i1 > m)
+            throw new ArgumentException($"GEMM rows {i0}..{i1} of m={m}, n={n}, k={k} need A ≥ {(long)m * k}, B ≥ {(long)k * n}, C ≥ {(long)m * n} values; got {a.Length}, {b.Length}, {c.Length}.");
+        if (i1 <= i0 || n == 0) return;
+        if (k == 0)
+        {
+            c.Slice(i0 * n, (i1 - i0) * n).Clear();
+            return;
+        }
+        fixed (float* pa = a, pb = b, pc = c, pd = packed != null ? packed.Data : null)
+            Block(transA, transB, pa, pb, pc, m, n, k, i0, i1, 0, n, false, packed, pd);
+    }
+
     /// <summary>One <see cref="SgemmPrepacked"/> call's arguments: part p computes rows of the p-th of <c>Parts</c> row ranges.</summary>
     private readonly record struct PrepackedRows(bool TransA, bool TransB, nint A, nint B, nint C, int M, int N, int K, int Mr, int Units, int Parts, PackedB Packed,
         Epilogue? Epilogue, Tensor? Bias)
     {
         public void RunPart(int part)
         {
-            int s = Math.Min(M, (int)((long)Units * part / Parts) * Mr);
-            int e = Math.Min(M, (int)((long)Units * (part + 1) / Parts) * Mr);
+            var (s, e) = PartRows(M, Mr, Units, Parts, part);
             if (s >= e) return;
             fixed (float* pd = Packed.Data)
                 Block(TransA, TransB, (float*)A, (float*)B, (float*)C, M, N, K, s, e, 0, N, false, Packed, pd);
