@@ -44,14 +44,7 @@ internal static partial class PlanFusion
             foreach (var l in layers)
                 if (l != tail) removed.Add(l.Name);
         }
-        if (replaced.Count == 0) return needed;
-        var result = new List<Node>(needed.Count);
-        foreach (var n in needed)
-        {
-            if (removed.Contains(n.Name)) continue;
-            result.Add(replaced.GetValueOrDefault(n.Name) ?? n);
-        }
-        return result;
+        return Replace(needed, replaced, removed);
     }
 
     /// <summary>A float MatMul (A untransposed) or a <c>_FusedMatMul</c> whose epilogue is BiasAdd [+ Relu/Relu6/Elu/LeakyRelu].</summary>

@@ -86,6 +86,12 @@ internal static partial class PlanFusion
             removed.Add(head.Name);
             if (tail != bias) removed.Add(bias.Name);
         }
+        return Replace(needed, replaced, removed);
+    }
+
+    /// <summary><paramref name="needed"/> without the <paramref name="removed"/> nodes, each fused tail replaced by its fused node.</summary>
+    private static List<Node> Replace(List<Node> needed, Dictionary<string, Node> replaced, HashSet<string> removed)
+    {
         if (replaced.Count == 0) return needed;
         var result = new List<Node>(needed.Count);
         foreach (var n in needed)
