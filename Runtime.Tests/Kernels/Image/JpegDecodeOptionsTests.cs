@@ -40,7 +40,7 @@ public class JpegDecodeOptionsTests(ITestOutputHelper output)
     /// <summary>Encodes <paramref name="pixels"/> ([h, w, inComponents] in <paramref name="inSpace"/>) as a
     /// <paramref name="fileSpace"/> JPEG with the given per-component sampling factors.</summary>
     internal static byte[] Encode(byte[] pixels, int h, int w, J_COLOR_SPACE inSpace, J_COLOR_SPACE fileSpace, (int H, int V)[] sampling,
-        int quality = 85, bool progressive = false, bool adobeMarker = true)
+        int quality = 85, bool progressive = false, bool adobeMarker = true, int restartInterval = 0)
     {
         int components = inSpace switch { J_COLOR_SPACE.JCS_GRAYSCALE => 1, J_COLOR_SPACE.JCS_CMYK or J_COLOR_SPACE.JCS_YCCK => 4, _ => 3 };
         var cinfo = new jpeg_compress_struct(new jpeg_error_mgr());
@@ -60,6 +60,7 @@ public class JpegDecodeOptionsTests(ITestOutputHelper output)
         }
         if (!adobeMarker) cinfo.Write_Adobe_marker = false;
         if (progressive) cinfo.jpeg_simple_progression();
+        cinfo.Restart_interval = restartInterval;
         cinfo.jpeg_start_compress(true);
         var row = new byte[1][];
         for (int y = 0; y < h; y++)

@@ -18,7 +18,10 @@ namespace TypedGraph.Kernels.Image;
 /// consumption (<c>jdhuff.c</c>: 64-bit bit buffer filled to MIN_GET_BITS = 57 in jpeg_fill_bit_buffer;
 /// decode_mcu_fast, used while ≥ 512 bytes per block remain, reading 6 bytes whenever ≤ 16 bits are left) and turns
 /// complete iMCU rows into output rows as <c>jdmainct.c</c> does (with context rows for fancy vertical upsampling the
-/// last row group of each iMCU row waits for the next iMCU row). Only baseline/extended Huffman files with one
+/// last row group of each iMCU row waits for the next iMCU row). Restart intervals (DRI) follow <c>jdhuff.c</c>
+/// process_restart and <c>jdmarker.c</c> read_restart_marker / jpeg_resync_to_restart, so re-read bytes or a fake EOI
+/// where an RSTn should be resynchronise as libjpeg does. Where TF's decode would never return (the only bytes left to
+/// re-read are 0xFF padding) we fail with a clear error. Only baseline/extended Huffman files with one
 /// interleaved scan are modelled; others fail as TF does without recovery (progressive and multi-scan files are
 /// consumed whole in jpeg_start_decompress, which suspends, and TF's next jpeg_read_scanlines raises JERR_BAD_STATE)
 /// and with a clear "not supported" error with recovery.
@@ -213,6 +216,10 @@ internal static class JpegTruncatedScan
         private int _unreadMarker;
         private bool _insufficient;
 
+        // Restart state: entropy->restarts_to_go (jdhuff.c) and marker->next_restart_num (jdmarker.c), both reset at SOS.
+        private int _restartsToGo;
+        private int _nextRestartNum;
+
         public ScanDecoder(byte[] data, Header header, bool recover)
         {
             _data = data;
@@ -221,6 +228,7 @@ internal static class JpegTruncatedScan
             _lastDc = new int[header.ScanComponents.Length];
             _srcNext = header.EntropyStart;
             _srcCount = data.Length - header.EntropyStart;
+            _restartsToGo = header.RestartInterval;
         }
 
         private byte ByteAt(bool inEoi, int i) => inEoi ? s_eoi[i] : _data[i];
@@ -239,6 +247,12 @@ internal static class JpegTruncatedScan
             throw new InvalidDataException("Input file read error (libjpeg JERR_FILE_READ: the data ended and the source had no bytes left)");
         }
 
+        // TF's source answers a fill with bytes left by handing back the same bytes (try_recover_truncated), so when all
+        // the bytes libjpeg can re-read are 0xFF, its loops that swallow FF padding (jdhuff.c jpeg_fill_bit_buffer,
+        // jdmarker.c next_marker) read them forever: TF's decode never returns. We fail instead.
+        private static InvalidDataException NeverEnds() => new(
+            "the truncated JPEG ends in 0xFF bytes that libjpeg-turbo re-reads forever under TF's memory source with try_recover_truncated (TF's decode does not terminate)");
+
         public Result Run()
         {
             var h = _h;
@@ -248,7 +262,6 @@ internal static class JpegTruncatedScan
                     throw new InvalidDataException("Premature end of JPEG file in a multi-scan (progressive or non-interleaved) JPEG: jpeg_start_decompress suspends and the next call raises JERR_BAD_STATE");
                 throw new InvalidDataException("not supported: try_recover_truncated on a truncated progressive or multi-scan JPEG is not modelled");
             }
-            if (h.RestartInterval != 0) throw new InvalidDataException("not supported: a truncated JPEG with restart markers (DRI) is not modelled");
             var comps = h.Components;
             int maxH = comps.Max(c => c.H), maxV = comps.Max(c => c.V);
             bool single = comps.Length == 1;
@@ -404,7 +417,12 @@ internal static class JpegTruncatedScan
                     Sync();
                     if (!Input(out c)) return false;
                 }
-                do { if (!Input(out c)) return false; } while (c == 0xFF);
+                int run = 0;
+                do
+                {
+                    if (!Input(out c)) return false;
+                    if (++run > _data.Length + 4) throw NeverEnds();
+                } while (c == 0xFF);
                 if (c != 0)
                 {
                     _unreadMarker = c;
@@ -415,14 +433,59 @@ internal static class JpegTruncatedScan
             }
         }
 
-        // jdhuff.c decode_mcu: the fast path while ≥ BUFSIZE (512) bytes per block remain in the source and no marker
-        // is pending; it hands an MCU that meets a marker to the slow path.
+        // jdhuff.c decode_mcu: with a restart interval, process_restart before the interval's first MCU and only the
+        // slow path; otherwise the fast path while ≥ BUFSIZE (512) bytes per block remain in the source and no marker
+        // is pending (it hands an MCU that meets a marker to the slow path). An MCU after the data ran out
+        // (insufficient_data) stays zero; the interval's count goes down either way.
         private bool DecodeMcu(short[][] mcu, List<(int Comp, int Dy, int Dx)> membership)
         {
-            if (_insufficient) return true;
-            bool fast = !_srcInEoi && _srcCount >= 512 * mcu.Length && _unreadMarker == 0;
-            if (fast && DecodeFast(mcu, membership)) return true;
-            return DecodeSlow(mcu, membership);
+            int interval = _h.RestartInterval;
+            if (interval != 0 && _restartsToGo == 0 && !ProcessRestart()) return false;
+            if (!_insufficient)
+            {
+                bool fast = interval == 0 && !_srcInEoi && _srcCount >= 512 * mcu.Length && _unreadMarker == 0;
+                if (!(fast && DecodeFast(mcu, membership)) && !DecodeSlow(mcu, membership)) return false;
+            }
+            if (interval != 0) _restartsToGo--;
+            return true;
+        }
+
+        // jdhuff.c process_restart: drop the bit buffer, pass the RSTn marker (jdmarker.c read_restart_marker), zero
+        // the DC predictions, restart the count, and clear insufficient_data unless a marker is still pending (then
+        // the next interval is treated as empty). False = suspended (the dropped bits stay dropped, as in libjpeg).
+        private bool ProcessRestart()
+        {
+            _permBits = 0;
+            if (_unreadMarker == 0 && !NextMarker()) return false;
+            if (_unreadMarker == 0xD0 + _nextRestartNum) _unreadMarker = 0;
+            else if (!ResyncToRestart(_nextRestartNum)) return false;
+            _nextRestartNum = (_nextRestartNum + 1) & 7;
+            Array.Clear(_lastDc);
+            _restartsToGo = _h.RestartInterval;
+            if (_unreadMarker == 0) _insufficient = false;
+            return true;
+        }
+
+        // jdmarker.c jpeg_resync_to_restart (TF's source uses libjpeg's): a marker below SOF0 or a restart one or two
+        // behind the expected one is skipped (next_marker, then decide again); a non-restart marker or one of the next
+        // two restarts is left pending (an empty interval); the expected restart or one too far away is discarded.
+        private bool ResyncToRestart(int desired)
+        {
+            while (true)
+            {
+                int m = _unreadMarker;
+                bool skip;
+                if (m < 0xC0) skip = true;
+                else if (m is < 0xD0 or > 0xD7) return true;
+                else if (m == 0xD0 + ((desired + 1) & 7) || m == 0xD0 + ((desired + 2) & 7)) return true;
+                else skip = m == 0xD0 + ((desired - 1) & 7) || m == 0xD0 + ((desired - 2) & 7);
+                if (!skip)
+                {
+                    _unreadMarker = 0;
+                    return true;
+                }
+                if (!NextMarker()) return false;
+            }
         }
 
         private static int Extend(int r, int s) => r < 1 << (s - 1) ? r + (-1 << s) + 1 : r;
@@ -545,8 +608,10 @@ internal static class JpegTruncatedScan
                         int c = ByteAt(inEoi, next++);
                         if (c == 0xFF)
                         {
+                            int run = 0;
                             do
                             {
+                                if (++run > _data.Length + 4) throw NeverEnds();
                                 if (count == 0)
                                 {
                                     if (!FillInputBuffer()) throw new Suspend();

@@ -9,7 +9,10 @@
  *     min(1, min_acceptable_fraction), rows from height_read on zeroed).
  * usage: tf_jpeg_mem_oracle file.jpg components ratio fancy islow recover fraction outdir n1 [n2 ...]
  * For each length n (the first n bytes of the file) it prints "n OK height_read height width components" and writes
- * outdir/n.raw, or "n FAIL" when TF's Uncompress returns null.
+ * outdir/n.raw, "n FAIL" when TF's Uncompress returns null, or "n HANG" when TF's decode would never return: with
+ * try_recover_truncated the source answers a fill with bytes left by handing the same bytes back, so libjpeg's loops
+ * that swallow 0xFF padding spin forever when every re-readable byte is 0xFF. The oracle stops such a loop after
+ * kHangFills re-feeds (a real decode of these small files needs a few thousand at most).
  */
 #include <setjmp.h>
 #include <stdio.h>
@@ -26,6 +29,9 @@ typedef struct {
 } MemSource;
 
 static const JOCTET kFakeEoi[2] = {0xFF, JPEG_EOI};
+static const long kHangFills = 20000000;
+static long refeeds;
+static int hung;
 
 static void src_init(j_decompress_ptr cinfo) {
   MemSource *src = (MemSource *)cinfo->src;
@@ -39,7 +45,13 @@ static boolean src_fill(j_decompress_ptr cinfo) {
     ERREXIT(cinfo, JERR_INPUT_EMPTY);
     return FALSE;
   }
-  if (src->pub.bytes_in_buffer != 0) return src->recover ? TRUE : FALSE;
+  if (src->pub.bytes_in_buffer != 0) {
+    if (src->recover && ++refeeds > kHangFills) {
+      hung = 1;
+      ERREXIT(cinfo, JERR_FILE_READ);
+    }
+    return src->recover ? TRUE : FALSE;
+  }
   if (src->pub.next_input_byte != kFakeEoi && src->recover) {
     WARNMS(cinfo, JWRN_JPEG_EOF);
     src->pub.next_input_byte = kFakeEoi;
@@ -176,9 +188,11 @@ int main(int argc, char **argv) {
     unsigned char *cut = malloc(n > 0 ? n : 1);
     memcpy(cut, data, n);
     int read = 0, h = 0, w = 0, c = 0;
+    refeeds = 0;
+    hung = 0;
     unsigned char *img = uncompress(cut, n, components, ratio, fancy, islow, recover, fraction, &read, &h, &w, &c);
     if (!img) {
-      printf("%ld FAIL\n", n);
+      printf("%ld %s\n", n, hung ? "HANG" : "FAIL");
     } else {
       char path[4096];
       snprintf(path, sizeof path, "%s/%ld.raw", argv[8], n);
