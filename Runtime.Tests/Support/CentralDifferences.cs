@@ -44,12 +44,13 @@ internal static class CentralDifferences
     /// Builds y = f(x) for a double placeholder x of <paramref name="shape"/>, the loss Σ y·w with fixed random weights
     /// w (seed 99, uniform in [−1, 1)), and checks <c>Gradients.Compute</c>'s ∂loss/∂x at <paramref name="x0"/> against
     /// central differences (h = 1e-6) of the same loss run by the session, element by element within
-    /// <paramref name="tol"/> relative (absolute below 1).
+    /// <paramref name="tol"/> relative (absolute below 1). <paramref name="placeholderShape"/> (default: the fed shape)
+    /// lets a test hide dims from the graph's static shapes (−1 = unknown).
     /// </summary>
-    public static void CheckGraphGradient(Func<GraphBuilder, Output, Output> f, double[] x0, int[] shape, double tol = 1e-6)
+    public static void CheckGraphGradient(Func<GraphBuilder, Output, Output> f, double[] x0, int[] shape, double tol = 1e-6, long[]? placeholderShape = null)
     {
         var b = new GraphBuilder();
-        var x = b.Placeholder(DataType.DtDouble, shape.Select(d => (long)d).ToArray(), "x");
+        var x = b.Placeholder(DataType.DtDouble, placeholderShape ?? shape.Select(d => (long)d).ToArray(), "x");
         var y = f(b, x);
         var w = b.Placeholder(DataType.DtDouble, null, "w");
         var loss = b.ReduceSum(b.Reshape(b.Multiply(y, w), [-1]), [0]);

@@ -12,7 +12,7 @@ namespace TypedGraph.Tests.Training;
 /// </summary>
 public class ComplexGradientTests
 {
-    private static Complex[] Random(int count, int seed, double scale = 1.5, double offset = 0)
+    internal static Complex[] Random(int count, int seed, double scale = 1.5, double offset = 0)
     {
         var r = new Random(seed);
         return Enumerable.Range(0, count).Select(_ => new Complex((r.NextDouble() - 0.5) * scale + offset, (r.NextDouble() - 0.5) * scale)).ToArray();
@@ -23,7 +23,7 @@ public class ComplexGradientTests
     /// real weights when y is double. Checks ∂loss/∂x from Gradients.Compute against central differences (h = 1e-6) of
     /// the loss in the real and the imaginary direction of each element.
     /// </summary>
-    private static void Check(Func<GraphBuilder, Output, Output> f, Complex[] x0, int[] shape, double tol = 1e-6)
+    internal static void Check(Func<GraphBuilder, Output, Output> f, Complex[] x0, int[] shape, double tol = 1e-6)
     {
         var b = new GraphBuilder();
         var x = b.Placeholder(DataType.DtComplex128, shape.Select(d => (long)d).ToArray(), "x");
@@ -59,10 +59,10 @@ public class ComplexGradientTests
         }
     }
 
-    private static Output Real(GraphBuilder b, Output z, string op = "Real")
+    internal static Output Real(GraphBuilder b, Output z, string op = "Real")
         => b.OutputOf(b.AddOperation(op, [z], new Dictionary<string, AttrValue> { ["Tout"] = Attrs.Type(DataType.DtDouble) }, op));
 
-    private static Output Const(GraphBuilder b, Complex[] v, params int[] shape) => b.Constant(Tensor.Create(v, shape), "c");
+    internal static Output Const(GraphBuilder b, Complex[] v, params int[] shape) => b.Constant(Tensor.Create(v, shape), "c");
 
     [Theory]
     [InlineData("Mul")]
@@ -175,14 +175,14 @@ public class ComplexGradientTests
     // Complex linalg gradients (linalg_grad.py: _MatrixInverseGrad −A⁻ᴴ·G·A⁻ᴴ, _MatrixSolveGrad with adjoint solves,
     // _CholeskyGrad with conjugate transposes) checked with the same Σ Re(y·w) loss against central differences in the
     // real and imaginary direction of every element. The inputs are kept well conditioned (a 3·I shift).
-    private static Complex[] WellConditioned(int n, int seed)
+    internal static Complex[] WellConditioned(int n, int seed)
     {
         var a = Random(n * n, seed);
         for (int i = 0; i < n; i++) a[i * n + i] += 3;
         return a;
     }
 
-    private static Output Op(GraphBuilder b, string op, Output[] inputs, Dictionary<string, AttrValue>? attrs = null)
+    internal static Output Op(GraphBuilder b, string op, Output[] inputs, Dictionary<string, AttrValue>? attrs = null)
         => b.OutputOf(b.AddOperation(op, inputs, attrs ?? [], op));
 
     [Fact]

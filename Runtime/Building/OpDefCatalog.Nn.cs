@@ -37,6 +37,7 @@ public sealed partial class OpDefCatalog
         "MaxPool(input: T) -> (output: T); T: {half, bfloat16, float, double, int32, int64, uint8, int16, int8, uint16, qint8} = float; " + PoolAttrs,
         "AvgPool(value: T) -> (output: T); " + PoolAttrs + "; T: {half, bfloat16, float, double}",
         "MaxPoolGrad(orig_input: T, orig_output: T, grad: T) -> (output: T); " + PoolAttrs + "; T: realnumbertype = float",
+        "MaxPoolGradGrad(orig_input: T, orig_output: T, grad: T) -> (output: T); " + PoolAttrs + "; T: realnumbertype",
         "AvgPoolGrad(orig_input_shape: int32, grad: T) -> (output: T); " + PoolAttrs + "; T: {half, bfloat16, float, double}",
         "LRN(input: T) -> (output: T); depth_radius: int = 5; bias: float = 1; alpha: float = 1; beta: float = 0.5; T: {half, bfloat16, float} = float",
         "LRNGrad(input_grads: T, input_image: T, output_image: T) -> (output: T); depth_radius: int = 5; bias: float = 1; alpha: float = 1; beta: float = 0.5; T: {half, bfloat16, float} = float",

@@ -17,6 +17,7 @@ public sealed partial class OpDefCatalog
         "MaxPool3D(input: T) -> (output: T); " + Pool3DAttrs + "; T: {half, bfloat16, float}",
         "AvgPool3D(input: T) -> (output: T); " + Pool3DAttrs + "; T: {half, bfloat16, float, double}",
         "MaxPool3DGrad(orig_input: TInput, orig_output: TInput, grad: T) -> (output: T); " + Pool3DAttrs + "; T: {half, bfloat16, float} = float; TInput: {half, bfloat16, float} = float",
+        "MaxPool3DGradGrad(orig_input: T, orig_output: T, grad: T) -> (output: T); " + Pool3DAttrs + "; T: realnumbertype",
         "AvgPool3DGrad(orig_input_shape: int32, grad: T) -> (output: T); " + Pool3DAttrs + "; T: {half, bfloat16, float, double}",
         "MaxPoolWithArgmax(input: T) -> (output: T, argmax: Targmax); ksize: list(int) >= 4; strides: list(int) >= 4; Targmax: {int32, int64} = int64; padding: {'SAME', 'VALID'}; include_batch_in_index: bool = false; T: realnumbertype",
         "MaxPoolGradWithArgmax(input: T, grad: T, argmax: Targmax) -> (output: T); ksize: list(int) >= 4; strides: list(int) >= 4; padding: {'SAME', 'VALID'}; include_batch_in_index: bool = false; Targmax: {int32, int64}; T: realnumbertype",

@@ -1,7 +1,7 @@
 namespace TypedGraph.Building;
 
 // Signatures after tensorflow/core/ops/math_ops.cc for the special functions with kernels in
-// Kernels/Elementwise/SpecialMathKernels.cs (IgammaGradA is listed for graphs that carry it; it has no kernel here).
+// Kernels/Elementwise/SpecialMathKernels.cs (RandomGammaGrad after random_ops.cc).
 public sealed partial class OpDefCatalog
 {
     private static readonly string[] SpecialMathSignatures =
@@ -11,6 +11,7 @@ public sealed partial class OpDefCatalog
         "Igamma(a: T, x: T) -> (z: T); T: {bfloat16, half, float, double}",
         "Igammac(a: T, x: T) -> (z: T); T: {bfloat16, half, float, double}",
         "IgammaGradA(a: T, x: T) -> (z: T); T: {float, double}",
+        "RandomGammaGrad(alpha: T, sample: T) -> (output: T); T: {float, double}",
         "Zeta(x: T, q: T) -> (z: T); T: {float, double}",
         "Polygamma(a: T, x: T) -> (z: T); T: {float, double}",
         "Betainc(a: T, b: T, x: T) -> (z: T); T: {float, double}",

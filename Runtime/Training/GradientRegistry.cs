@@ -29,6 +29,7 @@ public static class GradientRegistry
         EinsumGradient.Register();
         DeterminantGradients.Register();
         SpectralGradients.Register();
+        FftGradients.Register();
         MatrixFunctionGradients.Register();
         ImageGradients.Register();
         ListGradients.Register();
@@ -36,6 +37,7 @@ public static class GradientRegistry
         Nn3DGradients.Register();
         ArrayExtraGradients.Register();
         MaxPoolWithArgmaxGradient.Register();
+        MaxPoolGradGradients.Register();
         SpecialMathGradients.Register();
         RnnGradients.Register();
         ComplexGradients.Register();

@@ -6,8 +6,9 @@ namespace TypedGraph.Kernels.Elementwise;
 
 /// <summary>
 /// TF's special-function cwise ops (<c>cwise_op_lgamma.cc</c>, <c>cwise_op_digamma.cc</c>, <c>cwise_op_igammas.cc</c>,
-/// <c>cwise_op_zeta.cc</c>, <c>cwise_op_polygamma.cc</c>, <c>betainc_op.cc</c>): unary Lgamma and Digamma, binary
-/// Igamma(a, x), Igammac(a, x), Zeta(x, q) and Polygamma(n, x) with the usual broadcasting, and ternary Betainc(a, b, x)
+/// <c>cwise_op_zeta.cc</c>, <c>cwise_op_polygamma.cc</c>, <c>cwise_op_random_grad.cc</c>, <c>betainc_op.cc</c>): unary
+/// Lgamma and Digamma, binary Igamma(a, x), Igammac(a, x), IgammaGradA(a, x), RandomGammaGrad(α, sample), Zeta(x, q)
+/// and Polygamma(n, x) with the usual broadcasting, and ternary Betainc(a, b, x)
 /// whose non-scalar inputs must share one shape (TF's <c>BetaincOp</c> rule and messages). Values from
 /// <see cref="GammaFamilyFunctions"/> in double; float and double (Lgamma/Digamma also half, computed the same way).
 /// </summary>
@@ -20,6 +21,8 @@ internal sealed class SpecialMathKernels : KernelSet
         registry.Add("Digamma", n => Unary(n, GammaFamilyFunctions.Digamma));
         registry.Add("Igamma", n => Binary(n, GammaFamilyFunctions.Igamma));
         registry.Add("Igammac", n => Binary(n, GammaFamilyFunctions.Igammac));
+        registry.Add("IgammaGradA", n => Binary(n, IgammaDerivatives.IgammaDerA));
+        registry.Add("RandomGammaGrad", n => Binary(n, IgammaDerivatives.GammaSampleDerAlpha));
         registry.Add("Zeta", n => Binary(n, GammaFamilyFunctions.Zeta));
         registry.Add("Polygamma", n => Binary(n, GammaFamilyFunctions.Polygamma));
         registry.Add("Betainc", n => new DelegateKernel(n, ctx =>

@@ -5,13 +5,14 @@ using TypedGraph.Protos;
 namespace TypedGraph.Kernels.NN;
 
 /// <summary>
-/// <c>MaxPool3D</c>, <c>AvgPool3D</c> and their gradients <c>MaxPool3DGrad</c>, <c>AvgPool3DGrad</c> — TF's
+/// <c>MaxPool3D</c>, <c>AvgPool3D</c>, their gradients <c>MaxPool3DGrad</c>, <c>AvgPool3DGrad</c> and <c>MaxPool3DGradGrad</c> — TF's
 /// <c>core/kernels/pooling_ops_3d.cc</c> on CPU (NDHWC; ksize/strides of 5 with 1 on batch and depth; SAME/VALID as
 /// <c>Get3dOutputSizeV2</c>). The window of an output cell is clipped to the input (TF's <c>GetBroadcastSize</c>):
 /// MaxPool3D takes the max of the cells inside, AvgPool3D their mean (padding cells are not counted). The gradients
 /// follow TF's CPU launchers exactly: <c>LaunchAvgPooling3dGradOp</c> spreads each gradient over the clipped window
 /// divided by its size; <c>LaunchMaxPooling3dGradOp</c> gives the gradient to <em>every</em> cell of the clipped window
-/// with <c>|in − out| &lt; 1e-5</c> (ties and near-ties all receive it, unlike 2-D MaxPoolGrad's single argmax).
+/// with <c>|in − out| &lt; 1e-5</c> (ties and near-ties all receive it, unlike 2-D MaxPoolGrad's single argmax);
+/// <c>MaxPool3DGradGrad</c> as <c>LaunchMaxPooling3dGradGradOp</c> (only the first exactly equal cell counts).
 /// float, double and half (half computed in double).
 /// </summary>
 internal sealed class Pooling3DKernels : KernelSet
@@ -23,9 +24,10 @@ internal sealed class Pooling3DKernels : KernelSet
         registry.Add("AvgPool3D", node => Create(node, Op.Avg));
         registry.Add("MaxPool3DGrad", node => Create(node, Op.MaxGrad));
         registry.Add("AvgPool3DGrad", node => Create(node, Op.AvgGrad));
+        registry.Add("MaxPool3DGradGrad", node => Create(node, Op.MaxGradGrad));
     }
 
-    private enum Op { Max, Avg, MaxGrad, AvgGrad }
+    private enum Op { Max, Avg, MaxGrad, AvgGrad, MaxGradGrad }
 
     private readonly record struct Window(int N, int D, int H, int W, int C, int KD, int KH, int KW, int SD, int SH, int SW,
         int OD, int OH, int OW, int PD, int PH, int PW)
@@ -42,7 +44,7 @@ internal sealed class Pooling3DKernels : KernelSet
     {
         string format = node.GetString("data_format", "NDHWC");
         if (format is not ("NDHWC" or "NCDHW")) throw ctx.Error("Invalid data format");
-        string opName = op switch { Op.MaxGrad => "MaxPooling3dGradOp", Op.AvgGrad => "AvgPooling3dGradOp", _ => "Pooling3DOp" };
+        string opName = op switch { Op.MaxGrad => "MaxPooling3dGradOp", Op.AvgGrad => "AvgPooling3dGradOp", Op.MaxGradGrad => "MaxPooling3dGradGradOp", _ => "Pooling3DOp" };
         if (format == "NCDHW") throw ctx.Error($"Default {opName} only supports NDHWC on device type CPU");
         var ksize = node.GetInts("ksize");
         if (ksize.Length != 5) throw ctx.Error("Sliding window ksize field must specify 5 dimensions");
@@ -83,7 +85,7 @@ internal sealed class Pooling3DKernels : KernelSet
             (int)strides[1], (int)strides[2], (int)strides[3], outDims[0], outDims[1], outDims[2], pads[0], pads[1], pads[2]);
         var outShape = new TensorShape(w.N, w.OD, w.OH, w.OW, w.C);
 
-        var data = op switch { Op.MaxGrad => ctx.Input(2), Op.AvgGrad => ctx.Input(1), _ => ctx.Input(0) };
+        var data = op switch { Op.MaxGrad or Op.MaxGradGrad => ctx.Input(2), Op.AvgGrad => ctx.Input(1), _ => ctx.Input(0) };
         var dtype = data.DType;
         if (dtype is not (DataType.DtFloat or DataType.DtDouble or DataType.DtHalf)) throw KernelAttrs.BadType(node, dtype);
 
@@ -107,6 +109,21 @@ internal sealed class Pooling3DKernels : KernelSet
                 var dx = new double[ctx.Input(0).NumElements];
                 MaxGrad(w, Read(ctx.Input(0)), Read(ctx.Input(1)), Read(ctx.Input(2)), dx, dtype == DataType.DtHalf ? (double)(Half)1e-5 : dtype == DataType.DtFloat ? (double)1e-5f : 1e-5);
                 Write(dx, ctx.AllocateOutput(0, dtype, ctx.Input(0).Shape));
+                break;
+            }
+            case Op.MaxGradGrad:
+            {
+                // pooling_ops_3d.cc MaxPooling3dGradGradOp::Compute's checks, then its CPU launcher.
+                Tensor x = ctx.Input(0), y = ctx.Input(1), gg = ctx.Input(2);
+                if (y.Shape.Rank != 5) throw ctx.Error("tensor_out must be 5-dimensional");
+                if (gg.Shape.Rank != 5) throw ctx.Error("out_grad_backprop must be 5-dimensional");
+                if (y.Shape != outShape) throw ctx.Error($"Expected orig_output shape to be {outShape}, but got {y.Shape}");
+                if (gg.Shape != x.Shape) throw ctx.Error($"Expected grad shape to be {x.Shape}, but got {gg.Shape}");
+                if (x.NumElements == 0 || y.NumElements == 0) throw ctx.Error("received empty tensor tensor_in or tensor_out");
+                if (x.DType != dtype || y.DType != dtype) throw KernelAttrs.BadType(node, x.DType == dtype ? y.DType : x.DType);
+                var ddy = new double[y.NumElements];
+                MaxGradGrad(w, Read(x), Read(y), Read(gg), ddy);
+                Write(ddy, ctx.AllocateOutput(0, dtype, outShape));
                 break;
             }
             default:
@@ -171,6 +188,31 @@ internal sealed class Pooling3DKernels : KernelSet
                                     for (int i = 0; i < c; i++)
                                         if (Math.Abs(x[at + i] - y[o + i]) < tolerance) dx[at + i] += dy[o + i];
                                 }
+                    }
+    }
+
+    // LaunchMaxPooling3dGradGradOp (CPU): each output cell takes the gradient at the first window cell (plane, row, col
+    // order) whose input equals the pooled output exactly; 0 when none does (a NaN output, say).
+    private static void MaxGradGrad(in Window w, double[] x, double[] y, double[] gg, double[] ddy)
+    {
+        int c = w.C;
+        for (int b = 0, o = 0; b < w.N; b++)
+            for (int od = 0; od < w.OD; od++)
+                for (int oh = 0; oh < w.OH; oh++)
+                    for (int ow = 0; ow < w.OW; ow++, o += c)
+                    {
+                        var (d0, d1, h0, h1, w0, w1) = w.Cells(od, oh, ow);
+                        for (int i = 0; i < c; i++)
+                        {
+                            bool found = false;
+                            for (int d = d0; d < d1 && !found; d++)
+                                for (int h = h0; h < h1 && !found; h++)
+                                    for (int ww = w0; ww < w1 && !found; ww++)
+                                    {
+                                        int at = ((((b * w.D) + d) * w.H + h) * w.W + ww) * c + i;
+                                        if (x[at] == y[o + i]) { ddy[o + i] = gg[at]; found = true; }
+                                    }
+                        }
                     }
     }
 

@@ -5,27 +5,35 @@ namespace TypedGraph.Kernels.Training;
 
 /// <summary>
 /// MaxPoolGrad (the gradient goes to the first maximum of each window, in row-major window order, as TF's CPU
-/// kernel; overlapping windows accumulate) and AvgPoolGrad (each output gradient is spread evenly over the
-/// window's in-bounds inputs — TF's average excludes padding). NHWC, float.
+/// kernel; overlapping windows accumulate), AvgPoolGrad (each output gradient is spread evenly over the
+/// window's in-bounds inputs — TF's average excludes padding) and MaxPoolGradGrad (inputs orig_input, orig_output and a
+/// gradient shaped like orig_input; each output cell takes that gradient at the first window cell, in row-major order,
+/// whose input equals the pooled output exactly, 0 when none does — maxpooling_op.cc
+/// <c>MaxPoolingGradGradOp::SpatialMaxPoolGradGrad</c>). NHWC, float.
 /// </summary>
 internal sealed class PoolGradKernels : KernelSet
 {
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)
     {
-        registry.Add("MaxPoolGrad", n => new PoolGradKernel(n, max: true));
-        registry.Add("AvgPoolGrad", n => new PoolGradKernel(n, max: false));
+        registry.Add("MaxPoolGrad", n => new PoolGradKernel(n, Mode.MaxGrad));
+        registry.Add("AvgPoolGrad", n => new PoolGradKernel(n, Mode.AvgGrad));
+        registry.Add("MaxPoolGradGrad", n => new PoolGradKernel(n, Mode.MaxGradGrad));
     }
+
+    private enum Mode { MaxGrad, AvgGrad, MaxGradGrad }
 
     private sealed class PoolGradKernel : OpKernel
     {
+        private readonly Mode _mode;
         private readonly bool _max;
         private readonly int _kh, _kw, _sh, _sw;
         private readonly PaddingKind _padding;
 
-        public PoolGradKernel(Node node, bool max) : base(node)
+        public PoolGradKernel(Node node, Mode mode) : base(node)
         {
-            _max = max;
+            _mode = mode;
+            _max = mode != Mode.AvgGrad;
             if (KernelAttrs.IsNchw(node)) throw Error("only data_format NHWC is supported.");
             var k = KernelAttrs.Quad(node, "ksize", false);
             var s = KernelAttrs.Quad(node, "strides", false);
@@ -55,6 +63,11 @@ internal sealed class PoolGradKernels : KernelSet
             int pt = 0, pb = 0, pl = 0, pr = 0;
             int oh = Padding.OutputSize(ih, _kh, 1, _sh, _padding, ref pt, ref pb);
             int ow = Padding.OutputSize(iw, _kw, 1, _sw, _padding, ref pl, ref pr);
+            if (_mode == Mode.MaxGradGrad)
+            {
+                GradGrad(context, x!, grad, (oh, ow, pt, pl));
+                return;
+            }
             if (grad.Shape != new TensorShape(n, oh, ow, c)) throw Error($"grad has shape {grad.Shape}, expected [{n}, {oh}, {ow}, {c}].");
             var dx = context.AllocateOutput(0, DataType.DtFloat, inShape);
             var d = dx.AsSpan<float>();
@@ -90,6 +103,43 @@ internal sealed class PoolGradKernels : KernelSet
                                 for (int yy = y0; yy < y1; yy++)
                                     for (int xx = x0; xx < x1; xx++) d[((b * ih + yy) * iw + xx) * c + ch] += share;
                             }
+                        }
+                    }
+                }
+        }
+
+        // MaxPoolGradGrad: out[o] = grad[first window cell whose input == output[o]], else 0.
+        private void GradGrad(OpKernelContext context, Tensor x, Tensor grad, (int Oh, int Ow, int Pt, int Pl) plan)
+        {
+            var y = context.Input(1);
+            int n = x.Shape[0], ih = x.Shape[1], iw = x.Shape[2], c = x.Shape[3];
+            var outShape = new TensorShape(n, plan.Oh, plan.Ow, c);
+            if (y.Shape != outShape) throw Error($"orig_output has shape {y.Shape}, expected {outShape}.");
+            if (grad.Shape != x.Shape) throw Error($"grad has shape {grad.Shape}, expected the orig_input shape {x.Shape}.");
+            if (x.DType != DataType.DtFloat || y.DType != DataType.DtFloat) throw KernelAttrs.BadType(Node, x.DType == DataType.DtFloat ? y.DType : x.DType);
+            var result = context.AllocateOutput(0, DataType.DtFloat, outShape);
+            var r = result.AsSpan<float>();
+            r.Clear();
+            var xv = x.AsSpan<float>();
+            var yv = y.AsSpan<float>();
+            var g = grad.AsSpan<float>();
+            for (int b = 0; b < n; b++)
+                for (int oy = 0; oy < plan.Oh; oy++)
+                {
+                    int y0 = Math.Max(oy * _sh - plan.Pt, 0), y1 = Math.Min(oy * _sh - plan.Pt + _kh, ih);
+                    for (int ox = 0; ox < plan.Ow; ox++)
+                    {
+                        int x0 = Math.Max(ox * _sw - plan.Pl, 0), x1 = Math.Min(ox * _sw - plan.Pl + _kw, iw);
+                        for (int ch = 0; ch < c; ch++)
+                        {
+                            int o = ((b * plan.Oh + oy) * plan.Ow + ox) * c + ch;
+                            bool found = false;
+                            for (int yy = y0; yy < y1 && !found; yy++)
+                                for (int xx = x0; xx < x1 && !found; xx++)
+                                {
+                                    int at = ((b * ih + yy) * iw + xx) * c + ch;
+                                    if (xv[at] == yv[o]) { r[o] = g[at]; found = true; }
+                                }
                         }
                     }
                 }

@@ -56,13 +56,13 @@ internal static class ComplexGradients
     public static Output Conj(GradientContext c, Output x, string name = "Conj")
         => IsComplex(x.BaseType) ? c.Builder.OutputOf(c.Builder.AddOperation("Conj", [x], null, name)) : x;
 
-    // Real/Imag of x with Tout = the part type (the catalog's default Tout is float).
-    private static Output Part(GradientContext c, string op, Output x)
+    /// <summary>Real/Imag of x with Tout = the part type (the catalog's default Tout is float).</summary>
+    internal static Output Part(GradientContext c, string op, Output x)
         => c.Builder.OutputOf(c.Builder.AddOperation(op, [x],
             new Dictionary<string, AttrValue> { ["Tout"] = Attrs.Type(x.BaseType == DataType.DtComplex128 ? DataType.DtDouble : DataType.DtFloat) }, op));
 
-    // Complex(re, im) with Tout from the parts' type.
-    private static Output MakeComplex(GradientContext c, Output re, Output im, string name)
+    /// <summary>Complex(re, im) with Tout from the parts' type.</summary>
+    internal static Output MakeComplex(GradientContext c, Output re, Output im, string name)
         => c.Builder.OutputOf(c.Builder.AddOperation("Complex", [re, im],
             new Dictionary<string, AttrValue> { ["Tout"] = Attrs.Type(re.BaseType == DataType.DtDouble ? DataType.DtComplex128 : DataType.DtComplex64) }, name));
 }

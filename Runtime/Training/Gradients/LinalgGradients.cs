@@ -50,22 +50,24 @@ internal static class LinalgGradients
         });
         GradientRegistry.Register("MatrixTriangularSolve", (c, op, g) =>
         {
+            // TF's _MatrixTriangularSolveGrad: an adjoint solve for rhs, −gradB·Xᴴ (or −X·gradBᴴ) banded for the matrix,
+            // then each summed over the batch dims it was broadcast along (the kernel broadcasts batch dims). The
+            // products are BatchMatMulV2 so they broadcast like the kernel; adjoint flags make them TF's complex ones.
             var b = c.Builder;
             bool adjoint = op.GetBool("adjoint", false), lower = op.GetBool("lower", true);
             var a = c.In(op, 0);
             var rhs = c.In(op, 1);
-            var sa = StaticShapes.Of(b, a);
-            var sb = StaticShapes.Of(b, rhs);
-            // TF unbroadcasts when the batch shapes differ; we support the common case of equal batch dims only.
-            if (sa == null || sb == null || sa.Length != sb.Length || !sa[..^2].SequenceEqual(sb[..^2]) || sa[..^2].Any(d => d < 0))
-                throw new NotSupportedException($"Gradient of '{op.Name}' (MatrixTriangularSolve) needs matrix and rhs with the same, statically known batch dims.");
             var x = c.Out(op);
             var gradB = b.OutputOf(b.AddOperation("MatrixTriangularSolve", [a, g[0]!.Value], new Dictionary<string, AttrValue> { ["lower"] = Attrs.Bool(lower), ["adjoint"] = Attrs.Bool(!adjoint) }, "MatrixTriangularSolve"));
-            var gradA = b.Negate(adjoint ? Bmm(b, x, gradB, false, true, "MatMul") : Bmm(b, gradB, x, false, true, "MatMul"), "Neg");
+            var product = adjoint ? BmmV2(b, x, gradB, false, true, "MatMul") : BmmV2(b, gradB, x, false, true, "MatMul");
+            var gradA = b.Negate(product, "Neg");
             gradA = b.OutputOf(b.AddOperation("MatrixBandPart", [gradA, b.Constant(Tensor.FromScalar<long>(lower ? -1L : 0L), "MatrixBandPart/num_lower"), b.Constant(Tensor.FromScalar<long>(lower ? 0L : -1L), "MatrixBandPart/num_upper")], null, "MatrixBandPart"));
-            return [gradA, gradB];
+            var sa = StaticShapes.Of(b, a);
+            var sb = StaticShapes.Of(b, rhs);
+            if (sa != null && sb != null && sa.All(d => d >= 0) && sb.All(d => d >= 0) && sa[..^2].SequenceEqual(sb[..^2]))
+                return [gradA, gradB];
+            return [.. UnbroadcastBatch(c, gradA, a, gradB, rhs)];
         });
-
         GradientRegistry.Register("Diag", (c, op, g) => [Op(c, "DiagPart", [g[0]!.Value])]);
         GradientRegistry.Register("DiagPart", (c, op, g) => [Op(c, "Diag", [g[0]!.Value])]);
         GradientRegistry.Register("MatrixDiag", (c, op, g) => [Op(c, "MatrixDiagPart", [g[0]!.Value])]);
@@ -89,6 +91,31 @@ internal static class LinalgGradients
             ]);
         }
     }
+
+    /// <summary>
+    /// Sums <paramref name="gradX"/> and <paramref name="gradY"/> over the batch dims (all but the last two) along which
+    /// <paramref name="x"/> and <paramref name="y"/> were broadcast against each other, and reshapes each to its input's
+    /// shape: linalg_grad.py's <c>broadcast_gradient_args(shape(a)[:-2], shape(b)[:-2])</c> idiom.
+    /// </summary>
+    internal static Output[] UnbroadcastBatch(GradientContext c, Output gradX, Output x, Output gradY, Output y)
+    {
+        var b = c.Builder;
+        var shapeX = b.Shape(x, "Shape");
+        var shapeY = b.Shape(y, "Shape_1");
+        var args = b.AddOperation("BroadcastGradientArgs", [BatchDims(b, shapeX, "strided_slice"), BatchDims(b, shapeY, "strided_slice_1")], null, "BroadcastGradientArgs");
+        var rx = b.Reshape(b.OutputOf(b.AddOperation("Sum", [gradX, b.OutputOf(args, 0)], null, "Sum")), shapeX, "Reshape");
+        var ry = b.Reshape(b.OutputOf(b.AddOperation("Sum", [gradY, b.OutputOf(args, 1)], null, "Sum_1")), shapeY, "Reshape_1");
+        return [rx, ry];
+    }
+
+    // shape[:-2] of a shape vector.
+    private static Output BatchDims(GraphBuilder b, Output shape, string name)
+        => b.OutputOf(b.AddOperation("StridedSlice", [shape, b.Constant(new[] { 0 }, name + "/stack"), b.Constant(new[] { -2 }, name + "/stack_1"), b.Constant(new[] { 1 }, name + "/stack_2")],
+            new Dictionary<string, AttrValue> { ["begin_mask"] = new AttrValue { I = 1 } }, name));
+
+    /// <summary>A BatchMatMulV2 (batch dims broadcast) with adjoint flags.</summary>
+    internal static Output BmmV2(GraphBuilder b, Output x, Output y, bool adjX, bool adjY, string name)
+        => b.OutputOf(b.AddOperation("BatchMatMulV2", [x, y], new Dictionary<string, AttrValue> { ["adj_x"] = Attrs.Bool(adjX), ["adj_y"] = Attrs.Bool(adjY) }, name));
 
     /// <summary>A BatchMatMul with adjoint flags (rank ≥ 2, same batch dims).</summary>
     internal static Output Bmm(GraphBuilder b, Output x, Output y, bool adjX, bool adjY, string name) => b.BatchMatMul(x, y, adjX, adjY, name);

@@ -6,8 +6,8 @@ namespace TypedGraph.Training;
 /// <summary>
 /// Gradients of the special functions, as TF's <c>ops/math_grad.py</c> builds them:
 /// <c>_LgammaGrad</c> → grad·Digamma(x); <c>_DigammaGrad</c> → grad·Polygamma(1, x); <c>_IgammaGrad</c> →
-/// grad·exp(−x + (a−1)·log x − Lgamma(a)) for x reduced over broadcast dims, <c>_IgammacGrad</c> its negative (TF's
-/// a-gradient, IgammaGradA, has no kernel here, so a gets none); <c>_BetaincGrad</c> → (none, none, grad·exp(xlog1py(b−1, −x) + xlogy(a−1, x) − lbeta(a, b))) — TF gives no
+/// (grad·IgammaGradA(a, x), grad·exp(−x + (a−1)·log x − Lgamma(a))), each reduced over its broadcast dims,
+/// <c>_IgammacGrad</c> their negatives; <c>_BetaincGrad</c> → (none, none, grad·exp(xlog1py(b−1, −x) + xlogy(a−1, x) − lbeta(a, b))) — TF gives no
 /// gradient for a and b; <c>_ZetaGrad</c> → (none, grad·(−x·Zeta(x+1, q))); <c>_PolygammaGrad</c> → (none,
 /// grad·Polygamma(n+1, x)).
 /// </summary>
@@ -58,10 +58,8 @@ internal static class SpecialMathGradients
         var b = c.Builder;
         Output a = c.In(op, 0), x = c.In(op, 1);
         Output Sign(Output v) => negate ? b.Negate(v) : v;
-        // No a-gradient: TF's IgammaGradA (Eigen's forward-mode derivative of igamma) has no kernel here, and a node for it
-        // would make any plan holding the gradient unrunnable; the caller sees "no gradient" (null) for a.
         return c.BroadcastReduce(a, x,
-            () => null,
+            () => Sign(b.Multiply(grad, Op(c, "IgammaGradA", [a, x]))),
             () => Sign(b.Multiply(grad, b.Exp(b.Subtract(b.Subtract(b.Multiply(b.Subtract(a, c.Scalar(1, a)), b.Log(x)), x), Op(c, "Lgamma", [a]))))));
     }
 

@@ -4,8 +4,8 @@ using TypedGraph.Protos;
 namespace TypedGraph.Training;
 
 /// <summary>
-/// Gradients of <c>SelfAdjointEigV2</c> and <c>Svd</c>, after TF's linalg_grad.py (<c>_SelfAdjointEigV2Grad</c>,
-/// <c>_SvdGrad</c>, both with <c>_SafeReciprocal(x) = x / (x² + 1e-20)</c>), real dtypes. A missing output gradient
+/// Gradients of <c>SelfAdjointEigV2</c>, <c>Svd</c> and <c>Eig</c>, after TF's linalg_grad.py (<c>_SelfAdjointEigV2Grad</c>,
+/// <c>_SvdGrad</c>, <c>_EigGrad</c>, all with <c>_SafeReciprocal(x) = x / (x² + 1e-20)</c>), real and complex dtypes. A missing output gradient
 /// is zeros, as TF's gradient machinery fills it. TF registers no gradient for <c>Lu</c>.
 /// <para>
 /// SelfAdjointEigV2: with <c>F = 1/(eⱼ − eᵢ)</c> off the diagonal (0 on it),
@@ -18,7 +18,9 @@ namespace TypedGraph.Training;
 /// formula as TF writes it, on the wide orientation (a tall input swaps U/V and their gradients and transposes the
 /// result): <c>term1 = U·(diag(ds) + (F⊙UᴴdU + h.c.)·S + S·(F⊙V₁ᴴdV₁ + h.c.))·V₁ᴴ</c> with <c>F = 1/(sⱼ² − sᵢ²)</c>, plus
 /// for m ≠ n <c>U·S⁻¹·(dV₁ᴴ − dV₁ᴴV₁·V₁ᴴ [− V₁ᴴdV₂·V₂ᴴ under full_matrices])</c>. As in TF the matrix dims must be known
-/// statically, and <c>full_matrices</c> with |m − n| &gt; 1 has no gradient.
+/// statically, and <c>full_matrices</c> with |m − n| &gt; 1 has no gradient. Complex inputs (e and s are then complex
+/// with zero imaginary parts, as TF's ops type them) take TF's conjugate transposes and, for Svd, its extra
+/// <c>½·U·S⁻¹·(Lᴴ − L)·V₁ᴴ</c> term; both are checked against central differences in ComplexGradientTests.
 /// </para>
 /// </summary>
 internal static class SpectralGradients
@@ -54,12 +56,22 @@ internal static class SpectralGradients
             return [b.OutputOf(b.AddOperation("MatrixSetDiag", [lower, halfDiag], null, "MatrixSetDiag"))];
         });
 
+        GradientRegistry.Register("Eig", EigGrad);
+
         GradientRegistry.Register("Svd", (c, op, g) =>
         {
             var b = c.Builder;
             var a = c.In(op, 0);
             var s = c.Out(op, 0);
             var gradS = g[0] ?? b.ZerosLike(s, "zeros_like");
+            // A complex Svd's s is real-valued (its imaginary part is identically 0), so only Re(grad_s) counts. TF's
+            // formula takes grad_s as given; tf.linalg.svd hands out math_ops.real(s), so the grad_s reaching TF's op is
+            // already real and both agree there. A raw Svd whose s feeds complex arithmetic needs the real part.
+            if (ComplexGradients.IsComplex(gradS.BaseType))
+            {
+                var re = ComplexGradients.Part(c, "Real", gradS);
+                gradS = ComplexGradients.MakeComplex(c, re, b.ZerosLike(re, "zeros_like_re"), "Complex");
+            }
             var gradSMat = MatrixDiag(b, gradS, "MatrixDiag");
             if (!op.GetBool("compute_uv", true))
             {
@@ -105,7 +117,7 @@ internal static class SpectralGradients
             var result = LinalgGradients.Bmm(b, u, LinalgGradients.Bmm(b, term1NoUv, v1, false, true, "MatMul_4"), false, false, "MatMul_5");
             if (m != n)
             {
-                var gv1t = Transpose(b, gradV1, rank, "transpose");
+                var gv1t = ComplexGradients.Conj(c, Transpose(b, gradV1, rank, "transpose"), "Conj");
                 var gv1tV1 = LinalgGradients.Bmm(b, gv1t, v1, false, false, "MatMul_6");
                 var term2NoUs = b.Subtract(gv1t, LinalgGradients.Bmm(b, gv1tV1, v1, false, true, "MatMul_7"), "sub");
                 if (full)
@@ -118,8 +130,57 @@ internal static class SpectralGradients
                 var uSInv = LinalgGradients.Bmm(b, u, sInvMat, false, false, "MatMul_10");
                 result = b.Add(result, LinalgGradients.Bmm(b, uSInv, term2NoUs, false, false, "MatMul_11"), "add_4");
             }
-            return [useAdjoint ? Transpose(b, result, rank, "transpose_1") : result];
+            if (ComplexGradients.IsComplex(a.BaseType))
+            {
+                // TF's complex term: ½·U·S⁻¹·(Lᴴ − L)·V₁ᴴ with L = I ⊙ V₁ᴴdV₁ — the imaginary part of the diagonal of
+                // V₁ᴴdV₁, i.e. the gauge freedom of a complex singular pair's common phase.
+                var l = b.Multiply(eye, vGv, "mul_2");
+                var term3NoUv = LinalgGradients.Bmm(b, sInvMat, b.Subtract(LinalgGradients.Bmm(b, l, eye, true, false, "adjoint_2"), l, "sub_2"), false, false, "MatMul_12");
+                var term3 = LinalgGradients.Bmm(b, u, LinalgGradients.Bmm(b, term3NoUv, v1, false, true, "MatMul_13"), false, false, "MatMul_14");
+                result = b.Add(result, b.Multiply(term3, 0.5, "mul_3"), "add_5");
+            }
+            return [useAdjoint ? ComplexGradients.Conj(c, Transpose(b, result, rank, "transpose_1"), "Conj_1") : result];
         });
+    }
+
+    /// <summary>
+    /// TF's <c>_EigGrad</c> (Boeddeker et al. eq. 4.77, distinct eigenvalues): with Vᴴ the adjoint of the eigenvectors and
+    /// F = conj(1/(eⱼ − eᵢ)) off the diagonal, <c>mid = diag(dE) + F ⊙ (VᴴdV − VᴴV·diag(Re diag(VᴴdV)))</c> and the
+    /// gradient solves <c>Vᴴ·G = mid·Vᴴ</c>; without <c>compute_v</c>, V comes from a second Eig and only dE counts. The
+    /// result is cast to the input's dtype (the real part for a float/double input, as TF's Cast from complex). The
+    /// Re-diagonal term removes the dependence on each eigenvector's phase, so a loss that uses an eigenvector's phase has
+    /// no meaningful gradient — as in TF.
+    /// </summary>
+    private static Output?[] EigGrad(GradientContext c, Node op, Output?[] g)
+    {
+        var b = c.Builder;
+        var a = c.In(op, 0);
+        var e = c.Out(op, 0);
+        var gradE = g[0] ?? b.ZerosLike(e, "zeros_like");
+        Output v, rhs;
+        if (op.GetBool("compute_v", true))
+        {
+            v = c.Out(op, 1);
+            var gradV = g[1] ?? b.ZerosLike(v, "zeros_like_1");
+            var f = ComplexGradients.Conj(c, DifferenceReciprocals(b, e, ""), "Conj");
+            var vgv = LinalgGradients.Bmm(b, v, gradV, true, false, "MatMul");
+            var diagRe = ComplexGradients.Part(c, "Real", b.OutputOf(b.AddOperation("MatrixDiagPart", [vgv], null, "MatrixDiagPart")));
+            var realDiag = ComplexGradients.MakeComplex(c, diagRe, b.ZerosLike(diagRe, "zeros_like_2"), "Complex");
+            var vtv = LinalgGradients.Bmm(b, v, v, true, false, "MatMul_1");
+            var correction = b.Subtract(vgv, LinalgGradients.Bmm(b, vtv, MatrixDiag(b, realDiag, "MatrixDiag"), false, false, "MatMul_2"), "sub");
+            var mid = b.Add(MatrixDiag(b, gradE, "MatrixDiag_1"), b.Multiply(f, correction, "mul"), "add");
+            rhs = LinalgGradients.Bmm(b, mid, v, false, true, "MatMul_3");
+        }
+        else
+        {
+            var eig = b.AddOperation("Eig", [a], new Dictionary<string, AttrValue> { ["compute_v"] = Attrs.Bool(true), ["Tout"] = Attrs.Type(e.BaseType) }, "Eig");
+            v = b.OutputOf(eig, 1);
+            rhs = LinalgGradients.Bmm(b, MatrixDiag(b, gradE, "MatrixDiag"), v, false, true, "MatMul");
+        }
+        // Vᴴ as Vᴴ·I, so the batch rank need not be known statically.
+        var vt = LinalgGradients.Bmm(b, v, MatrixDiag(b, b.OnesLike(e, "ones_like"), "eye"), true, false, "adjoint");
+        var gradA = b.OutputOf(b.AddOperation("MatrixSolve", [vt, rhs], new Dictionary<string, AttrValue> { ["adjoint"] = Attrs.Bool(false) }, "MatrixSolve"));
+        return [gradA.BaseType == a.BaseType ? gradA : b.Cast(gradA, a.BaseType, "Cast")];
     }
 
     /// <summary>TF's <c>_SafeReciprocal</c>: <c>x · 1/(x² + 1e-20)</c>.</summary>
