@@ -38,6 +38,10 @@ public static class GradientRegistry
         ArrayExtraGradients.Register();
         MaxPoolWithArgmaxGradient.Register();
         MaxPoolGradGradients.Register();
+        TrigGradients.Register();
+        SecondOrderGradients.Register();
+        SafeMathGradients.Register();
+        SegmentScatterGradients.Register();
         SpecialMathGradients.Register();
         RnnGradients.Register();
         ComplexGradients.Register();

@@ -30,22 +30,7 @@ internal static class ArrayGradients
             else inv = c.Builder.Unary("InvertPermutation", c.In(op, 1), "InvertPermutation");
             return [c.Builder.OutputOf(c.Builder.AddOperation("Transpose", [g[0]!.Value, inv], null, "transpose")), null];
         });
-        GradientRegistry.Register("ConcatV2", (c, op, g) =>
-        {
-            // TF's _ConcatGradHelper: ConcatOffset of the input shapes, then one Slice per input.
-            var b = c.Builder;
-            int n = op.Inputs.Count - 1;
-            var axis = c.In(op, n);
-            var inputs = Enumerable.Range(0, n).Select(i => c.In(op, i)).ToList();
-            var rank = b.Unary("Rank", inputs[0], "Rank");
-            var mod = b.Binary("FloorMod", axis, rank, "mod");
-            var shapes = b.AddOperation("ShapeN", inputs, null, "ShapeN");
-            var shapeOuts = Enumerable.Range(0, n).Select(i => b.OutputOf(shapes, i)).ToList();
-            var offsets = b.AddOperation("ConcatOffset", [mod, .. shapeOuts], null, "ConcatOffset");
-            var result = new Output?[n + 1];
-            for (int i = 0; i < n; i++) result[i] = b.Slice(g[0]!.Value, b.OutputOf(offsets, i), shapeOuts[i]);
-            return result;
-        });
+        GradientRegistry.Register("ConcatV2", (c, op, g) => ConcatGrad(c, op, g[0]!.Value, valuesStart: 0, axisIndex: op.Inputs.Count - 1));
         GradientRegistry.Register("Split", (c, op, g) =>
         {
             var b = c.Builder;
@@ -69,5 +54,25 @@ internal static class ArrayGradients
             var zeros = b.ZerosLike(c.In(op, 1), "zeros_like");
             return [null, b.Select(c.In(op, 0), g[0]!.Value, zeros), b.Select(c.In(op, 0), zeros, g[0]!.Value, "Select_1")];
         });
+    }
+
+    /// <summary>
+    /// TF's _ConcatGradHelper: ConcatOffset of the input shapes, then one Slice of <paramref name="grad"/> per value input
+    /// (values at <paramref name="valuesStart"/>…, the axis at <paramref name="axisIndex"/>, which gets no gradient).
+    /// </summary>
+    internal static Output?[] ConcatGrad(GradientContext c, Node op, Output grad, int valuesStart, int axisIndex)
+    {
+        var b = c.Builder;
+        int n = op.Inputs.Count - 1;
+        var axis = c.In(op, axisIndex);
+        var inputs = Enumerable.Range(valuesStart, n).Select(i => c.In(op, i)).ToList();
+        var rank = b.Unary("Rank", inputs[0], "Rank");
+        var mod = b.Binary("FloorMod", axis, rank, "mod");
+        var shapes = b.AddOperation("ShapeN", inputs, null, "ShapeN");
+        var shapeOuts = Enumerable.Range(0, n).Select(i => b.OutputOf(shapes, i)).ToList();
+        var offsets = b.AddOperation("ConcatOffset", [mod, .. shapeOuts], null, "ConcatOffset");
+        var result = new Output?[n + 1];
+        for (int i = 0; i < n; i++) result[valuesStart + i] = b.Slice(grad, b.OutputOf(offsets, i), shapeOuts[i]);
+        return result;
     }
 }

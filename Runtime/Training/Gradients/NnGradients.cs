@@ -86,6 +86,10 @@ internal static class BatchNormGradients
     {
         GradientRegistry.Register("FusedBatchNorm", (c, op, g) => Grad(c, op, g, "FusedBatchNormGrad", 5));
         GradientRegistry.Register("FusedBatchNormV3", (c, op, g) => Grad(c, op, g, "FusedBatchNormGradV3", 6));
+        // TF sends V2 to FusedBatchNormGradV2, which differs from V1's FusedBatchNormGrad only by the U attr that lets x be
+        // half with float statistics; there is no V2 grad kernel here, so V2 takes V1's (a half x fails at run time,
+        // naming the node).
+        GradientRegistry.Register("FusedBatchNormV2", (c, op, g) => Grad(c, op, g, "FusedBatchNormGrad", 5));
     }
 
     private static Output?[] Grad(GradientContext c, Node op, Output?[] g, string gradOp, int inputs)
