@@ -174,20 +174,14 @@ internal sealed class Pooling3DKernels : KernelSet
     private static void MaxGrad(in Window w, double[] x, double[] y, double[] dy, double[] dx, double tolerance)
     {
         int c = w.C;
-        for (int b = 0, o = 0; b < w.N; b++)
-            for (int od = 0; od < w.OD; od++)
-                for (int oh = 0; oh < w.OH; oh++)
-                    for (int ow = 0; ow < w.OW; ow++, o += c)
+        foreach (var (b, o, (d0, d1, h0, h1, w0, w1)) in OutputCells(w))
+            for (int d = d0; d < d1; d++)
+                for (int h = h0; h < h1; h++)
+                    for (int ww = w0; ww < w1; ww++)
                     {
-                        var (d0, d1, h0, h1, w0, w1) = w.Cells(od, oh, ow);
-                        for (int d = d0; d < d1; d++)
-                            for (int h = h0; h < h1; h++)
-                                for (int ww = w0; ww < w1; ww++)
-                                {
-                                    int at = ((((b * w.D) + d) * w.H + h) * w.W + ww) * c;
-                                    for (int i = 0; i < c; i++)
-                                        if (Math.Abs(x[at + i] - y[o + i]) < tolerance) dx[at + i] += dy[o + i];
-                                }
+                        int at = ((((b * w.D) + d) * w.H + h) * w.W + ww) * c;
+                        for (int i = 0; i < c; i++)
+                            if (Math.Abs(x[at + i] - y[o + i]) < tolerance) dx[at + i] += dy[o + i];
                     }
     }
 
@@ -196,44 +190,45 @@ internal sealed class Pooling3DKernels : KernelSet
     private static void MaxGradGrad(in Window w, double[] x, double[] y, double[] gg, double[] ddy)
     {
         int c = w.C;
-        for (int b = 0, o = 0; b < w.N; b++)
-            for (int od = 0; od < w.OD; od++)
-                for (int oh = 0; oh < w.OH; oh++)
-                    for (int ow = 0; ow < w.OW; ow++, o += c)
-                    {
-                        var (d0, d1, h0, h1, w0, w1) = w.Cells(od, oh, ow);
-                        for (int i = 0; i < c; i++)
+        foreach (var (b, o, (d0, d1, h0, h1, w0, w1)) in OutputCells(w))
+            for (int i = 0; i < c; i++)
+            {
+                bool found = false;
+                for (int d = d0; d < d1 && !found; d++)
+                    for (int h = h0; h < h1 && !found; h++)
+                        for (int ww = w0; ww < w1 && !found; ww++)
                         {
-                            bool found = false;
-                            for (int d = d0; d < d1 && !found; d++)
-                                for (int h = h0; h < h1 && !found; h++)
-                                    for (int ww = w0; ww < w1 && !found; ww++)
-                                    {
-                                        int at = ((((b * w.D) + d) * w.H + h) * w.W + ww) * c + i;
-                                        if (x[at] == y[o + i]) { ddy[o + i] = gg[at]; found = true; }
-                                    }
+                            int at = ((((b * w.D) + d) * w.H + h) * w.W + ww) * c + i;
+                            if (x[at] == y[o + i]) { ddy[o + i] = gg[at]; found = true; }
                         }
-                    }
+            }
     }
 
     private static void AvgGrad(in Window w, double[] dy, double[] dx)
     {
         int c = w.C;
+        foreach (var (b, o, (d0, d1, h0, h1, w0, w1)) in OutputCells(w))
+        {
+            double count = (double)(d1 - d0) * (h1 - h0) * (w1 - w0);
+            for (int d = d0; d < d1; d++)
+                for (int h = h0; h < h1; h++)
+                    for (int ww = w0; ww < w1; ww++)
+                    {
+                        int at = ((((b * w.D) + d) * w.H + h) * w.W + ww) * c;
+                        for (int i = 0; i < c; i++) dx[at + i] += dy[o + i] / count;
+                    }
+        }
+    }
+
+    // Every output cell of the plan in row-major order: its batch, its flat offset (a multiple of C) and its clipped
+    // window. The gradient kernels walk these; the forward Pool keeps its own loop (no iterator on the inference path).
+    private static IEnumerable<(int B, int O, (int D0, int D1, int H0, int H1, int W0, int W1) Cells)> OutputCells(Window w)
+    {
         for (int b = 0, o = 0; b < w.N; b++)
             for (int od = 0; od < w.OD; od++)
                 for (int oh = 0; oh < w.OH; oh++)
-                    for (int ow = 0; ow < w.OW; ow++, o += c)
-                    {
-                        var (d0, d1, h0, h1, w0, w1) = w.Cells(od, oh, ow);
-                        double count = (double)(d1 - d0) * (h1 - h0) * (w1 - w0);
-                        for (int d = d0; d < d1; d++)
-                            for (int h = h0; h < h1; h++)
-                                for (int ww = w0; ww < w1; ww++)
-                                {
-                                    int at = ((((b * w.D) + d) * w.H + h) * w.W + ww) * c;
-                                    for (int i = 0; i < c; i++) dx[at + i] += dy[o + i] / count;
-                                }
-                    }
+                    for (int ow = 0; ow < w.OW; ow++, o += w.C)
+                        yield return (b, o, w.Cells(od, oh, ow));
     }
 
     private static double[] Read(Tensor t)

@@ -52,10 +52,9 @@ internal static class FftGradients
         var x = c.In(op, 0);
         var fft = FftLengths(c, op, rank);
         if (fft.Contains(0)) return b.ZerosLike(x, "zeros_like");
-        int n = fft[^1], bins = n / 2 + 1;
-        double total = fft.Aggregate(1.0, (p, d) => p * d);
         // N·w along the innermost bins: N at DC and (even N) Nyquist, N/2 between.
-        var weights = Enumerable.Range(0, bins).Select(k => k == 0 || (n % 2 == 0 && k == bins - 1) ? total : total / 2).ToArray();
+        double total = Product(fft);
+        var weights = BinWeights(fft, edge: total, middle: total / 2);
         var weighted = b.Multiply(grad, b.Cast(RealConstant(b, weights, x.BaseType, "weights"), grad.BaseType, "Cast"), "mul");
         var full = b.OutputOf(b.AddOperation("IRFFT" + suffix, [weighted, c.In(op, 1)],
             new Dictionary<string, AttrValue> { ["Treal"] = Attrs.Type(x.BaseType), ["Tcomplex"] = Attrs.Type(grad.BaseType) }, "IRFFT" + suffix));
@@ -68,17 +67,28 @@ internal static class FftGradients
         var y = c.In(op, 0);
         var fft = FftLengths(c, op, rank);
         if (fft.Contains(0)) return b.ZerosLike(y, "zeros_like");
-        int n = fft[^1], bins = n / 2 + 1;
-        double total = fft.Aggregate(1.0, (p, d) => p * d);
         // mask/N: 1/N at DC and (even N) Nyquist, 2/N between (those bins stand for two conjugate ones).
-        var weights = Enumerable.Range(0, bins).Select(k => k == 0 || (n % 2 == 0 && k == bins - 1) ? 1 / total : 2 / total).ToArray();
+        double total = Product(fft);
+        var weights = BinWeights(fft, edge: 1 / total, middle: 2 / total);
         var spectrum = b.OutputOf(b.AddOperation("RFFT" + suffix, [grad, c.In(op, 1)],
             new Dictionary<string, AttrValue> { ["Treal"] = Attrs.Type(grad.BaseType), ["Tcomplex"] = Attrs.Type(y.BaseType) }, "RFFT" + suffix));
         var scaled = b.Multiply(spectrum, b.Cast(RealConstant(b, weights, grad.BaseType, "weights"), y.BaseType, "Cast"), "mul");
         var used = fft.ToArray();
-        used[^1] = bins;
+        used[^1] = weights.Length;
         return ToInputShape(c, op, scaled, y, used, rank);
     }
+
+    /// <summary>
+    /// One weight per innermost bin (fft/2 + 1 of them): <paramref name="edge"/> on the DC bin and, for an even length, the
+    /// Nyquist bin (each stands for one frequency), <paramref name="middle"/> on the others (each stands for a conjugate pair).
+    /// </summary>
+    private static double[] BinWeights(int[] fft, double edge, double middle)
+    {
+        int n = fft[^1], bins = n / 2 + 1;
+        return Enumerable.Range(0, bins).Select(k => k == 0 || (n % 2 == 0 && k == bins - 1) ? edge : middle).ToArray();
+    }
+
+    private static double Product(int[] fft) => fft.Aggregate(1.0, (p, d) => p * d);
 
     /// <summary>The constant fft_length of a real FFT node, or a clear error.</summary>
     private static int[] FftLengths(GradientContext c, Node op, int rank)

@@ -53,28 +53,12 @@ internal static class SecondOrderGradients
                 return [ddy, b.Divide(b.Multiply(grad, dy, "mul"), den)];
             }
         });
-        GradientRegistry.Register("TanhGrad", (c, n, g) =>
+        // d/dy TanhGrad(y, dy) = −2·dy·y; d/dy SigmoidGrad(y, dy) = dy − 2·dy·y; d/d(dy) is the op itself on (y, g).
+        YDyGrad("TanhGrad", (b, grad, y, dy) => b.Multiply(b.Multiply(b.Multiply(grad, -2.0), dy), y));
+        YDyGrad("SigmoidGrad", (b, grad, y, dy) =>
         {
-            var b = c.Builder;
-            var grad = g[0]!.Value;
-            using (b.ControlDependencies([grad.NodeName]))
-            {
-                var y = ComplexGradients.Conj(c, c.In(n, 0));
-                var dy = ComplexGradients.Conj(c, c.In(n, 1), "Conj_1");
-                return [b.Multiply(b.Multiply(b.Multiply(grad, -2.0), dy), y), b.Binary("TanhGrad", y, grad, "TanhGrad")];
-            }
-        });
-        GradientRegistry.Register("SigmoidGrad", (c, n, g) =>
-        {
-            var b = c.Builder;
-            var grad = g[0]!.Value;
-            using (b.ControlDependencies([grad.NodeName]))
-            {
-                var y = ComplexGradients.Conj(c, c.In(n, 0));
-                var dy = ComplexGradients.Conj(c, c.In(n, 1), "Conj_1");
-                var gb = b.Multiply(grad, dy, "mul");
-                return [b.Subtract(gb, b.Multiply(b.Multiply(gb, 2.0), y)), b.Binary("SigmoidGrad", y, grad, "SigmoidGrad")];
-            }
+            var gb = b.Multiply(grad, dy, "mul");
+            return b.Subtract(gb, b.Multiply(b.Multiply(gb, 2.0), y));
         });
         GradientRegistry.Register("SqrtGrad", (c, n, g) =>
         {
@@ -145,4 +129,18 @@ internal static class SecondOrderGradients
             return [dInput, null, dOut];
         });
     }
+
+    // TF's _TanhGradGrad / _SigmoidGradGrad: (yPartial(g, conj y, conj dy), kind(conj y, g)), after g.
+    private static void YDyGrad(string kind, Func<GraphBuilder, Output, Output, Output, Output> yPartial)
+        => GradientRegistry.Register(kind, (c, n, g) =>
+        {
+            var b = c.Builder;
+            var grad = g[0]!.Value;
+            using (b.ControlDependencies([grad.NodeName]))
+            {
+                var y = ComplexGradients.Conj(c, c.In(n, 0));
+                var dy = ComplexGradients.Conj(c, c.In(n, 1), "Conj_1");
+                return [yPartial(b, grad, y, dy), b.Binary(kind, y, grad, kind)];
+            }
+        });
 }
