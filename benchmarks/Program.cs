@@ -181,6 +181,12 @@ if (args.Length > 0 && args[0] == "profile")
     cnn.Cleanup();
     return;
 }
+if (args.Length > 0 && args[0] == "mlp-chain-ab")
+{
+    foreach (int batch in new[] { 64, 1 })
+        TypedGraph.Benchmarks.Peers.MlpStepsProbe.ChainAB(batch, args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30);
+    return;
+}
 if (args.Length > 0 && args[0] == "mlp-steps")
 {
     int batch = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 64;

@@ -62,4 +62,63 @@ internal static class MlpStepsProbe
         Console.WriteLine($"  observed run {Median(observed):F2} us, sum of step medians {sum:F2} us, rest (executor, feeds, fetch) {Median(observed) - sum:F2} us");
         mlp.Cleanup();
     }
+
+    /// <summary>
+    /// A/B of the row-chain fusion (<c>-- mlp-chain-ab</c>): the same MLP prepared with the default registry (one
+    /// _FusedMatMulChain step) and with a registry lacking that op (the plan of before: _FusedMatMul, _FusedMatMul,
+    /// Softmax), runs into bound outputs, interleaved rounds of 200; medians over all rounds.
+    /// </summary>
+    public static void ChainAB(int batch, int rounds)
+    {
+        var mlp = new MlpBench { Batch = batch };
+        mlp.Setup();
+        var registry = new global::TypedGraph.Kernels.KernelRegistry();
+        foreach (var op in global::TypedGraph.Kernels.KernelRegistry.Default.OpTypes)
+            if (op != "_FusedMatMulChain") registry.Add(op, global::TypedGraph.Kernels.KernelRegistry.Default.Find(op)!);
+        using var before = mlp.Graph.CreateSession(new SessionOptions { Registry = registry });
+        var runA = mlp.Prepared;
+        var runB = before.Prepare([.. runA.FetchNames], [.. runA.FeedNames]);
+        var feeds = new[] { Tensor.Create(BenchData.Random(6, batch * 784), batch, 784) };
+        var outA = runA.Run(feeds);
+        var outB = runB.Run(feeds);
+        for (int i = 0; i < 3; i++)
+        {
+            runA.RunInto(feeds, outA);
+            runB.RunInto(feeds, outB);
+        }
+        if (!outA[0].AsSpan<float>().SequenceEqual(outB[0].AsSpan<float>())) throw new InvalidOperationException("chain and separate ops differ");
+        var a = new List<double>();
+        var b = new List<double>();
+        // Process CPU time too: on a loaded machine it leaves out the time other processes held our cores (it still
+        // counts a core spinning while it waits for the other).
+        double cpuA = 0, cpuB = 0;
+        var process = System.Diagnostics.Process.GetCurrentProcess();
+        for (int round = 0; round < rounds; round++)
+        {
+            var c0 = process.TotalProcessorTime;
+            a.Add(Ceiling.Median(() => runA.RunInto(feeds, outA), 200) * 1e6);
+            process.Refresh();
+            var c1 = process.TotalProcessorTime;
+            b.Add(Ceiling.Median(() => runB.RunInto(feeds, outB), 200) * 1e6);
+            process.Refresh();
+            cpuA += (c1 - c0).TotalMicroseconds / 201;
+            cpuB += (process.TotalProcessorTime - c1).TotalMicroseconds / 201;
+        }
+        a.Sort();
+        b.Sort();
+        var chain = runA.Plan.Steps.Select(st => st.Kernel).OfType<global::TypedGraph.Kernels.Linalg.MatMulChainKernel>().Single();
+        Console.WriteLine($"plan with the chain: {string.Join(", ", runA.Plan.Steps.Select(st => st.Node.Op))}; its row-part runs: {chain.RowPartRuns}");
+        var exps = BenchData.Random(3, batch * 10);
+        var expOut = new float[exps.Length];
+        double tp = 0, ve = 0;
+        for (int round = 0; round < 20; round++)
+        {
+            tp += Ceiling.Best(() => System.Numerics.Tensors.TensorPrimitives.Exp(exps, expOut), 200) * 1e6 / 20;
+            ve += Ceiling.Best(() => global::TypedGraph.Kernels.Simd.VectorExp.Exp(exps, expOut), 200) * 1e6 / 20;
+        }
+        Console.WriteLine($"exp of {exps.Length} floats: TensorPrimitives {tp:F3} us, VectorExp {ve:F3} us (best of 200, mean of 20 rounds)");
+        Console.WriteLine($"MLP batch {batch} RunInto: chain {a[rounds / 2]:F2} us, separate ops {b[rounds / 2]:F2} us, ratio {a[rounds / 2] / b[rounds / 2]:F3} " +
+            $"(wall medians, interleaved, {rounds} rounds × 200); process CPU per run {cpuA / rounds:F2} vs {cpuB / rounds:F2} us, ratio {cpuA / cpuB:F3}");
+        mlp.Cleanup();
+    }
 }

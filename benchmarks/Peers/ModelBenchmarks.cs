@@ -63,6 +63,9 @@ public class MlpBench
     /// <summary>The unfused TF graph through <see cref="Session"/> (Const weights, prepared run; the plan fuses MatMul+BiasAdd+Relu).</summary>
     [Benchmark] public Tensor OursSession() => _session.Run();
 
+    /// <summary>The session graph behind <see cref="OursSession"/> (probes: sessions with other options).</summary>
+    internal SessionGraph Graph => _session;
+
     /// <summary>The prepared request behind <see cref="OursSession"/> (probes: bound-output runs).</summary>
     internal PreparedRun Prepared => _session.Prepared;
 

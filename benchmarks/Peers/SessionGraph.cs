@@ -53,6 +53,9 @@ internal sealed class SessionGraph : IDisposable
         _feeds[0] = input;
     }
 
+    /// <summary>Another session over the same graph with other options (A/B probes).</summary>
+    public Session CreateSession(SessionOptions options) => new(new Graph(_def), options);
+
     /// <summary>The prepared request (after <see cref="Prepare"/>), for callers that run it from several threads.</summary>
     public PreparedRun Prepared => _run ?? throw new InvalidOperationException("Prepare first.");
 
