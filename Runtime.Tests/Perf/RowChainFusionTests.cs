@@ -143,16 +143,22 @@ public class RowChainFusionTests
         return -1;
     }
 
+    /// <summary>x[64, inputs] → Relu layer of <paramref name="hidden"/> → 10 logits → Softmax, with fused and unfused sessions.</summary>
+    private static (LayerSpec[] Spec, List<(float[] W, float[]? B)> Weights, float[] Xv, Tensor X, Session Fused, Session Plain) TwoLayers(int seed, int inputs, int hidden)
+    {
+        var rng = new Random(seed);
+        LayerSpec[] spec = [new(inputs, hidden, false, "Relu", true), new(hidden, 10, false, "", true)];
+        var (g, weights) = Chain(rng, spec, "Softmax");
+        var xv = Random(rng, 64 * inputs);
+        return (spec, weights, xv, Tensor.Create(xv, 64, inputs), new Session(g.Graph), new Session(g.Graph, new SessionOptions { FuseKernels = false }));
+    }
+
     [Fact]
     public void The_mnist_mlp_becomes_one_chain_step_and_fetching_an_intermediate_keeps_it_visible()
     {
-        var rng = new Random(7);
-        LayerSpec[] spec = [new(784, 128, false, "Relu", true), new(128, 10, false, "", true)];
-        var (g, weights) = Chain(rng, spec, "Softmax");
-        var xv = Random(rng, 64 * 784);
-        var x = Tensor.Create(xv, 64, 784);
-        using var fused = new Session(g.Graph);
-        using var plain = new Session(g.Graph, new SessionOptions { FuseKernels = false });
+        var (spec, weights, xv, x, fused, plain) = TwoLayers(7, 784, 128);
+        using var _ = fused;
+        using var __ = plain;
         var ops = fused.GetPlan(["out:0"], ["x:0"], []).Steps.Select(s => s.Node.Op).Where(op => op.StartsWith('_')).ToArray();
         Assert.Equal(["_FusedMatMulChain"], ops);
         // The hidden layer fetched too: the first layer stays its own _FusedMatMul (its output is visible), the head
@@ -178,13 +184,10 @@ public class RowChainFusionTests
     [Fact]
     public void A_fed_weight_is_used_as_fed_and_never_packed()
     {
-        var rng = new Random(8);
-        LayerSpec[] spec = [new(300, 96, false, "Relu", true), new(96, 10, false, "", true)];
-        var (g, weights) = Chain(rng, spec, "Softmax");
-        var xv = Random(rng, 64 * 300);
-        var x = Tensor.Create(xv, 64, 300);
-        using var fused = new Session(g.Graph);
-        using var plain = new Session(g.Graph, new SessionOptions { FuseKernels = false });
+        var (spec, weights, xv, x, fused, plain) = TwoLayers(8, 300, 96);
+        using var _ = fused;
+        using var __ = plain;
+        var rng = new Random(80);
         var feeds = new Dictionary<string, Tensor> { ["x:0"] = x };
         for (int run = 0; run < 3; run++) fused.Run(["out:0"], feeds);
         var fedW = Random(rng, 300 * 96, 0.1f);
