@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Xml.Linq;
 using TypedGraph.Generator.Tests.Support;
 using TypedGraph.Tests.Support;
 
@@ -7,7 +8,8 @@ namespace TypedGraph.Generator.Tests;
 /// <summary>
 /// The packed <c>TypedGraph</c> package works for a project outside the solution: packed to a temp
 /// folder and consumed through a nuget.config whose only sources are that folder and the machine's
-/// global packages folder (so it runs offline).
+/// global packages folder (so it runs offline); the net8.0 project also gets the repository's feed for the
+/// net8 targeting packs.
 /// </summary>
 [Collection(DotNetCliCollection.Name)]
 public class PackageTests
@@ -27,18 +29,37 @@ public class PackageTests
     private static string GlobalPackages => Environment.GetEnvironmentVariable("NUGET_PACKAGES")
         ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
 
-    /// <summary>A nuget.config whose only sources are <paramref name="feed"/> and the machine's package cache (offline).</summary>
-    private static void WriteNuGetConfig(string folder, string feed)
-        => File.WriteAllText(Path.Combine(folder, "nuget.config"), $"""
+    /// <summary>
+    /// A nuget.config whose sources are <paramref name="feed"/> and the machine's package cache (offline),
+    /// plus, with <paramref name="withRepoSources"/>, the sources of the repository's own nuget.config — a
+    /// net8.0 project needs the net8 targeting packs (Microsoft.NETCore.App.Ref 8.0.x …), which the .NET 10
+    /// SDK does not carry and a fresh machine's cache does not hold; a net8 user restores them from their feed.
+    /// </summary>
+    private static void WriteNuGetConfig(string folder, string feed, bool withRepoSources = false)
+    {
+        var sources = new List<string>
+        {
+            $"""<add key="local" value="{feed}" />""",
+            $"""<add key="machine" value="{GlobalPackages}" />""",
+        };
+        if (withRepoSources)
+        {
+            var repoConfig = XDocument.Load(Path.Combine(Fixtures.RepoRoot, "nuget.config"));
+            var adds = repoConfig.Descendants("packageSources").Elements("add").ToList();
+            Assert.NotEmpty(adds);
+            foreach (var add in adds)
+                sources.Add($"""<add key="repo-{add.Attribute("key")!.Value}" value="{add.Attribute("value")!.Value}" />""");
+        }
+        File.WriteAllText(Path.Combine(folder, "nuget.config"), $"""
             <?xml version="1.0" encoding="utf-8"?>
             <configuration>
               <packageSources>
                 <clear />
-                <add key="local" value="{feed}" />
-                <add key="machine" value="{GlobalPackages}" />
+                {string.Join("\n    ", sources)}
               </packageSources>
             </configuration>
             """);
+    }
 
     [Fact]
     public void PackedPackage_GeneratesAndBuildsInAConsumerOutsideTheSolution()
@@ -111,7 +132,7 @@ public class PackageTests
         var consumer = Directory.CreateTempSubdirectory("typedgraph-net8-").FullName;
         try
         {
-            WriteNuGetConfig(consumer, PackedFeed());
+            WriteNuGetConfig(consumer, PackedFeed(), withRepoSources: true);
             File.WriteAllText(Path.Combine(consumer, "Old.csproj"), """
                 <Project Sdk="Microsoft.NET.Sdk">
                   <PropertyGroup>
