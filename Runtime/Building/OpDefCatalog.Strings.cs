@@ -14,6 +14,7 @@ public sealed partial class OpDefCatalog
         "StringUpper(input: string) -> (output: string); encoding: string = ''",
         "StringLength(input: string) -> (output: int32); unit: {'BYTE', 'UTF8_CHAR'} = 'BYTE'",
         "UnicodeScript(input: int32) -> (output: int32)",
+        "StringFormat(inputs: T) -> (output: string); T: list(type) >= 0; template: string = '%s'; placeholder: string = '%s'; summarize: int = 3",
         "UnicodeDecode(input: string) -> (row_splits: Tsplits, char_values: int32); input_encoding: string; errors: {'strict', 'replace', 'ignore'} = 'replace'; replacement_char: int = 65533; replace_control_characters: bool = false; Tsplits: {int32, int64} = int64",
         "UnicodeDecodeWithOffsets(input: string) -> (row_splits: Tsplits, char_values: int32, char_to_byte_starts: int64); input_encoding: string; errors: {'strict', 'replace', 'ignore'} = 'replace'; replacement_char: int = 65533; replace_control_characters: bool = false; Tsplits: {int32, int64} = int64",
         "UnicodeEncode(input_values: int32, input_splits: Tsplits) -> (output: string); errors: {'ignore', 'replace', 'strict'} = 'replace'; output_encoding: {'UTF-8', 'UTF-16-BE', 'UTF-32-BE'}; replacement_char: int = 65533; Tsplits: {int32, int64} = int64",

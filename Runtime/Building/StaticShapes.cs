@@ -19,7 +19,7 @@ internal static class StaticShapes
         "Enter", "RefEnter", "Exit", "RefExit", "NextIteration", "RefNextIteration", "Switch", "RefSwitch", "LoopCond", "StackPushV2",
         "Erf", "Erfc", "Cumsum", "Cumprod", "ClipByValue", "CheckNumerics", "CheckNumericsV2", "FakeQuantWithMinMaxArgs",
         "FakeQuantWithMinMaxVars", "FakeQuantWithMinMaxVarsPerChannel", "MatrixBandPart", "MatrixInverse", "Cholesky",
-        "MatrixSetDiag", "MatrixSetDiagV2", "MatrixSetDiagV3", "Real", "Imag", "ComplexAbs", "Angle", "Conj",
+        "MatrixSetDiag", "MatrixSetDiagV2", "MatrixSetDiagV3", "Real", "Imag", "ComplexAbs", "Angle", "Conj", "Print",
     };
 
     private static readonly HashSet<string> s_broadcast = new(StringComparer.Ordinal)
@@ -46,6 +46,8 @@ internal static class StaticShapes
             case "Variable":
             case "PlaceholderWithDefault" when node.HasAttr("shape"):
                 return Attrs.Dims(node.GetShape("shape"));
+            case "StringFormat": // string_ops.cc: a scalar
+                return [];
             case "Const":
                 return node.GetTensor("value").TensorShape.Dim.Select(d => d.Size).ToArray();
             case "Shape":

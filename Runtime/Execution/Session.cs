@@ -29,7 +29,9 @@ public sealed partial class Session : IDisposable, IGraphRunner
         State = new SessionState { GraphSeed = Options.GraphSeed };
         State.Resource(Kernels.Exec.FunctionCallKernels.GraphResourceKey, () => graph); // function-call kernels find the library here
         // ... and run a function body in an inner session made here: kernels sit below Execution and never create one.
-        State.Resource<Func<Graph, IGraphRunner>>(Kernels.Exec.FunctionCallKernels.GraphRunnerFactoryKey, () => body => new Session(body));
+        State.Resource<Func<Graph, IGraphRunner>>(Kernels.Exec.FunctionCallKernels.GraphRunnerFactoryKey,
+            () => body => new Session(body, new SessionOptions { PrintOutput = Options.PrintOutput }));
+        State.Resource(Kernels.Logging.PrintOutput.ResourceKey, () => Options.PrintOutput); // print kernels write here
     }
 
     /// <summary>The graph being run.</summary>

@@ -27,4 +27,10 @@ public sealed class SessionOptions
     /// recently used plan is dropped and rebuilt if asked for again. 256 by default.
     /// </summary>
     public int PlanCacheCapacity { get; init; } = 256;
+
+    /// <summary>
+    /// Where the graph's print ops write (<c>tf.print</c>'s <c>PrintV2</c> to stdout, stderr or a log; <c>tf.Print</c> to
+    /// stderr), also inside the functions the graph calls. <see cref="Kernels.Logging.PrintOutput.Console"/> by default.
+    /// </summary>
+    public Kernels.Logging.PrintOutput PrintOutput { get; init; } = Kernels.Logging.PrintOutput.Console;
 }

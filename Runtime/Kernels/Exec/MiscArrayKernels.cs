@@ -1,4 +1,3 @@
-using System.Text;
 using TypedGraph.Protos;
 
 namespace TypedGraph.Kernels.Exec;
@@ -6,7 +5,7 @@ namespace TypedGraph.Kernels.Exec;
 /// <summary>
 /// Array ops that TF1 gradient and utility subgraphs use: InvertPermutation (Transpose's gradient),
 /// DynamicStitch/ParallelDynamicStitch (reduction gradients), ReverseV2, BroadcastTo, BroadcastArgs,
-/// Unique, and the checks Assert and Print.
+/// and Unique. (Assert and Print are in Kernels/Logging.)
 /// </summary>
 internal sealed class MiscArrayKernels : KernelSet
 {
@@ -102,28 +101,7 @@ internal sealed class MiscArrayKernels : KernelSet
                 IndexValues.Output(ctx, 1, outIdx, idx);
             });
         });
-        registry.Add("Assert", node => new DelegateKernel(node, ctx =>
-        {
-            var c = ctx.Input(0);
-            if (c.DType != DataType.DtBool || c.NumElements != 1) throw ctx.Error($"condition must be a bool scalar, got {DataTypes.Name(c.DType)}{c.Shape}.");
-            if (c.AsSpan<bool>()[0]) return;
-            var data = Enumerable.Range(1, ctx.InputCount - 1).Select(i => Describe(ctx.Input(i)));
-            throw ctx.Error("assertion failed: [" + string.Join("] [", data) + "]");
-        }));
-        registry.Add("Print", node =>
-        {
-            var message = node.GetString("message", "");
-            return new DelegateKernel(node, ctx =>
-            {
-                var data = Enumerable.Range(1, ctx.InputCount - 1).Select(i => Describe(ctx.Input(i)));
-                Console.Error.WriteLine(message + "[" + string.Join("][", data) + "]");
-                ctx.SetOutput(0, ctx.Input(0));
-            });
-        });
     }
-
-    private static string Describe(Tensor t)
-        => t.DType == DataType.DtString && t.NumElements == 1 ? Encoding.UTF8.GetString(t.Strings[0]) : t.ToString();
 
     private static void DynamicStitch(OpKernelContext ctx)
     {
