@@ -55,6 +55,45 @@ if (args.Length > 0 && args[0] == "conv-paths")
     }
     return;
 }
+if (args.Length > 0 && args[0] == "conv1")
+{
+    // The direct (few-input-channel) conv before and after session 9's 14-pixel tiles, interleaved: per shape 7 rounds of
+    // (median of 20 wall times, then process CPU time over 20 calls) for each side; reports the median of the rounds'
+    // wall medians and of their CPU times per call (both cores summed; steadier than wall time on a loaded machine), and
+    // the largest difference between the two outputs. "+bias+relu": the _FusedConv2D epilogue (the TF MNIST CNN's first conv).
+    // `conv1 1`: serial, through Workers' inline path for one chunk (start the process with DOTNET_PROCESSOR_COUNT=1).
+    var self = System.Diagnostics.Process.GetCurrentProcess();
+    static double Cpu(System.Diagnostics.Process p, Action a) { p.Refresh(); var t0 = p.TotalProcessorTime; for (int i = 0; i < 20; i++) a(); p.Refresh(); return (p.TotalProcessorTime - t0).TotalSeconds / 20; }
+    static double Mid(List<double> v) { v.Sort(); return v[v.Count / 2]; }
+    foreach (var (n, h, w, c, k, oc, s, fused) in new[] { (32, 28, 28, 1, 5, 32, 1, false), (64, 28, 28, 1, 5, 32, 1, true), (32, 28, 28, 1, 3, 32, 1, false),
+                 (1, 224, 224, 3, 3, 64, 1, false), (8, 56, 56, 3, 7, 64, 2, false), (32, 14, 14, 4, 3, 16, 1, false), (16, 33, 33, 1, 5, 48, 2, true) })
+    {
+        var g = TypedGraph.Kernels.NN.Window2D.Create(n, h, w, c, k, k, s, s, 1, 1, TypedGraph.Kernels.Common.PaddingKind.Same, default);
+        var x = TypedGraph.Benchmarks.Peers.BenchData.Random(1, n * h * w * c);
+        var f = TypedGraph.Benchmarks.Peers.BenchData.Random(2, k * k * c * oc, 0.2f);
+        var bias = TypedGraph.Tensor.Create(TypedGraph.Benchmarks.Peers.BenchData.Random(3, oc), oc);
+        var epi = fused ? TypedGraph.Kernels.Common.Epilogue.Parse(["BiasAdd", "Relu"], 1, 0.2f, null!) : null;
+        var yOld = new float[n * g.OH * g.OW * oc];
+        var yNew = new float[yOld.Length];
+        Action runOld = () => TypedGraph.Benchmarks.Kernels.DirectConv2DBefore.Run(g, oc, x, f, yOld, epi, fused ? bias : null);
+        Action runNew = () => TypedGraph.Kernels.NN.DirectConv2D.Run(g, oc, x, f, yNew, epi, fused ? bias : null);
+        var wallOld = new List<double>(); var wallNew = new List<double>(); var cpuOld = new List<double>(); var cpuNew = new List<double>();
+        for (int rep = 0; rep < 7; rep++)
+        {
+            wallOld.Add(Ceiling.Median(runOld, 20));
+            wallNew.Add(Ceiling.Median(runNew, 20));
+            cpuOld.Add(Cpu(self, runOld));
+            cpuNew.Add(Cpu(self, runNew));
+        }
+        float diff = 0;
+        for (int i = 0; i < yOld.Length; i++) diff = Math.Max(diff, Math.Abs(yOld[i] - yNew[i]));
+        double flops = 2.0 * n * g.OH * g.OW * oc * k * k * c;
+        double wo = Mid(wallOld), wn = Mid(wallNew), co = Mid(cpuOld), cn = Mid(cpuNew);
+        Console.WriteLine($"{n}x{h}x{w}x{c} -> {oc} {k}x{k} s{s}{(fused ? " +bias+relu" : "")}: wall before {wo * 1e6:F0} us ({flops / wo / 1e9:F0} GFLOP/s), after {wn * 1e6:F0} us ({flops / wn / 1e9:F0} GFLOP/s), " +
+            $"after/before {wn / wo:F2}; cpu before {co * 1e6:F0} us, after {cn * 1e6:F0} us, after/before {cn / co:F2}; max |diff| {diff:G3}");
+    }
+    return;
+}
 if (args.Length > 0 && args[0] == "winograd")
 {
     // Winograd F(4x4,3x3) vs the implicit-GEMM (or im2col) path on 3x3 stride-1 SAME shapes, interleaved (median of 10,

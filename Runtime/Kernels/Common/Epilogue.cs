@@ -48,6 +48,12 @@ internal sealed class Epilogue
     {
         int c = bias.Length;
         for (int o = 0; o + c <= rows.Length; o += c) TensorPrimitives.Add(rows.Slice(o, c), bias, rows.Slice(o, c));
+        ApplyActivation(rows);
+    }
+
+    /// <summary>rows = act(rows): the activation alone, for kernels that added the bias themselves.</summary>
+    public void ApplyActivation(Span<float> rows)
+    {
         switch (Activation)
         {
             case FusedActivation.Relu: TensorPrimitives.Max(rows, 0f, rows); break;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using TypedGraph.Kernels.Common;
 
 namespace TypedGraph.Kernels.NN;
@@ -8,14 +9,20 @@ namespace TypedGraph.Kernels.NN;
 /// <summary>
 /// Direct NHWC float convolution for few input channels (the first layer of image nets: C_in = 1 or 3),
 /// where im2col copies as many bytes as the GEMM then reads and the GEMM's K (= KH·KW·C) is too short to
-/// amortise its packing. Each output pixel's OC values are accumulated in vector registers: for every
-/// filter tap the input value is broadcast and multiplied by the filter row [OC] (contiguous in TF's
-/// [KH, KW, C, OC] layout), eight pixels at a time. Output rows (n, oh) are split across cores.
+/// amortise its packing. A register tile holds up to <see cref="MaxPixels"/> output pixels of one output row × 32
+/// output channels (28 Vector512 accumulators): for every filter tap the tap's two 16-float filter vectors (contiguous
+/// in TF's [KH, KW, C, OC] layout) are loaded once and each pixel's input value is broadcast into two FMAs. A row's
+/// pixels are cut into tiles of near-equal size (28 → 14 + 14) instead of fixed blocks with an overlapping last one, so
+/// no pixel is computed twice; tap rows that fall wholly in the top/bottom zero padding are skipped. The fused bias and
+/// Relu/Relu6 are applied in the registers before the one store. Output rows (n, oh) are split across cores.
 /// </summary>
 internal static class DirectConv2D
 {
-    /// <summary>Pixels per register block: 8 accumulators per 16-float OC tile keeps two FMA pipes busy.</summary>
-    private const int Block = 8;
+    /// <summary>
+    /// Most output pixels per register tile: 14 pixels × 2 vectors of output channels = 28 accumulators, plus the tap's
+    /// two filter vectors and the broadcast input value: 31 of the 32 zmm registers.
+    /// </summary>
+    public const int MaxPixels = 14;
 
     /// <summary>
     /// The plan-time choice between this kernel and im2col + GEMM. Direct wins when the input has at most 4
@@ -32,15 +39,30 @@ internal static class DirectConv2D
         if (!Vector512.IsHardwareAccelerated || oc % 16 != 0) throw new InvalidOperationException("DirectConv2D needs Vector512 and OC a multiple of 16.");
         if (input.Length < (long)g.N * g.H * g.W * g.C || filter.Length < (long)g.KH * g.KW * g.C * oc || output.Length < (long)g.N * g.OH * g.OW * oc)
             throw new ArgumentException("DirectConv2D: buffer smaller than the geometry.");
+        if (epilogue != null && (bias == null || bias.NumElements < oc)) throw new ArgumentException("DirectConv2D: the fused epilogue needs a bias of OC values.");
+        if ((long)g.N * g.OH * g.OW == 0 || oc == 0) return;
+        // After the zero-bordered copy every window is inside the (copied) input: no bounds checks below.
         var geometry = g;
         float[]? rented = PaddedInput.Rent(ref geometry, input);
-        bool padded = rented != null;
+        int taps = g.KW * g.C;
+        int[] offsets = ArrayPool<int>.Shared.Rent(taps);
         try
         {
-            ReadOnlySpan<float> x = padded ? rented : input;
-            fixed (float* pin = x, pf = filter, pout = output)
+            // Tap j = kx·C + ci of a window row reads the value offsets[j] floats after the window's first one.
+            for (int kx = 0; kx < g.KW; kx++)
+                for (int ci = 0; ci < g.C; ci++) offsets[kx * g.C + ci] = kx * g.DW * g.C + ci;
+            ReadOnlySpan<float> x = rented ?? input;
+            int mode = epilogue == null ? 0 : epilogue.Activation switch
             {
-                var job = new Rows(geometry, oc, (nint)pin, (nint)pf, (nint)pout, epilogue, bias);
+                FusedActivation.Relu => ModeRelu,
+                FusedActivation.Relu6 => ModeRelu6,
+                _ => ModeBias,
+            };
+            fixed (float* pin = x, pf = filter, pout = output, pb = bias != null ? bias.AsSpan<float>() : default)
+            fixed (int* po = offsets)
+            {
+                var job = new Rows(geometry, g.H, g.PadTop, oc, taps, (nint)po, (nint)pin, (nint)pf, (nint)pout, (nint)pb, mode,
+                    mode == ModeBias && epilogue!.Activation != FusedActivation.None ? epilogue : null);
                 long rows = (long)g.N * g.OH;
                 // An output row is OW·OC·KH·KW·C FMAs; a few rows per chunk keep the hand-off cost small.
                 long perRow = (long)g.OW * oc * g.KH * g.KW * g.C;
@@ -49,146 +71,208 @@ internal static class DirectConv2D
         }
         finally
         {
+            ArrayPool<int>.Shared.Return(offsets);
             if (rented != null) ArrayPool<float>.Shared.Return(rented);
         }
     }
 
-    private readonly record struct Rows(Window2D G, int Oc, nint In, nint Filter, nint Out, Epilogue? Epilogue, Tensor? Bias)
+    // What the tile does before its store: nothing, + bias, + bias then Relu, + bias then Relu6 (other activations run
+    // over the finished row, Activation below).
+    private const int ModeNone = 0, ModeBias = 1, ModeRelu = 2, ModeRelu6 = 3;
+
+    /// <summary>One call's arguments. <c>G</c> describes the (possibly zero-bordered) input the kernel reads, with no
+    /// padding left; <c>H0</c>/<c>PadTop0</c> are the original input's height and top padding, which tell the padding rows.</summary>
+    private readonly record struct Rows(Window2D G, int H0, int PadTop0, int Oc, int Taps, nint Offsets, nint In, nint Filter, nint Out,
+        nint Bias, int Mode, Epilogue? Activation)
     {
         public unsafe void Run(long start, long end)
         {
             var g = G;
-            float* input = (float*)In, filter = (float*)Filter, output = (float*)Out;
+            int oc = Oc;
+            nint rowLen = (nint)g.W * g.C, fRow = (nint)Taps * oc;
+            var a = new TileArgs(oc, Taps, Offsets, g.DH * rowLen, fRow, (nint)g.SW * g.C, Mode);
+            int tiles = (g.OW + MaxPixels - 1) / MaxPixels;
             for (long r = start; r < end; r++)
             {
                 int b = (int)(r / g.OH), oh = (int)(r % g.OH);
-                float* outRow = output + r * g.OW * Oc;
-                if (g.OW >= Block && g.PadLeft == 0)
+                // Window rows ky whose input row lies in the top or bottom zero padding add nothing: [kyLo, kyHi) are the others.
+                int ih0 = oh * g.SH, kyLo = 0, kyHi = g.KH;
+                while (kyLo < kyHi && ih0 + kyLo * g.DH - PadTop0 < 0) kyLo++;
+                while (kyHi > kyLo && ih0 + (kyHi - 1) * g.DH - PadTop0 >= H0) kyHi--;
+                float* x = (float*)In + ((long)b * g.H + ih0 + kyLo * g.DH) * rowLen;
+                float* f = (float*)Filter + kyLo * fRow;
+                float* outRow = (float*)Out + r * g.OW * oc;
+                // Near-equal tiles of at most MaxPixels pixels (28 → 14 + 14, 30 → 10 + 10 + 10).
+                for (int t = 0, ow = 0; t < tiles; t++)
                 {
-                    // The last block overlaps the previous one instead of a one-pixel tail: recomputed pixels get
-                    // the same values, so writing them twice is harmless.
-                    for (int ow = 0; ow < g.OW; ow += Block)
-                    {
-                        int at = Math.Min(ow, g.OW - Block);
-                        if (Interior(g, at, Block)) BlockInterior(g, Oc, input, filter, outRow + (long)at * Oc, b, oh, at);
-                        else PixelsChecked(g, Oc, input, filter, outRow + (long)at * Oc, b, oh, at, Block);
-                    }
+                    int count = (g.OW - ow) / (tiles - t);
+                    float* xt = x + (nint)ow * a.PixelStep;
+                    float* ot = outRow + (nint)ow * oc;
+                    int c = 0;
+                    for (; c + 32 <= oc; c += 32) Tile(count, 2, a, kyHi - kyLo, xt, f + c, ot + c, (float*)Bias + c);
+                    if (c < oc) Tile(count, 1, a, kyHi - kyLo, xt, f + c, ot + c, (float*)Bias + c);
+                    ow += count;
                 }
-                else PixelsChecked(g, Oc, input, filter, outRow, b, oh, 0, g.OW);
-                Epilogue?.Apply(new Span<float>(outRow, g.OW * Oc), Bias!.AsSpan<float>());
+                Activation?.ApplyActivation(new Span<float>(outRow, g.OW * oc));
             }
         }
     }
 
-    // True when every tap of pixels [ow, ow+count) lies inside the input row horizontally.
-    private static bool Interior(in Window2D g, int ow, int count)
+    /// <summary>What every tile of a call shares: OC (the output pixel stride), taps per window row and their input
+    /// offsets, the input stride between window rows, the filter stride between window rows, the input stride between
+    /// output pixels (SW·C), and the epilogue mode.</summary>
+    private readonly record struct TileArgs(int Oc, int Taps, nint Offsets, nint RowStride, nint FilterRowStep, nint PixelStep, int Mode);
+
+    // Picks the tile specialized for the pixel count, OC width (2 or 1 vectors) and pixel stride (1, 2, 3 floats, else a
+    // variable): the constants let the JIT drop unused accumulators and fold the broadcast addresses.
+    private static unsafe void Tile(int pixels, int width, in TileArgs a, int rows, float* x, float* f, float* o, float* bias)
     {
-        int first = ow * g.SW - g.PadLeft;
-        int last = (ow + count - 1) * g.SW - g.PadLeft + (g.KW - 1) * g.DW;
-        return first >= 0 && last < g.W;
+        if (width == 2)
+        {
+            switch (a.PixelStep)
+            {
+                case 1: Tile<C1, C2>(pixels, a, rows, x, f, o, bias); break;
+                case 2: Tile<C2, C2>(pixels, a, rows, x, f, o, bias); break;
+                case 3: Tile<C3, C2>(pixels, a, rows, x, f, o, bias); break;
+                default: Tile<C0, C2>(pixels, a, rows, x, f, o, bias); break;
+            }
+        }
+        else
+        {
+            switch (a.PixelStep)
+            {
+                case 1: Tile<C1, C1>(pixels, a, rows, x, f, o, bias); break;
+                case 2: Tile<C2, C1>(pixels, a, rows, x, f, o, bias); break;
+                case 3: Tile<C3, C1>(pixels, a, rows, x, f, o, bias); break;
+                default: Tile<C0, C1>(pixels, a, rows, x, f, o, bias); break;
+            }
+        }
     }
 
-    // Eight pixels, no horizontal bounds checks; rows above/below the input contribute nothing (zero padding).
-    // OC is walked in tiles of 32 (two vectors: each broadcast input value feeds two FMAs) and a last tile of 16.
+    private static unsafe void Tile<TS, TW>(int pixels, in TileArgs a, int rows, float* x, float* f, float* o, float* bias)
+        where TS : struct, IConstInt where TW : struct, IConstInt
+    {
+        switch (pixels)
+        {
+            case 1: Tile<C1, TS, TW>(a, rows, x, f, o, bias); break;
+            case 2: Tile<C2, TS, TW>(a, rows, x, f, o, bias); break;
+            case 3: Tile<C3, TS, TW>(a, rows, x, f, o, bias); break;
+            case 4: Tile<C4, TS, TW>(a, rows, x, f, o, bias); break;
+            case 5: Tile<C5, TS, TW>(a, rows, x, f, o, bias); break;
+            case 6: Tile<C6, TS, TW>(a, rows, x, f, o, bias); break;
+            case 7: Tile<C7, TS, TW>(a, rows, x, f, o, bias); break;
+            case 8: Tile<C8, TS, TW>(a, rows, x, f, o, bias); break;
+            case 9: Tile<C9, TS, TW>(a, rows, x, f, o, bias); break;
+            case 10: Tile<C10, TS, TW>(a, rows, x, f, o, bias); break;
+            case 11: Tile<C11, TS, TW>(a, rows, x, f, o, bias); break;
+            case 12: Tile<C12, TS, TW>(a, rows, x, f, o, bias); break;
+            case 13: Tile<C13, TS, TW>(a, rows, x, f, o, bias); break;
+            case 14: Tile<C14, TS, TW>(a, rows, x, f, o, bias); break;
+            default: throw new ArgumentOutOfRangeException(nameof(pixels));
+        }
+    }
+
+    /// <summary>
+    /// TP output pixels (x: the first one's window origin) × TW vectors of output channels (f: the filter at the first
+    /// window row and this OC tile; o: the first pixel's output at this tile). <paramref name="rows"/> window rows are
+    /// summed, each of <see cref="TileArgs.Taps"/> taps: per tap the filter vectors are loaded once and each pixel's
+    /// input value is broadcast into TW FMAs (TS: the input stride between pixels, 0 = <see cref="TileArgs.PixelStep"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void BlockInterior(in Window2D g, int oc, float* input, float* filter, float* output, int b, int oh, int ow)
+    private static unsafe void Tile<TP, TS, TW>(in TileArgs a, int rows, float* x, float* f, float* o, float* bias)
+        where TP : struct, IConstInt where TS : struct, IConstInt where TW : struct, IConstInt
     {
-        int c = g.C, kw = g.KW, kh = g.KH;
-        nint ps = g.SW * c, tapStep = g.DW * c, rowLen = (nint)g.W * c, fTap = (nint)c * oc;
-        float* rowBase = input + ((long)b * g.H * g.W + (ow * g.SW - g.PadLeft)) * c;
-        int ih0 = oh * g.SH - g.PadTop;
-        int t = 0;
-        for (; t + 32 <= oc; t += 32)
+        bool two = TW.Value == 2;
+        nint s = TS.Value != 0 ? TS.Value : a.PixelStep;
+        int taps = a.Taps, oc = a.Oc, mode = a.Mode;
+        int* offsets = (int*)a.Offsets;
+        nint rowStride = a.RowStride, fRow = a.FilterRowStep;
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default, a8 = default, a9 = default, a10 = default, a11 = default, a12 = default, a13 = default;
+        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default, b8 = default, b9 = default, b10 = default, b11 = default, b12 = default, b13 = default;
+        for (int ky = 0; ky < rows; ky++, x += rowStride, f += fRow)
         {
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-            Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
-            for (int ky = 0; ky < kh; ky++)
+            float* fj = f;
+            for (int j = 0; j < taps; j++, fj += oc)
             {
-                int ih = ih0 + ky * g.DH;
-                if ((uint)ih >= (uint)g.H) continue;
-                float* x = rowBase + ih * rowLen;
-                float* f = filter + (nint)ky * kw * fTap + t;
-                for (int kx = 0; kx < kw; kx++, x += tapStep - c)
-                {
-                    for (int ci = 0; ci < c; ci++, x++, f += oc)
-                    {
-                        var w0 = Vector512.Load(f);
-                        var w1 = Vector512.Load(f + 16);
-                        var v = Vector512.Create(x[0]); a0 = Vector512.FusedMultiplyAdd(v, w0, a0); b0 = Vector512.FusedMultiplyAdd(v, w1, b0);
-                        v = Vector512.Create(x[ps]); a1 = Vector512.FusedMultiplyAdd(v, w0, a1); b1 = Vector512.FusedMultiplyAdd(v, w1, b1);
-                        v = Vector512.Create(x[2 * ps]); a2 = Vector512.FusedMultiplyAdd(v, w0, a2); b2 = Vector512.FusedMultiplyAdd(v, w1, b2);
-                        v = Vector512.Create(x[3 * ps]); a3 = Vector512.FusedMultiplyAdd(v, w0, a3); b3 = Vector512.FusedMultiplyAdd(v, w1, b3);
-                        v = Vector512.Create(x[4 * ps]); a4 = Vector512.FusedMultiplyAdd(v, w0, a4); b4 = Vector512.FusedMultiplyAdd(v, w1, b4);
-                        v = Vector512.Create(x[5 * ps]); a5 = Vector512.FusedMultiplyAdd(v, w0, a5); b5 = Vector512.FusedMultiplyAdd(v, w1, b5);
-                        v = Vector512.Create(x[6 * ps]); a6 = Vector512.FusedMultiplyAdd(v, w0, a6); b6 = Vector512.FusedMultiplyAdd(v, w1, b6);
-                        v = Vector512.Create(x[7 * ps]); a7 = Vector512.FusedMultiplyAdd(v, w0, a7); b7 = Vector512.FusedMultiplyAdd(v, w1, b7);
-                    }
-                }
+                float* xj = x + offsets[j];
+                var w0 = Vector512.Load(fj);
+                var w1 = two ? Vector512.Load(fj + 16) : default;
+                Vector512<float> v;
+                { v = Vector512.Create(xj[0]); a0 = Vector512.FusedMultiplyAdd(v, w0, a0); if (two) b0 = Vector512.FusedMultiplyAdd(v, w1, b0); }
+                if (TP.Value > 1) { v = Vector512.Create(xj[s]); a1 = Vector512.FusedMultiplyAdd(v, w0, a1); if (two) b1 = Vector512.FusedMultiplyAdd(v, w1, b1); }
+                if (TP.Value > 2) { v = Vector512.Create(xj[2 * s]); a2 = Vector512.FusedMultiplyAdd(v, w0, a2); if (two) b2 = Vector512.FusedMultiplyAdd(v, w1, b2); }
+                if (TP.Value > 3) { v = Vector512.Create(xj[3 * s]); a3 = Vector512.FusedMultiplyAdd(v, w0, a3); if (two) b3 = Vector512.FusedMultiplyAdd(v, w1, b3); }
+                if (TP.Value > 4) { v = Vector512.Create(xj[4 * s]); a4 = Vector512.FusedMultiplyAdd(v, w0, a4); if (two) b4 = Vector512.FusedMultiplyAdd(v, w1, b4); }
+                if (TP.Value > 5) { v = Vector512.Create(xj[5 * s]); a5 = Vector512.FusedMultiplyAdd(v, w0, a5); if (two) b5 = Vector512.FusedMultiplyAdd(v, w1, b5); }
+                if (TP.Value > 6) { v = Vector512.Create(xj[6 * s]); a6 = Vector512.FusedMultiplyAdd(v, w0, a6); if (two) b6 = Vector512.FusedMultiplyAdd(v, w1, b6); }
+                if (TP.Value > 7) { v = Vector512.Create(xj[7 * s]); a7 = Vector512.FusedMultiplyAdd(v, w0, a7); if (two) b7 = Vector512.FusedMultiplyAdd(v, w1, b7); }
+                if (TP.Value > 8) { v = Vector512.Create(xj[8 * s]); a8 = Vector512.FusedMultiplyAdd(v, w0, a8); if (two) b8 = Vector512.FusedMultiplyAdd(v, w1, b8); }
+                if (TP.Value > 9) { v = Vector512.Create(xj[9 * s]); a9 = Vector512.FusedMultiplyAdd(v, w0, a9); if (two) b9 = Vector512.FusedMultiplyAdd(v, w1, b9); }
+                if (TP.Value > 10) { v = Vector512.Create(xj[10 * s]); a10 = Vector512.FusedMultiplyAdd(v, w0, a10); if (two) b10 = Vector512.FusedMultiplyAdd(v, w1, b10); }
+                if (TP.Value > 11) { v = Vector512.Create(xj[11 * s]); a11 = Vector512.FusedMultiplyAdd(v, w0, a11); if (two) b11 = Vector512.FusedMultiplyAdd(v, w1, b11); }
+                if (TP.Value > 12) { v = Vector512.Create(xj[12 * s]); a12 = Vector512.FusedMultiplyAdd(v, w0, a12); if (two) b12 = Vector512.FusedMultiplyAdd(v, w1, b12); }
+                if (TP.Value > 13) { v = Vector512.Create(xj[13 * s]); a13 = Vector512.FusedMultiplyAdd(v, w0, a13); if (two) b13 = Vector512.FusedMultiplyAdd(v, w1, b13); }
             }
-            float* o = output + t;
-            a0.Store(o); b0.Store(o + 16); o += oc; a1.Store(o); b1.Store(o + 16); o += oc;
-            a2.Store(o); b2.Store(o + 16); o += oc; a3.Store(o); b3.Store(o + 16); o += oc;
-            a4.Store(o); b4.Store(o + 16); o += oc; a5.Store(o); b5.Store(o + 16); o += oc;
-            a6.Store(o); b6.Store(o + 16); o += oc; a7.Store(o); b7.Store(o + 16);
         }
-        for (; t < oc; t += 16)
-        {
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-            for (int ky = 0; ky < kh; ky++)
-            {
-                int ih = ih0 + ky * g.DH;
-                if ((uint)ih >= (uint)g.H) continue;
-                float* x = rowBase + ih * rowLen;
-                float* f = filter + (nint)ky * kw * fTap + t;
-                for (int kx = 0; kx < kw; kx++, x += tapStep - c)
-                {
-                    for (int ci = 0; ci < c; ci++, x++, f += oc)
-                    {
-                        var w = Vector512.Load(f);
-                        a0 = Vector512.FusedMultiplyAdd(Vector512.Create(x[0]), w, a0);
-                        a1 = Vector512.FusedMultiplyAdd(Vector512.Create(x[ps]), w, a1);
-                        a2 = Vector512.FusedMultiplyAdd(Vector512.Create(x[2 * ps]), w, a2);
-                        a3 = Vector512.FusedMultiplyAdd(Vector512.Create(x[3 * ps]), w, a3);
-                        a4 = Vector512.FusedMultiplyAdd(Vector512.Create(x[4 * ps]), w, a4);
-                        a5 = Vector512.FusedMultiplyAdd(Vector512.Create(x[5 * ps]), w, a5);
-                        a6 = Vector512.FusedMultiplyAdd(Vector512.Create(x[6 * ps]), w, a6);
-                        a7 = Vector512.FusedMultiplyAdd(Vector512.Create(x[7 * ps]), w, a7);
-                    }
-                }
-            }
-            float* o = output + t;
-            a0.Store(o); a1.Store(o + oc); a2.Store(o + 2 * oc); a3.Store(o + 3 * oc);
-            a4.Store(o + 4 * oc); a5.Store(o + 5 * oc); a6.Store(o + 6 * oc); a7.Store(o + 7 * oc);
-        }
+        Put<TW>(o + 0 * oc, a0, b0, bias, mode);
+        if (TP.Value > 1) Put<TW>(o + 1 * oc, a1, b1, bias, mode);
+        if (TP.Value > 2) Put<TW>(o + 2 * oc, a2, b2, bias, mode);
+        if (TP.Value > 3) Put<TW>(o + 3 * oc, a3, b3, bias, mode);
+        if (TP.Value > 4) Put<TW>(o + 4 * oc, a4, b4, bias, mode);
+        if (TP.Value > 5) Put<TW>(o + 5 * oc, a5, b5, bias, mode);
+        if (TP.Value > 6) Put<TW>(o + 6 * oc, a6, b6, bias, mode);
+        if (TP.Value > 7) Put<TW>(o + 7 * oc, a7, b7, bias, mode);
+        if (TP.Value > 8) Put<TW>(o + 8 * oc, a8, b8, bias, mode);
+        if (TP.Value > 9) Put<TW>(o + 9 * oc, a9, b9, bias, mode);
+        if (TP.Value > 10) Put<TW>(o + 10 * oc, a10, b10, bias, mode);
+        if (TP.Value > 11) Put<TW>(o + 11 * oc, a11, b11, bias, mode);
+        if (TP.Value > 12) Put<TW>(o + 12 * oc, a12, b12, bias, mode);
+        if (TP.Value > 13) Put<TW>(o + 13 * oc, a13, b13, bias, mode);
     }
 
-    // Border pixels (and a row's tail): one pixel at a time, taps outside the input skipped (zero padding).
-    private static unsafe void PixelsChecked(in Window2D g, int oc, float* input, float* filter, float* output, int b, int oh, int ow0, int count)
+    // Stores one pixel's TW output vectors after the epilogue (max(0, ·) and min(6, ·) with the accumulator as the
+    // second operand, so a NaN passes through as with the unfused Relu/Relu6).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Put<TW>(float* o, Vector512<float> lo, Vector512<float> hi, float* bias, int mode) where TW : struct, IConstInt
     {
-        int c = g.C;
-        for (int p = 0; p < count; p++)
+        Finish(o, lo, bias, mode);
+        if (TW.Value == 2) Finish(o + 16, hi, bias + 16, mode);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Finish(float* o, Vector512<float> acc, float* bias, int mode)
+    {
+        if (mode != ModeNone)
         {
-            int iw0 = (ow0 + p) * g.SW - g.PadLeft;
-            for (int t = 0; t < oc; t += 16)
+            acc += Vector512.Load(bias);
+            if (mode >= ModeRelu)
             {
-                var acc = Vector512<float>.Zero;
-                for (int ky = 0; ky < g.KH; ky++)
-                {
-                    int ih = oh * g.SH - g.PadTop + ky * g.DH;
-                    if ((uint)ih >= (uint)g.H) continue;
-                    float* line = input + (long)(b * g.H + ih) * g.W * c;
-                    for (int kx = 0; kx < g.KW; kx++)
-                    {
-                        int iw = iw0 + kx * g.DW;
-                        if ((uint)iw >= (uint)g.W) continue;
-                        float* x = line + (long)iw * c;
-                        float* f = filter + ((long)(ky * g.KW + kx) * c) * oc + t;
-                        for (int ci = 0; ci < c; ci++, f += oc)
-                            acc = Vector512.FusedMultiplyAdd(Vector512.Create(x[ci]), Vector512.Load(f), acc);
-                    }
-                }
-                acc.Store(output + (long)p * oc + t);
+                acc = Avx512F.Max(Vector512<float>.Zero, acc);
+                if (mode == ModeRelu6) acc = Avx512F.Min(Vector512.Create(6f), acc);
             }
         }
+        acc.Store(o);
     }
+
+    /// <summary>A compile-time integer for the tile specializations (struct type arguments: the JIT folds <c>Value</c>).</summary>
+    private interface IConstInt
+    {
+        static abstract int Value { get; }
+    }
+
+    private readonly struct C0 : IConstInt { public static int Value => 0; }
+    private readonly struct C1 : IConstInt { public static int Value => 1; }
+    private readonly struct C2 : IConstInt { public static int Value => 2; }
+    private readonly struct C3 : IConstInt { public static int Value => 3; }
+    private readonly struct C4 : IConstInt { public static int Value => 4; }
+    private readonly struct C5 : IConstInt { public static int Value => 5; }
+    private readonly struct C6 : IConstInt { public static int Value => 6; }
+    private readonly struct C7 : IConstInt { public static int Value => 7; }
+    private readonly struct C8 : IConstInt { public static int Value => 8; }
+    private readonly struct C9 : IConstInt { public static int Value => 9; }
+    private readonly struct C10 : IConstInt { public static int Value => 10; }
+    private readonly struct C11 : IConstInt { public static int Value => 11; }
+    private readonly struct C12 : IConstInt { public static int Value => 12; }
+    private readonly struct C13 : IConstInt { public static int Value => 13; }
+    private readonly struct C14 : IConstInt { public static int Value => 14; }
 }
