@@ -81,6 +81,30 @@ public sealed class Tensor : IDisposable
         return this;
     }
 
+    /// <summary>
+    /// Non-null while this tensor is a variable's value that the optimizer kernels may update in place: the
+    /// <see cref="Kernels.VariableSlot"/> that made it as its own private copy. Cleared (never set again) when the value
+    /// escapes — a read that the slot cannot account for (see <see cref="Kernels.VariableSlot.Value"/>). Set and cleared
+    /// under the slot's lock. An object, not the slot type, so the core layer does not depend on the kernels'.
+    /// </summary>
+    internal object? InPlaceOwner;
+
+    /// <summary>How many runs currently hold this value (leases taken under the owning slot's lock, see
+    /// <see cref="Kernels.IVariableLeases"/>); an in-place update needs none but the updating run's own.</summary>
+    internal int Leases;
+
+    /// <summary>Bumped after every in-place update: caches of data derived from this tensor key on (identity, version)
+    /// (see <see cref="Kernels.Simd.WeightCache{T}"/>).</summary>
+    internal int Version;
+
+    /// <summary>True when this numeric tensor's storage is <paramref name="array"/> (itself or a view such as Reshape).</summary>
+    internal bool SharesArray(byte[] array)
+        => _strings == null && _handle == null && MemoryMarshal.TryGetArray<byte>(_bytes, out var seg) && ReferenceEquals(seg.Array, array);
+
+    /// <summary>The plain array behind a numeric tensor, or null (strings, handles, mapped or native memory).</summary>
+    internal byte[]? BackingArray
+        => _strings == null && _handle == null && MemoryMarshal.TryGetArray<byte>(_bytes, out var seg) ? seg.Array : null;
+
     /// <summary>Size of the numeric payload in bytes (0 for strings and handles).</summary>
     public int ByteLength => _bytes.Length;
 

@@ -32,6 +32,17 @@ internal sealed partial class ExecutionPlan
     /// <summary>The target op names as requested (cache key part).</summary>
     public string[] TargetNames { get; }
 
+    /// <summary>Per slot, the index of the last step that reads it (<see cref="int.MaxValue"/> for fetched slots, -1 for
+    /// slots no step reads).</summary>
+    public int[] SlotLastReader { get; private set; } = [];
+
+    /// <summary>
+    /// True when no step of this (static) plan can keep an input past its own step other than through its outputs, so a
+    /// run can account for every variable value it reads (see <see cref="Kernels.VariableSlot"/>): no stateful op but the
+    /// variable, optimizer and random ops, no resource or variant operands but the variable ops', no function calls.
+    /// </summary>
+    public bool AllowsVariableLeases { get; private set; }
+
     /// <summary>Steps in a valid execution order (empty for loop graphs).</summary>
     public PlanStep[] Steps { get; private set; } = [];
 
@@ -186,6 +197,12 @@ internal sealed partial class ExecutionPlan
             steps[group.Key].ReleaseSlots = group.Select(kv => kv.Key).Order().ToArray();
         plan.Steps = steps;
         plan.SlotCount = slots.Count;
+        var readBy = new int[slots.Count];
+        Array.Fill(readBy, -1);
+        foreach (var (slot, step) in lastReader) readBy[slot] = step;
+        foreach (int slot in plan.FetchSlots) readBy[slot] = int.MaxValue;
+        plan.SlotLastReader = readBy;
+        plan.AllowsVariableLeases = steps.All(s => !VariableLeasePolicy.MayKeepInputs(s.Node));
         return plan;
     }
 

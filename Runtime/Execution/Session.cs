@@ -196,7 +196,12 @@ public sealed partial class Session : IDisposable, IGraphRunner
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (plan.Loop != null) plan.Loop.Run(plan, frame);
-        else StaticExecutor.Run(plan, frame);
+        else
+        {
+            // A top-level run copies out what it fetches, so it can account for the variable values it reads.
+            frame.Leasing = plan.AllowsVariableLeases;
+            StaticExecutor.Run(plan, frame);
+        }
         for (int j = 0; j < plan.FetchSlots.Length; j++)
             results[j] = TakeOwnership(frame, FetchedValue(plan, frame, j), results[..j]);
     }
@@ -210,7 +215,12 @@ public sealed partial class Session : IDisposable, IGraphRunner
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (plan.Loop != null) plan.Loop.Run(plan, frame);
-        else StaticExecutor.Run(plan, frame);
+        else
+        {
+            // A top-level run copies out what it fetches, so it can account for the variable values it reads.
+            frame.Leasing = plan.AllowsVariableLeases;
+            StaticExecutor.Run(plan, frame);
+        }
         for (int j = 0; j < plan.FetchSlots.Length; j++)
         {
             var v = FetchedValue(plan, frame, j);

@@ -45,8 +45,9 @@ internal static class StaticExecutor
                 }
                 liveInputs++;
                 var r = refs[slot];
-                // A ref is read when its consumer runs, so an Assign earlier in the run is seen.
-                inputs[i] = r != null ? r.Value : values[slot];
+                // A ref is read when its consumer asks for the value (OpKernelContext.Input), so an Assign earlier in the
+                // run is seen, and a kernel that takes the ref (Assign, Apply*) does not read it at all.
+                inputs[i] = r != null ? null : values[slot];
                 if (refInputs != null) refInputs[i] = r;
             }
             foreach (int c in step.ControlSteps)
@@ -61,6 +62,7 @@ internal static class StaticExecutor
                 continue;
             }
             ctx.ResetOutputs();
+            frame.CurrentStep = s;
             long started = observer != null ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
             Compute(step, ctx);
             observer?.Invoke(step, System.Diagnostics.Stopwatch.GetTimestamp() - started);

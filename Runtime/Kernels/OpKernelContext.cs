@@ -50,7 +50,9 @@ public sealed class OpKernelContext
         var t = _inputs[index];
         if (t != null) return t;
         // A ref input without a value is an uninitialized variable: say so, as TF does.
-        if (_refInputs?[index] is { } slot) return slot.GetValue(Node.Name);
+        // A ref input is read when the kernel asks for its value (the static executor leaves it unresolved), so an
+        // Assign earlier in the run is seen and the read is accounted for (leased to the run, or marked escaped).
+        if (_refInputs?[index] is { } slot) return _inputs[index] = slot.Read(Leases, Node.Name);
         throw new GraphExecutionException($"{Node.Op} node '{Node.Name}': input {index} ('{Node.Inputs[index]}') has no value.", Node.Name);
     }
 
@@ -116,7 +118,9 @@ public sealed class OpKernelContext
         _outputRefs ??= new VariableSlot?[_outputs.Length];
         if (index >= _outputRefs.Length) Array.Resize(ref _outputRefs, _outputs.Length);
         _outputRefs[index] = slot;
-        _outputs[index] = slot.Value;
+        // The static executor (contexts with Leases) reads a ref output through the slot when a consumer runs, never this
+        // value, so it is stored as is; elsewhere it is a read like any other.
+        _outputs[index] = Leases != null ? slot.Current : slot.Value;
     }
 
     /// <summary>Output <paramref name="index"/> as set so far, or null.</summary>
@@ -133,6 +137,10 @@ public sealed class OpKernelContext
     internal Tensor?[] InputArray => _inputs;
 
     internal VariableSlot?[]? RefInputArray => _refInputs;
+
+    /// <summary>The static executor's run, which leases the variable values its kernels read (null elsewhere: reads then
+    /// mark values escaped, see <see cref="VariableSlot"/>).</summary>
+    internal IVariableLeases? Leases { get; set; }
 
     /// <summary>The run's buffer pool, for kernels that keep pooled values (null outside an executor run).</summary>
     internal IBufferHolds? Holds { get; set; }

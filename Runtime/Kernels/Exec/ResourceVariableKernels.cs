@@ -24,7 +24,7 @@ internal sealed class ResourceVariableKernels : KernelSet
             var dtype = node.GetType("dtype", DataType.DtInvalid);
             return new DelegateKernel(node, ctx =>
             {
-                var value = ResourceHandles.Variable(ctx, 0).GetValue(node.Name);
+                var value = ResourceHandles.Variable(ctx, 0).Read(ctx.Leases, node.Name);
                 if (dtype != DataType.DtInvalid && value.DType != dtype)
                     throw ctx.Error($"reads a {DataTypes.Name(dtype)} but variable holds {DataTypes.Name(value.DType)}.");
                 ctx.SetOutput(0, value);
@@ -57,6 +57,6 @@ internal sealed class ResourceVariableKernels : KernelSet
         var slot = ResourceHandles.Variable(ctx, 0);
         var delta = ctx.Input(1);
         lock (slot.SyncRoot)
-            slot.Value = ElementwiseUpdate.AddScaled(ctx, slot.GetValue(node.Name), delta, sign);
+            slot.Value = ElementwiseUpdate.AddScaled(ctx, slot.GetCurrent(node.Name), delta, sign);
     });
 }

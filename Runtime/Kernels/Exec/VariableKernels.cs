@@ -64,7 +64,7 @@ internal sealed class VariableKernels : KernelSet
             var delta = ctx.Input(1);
             // The read-modify-write always takes the lock: use_locking=false only allows races TF tolerates.
             lock (slot.SyncRoot)
-                slot.Value = ElementwiseUpdate.AddScaled(ctx, slot.GetValue(node.Name), delta, sign);
+                slot.Value = ElementwiseUpdate.AddScaled(ctx, slot.GetCurrent(node.Name), delta, sign);
             ctx.SetOutputRef(0, slot);
         });
     }

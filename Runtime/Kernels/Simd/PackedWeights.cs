@@ -7,9 +7,9 @@ namespace TypedGraph.Kernels.Simd;
 /// </summary>
 /// <remarks>
 /// <para>Only a <see cref="Tensor.IsPublishedValue"/> tensor is cached — a Const node's value or a variable's
-/// current value, which the runtime never writes in place: every variable write (Assign, AssignAdd/Sub,
-/// AssignVariableOp, the Apply*/ResourceApply* optimizers, scatter updates, Saver restore) publishes a new tensor.
-/// So the tensor's identity is the weight's version: after an assign, a training step or a restore the kernel sees a
+/// current value. Variable writes (Assign, AssignAdd/Sub, AssignVariableOp, scatter updates, Saver restore) publish a new
+/// tensor; the dense Apply*/ResourceApply* optimizers may instead update a value nobody else holds in place, bumping its
+/// <see cref="Tensor.Version"/>. So the tensor's identity and version are the weight's version: after an assign, a training step or a restore the kernel sees a
 /// different tensor and derives again; a fed tensor (a feed overriding the weight) is never published and always runs
 /// the uncached path. Identity is compared by reference against a tensor this cache holds, so a collected tensor's
 /// address can never be mistaken for a new one.</para>
@@ -22,10 +22,11 @@ namespace TypedGraph.Kernels.Simd;
 /// <typeparam name="T">The derived form.</typeparam>
 internal sealed class WeightCache<T> where T : class
 {
-    private sealed record Entry(Tensor Source, T Value);
+    private sealed record Entry(Tensor Source, int Version, T Value);
 
     private Entry? _entry;
     private Tensor? _seenOnce;
+    private int _seenVersion;
     private int _builds;
 
     /// <summary>How many times a derived form was built (tests: a weight is derived again exactly when it changed).</summary>
@@ -40,12 +41,19 @@ internal sealed class WeightCache<T> where T : class
     public T? Get<TArg>(Tensor weight, TArg arg, Func<T, TArg, bool> fits, Func<Tensor, TArg, T> build)
     {
         if (!weight.IsPublishedValue) return null;
+        // A variable's value updated in place keeps its identity and bumps its version; it cannot change while this run
+        // holds it (see VariableSlot), so the version read here is the one the derived form is built from.
+        int version = Volatile.Read(ref weight.Version);
         var entry = Volatile.Read(ref _entry);
-        if (entry != null && ReferenceEquals(entry.Source, weight) && fits(entry.Value, arg)) return entry.Value;
-        if (!ReferenceEquals(Interlocked.Exchange(ref _seenOnce, weight), weight)) return null;
+        if (entry != null && ReferenceEquals(entry.Source, weight) && entry.Version == version && fits(entry.Value, arg)) return entry.Value;
+        // Two racing runs may pair one's tensor with the other's version: at worst a build too many or too few, never a
+        // wrong entry (the entry records what was built).
+        bool sameTensor = ReferenceEquals(Interlocked.Exchange(ref _seenOnce, weight), weight);
+        bool sameVersion = Interlocked.Exchange(ref _seenVersion, version) == version;
+        if (!sameTensor || !sameVersion) return null;
         var value = build(weight, arg);
         Interlocked.Increment(ref _builds);
-        Volatile.Write(ref _entry, new Entry(weight, value));
+        Volatile.Write(ref _entry, new Entry(weight, version, value));
         return value;
     }
 }

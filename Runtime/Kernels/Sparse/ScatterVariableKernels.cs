@@ -44,7 +44,7 @@ internal sealed class ScatterVariableKernels : KernelSet
             var indices = SparseTriple.Longs(ctx, indicesT, "indices");
             lock (slot.SyncRoot)
             {
-                var value = slot.GetValue(Node.Name);
+                var value = slot.GetCurrent(Node.Name);
                 if (value.DType != updates.DType) throw ctx.Error($"updates are {DataTypes.Name(updates.DType)} but variable '{slot.Name}' is {DataTypes.Name(value.DType)}.");
                 if (value.Shape.Rank < 1) throw ctx.Error($"params must be at least 1-D, got shape {value.Shape} for variable '{slot.Name}'.");
                 long inner = GatherScatterNdKernels.RowSize(value.Shape);
@@ -83,7 +83,7 @@ internal sealed class ScatterVariableKernels : KernelSet
             var updates = ctx.Input(2);
             lock (slot.SyncRoot)
             {
-                var value = slot.GetValue(Node.Name);
+                var value = slot.GetCurrent(Node.Name);
                 if (value.DType != updates.DType) throw ctx.Error($"updates are {DataTypes.Name(updates.DType)} but variable '{slot.Name}' is {DataTypes.Name(value.DType)}.");
                 var shape = value.Shape.ToArray().Select(d => (long)d).ToArray();
                 var (k, offsets, slice) = GatherScatterNdKernels.IndexTuples(ctx, indices, shape, "input");

@@ -75,7 +75,7 @@ internal sealed class SparseApplyKernels : KernelSet
             {
                 foreach (var s in slots)
                     if (!taken.Contains(s.SyncRoot)) { Monitor.Enter(s.SyncRoot); taken.Add(s.SyncRoot); }
-                var values = slots.Select(s => s.GetValue(Node.Name)).ToArray();
+                var values = slots.Select(s => s.GetCurrent(Node.Name)).ToArray();
                 var shape = values[0].Shape;
                 for (int k = 0; k < values.Length; k++)
                     if (values[k].Shape != shape || values[k].DType != dtype)
