@@ -107,6 +107,60 @@ public class StringOpsTests
         Assert.Equal(["true", "false"], Text(Compute1("AsString", [Tensor.Create(new[] { true, false }, 2)])));
     }
 
+    private static string[] AsStr(Tensor t, int? width = null, string? fill = null, int? precision = null, bool shortest = false, bool scientific = false)
+        => Text(Compute1("AsString", [t], d =>
+        {
+            if (width != null) d.Attr["width"] = new AttrValue { I = width.Value };
+            if (fill != null) d.Attr["fill"] = new AttrValue { S = ByteString.CopyFromUtf8(fill) };
+            if (precision != null) d.Attr["precision"] = new AttrValue { I = precision.Value };
+            if (shortest) d.Attr["shortest"] = new AttrValue { B = true };
+            if (scientific) d.Attr["scientific"] = new AttrValue { B = true };
+        }));
+
+    // as_string_op.cc (absl::StrFormat with "%{fill}*.*{d,u,e,f,g,s}"): printf's rounding of the exact value (half to
+    // even: 0.125 → "0.12", 2.5 → "2"), `fill` is a printf flag, every dtype of the op's T list, TF's attr errors.
+    [Fact]
+    public void AsString_MatchesPrintfForEveryDtypeAndFlag()
+    {
+        Assert.Equal(["0.12", "0.38"], AsStr(Tensor.Create(new[] { 0.125, 0.375 }, 2), precision: 2));
+        Assert.Equal(["2", "4"], AsStr(Tensor.Create(new[] { 2.5f, 3.5f }, 2), precision: 0));
+        Assert.Equal(["-0.000000", "inf", "-inf"], AsStr(Tensor.Create(new[] { -0.0, double.PositiveInfinity, double.NegativeInfinity }, 3)));
+        Assert.Equal(["1.000000e-05", "1.2e+06"], AsStr(Tensor.Create(new[] { 0.00001 }, 1), scientific: true).Concat(AsStr(Tensor.Create(new[] { 1234567f }, 1), precision: 2, shortest: true)));
+        Assert.Equal(["(1.500000,-2.000000)"], AsStr(new Tensor(DataType.DtComplex64, new TensorShape(1), MemoryMarshalBytes(new[] { 1.5f, -2f }))));
+        Assert.Equal(["(1.5,-2)"], AsStr(new Tensor(DataType.DtComplex128, new TensorShape(1), MemoryMarshalBytes(new[] { 1.5, -2.0 })), shortest: true));
+        Assert.Equal(["0.500000"], AsStr(Tensor.Create(new[] { (Half)0.5 }, 1)));
+        Assert.Equal(["1.000000"], AsStr(new Tensor(DataType.DtBfloat16, new TensorShape(1), new byte[] { 0x80, 0x3F })));
+        Assert.Equal(["255", "0"], AsStr(Tensor.Create(new byte[] { 255, 0 }, 2)));
+        Assert.Equal(["-128"], AsStr(Tensor.Create(new sbyte[] { -128 }, 1)));
+        Assert.Equal(["18446744073709551615"], AsStr(Tensor.Create(new[] { ulong.MaxValue }, 1)));
+        Assert.Equal(["-9223372036854775808"], AsStr(Tensor.Create(new[] { long.MinValue }, 1)));
+        Assert.Equal(["65535", "4294967295"], AsStr(Tensor.Create(new ushort[] { 65535 }, 1)).Concat(AsStr(Tensor.Create(new[] { uint.MaxValue }, 1))));
+        // fill is a printf flag: '+' signs, ' ' leaves a space for the sign (even without a width), '-' left-justifies,
+        // '0' pads after the sign (not inf), '#' keeps %g's zeros; %u never signs.
+        Assert.Equal(["+42", "-7"], AsStr(Tensor.Create(new[] { 42, -7 }, 2), fill: "+"));
+        Assert.Equal([" 42"], AsStr(Tensor.Create(new[] { 42 }, 1), fill: " "));
+        Assert.Equal(["42   "], AsStr(Tensor.Create(new[] { 42L }, 1), width: 5, fill: "-"));
+        Assert.Equal(["42"], AsStr(Tensor.Create(new uint[] { 42 }, 1), fill: "+"));
+        Assert.Equal(["-01.50", "   inf"], AsStr(Tensor.Create(new[] { -1.5f, float.PositiveInfinity }, 2), width: 6, fill: "0", precision: 2));
+        Assert.Equal(["3.00000"], AsStr(Tensor.Create(new[] { 3.0 }, 1), fill: "#", shortest: true));
+        // Strings: width ≤ 0 forwards; else %*.*s (precision cuts bytes).
+        Assert.Equal(["ab"], AsStr(S("ab")));
+        Assert.Equal(["   ab", "  a"], AsStr(S("ab"), width: 5).Concat(AsStr(S("ab"), width: 3, precision: 1)));
+        Assert.Equal(["true"], AsStr(Tensor.Create(new[] { true }, 1), width: 8)); // bools ignore the format
+        var ex = Assert.Throws<GraphExecutionException>(() => AsStr(Tensor.Create(new[] { 1 }, 1), fill: "x"));
+        Assert.Contains("Fill argument not supported: \"x\"", ex.Message);
+        ex = Assert.Throws<GraphExecutionException>(() => AsStr(Tensor.Create(new[] { 1 }, 1), fill: "00"));
+        Assert.Contains("Fill string must be one or fewer characters", ex.Message);
+        ex = Assert.Throws<GraphExecutionException>(() => AsStr(Tensor.Create(new[] { 1 }, 1), precision: 2));
+        Assert.Contains("precision not supported for datatype int32", ex.Message);
+        ex = Assert.Throws<GraphExecutionException>(() => AsStr(Tensor.Create(new[] { 1L }, 1), shortest: true));
+        Assert.Contains("scientific and shortest format not supported for datatype int64", ex.Message);
+        ex = Assert.Throws<GraphExecutionException>(() => AsStr(Tensor.Create(new[] { 1.0 }, 1), shortest: true, scientific: true));
+        Assert.Contains("Cannot select both scientific and shortest notation", ex.Message);
+    }
+
+    private static byte[] MemoryMarshalBytes<T>(T[] values) where T : unmanaged => System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+
     // decode_raw_op.cc: output shape input.shape + [len / sizeof(T)], little-endian by default; unequal lengths fail.
     [Fact]
     public void DecodeRaw_ReinterpretsBytes_AndRequiresEqualLengths()

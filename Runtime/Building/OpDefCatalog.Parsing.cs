@@ -12,7 +12,7 @@ public sealed partial class OpDefCatalog
         "StringToHashBucketFast(input: string) -> (output: int64); num_buckets: int >= 1",
         "StringToHashBucketStrong(input: string) -> (output: int64); num_buckets: int >= 1; key: list(int)",
         "StringToNumber(string_tensor: string) -> (output: out_type); out_type: {float, double, int32, int64} = float",
-        "AsString(input: T) -> (output: string); T: {float, double, int8, int16, int32, int64, complex64, complex128, bool}; precision: int = -1; scientific: bool = false; shortest: bool = false; width: int = -1; fill: string = ''",
+        "AsString(input: T) -> (output: string); T: {realnumbertype, complex64, complex128, bool, variant}; precision: int = -1; scientific: bool = false; shortest: bool = false; width: int = -1; fill: string = ''",
         "Where(input: T) -> (index: int64); T: {numbertype, bool} = bool",
     ];
 }

@@ -102,10 +102,6 @@ internal static class CFormat
         return Pad(sign, BigInteger.Abs(value).ToString(CultureInfo.InvariantCulture), width, flags, (flags & Flags.Zero) != 0);
     }
 
-    /// <summary>printf <c>%{-}{width}s</c> (absl's StrFormat pads strings with spaces whatever the other flags).</summary>
-    public static string FormatString(string value, int width, Flags flags)
-        => value.Length >= width ? value : (flags & Flags.Left) != 0 ? value.PadRight(width) : value.PadLeft(width);
-
     private static string Sign(bool negative, Flags flags)
         => negative ? "-" : (flags & Flags.Plus) != 0 ? "+" : (flags & Flags.Space) != 0 ? " " : "";
 

@@ -9,8 +9,8 @@ namespace TypedGraph.Kernels.Strings;
 
 /// <summary>
 /// StringToNumber (string_to_number_op.cc: TF's safe_strto* — surrounding whitespace allowed, the whole rest must
-/// be the number, out-of-range is an error), AsString (as_string_op.cc: printf-style <c>%d</c>/<c>%f</c>/<c>%e</c>/<c>%g</c>
-/// with width, fill and precision; bools as "true"/"false") and DecodeRaw (decode_raw_op.cc: every string the same
+/// be the number, out-of-range is an error), AsString (as_string_op.cc: printf <c>%d</c>/<c>%u</c>/<c>%f</c>/<c>%e</c>/<c>%g</c>/<c>%s</c>
+/// with width, a flag as fill and precision, rounded as printf does (<see cref="CFormat"/>); bools as "true"/"false") and DecodeRaw (decode_raw_op.cc: every string the same
 /// length, a multiple of the element size; output shape <c>input.shape + [len / size]</c>).
 /// </summary>
 internal sealed class StringConversionKernels : KernelSet
@@ -62,81 +62,83 @@ internal sealed class StringConversionKernels : KernelSet
         return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
     }
 
+    // as_string_op.cc (the absl::StrFormat version): the format is "%{fill}*.*{conv}" with width (−1 → 0) and precision
+    // (−1: printf's default, 6 for floats, none for integers and strings); `fill` is a printf flag (' ', '+', '-', '0' or
+    // '#'), anything else is an error; conv is d (signed), u (unsigned), e/f/g (float, double, half and bfloat16 as float,
+    // each part of a complex as "(re,im)"), s (strings; width ≤ 0 forwards the input). Bools print "true"/"false".
     private static OpKernel AsString(Node node)
     {
-        int precision = (int)node.GetInt("precision", -1), width = (int)node.GetInt("width", -1);
+        int precision = (int)node.GetInt("precision", -1), width = Math.Max(0, (int)node.GetInt("width", -1));
         bool scientific = node.GetBool("scientific", false), shortest = node.GetBool("shortest", false);
         string fill = node.GetString("fill", "");
-        if (fill.Length > 1) throw KernelAttrs.Err(node, $"Fill string must be one or fewer characters, got '{fill}'.");
-        if (scientific && shortest) throw KernelAttrs.Err(node, "Cannot select both scientific and shortest notation.");
-        char fillChar = fill.Length == 1 ? fill[0] : ' ';
+        DataType? declared = node.HasAttr("T") ? node.GetType("T") : null;
+        if (declared is { } t0) CheckAsStringAttrs(node, t0, precision, scientific, shortest);
+        if (fill.Length > 1) throw KernelAttrs.Err(node, "Fill string must be one or fewer characters");
+        if (scientific && shortest) throw KernelAttrs.Err(node, "Cannot select both scientific and shortest notation");
+        var flags = CFormat.Flags.None;
+        if (fill.Length == 1) flags = CFormat.FlagOf(fill[0]) ?? throw KernelAttrs.Err(node, $"Fill argument not supported: \"{fill}\"");
+        char conv = shortest ? 'g' : scientific ? 'e' : 'f';
         return new DelegateKernel(node, ctx =>
         {
             var input = ctx.Input(0);
+            var dtype = DataTypes.BaseType(input.DType);
+            if (declared == null) CheckAsStringAttrs(node, dtype, precision, scientific, shortest);
+            if (dtype == DataType.DtString && width <= 0)
+            {
+                ctx.SetOutput(0, input);
+                return;
+            }
             long n = input.NumElements;
             var o = new byte[n][];
-            bool isFloat = input.DType is DataType.DtFloat or DataType.DtDouble or DataType.DtHalf or DataType.DtBfloat16;
-            if (!isFloat && (precision > -1 || scientific || shortest) && input.DType != DataType.DtComplex64)
-                throw ctx.Error($"Cannot select precision, scientific or shortest for {DataTypes.Name(input.DType)} input.");
+            string Real(double v) => CFormat.Format(v, conv, precision, width, flags);
+            string Int(long v) => CFormat.FormatInteger(v, width, flags);
+            string UInt(ulong v) => CFormat.FormatInteger(v, width, flags, unsigned: true);
             for (int i = 0; i < n; i++)
             {
-                string text = input.DType switch
+                o[i] = dtype switch
                 {
-                    DataType.DtFloat => FormatFloat(input.AsSpan<float>()[i], precision, scientific, shortest),
-                    DataType.DtDouble => FormatFloat(input.AsSpan<double>()[i], precision, scientific, shortest),
-                    DataType.DtInt8 => input.AsSpan<sbyte>()[i].ToString(CultureInfo.InvariantCulture),
-                    DataType.DtUint8 => input.AsSpan<byte>()[i].ToString(CultureInfo.InvariantCulture),
-                    DataType.DtInt16 => input.AsSpan<short>()[i].ToString(CultureInfo.InvariantCulture),
-                    DataType.DtUint16 => input.AsSpan<ushort>()[i].ToString(CultureInfo.InvariantCulture),
-                    DataType.DtInt32 => input.AsSpan<int>()[i].ToString(CultureInfo.InvariantCulture),
-                    DataType.DtUint32 => input.AsSpan<uint>()[i].ToString(CultureInfo.InvariantCulture),
-                    DataType.DtInt64 => input.AsSpan<long>()[i].ToString(CultureInfo.InvariantCulture),
-                    DataType.DtUint64 => input.AsSpan<ulong>()[i].ToString(CultureInfo.InvariantCulture),
-                    DataType.DtBool => input.AsSpan<bool>()[i] ? "true" : "false",
-                    DataType.DtString => Encoding.UTF8.GetString(input.Strings[i]),
-                    _ => throw ctx.Error($"Value for attr 'T' of {DataTypes.Name(input.DType)} is not in the list of allowed values."),
+                    DataType.DtString => PadString(input.Strings[i], precision, width, flags),
+                    DataType.DtBool => Encoding.ASCII.GetBytes(input.Bytes[i] != 0 ? "true" : "false"),
+                    _ => Encoding.ASCII.GetBytes(dtype switch
+                    {
+                        DataType.DtFloat => Real(input.AsSpan<float>()[i]),
+                        DataType.DtDouble => Real(input.AsSpan<double>()[i]),
+                        DataType.DtHalf => Real((float)input.AsSpan<Half>()[i]),
+                        DataType.DtBfloat16 => Real(BitConverter.Int32BitsToSingle(input.AsSpan<ushort>()[i] << 16)),
+                        DataType.DtComplex64 => "(" + Real(MemoryMarshal.Cast<byte, float>(input.Bytes)[2 * i]) + "," + Real(MemoryMarshal.Cast<byte, float>(input.Bytes)[2 * i + 1]) + ")",
+                        DataType.DtComplex128 => "(" + Real(MemoryMarshal.Cast<byte, double>(input.Bytes)[2 * i]) + "," + Real(MemoryMarshal.Cast<byte, double>(input.Bytes)[2 * i + 1]) + ")",
+                        DataType.DtInt8 => Int((sbyte)input.Bytes[i]),
+                        DataType.DtUint8 => UInt(input.Bytes[i]),
+                        DataType.DtInt16 => Int(input.AsSpan<short>()[i]),
+                        DataType.DtUint16 => UInt(input.AsSpan<ushort>()[i]),
+                        DataType.DtInt32 => Int(input.AsSpan<int>()[i]),
+                        DataType.DtUint32 => UInt(input.AsSpan<uint>()[i]),
+                        DataType.DtInt64 => Int(input.AsSpan<long>()[i]),
+                        DataType.DtUint64 => UInt(input.AsSpan<ulong>()[i]),
+                        _ => throw ctx.Error($"Cannot encode input of type {DataTypes.Name(dtype)}"),
+                    }),
                 };
-                if (width > text.Length)
-                {
-                    // printf's '0' flag pads after the sign; a space fill pads on the left.
-                    bool zero = fillChar == '0' && input.DType != DataType.DtString && input.DType != DataType.DtBool && (text.Length > 0 && (char.IsAsciiDigit(text[^1]) || text.Contains('.')));
-                    if (zero && (text.StartsWith('-') || text.StartsWith('+'))) text = text[0] + text[1..].PadLeft(width - 1, '0');
-                    else text = text.PadLeft(width, zero ? '0' : ' ');
-                }
-                o[i] = Encoding.UTF8.GetBytes(text);
             }
             ctx.SetOutput(0, new Tensor(input.Shape, o));
         });
     }
 
-    /// <summary>printf <c>%.{p}f</c>, <c>%.{p}e</c> or <c>%.{p}g</c> (p defaults to 6), as TF's AsString builds its format.</summary>
-    internal static string FormatFloat(double v, int precision, bool scientific, bool shortest)
+    // %{-}*.*s on bytes: at most `precision` bytes (all when < 0), padded with spaces to `width`.
+    private static byte[] PadString(byte[] s, int precision, int width, CFormat.Flags flags)
     {
-        if (double.IsNaN(v)) return "nan";
-        if (double.IsInfinity(v)) return v > 0 ? "inf" : "-inf";
-        int p = precision < 0 ? 6 : precision;
-        if (scientific) return FormatE(v, p);
-        if (!shortest) return v.ToString("F" + p, CultureInfo.InvariantCulture);
-        // %g: precision P (0 → 1); exponent X of the value rounded to P significant digits; %f with P-1-X decimals when
-        // P > X >= -4, else %e with P-1; trailing zeros (and a trailing point) removed.
-        int sig = p == 0 ? 1 : p;
-        int x = v == 0 ? 0 : int.Parse(v.ToString("E" + (sig - 1), CultureInfo.InvariantCulture).Split('E')[1], CultureInfo.InvariantCulture);
-        string r = sig > x && x >= -4 ? v.ToString("F" + (sig - 1 - x), CultureInfo.InvariantCulture) : FormatE(v, sig - 1);
-        return StripZeros(r);
+        var cut = precision >= 0 && s.Length > precision ? s[..precision] : s;
+        if (cut.Length >= width) return cut;
+        var pad = Enumerable.Repeat((byte)' ', width - cut.Length).ToArray();
+        return (flags & CFormat.Flags.Left) != 0 ? [.. cut, .. pad] : [.. pad, .. cut];
     }
 
-    private static string FormatE(double v, int p)
+    private static void CheckAsStringAttrs(Node node, DataType dtype, int precision, bool scientific, bool shortest)
     {
-        var s = v.ToString((p == 0 ? "0" : "0." + new string('0', p)) + "e+00", CultureInfo.InvariantCulture);
-        return s;
-    }
-
-    private static string StripZeros(string s)
-    {
-        int e = s.IndexOf('e');
-        string mant = e < 0 ? s : s[..e], exp = e < 0 ? "" : s[e..];
-        if (mant.Contains('.')) mant = mant.TrimEnd('0').TrimEnd('.');
-        return mant + exp;
+        bool floatLike = dtype is DataType.DtString or DataType.DtFloat or DataType.DtDouble or DataType.DtHalf or DataType.DtBfloat16
+            or DataType.DtComplex64 or DataType.DtComplex128;
+        if (floatLike) return;
+        if (scientific || shortest) throw KernelAttrs.Err(node, $"scientific and shortest format not supported for datatype {DataTypes.Name(dtype)}");
+        if (precision >= 0) throw KernelAttrs.Err(node, $"precision not supported for datatype {DataTypes.Name(dtype)}");
     }
 
     private static OpKernel DecodeRaw(Node node)
