@@ -437,6 +437,15 @@ if (args.Length > 0 && args[0] == "train-profile")
     training.Cleanup();
     return;
 }
+if (args.Length > 0 && args[0] == "train-ab")
+{
+    // mnist_fc2 Adam steps with in-place Apply vs copy-on-write, interleaved (ABBA blocks): wall, process CPU, bytes.
+    var training = new TypedGraph.Benchmarks.Training.TrainingBenchmarks();
+    training.Setup();
+    training.PrintInPlaceAb(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20, 50);
+    training.Cleanup();
+    return;
+}
 if (args.Length > 0 && args[0] == "lstm-check")
 {
     // LSTM(128) x 100 steps, batch 32: setup (ours vs ORT outputs compared) and a few runs of each (not a measurement).

@@ -95,11 +95,14 @@ public sealed class VariableSlot
     /// </summary>
     internal bool CanUpdateInPlace(Tensor value, IVariableLeases? run)
     {
-        if (!ReferenceEquals(value.InPlaceOwner, this) || !ReferenceEquals(value, _value)) return false;
+        if (CopyOnWriteOnly || !ReferenceEquals(value.InPlaceOwner, this) || !ReferenceEquals(value, _value)) return false;
         int own = run != null && run.Holds(value) ? 1 : 0;
         if (Volatile.Read(ref value.Leases) != own) return false;
         return run == null || !run.InUse(value);
     }
+
+    /// <summary>Benchmarks' A/B switch (<c>-- train-ab</c>): every update copies, as before in-place updates existed.</summary>
+    internal static bool CopyOnWriteOnly { get; set; }
 
     /// <summary>Publishes <paramref name="fresh"/>, a private copy nobody else has seen, as a candidate for later in-place
     /// updates (caller holds <see cref="SyncRoot"/>).</summary>

@@ -130,6 +130,42 @@ public class TrainingBenchmarks
         Console.WriteLine($"  {"(sum of kernels)",-28} {kernels,8:F4} ms; executor overhead ≈ {Median(whole) - kernels:F4} ms");
     }
 
+    /// <summary>
+    /// In-place Apply vs copy-on-write (<see cref="TypedGraph.Kernels.VariableSlot.CopyOnWriteOnly"/>) on the same session,
+    /// interleaved in blocks of <paramref name="stepsPerBlock"/> steps so both see the same machine load: median wall ms
+    /// per step and process CPU ms per step (all threads, GC included) over the blocks, and bytes allocated per step.
+    /// Printed by <c>-- train-ab</c>.
+    /// </summary>
+    public void PrintInPlaceAb(int blocks, int stepsPerBlock)
+    {
+        var wall = new[] { new List<double>(), new List<double>() };
+        var cpu = new[] { new List<double>(), new List<double>() };
+        var bytes = new long[2];
+        var process = System.Diagnostics.Process.GetCurrentProcess();
+        for (int i = 0; i < 30; i++) Fc2AdamStep();
+        for (int blk = 0; blk < 2 * blocks; blk++)
+        {
+            int mode = (blk + blk / 2) % 2; // ABBA order
+            TypedGraph.Kernels.VariableSlot.CopyOnWriteOnly = mode == 1;
+            Fc2AdamStep(); // the first step after a switch copies either way
+            process.Refresh();
+            var cpu0 = process.TotalProcessorTime;
+            long a0 = GC.GetAllocatedBytesForCurrentThread();
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            for (int i = 0; i < stepsPerBlock; i++) Fc2AdamStep();
+            wall[mode].Add(System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds / stepsPerBlock);
+            bytes[mode] += GC.GetAllocatedBytesForCurrentThread() - a0;
+            process.Refresh();
+            cpu[mode].Add((process.TotalProcessorTime - cpu0).TotalMilliseconds / stepsPerBlock);
+        }
+        TypedGraph.Kernels.VariableSlot.CopyOnWriteOnly = false;
+        static double Median(List<double> l) { l.Sort(); return l[l.Count / 2]; }
+        string[] names = ["in place", "copy-on-write"];
+        for (int m = 0; m < 2; m++)
+            Console.WriteLine($"{names[m],-14} wall {Median(wall[m]):F3} ms/step, process CPU {Median(cpu[m]):F3} ms/step, {bytes[m] / (double)(blocks * stepsPerBlock) / 1024:F1} KB/step");
+        Console.WriteLine($"in place / copy-on-write: wall {Median(wall[0]) / Median(wall[1]):F2}, CPU {Median(cpu[0]) / Median(cpu[1]):F2}");
+    }
+
     private static string FindFixtures()
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
