@@ -24,5 +24,8 @@ public sealed partial class OpDefCatalog
         "PadV2(input: T, paddings: Tpaddings, constant_values: T) -> (output: T); T: type; Tpaddings: {int32, int64} = int32",
         "ReverseSequence(input: T, seq_lengths: Tlen) -> (output: T); seq_dim: int; batch_dim: int = 0; T: type; Tlen: {int32, int64} = int64",
         "Concat(concat_dim: int32, values: N * T) -> (output: T); N: int >= 2; T: type",
+        // nn_ops.cc before TF 2.13 added index_type/Tk: the kernel here emits int32 indices and reads an int32 or int64 k.
+        "TopK(input: T) -> (values: T, indices: int32); k: int >= 0; sorted: bool = true; T: realnumbertype",
+        "TopKV2(input: T, k: int32) -> (values: T, indices: int32); sorted: bool = true; T: realnumbertype",
     ];
 }

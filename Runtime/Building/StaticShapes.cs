@@ -122,6 +122,12 @@ internal static class StaticShapes
                 return ConstValues(b, node.Inputs[1]) is [var rh, var rw] ? [img[0], rh, rw, img[3]] : [img[0], -1, -1, img[3]];
             case "CropAndResize" when In(1) is { Length: 2 } boxes && In(0) is { Length: 4 } image:
                 return ConstValues(b, node.Inputs[3]) is [var ch, var cw] ? [boxes[0], ch, cw, image[3]] : [boxes[0], -1, -1, image[3]];
+            case "TopK" or "TopKV2" when In(0) is { Length: > 0 } topIn:
+            {
+                // nn_ops.cc TopKV2 shape fn: the input's dims with the last replaced by k (unknown when k is not constant).
+                long k = node.Op == "TopK" ? node.GetInt("k") : ConstValues(b, node.Inputs[1]) is [var kv] ? kv : -1;
+                return [.. topIn[..^1], k];
+            }
             case "ExpandDims" when In(0) is { } es && ConstValues(b, node.Inputs[1]) is { } ax:
             {
                 var l = es.ToList();

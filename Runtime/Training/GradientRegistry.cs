@@ -46,6 +46,9 @@ public static class GradientRegistry
         RnnGradients.Register();
         ComplexGradients.Register();
         BatchMatMulV2Gradient.Register();
+        ProdGradient.Register();
+        SegmentExtremumGradients.Register();
+        TopKGradient.Register();
     }
 
     /// <summary>Registers (or replaces) the gradient of <paramref name="opType"/>.</summary>
