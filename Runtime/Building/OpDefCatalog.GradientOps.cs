@@ -27,5 +27,10 @@ public sealed partial class OpDefCatalog
         // nn_ops.cc before TF 2.13 added index_type/Tk: the kernel here emits int32 indices and reads an int32 or int64 k.
         "TopK(input: T) -> (values: T, indices: int32); k: int >= 0; sorted: bool = true; T: realnumbertype",
         "TopKV2(input: T, k: int32) -> (values: T, indices: int32); sorted: bool = true; T: realnumbertype",
+        // nn_ops.cc
+        "MaxPoolV2(input: T, ksize: int32, strides: int32) -> (output: T); T: {half, bfloat16, float, double, int32, int64, uint8, int16, int8, uint16, qint8} = float; padding: {'SAME', 'VALID'}; " + DataFormat,
+        // array_ops.cc
+        "MirrorPad(input: T, paddings: Tpaddings) -> (output: T); T: type; Tpaddings: {int32, int64} = int32; mode: {'REFLECT', 'SYMMETRIC'}",
+        "MirrorPadGrad(input: T, paddings: Tpaddings) -> (output: T); T: type; Tpaddings: {int32, int64} = int32; mode: {'REFLECT', 'SYMMETRIC'}",
     ];
 }

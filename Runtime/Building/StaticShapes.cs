@@ -122,6 +122,14 @@ internal static class StaticShapes
                 return ConstValues(b, node.Inputs[1]) is [var rh, var rw] ? [img[0], rh, rw, img[3]] : [img[0], -1, -1, img[3]];
             case "CropAndResize" when In(1) is { Length: 2 } boxes && In(0) is { Length: 4 } image:
                 return ConstValues(b, node.Inputs[3]) is [var ch, var cw] ? [boxes[0], ch, cw, image[3]] : [boxes[0], -1, -1, image[3]];
+            case "MirrorPad" or "MirrorPadGrad" when In(0) is { } padIn:
+            {
+                // array_ops.cc: each dim plus (MirrorPad) or minus (MirrorPadGrad) its two paddings, when they are constant.
+                var pads = ConstValues(b, node.Inputs[1]);
+                if (pads == null || pads.Length != 2 * padIn.Length) return padIn.Select(_ => -1L).ToArray();
+                long sign = node.Op == "MirrorPad" ? 1 : -1;
+                return padIn.Select((d, i) => d < 0 ? -1 : d + sign * (pads[2 * i] + pads[2 * i + 1])).ToArray();
+            }
             case "TopK" or "TopKV2" when In(0) is { Length: > 0 } topIn:
             {
                 // nn_ops.cc TopKV2 shape fn: the input's dims with the last replaced by k (unknown when k is not constant).

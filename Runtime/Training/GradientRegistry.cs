@@ -49,6 +49,10 @@ public static class GradientRegistry
         ProdGradient.Register();
         SegmentExtremumGradients.Register();
         TopKGradient.Register();
+        MirrorPadPatchesGradients.Register();
+        ListGatherScatterGradients.Register();
+        ArrayBreadthGradients.Register();
+        MaxPoolV2Gradient.Register();
     }
 
     /// <summary>Registers (or replaces) the gradient of <paramref name="opType"/>.</summary>

@@ -11,7 +11,7 @@ internal static class MathGradients
         GradientRegistry.NotDifferentiable("Shape", "ShapeN", "Size", "Rank", "ArgMax", "ArgMin", "Equal", "NotEqual", "Greater", "GreaterEqual",
             "Less", "LessEqual", "LogicalAnd", "LogicalOr", "LogicalNot", "FloorDiv", "FloorMod", "TruncateDiv", "ZerosLike", "OnesLike", "Const",
             "Placeholder", "RandomUniform", "RandomStandardNormal", "TruncatedNormal", "BroadcastGradientArgs", "Range", "OneHot", "StopGradient",
-            "VariableV2", "VarHandleOp", "Floor", "Ceil", "Round", "Sign", "ConcatOffset", "InvertPermutation");
+            "VariableV2", "VarHandleOp", "Floor", "Ceil", "Round", "Rint", "Sign", "ConcatOffset", "InvertPermutation");
 
         GradientRegistry.Register("Add", AddGrad);
         GradientRegistry.Register("AddV2", AddGrad);
