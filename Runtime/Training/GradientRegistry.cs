@@ -53,6 +53,7 @@ public static class GradientRegistry
         ListGatherScatterGradients.Register();
         ArrayBreadthGradients.Register();
         MaxPoolV2Gradient.Register();
+        DepthwiseSecondOrderGradients.Register();
     }
 
     /// <summary>Registers (or replaces) the gradient of <paramref name="opType"/>.</summary>
