@@ -14,7 +14,9 @@ namespace TypedGraph.Kernels.NN;
 /// in TF's [KH, KW, C, OC] layout) are loaded once and each pixel's input value is broadcast into two FMAs. A row's
 /// pixels are cut into tiles of near-equal size (28 → 14 + 14) instead of fixed blocks with an overlapping last one, so
 /// no pixel is computed twice; tap rows that fall wholly in the top/bottom zero padding are skipped. The fused bias and
-/// Relu/Relu6 are applied in the registers before the one store. Output rows (n, oh) are split across cores.
+/// Relu/Relu6 are applied in the registers before the one store. Output rows (n, oh) are split across cores; a chunk of
+/// rows whose windows leave the input first copies the input rows it reads into a small zero-bordered buffer, so the
+/// tiles never check bounds and no serial whole-input copy precedes the parallel part.
 /// </summary>
 internal static class DirectConv2D
 {
@@ -41,9 +43,10 @@ internal static class DirectConv2D
             throw new ArgumentException("DirectConv2D: buffer smaller than the geometry.");
         if (epilogue != null && (bias == null || bias.NumElements < oc)) throw new ArgumentException("DirectConv2D: the fused epilogue needs a bias of OC values.");
         if ((long)g.N * g.OH * g.OW == 0 || oc == 0) return;
-        // After the zero-bordered copy every window is inside the (copied) input: no bounds checks below.
-        var geometry = g;
-        float[]? rented = PaddedInput.Rent(ref geometry, input);
+        // Windows that leave the input read a zero-bordered copy of the rows they need, made by each row chunk for itself
+        // (in parallel, and small enough to stay in the core's cache) instead of one serial copy of the whole input.
+        int needH = (g.OH - 1) * g.SH + (g.KH - 1) * g.DH + 1, needW = (g.OW - 1) * g.SW + (g.KW - 1) * g.DW + 1;
+        bool bordered = g.PadTop != 0 || g.PadLeft != 0 || needH > g.H || needW > g.W;
         int taps = g.KW * g.C;
         int[] offsets = ArrayPool<int>.Shared.Rent(taps);
         try
@@ -51,18 +54,17 @@ internal static class DirectConv2D
             // Tap j = kx·C + ci of a window row reads the value offsets[j] floats after the window's first one.
             for (int kx = 0; kx < g.KW; kx++)
                 for (int ci = 0; ci < g.C; ci++) offsets[kx * g.C + ci] = kx * g.DW * g.C + ci;
-            ReadOnlySpan<float> x = rented ?? input;
             int mode = epilogue == null ? 0 : epilogue.Activation switch
             {
                 FusedActivation.Relu => ModeRelu,
                 FusedActivation.Relu6 => ModeRelu6,
                 _ => ModeBias,
             };
-            fixed (float* pin = x, pf = filter, pout = output, pb = bias != null ? bias.AsSpan<float>() : default)
+            fixed (float* pin = input, pf = filter, pout = output, pb = bias != null ? bias.AsSpan<float>() : default)
             fixed (int* po = offsets)
             {
-                var job = new Rows(geometry, g.H, g.PadTop, oc, taps, (nint)po, (nint)pin, (nint)pf, (nint)pout, (nint)pb, mode,
-                    mode == ModeBias && epilogue!.Activation != FusedActivation.None ? epilogue : null);
+                var job = new Rows(g, bordered ? needH : g.H, bordered ? needW : g.W, bordered, oc, taps, (nint)po, (nint)pin, (nint)pf,
+                    (nint)pout, (nint)pb, mode, mode == ModeBias && epilogue!.Activation != FusedActivation.None ? epilogue : null);
                 long rows = (long)g.N * g.OH;
                 // An output row is OW·OC·KH·KW·C FMAs; a few rows per chunk keep the hand-off cost small.
                 long perRow = (long)g.OW * oc * g.KH * g.KW * g.C;
@@ -72,7 +74,6 @@ internal static class DirectConv2D
         finally
         {
             ArrayPool<int>.Shared.Return(offsets);
-            if (rented != null) ArrayPool<float>.Shared.Return(rented);
         }
     }
 
@@ -80,40 +81,87 @@ internal static class DirectConv2D
     // over the finished row, Activation below).
     private const int ModeNone = 0, ModeBias = 1, ModeRelu = 2, ModeRelu6 = 3;
 
-    /// <summary>One call's arguments. <c>G</c> describes the (possibly zero-bordered) input the kernel reads, with no
-    /// padding left; <c>H0</c>/<c>PadTop0</c> are the original input's height and top padding, which tell the padding rows.</summary>
-    private readonly record struct Rows(Window2D G, int H0, int PadTop0, int Oc, int Taps, nint Offsets, nint In, nint Filter, nint Out,
-        nint Bias, int Mode, Epilogue? Activation)
+    /// <summary>One call's arguments. <c>G</c>: the conv's geometry; <c>Hp</c>×<c>Wp</c>: the extent the kernel reads
+    /// per image (the bordered extent, or the input's own when no window leaves it); <c>Bordered</c>: whether each chunk
+    /// first copies its rows into a zero-bordered buffer (input row ih at row ih + PadTop, column iw at iw + PadLeft).</summary>
+    private readonly record struct Rows(Window2D G, int Hp, int Wp, bool Bordered, int Oc, int Taps, nint Offsets, nint In, nint Filter,
+        nint Out, nint Bias, int Mode, Epilogue? Activation)
     {
         public unsafe void Run(long start, long end)
         {
             var g = G;
             int oc = Oc;
-            nint rowLen = (nint)g.W * g.C, fRow = (nint)Taps * oc;
+            nint rowLen = (nint)Wp * g.C, fRow = (nint)Taps * oc;
             var a = new TileArgs(oc, Taps, Offsets, g.DH * rowLen, fRow, (nint)g.SW * g.C, Mode);
             int tiles = (g.OW + MaxPixels - 1) / MaxPixels;
-            for (long r = start; r < end; r++)
+            // Rows one image's part of this chunk reads: at most the whole bordered image.
+            int bufRows = (int)Math.Min(Hp, (end - start - 1) * g.SH + (g.KH - 1) * g.DH + 1);
+            float[]? buf = Bordered ? ArrayPool<float>.Shared.Rent(checked((int)(bufRows * rowLen))) : null;
+            try
             {
-                int b = (int)(r / g.OH), oh = (int)(r % g.OH);
-                // Window rows ky whose input row lies in the top or bottom zero padding add nothing: [kyLo, kyHi) are the others.
-                int ih0 = oh * g.SH, kyLo = 0, kyHi = g.KH;
-                while (kyLo < kyHi && ih0 + kyLo * g.DH - PadTop0 < 0) kyLo++;
-                while (kyHi > kyLo && ih0 + (kyHi - 1) * g.DH - PadTop0 >= H0) kyHi--;
-                float* x = (float*)In + ((long)b * g.H + ih0 + kyLo * g.DH) * rowLen;
-                float* f = (float*)Filter + kyLo * fRow;
-                float* outRow = (float*)Out + r * g.OW * oc;
-                // Near-equal tiles of at most MaxPixels pixels (28 → 14 + 14, 30 → 10 + 10 + 10).
-                for (int t = 0, ow = 0; t < tiles; t++)
+                fixed (float* pbuf = buf)
                 {
-                    int count = (g.OW - ow) / (tiles - t);
-                    float* xt = x + (nint)ow * a.PixelStep;
-                    float* ot = outRow + (nint)ow * oc;
-                    int c = 0;
-                    for (; c + 32 <= oc; c += 32) Tile(count, 2, a, kyHi - kyLo, xt, f + c, ot + c, (float*)Bias + c);
-                    if (c < oc) Tile(count, 1, a, kyHi - kyLo, xt, f + c, ot + c, (float*)Bias + c);
-                    ow += count;
+                    for (long r = start; r < end;)
+                    {
+                        // The chunk's output rows in image b: [oh0, oh1), reading bordered rows [y0, y1).
+                        int b = (int)(r / g.OH), oh0 = (int)(r % g.OH);
+                        int oh1 = (int)Math.Min(g.OH, oh0 + (end - r));
+                        int y0 = oh0 * g.SH, y1 = (oh1 - 1) * g.SH + (g.KH - 1) * g.DH + 1;
+                        float* image;
+                        if (Bordered)
+                        {
+                            CopyRows(b, y0, y1, pbuf);
+                            image = pbuf - y0 * rowLen; // bordered row y of image b at image + y·rowLen, for y in [y0, y1)
+                        }
+                        else image = (float*)In + (long)b * g.H * rowLen;
+                        for (int oh = oh0; oh < oh1; oh++)
+                        {
+                            // Window rows ky whose input row lies in the top or bottom padding add nothing: [kyLo, kyHi) are the others.
+                            int ih0 = oh * g.SH, kyLo = 0, kyHi = g.KH;
+                            while (kyLo < kyHi && ih0 + kyLo * g.DH - g.PadTop < 0) kyLo++;
+                            while (kyHi > kyLo && ih0 + (kyHi - 1) * g.DH - g.PadTop >= g.H) kyHi--;
+                            float* x = image + (ih0 + kyLo * g.DH) * rowLen;
+                            float* f = (float*)Filter + kyLo * fRow;
+                            float* outRow = (float*)Out + ((long)b * g.OH + oh) * g.OW * oc;
+                            // Near-equal tiles of at most MaxPixels pixels (28 → 14 + 14, 30 → 10 + 10 + 10).
+                            for (int t = 0, ow = 0; t < tiles; t++)
+                            {
+                                int count = (g.OW - ow) / (tiles - t);
+                                float* xt = x + ow * a.PixelStep;
+                                float* ot = outRow + (nint)ow * oc;
+                                int c = 0;
+                                for (; c + 32 <= oc; c += 32) Tile(count, 2, a, kyHi - kyLo, xt, f + c, ot + c, (float*)Bias + c);
+                                if (c < oc) Tile(count, 1, a, kyHi - kyLo, xt, f + c, ot + c, (float*)Bias + c);
+                                ow += count;
+                            }
+                            Activation?.ApplyActivation(new Span<float>(outRow, g.OW * oc));
+                        }
+                        r += oh1 - oh0;
+                    }
                 }
-                Activation?.ApplyActivation(new Span<float>(outRow, g.OW * oc));
+            }
+            finally
+            {
+                if (buf != null) ArrayPool<float>.Shared.Return(buf);
+            }
+        }
+
+        // Bordered rows [y0, y1) of image b into dst: input row y − PadTop shifted right by PadLeft, zeros around it (rows
+        // wholly in the top/bottom padding are zeroed too, although the kernel skips them).
+        private unsafe void CopyRows(int b, int y0, int y1, float* dst)
+        {
+            var g = G;
+            int c = g.C;
+            int left = Math.Min(g.PadLeft, Wp), count = Math.Max(0, Math.Min(g.W, Wp - g.PadLeft));
+            long rowLen = (long)Wp * c;
+            for (int y = y0; y < y1; y++, dst += rowLen)
+            {
+                var row = new Span<float>(dst, (int)rowLen);
+                int ih = y - g.PadTop;
+                if ((uint)ih >= (uint)g.H) { row.Clear(); continue; }
+                row[..(left * c)].Clear();
+                new ReadOnlySpan<float>((float*)In + ((long)b * g.H + ih) * g.W * c, count * c).CopyTo(row[(left * c)..]);
+                row[((left + count) * c)..].Clear();
             }
         }
     }
