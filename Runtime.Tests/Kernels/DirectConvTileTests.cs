@@ -115,7 +115,7 @@ public class DirectConvTileTests
     }
 
     [Fact]
-    public void FusedRelu_PassesNaN_AndMatchesTfAtNegativeZero()
+    public void FusedReluAndRelu6_PropagateNaN_AsTfFusedOutputKernels()
     {
         if (!Vector512.IsHardwareAccelerated) return;
         // One input pixel NaN: every output whose window covers it is NaN after Relu/Relu6, as TF's
