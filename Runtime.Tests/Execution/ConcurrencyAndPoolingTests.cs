@@ -122,6 +122,33 @@ public class ConcurrencyAndPoolingTests
     }
 
     [Fact]
+    public void ASmallFetchedOutputCostsOnlyItsOwnArrayAndTensor()
+    {
+        // Serving at batch 1: the caller keeps the fetched buffer, so the frame's pool makes a new one next run. That
+        // must be just the array and its tensor — the pool's bookkeeping for a buffer is reused, not made again.
+        var g = new ExecGraph();
+        g.Placeholder("x", DataType.DtFloat, [1, 4]);
+        g.Const("c", Tensor.Create(new[] { 1f, 2f, 3f, 4f }, 4));
+        g.Op("a", "TestAdd", ["x", "c"]);
+        g.Op("out", "TestAdd", ["a", "c"]);
+        using var s = new Session(g.Graph, new SessionOptions { Registry = TestKernels.Create() });
+        var run = s.Prepare(["out:0"], ["x"]);
+        var feeds = new[] { Tensor.Create(new[] { 10f, 20f, 30f, 40f }, 1, 4) };
+        var results = new Tensor[1];
+        for (int i = 0; i < 10; i++) run.Run(feeds, results);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 200; i++) run.Run(feeds, results);
+        long perRun = (GC.GetAllocatedBytesForCurrentThread() - before) / 200;
+        // What the caller receives, made the way the pool makes it: a 16-byte array and a tensor over it.
+        before = GC.GetAllocatedBytesForCurrentThread();
+        var own = new Tensor(DataType.DtFloat, new TensorShape(1, 4), new byte[16].AsMemory());
+        long owned = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(perRun <= owned, $"{perRun} bytes per run; the output's own array and tensor are {owned}");
+        Assert.Equal(new[] { 12f, 24f, 36f, 48f }, results[0].ToArray<float>());
+        GC.KeepAlive(own);
+    }
+
+    [Fact]
     public void RunsWithoutFetchedOutputsAllocateAlmostNothing()
     {
         var g = new ExecGraph();

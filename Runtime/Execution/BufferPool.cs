@@ -17,12 +17,13 @@ internal sealed class BufferPool : Kernels.IBufferHolds
     private readonly Dictionary<byte[], Buffer> _byArray = new(ReferenceEqualityComparer.Instance);
     private readonly List<Buffer> _all = [];
     private readonly List<Buffer> _free = [];
+    private Buffer? _spare; // the record of the last detached buffer, reused for the next new one
     private int _nextId;
 
     private sealed class Buffer(byte[] array, int id)
     {
-        public byte[] Array { get; } = array;
-        public int Id { get; } = id;
+        public byte[] Array { get; set; } = array;
+        public int Id { get; set; } = id;
         public int Refs { get; set; }
         public bool InUse { get; set; }
         public List<Tensor> Views { get; } = new(2);
@@ -97,6 +98,10 @@ internal sealed class BufferPool : Kernels.IBufferHolds
         _byArray.Remove(b.Array);
         _all.Remove(b);
         _free.Remove(b);
+        // A run that fetches a pooled value detaches one buffer and makes one next run: keep the record (and its
+        // views list) for that, so only the array and its tensor are new (the caller keeps those).
+        b.Views.Clear();
+        _spare = b;
         return true;
     }
 
@@ -121,7 +126,16 @@ internal sealed class BufferPool : Kernels.IBufferHolds
 
     private Buffer NewBuffer(int bytes)
     {
-        var b = new Buffer(new byte[bytes], _nextId++);
+        Buffer b;
+        if (_spare is { } spare)
+        {
+            _spare = null;
+            (b = spare).Array = new byte[bytes];
+            b.Id = _nextId++;
+            b.Refs = 0;
+            b.InUse = false;
+        }
+        else b = new Buffer(new byte[bytes], _nextId++);
         _byArray.Add(b.Array, b);
         _all.Add(b);
         return b;

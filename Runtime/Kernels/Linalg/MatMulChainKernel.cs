@@ -64,7 +64,7 @@ internal sealed class MatMulChainKernel : OpKernel
 
     private int _rowPartRuns;
 
-    /// <summary>How many runs split the chain by rows (tests: the fused path really ran).</summary>
+    /// <summary>How many runs split the chain into several row parts (tests: the fused path really ran).</summary>
     internal int RowPartRuns => Volatile.Read(ref _rowPartRuns);
 
     /// <summary>Layer <paramref name="layer"/>'s weight-packing cache (tests: how often it was packed).</summary>
@@ -100,7 +100,9 @@ internal sealed class MatMulChainKernel : OpKernel
             int parts = Gemm.RowParts(m, macs, out int mr, out int units);
             if (SplitsByRows(context, m, parts, mr, units, packings))
             {
-                Interlocked.Increment(ref _rowPartRuns);
+                // Counted only when the rows really split: a one-part run (batch 1) would otherwise make concurrent
+                // runs of one session write the same cache line on every run.
+                if (parts > 1) Interlocked.Increment(ref _rowPartRuns);
                 var job = new RowJob(this, context, x, y, scratch, packings, m, mr, units, parts);
                 Workers.For(parts, 1, job, static (j, first, last) =>
                 {
