@@ -6,7 +6,8 @@ using TypedGraph.Protos;
 namespace TypedGraph.Kernels.Training;
 
 /// <summary>
-/// Conv2DBackpropInput and Conv2DBackpropFilter (NHWC, float). dFilter += colᵀ·dOut with <c>col</c> the
+/// Conv2DBackpropInput and Conv2DBackpropFilter (NHWC, float). With few input channels the filter gradient runs
+/// <see cref="DirectConvFilterGrad"/> (no patch matrix); otherwise dFilter += colᵀ·dOut with <c>col</c> the
 /// [OH·OW, KH·KW·IC] im2col patch matrix of the forward conv (several images per GEMM). dInput at stride 1 is a
 /// forward conv of dOut with the rotated filter (no patch matrix); strided, it is dCol = dOut·Fᵀ scattered back by col2im. Padding and dilation follow
 /// TF's SAME/VALID/EXPLICIT arithmetic (<see cref="Padding"/>); EXPLICIT reads <c>explicit_paddings</c> exactly as
@@ -17,6 +18,9 @@ internal sealed class ConvBackpropKernels : KernelSet
 {
     /// <summary>Probes only: false runs the filter gradient's im2col on the calling thread (the pre-session-7 way), for A/B runs.</summary>
     internal static bool ParallelIm2Col { get; set; } = true;
+
+    /// <summary>Tests and probes: false sends every filter gradient through im2col + GEMM (for A/B and cross-checks).</summary>
+    internal static bool DirectFilterGrad { get; set; } = true;
 
     /// <inheritdoc/>
     public override void Register(KernelRegistry registry)
@@ -72,7 +76,8 @@ internal sealed class ConvBackpropKernels : KernelSet
                 var df = context.AllocateOutput(0, DataType.DtFloat, fShape);
                 df.AsSpan<float>().Clear();
                 if (rows == 0 || n == 0) return;
-                FilterGrad(geo, oc, input!.AsSpan<float>(), g, df.AsSpan<float>());
+                if (DirectFilterGrad && DirectConvFilterGrad.Applies(geo, oc)) DirectConvFilterGrad.Run(geo, oc, input!.AsSpan<float>(), g, df.AsSpan<float>());
+                else FilterGrad(geo, oc, input!.AsSpan<float>(), g, df.AsSpan<float>());
             }
             else
             {
