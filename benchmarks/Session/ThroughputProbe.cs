@@ -49,49 +49,32 @@ internal static class ThroughputProbe
             return total / stop.Elapsed.TotalSeconds;
         }
 
-        // The serving case: every thread calls the SAME prepared run of the same session.
-        Func<long> SharedSession(int _)
+        // Each worker runs 64 runs of a prepared request into its own feeds/results, then checks its last result.
+        Func<long> Runs(PreparedRun prepared, bool bound, string what)
         {
             var feeds = new[] { Tensor.Create(x, 1, 784) };
-            var results = new Tensor[1];
+            var results = new[] { Tensor.Create(new float[10], 1, 10) };
             return () =>
             {
-                for (int i = 0; i < 64; i++) run.Run(feeds, results);
-                Check(results[0].ToArray<float>(), reference, "shared session");
+                for (int i = 0; i < 64; i++)
+                {
+                    if (bound) prepared.RunInto(feeds, results);
+                    else prepared.Run(feeds, results);
+                }
+                Check(results[0].ToArray<float>(), reference, what);
                 return 64;
             };
         }
 
-        // The same with bound outputs (RunInto): a steady run allocates nothing, so no thread waits for a collection
-        // the other's allocations triggered.
-        Func<long> SharedSessionInto(int _)
-        {
-            var feeds = new[] { Tensor.Create(x, 1, 784) };
-            var outputs = new[] { Tensor.Create(new float[10], 1, 10) };
-            return () =>
-            {
-                for (int i = 0; i < 64; i++) run.RunInto(feeds, outputs);
-                Check(outputs[0].ToArray<float>(), reference, "shared session, RunInto");
-                return 64;
-            };
-        }
+        // The serving case: every thread calls the SAME prepared run of the same session; then the same with bound outputs
+        // (RunInto: a steady run allocates nothing, so no thread waits for a collection the other's allocations triggered).
+        Func<long> SharedSession(int _) => Runs(run, bound: false, "shared session");
+        Func<long> SharedSessionInto(int _) => Runs(run, bound: true, "shared session, RunInto");
 
         // Control 1: one session per thread (nothing of the session shared) — if this scales no better than the shared
         // session, the session's shared state (plan cache, frame pool, locks) is not what limits scaling.
         var own = new SessionGraph[Environment.ProcessorCount];
-        Func<long> OwnSession(int t)
-        {
-            own[t] ??= Build(x, w1, b1, w2, b2);
-            var prepared = own[t].Prepared;
-            var feeds = new[] { Tensor.Create(x, 1, 784) };
-            var results = new Tensor[1];
-            return () =>
-            {
-                for (int i = 0; i < 64; i++) prepared.Run(feeds, results);
-                Check(results[0].ToArray<float>(), reference, "own session");
-                return 64;
-            };
-        }
+        Func<long> OwnSession(int t) => Runs((own[t] ??= Build(x, w1, b1, w2, b2)).Prepared, bound: false, "own session");
 
         // Control 2: no TypedGraph code at all — the same first-layer work (x[784] · W[784×128] with Vector512 FMAs,
         // reading the same 392 KiB of weights per run), one private copy of the weights per thread. This is the machine's
