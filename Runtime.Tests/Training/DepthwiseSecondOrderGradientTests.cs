@@ -20,29 +20,9 @@ public class DepthwiseSecondOrderGradientTests
 
     private static Output Op(GraphBuilder b, string op, Output[] inputs, string padding) => b.OutputOf(b.AddOperation(op, inputs, Conv(padding), op));
 
+    // The shared unit-vector adjoint check, with this file's own seed and starting point.
     private static void CheckLinear(Func<GraphBuilder, Output, Output> f, int[] shape)
-    {
-        var b = new GraphBuilder();
-        var v = b.Placeholder(DataType.DtFloat, shape.Select(d => (long)d).ToArray(), "v");
-        var y = f(b, v);
-        var w = b.Placeholder(DataType.DtFloat, null, "w");
-        var loss = b.ReduceSum(b.Reshape(b.Multiply(y, w), [-1]), [0]);
-        var grad = Gradients.Compute(b, [loss], [v])[0]!.Value;
-        using var s = new Session(b.Graph);
-        int n = shape.Aggregate(1, (p, d) => p * d);
-        var yShape = s.Run(y.Name, ("v:0", Tensor.Create(new float[n], shape))).Shape.ToArray();
-        var r = new Random(5);
-        var wv = Tensor.Create(Enumerable.Range(0, yShape.Aggregate(1, (p, d) => p * d)).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray(), yShape);
-        var v0 = Enumerable.Range(0, n).Select(i => (float)Math.Sin(i + 0.5)).ToArray();
-        var analytic = s.Run(grad.Name, ("v:0", Tensor.Create(v0, shape)), ("w:0", wv)).ToArray<float>();
-        for (int i = 0; i < n; i++)
-        {
-            var unit = new float[n];
-            unit[i] = 1;
-            float expected = s.Run(loss.Name, ("v:0", Tensor.Create(unit, shape)), ("w:0", wv)).ToArray<float>()[0];
-            Assert.True(Math.Abs(expected - analytic[i]) <= 1e-5f * Math.Max(1, Math.Abs(expected)), $"[{i}]: expected {expected}, got {analytic[i]}");
-        }
-    }
+        => GradientBreadthTests.CheckLinear(f, shape, seed: 5, start: i => (float)Math.Sin(i + 0.5));
 
     [Theory]
     [InlineData("SAME")]

@@ -143,7 +143,7 @@ public class GradientBreadthTests
     /// A float op f linear in its placeholder v (others fixed): ∂(Σ w·f(v))/∂vᵢ from Gradients.Compute equals
     /// Σ w·f(eᵢ), run through the forward graph on each unit vector.
     /// </summary>
-    private static void CheckLinear(Func<GraphBuilder, Output, Output> f, int[] shape)
+    internal static void CheckLinear(Func<GraphBuilder, Output, Output> f, int[] shape, int seed = 3, Func<int, float>? start = null)
     {
         var b = new GraphBuilder();
         var v = b.Placeholder(DataType.DtFloat, shape.Select(d => (long)d).ToArray(), "v");
@@ -154,9 +154,9 @@ public class GradientBreadthTests
         using var s = new Session(b.Graph);
         int n = shape.Aggregate(1, (p, d) => p * d);
         var yShape = s.Run(y.Name, ("v:0", Tensor.Create(new float[n], shape))).Shape.ToArray();
-        var r = new Random(3);
+        var r = new Random(seed);
         var wv = Tensor.Create(Enumerable.Range(0, yShape.Aggregate(1, (p, d) => p * d)).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray(), yShape);
-        var v0 = Enumerable.Range(0, n).Select(i => (float)Math.Cos(i)).ToArray();
+        var v0 = Enumerable.Range(0, n).Select(start ?? (i => (float)Math.Cos(i))).ToArray();
         var analytic = s.Run(grad.Name, ("v:0", Tensor.Create(v0, shape)), ("w:0", wv)).ToArray<float>();
         for (int i = 0; i < n; i++)
         {
