@@ -173,6 +173,14 @@ internal sealed class Conv2DKernel : OpKernel
             ImplicitGemmConv2D.Run(g, oc, input, filter, output, epilogue, bias, panels);
             return;
         }
+        // Whole 16-channel input vectors into 1–8 outputs (a thin last layer; a stride-1 input gradient into a thin layer):
+        // im2col would build a patch matrix for a GEMM only OC wide.
+        if (FewOutputConv2D.IsPreferred(g, oc))
+        {
+            FewOutputConv2D.Run(g, oc, input, filter, output);
+            if (epilogue != null) ApplyParallel(epilogue, output, bias!, rows, oc);
+            return;
+        }
         RunIm2Col(g, oc, input, filter, output, epilogue, bias, cacheable ? filterCache!.Packed.For(filterTensor!, false, depth, oc) : null);
     }
 
