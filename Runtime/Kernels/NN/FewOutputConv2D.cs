@@ -85,7 +85,7 @@ internal static class FewOutputConv2D
                         padded = ArrayPool<float>.Shared.Rent(size);
                     }
                     var image = new ReadOnlySpan<float>((float*)Input + (long)n * g.H * g.W * g.C, g.H * g.W * g.C);
-                    Pad(g, image, padded.AsSpan(0, size), py0, rowsNeeded, wp);
+                    PadRows(g, image, padded.AsSpan(0, size), py0, rowsNeeded, wp);
                     var laid = new ReadOnlySpan<float>((float*)Laid, taps * blocks * Outs * Lanes);
                     for (int oh = oh0; oh < oh1; oh++)
                     {
@@ -103,8 +103,9 @@ internal static class FewOutputConv2D
         }
     }
 
-    /// <summary>Padded rows [py0, py0 + count) of the image (padded row py is input row py − top), zeros outside it.</summary>
-    private static void Pad(in Window2D g, ReadOnlySpan<float> image, Span<float> padded, int py0, int count, int wp)
+    /// <summary>Padded rows [py0, py0 + count) of one NHWC image (padded row py is input row py − top, padded column px
+    /// input column px − left), zeros outside the image; <paramref name="wp"/> padded columns.</summary>
+    internal static void PadRows(in Window2D g, ReadOnlySpan<float> image, Span<float> padded, int py0, int count, int wp)
     {
         int c = g.C;
         padded.Clear();

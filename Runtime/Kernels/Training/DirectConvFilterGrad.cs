@@ -82,7 +82,7 @@ internal static class DirectConvFilterGrad
                 var dys = new ReadOnlySpan<float>((float*)DOut, g.N * g.OH * g.OW * Oc);
                 for (int n = first; n < last; n++)
                 {
-                    Pad(g, xs.Slice(n * g.H * g.W * g.C, g.H * g.W * g.C), padded, hp, wp);
+                    FewOutputConv2D.PadRows(g, xs.Slice(n * g.H * g.W * g.C, g.H * g.W * g.C), padded.AsSpan(0, hp * wp * g.C), 0, hp, wp);
                     Accumulate(g, Oc, padded, wp, offsets.AsSpan(0, taps), dys.Slice(n * g.OH * g.OW * Oc, g.OH * g.OW * Oc), df);
                 }
             }
@@ -91,22 +91,6 @@ internal static class DirectConvFilterGrad
                 ArrayPool<float>.Shared.Return(padded);
                 ArrayPool<int>.Shared.Return(offsets);
             }
-        }
-    }
-
-    /// <summary>The image's rows and columns the windows read, with zeros where they fall in the padding.</summary>
-    private static void Pad(in Window2D g, ReadOnlySpan<float> image, float[] padded, int hp, int wp)
-    {
-        int c = g.C;
-        padded.AsSpan(0, hp * wp * c).Clear();
-        int x0 = Math.Max(0, g.PadLeft), ix0 = Math.Max(0, -g.PadLeft);
-        int width = Math.Min(g.W - ix0, wp - x0);
-        if (width <= 0) return;
-        for (int py = 0; py < hp; py++)
-        {
-            int iy = py - g.PadTop;
-            if (iy < 0 || iy >= g.H) continue;
-            image.Slice((iy * g.W + ix0) * c, width * c).CopyTo(padded.AsSpan((py * wp + x0) * c, width * c));
         }
     }
 
