@@ -1,3 +1,4 @@
+using TypedGraph.Building;
 using TypedGraph.Protos;
 using TypedGraph.Tests.Support;
 using Xunit;
@@ -65,6 +66,78 @@ public class PlanFusionTests
             Assert.Equal(["_FusedMatMulChain"], FusedOps(fused, ["out:0"], ["x:0"]));
             Assert.Empty(FusedOps(plain, ["out:0"], ["x:0"]));
         }
+    }
+
+    /// <summary>
+    /// A plan with a TF1 while loop is fused too: a dynamic_rnn-style cell h ← act(BiasAdd(MatMul(concat(x_t, h), W), b))
+    /// runs as one <c>_FusedMatMul</c> per step inside the loop executor, and gives the unfused plan's values (and a
+    /// hand-written recurrence's). When the cell's BiasAdd is also read by another op of the body, only MatMul → BiasAdd
+    /// fuses and the activation stays a separate node.
+    /// </summary>
+    [Theory]
+    [InlineData("Relu", false)]
+    [InlineData("Relu6", false)]
+    [InlineData("Relu", true)]
+    public void LoopBodiesAreFused_AndGiveTheUnfusedValues(string act, bool biasReadTwice)
+    {
+        const int Steps = 7, B = 3, D = 5, H = 6;
+        var rng = new Random(act.Length * 31 + (biasReadTwice ? 1 : 0));
+        var kernel = Random(rng, (D + H) * H, 0.4f);
+        var bias = Random(rng, H, 0.3f);
+        var xs = Random(rng, Steps * B * D, 2f);
+
+        var b = new GraphBuilder();
+        var x = b.Placeholder(DataType.DtFloat, [Steps, B, D], "inputs");
+        var w = b.Constant(kernel, [D + H, H], "kernel");
+        var bi = b.Constant(bias, [H], "bias");
+        var steps = b.Constant(Steps, "steps");
+        var inputTa = b.TensorArrayUnstack(b.TensorArray(steps, DataType.DtFloat, [B, D], tensorArrayName: "input_0"), x);
+        var outputTa = b.TensorArray(steps, DataType.DtFloat, [B, H], tensorArrayName: "output_0");
+        var exits = b.WhileLoop(
+            v => b.Less(v[0], steps),
+            v =>
+            {
+                var pre = b.BiasAdd(b.MatMul(b.Concat([b.TensorArrayRead(inputTa, v[0]), v[2]], 1), w), bi);
+                var h = act == "Relu" ? b.Relu(pre) : b.Relu6(pre);
+                var written = biasReadTwice ? b.Add(h, pre) : h; // a second reader of the BiasAdd keeps it visible
+                return [b.Add(v[0], 1), b.TensorArrayWrite(outputTa.WithFlow(v[1]), v[0], written).Flow, h];
+            },
+            [b.Constant(0, "time"), outputTa.Flow, b.Constant(new float[B * H], [B, H], "zeros")]);
+        var outputs = b.TensorArrayStack(outputTa.WithFlow(exits[1]));
+        var feeds = new Dictionary<string, Tensor> { ["inputs:0"] = Tensor.Create(xs, Steps, B, D) };
+
+        using var fused = new Session(b.Graph);
+        using var plain = new Session(b.Graph, new SessionOptions { FuseKernels = false });
+        var got = fused.Run([outputs.Name], feeds)[0];
+        AssertClose(plain.Run([outputs.Name], feeds)[0], got);
+
+        // Independent: the recurrence written out in doubles.
+        var hPrev = new double[B * H];
+        var values = got.ToArray<float>();
+        for (int t = 0; t < Steps; t++)
+        {
+            var hNext = new double[B * H];
+            for (int r = 0; r < B; r++)
+                for (int j = 0; j < H; j++)
+                {
+                    double z = bias[j];
+                    for (int d = 0; d < D; d++) z += xs[(t * B + r) * D + d] * (double)kernel[d * H + j];
+                    for (int u = 0; u < H; u++) z += hPrev[r * H + u] * kernel[(D + u) * H + j];
+                    double hv = act == "Relu" ? Math.Max(0, z) : Math.Clamp(z, 0, 6);
+                    hNext[r * H + j] = hv;
+                    double expected = biasReadTwice ? hv + z : hv;
+                    Assert.True(Math.Abs(values[(t * B + r) * H + j] - expected) <= 1e-4 * Math.Max(1, Math.Abs(expected)),
+                        $"step {t} [{r},{j}]: {values[(t * B + r) * H + j]}, recurrence {expected}");
+                }
+            hPrev = hNext;
+        }
+
+        var loopOps = fused.GetPlan([outputs.Name], ["inputs:0"], []).Loop!.Nodes.Select(n => n.Op).ToList();
+        var cell = Assert.Single(fused.GetPlan([outputs.Name], ["inputs:0"], []).Loop!.Nodes, n => n.Op == "_FusedMatMul");
+        Assert.Equal(biasReadTwice ? ["BiasAdd"] : ["BiasAdd", act], cell.GetStrings("fused_ops"));
+        Assert.DoesNotContain("MatMul", loopOps);
+        Assert.Equal(biasReadTwice ? 1 : 0, loopOps.Count(op => op == act));
+        Assert.DoesNotContain(plain.GetPlan([outputs.Name], ["inputs:0"], []).Loop!.Nodes, n => n.Op.StartsWith("_Fused", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -167,6 +167,9 @@ internal sealed partial class ExecutionPlan
         plan.FetchRefs = fetchRefs;
         plan.FetchSlots = fetchRefs.Select(Slot).ToArray();
 
+        // Loop plans are fused too (a dynamic_rnn cell's MatMul → BiasAdd): the loop executor wires nodes by name, so a
+        // fused node stands in for the graph node it is named after, as in a static plan.
+        if (session.Options.FuseKernels) needed = PlanFusion.Rewrite(needed, fetchRefs, fed, targetNodes, session.Options.Registry);
         if (needed.Any(n => ControlFlow.IsLoopOp(n.Op)))
         {
             plan.Loop = new LoopExecutor(session, needed, fed, plan);
@@ -174,7 +177,6 @@ internal sealed partial class ExecutionPlan
             return plan;
         }
 
-        if (session.Options.FuseKernels) needed = PlanFusion.Rewrite(needed, fetchRefs, fed, targetNodes, session.Options.Registry);
         var order = TopologicalOrder(needed, fed);
         // By name: a fused node stands in for the graph node it is named after.
         var stepIndex = new Dictionary<string, int>(StringComparer.Ordinal);

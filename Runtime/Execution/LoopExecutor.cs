@@ -52,6 +52,9 @@ internal sealed class LoopExecutor
     private readonly (int Output, int Slot)[]?[] _fetches;
     private readonly OpKernel?[] _kernels;
 
+    /// <summary>The plan's nodes as the executor runs them (fused nodes included).</summary>
+    internal IReadOnlyList<Node> Nodes => _nodes;
+
     /// <summary>For profiling probes: called after each kernel this thread runs in a loop, with its Stopwatch ticks.</summary>
     [ThreadStatic] internal static Action<Node, long>? KernelObserver;
 
@@ -61,8 +64,10 @@ internal sealed class LoopExecutor
         var graph = session.Graph;
         int count = nodes.Count;
         _nodes = [.. nodes];
-        var index = new Dictionary<Node, int>(count, ReferenceEqualityComparer.Instance);
-        for (int i = 0; i < count; i++) index[_nodes[i]] = i;
+        // By name, not by graph node: the plan may hold fused nodes (PlanFusion) that stand in for the graph node they
+        // are named after.
+        var index = new Dictionary<string, int>(count, StringComparer.Ordinal);
+        for (int i = 0; i < count; i++) index[_nodes[i].Name] = i;
         _kinds = new Kind[count];
         _outputCounts = new int[count];
         _inputOffsets = new int[count];
@@ -110,14 +115,14 @@ internal sealed class LoopExecutor
                     fedEdges.Add((i, k, plan.Feeds.First(f => f.Ref == r).Slot));
                     continue;
                 }
-                int p = index[graph.GetNode(r.NodeName)];
+                int p = index[r.NodeName];
                 dataOut[p].Add(new Edge(i, k, r.Index));
                 _outputCounts[p] = Math.Max(_outputCounts[p], r.Index + 1);
             }
-            foreach (var c in n.ControlInputs) controlOut[index[graph.GetNode(c)]].Add(i);
+            foreach (var c in n.ControlInputs) controlOut[index[c]].Add(i);
             if (n.Inputs.Count == 0 && n.ControlInputs.Count == 0) sources.Add(i);
             if (_kinds[i] == Kind.Merge)
-                _mergeDeadNeeded[i] = n.Inputs.Count(r => !ControlFlow.IsNextIteration(graph.GetNode(r.NodeName).Op));
+                _mergeDeadNeeded[i] = n.Inputs.Count(r => !ControlFlow.IsNextIteration((index.TryGetValue(r.NodeName, out int ri) ? _nodes[ri] : graph.GetNode(r.NodeName)).Op));
         }
         _dataOut = [.. dataOut.Select(l => l.ToArray())];
         _controlOut = [.. controlOut.Select(l => l.ToArray())];
@@ -127,7 +132,7 @@ internal sealed class LoopExecutor
         for (int j = 0; j < plan.FetchRefs.Length; j++)
         {
             var r = plan.FetchRefs[j];
-            if (graph.FindNode(r.NodeName) is not { } fn || !index.TryGetValue(fn, out int fi)) continue;
+            if (!index.TryGetValue(r.NodeName, out int fi)) continue;
             if (!fetches.TryGetValue(fi, out var l)) fetches[fi] = l = [];
             l.Add((r.Index, plan.FetchSlots[j]));
         }

@@ -22,6 +22,7 @@ public class LstmBench
     private readonly Tensor[] _feeds = new Tensor[1];
     private readonly Tensor[] _outputs = new Tensor[1];
     private readonly Tensor[] _grads = new Tensor[2];
+    private readonly Tensor[] _bound = [Tensor.Create(new float[T * B * H], T, B, H)];
     private OrtRunner _ort = null!;
     private float[] _ortY = null!;
 
@@ -101,6 +102,9 @@ public class LstmBench
 
     [Benchmark] public void Ours() => _forward.Run(_feeds, _outputs);
 
+    /// <summary>Forward with the output bound by the caller (<see cref="PreparedRun.RunInto"/>), as ORT's side runs with IoBinding.</summary>
+    [Benchmark] public void OursBound() => _forward.RunInto(_feeds, _bound);
+
     [Benchmark] public void OursForwardBackward() => _train.Run(_feeds, _grads);
 
     /// <summary>A short check outside BenchmarkDotNet: setup (outputs compared) and a few timed runs of each.</summary>
@@ -108,10 +112,10 @@ public class LstmBench
     {
         var bench = new LstmBench();
         bench.Setup();
-        foreach (var (name, run) in new (string, Action)[] { ("ORT LSTM forward", bench.Ort), ("ours forward", bench.Ours), ("ours forward+backward", bench.OursForwardBackward) })
+        foreach (var (name, run) in new (string, Action)[] { ("ORT LSTM forward", bench.Ort), ("ours forward", bench.Ours), ("ours forward, bound output", bench.OursBound), ("ours forward+backward", bench.OursForwardBackward) })
             Console.WriteLine($"{name}: median {Ceiling.Median(run, runs) * 1e3:F1} ms of {runs}");
         // Where forward and forward+backward spend their time: kernel time per op type inside the loops, per run.
-        foreach (var (name, run) in new (string, Action)[] { ("forward", bench.Ours), ("forward+backward", bench.OursForwardBackward) })
+        foreach (var (name, run) in new (string, Action)[] { ("forward", bench.Ours), ("forward, bound output", bench.OursBound), ("forward+backward", bench.OursForwardBackward) })
         {
             var perOp = new Dictionary<string, (long Ticks, int Count)>();
             TypedGraph.Execution.LoopExecutor.KernelObserver = (node, ticks) =>
