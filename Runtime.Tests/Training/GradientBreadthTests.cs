@@ -56,6 +56,7 @@ public class GradientBreadthTests
     [InlineData("Xdivy", 0.3, 2.0)]
     [InlineData("DivNoNan", 0.3, 2.0)]
     [InlineData("MulNoNan", -2.0, 2.0)]
+    [InlineData("FloorMod", 0.3, 2.0)]
     public void Binary_gradient_with_broadcasting_matches_central_differences(string op, double lo, double hi)
     {
         // [2, 3] against [3], each side as the variable (its gradient summed over the broadcast rows).
@@ -63,6 +64,25 @@ public class GradientBreadthTests
         CentralDifferences.CheckGraphGradient((b, x) => b.Binary(op, x, Const(b, other, 3)), Values(6, 2, lo, hi), [2, 3]);
         var fixedX = Values(6, 3, lo, hi);
         CentralDifferences.CheckGraphGradient((b, y) => b.Binary(op, Const(b, fixedX, 2, 3), y), other, [3]);
+    }
+
+    [Fact]
+    public void FloorMod_gradient_is_one_and_minus_floor_of_the_quotient_as_TF()
+    {
+        // math_grad.py _FloorModGrad: dx = grad, dy = −grad·floor(x / y), with negative operands (floor, not truncation).
+        var b = new GraphBuilder();
+        var x = b.Placeholder(DataType.DtDouble, [4], "x");
+        var y = b.Placeholder(DataType.DtDouble, [4], "y");
+        var w = b.Constant(Tensor.Create(new[] { 1.0, 2.0, -1.0, 0.5 }, 4), "w");
+        var loss = b.ReduceSum(b.Multiply(b.Binary("FloorMod", x, y), w), [0]);
+        var g = Gradients.Compute(b, [loss], [x, y]);
+        using var s = new Session(b.Graph);
+        var xs = new[] { 7.5, -3.5, 3.5, -7.25 };
+        var ys = new[] { 2.0, 2.0, -2.0, -3.0 };
+        var got = s.Run([g[0]!.Value.Name, g[1]!.Value.Name], new Dictionary<string, Tensor> { ["x:0"] = Tensor.Create(xs, 4), ["y:0"] = Tensor.Create(ys, 4) });
+        Assert.Equal([1.0, 2.0, -1.0, 0.5], got[0].ToArray<double>());
+        // floor(7.5/2) = 3, floor(−1.75) = −2, floor(−1.75) = −2, floor(2.4166…) = 2.
+        Assert.Equal([-3.0, 2 * 2.0, -1 * 2.0, 0.5 * -2.0], got[1].ToArray<double>());
     }
 
     [Fact]

@@ -9,7 +9,7 @@ internal static class MathGradients
     public static void Register()
     {
         GradientRegistry.NotDifferentiable("Shape", "ShapeN", "Size", "Rank", "ArgMax", "ArgMin", "Equal", "NotEqual", "Greater", "GreaterEqual",
-            "Less", "LessEqual", "LogicalAnd", "LogicalOr", "LogicalNot", "FloorDiv", "FloorMod", "TruncateDiv", "ZerosLike", "OnesLike", "Const",
+            "Less", "LessEqual", "LogicalAnd", "LogicalOr", "LogicalNot", "FloorDiv", "TruncateDiv", "ZerosLike", "OnesLike", "Const",
             "Placeholder", "RandomUniform", "RandomStandardNormal", "TruncatedNormal", "BroadcastGradientArgs", "Range", "OneHot", "StopGradient",
             "VariableV2", "VarHandleOp", "Floor", "Ceil", "Round", "Rint", "Sign", "ConcatOffset", "InvertPermutation");
 
@@ -25,6 +25,15 @@ internal static class MathGradients
         });
         GradientRegistry.Register("RealDiv", DivGrad);
         GradientRegistry.Register("Div", DivGrad);
+        // _FloorModGrad (math_grad.py): grad · (1, −floor_div(x, y)), each side summed over its broadcast dims.
+        GradientRegistry.Register("FloorMod", (c, op, g) =>
+        {
+            var b = c.Builder;
+            var x = ComplexGradients.Conj(c, c.In(op, 0));
+            var y = ComplexGradients.Conj(c, c.In(op, 1));
+            return c.BroadcastReduce(c.In(op, 0), c.In(op, 1), () => g[0],
+                () => b.Multiply(g[0]!.Value, b.Negate(b.Binary("FloorDiv", x, y, "floordiv")), "mul"));
+        });
         GradientRegistry.Register("Maximum", (c, op, g) => MinMaxGrad(c, op, g[0]!.Value, "GreaterEqual"));
         GradientRegistry.Register("Minimum", (c, op, g) => MinMaxGrad(c, op, g[0]!.Value, "LessEqual"));
         GradientRegistry.Register("SquaredDifference", (c, op, g) =>
