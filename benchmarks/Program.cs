@@ -456,8 +456,10 @@ if (args.Length > 0 && args[0] == "lstm-check")
 }
 if (args.Length > 0 && args[0] == "throughput")
 {
-    // Concurrent PreparedRun.Run calls on one session: runs/s with 1 thread vs one per core (MLP batch 1).
-    TypedGraph.Benchmarks.Execution.ThroughputProbe.Print(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3);
+    // Concurrent PreparedRun.Run calls on one session: runs/s with 1 thread vs one per core (MLP batch 1);
+    // `throughput [seconds per round] [rounds]`.
+    TypedGraph.Benchmarks.Execution.ThroughputProbe.Print(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3,
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 5);
     return;
 }
 if (args.Length > 0 && args[0] == "fusion")

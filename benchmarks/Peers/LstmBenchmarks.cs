@@ -95,7 +95,9 @@ public class LstmBench
         Ort();
         Ours();
         OursForwardBackward();
+        OursBound();
         BenchData.CheckClose("LSTM(128) x100 outputs", _outputs[0].AsSpan<float>(), _ortY);
+        BenchData.CheckClose("LSTM(128) x100 outputs (bound)", _bound[0].AsSpan<float>(), _ortY);
     }
 
     [Benchmark(Baseline = true)] public void Ort() => _ort.Run();
