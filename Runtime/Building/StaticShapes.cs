@@ -52,7 +52,7 @@ internal static class StaticShapes
                 return node.GetTensor("value").TensorShape.Dim.Select(d => d.Size).ToArray();
             case "Shape":
                 return In(0) is { } sh ? [sh.Length] : [-1];
-            case "MatMul":
+            case "MatMul" or "SparseMatMul":
             {
                 var a = In(0);
                 var c = In(1);

@@ -37,6 +37,7 @@ public static class GradientRegistry
         Nn3DGradients.Register();
         ArrayExtraGradients.Register();
         MaxPoolWithArgmaxGradient.Register();
+        SparseMatMulGradient.Register();
         MaxPoolGradGradients.Register();
         TrigGradients.Register();
         SecondOrderGradients.Register();
