@@ -22,5 +22,8 @@ public sealed partial class OpDefCatalog
         "TensorListScatterV2(tensor: element_dtype, indices: int32, element_shape: shape_type, num_elements: int32) -> (output_handle: variant); element_dtype: type; " + ShapeType,
         "TensorListScatterIntoExistingList(input_handle: variant, tensor: element_dtype, indices: int32) -> (output_handle: variant); element_dtype: type",
         "TensorListResize(input_handle: variant, size: int32) -> (output_handle: variant)",
+        "TensorListConcat(input_handle: variant) -> (tensor: element_dtype, lengths: int64); element_dtype: type; element_shape: shape = unknown",
+        "TensorListConcatV2(input_handle: variant, element_shape: shape_type, leading_dims: int64) -> (tensor: element_dtype, lengths: int64); element_dtype: type; " + ShapeType,
+        "TensorListSplit(tensor: element_dtype, element_shape: shape_type, lengths: int64) -> (output_handle: variant); element_dtype: type; " + ShapeType,
     ];
 }

@@ -176,6 +176,154 @@ internal sealed class TensorListKernels : KernelSet
             Array.Resize(ref items, size);
             Output(ctx, 0, list.With(items));
         }));
+        RegisterConcatSplit(registry);
+    }
+
+    /// <summary>TensorListConcat, TensorListConcatV2 and TensorListSplit (list_kernels.h).</summary>
+    private static void RegisterConcatSplit(KernelRegistry registry)
+    {
+        // V1: the element shape (all but its first dim) comes from the attr; unset elements need a leading dim that every
+        // set element shares.
+        registry.Add("TensorListConcat", node =>
+        {
+            long[]? exceptFirst = null;
+            if (node.HasAttr("element_shape") && node.GetShape("element_shape") is { UnknownRank: false } attr)
+            {
+                if (attr.Dim.Count == 0) throw new ArgumentException("element_shape must not be empty");
+                exceptFirst = attr.Dim.Skip(1).Select(d => d.Size < 0 ? -1 : d.Size).ToArray();
+            }
+            return Kernel(node, ctx => Concat(ctx, List(ctx, 0, node), exceptFirst, firstDim: -1, leadingDims: null));
+        });
+        // V2: the element shape is an input (merged with the list's); leading_dims gives the rows of unset elements.
+        registry.Add("TensorListConcatV2", node => Kernel(node, ctx =>
+        {
+            var list = List(ctx, 0, node);
+            var shape = FullyDefined(list.ElementShape) ? list.ElementShape : Merge(ctx, ShapeFromTensor(ctx, ctx.Input(1), "element_shape"), list.ElementShape);
+            if (shape != null && shape.Length < 1) throw ctx.Error("Concat requires elements to be at least vectors, found scalars instead.");
+            var leading = ctx.Input(2);
+            if (leading.DType != DataType.DtInt64 || leading.Shape.Rank != 1)
+                throw ctx.Error($"leading_dims must be an int64 vector, got a {DataTypes.Name(leading.DType)}{leading.Shape} tensor.");
+            Concat(ctx, list, shape?[1..], shape?[0] ?? -1, leading.AsSpan<long>().ToArray());
+        }));
+        registry.Add("TensorListSplit", node => Kernel(node, ctx =>
+        {
+            var t = ctx.Input(0);
+            var shape = ShapeFromTensor(ctx, ctx.Input(1), "element_shape");
+            if (shape != null && shape.Length < 1)
+                throw ctx.Error($"TensorListSplit requires element_shape to be at least of rank 1, but saw: {ShapeText(shape)}");
+            if (t.Shape.Rank < 1) throw ctx.Error($"Tensor must be at least a vector, but saw shape: {t.Shape}");
+            var rest = t.Shape.Dims[1..];
+            if (shape != null && !Compatible(shape[1..], rest))
+                throw ctx.Error($"tensor shape {ShapeText(Longs(t.Shape.Dims))} is not compatible with element_shape {ShapeText(shape)}");
+            var lengths = ctx.Input(2);
+            if (lengths.Shape.Rank != 1 || lengths.DType != DataType.DtInt64)
+                throw ctx.Error($"Expected lengths to be a vector, received shape: {lengths.Shape}");
+            var counts = lengths.AsSpan<long>();
+            var items = new Tensor?[counts.Length];
+            long start = 0, rows = t.Shape[0];
+            for (int i = 0; i < counts.Length; i++)
+            {
+                long length = counts[i];
+                if (length < 0) throw ctx.Error($"Invalid value in lengths: {length}");
+                long end = start + length;
+                if (end > rows) throw ctx.Error($"Attempting to slice [{start}, {end}] from tensor with length {rows}");
+                items[i] = Rows(t, (int)start, (int)length);
+                start = end;
+            }
+            if (start != rows) throw ctx.Error($"Unused values in tensor. Length of tensor: {rows} Values used: {start}");
+            Output(ctx, 0, new TensorList(t.DType, shape, items));
+        }));
+    }
+
+    /// <summary>
+    /// TensorListConcat(V2)'s Compute: the elements joined along their first dim, and their lengths. Where the list's own
+    /// element shape is not fully defined, every set element must be at least a vector, agree with
+    /// <paramref name="exceptFirst"/> on the other dims and with a known <paramref name="firstDim"/>; an unknown first dim
+    /// becomes the one all set elements share, if they do. An unset element has the rows of its
+    /// <paramref name="leadingDims"/> entry, else that shared first dim, and reads as zeros.
+    /// </summary>
+    private static void Concat(OpKernelContext ctx, TensorList list, long[]? exceptFirst, long firstDim, long[]? leadingDims)
+    {
+        var items = list.CopyItems();
+        if (items.Length == 0 && !FullyDefined(exceptFirst))
+            throw ctx.Error($"All except the first dimension must be fully defined when concating an empty tensor list. element_shape: {ShapeText(exceptFirst)}");
+        if (!FullyDefined(list.ElementShape))
+        {
+            bool infer = firstDim == -1;
+            long inferred = firstDim;
+            for (int i = 0; i < items.Length; i++)
+            {
+                if (items[i] is not { } t) continue;
+                if (t.Shape.Rank < 1) throw ctx.Error($"Concat saw a scalar shape at index {i} but requires at least vectors.");
+                exceptFirst = Merge(ctx, exceptFirst, Longs(t.Shape.Dims[1..]));
+                if (firstDim != -1 && firstDim != t.Shape[0])
+                    throw ctx.Error($"First entry of element_shape input does not match the first dim of list element at index: {i} Expected: {firstDim} Actual: {t.Shape[0]}");
+                if (infer)
+                {
+                    if (inferred == -1) inferred = t.Shape[0];
+                    else if (inferred != t.Shape[0])
+                    {
+                        inferred = -1;
+                        infer = false;
+                    }
+                }
+            }
+            firstDim = inferred;
+        }
+        if (!FullyDefined(exceptFirst))
+            throw ctx.Error($"Trying to concat list with only uninitialized tensors but element_shape_except_first_dim is not fully defined: {ShapeText(exceptFirst)}");
+        var lengths = new long[items.Length];
+        long total = 0;
+        for (int i = 0; i < items.Length; i++)
+        {
+            if (items[i] is { } t) lengths[i] = t.Shape[0];
+            else if ((leadingDims == null || i >= leadingDims.Length) && firstDim != -1) lengths[i] = firstDim;
+            else if (leadingDims == null)
+                throw ctx.Error("Concating lists with uninitialized tensors is not supported in this version of TensorListConcat. Consider updating your GraphDef to run the newer version.");
+            else if (i >= leadingDims.Length)
+                throw ctx.Error($"List contains uninitialized tensor at index {i} but leading_dims has only {leadingDims.Length} elements.");
+            else lengths[i] = leadingDims[i];
+            total += lengths[i];
+        }
+        var output = Tensor.Zeros(list.ElementDType, TensorShape.FromLongs([total, .. exceptFirst!]));
+        long rowSize = 1;
+        foreach (long d in exceptFirst!) rowSize *= d;
+        long at = 0; // in elements
+        for (int i = 0; i < items.Length; i++)
+        {
+            long count = lengths[i] * rowSize;
+            if (items[i] is { } t)
+            {
+                // A set element's other dims were merged above; with a fully defined list shape they match by construction.
+                if (t.NumElements != count)
+                    throw ctx.Error($"Incompatible shapes during merge: element {i} has shape {t.Shape}, expected [{lengths[i]},{string.Join(",", exceptFirst!)}].");
+                if (list.ElementDType == DataType.DtString) Array.Copy(t.Strings, 0, output.Strings, at, count);
+                else
+                {
+                    int size = DataTypes.ElementSize(list.ElementDType);
+                    t.Bytes.CopyTo(output.Bytes.Slice(checked((int)(at * size))));
+                }
+            }
+            else if (list.ElementDType == DataType.DtString)
+                for (long j = 0; j < count; j++) output.Strings[at + j] = [];
+            at += count;
+        }
+        ctx.SetOutput(0, output);
+        ctx.SetOutput(1, Tensor.Create(lengths, lengths.Length));
+    }
+
+    /// <summary>Rows [start, start + count) of <paramref name="t"/> as a new tensor.</summary>
+    private static Tensor Rows(Tensor t, int start, int count)
+    {
+        var shape = new TensorShape([count, .. t.Shape.Dims[1..]]);
+        long per = 1;
+        for (int d = 1; d < t.Shape.Rank; d++) per *= t.Shape[d];
+        if (t.DType == DataType.DtString)
+            return new Tensor(shape, Enumerable.Range(0, checked((int)(count * per))).Select(j => (byte[])t.Strings[start * per + j].Clone()).ToArray());
+        int size = DataTypes.ElementSize(t.DType);
+        var result = Tensor.Zeros(t.DType, shape);
+        t.Bytes.Slice(checked((int)(start * per * size)), checked((int)(count * per * size))).CopyTo(result.Bytes);
+        return result;
     }
 
     private static OpKernel Kernel(Node node, Action<OpKernelContext> compute) => new DelegateKernel(node, compute);
