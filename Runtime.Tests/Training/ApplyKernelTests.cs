@@ -62,6 +62,85 @@ public class ApplyKernelTests
         Assert.Equal(0.99674446f, r[0][0], 5);
     }
 
+    /// <summary>
+    /// A variable large enough to be updated in parallel parts (100,003 elements: parts and vector tails at odd offsets)
+    /// gets exactly the values of the formula applied element by element in the same operation order.
+    /// </summary>
+    [Theory]
+    [InlineData("ApplyGradientDescent")]
+    [InlineData("ApplyMomentum")]
+    [InlineData("ApplyAdam")]
+    [InlineData("ApplyRMSProp")]
+    [InlineData("ApplyAdagrad")]
+    public void Large_variables_are_updated_in_parts_exactly_as_element_by_element(string op)
+    {
+        const int N = 100_003;
+        var rng = new Random(op.Length);
+        float[] R(float lo, float hi) => Enumerable.Range(0, N).Select(_ => lo + (float)rng.NextDouble() * (hi - lo)).ToArray();
+        var v = R(-1, 1);
+        var s0 = R(0.01f, 1);
+        var s1 = R(0.01f, 1);
+        var g = R(-1, 1);
+        float[][] vars;
+        float[] scalars;
+        var expected = (float[])v.Clone();
+        var e0 = (float[])s0.Clone();
+        var e1 = (float[])s1.Clone();
+        switch (op)
+        {
+            case "ApplyGradientDescent":
+                vars = [v];
+                scalars = [0.1f];
+                for (int i = 0; i < N; i++) expected[i] -= 0.1f * g[i];
+                break;
+            case "ApplyMomentum":
+                vars = [v, s0];
+                scalars = [0.1f, 0.9f];
+                for (int i = 0; i < N; i++)
+                {
+                    e0[i] = e0[i] * 0.9f + g[i];
+                    expected[i] -= 0.1f * e0[i];
+                }
+                break;
+            case "ApplyAdam":
+            {
+                vars = [v, s0, s1];
+                scalars = [0.81f, 0.998001f, 0.01f, 0.9f, 0.999f, 1e-8f];
+                float lrT = 0.01f * MathF.Sqrt(1f - 0.998001f) / (1f - 0.81f);
+                for (int i = 0; i < N; i++)
+                {
+                    e0[i] += (g[i] - e0[i]) * (1f - 0.9f);
+                    e1[i] += (g[i] * g[i] - e1[i]) * (1f - 0.999f);
+                    expected[i] -= lrT * e0[i] / (MathF.Sqrt(e1[i]) + 1e-8f);
+                }
+                break;
+            }
+            case "ApplyRMSProp":
+                vars = [v, s0, s1];
+                scalars = [0.1f, 0.9f, 0.5f, 1e-10f];
+                for (int i = 0; i < N; i++)
+                {
+                    e0[i] += (g[i] * g[i] - e0[i]) * (1f - 0.9f);
+                    e1[i] = e1[i] * 0.5f + 0.1f * g[i] / MathF.Sqrt(e0[i] + 1e-10f);
+                    expected[i] -= e1[i];
+                }
+                break;
+            default:
+                vars = [v, s0];
+                scalars = [0.1f];
+                for (int i = 0; i < N; i++)
+                {
+                    e0[i] += g[i] * g[i];
+                    expected[i] -= 0.1f * g[i] / MathF.Sqrt(e0[i]);
+                }
+                break;
+        }
+        var r = Apply(op, vars, scalars, g);
+        Assert.Equal(expected, r[0]);
+        if (vars.Length > 1) Assert.Equal(e0, r[1]);
+        if (vars.Length > 2) Assert.Equal(e1, r[2]);
+    }
+
     [Fact]
     public void ApplyRMSProp_and_ApplyAdagrad()
     {

@@ -172,5 +172,12 @@ internal sealed class ApplyKernels : KernelSet
         protected override void Apply(Tensor[] work, T[] scalars, ReadOnlySpan<T> grad)
             => rule.Apply(_flag, work[0].AsSpan<T>(), work.Length > 1 ? work[1].AsSpan<T>() : default,
                 work.Length > 2 ? work[2].AsSpan<T>() : default, scalars, grad);
+
+        // Every rule here updates element i from element i alone, with the same operations in the vector body and the tail.
+        protected override bool ElementwiseRanges => true;
+
+        protected override void ApplyRange(Tensor[] work, T[] scalars, ReadOnlySpan<T> grad, int start, int length)
+            => rule.Apply(_flag, work[0].AsSpan<T>().Slice(start, length), work.Length > 1 ? work[1].AsSpan<T>().Slice(start, length) : default,
+                work.Length > 2 ? work[2].AsSpan<T>().Slice(start, length) : default, scalars, grad.Slice(start, length));
     }
 }
