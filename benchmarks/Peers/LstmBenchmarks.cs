@@ -115,7 +115,12 @@ public class LstmBench
         var bench = new LstmBench();
         bench.Setup();
         foreach (var (name, run) in new (string, Action)[] { ("ORT LSTM forward", bench.Ort), ("ours forward", bench.Ours), ("ours forward, bound output", bench.OursBound), ("ours forward+backward", bench.OursForwardBackward) })
+        {
+            // Two seconds of warm-up first: right after setup the code is still tier-0 JIT (the first runs are 2-3x slower).
+            var warm = System.Diagnostics.Stopwatch.StartNew();
+            while (warm.Elapsed.TotalSeconds < 2) run();
             Console.WriteLine($"{name}: median {Ceiling.Median(run, runs) * 1e3:F1} ms of {runs}");
+        }
         // Where forward and forward+backward spend their time: kernel time per op type inside the loops, per run.
         foreach (var (name, run) in new (string, Action)[] { ("forward", bench.Ours), ("forward, bound output", bench.OursBound), ("forward+backward", bench.OursForwardBackward) })
         {
