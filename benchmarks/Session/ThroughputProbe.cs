@@ -100,14 +100,18 @@ internal static class ThroughputProbe
             // speeds up or slows down for a few seconds then moves both sides, not one.
             var ones = new double[rounds];
             var alls = new double[rounds];
+            int gen0 = GC.CollectionCount(0);
+            var clock = Stopwatch.StartNew();
             for (int r = 0; r < rounds; r++)
             {
                 ones[r] = Measure(1, worker);
                 alls[r] = Measure(cores, worker);
             }
+            double gcPerSecond = (GC.CollectionCount(0) - gen0) / clock.Elapsed.TotalSeconds;
             double one = Median(ones), all = Median(alls);
             Console.WriteLine($"MLP 784-128-10 batch 1, {name}: 1 thread {one:F0} runs/s ({1e6 / one:F2} us/run); {cores} threads {all:F0} runs/s; " +
-                              $"scaling {all / one:F2}x (medians of {rounds} alternating rounds of {seconds:G3} s; per-round ratios {string.Join(" ", alls.Zip(ones, (a, o) => (a / o).ToString("F2")))})");
+                              $"scaling {all / one:F2}x (medians of {rounds} alternating rounds of {seconds:G3} s; per-round ratios {string.Join(" ", alls.Zip(ones, (a, o) => (a / o).ToString("F2")))}); " +
+                              $"{gcPerSecond:F0} gen-0 collections/s");
         }
         Console.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
         foreach (var g in own) g?.Dispose();
