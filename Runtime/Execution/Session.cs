@@ -149,8 +149,15 @@ public sealed partial class Session : IDisposable, IGraphRunner
         {
             throw new GraphExecutionException($"{node.Op} node '{node.Name}': cannot prepare its kernel: {e.Message}", node.Name, e);
         }
+        // A node the plan made (a fused chain, PlanFusion) is not the graph's: its kernel lives with the plan that holds it
+        // (PlanStep, the loop executor's kernel array) and goes with it when the bounded plan cache evicts the plan.
+        // Caching it here would keep every evicted plan's fused kernels (and their packed weights) for the session's life.
+        if (!ReferenceEquals(Graph.FindNode(node.Name), node)) return k;
         return _kernels.GetOrAdd(node, k);
     }
+
+    /// <summary>For tests: kernels cached for graph nodes.</summary>
+    internal int CachedKernelCount => _kernels.Count;
 
     // A node whose op is a function of the graph's library calls that function (TF's function-call-by-op-name).
     private bool IsLibraryFunction(string op) => Graph.Def.Library?.Function.Any(f => f.Signature?.Name == op) == true;
