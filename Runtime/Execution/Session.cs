@@ -129,7 +129,8 @@ public sealed partial class Session : IDisposable, IGraphRunner
         _kernels.Clear();
     }
 
-    /// <summary>The prepared kernel of <paramref name="node"/> (created once per session).</summary>
+    /// <summary>The prepared kernel of <paramref name="node"/>: created once per session for a graph node, once per plan for a
+    /// node the plan made (a fused chain).</summary>
     /// <exception cref="UnsupportedOpException">No kernel for the node's op.</exception>
     internal OpKernel KernelFor(Node node)
     {
