@@ -113,6 +113,46 @@ public class ComplexLinearKernelTests
         Assert.Throws<GraphExecutionException>(() => Compute1("Max", [Tensor.Create(x, 24), Tensor.Create(new[] { 0 }, 1)]));
     }
 
+    /// <summary>Cumsum/Cumprod of complex tensors along each axis, exclusive and reverse, against a scan written here;
+    /// complex64 against the complex128 result rounded once.</summary>
+    [Theory]
+    [InlineData("Cumsum", 1, false, false)]
+    [InlineData("Cumprod", 1, false, false)]
+    [InlineData("Cumprod", 0, true, false)]
+    [InlineData("Cumprod", -1, false, true)]
+    [InlineData("Cumsum", 2, true, true)]
+    public void Cumsum_and_Cumprod_scan_complex_tensors(string op, int axis, bool exclusive, bool reverse)
+    {
+        var x = Random(24, 7);
+        int[] shape = [2, 3, 4];
+        int ax = axis < 0 ? axis + 3 : axis;
+        int len = shape[ax];
+        int inner = 1;
+        for (int d = ax + 1; d < 3; d++) inner *= shape[d];
+        var expected = new Complex[24];
+        for (int at0 = 0; at0 < 24; at0++)
+        {
+            int k = at0 / inner % len, start = at0 - k * inner;
+            Complex acc = op == "Cumprod" ? Complex.One : Complex.Zero;
+            for (int s = 0; s < len; s++)
+            {
+                int j = reverse ? len - 1 - s : s;
+                if (j == k && exclusive) break;
+                acc = op == "Cumprod" ? acc * x[start + j * inner] : acc + x[start + j * inner];
+                if (j == k) break;
+            }
+            expected[at0] = acc;
+        }
+        var attrs = Attrs(("exclusive", exclusive), ("reverse", reverse));
+        var y = Compute1(op, [Tensor.Create(x, shape), Tensor.FromScalar(axis)], attrs);
+        Assert.Equal(DataType.DtComplex128, y.DType);
+        Close(expected, Values(y), 1e-14, op);
+        var y64 = Compute1(op, [C64(x, shape), Tensor.FromScalar(axis)], attrs);
+        Assert.Equal(DataType.DtComplex64, y64.DType);
+        var wide = Values(Compute1(op, [Tensor.Create(x.Select(Round32).ToArray(), shape), Tensor.FromScalar(axis)], attrs));
+        Assert.Equal(wide.Select(Round32), Values(y64));
+    }
+
     [Fact]
     public void Cast_between_real_and_complex_keeps_the_real_part_and_zeroes_the_imaginary_part()
     {

@@ -31,12 +31,18 @@ internal abstract class NumericKernel(Node node) : OpKernel(node)
             case DataType.DtUint16: Compute<ushort>(context); break;
             case DataType.DtUint32: Compute<uint>(context); break;
             case DataType.DtUint64: Compute<ulong>(context); break;
-            default: throw KernelAttrs.BadType(Node, t);
+            default:
+                if (!ComputeOther(context, t)) throw KernelAttrs.BadType(Node, t);
+                break;
         }
     }
 
     /// <summary>The kernel body for element type <typeparamref name="T"/>.</summary>
     protected abstract void Compute<T>(OpKernelContext context) where T : unmanaged, INumber<T>, IMinMaxValue<T>;
+
+    /// <summary>For a dtype outside the real number types (e.g. complex): compute and return true, or return false to
+    /// refuse it with the usual bad-type error.</summary>
+    protected virtual bool ComputeOther(OpKernelContext context, Protos.DataType dtype) => false;
 }
 
 /// <summary>Like <see cref="NumericKernel"/> for ops TF registers on floating types only (float, double, half).</summary>

@@ -11,7 +11,7 @@ namespace TypedGraph.Training;
 /// more: all zero) — transposed back and multiplied by the gradient broadcast to the
 /// input's shape. TF derives the permutation at run time (ListDiff); here it is built from the input's static rank
 /// and constant reduction indices, which every Keras/TF graph we import carries (dims themselves may be unknown).
-/// Complex inputs (TF conjugates both cumprods) are refused with an error: the Cumprod kernel here is real-only.
+/// For complex inputs both cumprods are conjugated, as TF's ("the gradient is in the conjugate direction").
 /// </summary>
 internal static class ProdGradient
 {
@@ -33,9 +33,6 @@ internal static class ProdGradient
             int axis = rank == 0 ? 0 : (int)((a + rank) % rank);
             if (rank > 0 && !reduced.Contains(axis)) reduced.Add(axis);
         }
-        // TF conjugates the cumprods for complex inputs; the Cumprod kernel here is real-only, so say so up front.
-        if (x.BaseType is DataType.DtComplex64 or DataType.DtComplex128)
-            throw new NotSupportedException($"Gradient of '{op.Name}' (Prod) for {x.BaseType} input '{x.Name}' needs a complex Cumprod kernel, which this runtime lacks.");
         var other = Enumerable.Range(0, rank).Where(i => !reduced.Contains(i)).ToArray();
         var perm = reduced.Concat(other).ToArray();
 
@@ -60,7 +57,8 @@ internal static class ProdGradient
         var axis0 = b.Constant(0, "axis");
         var left = Cumprod(b, reshaped, axis0, reverse: false, "Cumprod");
         var right = Cumprod(b, reshaped, axis0, reverse: true, "Cumprod_1");
-        var y = b.Reshape(b.Multiply(left, right, "mul"), permutedShape, "Reshape_2");
+        // conj is no node for real dtypes.
+        var y = b.Reshape(b.Multiply(ComplexGradients.Conj(c, left), ComplexGradients.Conj(c, right), "mul"), permutedShape, "Reshape_2");
         var inverse = new int[rank];
         for (int i = 0; i < rank; i++) inverse[perm[i]] = i;
         var outGrad = b.Multiply(grad, b.Transpose(y, inverse, "transpose_1"), "mul_1");
