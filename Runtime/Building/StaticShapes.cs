@@ -52,6 +52,17 @@ internal static class StaticShapes
                 return node.GetTensor("value").TensorShape.Dim.Select(d => d.Size).ToArray();
             case "Shape":
                 return In(0) is { } sh ? [sh.Length] : [-1];
+            case "SparseTensorDenseMatMul":
+            {
+                // op(A)·op(B): rows of op(A) from the constant a_shape, columns of op(B) from b's shape.
+                var aShape = ConstValues(b, node.Inputs[2]);
+                var c = In(3);
+                long m = aShape is { Length: 2 } ? aShape[node.GetBool("adjoint_a", false) ? 1 : 0] : -1;
+                long n = c is { Length: 2 } ? c[node.GetBool("adjoint_b", false) ? 0 : 1] : -1;
+                return [m, n];
+            }
+            case "SparseReorder": // (indices, values) keep their input shapes
+                return In(t.Index);
             case "MatMul" or "SparseMatMul":
             {
                 var a = In(0);

@@ -38,6 +38,7 @@ public static class GradientRegistry
         ArrayExtraGradients.Register();
         MaxPoolWithArgmaxGradient.Register();
         SparseMatMulGradient.Register();
+        SparseTensorGradients.Register();
         MaxPoolGradGradients.Register();
         TrigGradients.Register();
         SecondOrderGradients.Register();
