@@ -72,6 +72,36 @@ public sealed class SparseTensorGradientTests
         Assert.Equal(gv[1], gv[3]); // the duplicated index
     }
 
+    /// <summary>
+    /// SparseAdd's gradient (SparseAddGrad): each sum entry's gradient goes to the a and b entries with its index — both
+    /// where they share it — and entries the threshold dropped from the sum get 0.
+    /// </summary>
+    [Fact]
+    public void SparseAdd_routes_each_sum_gradient_to_the_entries_with_its_index()
+    {
+        var b = new GraphBuilder();
+        var av = b.Placeholder(DataType.DtFloat, [3], "a_values");
+        var bv = b.Placeholder(DataType.DtFloat, [3], "b_values");
+        var shape = b.Constant(Tensor.Create(new long[] { 2, 3 }, 2), "shape");
+        // a at (0,0) (0,2) (1,1); b at (0,2) (1,0) (1,1). With thresh 0.5: (0,2) sums to 1.0 (kept), (1,1) to 0.25 (dropped).
+        var ai = b.Constant(Tensor.Create(new long[] { 0, 0, 0, 2, 1, 1 }, 3, 2), "a_indices");
+        var bi = b.Constant(Tensor.Create(new long[] { 0, 2, 1, 0, 1, 1 }, 3, 2), "b_indices");
+        var sum = b.AddOperation("SparseAdd", [ai, av, shape, bi, bv, shape, b.Constant(0.5f, "thresh")], null, "SparseAdd");
+        var sumValues = b.OutputOf(sum, 1);
+        // Weights by sum position: (0,0) → 1, (0,2) → 2, (1,0) → 3.
+        var loss = b.ReduceSum(b.Multiply(sumValues, b.Constant(new[] { 1f, 2f, 3f }, [3], "w")), [0]);
+        var grads = Gradients.Compute(b, [loss], [av, bv]);
+        using var s = new Session(b.Graph);
+        var r = s.Run([sumValues.Name, grads[0]!.Value.Name, grads[1]!.Value.Name], new Dictionary<string, Tensor>
+        {
+            ["a_values:0"] = Tensor.Create(new[] { 4f, 0.25f, 0.5f }, 3),
+            ["b_values:0"] = Tensor.Create(new[] { 0.75f, 6f, -0.25f }, 3),
+        });
+        Assert.Equal([4f, 1f, 6f], r[0].ToArray<float>());
+        Assert.Equal([1f, 2f, 0f], r[1].ToArray<float>());
+        Assert.Equal([2f, 3f, 0f], r[2].ToArray<float>());
+    }
+
     [Fact]
     public void SparseReorder_routes_the_values_gradient_back_to_the_input_order()
     {

@@ -36,6 +36,7 @@ public sealed partial class OpDefCatalog
         "SparseConcat(indices: N * int64, values: N * T, shapes: N * int64) -> (output_indices: int64, output_values: T, output_shape: int64); concat_dim: int; N: int >= 2; T: type",
         "SparseSlice(indices: int64, values: T, shape: int64, start: int64, size: int64) -> (output_indices: int64, output_values: T, output_shape: int64); T: type",
         "SparseReorder(input_indices: int64, input_values: T, input_shape: int64) -> (output_indices: int64, output_values: T); T: type",
+        "SparseAddGrad(backprop_val_grad: T, a_indices: int64, b_indices: int64, sum_indices: int64) -> (a_val_grad: T, b_val_grad: T); T: numbertype",
         "SparseAdd(a_indices: int64, a_values: T, a_shape: int64, b_indices: int64, b_values: T, b_shape: int64, thresh: Treal) -> (sum_indices: int64, sum_values: T, sum_shape: int64); T: numbertype; Treal: realnumbertype",
         "Unique(x: T) -> (y: T, idx: out_idx); T: type; out_idx: {int32, int64} = int32",
         "Bucketize(input: T) -> (output: int32); T: {int32, int64, float, double}; boundaries: list(float)",

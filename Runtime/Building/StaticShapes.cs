@@ -63,6 +63,8 @@ internal static class StaticShapes
             }
             case "SparseReorder": // (indices, values) keep their input shapes
                 return In(t.Index);
+            case "SparseAdd": // (sum_indices [nnz, rank], sum_values [nnz], sum_shape [rank]); nnz known only at run time
+                return t.Index switch { 0 => [-1, In(0) is { Length: 2 } ai ? ai[1] : -1], 1 => [-1], _ => In(2) };
             case "MatMul" or "SparseMatMul":
             {
                 var a = In(0);

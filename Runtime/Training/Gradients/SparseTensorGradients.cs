@@ -8,8 +8,9 @@ namespace TypedGraph.Training;
 /// gradient is another SparseTensorDenseMatMul with <c>adjoint_a</c> flipped, transposed back — conjugated — when
 /// <c>adjoint_b</c>; each stored value's gradient the dot product of the incoming gradient's row and the dense operand's
 /// row its index pairs them with, as batched 1×n · n×1 products with TF's adjoints, so complex values get the conjugates
-/// TF's current version gives them) and <c>SparseReorder</c> (the values' gradient gathered back through the inverse of
-/// the reordering, which is found by reordering the entry numbers 0..n−1).
+/// TF's current version gives them), <c>SparseAdd</c> (through the <c>SparseAddGrad</c> op) and <c>SparseReorder</c> (the
+/// values' gradient gathered back through the inverse of the reordering, which is found by reordering the entry numbers
+/// 0..n−1).
 /// </summary>
 internal static class SparseTensorGradients
 {
@@ -45,6 +46,17 @@ internal static class SparseTensorGradients
             };
             return [null, b.Squeeze(product, [-2, -1]), null, denseGrad];
         });
+
+        // _SparseAddGrad: the sum values' gradient split back onto a's and b's entries by SparseAddGrad, which walks the
+        // three index lists (the sum's from the op's own output).
+        GradientRegistry.Register("SparseAdd", (c, op, g) =>
+        {
+            var b = c.Builder;
+            var valuesGrad = g.Length > 1 && g[1] is { } vg ? vg : b.ZerosLike(c.Out(op, 1));
+            var split = b.AddOperation("SparseAddGrad", [valuesGrad, c.In(op, 0), c.In(op, 3), c.Out(op, 0)], null, "SparseAddGrad");
+            return [null, b.OutputOf(split, 0), null, null, b.OutputOf(split, 1), null, null];
+        });
+        GradientRegistry.NotDifferentiable("SparseAddGrad");
 
         GradientRegistry.Register("SparseReorder", (c, op, g) =>
         {
