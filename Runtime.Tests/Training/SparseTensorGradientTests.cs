@@ -102,6 +102,29 @@ public sealed class SparseTensorGradientTests
         Assert.Equal([2f, 3f, 0f], r[2].ToArray<float>());
     }
 
+    /// <summary>SparseToDense: each value gets the gradient at its index; the default value the sum over the other
+    /// positions.</summary>
+    [Fact]
+    public void SparseToDense_gives_values_their_positions_and_the_default_the_rest()
+    {
+        var b = new GraphBuilder();
+        var values = b.Placeholder(DataType.DtDouble, [3], "values");
+        var fill = b.Placeholder(DataType.DtDouble, [], "default");
+        var indices = b.Constant(Tensor.Create(new long[] { 0, 1, 1, 2, 2, 0 }, 3, 2), "indices");
+        var dense = b.OutputOf(b.AddOperation("SparseToDense", [indices, b.Constant(Tensor.Create(new long[] { 3, 3 }, 2), "shape"), values, fill], null, "SparseToDense"));
+        var w = Enumerable.Range(0, 9).Select(i => (double)(i + 1)).ToArray(); // weight of position (r, c) = 3r + c + 1
+        var loss = b.ReduceSum(b.Multiply(dense, b.Constant(Tensor.Create(w, 3, 3), "w")), [0, 1]);
+        var grads = Gradients.Compute(b, [loss], [values, fill]);
+        using var s = new Session(b.Graph);
+        var r = s.Run([grads[0]!.Value.Name, grads[1]!.Value.Name], new Dictionary<string, Tensor>
+        {
+            ["values:0"] = Tensor.Create(new[] { 1.0, 2.0, 3.0 }, 3),
+            ["default:0"] = Tensor.FromScalar(0.5),
+        });
+        Assert.Equal([2.0, 6.0, 7.0], r[0].ToArray<double>()); // positions (0,1), (1,2), (2,0)
+        Assert.Equal(45.0 - 15.0, r[1].Scalar<double>());
+    }
+
     [Fact]
     public void SparseReorder_routes_the_values_gradient_back_to_the_input_order()
     {

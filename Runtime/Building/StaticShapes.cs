@@ -61,6 +61,9 @@ internal static class StaticShapes
                 long n = c is { Length: 2 } ? c[node.GetBool("adjoint_b", false) ? 0 : 1] : -1;
                 return [m, n];
             }
+            case "SparseToDense": // output_shape's values, or at least its length as the rank
+                return ConstValues(b, node.Inputs[1]) is { } dense ? dense
+                    : In(1) is { Length: 1 } r && r[0] >= 0 ? Enumerable.Repeat(-1L, (int)r[0]).ToArray() : null;
             case "SparseReorder": // (indices, values) keep their input shapes
                 return In(t.Index);
             case "SparseAdd": // (sum_indices [nnz, rank], sum_values [nnz], sum_shape [rank]); nnz known only at run time

@@ -8,7 +8,8 @@ namespace TypedGraph.Training;
 /// gradient is another SparseTensorDenseMatMul with <c>adjoint_a</c> flipped, transposed back — conjugated — when
 /// <c>adjoint_b</c>; each stored value's gradient the dot product of the incoming gradient's row and the dense operand's
 /// row its index pairs them with, as batched 1×n · n×1 products with TF's adjoints, so complex values get the conjugates
-/// TF's current version gives them), <c>SparseAdd</c> (through the <c>SparseAddGrad</c> op) and <c>SparseReorder</c> (the
+/// TF's current version gives them), <c>SparseAdd</c> (through the <c>SparseAddGrad</c> op), <c>SparseToDense</c> and
+/// <c>SparseReorder</c> (the
 /// values' gradient gathered back through the inverse of the reordering, which is found by reordering the entry numbers
 /// 0..n−1).
 /// </summary>
@@ -57,6 +58,18 @@ internal static class SparseTensorGradients
             return [null, b.OutputOf(split, 0), null, null, b.OutputOf(split, 1), null, null];
         });
         GradientRegistry.NotDifferentiable("SparseAddGrad");
+
+        // _SparseToDenseGrad: the values' gradient read back at their indices (GatherNd), the default value's the rest of
+        // the gradient's sum; zeros for the integer indices and shape, as TF returns.
+        GradientRegistry.Register("SparseToDense", (c, op, g) =>
+        {
+            var b = c.Builder;
+            var grad = g[0]!.Value;
+            var indices = c.In(op, 0);
+            var valuesGrad = b.OutputOf(b.AddOperation("GatherNd", [grad, indices], null, "GatherNd"));
+            var defaultGrad = b.Subtract(b.ReduceSum(grad, name: "Sum"), b.ReduceSum(valuesGrad, name: "Sum_1"), "sub");
+            return [b.ZerosLike(indices), b.ZerosLike(c.In(op, 1), "zeros_like_1"), valuesGrad, defaultGrad];
+        });
 
         GradientRegistry.Register("SparseReorder", (c, op, g) =>
         {
