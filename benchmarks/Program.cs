@@ -435,7 +435,8 @@ if (args.Length > 0 && args[0] == "train-profile")
     // One Adam step of mnist_fc2 (batch 64), time per op type: where the training step goes.
     var training = new TypedGraph.Benchmarks.Training.TrainingBenchmarks();
     training.Setup();
-    training.PrintStepProfile(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200);
+    // `train-profile [steps] [cnn]`: the TF-written LeNet's step instead of mnist_fc2's.
+    training.PrintStepProfile(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200, args.Length > 2 && args[2] == "cnn");
     training.Cleanup();
     return;
 }

@@ -119,4 +119,45 @@ public class GradientKernelTests
         var n = NumericGradient(t => OpHarness.Compute1(pool, [t], attrs), x, w, 1e-3);
         for (int i = 0; i < dx.Length; i++) Assert.Equal(n[i], dx[i], 2);
     }
+
+    /// <summary>
+    /// MaxPoolGrad with many ties (values from {0, 1, 2}) on several images and channel counts (600: more than the
+    /// kernel keeps on the stack) against a reference written here: each window's gradient goes to the first cell, in
+    /// row-major window order, holding the channel's maximum; overlapping windows add up.
+    /// </summary>
+    [Theory]
+    [InlineData(3, 7, 6, 3, 2, 1, "VALID")]
+    [InlineData(2, 5, 5, 600, 3, 2, "SAME")]
+    [InlineData(3, 6, 4, 5, 2, 2, "SAME")]
+    public void MaxPoolGrad_sends_each_window_gradient_to_its_first_maximum(int n, int h, int w, int c, int k, int stride, string padding)
+    {
+        var rng = new Random(h * 31 + c);
+        var xv = Enumerable.Range(0, n * h * w * c).Select(_ => (float)rng.Next(3)).ToArray();
+        (string, AttrValue)[] attrs = [("ksize", Attrs.Ints(1, k, k, 1)), ("strides", Attrs.Ints(1, stride, stride, 1)), ("padding", Attrs.String(padding))];
+        var x = Tensor.Create(xv, n, h, w, c);
+        var y = OpHarness.Compute1("MaxPool", [x], attrs);
+        int oh = y.Shape[1], ow = y.Shape[2];
+        var gv = Enumerable.Range(0, n * oh * ow * c).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var dx = OpHarness.Compute1("MaxPoolGrad", [x, y, Tensor.Create(gv, n, oh, ow, c)], attrs).ToArray<float>();
+        // TF's SAME padding: total = max((out − 1)·stride + k − in, 0), the smaller half before.
+        int padTop = padding == "SAME" ? Math.Max((oh - 1) * stride + k - h, 0) / 2 : 0;
+        int padLeft = padding == "SAME" ? Math.Max((ow - 1) * stride + k - w, 0) / 2 : 0;
+        var expected = new float[xv.Length];
+        for (int b = 0; b < n; b++)
+            for (int oy = 0; oy < oh; oy++)
+                for (int ox = 0; ox < ow; ox++)
+                    for (int ch = 0; ch < c; ch++)
+                    {
+                        int best = -1;
+                        for (int yy = oy * stride - padTop; yy < oy * stride - padTop + k; yy++)
+                            for (int xx = ox * stride - padLeft; xx < ox * stride - padLeft + k; xx++)
+                            {
+                                if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
+                                int at = ((b * h + yy) * w + xx) * c + ch;
+                                if (best < 0 || xv[at] > xv[best]) best = at;
+                            }
+                        expected[best] += gv[((b * oh + oy) * ow + ox) * c + ch];
+                    }
+        Assert.Equal(expected, dx);
+    }
 }

@@ -70,42 +70,88 @@ internal sealed class PoolGradKernels : KernelSet
             }
             if (grad.Shape != new TensorShape(n, oh, ow, c)) throw Error($"grad has shape {grad.Shape}, expected [{n}, {oh}, {ow}, {c}].");
             var dx = context.AllocateOutput(0, DataType.DtFloat, inShape);
-            var d = dx.AsSpan<float>();
-            d.Clear();
-            var g = grad.AsSpan<float>();
-            var xv = x == null ? default : x.AsSpan<float>();
-            for (int b = 0; b < n; b++)
-                for (int oy = 0; oy < oh; oy++)
+            dx.AsSpan<float>().Clear();
+            // One image per part: an image's window cells are its own, so parts never write the same element.
+            var geometry = new Geometry(ih, iw, c, oh, ow, pt, pl, _kh, _kw, _sh, _sw);
+            Workers.For(n, 1, (Max: _max, geometry, x, grad, dx), static (st, first, last) =>
+            {
+                for (long b = first; b < last; b++)
+                    if (st.Max) MaxGradImage(st.geometry, st.x!.AsSpan<float>(), st.grad.AsSpan<float>(), st.dx.AsSpan<float>(), (int)b);
+                    else AvgGradImage(st.geometry, st.grad.AsSpan<float>(), st.dx.AsSpan<float>(), (int)b);
+            });
+        }
+
+        private readonly record struct Geometry(int Ih, int Iw, int C, int Oh, int Ow, int Pt, int Pl, int Kh, int Kw, int Sh, int Sw);
+
+        // Each output pixel's window is scanned cell by cell (rows, then columns) with all channels of a cell side by
+        // side; a channel's maximum is the first cell holding its largest value (a later cell must be strictly greater,
+        // and a NaN in the first cell stays), and its gradient goes there.
+        private static void MaxGradImage(Geometry q, ReadOnlySpan<float> xv, ReadOnlySpan<float> g, Span<float> d, int b)
+        {
+            int c = q.C;
+            float[]? rented = c > 512 ? System.Buffers.ArrayPool<float>.Shared.Rent(c) : null;
+            int[]? rentedAt = c > 512 ? System.Buffers.ArrayPool<int>.Shared.Rent(c) : null;
+            Span<float> bestV = rented ?? stackalloc float[c];
+            Span<int> bestAt = rentedAt ?? stackalloc int[c];
+            try
+            {
+                for (int oy = 0; oy < q.Oh; oy++)
                 {
-                    int y0 = Math.Max(oy * _sh - pt, 0), y1 = Math.Min(oy * _sh - pt + _kh, ih);
-                    for (int ox = 0; ox < ow; ox++)
+                    int y0 = Math.Max(oy * q.Sh - q.Pt, 0), y1 = Math.Min(oy * q.Sh - q.Pt + q.Kh, q.Ih);
+                    for (int ox = 0; ox < q.Ow; ox++)
                     {
-                        int x0 = Math.Max(ox * _sw - pl, 0), x1 = Math.Min(ox * _sw - pl + _kw, iw);
-                        int count = (y1 - y0) * (x1 - x0);
-                        for (int ch = 0; ch < c; ch++)
-                        {
-                            float gv = g[((b * oh + oy) * ow + ox) * c + ch];
-                            if (_max)
+                        int x0 = Math.Max(ox * q.Sw - q.Pl, 0), x1 = Math.Min(ox * q.Sw - q.Pl + q.Kw, q.Iw);
+                        if (y0 >= y1 || x0 >= x1) continue; // a window wholly in the padding has no cell to take the gradient
+                        bool firstCell = true;
+                        for (int yy = y0; yy < y1; yy++)
+                            for (int xx = x0; xx < x1; xx++)
                             {
-                                int best = -1;
-                                float bestV = float.NegativeInfinity;
-                                for (int yy = y0; yy < y1; yy++)
-                                    for (int xx = x0; xx < x1; xx++)
-                                    {
-                                        int at = ((b * ih + yy) * iw + xx) * c + ch;
-                                        if (best < 0 || xv[at] > bestV) { best = at; bestV = xv[at]; }
-                                    }
-                                if (best >= 0) d[best] += gv;
+                                int cell = ((b * q.Ih + yy) * q.Iw + xx) * c;
+                                var xs = xv.Slice(cell, c);
+                                if (firstCell)
+                                {
+                                    xs.CopyTo(bestV);
+                                    for (int ch = 0; ch < c; ch++) bestAt[ch] = cell + ch;
+                                    firstCell = false;
+                                    continue;
+                                }
+                                for (int ch = 0; ch < c; ch++)
+                                    if (xs[ch] > bestV[ch]) { bestV[ch] = xs[ch]; bestAt[ch] = cell + ch; }
                             }
-                            else if (count > 0)
-                            {
-                                float share = gv / count;
-                                for (int yy = y0; yy < y1; yy++)
-                                    for (int xx = x0; xx < x1; xx++) d[((b * ih + yy) * iw + xx) * c + ch] += share;
-                            }
-                        }
+                        var gs = g.Slice(((b * q.Oh + oy) * q.Ow + ox) * c, c);
+                        for (int ch = 0; ch < c; ch++) d[bestAt[ch]] += gs[ch];
                     }
                 }
+            }
+            finally
+            {
+                if (rented != null) System.Buffers.ArrayPool<float>.Shared.Return(rented);
+                if (rentedAt != null) System.Buffers.ArrayPool<int>.Shared.Return(rentedAt);
+            }
+        }
+
+        // Each output pixel's gradient is shared equally by the cells of its window inside the input (TF's AvgPoolGrad
+        // divides by the window's in-bounds size).
+        private static void AvgGradImage(Geometry q, ReadOnlySpan<float> g, Span<float> d, int b)
+        {
+            int c = q.C;
+            for (int oy = 0; oy < q.Oh; oy++)
+            {
+                int y0 = Math.Max(oy * q.Sh - q.Pt, 0), y1 = Math.Min(oy * q.Sh - q.Pt + q.Kh, q.Ih);
+                for (int ox = 0; ox < q.Ow; ox++)
+                {
+                    int x0 = Math.Max(ox * q.Sw - q.Pl, 0), x1 = Math.Min(ox * q.Sw - q.Pl + q.Kw, q.Iw);
+                    int count = (y1 - y0) * (x1 - x0);
+                    if (count <= 0) continue;
+                    var gs = g.Slice(((b * q.Oh + oy) * q.Ow + ox) * c, c);
+                    for (int yy = y0; yy < y1; yy++)
+                        for (int xx = x0; xx < x1; xx++)
+                        {
+                            var ds = d.Slice(((b * q.Ih + yy) * q.Iw + xx) * c, c);
+                            for (int ch = 0; ch < c; ch++) ds[ch] += gs[ch] / count;
+                        }
+                }
+            }
         }
 
         // MaxPoolGradGrad: out[o] = grad[first window cell whose input == output[o]], else 0.
