@@ -160,4 +160,18 @@ public class GradientKernelTests
                     }
         Assert.Equal(expected, dx);
     }
+
+    /// <summary>BiasAddGrad over channels-last rows (37 rows × 20 channels: whole vectors of channels and a tail) sums
+    /// each channel's rows in order — equal, bit for bit, to the sequential float sum written here.</summary>
+    [Fact]
+    public void BiasAddGrad_sums_each_channel_in_row_order()
+    {
+        var rng = new Random(9);
+        var gv = Enumerable.Range(0, 37 * 20).Select(_ => (float)(rng.NextDouble() * 2e3 - 1e3)).ToArray();
+        var got = OpHarness.Compute1("BiasAddGrad", [Tensor.Create(gv, 37, 20)]).ToArray<float>();
+        var expected = new float[20];
+        for (int o = 0; o < 37; o++)
+            for (int c = 0; c < 20; c++) expected[c] += gv[o * 20 + c];
+        Assert.Equal(expected, got);
+    }
 }

@@ -41,6 +41,25 @@ internal sealed class BiasAddGradKernels : KernelSet
         private static void Sum<T>(ReadOnlySpan<T> g, Span<T> y, long outer, int channels, long inner) where T : unmanaged, System.Numerics.INumber<T>
         {
             y.Clear();
+            if (inner == 1 && channels >= System.Numerics.Vector<T>.Count)
+            {
+                // Channels last (NHWC): whole vectors of channels add row after row — every channel still sums its rows in
+                // order, so the result is the scalar loop's below, bit for bit.
+                int width = System.Numerics.Vector<T>.Count, full = channels / width * width;
+                for (int c0 = 0; c0 < full; c0 += width)
+                {
+                    var acc = System.Numerics.Vector<T>.Zero;
+                    for (long o = 0; o < outer; o++) acc += new System.Numerics.Vector<T>(g.Slice((int)(o * channels) + c0, width));
+                    acc.CopyTo(y.Slice(c0, width));
+                }
+                for (int c = full; c < channels; c++)
+                {
+                    T acc = T.Zero;
+                    for (long o = 0; o < outer; o++) acc += g[(int)(o * channels) + c];
+                    y[c] = acc;
+                }
+                return;
+            }
             int idx = 0;
             for (long o = 0; o < outer; o++)
                 for (int c = 0; c < channels; c++)
