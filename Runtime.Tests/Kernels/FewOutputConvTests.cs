@@ -9,7 +9,7 @@ using static TypedGraph.Tests.Support.TestTensors;
 namespace TypedGraph.Tests.Kernels;
 
 /// <summary>
-/// The few-output-channel conv (C a multiple of 16 into 1–8 outputs: 3 pixels × 8 outputs of register accumulators, lane
+/// The few-output-channel conv (any C, padded to whole 16-lane vectors, into 1–8 outputs: 3 pixels × 8 outputs of register accumulators, lane
 /// sums at the end, rows padded per chunk) against the naive double-precision reference
 /// (<see cref="ConvPoolTests.NaiveConv"/>) on random shapes — every OC from 1 to 8, both pixel remainders of the 3-wide
 /// tile, strides, dilations, SAME/VALID/EXPLICIT padding, chunks that span images — and through the Conv2D and _FusedConv2D
@@ -24,7 +24,8 @@ public sealed class FewOutputConvTests
         var r = new Random(61);
         for (int trial = 0; trial < 40; trial++)
         {
-            int n = r.Next(1, 4), c = 16 * r.Next(1, 4), oc = trial % 8 + 1;
+            // Whole vectors of channels and any other count (padded to whole vectors inside).
+            int n = r.Next(1, 4), c = trial % 2 == 0 ? 16 * r.Next(1, 4) : r.Next(6, 40), oc = trial % 8 + 1;
             int kh = r.Next(1, 6), kw = r.Next(kh == 1 ? 2 : 1, 6), sh = r.Next(1, 3), sw = r.Next(1, 3);
             int dh = sh == 1 ? r.Next(1, 3) : 1, dw = sw == 1 ? r.Next(1, 3) : 1;
             int h = r.Next((kh - 1) * dh + 1, 16), w = r.Next((kw - 1) * dw + 1, 16);
@@ -46,7 +47,22 @@ public sealed class FewOutputConvTests
     }
 
     [Theory]
+    [InlineData(1, 1)]
+    [InlineData(5, 1)]
+    [InlineData(6, 1)]
+    [InlineData(17, 1)]
+    [InlineData(12, 2)]
+    [InlineData(13, 2)]
+    public void PaddedChannels_AreTakenOnlyWhileAtLeastThreeEighthsOfTheLanesCarryData(int c, int blocks)
+    {
+        var g = Window2D.Create(1, 8, 8, c, 3, 3, 1, 1, 1, 1, PaddingKind.Same, default);
+        bool expected = Vector512.IsHardwareAccelerated && c * 8 >= blocks * 16 * 3;
+        Assert.Equal(expected, FewOutputConv2D.IsPreferred(g, 2));
+    }
+
+    [Theory]
     [InlineData(1, 28, 28, 16, 5, 6)]  // LeNet's input gradient at stride 1: dOut's 16 channels back to 6
+    [InlineData(2, 28, 28, 6, 5, 1)]   // and its first layer's: 6 channels back to the image's 1 (channels padded to 16)
     [InlineData(2, 17, 13, 32, 3, 1)]  // a last layer to one map
     [InlineData(1, 9, 10, 64, 3, 3)]
     public void ThroughTheConv2DOps_MatchesTheReference(int n, int h, int w, int c, int k, int oc)
