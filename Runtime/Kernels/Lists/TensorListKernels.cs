@@ -304,18 +304,19 @@ internal sealed class TensorListKernels : KernelSet
                     t.Bytes.CopyTo(output.Bytes.Slice(checked((int)(at * size))));
                 }
             }
-            else if (list.ElementDType == DataType.DtString)
-                for (long j = 0; j < count; j++) output.Strings[at + j] = [];
-            at += count;
+            at += count; // an unset element stays zeros (empty strings)
         }
         ctx.SetOutput(0, output);
         ctx.SetOutput(1, Tensor.Create(lengths, lengths.Length));
     }
 
     /// <summary>Rows [start, start + count) of <paramref name="t"/> as a new tensor.</summary>
-    private static Tensor Rows(Tensor t, int start, int count)
+    private static Tensor Rows(Tensor t, int start, int count) => CopyRows(t, start, count, new TensorShape([count, .. t.Shape.Dims[1..]]));
+
+    /// <summary>Rows [start, start + count) of <paramref name="t"/> copied into a new tensor of <paramref name="shape"/>
+    /// (the same number of elements).</summary>
+    private static Tensor CopyRows(Tensor t, int start, int count, TensorShape shape)
     {
-        var shape = new TensorShape([count, .. t.Shape.Dims[1..]]);
         long per = 1;
         for (int d = 1; d < t.Shape.Rank; d++) per *= t.Shape[d];
         if (t.DType == DataType.DtString)
@@ -459,19 +460,7 @@ internal sealed class TensorListKernels : KernelSet
     }
 
     /// <summary>Row <paramref name="i"/> of <paramref name="t"/> (shape <paramref name="element"/>), as a new tensor.</summary>
-    private static Tensor Slice(Tensor t, int i, ReadOnlySpan<int> element)
-    {
-        var shape = new TensorShape(element.ToArray());
-        if (t.DType == DataType.DtString)
-        {
-            long per = shape.NumElements;
-            return new Tensor(shape, Enumerable.Range(0, checked((int)per)).Select(j => (byte[])t.Strings[i * per + j].Clone()).ToArray());
-        }
-        int bytes = checked((int)(shape.NumElements * DataTypes.ElementSize(t.DType)));
-        var result = Tensor.Zeros(t.DType, shape);
-        t.Bytes.Slice(i * bytes, bytes).CopyTo(result.Bytes);
-        return result;
-    }
+    private static Tensor Slice(Tensor t, int i, ReadOnlySpan<int> element) => CopyRows(t, i, 1, new TensorShape(element.ToArray()));
 
     private static int[] Indices(OpKernelContext ctx, Tensor indices, Tensor t)
     {

@@ -8,7 +8,7 @@ namespace TypedGraph.Kernels.Reduction;
 /// the sum/product of the elements before i, starting from 0/1) and <c>reverse</c> (scan from the end) attrs
 /// (<c>scan_ops.cc</c>), for every real number type; accumulation is in the element type, as TF's Eigen scan. Complex64
 /// and complex128 too (TF registers the scans for every number type): products as Eigen's complex <c>pmul</c>
-/// ((ac − bd) + (ad + bc)i, <see cref="ComplexArithmetic.ComplexMath.Multiply"/>), complex64 accumulated in complex128 and
+/// ((ac − bd) + (ad + bc)i, which System.Numerics.Complex computes bit for bit), complex64 accumulated in complex128 and
 /// rounded once per output — as this runtime's complex Prod reduction does; TF accumulates in complex64, so the last bits
 /// of long complex64 scans may differ.
 /// </summary>
@@ -34,23 +34,8 @@ internal sealed class ScanKernel(Node node, bool product) : NumericKernel(node)
         var x = context.Input(0);
         int ax = Axis(context, x);
         var y = context.AllocateOutput(0, x.DType, x.Shape);
-        var src = ComplexArithmetic.ComplexData.Read(x);
         var dst = ComplexArithmetic.ComplexData.Target(y);
-        var (outer, len, inner) = Extents(x.Shape, ax);
-        for (long o = 0; o < outer; o++)
-            for (long i = 0; i < inner; i++)
-            {
-                long start = o * len * inner + i;
-                var acc = product ? System.Numerics.Complex.One : System.Numerics.Complex.Zero;
-                for (int s = 0; s < len; s++)
-                {
-                    int at = (int)(start + (_reverse ? len - 1 - s : s) * inner);
-                    var v = src[at];
-                    if (_exclusive) dst[at] = acc;
-                    acc = product ? ComplexArithmetic.ComplexMath.Multiply(acc, v) : acc + v;
-                    if (!_exclusive) dst[at] = acc;
-                }
-            }
+        Scan(ComplexArithmetic.ComplexData.Read(x), dst, x.Shape, ax);
         ComplexArithmetic.ComplexData.Commit(y, dst);
         return true;
     }
@@ -79,22 +64,27 @@ internal sealed class ScanKernel(Node node, bool product) : NumericKernel(node)
         var x = context.Input(0);
         int ax = Axis(context, x);
         var y = context.AllocateOutput(0, x.DType, x.Shape);
-        var src = x.AsSpan<T>();
-        var dst = y.AsSpan<T>();
-        var (outer, len, inner) = Extents(x.Shape, ax);
-        T identity = product ? T.One : T.Zero;
+        Scan(x.AsSpan<T>(), y.AsSpan<T>(), x.Shape, ax);
+    }
+
+    // The scan along axis `ax`, in the element type. System.Numerics.Complex's product is (ac − bd) + (ad + bc)i with no
+    // special-value recovery — Eigen's pmul, the same bits as ComplexMath.Multiply.
+    private void Scan<TV>(ReadOnlySpan<TV> src, Span<TV> dst, TensorShape shape, int ax) where TV : INumberBase<TV>
+    {
+        var (outer, len, inner) = Extents(shape, ax);
+        TV identity = product ? TV.One : TV.Zero;
         for (long o = 0; o < outer; o++)
             for (long i = 0; i < inner; i++)
             {
                 long start = o * len * inner + i;
-                T acc = identity;
+                TV acc = identity;
                 for (int s = 0; s < len; s++)
                 {
-                    int k = _reverse ? len - 1 - s : s;
-                    long at = start + k * inner;
-                    T v = src[(int)at];
-                    if (_exclusive) { dst[(int)at] = acc; acc = product ? acc * v : acc + v; }
-                    else { acc = product ? acc * v : acc + v; dst[(int)at] = acc; }
+                    int at = (int)(start + (_reverse ? len - 1 - s : s) * inner);
+                    TV v = src[at];
+                    if (_exclusive) dst[at] = acc;
+                    acc = product ? acc * v : acc + v;
+                    if (!_exclusive) dst[at] = acc;
                 }
             }
     }
