@@ -6,7 +6,7 @@ using static TypedGraph.Tests.Support.TestTensors;
 namespace TypedGraph.Tests.Kernels;
 
 /// <summary>
-/// Every Conv2D path — direct (few input channels), im2col + GEMM, pointwise GEMM — against the naive
+/// Every Conv2D path — direct (≤ 8 input channels, OC in whole vectors), im2col + GEMM, pointwise GEMM — against the naive
 /// 7-loop reference, on shapes chosen so that each path is the one the choice rule picks.
 /// </summary>
 public class ConvPathTests
@@ -45,6 +45,8 @@ public class ConvPathTests
     [InlineData(1, 12, 13, 4, 3, 2, 16, 1, 2, 1, 1, "VALID")]
     [InlineData(1, 6, 5, 1, 5, 5, 32, 1, 1, 1, 1, "SAME")]       // narrower than a pixel block: border path only
     [InlineData(1, 11, 14, 1, 3, 3, 16, 2, 1, 1, 1, "EXPLICIT")]
+    [InlineData(3, 14, 14, 6, 5, 5, 16, 1, 1, 1, 1, "SAME")]     // a LeNet's second conv: 6 channels
+    [InlineData(2, 13, 11, 8, 3, 3, 32, 2, 1, 1, 1, "SAME")]     // 8 channels, stride 2 rows
     public void DirectPath_MatchesNaiveReference(int n, int h, int w, int c, int kh, int kw, int oc, int sh, int sw, int dh, int dw, string padding)
     {
         var (expected, got, g) = Convolve(h * 31 + w + oc, n, h, w, c, kh, kw, oc, sh, sw, dh, dw, padding);
@@ -53,8 +55,8 @@ public class ConvPathTests
     }
 
     [Theory]
-    [InlineData(2, 14, 14, 8, 3, 3, 48, 1, 1, "SAME")]   // 8 input channels, OC not whole 32-panels: im2col + GEMM
-    [InlineData(1, 9, 9, 1, 3, 3, 10, 1, 1, "SAME")]     // OC not a multiple of 16: im2col + GEMM
+    [InlineData(2, 14, 14, 12, 3, 3, 48, 1, 1, "SAME")]  // 12 input channels, OC not whole 32-panels: im2col + GEMM
+    [InlineData(1, 9, 9, 12, 3, 3, 10, 1, 1, "SAME")]    // OC not a multiple of 16, C > 8: im2col + GEMM
     [InlineData(2, 7, 7, 3, 1, 1, 32, 1, 1, "VALID")]    // pointwise: one GEMM
     public void OtherPaths_AreNotDirect_AndMatchNaiveReference(int n, int h, int w, int c, int kh, int kw, int oc, int sh, int sw, string padding)
     {
@@ -66,12 +68,12 @@ public class ConvPathTests
 
     [Theory]
     [InlineData(4, 14, 14, 32, 5, 5, 64, 1, 1, 1, 1, "SAME")]   // the TF MNIST net's second conv (pixels a multiple of 8)
-    [InlineData(1, 7, 9, 8, 3, 3, 32, 1, 1, 1, 1, "SAME")]      // 63 pixels: a last block of 7
+    [InlineData(1, 7, 9, 12, 3, 3, 32, 1, 1, 1, 1, "SAME")]     // 63 pixels: a last block of 7
     [InlineData(2, 17, 19, 16, 3, 3, 64, 2, 2, 1, 1, "SAME")]   // stride 2
     [InlineData(1, 20, 21, 12, 3, 3, 32, 1, 1, 2, 2, "SAME")]   // dilated
-    [InlineData(1, 12, 13, 6, 3, 2, 32, 1, 2, 1, 1, "VALID")]   // VALID with a leftover column
-    [InlineData(1, 11, 14, 5, 3, 3, 96, 2, 1, 1, 1, "EXPLICIT")]
-    [InlineData(1, 3, 2, 7, 5, 5, 32, 1, 1, 1, 1, "SAME")]      // fewer pixels than one block, window wider than the image
+    [InlineData(1, 12, 13, 10, 3, 2, 32, 1, 2, 1, 1, "VALID")]  // VALID with a leftover column
+    [InlineData(1, 11, 14, 9, 3, 3, 96, 2, 1, 1, 1, "EXPLICIT")]
+    [InlineData(1, 3, 2, 11, 5, 5, 32, 1, 1, 1, 1, "SAME")]     // fewer pixels than one block, window wider than the image
     public void ImplicitGemmPath_MatchesNaiveReference(int n, int h, int w, int c, int kh, int kw, int oc, int sh, int sw, int dh, int dw, string padding)
     {
         var (expected, got, g) = Convolve(h * 17 + w + c + oc, n, h, w, c, kh, kw, oc, sh, sw, dh, dw, padding);

@@ -62,7 +62,7 @@ public sealed class FewOutputConvTests
 
     [Theory]
     [InlineData(1, 28, 28, 16, 5, 6)]  // LeNet's input gradient at stride 1: dOut's 16 channels back to 6
-    [InlineData(2, 28, 28, 6, 5, 1)]   // and its first layer's: 6 channels back to the image's 1 (channels padded to 16)
+    [InlineData(2, 28, 28, 12, 5, 1)]  // 12 channels (padded to 16) into one map (6 -> 1 is ThinConv2D's)
     [InlineData(2, 17, 13, 32, 3, 1)]  // a last layer to one map
     [InlineData(1, 9, 10, 64, 3, 3)]
     public void ThroughTheConv2DOps_MatchesTheReference(int n, int h, int w, int c, int k, int oc)

@@ -6,7 +6,7 @@ namespace TypedGraph.Tests.Training;
 
 /// <summary>
 /// Conv2DBackpropInput at stride 1 runs as a forward conv of dOut with the rotated filter, on whichever forward path
-/// the shapes pick (direct for ≤ 4 channels, Winograd for 3×3/5×5 where its rule wins, implicit GEMM for 32-wide
+/// the shapes pick (direct for ≤ 8 channels into whole vectors, thin for ≤ 8 into < 16, Winograd for 3×3/5×5 where its rule wins, implicit GEMM for 32-wide
 /// outputs, im2col otherwise);
 /// Conv2DBackpropFilter runs several images per GEMM block. Each case is checked against the adjoint written out
 /// directly in doubles: dx[b,i,j,c] = Σ dy[b,oh,ow,o]·f[y,x,c,o] over the windows that read (i,j), and
@@ -27,6 +27,8 @@ public sealed class ConvBackpropPathTests
         { new[] { 2, 7, 6, 3 }, new[] { 2, 2, 3, 16 }, 1, "SAME", 1 },    // OC 16 ≥ patch 12: filter grad as colᵀ·dOut
         { new[] { 3, 28, 28, 6 }, new[] { 5, 5, 6, 16 }, 1, "SAME", 1 },  // the training benchmark's layer: dFᵀ = dOutᵀ·col
         { new[] { 3, 17, 19, 32 }, new[] { 5, 5, 32, 64 }, 1, "SAME", 1 }, // back conv 64 → 32 channels, 5×5: Winograd F(2×2, 5×5) (Winograd5x5ConvTests pins the choice)
+        { new[] { 4, 28, 28, 1 }, new[] { 5, 5, 1, 6 }, 1, "SAME", 1 },   // a LeNet's first layer: thin filter grad, thin back conv 6 → 1
+        { new[] { 2, 13, 15, 2 }, new[] { 3, 3, 2, 5 }, 2, "VALID", 1 },  // thin filter grad with stride phases
     };
 
     [Theory]

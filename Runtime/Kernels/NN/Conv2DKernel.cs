@@ -7,7 +7,7 @@ namespace TypedGraph.Kernels.NN;
 
 /// <summary>
 /// Conv2D: input [N,H,W,C] (or NCHW), filter [KH,KW,C,OC], strides/dilations/padding (SAME, VALID,
-/// EXPLICIT) resolved as TF does. With ≤ 4 input channels it runs <see cref="DirectConv2D"/> (no im2col copy);
+/// EXPLICIT) resolved as TF does. With ≤ 8 input channels and OC in whole vectors it runs <see cref="DirectConv2D"/> (no im2col copy), with ≤ 8 in and 1–15 out <see cref="ThinConv2D"/>;
 /// 3×3 and 5×5 stride-1 windows with many channels run <see cref="WinogradConv2D"/> where its cost rule says it wins; with
 /// OC in whole 32-wide panels <see cref="ImplicitGemmConv2D"/>;
 /// otherwise float32 runs as im2col + packed GEMM: output pixels are cut into
@@ -171,6 +171,13 @@ internal sealed class Conv2DKernel : OpKernel
                 static (p, a) => p.Length == (long)a.depth * a.oc,
                 static (t, a) => ImplicitGemmConv2D.PackFilter(t.AsSpan<float>(), a.depth, a.oc)) : null;
             ImplicitGemmConv2D.Run(g, oc, input, filter, output, epilogue, bias, panels);
+            return;
+        }
+        // Few channels on both sides (a LeNet's 1 → 6 first layer, its 6 → 1 input gradient): vectors along the interleaved
+        // output row, since any channel axis would leave most lanes empty.
+        if (ThinConv2D.IsPreferred(g, oc))
+        {
+            ThinConv2D.Run(g, oc, input, filter, output, epilogue, bias);
             return;
         }
         // Whole 16-channel input vectors into 1–8 outputs (a thin last layer; a stride-1 input gradient into a thin layer):

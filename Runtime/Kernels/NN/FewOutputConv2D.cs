@@ -7,9 +7,9 @@ namespace TypedGraph.Kernels.NN;
 
 /// <summary>
 /// Convolution into few output channels (1–8), input channels in whole Vector512s (C rounded up to a multiple of 16, the
-/// extra channels zero) — the shape of a stride-1 Conv2DBackpropInput into a thin layer (dOut's 16 channels back to 6, or a
-/// LeNet's 6 back to the image's 1) and of a net's last conv to 1–3 maps,
-/// which no other fast path takes (direct needs C ≤ 4, Winograd OC a multiple of 16, implicit GEMM a multiple of 32) and
+/// extra channels zero) — the shape of a stride-1 Conv2DBackpropInput into a thin layer (dOut's 16 channels back to 6) and
+/// of a net's last conv to 1–3 maps, which no other fast path takes (direct and thin need C ≤ 8, Winograd OC a multiple of
+/// 16, implicit GEMM a multiple of 32) and
 /// im2col turns into a patch matrix KH·KW times the input and a GEMM only OC wide.
 /// </summary>
 /// <remarks>

@@ -19,10 +19,10 @@ internal static class ImplicitGemmConv2D
 
     /// <summary>
     /// The plan's choice over im2col + GEMM: Vector512 hardware, OC a whole number of 32-float panels, more than
-    /// the direct kernel's ≤ 4 channels, and a real window (1×1 stride-1 convs are one plain GEMM already).
+    /// the direct kernel's <see cref="DirectConv2D.MaxC"/> channels, and a real window (1×1 stride-1 convs are one plain GEMM already).
     /// </summary>
     public static bool IsPreferred(in Window2D g, int oc)
-        => Vector512.IsHardwareAccelerated && oc % NR == 0 && g.C > 4 && (long)g.KH * g.KW > 1;
+        => Vector512.IsHardwareAccelerated && oc % NR == 0 && g.C > DirectConv2D.MaxC && (long)g.KH * g.KW > 1;
 
     /// <summary>
     /// The filter as the micro-kernel's panels: OC/32 blocks of [KH·KW·C, 32], each contiguous, so a tile streams one

@@ -77,6 +77,7 @@ internal sealed class ConvBackpropKernels : KernelSet
                 df.AsSpan<float>().Clear();
                 if (rows == 0 || n == 0) return;
                 if (DirectFilterGrad && DirectConvFilterGrad.Applies(geo, oc)) DirectConvFilterGrad.Run(geo, oc, input!.AsSpan<float>(), g, df.AsSpan<float>());
+                else if (DirectFilterGrad && ThinConvFilterGrad.Applies(geo, oc)) ThinConvFilterGrad.Run(geo, oc, input!.AsSpan<float>(), g, df.AsSpan<float>());
                 else FilterGrad(geo, oc, input!.AsSpan<float>(), g, df.AsSpan<float>());
             }
             else

@@ -1,0 +1,396 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using TypedGraph.Kernels.Common;
+
+namespace TypedGraph.Kernels.NN;
+
+/// <summary>
+/// Direct NHWC float convolution when both channel counts are small (C ≤ 8 in, 1–15 out): a LeNet's first layer
+/// (1 → 6 channels) and the input gradient back into it (6 → 1). Every other path vectorizes along a channel axis and
+/// leaves most lanes empty here (DirectConv2D and Winograd need OC in whole 16-float vectors, FewOutputConv2D pads C to 16
+/// lanes), and im2col builds a patch matrix KH·KW times the input for a GEMM only OC wide.
+/// </summary>
+/// <remarks>
+/// <para>Vectors run along an output row as it lies in memory, OW·OC floats with the channels interleaved: lane j of the
+/// row is pixel j / OC, channel j mod OC. Each input row is first expanded once into that layout (<see cref="ThinRows"/>:
+/// every value repeated OC times, one expanded row per input channel and stride phase), so a filter tap (ky, kx, c) is one
+/// unaligned load of the expanded row shifted by kx's pixels and one FMA with a weight vector holding the tap's OC weights
+/// in the same repeating pattern. The pattern repeats every P = OC / gcd(OC, 16) vectors, so register tiles of a multiple
+/// of P vectors all start at the same phase and share one laid-out weight block. The finished row is stored as it is —
+/// no transpose back to NHWC — with the fused bias (laid out the same way) and Relu/Relu6 applied in the registers.</para>
+/// <para>Output rows (n, oh) are split across cores; each chunk expands the input rows its windows read. The summation
+/// order differs from the GEMM path (float rounding, not a different function).</para>
+/// </remarks>
+internal static class ThinConv2D
+{
+    private const int Lanes = 16;
+
+    /// <summary>Most vectors per register tile (16 accumulators, each with its own weight and input load per tap).</summary>
+    public const int MaxVectors = 16;
+
+    /// <summary>
+    /// The plan-time choice: few input channels (≤ 8) into an output depth below one vector (1–15), with more than one tap
+    /// (a 1×1 conv is a GEMM) and Vector512 hardware.
+    /// </summary>
+    public static bool IsPreferred(in Window2D g, int oc)
+        => Vector512.IsHardwareAccelerated && oc >= 1 && oc < Lanes && g.C >= 1 && g.C <= 8 && (long)g.KH * g.KW > 1
+           && g.N > 0 && g.OH > 0 && g.OW > 0;
+
+    /// <summary>Convolves NHWC <paramref name="input"/> with [KH,KW,C,OC] <paramref name="filter"/> into [N·OH·OW, OC]
+    /// (overwritten), applying <paramref name="epilogue"/> with <paramref name="bias"/> when given.</summary>
+    public static unsafe void Run(Window2D g, int oc, ReadOnlySpan<float> input, ReadOnlySpan<float> filter, Span<float> output,
+        Epilogue? epilogue, Tensor? bias)
+    {
+        if (!IsPreferred(g, oc)) throw new InvalidOperationException("ThinConv2D needs Vector512, C ≤ 8 and 1–15 outputs.");
+        if (input.Length < (long)g.N * g.H * g.W * g.C || filter.Length < (long)g.KH * g.KW * g.C * oc || output.Length < (long)g.N * g.OH * g.OW * oc)
+            throw new ArgumentException("ThinConv2D: buffer smaller than the geometry.");
+        if (epilogue != null && (bias == null || bias.NumElements < oc)) throw new ArgumentException("ThinConv2D: the fused epilogue needs a bias of OC values.");
+        var rowsLayout = new ThinRows(g, oc);
+        int tile = rowsLayout.TileVectors(MaxVectors);
+        int taps = g.KH * g.KW * g.C;
+        // laid[(t·tile + k)·16 + l] = filter[ky, kx, c, (16k + l) mod OC] for tap t = (ky·C + c)·KW + kx (the expanded rows' order).
+        var laid = ArrayPool<float>.Shared.Rent(taps * tile * Lanes + tile * Lanes);
+        try
+        {
+            for (int ky = 0, t = 0; ky < g.KH; ky++)
+                for (int c = 0; c < g.C; c++)
+                    for (int kx = 0; kx < g.KW; kx++, t++)
+                    {
+                        int src = ((ky * g.KW + kx) * g.C + c) * oc;
+                        for (int j = 0; j < tile * Lanes; j++) laid[t * tile * Lanes + j] = filter[src + j % oc];
+                    }
+            int mode = epilogue == null ? ModeNone : epilogue.Activation switch
+            {
+                FusedActivation.Relu => ModeRelu,
+                FusedActivation.Relu6 => ModeRelu6,
+                _ => ModeBias,
+            };
+            // The bias in the same repeating pattern, after the weights.
+            int biasAt = taps * tile * Lanes;
+            if (mode != ModeNone)
+            {
+                var b = bias!.AsSpan<float>();
+                for (int j = 0; j < tile * Lanes; j++) laid[biasAt + j] = b[j % oc];
+            }
+            fixed (float* pin = input, pl = laid, pout = output)
+            {
+                var job = new Rows(rowsLayout, tile, (nint)pin, (nint)pl, (nint)(pl + biasAt), (nint)pout, mode,
+                    mode == ModeBias && epilogue!.Activation != FusedActivation.None ? epilogue : null);
+                long perRow = (long)taps * rowsLayout.RowVectors;
+                Workers.For((long)g.N * g.OH, Math.Max(1, (1 << 15) / Math.Max(1, perRow)), job, static (j, s, e) => j.Run(s, e));
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(laid);
+        }
+    }
+
+    // What a tile does before its store: nothing, + bias, + bias then Relu, + bias then Relu6 (other activations run over
+    // the finished row).
+    private const int ModeNone = 0, ModeBias = 1, ModeRelu = 2, ModeRelu6 = 3;
+
+    private readonly record struct Rows(ThinRows Layout, int Tile, nint In, nint Laid, nint Bias, nint Out, int Mode, Epilogue? Activation)
+    {
+        public unsafe void Run(long start, long end)
+        {
+            var g = Layout.G;
+            int oc = Layout.Oc;
+            // A band of output rows expanded at a time: the chunk's rows of one image, at most what keeps the band near L2 size.
+            int maxRows = (int)Math.Min(Math.Min(g.OH, end - start), Layout.BandRows(1 << 16));
+            var buf = ArrayPool<float>.Shared.Rent(Layout.BandFloats(maxRows) + Layout.ScratchFloats);
+            int* offsets = stackalloc int[g.C * g.KW];
+            Layout.TapOffsets(new Span<int>(offsets, g.C * g.KW));
+            float* tail = stackalloc float[Lanes];
+            int rowVectors = Layout.RowVectors, rowFloats = g.OW * oc, tapsPerRow = g.C * g.KW;
+            nint kyStride = (nint)g.DH * Layout.InputRowFloats;
+            try
+            {
+                fixed (float* pb = buf)
+                {
+                    float* scratch = pb + Layout.BandFloats(maxRows);
+                    for (long r = start; r < end;)
+                    {
+                        int b = (int)(r / g.OH), oh0 = (int)(r % g.OH);
+                        int oh1 = (int)Math.Min(Math.Min(g.OH, oh0 + (end - r)), oh0 + maxRows);
+                        int y0 = oh0 * g.SH, y1 = (oh1 - 1) * g.SH + (g.KH - 1) * g.DH + 1;
+                        Layout.Expand((float*)In, b, y0, y1, pb, scratch);
+                        for (int oh = oh0; oh < oh1; oh++)
+                        {
+                            // Window rows ky whose input row lies in the top or bottom padding add nothing: [kyLo, kyHi) are the others.
+                            int yy = oh * g.SH, kyLo = 0, kyHi = g.KH;
+                            while (kyLo < kyHi && yy + kyLo * g.DH - g.PadTop < 0) kyLo++;
+                            while (kyHi > kyLo && yy + (kyHi - 1) * g.DH - g.PadTop >= g.H) kyHi--;
+                            float* outRow = (float*)Out + ((long)b * g.OH + oh) * rowFloats;
+                            if (kyLo == kyHi)
+                            {
+                                // The whole window is padding: the output is the epilogue of zero.
+                                new Span<float>(outRow, rowFloats).Clear();
+                                if (Mode != ModeNone) Finish(outRow, rowFloats);
+                                continue;
+                            }
+                            float* e = pb + (nint)(yy - y0 + kyLo * g.DH) * Layout.InputRowFloats;
+                            float* w = (float*)Laid + (nint)kyLo * tapsPerRow * Tile * Lanes;
+                            var args = new TileArgs(kyHi - kyLo, kyStride, offsets, tapsPerRow, Tile, (float*)Bias, Mode);
+                            for (int v0 = 0; v0 < rowVectors; v0 += Tile)
+                            {
+                                int count = Math.Min(Tile, rowVectors - v0);
+                                int valid = Math.Min(count * Lanes, rowFloats - v0 * Lanes);
+                                RunTile(count, args, e + v0 * Lanes, w, outRow + v0 * Lanes, valid, tail);
+                            }
+                            Activation?.ApplyActivation(new Span<float>(outRow, rowFloats));
+                        }
+                        r += oh1 - oh0;
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(buf);
+            }
+        }
+
+        // A row whose every window lies in the padding: bias (and activation) of zero, in the interleaved pattern.
+        private unsafe void Finish(float* row, int count)
+        {
+            var bias = new ReadOnlySpan<float>((float*)Bias, Layout.Oc);
+            var r = new Span<float>(row, count);
+            for (int i = 0; i < count; i++) r[i] = bias[i % Layout.Oc];
+            if (Mode == ModeRelu) for (int i = 0; i < count; i++) r[i] = Math.Max(0f, r[i]);
+            else if (Mode == ModeRelu6) for (int i = 0; i < count; i++) r[i] = Math.Min(6f, Math.Max(0f, r[i]));
+            else Activation?.ApplyActivation(r);
+        }
+    }
+
+    /// <summary>What every tile of a row shares: window rows summed, the expanded-row stride between them, the taps per
+    /// window row and their offsets, the laid weight vectors per tap, the laid bias, the epilogue mode.</summary>
+    private readonly unsafe struct TileArgs(int rows, nint rowStride, int* offsets, int taps, int tile, float* bias, int mode)
+    {
+        public readonly int Rows = rows, Taps = taps, Tile = tile, Mode = mode;
+        public readonly nint RowStride = rowStride;
+        public readonly int* Offsets = offsets;
+        public readonly float* Bias = bias;
+    }
+
+    private static unsafe void RunTile(int count, in TileArgs a, float* e, float* w, float* o, int valid, float* tail)
+    {
+        switch (count)
+        {
+            case 1: Tile<C1>(a, e, w, o, valid, tail); break;
+            case 2: Tile<C2>(a, e, w, o, valid, tail); break;
+            case 3: Tile<C3>(a, e, w, o, valid, tail); break;
+            case 4: Tile<C4>(a, e, w, o, valid, tail); break;
+            case 5: Tile<C5>(a, e, w, o, valid, tail); break;
+            case 6: Tile<C6>(a, e, w, o, valid, tail); break;
+            case 7: Tile<C7>(a, e, w, o, valid, tail); break;
+            case 8: Tile<C8>(a, e, w, o, valid, tail); break;
+            case 9: Tile<C9>(a, e, w, o, valid, tail); break;
+            case 10: Tile<C10>(a, e, w, o, valid, tail); break;
+            case 11: Tile<C11>(a, e, w, o, valid, tail); break;
+            case 12: Tile<C12>(a, e, w, o, valid, tail); break;
+            case 13: Tile<C13>(a, e, w, o, valid, tail); break;
+            case 14: Tile<C14>(a, e, w, o, valid, tail); break;
+            case 15: Tile<C15>(a, e, w, o, valid, tail); break;
+            case 16: Tile<C16>(a, e, w, o, valid, tail); break;
+            default: throw new ArgumentOutOfRangeException(nameof(count));
+        }
+    }
+
+    /// <summary>
+    /// TV consecutive vectors of one output row (e: the expanded input at the first summed window row and this tile's
+    /// first vector; w: the laid weights of that window row's first tap). Per tap every vector is one FMA of the shifted
+    /// expanded input and its weight vector; then the epilogue, and the store of <paramref name="valid"/> floats.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Tile<TV>(in TileArgs a, float* e, float* w, float* o, int valid, float* tail) where TV : struct, IConstInt
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        Vector512<float> a8 = default, a9 = default, a10 = default, a11 = default, a12 = default, a13 = default, a14 = default, a15 = default;
+        int taps = a.Taps;
+        int* offsets = a.Offsets;
+        nint wStep = (nint)a.Tile * Lanes;
+        for (int ky = 0; ky < a.Rows; ky++, e += a.RowStride)
+        {
+            for (int j = 0; j < taps; j++, w += wStep)
+            {
+                float* x = e + offsets[j];
+                a0 = Vector512.FusedMultiplyAdd(Vector512.Load(x), Vector512.Load(w), a0);
+                if (TV.Value > 1) a1 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 16), Vector512.Load(w + 16), a1);
+                if (TV.Value > 2) a2 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 32), Vector512.Load(w + 32), a2);
+                if (TV.Value > 3) a3 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 48), Vector512.Load(w + 48), a3);
+                if (TV.Value > 4) a4 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 64), Vector512.Load(w + 64), a4);
+                if (TV.Value > 5) a5 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 80), Vector512.Load(w + 80), a5);
+                if (TV.Value > 6) a6 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 96), Vector512.Load(w + 96), a6);
+                if (TV.Value > 7) a7 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 112), Vector512.Load(w + 112), a7);
+                if (TV.Value > 8) a8 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 128), Vector512.Load(w + 128), a8);
+                if (TV.Value > 9) a9 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 144), Vector512.Load(w + 144), a9);
+                if (TV.Value > 10) a10 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 160), Vector512.Load(w + 160), a10);
+                if (TV.Value > 11) a11 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 176), Vector512.Load(w + 176), a11);
+                if (TV.Value > 12) a12 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 192), Vector512.Load(w + 192), a12);
+                if (TV.Value > 13) a13 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 208), Vector512.Load(w + 208), a13);
+                if (TV.Value > 14) a14 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 224), Vector512.Load(w + 224), a14);
+                if (TV.Value > 15) a15 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 240), Vector512.Load(w + 240), a15);
+            }
+        }
+        Put(a0, 0, a, o, valid, tail);
+        if (TV.Value > 1) Put(a1, 1, a, o, valid, tail);
+        if (TV.Value > 2) Put(a2, 2, a, o, valid, tail);
+        if (TV.Value > 3) Put(a3, 3, a, o, valid, tail);
+        if (TV.Value > 4) Put(a4, 4, a, o, valid, tail);
+        if (TV.Value > 5) Put(a5, 5, a, o, valid, tail);
+        if (TV.Value > 6) Put(a6, 6, a, o, valid, tail);
+        if (TV.Value > 7) Put(a7, 7, a, o, valid, tail);
+        if (TV.Value > 8) Put(a8, 8, a, o, valid, tail);
+        if (TV.Value > 9) Put(a9, 9, a, o, valid, tail);
+        if (TV.Value > 10) Put(a10, 10, a, o, valid, tail);
+        if (TV.Value > 11) Put(a11, 11, a, o, valid, tail);
+        if (TV.Value > 12) Put(a12, 12, a, o, valid, tail);
+        if (TV.Value > 13) Put(a13, 13, a, o, valid, tail);
+        if (TV.Value > 14) Put(a14, 14, a, o, valid, tail);
+        if (TV.Value > 15) Put(a15, 15, a, o, valid, tail);
+    }
+
+    // Vector k of a tile after the epilogue (max/min with the accumulator second, so a NaN passes through as with the
+    // unfused Relu/Relu6); the row's last, partial vector goes through a small buffer so nothing past the row is written.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Put(Vector512<float> acc, int k, in TileArgs a, float* o, int valid, float* tail)
+    {
+        if (a.Mode != ModeNone)
+        {
+            acc += Vector512.Load(a.Bias + k * Lanes);
+            if (a.Mode >= ModeRelu)
+            {
+                acc = Avx512F.Max(Vector512<float>.Zero, acc);
+                if (a.Mode == ModeRelu6) acc = Avx512F.Min(Vector512.Create(6f), acc);
+            }
+        }
+        int left = valid - k * Lanes;
+        if (left >= Lanes) acc.Store(o + k * Lanes);
+        else
+        {
+            acc.Store(tail);
+            for (int i = 0; i < left; i++) o[k * Lanes + i] = tail[i];
+        }
+    }
+}
+
+/// <summary>
+/// The expanded-row layout <see cref="ThinConv2D"/> and the thin filter gradient share: for a conv with OC outputs, an
+/// input row of channel c and stride phase p (padded columns p, p + SW, p + 2·SW, …) is written with every value repeated
+/// OC times, so that lane j of an output row (pixel j / OC, channel j mod OC) reads tap kx's input at expanded index
+/// j + OC·⌊kx·DW / SW⌋ of phase (kx·DW) mod SW. Rows of a band are stored [row][c][phase][<see cref="RowFloats"/>], zero
+/// outside the input (so a shifted vector load never reads past the row or sees anything but zeros and inputs).
+/// </summary>
+internal readonly struct ThinRows
+{
+    private const int Lanes = 16;
+
+    /// <summary>The conv's geometry.</summary>
+    public Window2D G { get; }
+
+    /// <summary>Output channels: the repeat count of each expanded value.</summary>
+    public int Oc { get; }
+
+    /// <summary>Vectors after which the channel pattern of a row repeats: OC / gcd(OC, 16).</summary>
+    public int Period { get; }
+
+    /// <summary>Vectors per output row: ⌈OW·OC / 16⌉.</summary>
+    public int RowVectors { get; }
+
+    /// <summary>Floats per expanded (channel, phase) row: the row's vectors plus the widest tap shift, in whole vectors.</summary>
+    public int RowFloats { get; }
+
+    /// <summary>Floats per expanded input row (all channels and phases).</summary>
+    public int InputRowFloats => G.C * G.SW * RowFloats;
+
+    // Source values per phase row read by the expansion (a vector load at ⌊16u / OC⌋ for every expanded vector u).
+    private int SourceFloats => RowFloats / Oc + Lanes + 1;
+
+    /// <summary>Scratch floats <see cref="Expand"/> needs after the band: one phase row of source values and the
+    /// permutation patterns.</summary>
+    public int ScratchFloats => SourceFloats + Lanes * Period;
+
+    public ThinRows(Window2D g, int oc)
+    {
+        G = g;
+        Oc = oc;
+        Period = oc / Gcd(oc, Lanes);
+        RowVectors = (int)(((long)g.OW * oc + Lanes - 1) / Lanes);
+        int shift = (g.KW - 1) * g.DW / g.SW;
+        RowFloats = checked((RowVectors * Lanes + oc * shift + Lanes - 1) / Lanes * Lanes);
+    }
+
+    private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
+
+    /// <summary>The register tile in vectors: the largest multiple of the period up to <paramref name="max"/> (so every
+    /// tile starts at pattern phase 0), or the row when it is shorter.</summary>
+    public int TileVectors(int max) => Math.Max(1, Math.Min(max / Period * Period, (RowVectors + Period - 1) / Period * Period));
+
+    /// <summary>Floats a band of output rows needs for its expanded input rows.</summary>
+    public int BandFloats(int outputRows) => checked(((outputRows - 1) * G.SH + (G.KH - 1) * G.DH + 1) * InputRowFloats);
+
+    /// <summary>The most output rows whose band fits in <paramref name="floats"/> (at least 1).</summary>
+    public int BandRows(int floats)
+    {
+        long perRow = (long)G.SH * InputRowFloats, fixedPart = (long)((G.KH - 1) * G.DH + 1) * InputRowFloats;
+        return (int)Math.Clamp((floats - fixedPart) / Math.Max(1, perRow) + 1, 1, Math.Max(1, G.OH));
+    }
+
+    /// <summary>Offsets (in floats) of the taps of one window row, in the order (c, kx), from the expanded row at a
+    /// window's first padded input row.</summary>
+    public void TapOffsets(Span<int> offsets)
+    {
+        var g = G;
+        for (int c = 0, t = 0; c < g.C; c++)
+            for (int kx = 0; kx < g.KW; kx++, t++)
+                offsets[t] = (c * g.SW + kx * g.DW % g.SW) * RowFloats + Oc * (kx * g.DW / g.SW);
+    }
+
+    /// <summary>Expands padded input rows [y0, y1) of image <paramref name="b"/> (padded row y is input row y − PadTop)
+    /// of NHWC <paramref name="input"/> into <paramref name="band"/>; <paramref name="scratch"/>: <see cref="ScratchFloats"/>.</summary>
+    public unsafe void Expand(float* input, int b, int y0, int y1, float* band, float* scratch)
+    {
+        var g = G;
+        int oc = Oc, srcLen = SourceFloats, vectors = RowFloats / Lanes;
+        float* src = scratch, patterns = scratch + srcLen;
+        // Pattern q (for expanded vectors u ≡ q mod Period): lane l reads source value ⌊(16q + l) / OC⌋ − ⌊16q / OC⌋.
+        if (oc > 1)
+            for (int q = 0; q < Period; q++)
+                for (int l = 0; l < Lanes; l++)
+                    ((int*)patterns)[q * Lanes + l] = (q * Lanes + l) / oc - q * Lanes / oc;
+        float* dst = band;
+        for (int y = y0; y < y1; y++)
+        {
+            int iy = y - g.PadTop;
+            bool inside = (uint)iy < (uint)g.H;
+            float* row = input + ((long)b * g.H + iy) * g.W * g.C;
+            for (int c = 0; c < g.C; c++)
+                for (int p = 0; p < g.SW; p++, dst += RowFloats)
+                {
+                    if (!inside)
+                    {
+                        new Span<float>(dst, RowFloats).Clear();
+                        continue;
+                    }
+                    // Source value k: padded column k·SW + p of channel c (zero outside the input). With one output channel it
+                    // is the expanded row itself.
+                    float* s = oc == 1 ? dst : src;
+                    int count = oc == 1 ? RowFloats : srcLen;
+                    for (int k = 0; k < count; k++)
+                    {
+                        int ix = k * g.SW + p - g.PadLeft;
+                        s[k] = (uint)ix < (uint)g.W ? row[(long)ix * g.C + c] : 0f;
+                    }
+                    if (oc == 1) continue;
+                    for (int u = 0; u < vectors; u++)
+                    {
+                        int q = u % Period;
+                        var idx = Vector512.Load((int*)patterns + q * Lanes);
+                        Avx512F.PermuteVar16x32(Vector512.Load(src + u * Lanes / oc), idx).Store(dst + u * Lanes);
+                    }
+                }
+        }
+    }
+}
