@@ -178,6 +178,9 @@ public class ConvPoolTests
     [Theory]
     [InlineData(2, 7, 6, 3, 3, 2, "SAME", "NHWC")]
     [InlineData(2, 7, 6, 32, 2, 2, "SAME", "NHWC")]  // channels fill Vector512s: register path
+    [InlineData(3, 28, 28, 6, 2, 2, "SAME", "NHWC")] // a LeNet's first pool: one masked block of 6 lanes
+    [InlineData(2, 9, 8, 37, 3, 2, "SAME", "NHWC")]  // two whole blocks and a masked 5-lane tail
+    [InlineData(1, 6, 7, 1, 3, 1, "SAME", "NHWC")]   // one channel, overlapping windows
     [InlineData(1, 9, 9, 16, 3, 2, "VALID", "NHWC")]
     [InlineData(1, 8, 8, 5, 2, 2, "VALID", "NHWC")]
     [InlineData(2, 5, 9, 4, 3, 1, "SAME", "NCHW")]

@@ -129,10 +129,25 @@ public class GradientKernelTests
     [InlineData(3, 7, 6, 3, 2, 1, "VALID")]
     [InlineData(2, 5, 5, 600, 3, 2, "SAME")]
     [InlineData(3, 6, 4, 5, 2, 2, "SAME")]
+    [InlineData(4, 28, 28, 6, 2, 2, "SAME")]   // a LeNet's first pool: one masked block of 6 lanes
+    [InlineData(2, 9, 9, 20, 3, 2, "VALID")]   // a whole block and a masked tail, overlapping windows
+    [InlineData(2, 8, 7, 16, 3, 1, "SAME")]    // whole blocks only, every cell in up to 9 windows
+    [InlineData(1, 5, 6, 1, 2, 1, "VALID")]
     public void MaxPoolGrad_sends_each_window_gradient_to_its_first_maximum(int n, int h, int w, int c, int k, int stride, string padding)
+        => MaxPoolGradMatchesFirstMaximum(n, h, w, c, k, stride, padding, withNaN: false);
+
+    /// <summary>NaN inputs: a NaN in a window's first cell keeps the gradient there, a later NaN never takes it (the
+    /// strict "greater than" scan), in the vector lanes as in the scalar rule.</summary>
+    [Theory]
+    [InlineData(2, 8, 8, 6, 2, 2, "SAME")]
+    [InlineData(1, 7, 7, 19, 3, 2, "VALID")]
+    public void MaxPoolGrad_with_NaN_inputs_keeps_the_strict_first_maximum(int n, int h, int w, int c, int k, int stride, string padding)
+        => MaxPoolGradMatchesFirstMaximum(n, h, w, c, k, stride, padding, withNaN: true);
+
+    private static void MaxPoolGradMatchesFirstMaximum(int n, int h, int w, int c, int k, int stride, string padding, bool withNaN)
     {
         var rng = new Random(h * 31 + c);
-        var xv = Enumerable.Range(0, n * h * w * c).Select(_ => (float)rng.Next(3)).ToArray();
+        var xv = Enumerable.Range(0, n * h * w * c).Select(_ => withNaN && rng.Next(5) == 0 ? float.NaN : (float)rng.Next(3)).ToArray();
         (string, AttrValue)[] attrs = [("ksize", Attrs.Ints(1, k, k, 1)), ("strides", Attrs.Ints(1, stride, stride, 1)), ("padding", Attrs.String(padding))];
         var x = Tensor.Create(xv, n, h, w, c);
         var y = OpHarness.Compute1("MaxPool", [x], attrs);

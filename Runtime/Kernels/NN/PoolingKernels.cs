@@ -3,6 +3,7 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using TypedGraph.Kernels.Common;
 using TypedGraph.Protos;
 
@@ -110,9 +111,9 @@ internal sealed class PoolKernel : OpKernel
     /// <summary>NHWC pooling; parallel over output rows (n, oh).</summary>
     internal static unsafe void Pool<T>(Window2D g, bool max, ReadOnlySpan<T> input, Span<T> output) where T : unmanaged, INumber<T>, IMinMaxValue<T>
     {
-        if (typeof(T) == typeof(float) && g.C % 16 == 0 && Vector512.IsHardwareAccelerated)
+        if (typeof(T) == typeof(float) && Vector512.IsHardwareAccelerated)
         {
-            PoolFloat16(g, max, MemoryMarshal.Cast<T, float>(input), MemoryMarshal.Cast<T, float>(output));
+            PoolFloatVectors(g, max, MemoryMarshal.Cast<T, float>(input), MemoryMarshal.Cast<T, float>(output));
             return;
         }
         fixed (T* pi = input, po = output)
@@ -161,18 +162,22 @@ internal sealed class PoolKernel : OpKernel
     }
 
     /// <summary>
-    /// Float pooling when channels fill whole Vector512s: each output pixel's channel block is kept in a
-    /// register across its window (no per-cell calls), which matters for small windows over many pixels.
+    /// Float pooling with Vector512s along the channels: each output pixel's channel block is kept in a register across
+    /// its window (no per-cell calls), which matters for small windows over many pixels; a channel count that is not a
+    /// whole number of vectors ends in a masked block (a LeNet's 6 channels: one block of 6 lanes), so nothing past the
+    /// pixel is read or written.
     /// </summary>
-    private static unsafe void PoolFloat16(Window2D g, bool max, ReadOnlySpan<float> input, Span<float> output)
+    private static unsafe void PoolFloatVectors(Window2D g, bool max, ReadOnlySpan<float> input, Span<float> output)
     {
         fixed (float* pi = input, po = output)
         {
-            nint ii = (nint)pi, oi = (nint)po;
-            Workers.For((long)g.N * g.OH, Math.Max(1, 4096 / Math.Max(1, g.OW * g.C)), (s, e) =>
+            Workers.For((long)g.N * g.OH, Math.Max(1, 4096 / Math.Max(1, g.OW * g.C)), (g, max, (nint)pi, (nint)po), static (st, s, e) =>
             {
+                var (g, max, ii, oi) = st;
                 float* src = (float*)ii, dst = (float*)oi;
-                int c = g.C;
+                int c = g.C, full = c / 16 * 16;
+                var tailMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(c - full)).AsSingle();
+                var start = max ? Vector512.Create(float.NegativeInfinity) : Vector512<float>.Zero;
                 for (long r = s; r < e; r++)
                 {
                     int b = (int)(r / g.OH), oh = (int)(r % g.OH);
@@ -186,14 +191,20 @@ internal sealed class PoolKernel : OpKernel
                         var scale = Vector512.Create(1f / Math.Max(1, (he - hs) * (we - ws)));
                         for (int cb = 0; cb < c; cb += 16)
                         {
-                            var acc = max ? Vector512.Create(float.NegativeInfinity) : Vector512<float>.Zero;
+                            bool tail = cb == full;
+                            var acc = start;
                             for (int y = hs; y < he; y++)
                             {
                                 float* cell = src + ((long)(b * g.H + y) * g.W + ws) * c + cb;
                                 for (int x = ws; x < we; x++, cell += c)
-                                    acc = max ? Vector512.Max(acc, Vector512.Load(cell)) : acc + Vector512.Load(cell);
+                                {
+                                    var v = tail ? Avx512F.MaskLoad(cell, tailMask, start) : Vector512.Load(cell);
+                                    acc = max ? Vector512.Max(acc, v) : acc + v;
+                                }
                             }
-                            (max ? acc : acc * scale).Store(o + cb);
+                            if (!max) acc *= scale;
+                            if (tail) Avx512F.MaskStore(o + cb, tailMask, acc);
+                            else acc.Store(o + cb);
                         }
                     }
                 }

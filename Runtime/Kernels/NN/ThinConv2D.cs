@@ -29,6 +29,7 @@ internal static class ThinConv2D
 
     /// <summary>Most vectors per register tile (16 accumulators, each with its own weight and input load per tap).</summary>
     public const int MaxVectors = 16;
+    internal static bool FourRows = true;
 
     /// <summary>
     /// The plan-time choice: few input channels (≤ 8) into an output depth below one vector (1–15), with more than one tap
@@ -51,31 +52,33 @@ internal static class ThinConv2D
         int tile = rowsLayout.TileVectors(MaxVectors);
         int taps = g.KH * g.KW * g.C;
         // laid[(t·tile + k)·16 + l] = filter[ky, kx, c, (16k + l) mod OC] for tap t = (ky·C + c)·KW + kx (the expanded rows' order).
-        var laid = ArrayPool<float>.Shared.Rent(taps * tile * Lanes + tile * Lanes);
+        var laid = ArrayPool<float>.Shared.Rent(taps * tile * Lanes + tile * Lanes + Lanes);
         try
         {
-            for (int ky = 0, t = 0; ky < g.KH; ky++)
-                for (int c = 0; c < g.C; c++)
-                    for (int kx = 0; kx < g.KW; kx++, t++)
-                    {
-                        int src = ((ky * g.KW + kx) * g.C + c) * oc;
-                        for (int j = 0; j < tile * Lanes; j++) laid[t * tile * Lanes + j] = filter[src + j % oc];
-                    }
             int mode = epilogue == null ? ModeNone : epilogue.Activation switch
             {
                 FusedActivation.Relu => ModeRelu,
                 FusedActivation.Relu6 => ModeRelu6,
                 _ => ModeBias,
             };
-            // The bias in the same repeating pattern, after the weights.
-            int biasAt = taps * tile * Lanes;
-            if (mode != ModeNone)
+            fixed (float* pin = input, pl0 = laid, pout = output)
             {
-                var b = bias!.AsSpan<float>();
-                for (int j = 0; j < tile * Lanes; j++) laid[biasAt + j] = b[j % oc];
-            }
-            fixed (float* pin = input, pl = laid, pout = output)
-            {
+                // Whole cache lines: a weight vector load never splits across two.
+                float* pl = Aligned(pl0);
+                for (int ky = 0, t = 0; ky < g.KH; ky++)
+                    for (int c = 0; c < g.C; c++)
+                        for (int kx = 0; kx < g.KW; kx++, t++)
+                        {
+                            int src = ((ky * g.KW + kx) * g.C + c) * oc;
+                            for (int j = 0; j < tile * Lanes; j++) pl[t * tile * Lanes + j] = filter[src + j % oc];
+                        }
+                // The bias in the same repeating pattern, after the weights.
+                int biasAt = taps * tile * Lanes;
+                if (mode != ModeNone)
+                {
+                    var b = bias!.AsSpan<float>();
+                    for (int j = 0; j < tile * Lanes; j++) pl[biasAt + j] = b[j % oc];
+                }
                 var job = new Rows(rowsLayout, tile, (nint)pin, (nint)pl, (nint)(pl + biasAt), (nint)pout, mode,
                     mode == ModeBias && epilogue!.Activation != FusedActivation.None ? epilogue : null);
                 long perRow = (long)taps * rowsLayout.RowVectors;
@@ -87,6 +90,9 @@ internal static class ThinConv2D
             ArrayPool<float>.Shared.Return(laid);
         }
     }
+
+    /// <summary>The first 64-byte boundary at or after <paramref name="p"/> (buffers are rented 16 floats longer).</summary>
+    internal static unsafe float* Aligned(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
 
     // What a tile does before its store: nothing, + bias, + bias then Relu, + bias then Relu6 (other activations run over
     // the finished row).
@@ -100,7 +106,7 @@ internal static class ThinConv2D
             int oc = Layout.Oc;
             // A band of output rows expanded at a time: the chunk's rows of one image, at most what keeps the band near L2 size.
             int maxRows = (int)Math.Min(Math.Min(g.OH, end - start), Layout.BandRows(1 << 16));
-            var buf = ArrayPool<float>.Shared.Rent(Layout.BandFloats(maxRows) + Layout.ScratchFloats);
+            var buf = ArrayPool<float>.Shared.Rent(Layout.BandFloats(maxRows) + Layout.ScratchFloats + Lanes);
             int* offsets = stackalloc int[g.C * g.KW];
             Layout.TapOffsets(new Span<int>(offsets, g.C * g.KW));
             float* tail = stackalloc float[Lanes];
@@ -108,16 +114,37 @@ internal static class ThinConv2D
             nint kyStride = (nint)g.DH * Layout.InputRowFloats;
             try
             {
-                fixed (float* pb = buf)
+                fixed (float* pb0 = buf)
                 {
-                    float* scratch = pb + Layout.BandFloats(maxRows);
+                    float* pb = Aligned(pb0), scratch = pb + Layout.BandFloats(maxRows);
                     for (long r = start; r < end;)
                     {
                         int b = (int)(r / g.OH), oh0 = (int)(r % g.OH);
                         int oh1 = (int)Math.Min(Math.Min(g.OH, oh0 + (end - r)), oh0 + maxRows);
                         int y0 = oh0 * g.SH, y1 = (oh1 - 1) * g.SH + (g.KH - 1) * g.DH + 1;
                         Layout.Expand((float*)In, b, y0, y1, pb, scratch);
-                        for (int oh = oh0; oh < oh1; oh++)
+                        int oh = oh0;
+                        if (Layout.Period <= 4 && FourRows)
+                        {
+                            // Four rows at a time, in chunks of up to 4 vectors (a whole number of pattern periods: 4 when the
+                            // pattern repeats every vector, 3 for OC = 3, 6, 12): each weight load serves four FMAs instead of one,
+                            // and a short row (a 6 → 1 input gradient: 2 vectors) still keeps 8 sums in flight. All KH window
+                            // rows are summed (the band's rows in the padding are zeros), so no row needs the padding skip.
+                            var args4 = new TileArgs(g.KH, kyStride, offsets, tapsPerRow, Tile, (float*)Bias, Mode);
+                            nint inStep = (nint)g.SH * Layout.InputRowFloats;
+                            int chunk = 4 / Layout.Period * Layout.Period;
+                            for (; oh + 4 <= oh1; oh += 4)
+                            {
+                                float* outRow = (float*)Out + ((long)b * g.OH + oh) * rowFloats;
+                                float* e4 = pb + (nint)(oh * g.SH - y0) * Layout.InputRowFloats;
+                                for (int v0 = 0; v0 < rowVectors; v0 += chunk)
+                                    RunTile4Rows(Math.Min(chunk, rowVectors - v0), args4, e4 + v0 * Lanes, inStep, (float*)Laid,
+                                        outRow + v0 * Lanes, rowFloats, rowFloats - v0 * Lanes, tail);
+                                if (Activation != null)
+                                    for (int i = 0; i < 4; i++) Activation.ApplyActivation(new Span<float>(outRow + i * rowFloats, rowFloats));
+                            }
+                        }
+                        for (; oh < oh1; oh++)
                         {
                             // Window rows ky whose input row lies in the top or bottom padding add nothing: [kyLo, kyHi) are the others.
                             int yy = oh * g.SH, kyLo = 0, kyHi = g.KH;
@@ -252,6 +279,79 @@ internal static class ThinConv2D
         if (TV.Value > 15) Put(a15, 15, a, o, valid, tail);
     }
 
+    private static unsafe void RunTile4Rows(int count, in TileArgs a, float* e, nint inStep, float* w, float* o, int rowFloats, int valid, float* tail)
+    {
+        switch (count)
+        {
+            case 1: Tile4Rows<C1>(a, e, inStep, w, o, rowFloats, valid, tail); break;
+            case 2: Tile4Rows<C2>(a, e, inStep, w, o, rowFloats, valid, tail); break;
+            case 3: Tile4Rows<C3>(a, e, inStep, w, o, rowFloats, valid, tail); break;
+            case 4: Tile4Rows<C4>(a, e, inStep, w, o, rowFloats, valid, tail); break;
+            default: throw new ArgumentOutOfRangeException(nameof(count));
+        }
+    }
+
+    /// <summary>
+    /// Four consecutive output rows × TV vectors (e: the expanded input of the first row's first window row at this chunk;
+    /// the next rows' windows start <paramref name="inStep"/> floats later; o: the first row's output at this chunk, rows
+    /// <paramref name="rowFloats"/> apart, <paramref name="valid"/> floats of each from o on): per tap each weight vector
+    /// is loaded once for the four rows.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Tile4Rows<TV>(in TileArgs a, float* e, nint inStep, float* w, float* o, int rowFloats, int valid, float* tail) where TV : struct, IConstInt
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, d0 = default, d1 = default, d2 = default, d3 = default;
+        int taps = a.Taps;
+        int* offsets = a.Offsets;
+        nint wStep = (nint)a.Tile * Lanes, s1 = inStep, s2 = 2 * inStep, s3 = 3 * inStep;
+        for (int ky = 0; ky < a.Rows; ky++, e += a.RowStride)
+        {
+            for (int j = 0; j < taps; j++, w += wStep)
+            {
+                float* x = e + offsets[j];
+                var w0 = Vector512.Load(w);
+                a0 = Vector512.FusedMultiplyAdd(Vector512.Load(x), w0, a0);
+                b0 = Vector512.FusedMultiplyAdd(Vector512.Load(x + s1), w0, b0);
+                c0 = Vector512.FusedMultiplyAdd(Vector512.Load(x + s2), w0, c0);
+                d0 = Vector512.FusedMultiplyAdd(Vector512.Load(x + s3), w0, d0);
+                if (TV.Value > 1)
+                {
+                    var w1 = Vector512.Load(w + 16);
+                    a1 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 16), w1, a1);
+                    b1 = Vector512.FusedMultiplyAdd(Vector512.Load(x + s1 + 16), w1, b1);
+                    c1 = Vector512.FusedMultiplyAdd(Vector512.Load(x + s2 + 16), w1, c1);
+                    d1 = Vector512.FusedMultiplyAdd(Vector512.Load(x + s3 + 16), w1, d1);
+                }
+                if (TV.Value > 2)
+                {
+                    var w2 = Vector512.Load(w + 32);
+                    a2 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 32), w2, a2);
+                    b2 = Vector512.FusedMultiplyAdd(Vector512.Load(x + s1 + 32), w2, b2);
+                    c2 = Vector512.FusedMultiplyAdd(Vector512.Load(x + s2 + 32), w2, c2);
+                    d2 = Vector512.FusedMultiplyAdd(Vector512.Load(x + s3 + 32), w2, d2);
+                }
+                if (TV.Value > 3)
+                {
+                    var w3 = Vector512.Load(w + 48);
+                    a3 = Vector512.FusedMultiplyAdd(Vector512.Load(x + 48), w3, a3);
+                    b3 = Vector512.FusedMultiplyAdd(Vector512.Load(x + s1 + 48), w3, b3);
+                    c3 = Vector512.FusedMultiplyAdd(Vector512.Load(x + s2 + 48), w3, c3);
+                    d3 = Vector512.FusedMultiplyAdd(Vector512.Load(x + s3 + 48), w3, d3);
+                }
+            }
+        }
+        for (int r = 0; r < 4; r++)
+        {
+            var (v0, v1, v2, v3) = r switch { 0 => (a0, a1, a2, a3), 1 => (b0, b1, b2, b3), 2 => (c0, c1, c2, c3), _ => (d0, d1, d2, d3) };
+            float* row = o + (nint)r * rowFloats;
+            Put(v0, 0, a, row, valid, tail);
+            if (TV.Value > 1) Put(v1, 1, a, row, valid, tail);
+            if (TV.Value > 2) Put(v2, 2, a, row, valid, tail);
+            if (TV.Value > 3) Put(v3, 3, a, row, valid, tail);
+        }
+    }
+
     // Vector k of a tile after the epilogue (max/min with the accumulator second, so a NaN passes through as with the
     // unfused Relu/Relu6); the row's last, partial vector goes through a small buffer so nothing past the row is written.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -306,7 +406,7 @@ internal readonly struct ThinRows
     public int InputRowFloats => G.C * G.SW * RowFloats;
 
     // Source values per phase row read by the expansion (a vector load at ⌊16u / OC⌋ for every expanded vector u).
-    private int SourceFloats => RowFloats / Oc + Lanes + 1;
+    private int SourceFloats => (RowFloats / Oc + 2 * Lanes) / Lanes * Lanes;
 
     /// <summary>Scratch floats <see cref="Expand"/> needs after the band: one phase row of source values and the
     /// permutation patterns.</summary>
@@ -348,6 +448,33 @@ internal readonly struct ThinRows
                 offsets[t] = (c * g.SW + kx * g.DW % g.SW) * RowFloats + Oc * (kx * g.DW / g.SW);
     }
 
+    // s[k] = input row's channel c at padded column k·SW + p for k < count (zero outside the input): the columns inside are
+    // one strided run, copied 8 at a time by a gather (a plain copy for one channel at stride 1).
+    private unsafe void Gather(float* s, int count, float* row, int c, int p)
+    {
+        var g = G;
+        // Inside the input for kLo ≤ k < kHi: 0 ≤ k·SW + p − PadLeft < W.
+        int kLo = Math.Min(count, Math.Max(0, (g.PadLeft - p + g.SW - 1) / g.SW));
+        int kHi = Math.Max(kLo, Math.Min(count, (g.W + g.PadLeft - p + g.SW - 1) / g.SW));
+        new Span<float>(s, kLo).Clear();
+        new Span<float>(s + kHi, count - kHi).Clear();
+        int stride = g.SW * g.C;
+        float* from = row + (long)(kLo * g.SW + p - g.PadLeft) * g.C + c;
+        int n = kHi - kLo;
+        if (stride == 1)
+        {
+            Buffer.MemoryCopy(from, s + kLo, n * 4L, n * 4L);
+            return;
+        }
+        int k = 0;
+        if (Avx2.IsSupported)
+        {
+            var index = Vector256<int>.Indices * stride;
+            for (; k + 8 <= n; k += 8) Avx2.GatherVector256(from + (long)k * stride, index, 4).Store(s + kLo + k);
+        }
+        for (; k < n; k++) s[kLo + k] = from[(long)k * stride];
+    }
+
     /// <summary>Expands padded input rows [y0, y1) of image <paramref name="b"/> (padded row y is input row y − PadTop)
     /// of NHWC <paramref name="input"/> into <paramref name="band"/>; <paramref name="scratch"/>: <see cref="ScratchFloats"/>.</summary>
     public unsafe void Expand(float* input, int b, int y0, int y1, float* band, float* scratch)
@@ -378,11 +505,7 @@ internal readonly struct ThinRows
                     // is the expanded row itself.
                     float* s = oc == 1 ? dst : src;
                     int count = oc == 1 ? RowFloats : srcLen;
-                    for (int k = 0; k < count; k++)
-                    {
-                        int ix = k * g.SW + p - g.PadLeft;
-                        s[k] = (uint)ix < (uint)g.W ? row[(long)ix * g.C + c] : 0f;
-                    }
+                    Gather(s, count, row, c, p);
                     if (oc == 1) continue;
                     for (int u = 0; u < vectors; u++)
                     {

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using TypedGraph.Kernels.Common;
 using TypedGraph.Protos;
 
@@ -70,13 +72,16 @@ internal sealed class PoolGradKernels : KernelSet
             }
             if (grad.Shape != new TensorShape(n, oh, ow, c)) throw Error($"grad has shape {grad.Shape}, expected [{n}, {oh}, {ow}, {c}].");
             var dx = context.AllocateOutput(0, DataType.DtFloat, inShape);
-            dx.AsSpan<float>().Clear();
-            // One image per part: an image's window cells are its own, so parts never write the same element.
+            // One image per part: an image's window cells are its own, so parts never write the same element; each part
+            // clears its own images first (no serial pass over the whole gradient).
             var geometry = new Geometry(ih, iw, c, oh, ow, pt, pl, _kh, _kw, _sh, _sw);
             Workers.For(n, 1, (Max: _max, geometry, x, grad, dx), static (st, first, last) =>
             {
+                long image = (long)st.geometry.Ih * st.geometry.Iw * st.geometry.C;
+                st.dx.AsSpan<float>().Slice((int)(first * image), (int)((last - first) * image)).Clear();
                 for (long b = first; b < last; b++)
-                    if (st.Max) MaxGradImage(st.geometry, st.x!.AsSpan<float>(), st.grad.AsSpan<float>(), st.dx.AsSpan<float>(), (int)b);
+                    if (st.Max && Vector512.IsHardwareAccelerated) MaxGradImageVectors(st.geometry, st.x!.AsSpan<float>(), st.grad.AsSpan<float>(), st.dx.AsSpan<float>(), (int)b);
+                    else if (st.Max) MaxGradImage(st.geometry, st.x!.AsSpan<float>(), st.grad.AsSpan<float>(), st.dx.AsSpan<float>(), (int)b);
                     else AvgGradImage(st.geometry, st.grad.AsSpan<float>(), st.dx.AsSpan<float>(), (int)b);
             });
         }
@@ -127,6 +132,78 @@ internal sealed class PoolGradKernels : KernelSet
             {
                 if (rented != null) System.Buffers.ArrayPool<float>.Shared.Return(rented);
                 if (rentedAt != null) System.Buffers.ArrayPool<int>.Shared.Return(rentedAt);
+            }
+        }
+
+        // MaxGradImage with the channels in Vector512s (a last masked block when C is not a whole number of vectors): the
+        // window's cells are compared in the same row-major order, a later cell replacing the best only where it is
+        // strictly greater (so a NaN or a tie keeps the earlier cell, as the scalar scan does), the winning cell's number
+        // kept per lane; then each cell adds the pixel's gradient in the lanes it won.
+        private static unsafe void MaxGradImageVectors(Geometry q, ReadOnlySpan<float> xv, ReadOnlySpan<float> g, Span<float> d, int b)
+        {
+            int c = q.C, full = c / 16 * 16;
+            var tailMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(c - full)).AsSingle();
+            // Windows that never share a cell (stride ≥ window: a LeNet's 2×2 stride-2 pools) need no read-modify-write.
+            bool disjoint = q.Sh >= q.Kh && q.Sw >= q.Kw;
+            fixed (float* px = xv, pg = g, pd = d)
+            {
+                for (int oy = 0; oy < q.Oh; oy++)
+                {
+                    int y0 = Math.Max(oy * q.Sh - q.Pt, 0), y1 = Math.Min(oy * q.Sh - q.Pt + q.Kh, q.Ih);
+                    for (int ox = 0; ox < q.Ow; ox++)
+                    {
+                        int x0 = Math.Max(ox * q.Sw - q.Pl, 0), x1 = Math.Min(ox * q.Sw - q.Pl + q.Kw, q.Iw);
+                        if (y0 >= y1 || x0 >= x1) continue; // a window wholly in the padding has no cell to take the gradient
+                        float* gp = pg + (long)((b * q.Oh + oy) * q.Ow + ox) * c;
+                        int rowCells = x1 - x0;
+                        long corner = ((long)(b * q.Ih + y0) * q.Iw + x0) * c, rowStep = (long)q.Iw * c;
+                        for (int cb = 0; cb < c; cb += 16)
+                        {
+                            bool tail = cb == full;
+                            var mask = tail ? tailMask : Vector512<float>.AllBitsSet;
+                            float* first = px + corner + cb;
+                            var best = tail ? Avx512F.MaskLoad(first, mask, Vector512<float>.Zero) : Vector512.Load(first);
+                            var at = Vector512<int>.Zero;
+                            int k = 0;
+                            for (int yy = y0; yy < y1; yy++)
+                            {
+                                float* cell = px + corner + (yy - y0) * rowStep + cb;
+                                for (int xx = x0; xx < x1; xx++, cell += c, k++)
+                                {
+                                    if (k == 0) continue;
+                                    var v = tail ? Avx512F.MaskLoad(cell, mask, Vector512<float>.Zero) : Vector512.Load(cell);
+                                    var greater = Vector512.GreaterThan(v, best);
+                                    best = Vector512.ConditionalSelect(greater, v, best);
+                                    at = Vector512.ConditionalSelect(greater.AsInt32(), Vector512.Create(k), at);
+                                }
+                            }
+                            var gv = tail ? Avx512F.MaskLoad(gp + cb, mask, Vector512<float>.Zero) : Vector512.Load(gp + cb);
+                            if (disjoint)
+                            {
+                                // No other window reads these cells and they start at zero: the winning lanes are the gradient.
+                                k = 0;
+                                for (int yy = y0; yy < y1; yy++)
+                                {
+                                    float* cell = pd + corner + (yy - y0) * rowStep + cb;
+                                    for (int xx = x0; xx < x1; xx++, cell += c, k++)
+                                        Avx512F.MaskStore(cell, Vector512.Equals(at, Vector512.Create(k)).AsSingle() & mask, gv);
+                                }
+                                continue;
+                            }
+                            k = 0;
+                            for (int yy = y0; yy < y1; yy++)
+                            {
+                                float* cell = pd + corner + (yy - y0) * rowStep + cb;
+                                for (int xx = x0; xx < x1; xx++, cell += c, k++)
+                                {
+                                    var won = Vector512.Equals(at, Vector512.Create(k)).AsSingle() & mask;
+                                    if (won.AsInt32() == Vector512<int>.Zero) continue;
+                                    Avx512F.MaskStore(cell, won, Avx512F.MaskLoad(cell, won, Vector512<float>.Zero) + gv);
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
 

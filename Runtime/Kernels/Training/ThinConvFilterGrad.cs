@@ -85,16 +85,17 @@ internal static class ThinConvFilterGrad
             float* acc = (float*)Acc + (long)p * PerPart;
             new Span<float>(acc, PerPart).Clear();
             int bandFloats = Layout.BandFloats(Band);
-            var buf = ArrayPool<float>.Shared.Rent(bandFloats + Layout.ScratchFloats + Band * dyRow);
+            var buf = ArrayPool<float>.Shared.Rent(bandFloats + Layout.ScratchFloats + Band * dyRow + Lanes);
             int tapsPerRow = g.C * g.KW;
             int* offsets = stackalloc int[tapsPerRow];
             Layout.TapOffsets(new Span<int>(offsets, tapsPerRow));
             float** xs = stackalloc float*[TapBlock];
             try
             {
-                fixed (float* pb = buf)
+                fixed (float* pb0 = buf)
                 {
-                    float* scratch = pb + bandFloats, dy = scratch + Layout.ScratchFloats;
+                    // Whole cache lines for the expanded rows and the dOut rows (the scratch is a multiple of 16 floats).
+                    float* pb = ThinConv2D.Aligned(pb0), scratch = pb + bandFloats, dy = scratch + Layout.ScratchFloats;
                     for (long u = first; u < last; u++)
                     {
                         int b = (int)(u / Bands), oh0 = (int)(u % Bands) * Band, oh1 = Math.Min(g.OH, oh0 + Band);
