@@ -176,17 +176,22 @@ public class GradientKernelTests
         Assert.Equal(expected, dx);
     }
 
-    /// <summary>BiasAddGrad over channels-last rows (37 rows × 20 channels: whole vectors of channels and a tail) sums
-    /// each channel's rows in order — equal, bit for bit, to the sequential float sum written here.</summary>
-    [Fact]
-    public void BiasAddGrad_sums_each_channel_in_row_order()
+    /// <summary>BiasAddGrad over channels-last rows (37 rows × 20 channels: whole vectors of channels and a tail; 6 and 1
+    /// channels: one masked block; 33: two blocks and a 1-lane tail) sums each channel's rows in order — equal, bit for bit,
+    /// to the sequential float sum written here.</summary>
+    [Theory]
+    [InlineData(37, 20)]
+    [InlineData(3001, 6)]
+    [InlineData(50, 1)]
+    [InlineData(41, 33)]
+    public void BiasAddGrad_sums_each_channel_in_row_order(int rows, int channels)
     {
         var rng = new Random(9);
-        var gv = Enumerable.Range(0, 37 * 20).Select(_ => (float)(rng.NextDouble() * 2e3 - 1e3)).ToArray();
-        var got = OpHarness.Compute1("BiasAddGrad", [Tensor.Create(gv, 37, 20)]).ToArray<float>();
-        var expected = new float[20];
-        for (int o = 0; o < 37; o++)
-            for (int c = 0; c < 20; c++) expected[c] += gv[o * 20 + c];
+        var gv = Enumerable.Range(0, rows * channels).Select(_ => (float)(rng.NextDouble() * 2e3 - 1e3)).ToArray();
+        var got = OpHarness.Compute1("BiasAddGrad", [Tensor.Create(gv, rows, channels)]).ToArray<float>();
+        var expected = new float[channels];
+        for (int o = 0; o < rows; o++)
+            for (int c = 0; c < channels; c++) expected[c] += gv[o * channels + c];
         Assert.Equal(expected, got);
     }
 }

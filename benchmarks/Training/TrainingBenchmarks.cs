@@ -130,13 +130,19 @@ public class TrainingBenchmarks
         var current = new Dictionary<string, double>();
         var perNode = new Dictionary<string, List<double>>();
         var currentNode = new Dictionary<string, double>();
+        var lastStepBytes = new Dictionary<string, long>();
         long allocated = 0;
         for (int i = 0; i < steps; i++)
         {
             current.Clear();
             currentNode.Clear();
+            long lastBytes = GC.GetAllocatedBytesForCurrentThread();
             TypedGraph.Execution.StaticExecutor.StepObserver = (step, ticks) =>
             {
+                // Bytes the calling thread allocated since the previous node finished (the node's, plus the executor's between).
+                long nowBytes = GC.GetAllocatedBytesForCurrentThread();
+                if (i == steps - 1 && nowBytes - lastBytes > 0) lastStepBytes[step.Node.Op + " " + step.Node.Name] = nowBytes - lastBytes;
+                lastBytes = nowBytes;
                 double ms = ticks * 1e3 / System.Diagnostics.Stopwatch.Frequency;
                 current[step.Node.Op] = current.GetValueOrDefault(step.Node.Op) + ms;
                 string key = step.Node.Op + " " + step.Node.Name;
@@ -174,6 +180,9 @@ public class TrainingBenchmarks
         Console.WriteLine("the nodes over 0.05 ms (median, 10th percentile):");
         foreach (var (node, list) in perNode.Where(p => Median(p.Value) > 0.05).OrderByDescending(p => Median(p.Value)))
             Console.WriteLine($"  {node,-66} {Median(list),8:F4} {P10(list),8:F4} ms");
+        Console.WriteLine("bytes allocated on the calling thread in the last step, by the node that finished after them:");
+        foreach (var (node, bytes) in lastStepBytes.OrderByDescending(p => p.Value).Take(12))
+            Console.WriteLine($"  {node,-66} {bytes,8} B");
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using TypedGraph.Kernels.Common;
 using TypedGraph.Protos;
 
@@ -38,9 +40,36 @@ internal sealed class BiasAddGradKernels : KernelSet
             }
         }
 
+        // Channels last in Vector512 blocks of 16 channels, the last block masked (a LeNet's 6 channels: one block of 6
+        // lanes instead of a scalar loop): each channel still adds its rows one after another, so the result equals the
+        // scalar loop's bit for bit.
+        private static unsafe void SumChannelsLast(ReadOnlySpan<float> g, Span<float> y, long outer, int channels)
+        {
+            fixed (float* pg = g, py = y)
+            {
+                for (int c0 = 0; c0 < channels; c0 += 16)
+                {
+                    int width = Math.Min(16, channels - c0);
+                    var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(width)).AsSingle();
+                    var acc = Vector512<float>.Zero;
+                    float* row = pg + c0;
+                    if (width == 16)
+                        for (long o = 0; o < outer; o++, row += channels) acc += Vector512.Load(row);
+                    else
+                        for (long o = 0; o < outer; o++, row += channels) acc += Avx512F.MaskLoad(row, mask, Vector512<float>.Zero);
+                    Avx512F.MaskStore(py + c0, mask, acc);
+                }
+            }
+        }
+
         private static void Sum<T>(ReadOnlySpan<T> g, Span<T> y, long outer, int channels, long inner) where T : unmanaged, System.Numerics.INumber<T>
         {
             y.Clear();
+            if (typeof(T) == typeof(float) && inner == 1 && Vector512.IsHardwareAccelerated)
+            {
+                SumChannelsLast(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(g), System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(y), outer, channels);
+                return;
+            }
             if (inner == 1 && channels >= System.Numerics.Vector<T>.Count)
             {
                 // Channels last (NHWC): whole vectors of channels add row after row — every channel still sums its rows in
