@@ -128,9 +128,9 @@ public class TrainingBenchmarks
         var perOp = new Dictionary<string, List<double>>();
         var whole = new List<double>();
         var current = new Dictionary<string, double>();
-        var perNode = new Dictionary<string, List<double>>();
-        var currentNode = new Dictionary<string, double>();
-        var lastStepBytes = new Dictionary<string, long>();
+        var perNode = new Dictionary<TypedGraph.Node, List<double>>();
+        var currentNode = new Dictionary<TypedGraph.Node, double>();
+        var lastStepBytes = new Dictionary<TypedGraph.Node, long>();
         long allocated = 0;
         for (int i = 0; i < steps; i++)
         {
@@ -141,12 +141,12 @@ public class TrainingBenchmarks
             {
                 // Bytes the calling thread allocated since the previous node finished (the node's, plus the executor's between).
                 long nowBytes = GC.GetAllocatedBytesForCurrentThread();
-                if (i == steps - 1 && nowBytes - lastBytes > 0) lastStepBytes[step.Node.Op + " " + step.Node.Name] = nowBytes - lastBytes;
+                if (i == steps - 1 && nowBytes - lastBytes > 0) lastStepBytes[step.Node] = nowBytes - lastBytes;
                 lastBytes = nowBytes;
                 double ms = ticks * 1e3 / System.Diagnostics.Stopwatch.Frequency;
                 current[step.Node.Op] = current.GetValueOrDefault(step.Node.Op) + ms;
-                string key = step.Node.Op + " " + step.Node.Name;
-                currentNode[key] = currentNode.GetValueOrDefault(key) + ms;
+                // Keyed by the node itself: the profile must not allocate per node (the per-step bytes above are the step's).
+                currentNode[step.Node] = currentNode.GetValueOrDefault(step.Node) + ms;
             };
             long a0 = GC.GetAllocatedBytesForCurrentThread();
             long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -179,10 +179,10 @@ public class TrainingBenchmarks
         static double P10(List<double> l) { l.Sort(); return l[l.Count / 10]; }
         Console.WriteLine("the nodes over 0.05 ms (median, 10th percentile):");
         foreach (var (node, list) in perNode.Where(p => Median(p.Value) > 0.05).OrderByDescending(p => Median(p.Value)))
-            Console.WriteLine($"  {node,-66} {Median(list),8:F4} {P10(list),8:F4} ms");
+            Console.WriteLine($"  {node.Op + " " + node.Name,-66} {Median(list),8:F4} {P10(list),8:F4} ms");
         Console.WriteLine("bytes allocated on the calling thread in the last step, by the node that finished after them:");
         foreach (var (node, bytes) in lastStepBytes.OrderByDescending(p => p.Value).Take(12))
-            Console.WriteLine($"  {node,-66} {bytes,8} B");
+            Console.WriteLine($"  {node.Op + " " + node.Name,-66} {bytes,8} B");
     }
 
     /// <summary>
