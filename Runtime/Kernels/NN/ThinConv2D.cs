@@ -29,7 +29,6 @@ internal static class ThinConv2D
 
     /// <summary>Most vectors per register tile (16 accumulators, each with its own weight and input load per tap).</summary>
     public const int MaxVectors = 16;
-    internal static bool FourRows = true;
 
     /// <summary>
     /// The plan-time choice: few input channels (≤ 8) into an output depth below one vector (1–15), with more than one tap
@@ -124,7 +123,7 @@ internal static class ThinConv2D
                         int y0 = oh0 * g.SH, y1 = (oh1 - 1) * g.SH + (g.KH - 1) * g.DH + 1;
                         Layout.Expand((float*)In, b, y0, y1, pb, scratch);
                         int oh = oh0;
-                        if (Layout.Period <= 4 && FourRows)
+                        if (Layout.Period <= 4)
                         {
                             // Four rows at a time, in chunks of up to 4 vectors (a whole number of pattern periods: 4 when the
                             // pattern repeats every vector, 3 for OC = 3, 6, 12): each weight load serves four FMAs instead of one,
