@@ -482,10 +482,15 @@ internal readonly struct ThinRows
         int oc = Oc, srcLen = SourceFloats, vectors = RowFloats / Lanes;
         float* src = scratch, patterns = scratch + srcLen;
         // Pattern q (for expanded vectors u ≡ q mod Period): lane l reads source value ⌊(16q + l) / OC⌋ − ⌊16q / OC⌋.
+        int* phaseSource = stackalloc int[Lanes];
+        int periodSource = Lanes * Period / oc;
         if (oc > 1)
             for (int q = 0; q < Period; q++)
+            {
+                phaseSource[q] = q * Lanes / oc;
                 for (int l = 0; l < Lanes; l++)
                     ((int*)patterns)[q * Lanes + l] = (q * Lanes + l) / oc - q * Lanes / oc;
+            }
         float* dst = band;
         for (int y = y0; y < y1; y++)
         {
@@ -506,12 +511,12 @@ internal readonly struct ThinRows
                     int count = oc == 1 ? RowFloats : srcLen;
                     Gather(s, count, row, c, p);
                     if (oc == 1) continue;
-                    for (int u = 0; u < vectors; u++)
-                    {
-                        int q = u % Period;
-                        var idx = Vector512.Load((int*)patterns + q * Lanes);
-                        Avx512F.PermuteVar16x32(Vector512.Load(src + u * Lanes / oc), idx).Store(dst + u * Lanes);
-                    }
+                    // Vector u = u0 + q (u0 a multiple of the period) reads from source value ⌊16u / OC⌋ = u0·16 / OC + ⌊16q / OC⌋
+                    // (16·Period is a multiple of OC): counters instead of two integer divisions per vector.
+                    for (int u0 = 0, from = 0; u0 < vectors; u0 += Period, from += periodSource)
+                        for (int q = 0; q < Period && u0 + q < vectors; q++)
+                            Avx512F.PermuteVar16x32(Vector512.Load(src + from + phaseSource[q]), Vector512.Load((int*)patterns + q * Lanes))
+                                .Store(dst + (u0 + q) * Lanes);
                 }
         }
     }
