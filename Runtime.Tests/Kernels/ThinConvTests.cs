@@ -30,13 +30,8 @@ public sealed class ThinConvTests
         var r = new Random(71);
         for (int trial = 0; trial < 60; trial++)
         {
-            int n = r.Next(1, 4), c = r.Next(1, 9), oc = trial % 15 + 1;
-            int kh = r.Next(1, 6), kw = r.Next(kh == 1 ? 2 : 1, 6), sh = r.Next(1, 4), sw = r.Next(1, 4);
-            int dh = sh == 1 ? r.Next(1, 3) : 1, dw = sw == 1 ? r.Next(1, 3) : 1;
-            int h = r.Next((kh - 1) * dh + 1, 14), w = r.Next((kw - 1) * dw + 1, trial % 4 == 0 ? 60 : 20);
-            var kind = (trial % 3) switch { 0 => PaddingKind.Same, 1 => PaddingKind.Valid, _ => PaddingKind.Explicit };
-            var pads = trial % 3 == 2 ? (r.Next(0, 4), r.Next(0, 4), r.Next(0, 4), r.Next(0, 4)) : (0, 0, 0, 0);
-            var g = Window2D.Create(n, h, w, c, kh, kw, sh, sw, dh, dw, kind, pads);
+            var (g, oc, kind, pads) = RandomThinGeometry(r, trial);
+            int n = g.N, h = g.H, w = g.W, c = g.C, kh = g.KH, kw = g.KW, sh = g.SH, sw = g.SW, dh = g.DH, dw = g.DW;
             Assert.Equal(Vector512.IsHardwareAccelerated, ThinConv2D.IsPreferred(g, oc));
             if (!Vector512.IsHardwareAccelerated) continue; // the rule above is what such a machine can check
             var x = RandomFloats(r, n * h * w * c);
@@ -49,6 +44,19 @@ public sealed class ThinConvTests
             Check(expected, y, kh * kw * c, what);
             for (int i = expected.Length; i < y.Length; i++) Assert.True(float.IsNaN(y[i]), $"{what}: wrote past the output at {i}");
         }
+    }
+
+    /// <summary>A random thin conv (C 1–8, OC = trial mod 15 + 1, windows to 5×5, strides to 3, dilations to 2 at stride 1,
+    /// SAME/VALID/EXPLICIT by trial, every fourth row up to 60 wide) for this test and the filter-gradient one.</summary>
+    internal static (Window2D G, int Oc, PaddingKind Kind, (int, int, int, int) Pads) RandomThinGeometry(Random r, int trial)
+    {
+        int n = r.Next(1, 4), c = r.Next(1, 9), oc = trial % 15 + 1;
+        int kh = r.Next(1, 6), kw = r.Next(kh == 1 ? 2 : 1, 6), sh = r.Next(1, 4), sw = r.Next(1, 4);
+        int dh = sh == 1 ? r.Next(1, 3) : 1, dw = sw == 1 ? r.Next(1, 3) : 1;
+        int h = r.Next((kh - 1) * dh + 1, 14), w = r.Next((kw - 1) * dw + 1, trial % 4 == 0 ? 60 : 20);
+        var kind = (trial % 3) switch { 0 => PaddingKind.Same, 1 => PaddingKind.Valid, _ => PaddingKind.Explicit };
+        var pads = trial % 3 == 2 ? (r.Next(0, 4), r.Next(0, 4), r.Next(0, 4), r.Next(0, 4)) : (0, 0, 0, 0);
+        return (Window2D.Create(n, h, w, c, kh, kw, sh, sw, dh, dw, kind, pads), oc, kind, pads);
     }
 
     [Theory]

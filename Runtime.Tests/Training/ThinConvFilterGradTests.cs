@@ -52,16 +52,10 @@ public sealed class ThinConvFilterGradTests
         var r = new Random(83);
         for (int trial = 0; trial < 45; trial++)
         {
-            int n = r.Next(1, 4), c = r.Next(1, 9), oc = trial % 15 + 1;
-            int kh = r.Next(1, 6), kw = r.Next(kh == 1 ? 2 : 1, 6), sh = r.Next(1, 4), sw = r.Next(1, 4);
-            int dh = sh == 1 ? r.Next(1, 3) : 1, dw = sw == 1 ? r.Next(1, 3) : 1;
-            int h = r.Next((kh - 1) * dh + 1, 14), w = r.Next((kw - 1) * dw + 1, trial % 4 == 0 ? 60 : 20);
-            var kind = (trial % 3) switch { 0 => PaddingKind.Same, 1 => PaddingKind.Valid, _ => PaddingKind.Explicit };
-            var pads = trial % 3 == 2 ? (r.Next(0, 4), r.Next(0, 4), r.Next(0, 4), r.Next(0, 4)) : (0, 0, 0, 0);
-            var g = Window2D.Create(n, h, w, c, kh, kw, sh, sw, dh, dw, kind, pads);
+            var (g, oc, kind, pads) = TypedGraph.Tests.Kernels.ThinConvTests.RandomThinGeometry(r, trial);
             Assert.Equal(Vector512.IsHardwareAccelerated, ThinConvFilterGrad.Applies(g, oc));
             if (!Vector512.IsHardwareAccelerated) continue; // the rule above is what such a machine can check
-            Check(g, oc, r, $"trial {trial}: {n}x{h}x{w}x{c} -> {oc} {kh}x{kw} s{sh},{sw} d{dh},{dw} {kind}{pads}");
+            Check(g, oc, r, $"trial {trial}: {g.N}x{g.H}x{g.W}x{g.C} -> {oc} {g.KH}x{g.KW} s{g.SH},{g.SW} d{g.DH},{g.DW} {kind}{pads}");
         }
     }
 
