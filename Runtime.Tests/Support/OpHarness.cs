@@ -38,7 +38,14 @@ internal static class OpHarness
     public static Tensor[] Compute(string op, Tensor[] inputs, int outputs = 1, params (string Name, AttrValue Value)[] attrs)
         => ComputeNode(op, inputs, outputs, def => { foreach (var (name, value) in attrs) def.Attr[name] = value; });
 
-    private static Tensor[] ComputeNode(string op, Tensor[] inputs, int outputs, Action<NodeDef> configure)
+    /// <summary>
+    /// As <see cref="Compute(string, Tensor[], int, (string Name, AttrValue Value)[])"/> with numeric outputs allocated the way a session's plan
+    /// allocates them — reused buffers, not zeroed — here filled with NaN, so an element the kernel never writes shows up.
+    /// </summary>
+    public static Tensor ComputeDirty1(string op, Tensor[] inputs, params (string Name, AttrValue Value)[] attrs)
+        => ComputeNode(op, inputs, 1, def => { foreach (var (name, value) in attrs) def.Attr[name] = value; }, dirty: true)[0];
+
+    private static Tensor[] ComputeNode(string op, Tensor[] inputs, int outputs, Action<NodeDef> configure, bool dirty = false)
     {
         var graph = new Graph();
         var def = new NodeDef { Name = KernelNodeName, Op = op };
@@ -51,7 +58,14 @@ internal static class OpHarness
         var node = graph.AddNode(def);
         var factory = KernelRegistry.Default.Find(op) ?? throw new InvalidOperationException($"no kernel for {op}");
         var kernel = factory(node);
-        var ctx = new OpKernelContext(node, inputs, outputs, new SessionState());
+        Func<DataType, TensorShape, Tensor>? allocate = dirty ? (dtype, shape) =>
+        {
+            var t = Tensor.Zeros(dtype, shape);
+            if (dtype == DataType.DtFloat) t.AsSpan<float>().Fill(float.NaN);
+            else if (dtype == DataType.DtDouble) t.AsSpan<double>().Fill(double.NaN);
+            return t;
+        } : null;
+        var ctx = new OpKernelContext(node, inputs, outputs, new SessionState(), allocate: allocate);
         kernel.Compute(ctx);
         return Enumerable.Range(0, outputs).Select(i => ctx.Output(i)!).ToArray();
     }

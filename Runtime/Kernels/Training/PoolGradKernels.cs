@@ -78,7 +78,10 @@ internal sealed class PoolGradKernels : KernelSet
             Workers.For(n, 1, (Max: _max, geometry, x, grad, dx), static (st, first, last) =>
             {
                 long image = (long)st.geometry.Ih * st.geometry.Iw * st.geometry.C;
-                st.dx.AsSpan<float>().Slice((int)(first * image), (int)((last - first) * image)).Clear();
+                // Windows that tile the input exactly once write every cell of dx (the vector path stores zeros where a cell
+                // did not win), so only the other cases start from a cleared gradient.
+                if (!(st.Max && Vector512.IsHardwareAccelerated && Tiles(st.geometry)))
+                    st.dx.AsSpan<float>().Slice((int)(first * image), (int)((last - first) * image)).Clear();
                 for (long b = first; b < last; b++)
                     if (st.Max && Vector512.IsHardwareAccelerated) MaxGradImageVectors(st.geometry, st.x!.AsSpan<float>(), st.grad.AsSpan<float>(), st.dx.AsSpan<float>(), (int)b);
                     else if (st.Max) MaxGradImage(st.geometry, st.x!.AsSpan<float>(), st.grad.AsSpan<float>(), st.dx.AsSpan<float>(), (int)b);
@@ -135,6 +138,11 @@ internal sealed class PoolGradKernels : KernelSet
             }
         }
 
+        // Whether the windows cover every input cell exactly once: stride equal to the window, the first window starting
+        // inside it (padding before smaller than the window) and the last reaching the input's end (a LeNet's 2×2/2 SAME pools).
+        private static bool Tiles(Geometry q)
+            => q.Sh == q.Kh && q.Sw == q.Kw && q.Pt < q.Kh && q.Pl < q.Kw && (long)q.Oh * q.Sh - q.Pt >= q.Ih && (long)q.Ow * q.Sw - q.Pl >= q.Iw;
+
         // MaxGradImage with the channels in Vector512s (a last masked block when C is not a whole number of vectors): the
         // window's cells are compared in the same row-major order, a later cell replacing the best only where it is
         // strictly greater (so a NaN or a tie keeps the earlier cell, as the scalar scan does), the winning cell's number
@@ -144,7 +152,7 @@ internal sealed class PoolGradKernels : KernelSet
             int c = q.C, full = c / 16 * 16;
             var tailMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(c - full)).AsSingle();
             // Windows that never share a cell (stride ≥ window: a LeNet's 2×2 stride-2 pools) need no read-modify-write.
-            bool disjoint = q.Sh >= q.Kh && q.Sw >= q.Kw;
+            bool disjoint = q.Sh >= q.Kh && q.Sw >= q.Kw, tiles = Tiles(q);
             fixed (float* px = xv, pg = g, pd = d)
             {
                 for (int oy = 0; oy < q.Oh; oy++)
@@ -178,6 +186,23 @@ internal sealed class PoolGradKernels : KernelSet
                                 }
                             }
                             var gv = tail ? Avx512F.MaskLoad(gp + cb, mask, Vector512<float>.Zero) : Vector512.Load(gp + cb);
+                            if (tiles)
+                            {
+                                // Each cell is in this window only and dx was not cleared: every cell gets the gradient in the
+                                // lanes it won and zero in the others.
+                                k = 0;
+                                for (int yy = y0; yy < y1; yy++)
+                                {
+                                    float* cell = pd + corner + (yy - y0) * rowStep + cb;
+                                    for (int xx = x0; xx < x1; xx++, cell += c, k++)
+                                    {
+                                        var value = Vector512.ConditionalSelect(Vector512.Equals(at, Vector512.Create(k)).AsSingle(), gv, Vector512<float>.Zero);
+                                        if (tail) Avx512F.MaskStore(cell, mask, value);
+                                        else value.Store(cell);
+                                    }
+                                }
+                                continue;
+                            }
                             if (disjoint)
                             {
                                 // No other window reads these cells and they start at zero: the winning lanes are the gradient.
