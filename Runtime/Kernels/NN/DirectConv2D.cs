@@ -7,7 +7,7 @@ using TypedGraph.Kernels.Common;
 namespace TypedGraph.Kernels.NN;
 
 /// <summary>
-/// Direct NHWC float convolution for few input channels (the first layer of image nets: C_in = 1 or 3),
+/// Direct NHWC float convolution for few input channels (the first layer of image nets, C_in = 1 or 3, up to 8),
 /// where im2col copies as many bytes as the GEMM then reads and the GEMM's K (= KH·KW·C) is too short to
 /// amortise its packing. A register tile holds up to <see cref="MaxPixels"/> output pixels of one output row × 32
 /// output channels (28 Vector512 accumulators): for every filter tap the tap's two 16-float filter vectors (contiguous
@@ -61,17 +61,12 @@ internal static class DirectConv2D
             // Tap j = kx·C + ci of a window row reads the value offsets[j] floats after the window's first one.
             for (int kx = 0; kx < g.KW; kx++)
                 for (int ci = 0; ci < g.C; ci++) offsets[kx * g.C + ci] = kx * g.DW * g.C + ci;
-            int mode = epilogue == null ? 0 : epilogue.Activation switch
-            {
-                FusedActivation.Relu => ModeRelu,
-                FusedActivation.Relu6 => ModeRelu6,
-                _ => ModeBias,
-            };
+            int mode = TileEpilogue.ModeOf(epilogue);
             fixed (float* pin = input, pf = filter, pout = output, pb = bias != null ? bias.AsSpan<float>() : default)
             fixed (int* po = offsets)
             {
                 var job = new Rows(g, bordered ? needH : g.H, bordered ? needW : g.W, bordered, oc, taps, (nint)po, (nint)pin, (nint)pf,
-                    (nint)pout, (nint)pb, mode, mode == ModeBias && epilogue!.Activation != FusedActivation.None ? epilogue : null);
+                    (nint)pout, (nint)pb, mode, TileEpilogue.RowActivation(epilogue, mode));
                 long rows = (long)g.N * g.OH;
                 // An output row is OW·OC·KH·KW·C FMAs; a few rows per chunk keep the hand-off cost small.
                 long perRow = (long)g.OW * oc * g.KH * g.KW * g.C;
@@ -83,10 +78,6 @@ internal static class DirectConv2D
             ArrayPool<int>.Shared.Return(offsets);
         }
     }
-
-    // What the tile does before its store: nothing, + bias, + bias then Relu, + bias then Relu6 (other activations run
-    // over the finished row, Activation below).
-    private const int ModeNone = 0, ModeBias = 1, ModeRelu = 2, ModeRelu6 = 3;
 
     /// <summary>One call's arguments. <c>G</c>: the conv's geometry; <c>Hp</c>×<c>Wp</c>: the extent the kernel reads
     /// per image (the bordered extent, or the input's own when no window leaves it); <c>Bordered</c>: whether each chunk
@@ -285,8 +276,7 @@ internal static class DirectConv2D
         if (TP.Value > 13) Put<TW>(o + 13 * oc, a13, b13, bias, mode);
     }
 
-    // Stores one pixel's TW output vectors after the epilogue (max(0, ·) and min(6, ·) with the accumulator as the
-    // second operand, so a NaN passes through as with the unfused Relu/Relu6).
+    // Stores one pixel's TW output vectors after the epilogue (TileEpilogue).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Put<TW>(float* o, Vector512<float> lo, Vector512<float> hi, float* bias, int mode) where TW : struct, IConstInt
     {
@@ -295,17 +285,5 @@ internal static class DirectConv2D
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Finish(float* o, Vector512<float> acc, float* bias, int mode)
-    {
-        if (mode != ModeNone)
-        {
-            acc += Vector512.Load(bias);
-            if (mode >= ModeRelu)
-            {
-                acc = Avx512F.Max(Vector512<float>.Zero, acc);
-                if (mode == ModeRelu6) acc = Avx512F.Min(Vector512.Create(6f), acc);
-            }
-        }
-        acc.Store(o);
-    }
+    private static unsafe void Finish(float* o, Vector512<float> acc, float* bias, int mode) => TileEpilogue.Apply(acc, bias, mode).Store(o);
 }

@@ -54,12 +54,7 @@ internal static class ThinConv2D
         var laid = ArrayPool<float>.Shared.Rent(taps * tile * Lanes + tile * Lanes + Lanes);
         try
         {
-            int mode = epilogue == null ? ModeNone : epilogue.Activation switch
-            {
-                FusedActivation.Relu => ModeRelu,
-                FusedActivation.Relu6 => ModeRelu6,
-                _ => ModeBias,
-            };
+            int mode = TileEpilogue.ModeOf(epilogue);
             fixed (float* pin = input, pl0 = laid, pout = output)
             {
                 // Whole cache lines: a weight vector load never splits across two.
@@ -73,13 +68,13 @@ internal static class ThinConv2D
                         }
                 // The bias in the same repeating pattern, after the weights.
                 int biasAt = taps * tile * Lanes;
-                if (mode != ModeNone)
+                if (mode != TileEpilogue.None)
                 {
                     var b = bias!.AsSpan<float>();
                     for (int j = 0; j < tile * Lanes; j++) pl[biasAt + j] = b[j % oc];
                 }
                 var job = new Rows(rowsLayout, tile, (nint)pin, (nint)pl, (nint)(pl + biasAt), (nint)pout, mode,
-                    mode == ModeBias && epilogue!.Activation != FusedActivation.None ? epilogue : null);
+                    TileEpilogue.RowActivation(epilogue, mode));
                 long perRow = (long)taps * rowsLayout.RowVectors;
                 Workers.For((long)g.N * g.OH, Math.Max(1, (1 << 15) / Math.Max(1, perRow)), job, static (j, s, e) => j.Run(s, e));
             }
@@ -92,10 +87,6 @@ internal static class ThinConv2D
 
     /// <summary>The first 64-byte boundary at or after <paramref name="p"/> (buffers are rented 16 floats longer).</summary>
     internal static unsafe float* Aligned(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
-
-    // What a tile does before its store: nothing, + bias, + bias then Relu, + bias then Relu6 (other activations run over
-    // the finished row).
-    private const int ModeNone = 0, ModeBias = 1, ModeRelu = 2, ModeRelu6 = 3;
 
     private readonly record struct Rows(ThinRows Layout, int Tile, nint In, nint Laid, nint Bias, nint Out, int Mode, Epilogue? Activation)
     {
@@ -154,7 +145,7 @@ internal static class ThinConv2D
                             {
                                 // The whole window is padding: the output is the epilogue of zero.
                                 new Span<float>(outRow, rowFloats).Clear();
-                                if (Mode != ModeNone) Finish(outRow, rowFloats);
+                                if (Mode != TileEpilogue.None) Finish(outRow, rowFloats);
                                 continue;
                             }
                             float* e = pb + (nint)(yy - y0 + kyLo * g.DH) * Layout.InputRowFloats;
@@ -184,8 +175,8 @@ internal static class ThinConv2D
             var bias = new ReadOnlySpan<float>((float*)Bias, Layout.Oc);
             var r = new Span<float>(row, count);
             for (int i = 0; i < count; i++) r[i] = bias[i % Layout.Oc];
-            if (Mode == ModeRelu) for (int i = 0; i < count; i++) r[i] = Math.Max(0f, r[i]);
-            else if (Mode == ModeRelu6) for (int i = 0; i < count; i++) r[i] = Math.Min(6f, Math.Max(0f, r[i]));
+            if (Mode == TileEpilogue.Relu) for (int i = 0; i < count; i++) r[i] = Math.Max(0f, r[i]);
+            else if (Mode == TileEpilogue.Relu6) for (int i = 0; i < count; i++) r[i] = Math.Min(6f, Math.Max(0f, r[i]));
             else Activation?.ApplyActivation(r);
         }
     }
@@ -351,20 +342,11 @@ internal static class ThinConv2D
         }
     }
 
-    // Vector k of a tile after the epilogue (max/min with the accumulator second, so a NaN passes through as with the
-    // unfused Relu/Relu6); the row's last, partial vector goes through a small buffer so nothing past the row is written.
+    // Vector k of a tile after the epilogue (TileEpilogue); the row's last, partial vector goes through a small buffer so nothing past the row is written.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Put(Vector512<float> acc, int k, in TileArgs a, float* o, int valid, float* tail)
     {
-        if (a.Mode != ModeNone)
-        {
-            acc += Vector512.Load(a.Bias + k * Lanes);
-            if (a.Mode >= ModeRelu)
-            {
-                acc = Avx512F.Max(Vector512<float>.Zero, acc);
-                if (a.Mode == ModeRelu6) acc = Avx512F.Min(Vector512.Create(6f), acc);
-            }
-        }
+        acc = TileEpilogue.Apply(acc, a.Bias + k * Lanes, a.Mode);
         int left = valid - k * Lanes;
         if (left >= Lanes) acc.Store(o + k * Lanes);
         else
