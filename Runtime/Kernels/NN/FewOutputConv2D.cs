@@ -13,7 +13,7 @@ namespace TypedGraph.Kernels.NN;
 /// im2col turns into a patch matrix KH·KW times the input and a GEMM only OC wide.
 /// </summary>
 /// <remarks>
-/// Vectors run along the input channels: for 3 output pixels × 8 output channels, 24 accumulators in registers take, per
+/// Vectors run along the input channels: for 3 output pixels × 8 output channels (4 × 6 when OC ≤ 6), 24 accumulators in registers take, per
 /// tap and 16-channel block, 3 input vectors and 8 filter vectors (the filter re-laid out once per call as
 /// [tap, block, 8, 16], zero beyond OC), and each output value is the lane sum of its accumulator at the end. Each row chunk
 /// copies the input rows its windows read into a small zero-bordered buffer (no bounds checks in the loop). The summation
@@ -135,10 +135,14 @@ internal static class FewOutputConv2D
         }
     }
 
-    /// <summary>One output row: 3 pixels at a time, then the rest one by one.</summary>
+    /// <summary>One output row: with at most 6 outputs 4 pixels at a time (all 24 accumulators carry an output), else or then
+    /// 3 at a time, then the rest one by one.</summary>
     private static void Row(in Window2D g, int oc, int cp, float[] padded, int rowBase, ReadOnlySpan<int> offsets, ReadOnlySpan<float> laid, Span<float> y)
     {
         int pixelStep = g.SW * cp, ow = 0;
+        if (oc <= 6)
+            for (; ow + 4 <= g.OW; ow += 4)
+                Four(ref padded[rowBase + ow * pixelStep], pixelStep, offsets, laid, y.Slice(ow * oc, 4 * oc), oc);
         for (; ow + 3 <= g.OW; ow += 3)
             Three(ref padded[rowBase + ow * pixelStep], pixelStep, offsets, laid, y.Slice(ow * oc, 3 * oc), oc);
         for (; ow < g.OW; ow++)
@@ -194,6 +198,43 @@ internal static class FewOutputConv2D
         Store(y, 0 * oc, oc, a00, a01, a02, a03, a04, a05, a06, a07);
         Store(y, 1 * oc, oc, a10, a11, a12, a13, a14, a15, a16, a17);
         Store(y, 2 * oc, oc, a20, a21, a22, a23, a24, a25, a26, a27);
+    }
+
+    // 4 pixels × the first 6 outputs of the laid filter (OC ≤ 6): per tap 6 filter and 4 input loads for 24 FMAs.
+    private static void Four(ref float x, int pixelStep, ReadOnlySpan<int> offsets, ReadOnlySpan<float> laid, Span<float> y, int oc)
+    {
+        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a04 = default, a05 = default;
+        Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default, a14 = default, a15 = default;
+        Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default, a24 = default, a25 = default;
+        Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default, a34 = default, a35 = default;
+        ref float l0 = ref Unsafe.AsRef(in laid[0]);
+        for (int i = 0; i < offsets.Length; i++)
+        {
+            ref float xq = ref Unsafe.Add(ref x, offsets[i]);
+            ref float fp = ref Unsafe.Add(ref l0, i * Outs * Lanes);
+            var f0 = Vector512.LoadUnsafe(ref fp, (nuint)(0 * Lanes));
+            var f1 = Vector512.LoadUnsafe(ref fp, (nuint)(1 * Lanes));
+            var f2 = Vector512.LoadUnsafe(ref fp, (nuint)(2 * Lanes));
+            var f3 = Vector512.LoadUnsafe(ref fp, (nuint)(3 * Lanes));
+            var f4 = Vector512.LoadUnsafe(ref fp, (nuint)(4 * Lanes));
+            var f5 = Vector512.LoadUnsafe(ref fp, (nuint)(5 * Lanes));
+            var x0 = Vector512.LoadUnsafe(ref xq);
+            a00 = Vector512.FusedMultiplyAdd(x0, f0, a00); a01 = Vector512.FusedMultiplyAdd(x0, f1, a01); a02 = Vector512.FusedMultiplyAdd(x0, f2, a02);
+            a03 = Vector512.FusedMultiplyAdd(x0, f3, a03); a04 = Vector512.FusedMultiplyAdd(x0, f4, a04); a05 = Vector512.FusedMultiplyAdd(x0, f5, a05);
+            var x1 = Vector512.LoadUnsafe(ref Unsafe.Add(ref xq, pixelStep));
+            a10 = Vector512.FusedMultiplyAdd(x1, f0, a10); a11 = Vector512.FusedMultiplyAdd(x1, f1, a11); a12 = Vector512.FusedMultiplyAdd(x1, f2, a12);
+            a13 = Vector512.FusedMultiplyAdd(x1, f3, a13); a14 = Vector512.FusedMultiplyAdd(x1, f4, a14); a15 = Vector512.FusedMultiplyAdd(x1, f5, a15);
+            var x2 = Vector512.LoadUnsafe(ref Unsafe.Add(ref xq, 2 * pixelStep));
+            a20 = Vector512.FusedMultiplyAdd(x2, f0, a20); a21 = Vector512.FusedMultiplyAdd(x2, f1, a21); a22 = Vector512.FusedMultiplyAdd(x2, f2, a22);
+            a23 = Vector512.FusedMultiplyAdd(x2, f3, a23); a24 = Vector512.FusedMultiplyAdd(x2, f4, a24); a25 = Vector512.FusedMultiplyAdd(x2, f5, a25);
+            var x3 = Vector512.LoadUnsafe(ref Unsafe.Add(ref xq, 3 * pixelStep));
+            a30 = Vector512.FusedMultiplyAdd(x3, f0, a30); a31 = Vector512.FusedMultiplyAdd(x3, f1, a31); a32 = Vector512.FusedMultiplyAdd(x3, f2, a32);
+            a33 = Vector512.FusedMultiplyAdd(x3, f3, a33); a34 = Vector512.FusedMultiplyAdd(x3, f4, a34); a35 = Vector512.FusedMultiplyAdd(x3, f5, a35);
+        }
+        Store(y, 0 * oc, oc, a00, a01, a02, a03, a04, a05, default, default);
+        Store(y, 1 * oc, oc, a10, a11, a12, a13, a14, a15, default, default);
+        Store(y, 2 * oc, oc, a20, a21, a22, a23, a24, a25, default, default);
+        Store(y, 3 * oc, oc, a30, a31, a32, a33, a34, a35, default, default);
     }
 
     private static void One(ref float x, ReadOnlySpan<int> offsets, ReadOnlySpan<float> laid, Span<float> y, int oc)
