@@ -75,8 +75,10 @@ public class GemmTests
         { 64, 10, 128 }, { 13, 1, 40 }, { 6, 15, 1 }, { 9, 40, 3000 },
         // … and 8-row groups (GemmSmall.NarrowRows8) followed by 4-row groups and a last partial group.
         { 21, 7, 33 }, { 8, 15, 1000 }, { 67, 3, 5 },
-        // Row split over the cores with B packed once and shared (two depth blocks, partial panels and rows; with transA only for 40×64).
-        { 260, 300, 300 }, { 40, 64, 600 },
+        // Row split over the cores with B packed once and shared (parts over Gemm.ShortRowPart rows: two depth blocks, partial
+        // panels and rows); short row parts that split the columns instead (a batch of 64 times 784×200, 130-row parts; with
+        // transA only for 40×64).
+        { 600, 70, 300 }, { 64, 200, 784 }, { 260, 300, 300 }, { 40, 64, 600 },
     };
 
     [Theory]

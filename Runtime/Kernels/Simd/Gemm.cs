@@ -27,6 +27,8 @@ internal static unsafe partial class Gemm
     private const long ParallelMacs = 1 << 20;
     // Up to this many MR-row panels per call read full B panels in place instead of packing them (see Block).
     internal static int InPlaceBRowPanels { get; set; } = 4;
+    // Row parts of at most this many rows split the columns instead when B would be packed for them (see Run).
+    internal static int ShortRowPart { get; set; } = 256;
     // Most row parts per core in a parallel call (probes may set 1 for the old static split).
     internal static int RowPartsPerCore { get; set; } = 1;
 
@@ -121,6 +123,14 @@ internal static unsafe partial class Gemm
             // Split C into `parts` disjoint blocks along the dimension with more micro-tiles.
             int mr = Use512 ? 8 : 6, nr = Use512 ? 32 : 16;
             bool splitRows = m / mr >= n / nr && m > SmallRows * parts;
+            // A row split whose parts are short (a batch of 64 times a 784×200 weight: 32 rows a core) packs B once for both
+            // cores and then has each core read all of it, half from the other core's cache, for few A panels: split the
+            // columns instead, each core packing and reading its own half of B. Medians of 12 interleaved rounds on two
+            // cores, row split → column split: 64×784×200 213 → 118 µs, 64×784×160 146 → 76, 64×784×256 227 → 130,
+            // 128×784×256 311 → 179, 256×784×256 541 → 316, 256×512×512 490 → 376, 512×1024×512 1797 → 1571 (the last three
+            // with the limit raised to 512 in the probe). Products whose row parts read B in place (n ≤ 4 panels, e.g.
+            // 64×784×128) keep the row split; 1024³ (512-row parts) is not changed here.
+            if (splitRows && m / parts <= ShortRowPart && n / nr >= parts && SharesPackedB(transA, m / parts, n, k)) splitRows = false;
             int unit = splitRows ? mr : nr, extent = splitRows ? m : n;
             int units = (extent + unit - 1) / unit;
             // A row split with room for it gets up to RowPartsPerCore MC-high parts per core, claimed dynamically: on a
