@@ -473,6 +473,8 @@ Console.WriteLine("TorchSharp: unavailable on this machine (TorchSharp-cpu 0.107
 Ceiling.Print();
 // BENCH_WORKERS=threadpool: parallel kernels hand chunks to the .NET thread pool (the pre-session-5 way), for A/B runs.
 TypedGraph.Kernels.Common.Workers.UseThreadPool = Environment.GetEnvironmentVariable("BENCH_WORKERS") == "threadpool";
+// BENCH_GEMM_SHORT_ROW_PART=N: GEMM row parts of at most N rows split the columns instead of sharing one packed B (A/B runs).
+if (int.TryParse(Environment.GetEnvironmentVariable("BENCH_GEMM_SHORT_ROW_PART"), out var shortRowPart)) TypedGraph.Kernels.Simd.Gemm.ShortRowPart = shortRowPart;
 int iterations = int.TryParse(Environment.GetEnvironmentVariable("BENCH_ITERATIONS"), out var it) ? it : 25;
 var job = Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(iterations);
 var config = DefaultConfig.Instance.AddJob(job).AddColumn(StatisticColumn.Median, StatisticColumn.Min, StatisticColumn.Max)
