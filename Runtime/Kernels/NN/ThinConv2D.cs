@@ -141,13 +141,7 @@ internal static class ThinConv2D
                             while (kyLo < kyHi && yy + kyLo * g.DH - g.PadTop < 0) kyLo++;
                             while (kyHi > kyLo && yy + (kyHi - 1) * g.DH - g.PadTop >= g.H) kyHi--;
                             float* outRow = (float*)Out + ((long)b * g.OH + oh) * rowFloats;
-                            if (kyLo == kyHi)
-                            {
-                                // The whole window is padding: the output is the epilogue of zero.
-                                new Span<float>(outRow, rowFloats).Clear();
-                                if (Mode != TileEpilogue.None) Finish(outRow, rowFloats);
-                                continue;
-                            }
+                            // A row whose whole window is padding (kyLo == kyHi) sums nothing: its tiles store the epilogue of zero.
                             float* e = pb + (nint)(yy - y0 + kyLo * g.DH) * Layout.InputRowFloats;
                             float* w = (float*)Laid + (nint)kyLo * tapsPerRow * Tile * Lanes;
                             var args = new TileArgs(kyHi - kyLo, kyStride, offsets, tapsPerRow, Tile, (float*)Bias, Mode);
@@ -167,17 +161,6 @@ internal static class ThinConv2D
             {
                 ArrayPool<float>.Shared.Return(buf);
             }
-        }
-
-        // A row whose every window lies in the padding: bias (and activation) of zero, in the interleaved pattern.
-        private unsafe void Finish(float* row, int count)
-        {
-            var bias = new ReadOnlySpan<float>((float*)Bias, Layout.Oc);
-            var r = new Span<float>(row, count);
-            for (int i = 0; i < count; i++) r[i] = bias[i % Layout.Oc];
-            if (Mode == TileEpilogue.Relu) for (int i = 0; i < count; i++) r[i] = Math.Max(0f, r[i]);
-            else if (Mode == TileEpilogue.Relu6) for (int i = 0; i < count; i++) r[i] = Math.Min(6f, Math.Max(0f, r[i]));
-            else Activation?.ApplyActivation(r);
         }
     }
 

@@ -151,8 +151,8 @@ internal sealed class PoolGradKernels : KernelSet
         {
             int c = q.C, full = c / 16 * 16;
             var tailMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(c - full)).AsSingle();
-            // Windows that never share a cell (stride ≥ window: a LeNet's 2×2 stride-2 pools) need no read-modify-write.
-            bool disjoint = q.Sh >= q.Kh && q.Sw >= q.Kw, tiles = Tiles(q);
+            // Windows that tile the input (a LeNet's 2×2/2 SAME pools) store each cell once, no read-modify-write.
+            bool tiles = Tiles(q);
             fixed (float* px = xv, pg = g, pd = d)
             {
                 for (int oy = 0; oy < q.Oh; oy++)
@@ -163,7 +163,6 @@ internal sealed class PoolGradKernels : KernelSet
                         int x0 = Math.Max(ox * q.Sw - q.Pl, 0), x1 = Math.Min(ox * q.Sw - q.Pl + q.Kw, q.Iw);
                         if (y0 >= y1 || x0 >= x1) continue; // a window wholly in the padding has no cell to take the gradient
                         float* gp = pg + (long)((b * q.Oh + oy) * q.Ow + ox) * c;
-                        int rowCells = x1 - x0;
                         long corner = ((long)(b * q.Ih + y0) * q.Iw + x0) * c, rowStep = (long)q.Iw * c;
                         for (int cb = 0; cb < c; cb += 16)
                         {
@@ -200,18 +199,6 @@ internal sealed class PoolGradKernels : KernelSet
                                         if (tail) Avx512F.MaskStore(cell, mask, value);
                                         else value.Store(cell);
                                     }
-                                }
-                                continue;
-                            }
-                            if (disjoint)
-                            {
-                                // No other window reads these cells and they start at zero: the winning lanes are the gradient.
-                                k = 0;
-                                for (int yy = y0; yy < y1; yy++)
-                                {
-                                    float* cell = pd + corner + (yy - y0) * rowStep + cb;
-                                    for (int xx = x0; xx < x1; xx++, cell += c, k++)
-                                        Avx512F.MaskStore(cell, Vector512.Equals(at, Vector512.Create(k)).AsSingle() & mask, gv);
                                 }
                                 continue;
                             }
