@@ -14,7 +14,7 @@ internal static partial class PlanFusion
     /// <c>_FusedMatMulChain</c> node whose row parts each run the whole chain on their rows (one fork/join instead of
     /// one per op). Every op of such a chain is row-wise: row i of its output depends only on row i of its input.
     /// </summary>
-    /// <remarks>A chain needs at least two ops and hidden intermediates (<see cref="Readers.Hidden"/>), each read as the
+    /// <remarks>A chain needs at least two ops and hidden intermediates (<see cref="Readers.Hidden(Node)"/>), each read as the
     /// next layer's A. Tanh/Sigmoid epilogues stay out: their vector library calls may round a short block differently,
     /// and the chain must give the same bits as the separate ops.</remarks>
     private static List<Node> FuseRowChains(List<Node> needed, TensorRef[] fetches, HashSet<TensorRef> fed, Node[] targets, KernelRegistry registry)

@@ -20,13 +20,15 @@ internal static partial class PlanFusion
 {
     /// <summary>Returns <paramref name="needed"/> with every fusable chain replaced by its fused node.</summary>
     public static List<Node> Rewrite(List<Node> needed, TensorRef[] fetches, HashSet<TensorRef> fed, Node[] targets, KernelRegistry registry)
-        => FuseRowChains(FuseEpilogues(needed, fetches, fed, targets, registry), fetches, fed, targets, registry);
+        => FuseLstmCells(FuseRowChains(FuseEpilogues(needed, fetches, fed, targets, registry), fetches, fed, targets, registry),
+            fetches, fed, targets, registry);
 
     /// <summary>Who reads each tensor of a plan's nodes, and which nodes the request can see.</summary>
     private sealed class Readers
     {
         private readonly Dictionary<TensorRef, int> _count = new();
         private readonly Dictionary<TensorRef, Node> _sole = new();
+        private readonly Dictionary<TensorRef, List<Node>> _all = new();
         private readonly HashSet<string> _controlled = new(StringComparer.Ordinal);
         private readonly HashSet<string> _visible;
         private readonly HashSet<TensorRef> _fed;
@@ -40,7 +42,11 @@ internal static partial class PlanFusion
             }
             foreach (var n in nodes)
                 foreach (var r in n.Inputs)
+                {
                     if (_count[r] == 1) _sole[r] = n;
+                    if (!_all.TryGetValue(r, out var list)) _all[r] = list = [];
+                    if (!list.Contains(n)) list.Add(n);
+                }
             _visible = new HashSet<string>(fetches.Select(f => f.NodeName), StringComparer.Ordinal);
             foreach (var t in targets) _visible.Add(t.Name);
             _fed = fed;
@@ -53,6 +59,19 @@ internal static partial class PlanFusion
 
         /// <summary>The one op reading <c>n:0</c>, when exactly one does.</summary>
         public Node? SoleReader(Node n) => _sole.GetValueOrDefault(new TensorRef(n.Name, 0));
+
+        /// <summary><see cref="Hidden(Node)"/> for any output of a node: read once, not fed, and the node itself invisible.</summary>
+        public bool Hidden(TensorRef r) => !_visible.Contains(r.NodeName) && !_controlled.Contains(r.NodeName)
+            && !_fed.Contains(r) && _count.GetValueOrDefault(r) == 1;
+
+        /// <summary>The one op reading <paramref name="r"/>, when exactly one does.</summary>
+        public Node? SoleReader(TensorRef r) => _sole.GetValueOrDefault(r);
+
+        /// <summary>Every op of the plan that reads <paramref name="r"/> (each once).</summary>
+        public IReadOnlyList<Node> ReadersOf(TensorRef r) => _all.TryGetValue(r, out var list) ? list : [];
+
+        /// <summary>Whether the request feeds <paramref name="r"/> (its consumers then read the fed value).</summary>
+        public bool Fed(TensorRef r) => _fed.Contains(r);
     }
 
     /// <summary>Conv2D/MatMul → BiasAdd → activation chains into <c>_FusedConv2D</c>/<c>_FusedMatMul</c>.</summary>

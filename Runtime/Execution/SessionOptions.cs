@@ -17,8 +17,10 @@ public sealed class SessionOptions
 
     /// <summary>
     /// Rewrite float <c>Conv2D/MatMul → BiasAdd → (Relu|Relu6|Elu)?</c> chains into <c>_FusedConv2D</c> /
-    /// <c>_FusedMatMul</c> when building a plan, if no intermediate tensor is fetched, fed or read elsewhere
-    /// (like TF's grappler remapper; the graph itself is not changed). On by default.
+    /// <c>_FusedMatMul</c>, chains of dense layers into one node, and an LSTM cell's Split → Sigmoid/Tanh → Mul/Add tail
+    /// into one <c>_FusedLstmCell</c> when building a plan, if no intermediate tensor is fetched, fed or read elsewhere
+    /// (like TF's grappler remapper; the graph itself is not changed). Applies to the bodies of the functions the graph
+    /// calls too. On by default.
     /// </summary>
     public bool FuseKernels { get; init; } = true;
 
