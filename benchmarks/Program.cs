@@ -455,6 +455,12 @@ if (args.Length > 0 && args[0] == "lstm-check")
     TypedGraph.Benchmarks.Peers.LstmBench.DryRun(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3);
     return;
 }
+if (args.Length > 0 && args[0] == "lstm-loop")
+{
+    // LSTM(128) x 100 steps forward (output bound) for a while, nothing else: a target for `perf record`.
+    TypedGraph.Benchmarks.Peers.LstmBench.Loop(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10);
+    return;
+}
 if (args.Length > 0 && args[0] == "throughput")
 {
     // Concurrent PreparedRun.Run calls on one session: runs/s with 1 thread vs one per core (MLP batch 1);
