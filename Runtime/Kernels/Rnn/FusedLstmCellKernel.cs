@@ -135,9 +135,28 @@ internal sealed class FusedLstmCellKernel : OpKernel
         {
             var dst = g switch { I => si, J => tj, F => sf, _ => so };
             int column = st.SplitIndex[g] * cell;
+            bool add = (st.AddendMask & (1 << g)) != 0;
+            if (cell >= MinSpan)
+            {
+                // Rows of at least a vector: each row straight from the gate matrix into the scratch.
+                for (int r = 0; r < rows; r++)
+                {
+                    var src = all.Slice((int)((r0 + r) * 4 * cell) + column, cell);
+                    var row = dst.Slice(r * cell, cell);
+                    if (add)
+                    {
+                        TensorPrimitives.Add(src, st.Addend.GetElement(g), row);
+                        src = row;
+                    }
+                    if (g == J) TensorPrimitives.Tanh(src, row);
+                    else TensorPrimitives.Sigmoid(src, row);
+                }
+                continue;
+            }
+            // Short rows: gathered first, so the activation runs on the block as one span of at least a vector.
             for (int r = 0; r < rows; r++)
                 all.Slice((int)((r0 + r) * 4 * cell) + column, cell).CopyTo(dst.Slice(r * cell, cell));
-            if ((st.AddendMask & (1 << g)) != 0) TensorPrimitives.Add(dst, st.Addend.GetElement(g), dst);
+            if (add) TensorPrimitives.Add(dst, st.Addend.GetElement(g), dst);
             if (g == J) TensorPrimitives.Tanh(dst, dst);
             else TensorPrimitives.Sigmoid(dst, dst);
         }
