@@ -167,6 +167,8 @@ internal sealed partial class ExecutionPlan
         plan.FetchRefs = fetchRefs;
         plan.FetchSlots = fetchRefs.Select(Slot).ToArray();
 
+        // Before fusion, so a chain whose result only a control edge waited on is gone rather than fused.
+        if (session.Options.OptimizeDependencies) needed = DependencyOptimizer.Rewrite(needed, fetchRefs, fed, targetNodes);
         // Loop plans are fused too (a dynamic_rnn cell's MatMul → BiasAdd): the loop executor wires nodes by name, so a
         // fused node stands in for the graph node it is named after, as in a static plan.
         if (session.Options.FuseKernels) needed = PlanFusion.Rewrite(needed, fetchRefs, fed, targetNodes, session.Options.Registry);

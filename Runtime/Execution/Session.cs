@@ -30,7 +30,7 @@ public sealed partial class Session : IDisposable, IGraphRunner
         State.Resource(Kernels.Exec.FunctionCallKernels.GraphResourceKey, () => graph); // function-call kernels find the library here
         // ... and run a function body in an inner session made here: kernels sit below Execution and never create one.
         State.Resource<Func<Graph, IGraphRunner>>(Kernels.Exec.FunctionCallKernels.GraphRunnerFactoryKey,
-            () => body => new Session(body, new SessionOptions { PrintOutput = Options.PrintOutput, FuseKernels = Options.FuseKernels }));
+            () => body => new Session(body, new SessionOptions { PrintOutput = Options.PrintOutput, FuseKernels = Options.FuseKernels, OptimizeDependencies = Options.OptimizeDependencies }));
         State.Resource(Kernels.Logging.PrintOutput.ResourceKey, () => Options.PrintOutput); // print kernels write here
     }
 

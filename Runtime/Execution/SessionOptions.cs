@@ -25,6 +25,13 @@ public sealed class SessionOptions
     public bool FuseKernels { get; init; } = true;
 
     /// <summary>
+    /// Run a side-effect-free node whose outputs nothing reads — one that is in the plan only because a control edge waits
+    /// on it, such as the input gradient of a first layer that <c>tf.gradients</c> groups with the weight gradient — as a
+    /// <c>NoOp</c>, as TF's grappler dependency optimizer does (the graph itself is not changed). On by default.
+    /// </summary>
+    public bool OptimizeDependencies { get; init; } = true;
+
+    /// <summary>
     /// How many distinct requests (fetches, feed names, targets) keep their built plan; past that the least
     /// recently used plan is dropped and rebuilt if asked for again. 256 by default.
     /// </summary>

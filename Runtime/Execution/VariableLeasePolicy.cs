@@ -43,7 +43,7 @@ internal static class VariableLeasePolicy
     }
 
     // An arg's dtypes: fixed, or from the node's type attr (the OpDef's default when the node leaves it out).
-    private static IEnumerable<DataType> ArgTypes(Node node, OpDef def, OpDef.Types.ArgDef arg)
+    internal static IEnumerable<DataType> ArgTypes(Node node, OpDef def, OpDef.Types.ArgDef arg)
     {
         AttrValue? Default(string name) => def.Attr.FirstOrDefault(a => a.Name == name)?.DefaultValue;
         if (arg.Type != DataType.DtInvalid) return [arg.Type];
@@ -52,6 +52,6 @@ internal static class VariableLeasePolicy
         return [];
     }
 
-    private static bool IsHandle(IEnumerable<DataType> types)
+    internal static bool IsHandle(IEnumerable<DataType> types)
         => types.Any(t => DataTypes.BaseType(t) is DataType.DtResource or DataType.DtVariant or DataType.DtInvalid);
 }

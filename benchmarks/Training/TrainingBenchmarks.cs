@@ -25,13 +25,16 @@ public class TrainingBenchmarks
     private OpKernel _bpInput = null!, _bpFilter = null!;
     private SessionState _state = new();
 
+    /// <summary>The training sessions' options; <c>BENCH_OPTIMIZE_DEPENDENCIES=0</c> turns the NoOp conversion off (A/B runs).</summary>
+    private static SessionOptions Options => new() { OptimizeDependencies = Environment.GetEnvironmentVariable("BENCH_OPTIMIZE_DEPENDENCIES") != "0" };
+
     [GlobalSetup]
     public void Setup()
     {
         var root = Environment.GetEnvironmentVariable("TYPEDGRAPH_FIXTURES") ?? FindFixtures();
         var meta = MetaGraph.Load(Path.Combine(root, "mnist_fc2", "fc2.ckpt.meta"));
         var b = GraphBuilder.FromMetaGraph(meta.Proto);
-        _fc2 = new Session(b.Graph);
+        _fc2 = new Session(b.Graph, Options);
         _saver = Saver.FromSaverDef(b, meta.Proto.SaverDef);
         _saver.Restore(_fc2, Path.Combine(root, "mnist_fc2", "fc2.ckpt"));
         var rng = new Random(1);
@@ -43,7 +46,7 @@ public class TrainingBenchmarks
         // The TF-written LeNet (mnist_cnn_meta, TF 1.13: two 5×5 SAME convs + pools, dropout, 784-200-10, Adam): a meta
         // graph without checkpoint data, so its variables start from their own initializers.
         var cnnMeta = MetaGraph.Load(Path.Combine(root, "mnist_cnn_meta", "cnn.ckpt.meta"));
-        _cnn = new Session(GraphBuilder.FromMetaGraph(cnnMeta.Proto).Graph);
+        _cnn = new Session(GraphBuilder.FromMetaGraph(cnnMeta.Proto).Graph, Options);
         _cnn.Initialize();
         var labels = new float[64 * 10];
         for (int i = 0; i < 64; i++) labels[i * 10 + i % 10] = 1;
