@@ -304,22 +304,7 @@ public class FusedLstmCellTests
         var x = b.Placeholder(DataType.DtFloat, [Steps, B, I], "inputs");
         var w = b.Constant(kernel, [I + H, 4 * H], "kernel");
         var bi = b.Constant(bias, [4 * H], "bias");
-        var steps = b.Constant(Steps, "steps");
-        var inputTa = b.TensorArrayUnstack(b.TensorArray(steps, DataType.DtFloat, [B, I], tensorArrayName: "input_0"), x);
-        var outputTa = b.TensorArray(steps, DataType.DtFloat, [B, H], tensorArrayName: "output_0");
-        var zeros = b.Constant(new float[B * H], [B, H], "zeros");
-        var exits = b.WhileLoop(
-            v => b.Less(v[0], steps),
-            v =>
-            {
-                var gates = b.BiasAdd(b.MatMul(b.Concat([b.TensorArrayRead(inputTa, v[0]), v[3]], 1), w), bi);
-                var s = b.Split(gates, 4, 1);
-                var c = b.Add(b.Multiply(v[2], b.Sigmoid(b.Add(s[2], 1.0))), b.Multiply(b.Sigmoid(s[0]), b.Tanh(s[1])));
-                var h = b.Multiply(b.Tanh(c), b.Sigmoid(s[3]));
-                return [b.Add(v[0], 1), b.TensorArrayWrite(outputTa.WithFlow(v[1]), v[0], h).Flow, c, h];
-            },
-            [b.Constant(0, "time"), outputTa.Flow, zeros, zeros]);
-        var outputs = b.TensorArrayStack(outputTa.WithFlow(exits[1]));
+        var (outputs, exits) = BasicLstmLoop.Build(b, b.Constant(Steps, "steps"), x, w, bi, B, I, H);
         var feeds = new Dictionary<string, Tensor> { ["inputs:0"] = Tensor.Create(xs, Steps, B, I) };
 
         using var fused = new Session(b.Graph);

@@ -1,6 +1,7 @@
 using TypedGraph.Building;
 using TypedGraph.Protos;
 using TypedGraph.Training;
+using TypedGraph.Tests.Support;
 using Xunit;
 
 namespace TypedGraph.Tests.Perf;
@@ -91,22 +92,7 @@ public class LoopAllocationTests(Xunit.Abstractions.ITestOutputHelper output)
         var x = b.Placeholder(DataType.DtFloat, [-1, B, D], "inputs");
         var w = b.Constant(kernel, [D + H, 4 * H], "kernel");
         var bi = b.Constant(bias, [4 * H], "bias");
-        var inputTa = b.TensorArrayUnstack(b.TensorArray(n, DataType.DtFloat, [B, D], tensorArrayName: "input_0"), x);
-        var outputTa = b.TensorArray(n, DataType.DtFloat, [B, H], tensorArrayName: "output_0");
-        var zeros = b.Constant(new float[B * H], [B, H], "zeros");
-        var exits = b.WhileLoop(
-            v => b.Less(v[0], n),
-            v =>
-            {
-                // BasicLSTMCell: gates i, j, f, o; c' = c·σ(f + 1) + σ(i)·tanh(j); h' = tanh(c')·σ(o).
-                var gates = b.BiasAdd(b.MatMul(b.Concat([b.TensorArrayRead(inputTa, v[0]), v[3]], 1), w), bi);
-                var parts = b.Split(gates, 4, 1);
-                var c = b.Add(b.Multiply(v[2], b.Sigmoid(b.Add(parts[2], 1.0))), b.Multiply(b.Sigmoid(parts[0]), b.Tanh(parts[1])));
-                var h = b.Multiply(b.Tanh(c), b.Sigmoid(parts[3]));
-                return [b.Add(v[0], 1), b.TensorArrayWrite(outputTa.WithFlow(v[1]), v[0], h).Flow, c, h];
-            },
-            [b.Constant(0, "time"), outputTa.Flow, zeros, zeros]);
-        var outputs = b.TensorArrayStack(outputTa.WithFlow(exits[1]));
+        var (outputs, exits) = BasicLstmLoop.Build(b, n, x, w, bi, B, D, H);
         using var s = new Session(b.Graph);
         const int N = 60;
         var xs = R(2 * N * B * D, 1.0);

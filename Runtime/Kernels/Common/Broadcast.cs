@@ -50,6 +50,34 @@ internal static class Broadcast
         => TryShape(a, b, out var r) ? r : throw new ArgumentException($"Incompatible shapes: {a} vs. {b}.");
 
     /// <summary>
+    /// <c>y[i] = f(a[·], b[·])</c> over <paramref name="shape"/> (the broadcast of <paramref name="aShape"/> and
+    /// <paramref name="bShape"/>), element by element with an index counter: for kernels whose per-element work dwarfs the
+    /// iteration (special functions) or that run rarely (fallback routes).
+    /// </summary>
+    public static void Zip<T>(ReadOnlySpan<T> a, TensorShape aShape, ReadOnlySpan<T> b, TensorShape bShape, Span<T> y, TensorShape shape, Func<T, T, T> f)
+    {
+        if (y.Length == 0) return;
+        var sa = Strides(aShape, shape);
+        var sb = Strides(bShape, shape);
+        int rank = shape.Rank;
+        Span<int> index = stackalloc int[rank];
+        long ia = 0, ib = 0;
+        for (int e = 0; e < y.Length; e++)
+        {
+            y[e] = f(a[(int)ia], b[(int)ib]);
+            for (int d = rank - 1; d >= 0; d--)
+            {
+                ia += sa[d];
+                ib += sb[d];
+                if (++index[d] < shape[d]) break;
+                ia -= sa[d] * shape[d];
+                ib -= sb[d] * shape[d];
+                index[d] = 0;
+            }
+        }
+    }
+
+    /// <summary>
     /// Element strides of <paramref name="input"/> indexed by the dims of <paramref name="output"/>
     /// (0 where the input is broadcast), for an input that broadcasts to the output.
     /// </summary>

@@ -59,26 +59,7 @@ internal sealed class SpecialMathKernels : KernelSet
         var av = Read(ctx, a);
         var bv = Read(ctx, b);
         var y = new double[shape.NumElements];
-        if (y.Length > 0)
-        {
-            var sa = Broadcast.Strides(a.Shape, shape);
-            var sb = Broadcast.Strides(b.Shape, shape);
-            var index = new int[shape.Rank];
-            long ia = 0, ib = 0;
-            for (int i = 0; i < y.Length; i++)
-            {
-                y[i] = f(av[ia], bv[ib]);
-                for (int d = shape.Rank - 1; d >= 0; d--)
-                {
-                    ia += sa[d];
-                    ib += sb[d];
-                    if (++index[d] < shape[d]) break;
-                    ia -= sa[d] * shape[d];
-                    ib -= sb[d] * shape[d];
-                    index[d] = 0;
-                }
-            }
-        }
+        Broadcast.Zip<double>(av, a.Shape, bv, b.Shape, y, shape, f);
         Write(y, ctx.AllocateOutput(0, a.DType, shape));
     });
 

@@ -222,24 +222,7 @@ internal sealed class FusedLstmCellKernel : OpKernel
     {
         var shape = Broadcast.Shape(aShape, bShape);
         var result = new float[shape.NumElements];
-        var sa = Broadcast.Strides(aShape, shape);
-        var sb = Broadcast.Strides(bShape, shape);
-        int rank = shape.Rank;
-        var index = new int[rank];
-        long ia = 0, ib = 0;
-        for (long e = 0; e < result.Length; e++)
-        {
-            result[e] = op(a[ia], b[ib]);
-            for (int d = rank - 1; d >= 0; d--)
-            {
-                ia += sa[d];
-                ib += sb[d];
-                if (++index[d] < shape[d]) break;
-                ia -= sa[d] * shape[d];
-                ib -= sb[d] * shape[d];
-                index[d] = 0;
-            }
-        }
+        Broadcast.Zip<float>(a, aShape, b, bShape, result, shape, op);
         return (result, shape);
     }
 }
