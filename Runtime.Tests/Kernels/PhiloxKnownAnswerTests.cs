@@ -96,6 +96,25 @@ public class PhiloxKnownAnswerTests
         Assert.Equal(expected, o.ToArray<Half>());
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(7)]
+    [InlineData(258)]
+    public void UniformFloatTakesTwentyThreeBitsOfEachSampleInOrder(int n)
+    {
+        // TF: UniformDistribution<float> is Uint32ToFloat(sample) = 1.mantissa(23 low bits) - 1, four samples per block, in
+        // block order; a partial last block uses its first samples.
+        var o = Tensor.Zeros(DataType.DtFloat, new TensorShape(n));
+        RandomKernels.RandomKernel.FillUniform(new Philox(21, 22), o, n);
+        var gen = new Philox(21, 22);
+        var u = new List<uint>();
+        while (u.Count < n) { var (a, b, c, d) = gen.Next(); u.AddRange([a, b, c, d]); }
+        var expected = u.Take(n).Select(x => (float)((x & 0x7FFFFF) / 8388608.0)).ToArray();
+        Assert.Equal(expected, o.ToArray<float>());
+    }
+
     private static float[] BoxMullerFloat(uint x0, uint x1)
     {
         // random_distributions_utils.h BoxMullerFloat: u1 = max(uniform(x0), 1e-7), v1 = 2π·uniform(x1), r = sqrt(-2 ln u1).

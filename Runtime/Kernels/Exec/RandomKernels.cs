@@ -104,6 +104,29 @@ internal sealed class RandomKernels : KernelSet
                 }
                 return;
             }
+            if (o.DType == DataType.DtFloat)
+            {
+                // The float case (dropout masks, initializers) with the output span taken once: per sample only the
+                // generator and TF's Uint32ToFloat.
+                var dst = o.AsSpan<float>()[..n];
+                int full = n & ~3;
+                for (int i = 0; i < full; i += 4)
+                {
+                    var (a, b, c, d) = gen.Next();
+                    dst[i] = Philox.ToFloat(a);
+                    dst[i + 1] = Philox.ToFloat(b);
+                    dst[i + 2] = Philox.ToFloat(c);
+                    dst[i + 3] = Philox.ToFloat(d);
+                }
+                if (full < n)
+                {
+                    var (a, b, c, _) = gen.Next();
+                    dst[full] = Philox.ToFloat(a);
+                    if (full + 1 < n) dst[full + 1] = Philox.ToFloat(b);
+                    if (full + 2 < n) dst[full + 2] = Philox.ToFloat(c);
+                }
+                return;
+            }
             bool half = o.DType == DataType.DtHalf;
             for (int i = 0; i < n; i += 4)
             {
