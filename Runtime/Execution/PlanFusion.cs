@@ -20,8 +20,8 @@ internal static partial class PlanFusion
 {
     /// <summary>Returns <paramref name="needed"/> with every fusable chain replaced by its fused node.</summary>
     public static List<Node> Rewrite(List<Node> needed, TensorRef[] fetches, HashSet<TensorRef> fed, Node[] targets, KernelRegistry registry)
-        => FuseLstmCells(FuseRowChains(FuseEpilogues(needed, fetches, fed, targets, registry), fetches, fed, targets, registry),
-            fetches, fed, targets, registry);
+        => FuseGruCells(FuseLstmCells(FuseRowChains(FuseEpilogues(needed, fetches, fed, targets, registry), fetches, fed, targets, registry),
+            fetches, fed, targets, registry), fetches, fed, targets, registry);
 
     /// <summary>Who reads each tensor of a plan's nodes, and which nodes the request can see.</summary>
     private sealed class Readers
@@ -29,6 +29,9 @@ internal static partial class PlanFusion
         private readonly Dictionary<TensorRef, int> _count = new();
         private readonly Dictionary<TensorRef, Node> _sole = new();
         private readonly Dictionary<TensorRef, List<Node>> _all = new();
+
+        /// <summary>The plan's nodes by name.</summary>
+        public Dictionary<string, Node> Nodes { get; } = new(StringComparer.Ordinal);
         private readonly HashSet<string> _controlled = new(StringComparer.Ordinal);
         private readonly HashSet<string> _visible;
         private readonly HashSet<TensorRef> _fed;
@@ -37,6 +40,7 @@ internal static partial class PlanFusion
         {
             foreach (var n in nodes)
             {
+                Nodes[n.Name] = n;
                 foreach (var r in n.Inputs) _count[r] = _count.GetValueOrDefault(r) + 1;
                 foreach (var c in n.ControlInputs) _controlled.Add(c);
             }
@@ -69,6 +73,10 @@ internal static partial class PlanFusion
 
         /// <summary>Every op of the plan that reads <paramref name="r"/> (each once).</summary>
         public IReadOnlyList<Node> ReadersOf(TensorRef r) => _all.TryGetValue(r, out var list) ? list : [];
+
+        /// <summary>Whether the request or a control edge can see <paramref name="n"/>: fetched, a target, waited on, or its
+        /// first output fed — so it may not vanish even when it has several readers inside a fused group.</summary>
+        public bool Visible(Node n) => _visible.Contains(n.Name) || _controlled.Contains(n.Name) || _fed.Contains(new TensorRef(n.Name, 0));
 
         /// <summary>Whether the request feeds <paramref name="r"/> (its consumers then read the fed value).</summary>
         public bool Fed(TensorRef r) => _fed.Contains(r);

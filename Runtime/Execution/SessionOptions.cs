@@ -17,8 +17,8 @@ public sealed class SessionOptions
 
     /// <summary>
     /// Rewrite float <c>Conv2D/MatMul → BiasAdd → (Relu|Relu6|Elu)?</c> chains into <c>_FusedConv2D</c> /
-    /// <c>_FusedMatMul</c>, chains of dense layers into one node, and an LSTM cell's Split → Sigmoid/Tanh → Mul/Add tail
-    /// into one <c>_FusedLstmCell</c> when building a plan, if no intermediate tensor is fetched, fed or read elsewhere
+    /// <c>_FusedMatMul</c>, chains of dense layers into one node, and an LSTM cell's or a Keras GRU step's Split →
+    /// Sigmoid/Tanh → Mul/Add tail into one <c>_FusedLstmCell</c> / <c>_FusedGruCell</c> when building a plan, if no intermediate tensor is fetched, fed or read elsewhere
     /// (like TF's grappler remapper; the graph itself is not changed). Applies to the bodies of the functions the graph
     /// calls too. On by default.
     /// </summary>

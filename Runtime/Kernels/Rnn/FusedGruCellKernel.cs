@@ -1,0 +1,189 @@
+using System.Numerics.Tensors;
+using TypedGraph.Kernels.Common;
+using TypedGraph.Kernels.Exec;
+using TypedGraph.Protos;
+
+namespace TypedGraph.Kernels.Rnn;
+
+/// <summary>
+/// <c>_FusedGruCell</c>: the elementwise tail of Keras's GRU step that the plan builds from TF's separate ops (see
+/// <c>PlanFusion.FuseGruCells</c>) — 3-way Splits of the input projection x and the recurrent projection u, then
+/// <c>z = σ(x_z + u_z)</c>, <c>r = σ(x_r + u_r)</c>, <c>hh = tanh(x_h + r ⊙ u_h)</c>, <c>h = z ⊙ h_prev + (one − z) ⊙ hh</c>.
+/// There is no TF op of this name. Inputs: split_dim and value of x, split_dim and value of u, h_prev, one.
+/// </summary>
+/// <remarks>
+/// As <see cref="FusedLstmCellKernel"/>: blocks of whole rows across the cores when both splits are along the last dim,
+/// x and u have one shape, h_prev a gate's shape and <c>one</c> a single value; op by op with the separate ops'
+/// broadcasting otherwise. Both routes give the separate ops' bits (single IEEE operations, no fused multiply-add, and
+/// Sigmoid/Tanh through the same <see cref="TensorPrimitives"/> calls on spans of at least one vector whenever the whole
+/// tensor is) — checked by <c>GruCellFusionTests</c> against the unfused plan.
+/// </remarks>
+internal sealed class FusedGruCellKernels : KernelSet
+{
+    /// <inheritdoc/>
+    public override void Register(KernelRegistry registry) => registry.Add("_FusedGruCell", n => new FusedGruCellKernel(n));
+}
+
+/// <summary>One <c>_FusedGruCell</c> node (see <see cref="FusedGruCellKernels"/>).</summary>
+internal sealed class FusedGruCellKernel : OpKernel
+{
+    private const int Z = 0, R = 1, H = 2;
+    private const int BlockFloats = 1024, MinSpan = 16;
+
+    private readonly int[] _x, _u;
+    private readonly string _nodes;
+
+    [ThreadStatic] private static float[]? t_scratch;
+
+    public FusedGruCellKernel(Node node) : base(node)
+    {
+        if (node.GetType("T") != DataType.DtFloat) throw KernelAttrs.BadType(node, node.GetType("T"));
+        _x = [.. node.GetInts("x_split_index").Select(v => (int)v)];
+        _u = [.. node.GetInts("u_split_index").Select(v => (int)v)];
+        foreach (var index in new[] { _x, _u })
+            if (index.Length != 3 || index.Order().Select((v, k) => v == k).Any(ok => !ok))
+                throw new GraphExecutionException($"_FusedGruCell node '{node.Name}': x_split_index and u_split_index must be permutations of 0..2.", node.Name);
+        _nodes = string.Join(", ", node.GetStrings("fused_nodes", []));
+    }
+
+    public override void Compute(OpKernelContext context)
+    {
+        Tensor x = context.Input(1), u = context.Input(3), hPrev = context.Input(4), one = context.Input(5);
+        foreach (var t in new[] { x, u, hPrev, one })
+            if (t.DType != DataType.DtFloat) throw KernelAttrs.BadType(Node, t.DType);
+        int xAxis = SplitAxis(context, 0, x), uAxis = SplitAxis(context, 2, u);
+        int rank = x.Shape.Rank;
+        Span<int> part = stackalloc int[rank];
+        x.Shape.Dims.CopyTo(part);
+        part[xAxis] /= 3;
+        bool fast = xAxis == rank - 1 && uAxis == rank - 1 && x.Shape == u.Shape && hPrev.Shape.Dims.SequenceEqual(part)
+            && one.NumElements == 1 && one.Shape.Rank <= rank;
+        try
+        {
+            if (fast) RunRows(context, x, u, hPrev, one.AsSpan<float>()[0], part);
+            else RunGeneral(context, x, xAxis, u, uAxis, hPrev, one);
+        }
+        catch (ArgumentException e) { throw context.Error($"{e.Message} (fused from {_nodes})"); }
+    }
+
+    private int SplitAxis(OpKernelContext context, int input, Tensor value)
+    {
+        int rank = value.Shape.Rank;
+        if (rank == 0) throw context.Error($"cannot split a scalar into 3 parts (fused from {_nodes}).");
+        int axis = IndexValues.Axis(context, IndexValues.Scalar(context, input, "split_dim"), rank);
+        if (value.Shape[axis] % 3 != 0)
+            throw context.Error($"cannot split dim {axis} of shape {value.Shape} into 3 equal parts (fused from {_nodes}).");
+        return axis;
+    }
+
+    private void RunRows(OpKernelContext context, Tensor x, Tensor u, Tensor hPrev, float one, ReadOnlySpan<int> part)
+    {
+        var h = context.AllocateOutput(0, DataType.DtFloat, part);
+        int cell = part[^1];
+        if (h.NumElements == 0) return;
+        long rows = h.NumElements / cell;
+        // Blocks of whole rows of about BlockFloats per gate, at least MinSpan floats unless the tensor is shorter; the last
+        // block also takes the rows left over.
+        int minRows = (int)Math.Min(rows, (MinSpan + cell - 1) / cell);
+        int blockRows = Math.Max(minRows, BlockFloats / cell);
+        long blocks = Math.Max(1, rows / blockRows);
+        var state = new RowState(x, u, hPrev, h, cell, rows, blockRows, blocks, _x, _u, one);
+        Workers.For(blocks, 2, state, static (st, b0, b1) =>
+        {
+            for (long b = b0; b < b1; b++)
+            {
+                long r0 = b * st.BlockRows, r1 = b == st.Blocks - 1 ? st.Rows : r0 + st.BlockRows;
+                Block(st, r0, (int)(r1 - r0));
+            }
+        });
+    }
+
+    private readonly record struct RowState(Tensor X, Tensor U, Tensor HPrev, Tensor H, int Cell, long Rows, int BlockRows, long Blocks,
+        int[] XIndex, int[] UIndex, float One);
+
+    private static void Block(in RowState st, long r0, int rows)
+    {
+        int cell = st.Cell, n = rows * cell;
+        var scratch = t_scratch;
+        if (scratch == null || scratch.Length < 4 * n) t_scratch = scratch = new float[Math.Max(4 * n, 4 * BlockFloats)];
+        var x = st.X.AsSpan<float>();
+        var u = st.U.AsSpan<float>();
+        Span<float> z = scratch.AsSpan(0, n), r = scratch.AsSpan(n, n), a = scratch.AsSpan(2 * n, n), b = scratch.AsSpan(3 * n, n);
+        void Gather(ReadOnlySpan<float> src, int column, Span<float> dst)
+        {
+            for (int row = 0; row < rows; row++)
+                src.Slice((int)((r0 + row) * 3 * cell) + column * cell, cell).CopyTo(dst.Slice(row * cell, cell));
+        }
+        // z = σ(x_z + u_z), r = σ(x_r + u_r): each sum one rounded add, as the AddV2 nodes.
+        Gather(x, st.XIndex[Z], a);
+        Gather(u, st.UIndex[Z], b);
+        TensorPrimitives.Add(a, b, z);
+        TensorPrimitives.Sigmoid(z, z);
+        Gather(x, st.XIndex[R], a);
+        Gather(u, st.UIndex[R], b);
+        TensorPrimitives.Add(a, b, r);
+        TensorPrimitives.Sigmoid(r, r);
+        // hh = tanh(x_h + r ⊙ u_h), into r's scratch.
+        Gather(x, st.XIndex[H], a);
+        Gather(u, st.UIndex[H], b);
+        TensorPrimitives.Multiply(r, b, r);
+        TensorPrimitives.Add(a, r, r);
+        TensorPrimitives.Tanh(r, r);
+        // h = z ⊙ h_prev + (one − z) ⊙ hh: two rounded products, a rounded difference and a rounded sum.
+        var hPrev = st.HPrev.AsSpan<float>().Slice((int)(r0 * cell), n);
+        var h = st.H.AsSpan<float>().Slice((int)(r0 * cell), n);
+        TensorPrimitives.Multiply(z, hPrev, a);
+        TensorPrimitives.Subtract(st.One, z, b);
+        TensorPrimitives.Multiply(b, r, b);
+        TensorPrimitives.Add(a, b, h);
+    }
+
+    /// <summary>Any shapes: each op in turn on whole tensors, with the separate ops' broadcasting and errors.</summary>
+    private void RunGeneral(OpKernelContext context, Tensor x, int xAxis, Tensor u, int uAxis, Tensor hPrev, Tensor one)
+    {
+        var xs = Pieces(x, xAxis);
+        var us = Pieces(u, uAxis);
+        (float[] Values, TensorShape Shape) Piece((float[][] Values, TensorShape Shape) p, int k) => (p.Values[k], p.Shape);
+        (float[] Values, TensorShape Shape) Op((float[] Values, TensorShape Shape) a, (float[] Values, TensorShape Shape) b, Func<float, float, float> f)
+        {
+            var shape = Broadcast.Shape(a.Shape, b.Shape);
+            var y = new float[shape.NumElements];
+            Broadcast.Zip<float>(a.Values, a.Shape, b.Values, b.Shape, y, shape, f);
+            return (y, shape);
+        }
+        static (float[] Values, TensorShape Shape) Activate((float[] Values, TensorShape Shape) a, bool tanh)
+        {
+            if (tanh) TensorPrimitives.Tanh(a.Values, a.Values);
+            else TensorPrimitives.Sigmoid(a.Values, a.Values);
+            return a;
+        }
+        var z = Activate(Op(Piece(xs, _x[Z]), Piece(us, _u[Z]), static (p, q) => p + q), false);
+        var r = Activate(Op(Piece(xs, _x[R]), Piece(us, _u[R]), static (p, q) => p + q), false);
+        var hh = Activate(Op(Piece(xs, _x[H]), Op(r, Piece(us, _u[H]), static (p, q) => p * q), static (p, q) => p + q), true);
+        var keep = Op(z, (hPrev.AsSpan<float>().ToArray(), hPrev.Shape), static (p, q) => p * q);
+        var blend = Op(Op((one.AsSpan<float>().ToArray(), one.Shape), z, static (p, q) => p - q), hh, static (p, q) => p * q);
+        var h = Op(keep, blend, static (p, q) => p + q);
+        h.Values.CopyTo(context.AllocateOutput(0, DataType.DtFloat, h.Shape).AsSpan<float>());
+    }
+
+    /// <summary>The three equal pieces of <paramref name="t"/> along <paramref name="axis"/>, as Split makes them.</summary>
+    private static (float[][] Values, TensorShape Shape) Pieces(Tensor t, int axis)
+    {
+        var dims = t.Shape.ToArray();
+        long outer = 1, inner = 1;
+        for (int d = 0; d < axis; d++) outer *= dims[d];
+        for (int d = axis + 1; d < dims.Length; d++) inner *= dims[d];
+        dims[axis] /= 3;
+        var shape = new TensorShape(dims);
+        long partLength = dims[axis] * inner;
+        var src = t.AsSpan<float>();
+        var pieces = new float[3][];
+        for (int k = 0; k < 3; k++)
+        {
+            pieces[k] = new float[shape.NumElements];
+            for (long o = 0; o < outer; o++)
+                src.Slice((int)(o * 3 * partLength + k * partLength), (int)partLength).CopyTo(pieces[k].AsSpan((int)(o * partLength), (int)partLength));
+        }
+        return (pieces, shape);
+    }
+}
