@@ -455,6 +455,12 @@ if (args.Length > 0 && args[0] == "lstm-check")
     TypedGraph.Benchmarks.Peers.LstmBench.DryRun(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3);
     return;
 }
+if (args.Length > 0 && args[0] == "gru-ab")
+{
+    // Keras-style GRU(128) x 100 steps, batch 32: with vs without plan-time fusion, interleaved.
+    TypedGraph.Benchmarks.Peers.GruProbe.Print(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 15);
+    return;
+}
 if (args.Length > 0 && args[0] == "lstm-loop")
 {
     // LSTM(128) x 100 steps forward (output bound) for a while, nothing else: a target for `perf record`.

@@ -16,4 +16,5 @@ $B throughput 1 9
 $B profile
 $B train-profile
 $B lstm-check 30
+$B gru-ab 15
 echo "end $(date -u +%H:%M:%S) load: $(cat /proc/loadavg)"
