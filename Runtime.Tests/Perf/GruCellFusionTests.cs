@@ -234,4 +234,100 @@ public class GruCellFusionTests
         var values = got.ToArray<float>();
         for (int i = 0; i < values.Length; i++) Assert.True(Math.Abs(values[i] - hPrev[i]) <= 1e-5, $"h[{i}]: {values[i]}, doubles {hPrev[i]}");
     }
+
+    /// <summary>TF 1.x's GRUCell (rnn_cell_impl.py) step: gates = σ(pre) split into r, u; r·state feeds the candidate's
+    /// MatMul; c = tanh(candidate); new_h = u·state + (1 − u)·c. The blend after the MatMul becomes <c>_FusedGruBlend</c>.</summary>
+    [Fact]
+    public void Tf1GruCellBlend_IsFused_BitIdentical_AndMatchesDoubles()
+    {
+        var rng = new Random(23);
+        foreach (var (rows, units, stateDims) in new (int, int, int[]?)[] { (1, 3, null), (4, 20, null), (70, 100, null), (5, 12, [1, 12]), (2, 9, [9]) })
+        {
+            const int In = 6;
+            var g = new ExecGraph();
+            var t = T(DataType.DtFloat);
+            g.Placeholder("x", DataType.DtFloat);
+            g.Placeholder("state", DataType.DtFloat);
+            g.Placeholder("pre", DataType.DtFloat);
+            var wv = Random(rng, (In + units) * units, 0.3f);
+            g.Const("w", Tensor.Create(wv, In + units, units));
+            g.Const("axis", Tensor.FromScalar(1));
+            g.Op("value", "Sigmoid", ["pre"], t);
+            g.Op("split", "Split", ["axis", "value"], t, ("num_split", Int(2)));
+            g.Op("r_state", "Mul", ["split", "state"], t);
+            g.Op("concat", "ConcatV2", ["x", "r_state", "axis"], t, ("N", Int(2)), ("Tidx", Type(DataType.DtInt32)));
+            g.Op("candidate", "MatMul", ["concat", "w"], t);
+            g.Op("c", "Tanh", ["candidate"], t);
+            g.Op("mul", "Mul", ["split:1", "state"], t);
+            g.Const("sub/x", Tensor.FromScalar(1f));
+            g.Op("sub", "Sub", ["sub/x", "split:1"], t);
+            g.Op("mul_1", "Mul", ["sub", "c"], t);
+            g.Op("new_h", "AddV2", ["mul", "mul_1"], t);
+            var state = Random(rng, stateDims?.Aggregate(1, (a, b) => a * b) ?? rows * units, 1f);
+            var x = Random(rng, rows * In, 1f);
+            var pre = Random(rng, rows * 2 * units, 3f);
+            var feeds = new Dictionary<string, Tensor>
+            {
+                ["x:0"] = Tensor.Create(x, rows, In),
+                ["state:0"] = stateDims == null ? Tensor.Create(state, rows, units) : Tensor.Create(state, stateDims),
+                ["pre:0"] = Tensor.Create(pre, rows, 2 * units),
+            };
+            if (stateDims != null)
+            {
+                // A broadcast state cannot feed the concat: feed r·state's place with the right shape instead.
+                feeds["r_state:0"] = Tensor.Create(Random(rng, rows * units, 1f), rows, units);
+            }
+            var (got, ops) = RunBoth(g, "new_h", feeds);
+            Assert.Equal(1, ops.Count(op => op == "_FusedGruBlend"));
+            Assert.DoesNotContain("Tanh", ops);
+            if (stateDims != null) continue;
+            // Doubles: the same step from the fed values.
+            static double Sigmoid(double v) => 1 / (1 + Math.Exp(-v));
+            var values = got.ToArray<float>();
+            for (int row = 0; row < rows; row++)
+                for (int j = 0; j < units; j++)
+                {
+                    double cand = 0;
+                    for (int d = 0; d < In; d++) cand += x[row * In + d] * (double)wv[d * units + j];
+                    for (int m = 0; m < units; m++) cand += Sigmoid(pre[row * 2 * units + m]) * state[row * units + m] * wv[(In + m) * units + j];
+                    double u = Sigmoid(pre[row * 2 * units + units + j]);
+                    double want = u * state[row * units + j] + (1 - u) * Math.Tanh(cand);
+                    Assert.True(Math.Abs(values[row * units + j] - want) <= 1e-5, $"{rows}x{units} [{row},{j}]: {values[row * units + j]}, doubles {want}");
+                }
+        }
+    }
+
+    [Fact]
+    public void GruBlend_KeepsAVisibleTanh_AndReadsAVisibleZ()
+    {
+        var g = new ExecGraph();
+        var t = T(DataType.DtFloat);
+        g.Placeholder("cand", DataType.DtFloat);
+        g.Placeholder("z", DataType.DtFloat);
+        g.Placeholder("state", DataType.DtFloat);
+        g.Op("c", "Tanh", ["cand"], t);
+        g.Op("mul", "Mul", ["state", "z"], t);
+        g.Const("one", Tensor.FromScalar(1f));
+        g.Op("sub", "Sub", ["one", "z"], t);
+        g.Op("mul_1", "Mul", ["c", "sub"], t);
+        g.Op("new_h", "Add", ["mul_1", "mul"], t);
+        g.Op("z_again", "Neg", ["z"], t);
+        var rng = new Random(29);
+        var feeds = new Dictionary<string, Tensor>
+        {
+            ["cand:0"] = Tensor.Create(Random(rng, 3 * 40, 3f), 3, 40),
+            ["z:0"] = Tensor.Create(Random(rng, 3 * 40, 1f), 3, 40),
+            ["state:0"] = Tensor.Create(Random(rng, 3 * 40, 1f), 3, 40),
+        };
+        using var s = new Session(g.Graph);
+        using var plain = new Session(g.Graph, new SessionOptions { FuseKernels = false });
+        // z read elsewhere too: still fused (z stays).
+        var ops = s.GetPlan(["new_h:0", "z_again:0"], [.. feeds.Keys], []).Steps.Select(st => st.Node.Op).ToList();
+        Assert.Contains("_FusedGruBlend", ops);
+        var got = s.Run(["new_h:0", "z_again:0"], feeds);
+        var want = plain.Run(["new_h:0", "z_again:0"], feeds);
+        AssertSameBits(want[0], got[0], "new_h");
+        // tanh(c) fetched: not fused.
+        Assert.DoesNotContain("_FusedGruBlend", s.GetPlan(["new_h:0", "c:0"], [.. feeds.Keys], []).Steps.Select(st => st.Node.Op));
+    }
 }

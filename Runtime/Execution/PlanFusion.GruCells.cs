@@ -38,6 +38,69 @@ internal static partial class PlanFusion
         return Replace(needed, replaced, removed);
     }
 
+    /// <summary>The fused GRU blend op (<c>FusedGruBlendKernel</c>); a TypedGraph plan-only op, not one of TF's.</summary>
+    private const string GruBlendOp = "_FusedGruBlend";
+
+    /// <summary>
+    /// What is left of a GRU step when its gates are not one elementwise group — TF 1.x's <c>GRUCell</c>
+    /// (rnn_cell_impl.py: <c>c = tanh(candidate)</c>, <c>new_h = u * state + (1 - u) * c</c>, with a MatMul between the
+    /// gates and the candidate): <c>h = z ⊙ h_prev + (one − z) ⊙ tanh(c)</c> becomes one <c>_FusedGruBlend</c> node named
+    /// after h. Inputs: the Tanh's input, z, h_prev, one. Runs after <see cref="FuseGruCells"/>, which takes whole Keras
+    /// steps first.
+    /// </summary>
+    private static List<Node> FuseGruBlends(List<Node> needed, TensorRef[] fetches, HashSet<TensorRef> fed, Node[] targets, KernelRegistry registry)
+    {
+        if (registry.Find(GruBlendOp) == null || !needed.Any(n => n.Op == "Sub")) return needed;
+        var readers = new Readers(needed, fetches, fed, targets);
+        var replaced = new Dictionary<string, Node>(StringComparer.Ordinal);
+        var removed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var h in needed)
+        {
+            if (MatchGruBlend(h, readers) is not { } blend) continue;
+            var (_, _, sub, tanh, zRef, oldH, keep, mix) = blend;
+            var gone = new[] { keep, mix, sub, tanh };
+            if (gone.Any(n => removed.Contains(n.Name) || replaced.ContainsKey(n.Name)) || removed.Contains(h.Name)) continue;
+            var def = new NodeDef { Name = h.Name, Op = GruBlendOp, Device = h.Device };
+            def.Attr["T"] = new AttrValue { Type = DataType.DtFloat };
+            def.Input.Add(Text(tanh.Inputs[0]));
+            def.Input.Add(Text(zRef));
+            def.Input.Add(Text(oldH));
+            def.Input.Add(Text(sub.Inputs[0]));
+            var all = gone.Append(h).ToList();
+            def.Input.Add(all.SelectMany(n => n.ControlInputs).Distinct(StringComparer.Ordinal).Select(c => "^" + c));
+            var names = new AttrValue.Types.ListValue();
+            names.S.Add(all.Select(n => Google.Protobuf.ByteString.CopyFromUtf8(n.Name)));
+            def.Attr["fused_nodes"] = new AttrValue { List = names };
+            if (h.Attr("_output_shapes") is { } shapes) def.Attr["_output_shapes"] = shapes;
+            replaced[h.Name] = new Node(def, h.Id);
+            foreach (var n in gone) removed.Add(n.Name);
+        }
+        return Replace(needed, replaced, removed);
+    }
+
+    /// <summary><c>h = z ⊙ h_prev + (one − z) ⊙ tanh(c)</c> at <paramref name="h"/>: the nodes, z and h_prev; the products,
+    /// Sub and Tanh hidden (z stays, read by the fused node).</summary>
+    private static (Node M0, Node M1, Node Sub, Node Tanh, TensorRef Z, TensorRef OldH, Node Keep, Node Mix)? MatchGruBlend(Node h, Readers readers)
+    {
+        if (h.Op is not ("Add" or "AddV2") || h.Inputs.Count != 2 || !IsFloat(h) || readers.Fed(new TensorRef(h.Name, 0))) return null;
+        var byName = readers.Nodes;
+        if (h.Inputs[0].Index != 0 || h.Inputs[1].Index != 0) return null;
+        if (Producer(readers, h.Inputs[0], byName) is not { Op: "Mul" } m0 || Producer(readers, h.Inputs[1], byName) is not { Op: "Mul" } m1) return null;
+        if (m0 == m1 || !IsHiddenFloat(readers, m0, "Mul", 2) || !IsHiddenFloat(readers, m1, "Mul", 2)) return null;
+        foreach (var (keep, mix) in new[] { (m0, m1), (m1, m0) })
+            foreach (var subRef in mix.Inputs)
+            {
+                if (subRef.Index != 0 || Producer(readers, subRef, byName) is not { } sub || !IsHiddenFloat(readers, sub, "Sub", 2)) continue;
+                // z stays (the fused node reads it) and may have other readers.
+                var zRef = sub.Inputs[1];
+                if (!keep.Inputs.Contains(zRef) || keep.Inputs[0] == keep.Inputs[1] || mix.Inputs[0] == mix.Inputs[1]) continue;
+                var tanhRef = Other(mix, subRef);
+                if (tanhRef.Index != 0 || Producer(readers, tanhRef, byName) is not { } tanh || !IsHiddenFloat(readers, tanh, "Tanh", 1)) continue;
+                return (m0, m1, sub, tanh, zRef, Other(keep, zRef), keep, mix);
+            }
+        return null;
+    }
+
     /// <summary>A matched GRU step: the two splits (x, u), each gate's split output index in each (z, r, h), the old
     /// state, the tensor <c>1 − z</c> subtracts from, the nodes that vanish and h.</summary>
     private sealed record GruCellMatch(Node SplitX, Node SplitU, int[] XIndex, int[] UIndex, TensorRef OldH, TensorRef One, List<Node> Removed, Node NewH);
@@ -52,36 +115,20 @@ internal static partial class PlanFusion
 
     private static GruCellMatch? MatchGruCell(Node h, Readers readers)
     {
-        // h = z ⊙ h_prev + (1 − z) ⊙ hh.
-        if (h.Op is not ("Add" or "AddV2") || h.Inputs.Count != 2 || !IsFloat(h) || readers.Fed(new TensorRef(h.Name, 0))) return null;
+        // h = z ⊙ h_prev + (1 − z) ⊙ hh, z a Sigmoid read only there.
+        if (MatchGruBlend(h, readers) is not { } blend) return null;
+        var (m0, m1, sub, hh, zRef, oldH, _, _) = blend;
         var byName = readers.Nodes;
-        if (Producer(readers, h.Inputs[0], byName) is not { Op: "Mul" } m0 || Producer(readers, h.Inputs[1], byName) is not { Op: "Mul" } m1) return null;
-        if (m0 == m1 || !IsHiddenFloat(readers, m0, "Mul", 2) || !IsHiddenFloat(readers, m1, "Mul", 2)) return null;
-        if (h.Inputs[0].Index != 0 || h.Inputs[1].Index != 0) return null;
-        // The blend whose one operand is a Sub(one, z): that z is the other product's Sigmoid.
-        foreach (var (keep, blend) in new[] { (m0, m1), (m1, m0) })
-        {
-            foreach (var subRef in blend.Inputs)
-            {
-                if (subRef.Index != 0 || Producer(readers, subRef, byName) is not { } sub || !IsHiddenFloat(readers, sub, "Sub", 2)) continue;
-                var zRef = sub.Inputs[1];
-                if (zRef.Index != 0 || Producer(readers, zRef, byName) is not { Op: "Sigmoid" } z || !IsFloat(z) || z.Inputs.Count != 1) continue;
-                // z feeds exactly the Sub and the keep product (and nothing else sees it).
-                var zReaders = readers.ReadersOf(zRef);
-                if (zReaders.Count != 2 || !zReaders.Contains(sub) || !zReaders.Contains(keep) || readers.Visible(z)) continue;
-                if (!keep.Inputs.Contains(zRef) || keep.Inputs[0] == keep.Inputs[1]) continue;
-                var oldH = Other(keep, zRef);
-                var hhRef = Other(blend, subRef);
-                if (hhRef.Index != 0 || Producer(readers, hhRef, byName) is not { } hh || !IsHiddenFloat(readers, hh, "Tanh", 1)) continue;
-                if (MatchGruGates(readers, byName, z, hh) is not { } gates) continue;
-                var (splitX, splitU, xIndex, uIndex, gateNodes) = gates;
-                if (oldH.NodeName == splitX.Name || oldH.NodeName == splitU.Name || gateNodes.Any(n => n.Name == oldH.NodeName)) continue;
-                var removed = new List<Node> { m0, m1, sub, z, hh };
-                removed.AddRange(gateNodes);
-                return new GruCellMatch(splitX, splitU, xIndex, uIndex, oldH, sub.Inputs[0], removed, h);
-            }
-        }
-        return null;
+        if (zRef.Index != 0 || Producer(readers, zRef, byName) is not { Op: "Sigmoid" } z || !IsFloat(z) || z.Inputs.Count != 1) return null;
+        // The whole step vanishes, z with it: read by the Sub and the product only, and invisible.
+        var zReaders = readers.ReadersOf(zRef);
+        if (zReaders.Count != 2 || !zReaders.Contains(sub) || !zReaders.Contains(blend.Keep) || readers.Visible(z)) return null;
+        if (MatchGruGates(readers, byName, z, hh) is not { } gates) return null;
+        var (splitX, splitU, xIndex, uIndex, gateNodes) = gates;
+        if (oldH.NodeName == splitX.Name || oldH.NodeName == splitU.Name || gateNodes.Any(n => n.Name == oldH.NodeName)) return null;
+        var removed = new List<Node> { m0, m1, sub, z, hh };
+        removed.AddRange(gateNodes);
+        return new GruCellMatch(splitX, splitU, xIndex, uIndex, oldH, sub.Inputs[0], removed, h);
     }
 
     /// <summary>z = σ(x_z + u_z), hh = tanh(x_h + r ⊙ u_h), r = σ(x_r + u_r) over two hidden 3-way Splits.</summary>

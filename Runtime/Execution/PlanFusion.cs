@@ -20,8 +20,11 @@ internal static partial class PlanFusion
 {
     /// <summary>Returns <paramref name="needed"/> with every fusable chain replaced by its fused node.</summary>
     public static List<Node> Rewrite(List<Node> needed, TensorRef[] fetches, HashSet<TensorRef> fed, Node[] targets, KernelRegistry registry)
-        => FuseGruCells(FuseLstmCells(FuseRowChains(FuseEpilogues(needed, fetches, fed, targets, registry), fetches, fed, targets, registry),
-            fetches, fed, targets, registry), fetches, fed, targets, registry);
+    {
+        needed = FuseRowChains(FuseEpilogues(needed, fetches, fed, targets, registry), fetches, fed, targets, registry);
+        needed = FuseLstmCells(needed, fetches, fed, targets, registry);
+        return FuseGruBlends(FuseGruCells(needed, fetches, fed, targets, registry), fetches, fed, targets, registry);
+    }
 
     /// <summary>Who reads each tensor of a plan's nodes, and which nodes the request can see.</summary>
     private sealed class Readers
