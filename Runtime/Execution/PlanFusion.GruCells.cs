@@ -138,24 +138,9 @@ internal static partial class PlanFusion
         // hh's input: x_h + r ⊙ u_h.
         if (Producer(readers, hh.Inputs[0], byName) is not { } hAdd || hh.Inputs[0].Index != 0 || hAdd.Op is not ("Add" or "AddV2") || !IsFloat(hAdd)
             || hAdd.Inputs.Count != 2 || !readers.Hidden(hAdd)) return null;
-        Node? rMul = null;
-        TensorRef xh = default;
-        foreach (var operand in hAdd.Inputs)
-            if (operand.Index == 0 && Producer(readers, operand, byName) is { Op: "Mul" } mul && IsHiddenFloat(readers, mul, "Mul", 2))
-            {
-                rMul = mul;
-                xh = Other(hAdd, operand);
-            }
-        if (rMul == null) return null;
-        Node? r = null;
-        TensorRef uh = default;
-        foreach (var operand in rMul.Inputs)
-            if (operand.Index == 0 && Producer(readers, operand, byName) is { Op: "Sigmoid" } sig && IsHiddenFloat(readers, sig, "Sigmoid", 1))
-            {
-                r = sig;
-                uh = Other(rMul, operand);
-            }
-        if (r == null || r == z) return null;
+        if (OperandOf(readers, hAdd, "Mul", 2) is not var (rMul, xh)) return null;
+        if (OperandOf(readers, rMul, "Sigmoid", 1) is not var (r, uh)) return null;
+        if (r == z) return null;
         // The splits: u is the one r multiplies, x the one added to r ⊙ u_h.
         if (Producer(readers, uh, byName) is not { } splitU || Producer(readers, xh, byName) is not { } splitX || splitU == splitX) return null;
         foreach (var split in new[] { splitX, splitU })
@@ -183,6 +168,17 @@ internal static partial class PlanFusion
             if (!readers.Hidden(new TensorRef(splitX.Name, k)) || !readers.Hidden(new TensorRef(splitU.Name, k))) return null;
         nodes.AddRange([hAdd, rMul, r, splitX, splitU]);
         return (splitX, splitU, xIndex, uIndex, nodes);
+    }
+
+    /// <summary>The operand of two-input <paramref name="n"/> made by a hidden float <paramref name="op"/> node (the last
+    /// such, if both are), and <paramref name="n"/>'s other operand.</summary>
+    private static (Node Producer, TensorRef Other)? OperandOf(Readers readers, Node n, string op, int inputs)
+    {
+        (Node, TensorRef)? found = null;
+        foreach (var operand in n.Inputs)
+            if (operand.Index == 0 && readers.Nodes.GetValueOrDefault(operand.NodeName) is { } p && IsHiddenFloat(readers, p, op, inputs))
+                found = (p, Other(n, operand));
+        return found;
     }
 
     private static Node FuseGruCell(GruCellMatch m)

@@ -28,7 +28,6 @@ internal sealed class FusedGruCellKernels : KernelSet
 internal sealed class FusedGruCellKernel : OpKernel
 {
     private const int Z = 0, R = 1, H = 2;
-    private const int BlockFloats = 1024, MinSpan = 16;
 
     private readonly int[] _x, _u;
     private readonly string _nodes;
@@ -82,30 +81,26 @@ internal sealed class FusedGruCellKernel : OpKernel
         int cell = part[^1];
         if (h.NumElements == 0) return;
         long rows = h.NumElements / cell;
-        // Blocks of whole rows of about BlockFloats per gate, at least MinSpan floats unless the tensor is shorter; the last
-        // block also takes the rows left over.
-        int minRows = (int)Math.Min(rows, (MinSpan + cell - 1) / cell);
-        int blockRows = Math.Max(minRows, BlockFloats / cell);
-        long blocks = Math.Max(1, rows / blockRows);
-        var state = new RowState(x, u, hPrev, h, cell, rows, blockRows, blocks, _x, _u, one);
-        Workers.For(blocks, 2, state, static (st, b0, b1) =>
+        var blocks = GateRowBlocks.For(rows, cell);
+        var state = new RowState(x, u, hPrev, h, cell, blocks, _x, _u, one);
+        Workers.For(blocks.Count, 2, state, static (st, b0, b1) =>
         {
             for (long b = b0; b < b1; b++)
             {
-                long r0 = b * st.BlockRows, r1 = b == st.Blocks - 1 ? st.Rows : r0 + st.BlockRows;
-                Block(st, r0, (int)(r1 - r0));
+                var (first, count) = st.Blocks[b];
+                Block(st, first, count);
             }
         });
     }
 
-    private readonly record struct RowState(Tensor X, Tensor U, Tensor HPrev, Tensor H, int Cell, long Rows, int BlockRows, long Blocks,
+    private readonly record struct RowState(Tensor X, Tensor U, Tensor HPrev, Tensor H, int Cell, GateRowBlocks Blocks,
         int[] XIndex, int[] UIndex, float One);
 
     private static void Block(in RowState st, long r0, int rows)
     {
         int cell = st.Cell, n = rows * cell;
         var scratch = t_scratch;
-        if (scratch == null || scratch.Length < 4 * n) t_scratch = scratch = new float[Math.Max(4 * n, 4 * BlockFloats)];
+        if (scratch == null || scratch.Length < 4 * n) t_scratch = scratch = new float[Math.Max(4 * n, 4 * GateRowBlocks.BlockFloats)];
         var x = st.X.AsSpan<float>();
         var u = st.U.AsSpan<float>();
         Span<float> z = scratch.AsSpan(0, n), r = scratch.AsSpan(n, n), a = scratch.AsSpan(2 * n, n), b = scratch.AsSpan(3 * n, n);

@@ -35,13 +35,6 @@ internal sealed class FusedLstmCellKernel : OpKernel
 {
     private const int I = 0, J = 1, F = 2, O = 3;
 
-    /// <summary>Floats per gate slice in one block (four slices of 4 KB stay in L1 with the outputs' rows).</summary>
-    private const int BlockFloats = 1024;
-
-    /// <summary>The smallest span handed to <see cref="TensorPrimitives"/> when the whole tensor is at least this long: one
-    /// Vector512, so a block takes the same vector code as the separate op's call on the whole tensor.</summary>
-    private const int MinSpan = 16;
-
     private readonly int[] _splitIndex;
     private readonly int[] _addendInput = [-1, -1, -1, -1];
     private readonly string _nodes;
@@ -101,31 +94,27 @@ internal sealed class FusedLstmCellKernel : OpKernel
                 addendMask |= 1 << g;
                 addend = addend.WithElement(g, context.Input(_addendInput[g]).AsSpan<float>()[0]);
             }
-        // Blocks of whole rows of about BlockFloats per gate, each at least MinSpan floats unless the whole tensor is
-        // shorter; the last block also takes the rows left over.
-        int minRows = (int)Math.Min(rows, (MinSpan + cell - 1) / cell);
-        int blockRows = Math.Max(minRows, BlockFloats / cell);
-        long blocks = Math.Max(1, rows / blockRows);
-        var state = new RowState(gates, oldC, h, c, cell, rows, blockRows, blocks, _splitIndex, addend, addendMask);
+        var blocks = GateRowBlocks.For(rows, cell);
+        var state = new RowState(gates, oldC, h, c, cell, blocks, _splitIndex, addend, addendMask);
         // Two blocks (~8 K floats of gates) per core at least: a smaller cell is cheaper on one core than a fork/join.
-        Workers.For(blocks, 2, state, static (st, b0, b1) =>
+        Workers.For(blocks.Count, 2, state, static (st, b0, b1) =>
         {
             for (long b = b0; b < b1; b++)
             {
-                long r0 = b * st.BlockRows, r1 = b == st.Blocks - 1 ? st.Rows : r0 + st.BlockRows;
-                Block(st, r0, (int)(r1 - r0));
+                var (first, count) = st.Blocks[b];
+                Block(st, first, count);
             }
         });
     }
 
-    private readonly record struct RowState(Tensor Gates, Tensor OldC, Tensor H, Tensor C, int Cell, long Rows, int BlockRows, long Blocks,
+    private readonly record struct RowState(Tensor Gates, Tensor OldC, Tensor H, Tensor C, int Cell, GateRowBlocks Blocks,
         int[] SplitIndex, Vector128<float> Addend, int AddendMask);
 
     private static void Block(in RowState st, long r0, int rows)
     {
         int cell = st.Cell, n = rows * cell;
         var scratch = t_scratch;
-        if (scratch == null || scratch.Length < 4 * n) t_scratch = scratch = new float[Math.Max(4 * n, 4 * BlockFloats)];
+        if (scratch == null || scratch.Length < 4 * n) t_scratch = scratch = new float[Math.Max(4 * n, 4 * GateRowBlocks.BlockFloats)];
         var all = st.Gates.AsSpan<float>();
         var si = scratch.AsSpan(0, n);
         var tj = scratch.AsSpan(n, n);
@@ -136,7 +125,7 @@ internal sealed class FusedLstmCellKernel : OpKernel
             var dst = g switch { I => si, J => tj, F => sf, _ => so };
             int column = st.SplitIndex[g] * cell;
             bool add = (st.AddendMask & (1 << g)) != 0;
-            if (cell >= MinSpan)
+            if (cell >= GateRowBlocks.MinSpan)
             {
                 // Rows of at least a vector: each row straight from the gate matrix into the scratch.
                 for (int r = 0; r < rows; r++)
