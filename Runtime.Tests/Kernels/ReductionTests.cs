@@ -9,6 +9,32 @@ public class ReductionTests
     private static Tensor Reduce(string op, Tensor x, Tensor axes, bool keep = false)
         => Compute1(op, [x, axes], Attrs(("keep_dims", keep), ("Tidx", DataType.DtInt32)));
 
+    /// <summary>TF's ReductionOp reduces nothing when no axis (or only axes of size 1) is reduced: the output is the input's
+    /// values bit for bit — −0 stays −0 (0 + −0 would be +0), NaN payloads stay — in the reduced shape.</summary>
+    [Theory]
+    [InlineData("Sum")]
+    [InlineData("Mean")]
+    [InlineData("Max")]
+    [InlineData("Min")]
+    [InlineData("Prod")]
+    public void ReducingNothing_GivesTheInputsBits(string op)
+    {
+        float[] values = [-0f, 1.5f, float.NaN, -3f, float.NegativeInfinity, BitConverter.Int32BitsToSingle(0x7FC00123)];
+        static int[] Bits(Tensor t) => t.ToArray<float>().Select(BitConverter.SingleToInt32Bits).ToArray();
+        var expected = values.Select(BitConverter.SingleToInt32Bits).ToArray();
+        var x = F(values, 2, 1, 3);
+        var none = Reduce(op, x, I([]));
+        Assert.Equal(new TensorShape(2, 1, 3), none.Shape);
+        Assert.Equal(expected, Bits(none));
+        var sizeOne = Reduce(op, x, I([1]));
+        Assert.Equal(new TensorShape(2, 3), sizeOne.Shape);
+        Assert.Equal(expected, Bits(sizeOne));
+        var kept = Reduce(op, x, L([-2]), keep: true);
+        Assert.Equal(new TensorShape(2, 1, 3), kept.Shape);
+        Assert.Equal(expected, Bits(kept));
+        Assert.Equal([7, -2], Reduce(op, I([7, -2], 2, 1), I([1])).ToArray<int>());
+    }
+
     [Fact]
     public void GoldenTableOverAxes()
     {

@@ -44,6 +44,14 @@ internal sealed class ReductionKernel : OpKernel
         catch (ArgumentException e) { throw Error(e.Message); }
         bool logical = _op is ReduceOp.All or ReduceOp.Any;
         if (logical != (x.DType == DataType.DtBool)) throw KernelAttrs.BadType(Node, x.DType);
+        if (!logical && x.NumElements > 0 && plan.Output.NumElements == x.NumElements && DataTypes.IsNumeric(x.DType))
+        {
+            // Nothing is reduced (no axes, or only axes of size 1 — a gradient's Sum over BroadcastGradientArgs of equal
+            // shapes): the input itself, as TF's ReductionOp does ("Reduces nothing": out.CopyFrom(data, out_shape)
+            // shares the buffer), with no copy and no arithmetic (so −0 stays −0).
+            context.SetOutput(0, plan.Output == x.Shape ? x : x.Reshape(plan.Output));
+            return;
+        }
         var y = context.AllocateOutput(0, x.DType, plan.Output);
         if (logical && plan.ReduceCount == 0)
         {
