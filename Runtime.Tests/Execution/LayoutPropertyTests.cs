@@ -24,6 +24,26 @@ public class LayoutPropertyTests
         return f;
     }
 
+    /// <summary>The transposes TF's TransposeOp answers without moving data (identity, rank ≤ 1, only size-1 dims moved —
+    /// dynamic_rnn's [batch, time, depth] → [time, batch, depth] at batch 1) give the same values and shapes as a real move.</summary>
+    [Theory]
+    [InlineData(new[] { 1, 4, 3 }, new[] { 1, 0, 2 })]
+    [InlineData(new[] { 2, 1, 3 }, new[] { 1, 0, 2 })]
+    [InlineData(new[] { 2, 1, 3 }, new[] { 0, 2, 1 })]
+    [InlineData(new[] { 2, 3 }, new[] { 0, 1 })]
+    [InlineData(new[] { 5 }, new[] { 0 })]
+    [InlineData(new[] { 2, 1, 2, 1, 2 }, new[] { 0, 2, 4, 1, 3 })]
+    public void DataPreservingTransposes_GiveTheMovedValues(int[] dims, int[] perm)
+    {
+        int n = dims.Aggregate(1, (a, b) => a * b);
+        var x = Iota(n, dims);
+        var t = Run1("Transpose", [x, I(perm)]);
+        var tDims = perm.Select(p => dims[p]).ToArray();
+        Assert.Equal(new TensorShape(tDims), t.Shape);
+        // Only size-1 dims move, so row-major order is unchanged: the values are the input's, in order.
+        Assert.Equal(x.ToArray<float>(), t.ToArray<float>());
+    }
+
     [Fact]
     public void RandomTransposesTilesAndPads()
     {

@@ -26,6 +26,28 @@ internal sealed class LayoutKernels : KernelSet
                 dims[i] = x.Shape[(int)p];
                 srcStrides[i] = inStrides[p];
             }
+            // As TF's TransposeOp (transpose_op.cc): 0-D, 1-D and identity transposes hand back the input, and a permutation
+            // that keeps every non-size-1 dim in order (NonSingletonDimensionsAlign — dynamic_rnn's batch-major to
+            // time-major transpose at batch 1) is a reshape of it, with no copy.
+            bool identity = true, aligned = true;
+            long lastMoved = -1;
+            for (int i = 0; i < rank; i++)
+            {
+                if (perm[i] != i) identity = false;
+                if (x.Shape[(int)perm[i]] == 1) continue;
+                if (perm[i] < lastMoved) aligned = false;
+                lastMoved = perm[i];
+            }
+            if (rank <= 1 || identity)
+            {
+                ctx.SetOutput(0, x);
+                return;
+            }
+            if (aligned)
+            {
+                ctx.SetOutput(0, x.Reshape(new TensorShape(dims)));
+                return;
+            }
             var o = ctx.AllocateOutput(0, x.DType, new TensorShape(dims));
             StridedCopy.Run(x, 0, srcStrides, o, 0, StridedCopy.Strides(dims), dims);
         }));
