@@ -82,18 +82,11 @@ internal sealed class FusedGruCellKernel : OpKernel
         if (h.NumElements == 0) return;
         long rows = h.NumElements / cell;
         var blocks = GateRowBlocks.For(rows, cell);
-        var state = new RowState(x, u, hPrev, h, cell, blocks, _x, _u, one);
-        Workers.For(blocks.Count, 2, state, static (st, b0, b1) =>
-        {
-            for (long b = b0; b < b1; b++)
-            {
-                var (first, count) = st.Blocks[b];
-                Block(st, first, count);
-            }
-        });
+        var state = new RowState(x, u, hPrev, h, cell, _x, _u, one);
+        blocks.Run(state, static (st, first, count) => Block(st, first, count));
     }
 
-    private readonly record struct RowState(Tensor X, Tensor U, Tensor HPrev, Tensor H, int Cell, GateRowBlocks Blocks,
+    private readonly record struct RowState(Tensor X, Tensor U, Tensor HPrev, Tensor H, int Cell,
         int[] XIndex, int[] UIndex, float One);
 
     private static void Block(in RowState st, long r0, int rows)

@@ -14,8 +14,8 @@ namespace TypedGraph.Kernels.Rnn;
 /// </summary>
 /// <remarks>
 /// <para>The usual case — the split along the last dim, the old state with exactly a gate's shape, scalar addends — runs
-/// in blocks of whole gate rows: each block's four gate slices are copied into scratch, activated, and combined while they
-/// are in L1, and the blocks are split across the cores. Every other case (a broadcast old state or addend, a split along
+/// in blocks of whole gate rows (<see cref="GateRowBlocks"/>): each block's four gate slices are activated into scratch
+/// (rows shorter than a vector gathered first), then combined while they are in L1; the blocks are split across the cores. Every other case (a broadcast old state or addend, a split along
 /// another dim) materializes each op's result in turn with the ops' own broadcasting, so any graph the separate ops accept
 /// gives their result.</para>
 /// <para>Both routes give the separate ops' bits: the sums and products are single IEEE operations in the same operand
@@ -95,19 +95,11 @@ internal sealed class FusedLstmCellKernel : OpKernel
                 addend = addend.WithElement(g, context.Input(_addendInput[g]).AsSpan<float>()[0]);
             }
         var blocks = GateRowBlocks.For(rows, cell);
-        var state = new RowState(gates, oldC, h, c, cell, blocks, _splitIndex, addend, addendMask);
-        // Two blocks (~8 K floats of gates) per core at least: a smaller cell is cheaper on one core than a fork/join.
-        Workers.For(blocks.Count, 2, state, static (st, b0, b1) =>
-        {
-            for (long b = b0; b < b1; b++)
-            {
-                var (first, count) = st.Blocks[b];
-                Block(st, first, count);
-            }
-        });
+        var state = new RowState(gates, oldC, h, c, cell, _splitIndex, addend, addendMask);
+        blocks.Run(state, static (st, first, count) => Block(st, first, count));
     }
 
-    private readonly record struct RowState(Tensor Gates, Tensor OldC, Tensor H, Tensor C, int Cell, GateRowBlocks Blocks,
+    private readonly record struct RowState(Tensor Gates, Tensor OldC, Tensor H, Tensor C, int Cell,
         int[] SplitIndex, Vector128<float> Addend, int AddendMask);
 
     private static void Block(in RowState st, long r0, int rows)
