@@ -90,6 +90,11 @@ public class ElementwiseTests
     {
         Assert.Equal([111f, 222, 333], Compute("AddN", [F([1, 2, 3]), F([10, 20, 30]), F([100, 200, 300])])[0].ToArray<float>());
         Assert.Equal([7L], Compute("AddN", [L([7])])[0].ToArray<long>());
+        // One term is the input itself (TF's AddNOp), bit for bit: −0 and a NaN payload stay.
+        float[] one = [-0f, BitConverter.Int32BitsToSingle(0x7FC00123), 2.5f, -1f];
+        var single = Compute("AddN", [F(one, 2, 2)])[0];
+        Assert.Equal(new TensorShape(2, 2), single.Shape);
+        Assert.Equal(one.Select(BitConverter.SingleToInt32Bits), single.ToArray<float>().Select(BitConverter.SingleToInt32Bits));
         Assert.Equal([5, 7], Compute("AddN", [I([1, 2]), I([4, 5])])[0].ToArray<int>());
         var ex = Assert.Throws<GraphExecutionException>(() => Compute("AddN", [F([1, 2]), F([1, 2, 3])]));
         Assert.Contains("same size and shape", ex.Message);

@@ -30,6 +30,12 @@ internal sealed class AddNKernel(Node node) : OpKernel(node)
             if (t.DType != first.DType) throw Error($"input {i} has dtype {DataTypes.Name(t.DType)}, input 0 has {DataTypes.Name(first.DType)}.");
             if (t.Shape != first.Shape) throw Error($"Inputs to operation AddN must have the same size and shape.  Input 0: {first.Shape} != input {i}: {t.Shape}");
         }
+        if (n == 1)
+        {
+            // One term: the input itself, as TF's AddNOp (aggregate_ops.cc: `if (num == 1) set_output(0, input0)`).
+            context.SetOutput(0, first);
+            return;
+        }
         var y = context.AllocateOutput(0, first.DType, first.Shape);
         switch (first.DType)
         {
