@@ -79,21 +79,13 @@ internal sealed class FusedGruBlendKernel : OpKernel
         TensorPrimitives.Add(t, mix, h);
     }
 
+    /// <summary>Any shapes: each op in turn on whole tensors, with the separate ops' broadcasting and errors.</summary>
     private static void RunGeneral(OpKernelContext context, Tensor c, Tensor z, Tensor hPrev, Tensor one)
     {
-        static (float[] Values, TensorShape Shape) Op((float[] Values, TensorShape Shape) a, (float[] Values, TensorShape Shape) b, Func<float, float, float> f)
-        {
-            var shape = Broadcast.Shape(a.Shape, b.Shape);
-            var y = new float[shape.NumElements];
-            Broadcast.Zip<float>(a.Values, a.Shape, b.Values, b.Shape, y, shape, f);
-            return (y, shape);
-        }
-        var t = c.AsSpan<float>().ToArray();
-        TensorPrimitives.Tanh(t, t);
-        var zs = (z.AsSpan<float>().ToArray(), z.Shape);
-        var keep = Op(zs, (hPrev.AsSpan<float>().ToArray(), hPrev.Shape), static (p, q) => p * q);
-        var mix = Op(Op((one.AsSpan<float>().ToArray(), one.Shape), zs, static (p, q) => p - q), (t, c.Shape), static (p, q) => p * q);
-        var h = Op(keep, mix, static (p, q) => p + q);
-        h.Values.CopyTo(context.AllocateOutput(0, DataType.DtFloat, h.Shape).AsSpan<float>());
+        var t = CellValue.Of(c).Activated(tanh: true);
+        var zs = CellValue.Of(z);
+        var keep = CellValue.Zip(zs, CellValue.Of(hPrev), static (p, q) => p * q);
+        var mix = CellValue.Zip(CellValue.Zip(CellValue.Of(one), zs, static (p, q) => p - q), t, static (p, q) => p * q);
+        CellValue.Zip(keep, mix, static (p, q) => p + q).WriteTo(context, 0);
     }
 }

@@ -129,49 +129,13 @@ internal sealed class FusedGruCellKernel : OpKernel
     /// <summary>Any shapes: each op in turn on whole tensors, with the separate ops' broadcasting and errors.</summary>
     private void RunGeneral(OpKernelContext context, Tensor x, int xAxis, Tensor u, int uAxis, Tensor hPrev, Tensor one)
     {
-        var xs = Pieces(x, xAxis);
-        var us = Pieces(u, uAxis);
-        (float[] Values, TensorShape Shape) Piece((float[][] Values, TensorShape Shape) p, int k) => (p.Values[k], p.Shape);
-        (float[] Values, TensorShape Shape) Op((float[] Values, TensorShape Shape) a, (float[] Values, TensorShape Shape) b, Func<float, float, float> f)
-        {
-            var shape = Broadcast.Shape(a.Shape, b.Shape);
-            var y = new float[shape.NumElements];
-            Broadcast.Zip<float>(a.Values, a.Shape, b.Values, b.Shape, y, shape, f);
-            return (y, shape);
-        }
-        static (float[] Values, TensorShape Shape) Activate((float[] Values, TensorShape Shape) a, bool tanh)
-        {
-            if (tanh) TensorPrimitives.Tanh(a.Values, a.Values);
-            else TensorPrimitives.Sigmoid(a.Values, a.Values);
-            return a;
-        }
-        var z = Activate(Op(Piece(xs, _x[Z]), Piece(us, _u[Z]), static (p, q) => p + q), false);
-        var r = Activate(Op(Piece(xs, _x[R]), Piece(us, _u[R]), static (p, q) => p + q), false);
-        var hh = Activate(Op(Piece(xs, _x[H]), Op(r, Piece(us, _u[H]), static (p, q) => p * q), static (p, q) => p + q), true);
-        var keep = Op(z, (hPrev.AsSpan<float>().ToArray(), hPrev.Shape), static (p, q) => p * q);
-        var blend = Op(Op((one.AsSpan<float>().ToArray(), one.Shape), z, static (p, q) => p - q), hh, static (p, q) => p * q);
-        var h = Op(keep, blend, static (p, q) => p + q);
-        h.Values.CopyTo(context.AllocateOutput(0, DataType.DtFloat, h.Shape).AsSpan<float>());
-    }
-
-    /// <summary>The three equal pieces of <paramref name="t"/> along <paramref name="axis"/>, as Split makes them.</summary>
-    private static (float[][] Values, TensorShape Shape) Pieces(Tensor t, int axis)
-    {
-        var dims = t.Shape.ToArray();
-        long outer = 1, inner = 1;
-        for (int d = 0; d < axis; d++) outer *= dims[d];
-        for (int d = axis + 1; d < dims.Length; d++) inner *= dims[d];
-        dims[axis] /= 3;
-        var shape = new TensorShape(dims);
-        long partLength = dims[axis] * inner;
-        var src = t.AsSpan<float>();
-        var pieces = new float[3][];
-        for (int k = 0; k < 3; k++)
-        {
-            pieces[k] = new float[shape.NumElements];
-            for (long o = 0; o < outer; o++)
-                src.Slice((int)(o * 3 * partLength + k * partLength), (int)partLength).CopyTo(pieces[k].AsSpan((int)(o * partLength), (int)partLength));
-        }
-        return (pieces, shape);
+        var xs = CellValue.Pieces(x, xAxis, 3);
+        var us = CellValue.Pieces(u, uAxis, 3);
+        var z = CellValue.Zip(xs[_x[Z]], us[_u[Z]], static (p, q) => p + q).Activated(tanh: false);
+        var r = CellValue.Zip(xs[_x[R]], us[_u[R]], static (p, q) => p + q).Activated(tanh: false);
+        var hh = CellValue.Zip(xs[_x[H]], CellValue.Zip(r, us[_u[H]], static (p, q) => p * q), static (p, q) => p + q).Activated(tanh: true);
+        var keep = CellValue.Zip(z, CellValue.Of(hPrev), static (p, q) => p * q);
+        var blend = CellValue.Zip(CellValue.Zip(CellValue.Of(one), z, static (p, q) => p - q), hh, static (p, q) => p * q);
+        CellValue.Zip(keep, blend, static (p, q) => p + q).WriteTo(context, 0);
     }
 }

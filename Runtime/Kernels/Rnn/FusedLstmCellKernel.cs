@@ -71,7 +71,7 @@ internal sealed class FusedLstmCellKernel : OpKernel
         try
         {
             if (fast) RunRows(context, gates, oldC, partDims);
-            else RunGeneral(context, gates, oldC, axis, new TensorShape(partDims.ToArray()));
+            else RunGeneral(context, gates, oldC, axis);
         }
         catch (ArgumentException e) { throw context.Error($"{e.Message} (fused from {_nodes})"); }
     }
@@ -163,47 +163,26 @@ internal sealed class FusedLstmCellKernel : OpKernel
     }
 
     /// <summary>Any shapes: each op in turn on whole tensors, with the separate ops' broadcasting and errors.</summary>
-    private void RunGeneral(OpKernelContext context, Tensor gates, Tensor oldC, int axis, TensorShape part)
+    private void RunGeneral(OpKernelContext context, Tensor gates, Tensor oldC, int axis)
     {
-        var x = gates.AsSpan<float>();
-        long outer = 1, inner = 1;
-        for (int d = 0; d < axis; d++) outer *= gates.Shape[d];
-        for (int d = axis + 1; d < gates.Shape.Rank; d++) inner *= gates.Shape[d];
-        long partLength = part[axis] * inner;
-        var activated = new (float[] Values, TensorShape Shape)[4];
+        var pieces = CellValue.Pieces(gates, axis, 4);
+        var activated = new CellValue[4];
         for (int g = 0; g < 4; g++)
         {
-            var piece = new float[part.NumElements];
-            long offset = _splitIndex[g] * partLength;
-            for (long o = 0; o < outer; o++)
-                x.Slice((int)(o * 4 * partLength + offset), (int)partLength).CopyTo(piece.AsSpan((int)(o * partLength), (int)partLength));
-            var (values, shape) = (piece, part);
+            var value = pieces[_splitIndex[g]];
             if (_addendInput[g] >= 0)
             {
                 var a = context.Input(_addendInput[g]);
                 if (a.DType != DataType.DtFloat) throw KernelAttrs.BadType(Node, a.DType);
-                (values, shape) = Binary(values, shape, a.AsSpan<float>().ToArray(), a.Shape, static (p, q) => p + q);
+                value = CellValue.Zip(value, CellValue.Of(a), static (p, q) => p + q);
             }
-            if (g == J) TensorPrimitives.Tanh(values, values);
-            else TensorPrimitives.Sigmoid(values, values);
-            activated[g] = (values, shape);
+            activated[g] = value.Activated(tanh: g == J);
         }
-        var keep = Binary(oldC.AsSpan<float>().ToArray(), oldC.Shape, activated[F].Values, activated[F].Shape, static (p, q) => p * q);
-        var write = Binary(activated[I].Values, activated[I].Shape, activated[J].Values, activated[J].Shape, static (p, q) => p * q);
-        var newC = Binary(keep.Values, keep.Shape, write.Values, write.Shape, static (p, q) => p + q);
-        var tanhC = new float[newC.Values.Length];
-        TensorPrimitives.Tanh(newC.Values, tanhC);
-        var newH = Binary(tanhC, newC.Shape, activated[O].Values, activated[O].Shape, static (p, q) => p * q);
-        newH.Values.CopyTo(context.AllocateOutput(0, DataType.DtFloat, newH.Shape).AsSpan<float>());
-        newC.Values.CopyTo(context.AllocateOutput(1, DataType.DtFloat, newC.Shape).AsSpan<float>());
-    }
-
-    /// <summary>A broadcasting elementwise op on float arrays (TF's rules: <see cref="Broadcast"/>).</summary>
-    private static (float[] Values, TensorShape Shape) Binary(float[] a, TensorShape aShape, float[] b, TensorShape bShape, Func<float, float, float> op)
-    {
-        var shape = Broadcast.Shape(aShape, bShape);
-        var result = new float[shape.NumElements];
-        Broadcast.Zip<float>(a, aShape, b, bShape, result, shape, op);
-        return (result, shape);
+        var keep = CellValue.Zip(CellValue.Of(oldC), activated[F], static (p, q) => p * q);
+        var write = CellValue.Zip(activated[I], activated[J], static (p, q) => p * q);
+        var newC = CellValue.Zip(keep, write, static (p, q) => p + q);
+        var tanhC = new CellValue((float[])newC.Values.Clone(), newC.Shape).Activated(tanh: true);
+        CellValue.Zip(tanhC, activated[O], static (p, q) => p * q).WriteTo(context, 0);
+        newC.WriteTo(context, 1);
     }
 }
