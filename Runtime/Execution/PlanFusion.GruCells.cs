@@ -60,18 +60,7 @@ internal static partial class PlanFusion
             var (_, _, sub, tanh, zRef, oldH, keep, mix) = blend;
             var gone = new[] { keep, mix, sub, tanh };
             if (gone.Any(n => removed.Contains(n.Name) || replaced.ContainsKey(n.Name)) || removed.Contains(h.Name)) continue;
-            var def = new NodeDef { Name = h.Name, Op = GruBlendOp, Device = h.Device };
-            def.Attr["T"] = new AttrValue { Type = DataType.DtFloat };
-            def.Input.Add(Text(tanh.Inputs[0]));
-            def.Input.Add(Text(zRef));
-            def.Input.Add(Text(oldH));
-            def.Input.Add(Text(sub.Inputs[0]));
-            var all = gone.Append(h).ToList();
-            def.Input.Add(all.SelectMany(n => n.ControlInputs).Distinct(StringComparer.Ordinal).Select(c => "^" + c));
-            var names = new AttrValue.Types.ListValue();
-            names.S.Add(all.Select(n => Google.Protobuf.ByteString.CopyFromUtf8(n.Name)));
-            def.Attr["fused_nodes"] = new AttrValue { List = names };
-            if (h.Attr("_output_shapes") is { } shapes) def.Attr["_output_shapes"] = shapes;
+            var def = CellNode(GruBlendOp, h, [Text(tanh.Inputs[0]), Text(zRef), Text(oldH), Text(sub.Inputs[0])], [.. gone, h]);
             replaced[h.Name] = new Node(def, h.Id);
             foreach (var n in gone) removed.Add(n.Name);
         }
@@ -183,26 +172,11 @@ internal static partial class PlanFusion
 
     private static Node FuseGruCell(GruCellMatch m)
     {
-        var def = new NodeDef { Name = m.NewH.Name, Op = GruCellOp, Device = m.NewH.Device };
-        def.Attr["T"] = new AttrValue { Type = DataType.DtFloat };
-        foreach (var split in new[] { m.SplitX, m.SplitU })
-            def.Input.Add(split.Def.Input.Where(i => !i.StartsWith('^')).Take(2));
-        def.Input.Add(Text(m.OldH));
-        def.Input.Add(Text(m.One));
-        var all = m.Removed.Append(m.NewH).ToList();
-        def.Input.Add(all.SelectMany(n => n.ControlInputs).Distinct(StringComparer.Ordinal).Select(c => "^" + c));
-        AttrValue Ints(int[] v)
-        {
-            var list = new AttrValue.Types.ListValue();
-            list.I.Add(v.Select(x => (long)x));
-            return new AttrValue { List = list };
-        }
+        var inputs = new[] { m.SplitX, m.SplitU }.SelectMany(split => split.Def.Input.Where(i => !i.StartsWith('^')).Take(2))
+            .Append(Text(m.OldH)).Append(Text(m.One));
+        var def = CellNode(GruCellOp, m.NewH, inputs, [.. m.Removed, m.NewH]);
         def.Attr["x_split_index"] = Ints(m.XIndex);
         def.Attr["u_split_index"] = Ints(m.UIndex);
-        var names = new AttrValue.Types.ListValue();
-        names.S.Add(all.Select(n => Google.Protobuf.ByteString.CopyFromUtf8(n.Name)));
-        def.Attr["fused_nodes"] = new AttrValue { List = names };
-        if (m.NewH.Attr("_output_shapes") is { } shapes) def.Attr["_output_shapes"] = shapes;
         return new Node(def, m.NewH.Id);
     }
 }

@@ -137,28 +137,17 @@ internal static partial class PlanFusion
     /// <summary>The fused node (named after h') and the Identity that keeps c''s name.</summary>
     private static (Node Cell, Node NewC) FuseLstmCell(LstmCellMatch m)
     {
-        var def = new NodeDef { Name = m.NewH.Name, Op = LstmCellOp, Device = m.NewH.Device };
-        def.Attr["T"] = new AttrValue { Type = DataType.DtFloat };
-        var data = m.Split.Def.Input.Where(i => !i.StartsWith('^')).ToList();
-        def.Input.Add(data[0]);
-        def.Input.Add(data[1]);
-        def.Input.Add(Text(m.OldC));
-        var addendGates = new AttrValue.Types.ListValue();
+        var inputs = m.Split.Def.Input.Where(i => !i.StartsWith('^')).Take(2).Append(Text(m.OldC)).ToList();
+        var addendGates = new List<int>();
         for (int g = 0; g < 4; g++)
             if (m.Addends[g] is { } a)
             {
-                def.Input.Add(Text(a));
-                addendGates.I.Add(g);
+                inputs.Add(Text(a));
+                addendGates.Add(g);
             }
-        var all = m.Removed.Append(m.NewC).Append(m.NewH).ToList();
-        def.Input.Add(all.SelectMany(n => n.ControlInputs).Distinct(StringComparer.Ordinal).Select(c => "^" + c));
-        var gates = new AttrValue.Types.ListValue();
-        gates.I.Add(m.GateIndex.Select(g => (long)g));
-        def.Attr["gate_split_index"] = new AttrValue { List = gates };
-        def.Attr["addend_gates"] = new AttrValue { List = addendGates };
-        var names = new AttrValue.Types.ListValue();
-        names.S.Add(all.Select(n => Google.Protobuf.ByteString.CopyFromUtf8(n.Name)));
-        def.Attr["fused_nodes"] = new AttrValue { List = names };
+        var def = CellNode(LstmCellOp, m.NewH, inputs, [.. m.Removed, m.NewC, m.NewH]);
+        def.Attr["gate_split_index"] = Ints(m.GateIndex);
+        def.Attr["addend_gates"] = Ints([.. addendGates]);
         if (m.NewH.Attr("_output_shapes") is { List.Shape.Count: 1 } hs && m.NewC.Attr("_output_shapes") is { List.Shape.Count: 1 } cs)
         {
             var shapes = new AttrValue.Types.ListValue();
@@ -166,6 +155,7 @@ internal static partial class PlanFusion
             shapes.Shape.Add(cs.List.Shape[0]);
             def.Attr["_output_shapes"] = new AttrValue { List = shapes };
         }
+        else def.Attr.Remove("_output_shapes"); // two outputs: both shapes or none
         var identity = new NodeDef { Name = m.NewC.Name, Op = "Identity", Device = m.NewC.Device };
         identity.Attr["T"] = new AttrValue { Type = DataType.DtFloat };
         identity.Input.Add(m.NewH.Name + ":1");
@@ -174,4 +164,27 @@ internal static partial class PlanFusion
     }
 
     private static string Text(TensorRef r) => r.Index == 0 ? r.NodeName : $"{r.NodeName}:{r.Index}";
+
+    /// <summary>A float plan-only node named after <paramref name="at"/> (so its readers and fetches keep their names), with
+    /// <paramref name="inputs"/>, every control input of the nodes it stands for, and their names in <c>fused_nodes</c>
+    /// (for errors); one output's <c>_output_shapes</c> kept from <paramref name="at"/>.</summary>
+    private static NodeDef CellNode(string op, Node at, IEnumerable<string> inputs, List<Node> standsFor)
+    {
+        var def = new NodeDef { Name = at.Name, Op = op, Device = at.Device };
+        def.Attr["T"] = new AttrValue { Type = DataType.DtFloat };
+        def.Input.Add(inputs);
+        def.Input.Add(standsFor.SelectMany(n => n.ControlInputs).Distinct(StringComparer.Ordinal).Select(c => "^" + c));
+        var names = new AttrValue.Types.ListValue();
+        names.S.Add(standsFor.Select(n => Google.Protobuf.ByteString.CopyFromUtf8(n.Name)));
+        def.Attr["fused_nodes"] = new AttrValue { List = names };
+        if (at.Attr("_output_shapes") is { } shapes) def.Attr["_output_shapes"] = shapes;
+        return def;
+    }
+
+    private static AttrValue Ints(int[] values)
+    {
+        var list = new AttrValue.Types.ListValue();
+        list.I.Add(values.Select(v => (long)v));
+        return new AttrValue { List = list };
+    }
 }
