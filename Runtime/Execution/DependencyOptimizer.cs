@@ -69,9 +69,7 @@ internal static class DependencyOptimizer
         // mark TensorArrayReadV3 stateful, yet a read changes its array (clear_after_read).
         foreach (var arg in def.InputArg.Concat(def.OutputArg))
             if (VariableLeasePolicy.IsHandle(VariableLeasePolicy.ArgTypes(n, def, arg))) return false;
-        // A function call may do anything its body does.
-        foreach (var attr in n.Def.Attr.Values)
-            if (attr.ValueCase == AttrValue.ValueOneofCase.Func || attr.List?.Func.Count > 0) return false;
+        if (VariableLeasePolicy.CallsFunction(n)) return false;
         foreach (var r in n.Inputs)
         {
             if (!byName.TryGetValue(r.NodeName, out var producer)) continue;

@@ -34,11 +34,18 @@ internal static class VariableLeasePolicy
         var def = Building.OpDefCatalog.Default.Find(op);
         if (def == null) return !known; // not a catalogued op (a library function, a custom op): anything may happen
         if (def.IsStateful && !known) return true;
-        foreach (var attr in node.Def.Attr.Values)
-            if (attr.ValueCase == AttrValue.ValueOneofCase.Func || attr.List?.Func.Count > 0) return true; // calls a function
+        if (CallsFunction(node)) return true;
         if (known) return false;
         foreach (var arg in def.InputArg.Concat(def.OutputArg))
             if (IsHandle(ArgTypes(node, def, arg))) return true; // containers: TensorArray, TensorList, queues, tables…
+        return false;
+    }
+
+    /// <summary>Whether the node calls a function (an attr of type func or list(func)): it may do anything its body does.</summary>
+    internal static bool CallsFunction(Node node)
+    {
+        foreach (var attr in node.Def.Attr.Values)
+            if (attr.ValueCase == AttrValue.ValueOneofCase.Func || attr.List?.Func.Count > 0) return true;
         return false;
     }
 
