@@ -7,16 +7,16 @@ namespace TypedGraph;
 public static class DataTypes
 {
     /// <summary>Bytes per element as stored in a tensor buffer or a checkpoint; 0 for variable-size types (string, variant, resource).</summary>
-    public static int ElementSize(DataType dtype) => BaseType(dtype) switch
+    public static int ElementSize(DataType dtype)
     {
-        DataType.DtFloat or DataType.DtInt32 or DataType.DtUint32 or DataType.DtQint32 => 4,
-        DataType.DtDouble or DataType.DtInt64 or DataType.DtUint64 or DataType.DtComplex64 => 8,
-        DataType.DtUint8 or DataType.DtInt8 or DataType.DtBool or DataType.DtQint8 or DataType.DtQuint8 => 1,
-        DataType.DtInt16 or DataType.DtUint16 or DataType.DtHalf or DataType.DtBfloat16
-            or DataType.DtQint16 or DataType.DtQuint16 => 2,
-        DataType.DtComplex128 => 16,
-        _ => 0,
-    };
+        // A table by enum value (types.proto: DT_FLOAT = 1 … DT_UINT64 = 23): the executor asks on every allocation.
+        uint t = (uint)BaseType(dtype);
+        return t < (uint)Sizes.Length ? Sizes[(int)t] : 0;
+    }
+
+    // invalid, float, double, int32, uint8, int16, int8, string, complex64, int64, bool, qint8, quint8, qint32, bfloat16,
+    // qint16, quint16, uint16, complex128, half, resource, variant, uint32, uint64.
+    private static ReadOnlySpan<byte> Sizes => [0, 4, 8, 4, 1, 2, 1, 0, 8, 8, 1, 1, 1, 4, 2, 2, 2, 2, 16, 2, 0, 0, 4, 8];
 
     /// <summary>True when values of this type are plain bytes that can be copied (everything but string, variant and resource).</summary>
     public static bool IsNumeric(DataType dtype) => ElementSize(dtype) > 0;

@@ -97,6 +97,11 @@ public sealed class Tensor : IDisposable
     /// (see <see cref="Kernels.Simd.WeightCache{T}"/>).</summary>
     internal int Version;
 
+    /// <summary>What the last run-buffer pool that looked this tensor up found: the buffer it lives in, or the pool itself
+    /// for "not pooled there" (see <c>Execution.BufferPool.Find</c>, which re-checks it before trusting it), so the executor's
+    /// per-edge reference counting skips the dictionary lookup.</summary>
+    internal object? PoolTag;
+
     /// <summary>True when this numeric tensor's storage is <paramref name="array"/> (itself or a view such as Reshape).</summary>
     internal bool SharesArray(byte[] array)
         => _strings == null && _handle == null && MemoryMarshal.TryGetArray<byte>(_bytes, out var seg) && ReferenceEquals(seg.Array, array);

@@ -17,15 +17,20 @@ internal sealed class BufferPool : Kernels.IBufferHolds
     private readonly Dictionary<byte[], Buffer> _byArray = new(ReferenceEqualityComparer.Instance);
     private readonly List<Buffer> _all = [];
     private readonly List<Buffer> _free = [];
+    // What this pool's tags point at (never the pool itself: a tag must not keep a pool's buffers reachable from a
+    // tensor that outlives its session, such as a feed the caller keeps).
+    private readonly object _token = new();
     private Buffer? _spare; // the record of the last detached buffer, reused for the next new one
     private int _nextId;
 
-    private sealed class Buffer(byte[] array, int id)
+    private sealed class Buffer(object owner, byte[] array, int id)
     {
+        public object Owner { get; } = owner;
         public byte[] Array { get; set; } = array;
         public int Id { get; set; } = id;
         public int Refs { get; set; }
         public bool InUse { get; set; }
+        public bool Detached { get; set; }
         public List<Tensor> Views { get; } = new(2);
     }
 
@@ -41,7 +46,7 @@ internal sealed class BufferPool : Kernels.IBufferHolds
         b.Refs = 0;
         foreach (var v in b.Views)
             if (v.DType == dtype && v.Shape == shape) return v;
-        var t = new Tensor(dtype, shape, b.Array.AsMemory(0, bytes));
+        var t = new Tensor(dtype, shape, b.Array.AsMemory(0, bytes)) { PoolTag = b };
         if (b.Views.Count >= 4) b.Views.RemoveAt(0); // a few shapes per buffer keep re-use allocation-free
         b.Views.Add(t);
         return t;
@@ -100,7 +105,11 @@ internal sealed class BufferPool : Kernels.IBufferHolds
         _free.Remove(b);
         // A run that fetches a pooled value detaches one buffer and makes one next run: keep the record (and its
         // views list) for that, so only the array and its tensor are new (the caller keeps those).
+        // The caller's tensors forget the record (it is reused for the next new buffer and must not stay reachable from them).
+        foreach (var v in b.Views) v.PoolTag = null;
+        t.PoolTag = null;
         b.Views.Clear();
+        b.Detached = true;
         _spare = b;
         return true;
     }
@@ -119,9 +128,21 @@ internal sealed class BufferPool : Kernels.IBufferHolds
 
     private Buffer? Find(Tensor? t)
     {
-        if (t == null || !DataTypes.IsNumeric(t.DType) || !MemoryMarshal.TryGetArray<byte>(t.Memory, out var seg) || seg.Array == null)
+        if (t == null) return null;
+        // The tensor's tag remembers the last answer: this pool's token for "not one of mine" (an array that is not pooled
+        // now never will be: the pool only takes arrays it allocates), or the buffer it lives in — trusted while that
+        // buffer still has this tensor's array and is not detached (a detached buffer's record gets a new array).
+        // Tensors shared by concurrent runs (constants, feeds) may be re-tagged by another frame's pool; the checks
+        // make a stale tag cost only the dictionary lookup below.
+        var tag = t.PoolTag;
+        if (ReferenceEquals(tag, _token)) return null;
+        if (tag is Buffer tagged && ReferenceEquals(tagged.Owner, _token) && t.SharesArray(tagged.Array))
+            return tagged.Detached ? null : tagged;
+        if (!DataTypes.IsNumeric(t.DType) || !MemoryMarshal.TryGetArray<byte>(t.Memory, out var seg) || seg.Array == null)
             return null;
-        return _byArray.GetValueOrDefault(seg.Array);
+        var found = _byArray.GetValueOrDefault(seg.Array);
+        t.PoolTag = (object?)found ?? _token;
+        return found;
     }
 
     private Buffer NewBuffer(int bytes)
@@ -131,11 +152,12 @@ internal sealed class BufferPool : Kernels.IBufferHolds
         {
             _spare = null;
             (b = spare).Array = new byte[bytes];
+            b.Detached = false;
             b.Id = _nextId++;
             b.Refs = 0;
             b.InUse = false;
         }
-        else b = new Buffer(new byte[bytes], _nextId++);
+        else b = new Buffer(_token, new byte[bytes], _nextId++);
         _byArray.Add(b.Array, b);
         _all.Add(b);
         return b;

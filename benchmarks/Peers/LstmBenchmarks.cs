@@ -16,7 +16,9 @@ namespace TypedGraph.Benchmarks.Peers;
 /// </summary>
 public class LstmBench
 {
-    private const int T = 100, B = 32, I = 128, H = 128;
+    private const int T = 100, I = 128, H = 128;
+    // The batch: 32 in the suite; `BENCH_LSTM_BATCH` changes it for the probes (batch 1 is the per-step overhead case).
+    private static readonly int B = int.TryParse(Environment.GetEnvironmentVariable("BENCH_LSTM_BATCH"), out int b) ? b : 32;
     private Session _session = null!;
     private PreparedRun _forward = null!, _train = null!;
     private readonly Tensor[] _feeds = new Tensor[1];
@@ -119,7 +121,7 @@ public class LstmBench
             // Two seconds of warm-up first: right after setup the code is still tier-0 JIT (the first runs are 2-3x slower).
             var warm = System.Diagnostics.Stopwatch.StartNew();
             while (warm.Elapsed.TotalSeconds < 2) run();
-            Console.WriteLine($"{name}: median {Ceiling.Median(run, runs) * 1e3:F1} ms of {runs}");
+            Console.WriteLine($"{name}: median {Ceiling.Median(run, runs) * 1e3:F3} ms of {runs}");
         }
         // Where forward and forward+backward spend their time: kernel time per op type inside the loops, per run.
         foreach (var (name, run) in new (string, Action)[] { ("forward", bench.Ours), ("forward, bound output", bench.OursBound), ("forward+backward", bench.OursForwardBackward) })
