@@ -356,6 +356,10 @@ if (args.Length > 0 && args[0] == "gemm-par")
     // thread pool, interleaved rounds: best / median / p90 of each — how much of the two-core time is fork/join.
     int m = 64, k = 784, n = 128;
     if (args.Length > 1) { var d = args[1].Split('x'); m = int.Parse(d[0]); k = int.Parse(d[1]); n = int.Parse(d[2]); }
+    // `gemm-par MxKxN [tb] [short]`: tb multiplies by Bᵀ (B stored N×K); short splits ≤ 4-row products at any size
+    // (Gemm.ShortAParallelB = 0, to find where the split starts to pay).
+    bool tb = args.Contains("tb");
+    if (args.Contains("short")) TypedGraph.Kernels.Simd.Gemm.ShortAParallelB = 0;
     var a = TypedGraph.Benchmarks.Peers.BenchData.Random(1, m * k);
     var b = TypedGraph.Benchmarks.Peers.BenchData.Random(2, k * n);
     var c = new float[m * n];
@@ -367,8 +371,8 @@ if (args.Length > 0 && args[0] == "gemm-par")
             for (int r = 0; r < 200; r++)
             {
                 long s0 = System.Diagnostics.Stopwatch.GetTimestamp();
-                if (run.Parallel) TypedGraph.Kernels.Simd.Gemm.Sgemm(false, false, m, n, k, a, b, c);
-                else TypedGraph.Kernels.Simd.Gemm.SgemmSerial(false, false, m, n, k, a, b, c);
+                if (run.Parallel) TypedGraph.Kernels.Simd.Gemm.Sgemm(false, tb, m, n, k, a, b, c);
+                else TypedGraph.Kernels.Simd.Gemm.SgemmSerial(false, tb, m, n, k, a, b, c);
                 run.T.Add(System.Diagnostics.Stopwatch.GetElapsedTime(s0).TotalMicroseconds);
             }
         }

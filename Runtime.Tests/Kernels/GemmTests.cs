@@ -115,6 +115,89 @@ public class GemmTests
     }
 
     [Theory]
+    [InlineData(1, 1024, 300)]
+    [InlineData(1, 700, 400)]
+    [InlineData(1, 1200, 600)]
+    [InlineData(2, 520, 600)]
+    [InlineData(3, 257, 1100)]
+    public void ShortAColumnSplitIsBitIdenticalToOneCore(int m, int n, int k)
+    {
+        // B of over 1 MiB with ≤ 4 rows of A: the columns are split across the cores (Gemm.ShortAParallelB); each column is
+        // the same chain of operations whichever core computes it, so not a bit may change.
+        var r = new Random(m * 7 + n * 3 + k);
+        var a = Random(r, m * k);
+        var b = Random(r, k * n);
+        foreach (bool use256 in new[] { false, true })
+        {
+            Gemm.ForceVector256 = use256;
+            try
+            {
+                foreach (bool tb in new[] { false, true })
+                {
+                    var serial = new float[m * n];
+                    var split = new float[m * n];
+                    Gemm.SgemmSerial(false, tb, m, n, k, a, b, serial);
+                    Gemm.Sgemm(false, tb, m, n, k, a, b, split);
+                    var expected = Naive(false, tb, m, n, k, a, b, null);
+                    for (int i = 0; i < split.Length; i++)
+                    {
+                        Assert.True(BitConverter.SingleToInt32Bits(serial[i]) == BitConverter.SingleToInt32Bits(split[i]),
+                            $"m={m} n={n} k={k} tb={tb} v256={use256}: c[{i}] {split[i]} on the cores, {serial[i]} on one");
+                        Assert.True(Math.Abs(split[i] - expected[i]) <= 1e-4f * (1 + k / 64f), $"c[{i}]={split[i]} expected {expected[i]}");
+                    }
+                }
+            }
+            finally { Gemm.ForceVector256 = false; }
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 37, 256)]
+    [InlineData(1, 20, 50)]
+    [InlineData(3, 19, 129)]
+    [InlineData(4, 9, 7)]
+    public void TransposedBShortARoundsTheSameWhereverTheValuesSit(int m, int n, int k)
+    {
+        // A · Bᵀ with few rows (matrix-vector products, attention scores of one query): a column's bits must not depend on
+        // the buffers' alignment or on which group of columns it was computed with.
+        var r = new Random(m + n + k);
+        var a = Random(r, m * k);
+        var b = Random(r, n * k);
+        foreach (bool use256 in new[] { false, true })
+        {
+            Gemm.ForceVector256 = use256;
+            try
+            {
+                var whole = new float[m * n];
+                Gemm.SgemmSerial(false, true, m, n, k, a, b, whole);
+                var expected = Naive(false, true, m, n, k, a, b, null);
+                for (int i = 0; i < whole.Length; i++)
+                    Assert.True(Math.Abs(whole[i] - expected[i]) <= 1e-4f * (1 + k / 64f), $"c[{i}]={whole[i]} expected {expected[i]}");
+                // The same operands one float further into their buffers (another alignment).
+                var a1 = new float[m * k + 1];
+                var b1 = new float[n * k + 1];
+                a.CopyTo(a1, 1);
+                b.CopyTo(b1, 1);
+                var shifted = new float[m * n];
+                Gemm.SgemmSerial(false, true, m, n, k, a1.AsSpan(1), b1.AsSpan(1), shifted);
+                // Columns 3.. alone: each lands in another group of eight (or none).
+                int from = Math.Min(3, n - 1), cols = n - from;
+                var part = new float[m * cols];
+                Gemm.SgemmSerial(false, true, m, cols, k, a, b.AsSpan(from * k), part);
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < n; j++)
+                    {
+                        int w = BitConverter.SingleToInt32Bits(whole[i * n + j]);
+                        Assert.True(w == BitConverter.SingleToInt32Bits(shifted[i * n + j]), $"v256={use256} c[{i},{j}] moved with the buffers");
+                        if (j >= from)
+                            Assert.True(w == BitConverter.SingleToInt32Bits(part[i * cols + j - from]), $"v256={use256} c[{i},{j}] changed with its column group");
+                    }
+            }
+            finally { Gemm.ForceVector256 = false; }
+        }
+    }
+
+    [Theory]
     [InlineData(3, 5, 7)]
     [InlineData(50, 64, 800)]
     [InlineData(19, 2100, 260)]

@@ -29,6 +29,14 @@ internal static unsafe partial class Gemm
     internal static int InPlaceBRowPanels { get; set; } = 4;
     // Row parts of at most this many rows split the columns instead when B would be packed for them (see Run).
     internal static int ShortRowPart { get; set; } = 256;
+    // A product of at most SmallRows rows (a matrix-vector product: a dense layer or an RNN step at batch 1, attention
+    // scores of one query) streams its B once and does m multiply-adds per value: from this many values of B (1 MiB,
+    // more than one core's L2 holds with anything else) its columns are split across the cores (ShortAParts) however few
+    // multiply-adds it has. Interleaved medians (gemm-par, one core → two): 1×512×512 9.9 → 6.4 µs, 1×600×1200 (the
+    // char-RNN fixture's LSTM step) 27.5 → 17.4, transposed 33.9 → 17.6, 1×1024×1024 52.9 → 28.4, 4×256×1000 11.8 → 7.1;
+    // at 512 KiB (1×256×512) 4.5 → 3.8 µs but an LSTM(128) batch-1 training step got slower, so not below 1 MiB.
+    // Probes may change it.
+    internal static long ShortAParallelB { get; set; } = 1 << 18;
     // Most row parts per core in a parallel call (probes may set 1 for the old static split).
     internal static int RowPartsPerCore { get; set; } = 1;
 
@@ -114,7 +122,7 @@ internal static unsafe partial class Gemm
         fixed (float* pa = a, pb = b, pc = c)
         {
             long macs = (long)m * n * k;
-            int parts = parallel && macs >= ParallelMacs ? Workers.Count : 1;
+            int parts = !parallel ? 1 : macs >= ParallelMacs ? Workers.Count : ShortAParts(m, n, k);
             if (parts == 1)
             {
                 Block(transA, transB, pa, pb, pc, m, n, k, 0, m, 0, n, accumulate);
@@ -157,6 +165,17 @@ internal static unsafe partial class Gemm
                 shared?.Dispose();
             }
         }
+    }
+
+    /// <summary>How many cores a short-A product below <see cref="ParallelMacs"/> uses (see <see cref="ShortAParallelB"/>): its
+    /// columns are split (the split below is by columns for ≤ 4 rows), each part at least one of <see cref="GemmSmall"/>'s
+    /// widest blocks wide (128 columns for one row, 64 for 2–4: a 1×784×128 product split into 64-column halves ran 1.8 →
+    /// 3.6 µs). Every column of C is the same chain of operations whichever part computes it, so the split does not change
+    /// the result (GemmTests.ShortAColumnSplitIsBitIdenticalToOneCore).</summary>
+    private static int ShortAParts(int m, int n, int k)
+    {
+        if (m > SmallRows || (long)k * n < ShortAParallelB) return 1;
+        return Math.Max(1, Math.Min(Workers.Count, n / (m == 1 ? 128 : 64)));
     }
 
     /// <summary>
