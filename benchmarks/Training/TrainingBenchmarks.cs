@@ -224,7 +224,7 @@ public class TrainingBenchmarks
         Console.WriteLine($"in place / copy-on-write: wall {Median(wall[0]) / Median(wall[1]):F2}, CPU {Median(cpu[0]) / Median(cpu[1]):F2}");
     }
 
-    private static string FindFixtures()
+    internal static string FindFixtures()
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
             if (File.Exists(Path.Combine(d.FullName, "TypedGraph.sln"))) return Path.GetFullPath(Path.Combine(d.FullName, "..", "shared", "fixtures"));

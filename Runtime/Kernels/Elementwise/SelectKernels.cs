@@ -86,8 +86,28 @@ internal sealed class SelectKernel(Node node, bool v2) : OpKernel(node)
         {
             plan.RowOffsets(r, offs);
             int o = (int)(r * len), co = (int)offs[0], to = (int)offs[1], eo = (int)offs[2];
-            for (int i = 0; i < len; i++)
-                ov[o + i] = cs[co + (cr ? i : 0)] ? tv[to + (tr ? i : 0)] : ev[eo + (er ? i : 0)];
+            var orow = ov.Slice(o, len);
+            if (!cr)
+            {
+                // One condition for the whole row (TF1's row-picking vector — dynamic_rnn's sequence_length copy-through
+                // selects state rows this way every step — or a scalar): the row is a copy of one side.
+                bool pick = cs[co];
+                int from = pick ? to : eo;
+                if (pick ? tr : er) (pick ? tv : ev).Slice(from, len).CopyTo(orow);
+                else orow.Fill((pick ? tv : ev)[from]);
+            }
+            else if (tr && er)
+            {
+                var crow = cs.Slice(co, len);
+                var trow = tv.Slice(to, len);
+                var erow = ev.Slice(eo, len);
+                for (int i = 0; i < orow.Length; i++) orow[i] = crow[i] ? trow[i] : erow[i];
+            }
+            else
+            {
+                for (int i = 0; i < len; i++)
+                    orow[i] = cs[co + i] ? tv[to + (tr ? i : 0)] : ev[eo + (er ? i : 0)];
+            }
         }
     }
 
