@@ -9,6 +9,8 @@ echo "commit $(git rev-parse --short HEAD)"
 BENCH_ITERATIONS=15 $B --filter '*Peers*' '*CeilingBench*'
 echo "after peers $(date -u +%H:%M:%S) load: $(cat /proc/loadavg)"
 BENCH_ITERATIONS=15 $B --filter '*TrainingBenchmarks*'
+# LSTM(128) x 100 at batch 1 (a generation / serving step: per-step overhead and the weight matrix's bandwidth).
+BENCH_LSTM_BATCH=1 BENCH_ITERATIONS=15 $B --filter '*LstmBench*'
 $B gemm-big
 $B mlp-parts
 $B mlp-chain-ab
@@ -17,4 +19,5 @@ $B profile
 $B train-profile
 $B lstm-check 30
 $B gru-ab 15
+$B char-rnn 1,32 30
 echo "end $(date -u +%H:%M:%S) load: $(cat /proc/loadavg)"
