@@ -198,6 +198,68 @@ public class TensorArrayKernelTests
     }
 
     [Fact]
+    public void ScatteredRowsOfAPooledValue_SurviveTheBuffersReuse_RunAfterRun()
+    {
+        // The scattered elements are views of the (held) pooled value, not copies: the ops after the scatter, which would
+        // reuse its buffer if it were let go, must not change them — in the first run and in the steady state.
+        var g = new ExecGraph();
+        g.Placeholder("x", DataType.DtFloat, [3, 2]);
+        g.Const("two", Tensor.FromScalar(2f));
+        g.Const("one", Tensor.FromScalar(1f));
+        g.Op("y", "Mul", ["x", "two"], T(DataType.DtFloat));
+        g.Const("idx", Tensor.Create(new[] { 2, 0, 1 }));
+        NewArray(g, "ta", 3, [2]);
+        g.Op("scatter", "TensorArrayScatterV3", ["ta", "idx", "y", "ta:1"], T(DataType.DtFloat));
+        // Same-sized intermediates after the scatter (y's last reader): each could take y's buffer.
+        g.Op("z1", "Add", ["x", "one", "^scatter"], T(DataType.DtFloat));
+        g.Op("z2", "Mul", ["z1", "z1"], T(DataType.DtFloat));
+        g.Op("z3", "Sub", ["z2", "x"], T(DataType.DtFloat));
+        g.Op("z4", "Neg", ["z3"], T(DataType.DtFloat));
+        g.Const("order", Tensor.Create(new[] { 0, 1, 2 }), "z4");
+        g.Op("gather", "TensorArrayGatherV3", ["ta", "order", "scatter"], F32, ("element_shape", Shape([2])));
+        using var s = new Session(g.Graph);
+        var run = s.Prepare(["gather:0", "z4:0"], ["x"]);
+        for (int round = 0; round < 3; round++)
+        {
+            var x = Enumerable.Range(0, 6).Select(i => (float)(i + 10 * round)).ToArray();
+            var r = run.Run([Tensor.Create(x, 3, 2)]);
+            // Row j of y goes to element idx[j]: element 0 = row 1, element 1 = row 2, element 2 = row 0.
+            float[] want = [2 * x[2], 2 * x[3], 2 * x[4], 2 * x[5], 2 * x[0], 2 * x[1]];
+            Assert.Equal(want, r[0].ToArray<float>());
+            Assert.Equal(x.Select(v => -((v + 1) * (v + 1) - v)).ToArray(), r[1].ToArray<float>());
+        }
+    }
+
+    [Fact]
+    public void ScatteredRowsOfAVariable_KeepTheValuesOfTheScatter_WhenTheVariableIsUpdatedInPlaceLater()
+    {
+        // TF's scatter copies every element, so an ApplyGradientDescent later in the same run must not change what the
+        // array holds. Here the elements are views of the variable's value; that is safe because a plan holding
+        // TensorArrays does not lease variables (VariableLeasePolicy.MayKeepInputs), so the read marks the value escaped
+        // and the update publishes a new tensor (and CanAlias copies any value an optimizer could still update in place).
+        var g = new ExecGraph();
+        g.Variable("v", DataType.DtFloat, 2, 2);
+        g.Const("init", Tensor.Create(new[] { 1f, 2f, 3f, 4f }, 2, 2));
+        g.Op("assign", "Assign", ["v", "init"], T(DataType.DtFloat));
+        g.Op("read", "Identity", ["v"], T(DataType.DtFloat));
+        g.Const("idx", Tensor.Create(new[] { 0, 1 }));
+        NewArray(g, "ta", 2, [2]);
+        g.Op("scatter", "TensorArrayScatterV3", ["ta", "idx", "read", "ta:1"], T(DataType.DtFloat));
+        g.Const("alpha", Tensor.FromScalar(1f));
+        g.Const("delta", Tensor.Create(new[] { 10f, 10f, 10f, 10f }, 2, 2));
+        g.Op("apply", "ApplyGradientDescent", ["v", "alpha", "delta", "^scatter"], T(DataType.DtFloat));
+        g.Const("order", Tensor.Create(new[] { 0, 1 }), "apply");
+        g.Op("gather", "TensorArrayGatherV3", ["ta", "order", "scatter"], F32, ("element_shape", Shape([2])));
+        using var s = new Session(g.Graph);
+        s.Run([], targets: ["assign"]);
+        var r = s.Run(["gather:0"]);
+        Assert.Equal([1f, 2f, 3f, 4f], r[0].ToArray<float>());
+        Assert.Equal([-9f, -8f, -7f, -6f], s.Run(["read:0"])[0].ToArray<float>());
+        // The second step scatters the updated value and updates it again.
+        Assert.Equal([-9f, -8f, -7f, -6f], s.Run(["gather:0"])[0].ToArray<float>());
+    }
+
+    [Fact]
     public void SplitWhoseLengthsDoNotSumToTheRows_IsTfsError()
     {
         var g = new ExecGraph();

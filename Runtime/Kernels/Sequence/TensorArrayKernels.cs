@@ -127,7 +127,7 @@ internal sealed class TensorArrayKernels : KernelSet
             foreach (int i in indices) maxIndex = Math.Max(maxIndex, i);
             if (array.HasDynamicSize && size < maxIndex + 1) size = maxIndex + 1;
             if (maxIndex >= size) throw ctx.Error($"Max scatter index must be < array size ({maxIndex} vs. {size})");
-            array.WriteMany(ctx, indices, Unstack(value, value.Shape[0]));
+            array.WriteMany(ctx, indices, Unstack(value, value.Shape[0], CanAlias(ctx, value)));
             ctx.SetOutput(0, ctx.Input(3));
         }));
 
@@ -165,12 +165,13 @@ internal sealed class TensorArrayKernels : KernelSet
                 throw ctx.Error($"TensorArray dtype is {DataTypes.Name(array.DType)} but Op is trying to write dtype {DataTypes.Name(value.DType)}.");
             var rowShape = value.Shape.ToArray();
             long rowElems = total == 0 ? 0 : value.NumElements / total;
+            bool alias = CanAlias(ctx, value);
             var parts = new Tensor[n];
             long offset = 0;
             for (int i = 0; i < n; i++)
             {
                 rowShape[0] = checked((int)lengths[i]);
-                parts[i] = Slice(value, offset * rowElems, lengths[i] * rowElems, new TensorShape(rowShape));
+                parts[i] = Slice(value, offset * rowElems, lengths[i] * rowElems, new TensorShape(rowShape), alias);
                 offset += lengths[i];
             }
             array.SetMarkedSize(n);
@@ -296,24 +297,39 @@ internal sealed class TensorArrayKernels : KernelSet
         }
     }
 
-    /// <summary>The <paramref name="n"/> slices of <paramref name="value"/> along its first dimension, each its own copy.</summary>
-    private static Tensor[] Unstack(Tensor value, int n)
+    /// <summary>
+    /// Whether the elements a scatter or split stores may be views of <paramref name="value"/> instead of copies: when the
+    /// value cannot change while the array is readable — a buffer of this run's pool, held until the run ends (as
+    /// <see cref="Keep"/> holds what TensorArrayWriteV3 stores), a published constant or variable value that no optimizer
+    /// may update in place (<see cref="Tensor.InPlaceOwner"/> is null, and is never set again once null), or any tensor
+    /// when nothing pools. A caller's feed (or anything else) is copied row by row, as TF's scatter copies every element.
+    /// The array never writes into an element (aggregation makes a new tensor), so views of one buffer are safe to share.
+    /// </summary>
+    private static bool CanAlias(OpKernelContext ctx, Tensor value)
+        => value.DType != DataType.DtString
+            && (ctx.Allocator == null || (value.IsPublishedValue && value.InPlaceOwner == null) || ctx.Holds?.Hold(value) == true);
+
+    /// <summary>The <paramref name="n"/> slices of <paramref name="value"/> along its first dimension: views of it when
+    /// <paramref name="alias"/> (see <see cref="CanAlias"/>), else each its own copy.</summary>
+    private static Tensor[] Unstack(Tensor value, int n, bool alias)
     {
         var rowShape = new TensorShape(value.Shape.ToArray()[1..]);
         long rowElems = rowShape.NumElements;
         var parts = new Tensor[n];
-        for (int i = 0; i < n; i++) parts[i] = Slice(value, i * rowElems, rowElems, rowShape);
+        for (int i = 0; i < n; i++) parts[i] = Slice(value, i * rowElems, rowElems, rowShape, alias);
         return parts;
     }
 
-    /// <summary>A new tensor holding <paramref name="count"/> elements of <paramref name="value"/> from <paramref name="start"/>.</summary>
-    private static Tensor Slice(Tensor value, long start, long count, TensorShape shape)
+    /// <summary><paramref name="count"/> elements of <paramref name="value"/> from <paramref name="start"/>: a view of its
+    /// memory when <paramref name="alias"/>, else a new tensor holding a copy.</summary>
+    private static Tensor Slice(Tensor value, long start, long count, TensorShape shape, bool alias)
     {
         if (value.DType == DataType.DtString)
             return new Tensor(shape, value.Strings.AsSpan(checked((int)start), checked((int)count)).ToArray());
         int es = DataTypes.ElementSize(value.DType);
-        var t = Tensor.Zeros(value.DType, shape);
-        value.Bytes.Slice(checked((int)(start * es)), checked((int)(count * es))).CopyTo(t.Bytes);
-        return t;
+        if (alias) return new Tensor(value.DType, shape, value.Memory.Slice(checked((int)(start * es)), checked((int)(count * es))));
+        var copy = GC.AllocateUninitializedArray<byte>(checked((int)(count * es)));
+        value.Bytes.Slice(checked((int)(start * es)), copy.Length).CopyTo(copy);
+        return new Tensor(value.DType, shape, copy);
     }
 }
