@@ -465,6 +465,13 @@ if (args.Length > 0 && args[0] == "gru-ab")
     TypedGraph.Benchmarks.Peers.GruProbe.Print(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 15);
     return;
 }
+if (args.Length > 0 && args[0] == "keras-lstm")
+{
+    // The real TF 2.15 Keras LSTM SavedModel through its signature (functional While): median per batch.
+    foreach (var batchArg in args.Length > 1 ? args[1].Split(',') : ["1", "32"])
+        TypedGraph.Benchmarks.Peers.KerasLstmProbe.Run(int.Parse(batchArg, System.Globalization.CultureInfo.InvariantCulture), args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 2000);
+    return;
+}
 if (args.Length > 0 && args[0] == "char-rnn")
 {
     // The real TF 1.4 char-RNN fixture forward at a batch (default 1): median and time by op type.

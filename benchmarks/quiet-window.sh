@@ -20,4 +20,5 @@ $B train-profile
 $B lstm-check 30
 $B gru-ab 15
 $B char-rnn 1,32 30
+$B keras-lstm 1,32 2000
 echo "end $(date -u +%H:%M:%S) load: $(cat /proc/loadavg)"
