@@ -27,6 +27,20 @@ public class GemmTests
         return c;
     }
 
+    /// <summary>Runs <paramref name="test"/> with the AVX-512 kernels (where the machine has them) and with the AVX2 ones.</summary>
+    private static void OnBothWidths(Action<bool> test)
+    {
+        foreach (bool use256 in new[] { false, true })
+        {
+            Gemm.ForceVector256 = use256;
+            try
+            {
+                test(use256);
+            }
+            finally { Gemm.ForceVector256 = false; }
+        }
+    }
+
     private static float[] Random(Random r, int len)
     {
         var x = new float[len];
@@ -89,29 +103,24 @@ public class GemmTests
         var a = Random(r, m * k);
         var b = Random(r, k * n);
         var c0 = Random(r, m * n);
-        foreach (bool use256 in new[] { false, true })
+        OnBothWidths(use256 =>
         {
-            Gemm.ForceVector256 = use256;
-            try
-            {
-                foreach (bool ta in new[] { false, true })
-                    foreach (bool tb in new[] { false, true })
-                        foreach (bool acc in new[] { false, true })
-                        {
-                            var expected = Naive(ta, tb, m, n, k, a, b, acc ? c0 : null);
-                            var c = (float[])c0.Clone();
-                            Gemm.Sgemm(ta, tb, m, n, k, a, b, c, acc);
-                            for (int i = 0; i < c.Length; i++)
-                                Assert.True(Math.Abs(c[i] - expected[i]) <= 1e-4f * (1 + k / 64f),
-                                    $"m={m} n={n} k={k} ta={ta} tb={tb} acc={acc} v256={use256}: c[{i}]={c[i]} expected {expected[i]}");
-                            var cs = (float[])c0.Clone();
-                            Gemm.SgemmSerial(ta, tb, m, n, k, a, b, cs, acc);
-                            for (int i = 0; i < cs.Length; i++)
-                                Assert.True(Math.Abs(cs[i] - expected[i]) <= 1e-4f * (1 + k / 64f), $"serial c[{i}]={cs[i]} expected {expected[i]}");
-                        }
-            }
-            finally { Gemm.ForceVector256 = false; }
-        }
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                    foreach (bool acc in new[] { false, true })
+                    {
+                        var expected = Naive(ta, tb, m, n, k, a, b, acc ? c0 : null);
+                        var c = (float[])c0.Clone();
+                        Gemm.Sgemm(ta, tb, m, n, k, a, b, c, acc);
+                        for (int i = 0; i < c.Length; i++)
+                            Assert.True(Math.Abs(c[i] - expected[i]) <= 1e-4f * (1 + k / 64f),
+                                $"m={m} n={n} k={k} ta={ta} tb={tb} acc={acc} v256={use256}: c[{i}]={c[i]} expected {expected[i]}");
+                        var cs = (float[])c0.Clone();
+                        Gemm.SgemmSerial(ta, tb, m, n, k, a, b, cs, acc);
+                        for (int i = 0; i < cs.Length; i++)
+                            Assert.True(Math.Abs(cs[i] - expected[i]) <= 1e-4f * (1 + k / 64f), $"serial c[{i}]={cs[i]} expected {expected[i]}");
+                    }
+        });
     }
 
     [Theory]
@@ -127,28 +136,23 @@ public class GemmTests
         var r = new Random(m * 7 + n * 3 + k);
         var a = Random(r, m * k);
         var b = Random(r, k * n);
-        foreach (bool use256 in new[] { false, true })
+        OnBothWidths(use256 =>
         {
-            Gemm.ForceVector256 = use256;
-            try
+            foreach (bool tb in new[] { false, true })
             {
-                foreach (bool tb in new[] { false, true })
+                var serial = new float[m * n];
+                var split = new float[m * n];
+                Gemm.SgemmSerial(false, tb, m, n, k, a, b, serial);
+                Gemm.Sgemm(false, tb, m, n, k, a, b, split);
+                var expected = Naive(false, tb, m, n, k, a, b, null);
+                for (int i = 0; i < split.Length; i++)
                 {
-                    var serial = new float[m * n];
-                    var split = new float[m * n];
-                    Gemm.SgemmSerial(false, tb, m, n, k, a, b, serial);
-                    Gemm.Sgemm(false, tb, m, n, k, a, b, split);
-                    var expected = Naive(false, tb, m, n, k, a, b, null);
-                    for (int i = 0; i < split.Length; i++)
-                    {
-                        Assert.True(BitConverter.SingleToInt32Bits(serial[i]) == BitConverter.SingleToInt32Bits(split[i]),
-                            $"m={m} n={n} k={k} tb={tb} v256={use256}: c[{i}] {split[i]} on the cores, {serial[i]} on one");
-                        Assert.True(Math.Abs(split[i] - expected[i]) <= 1e-4f * (1 + k / 64f), $"c[{i}]={split[i]} expected {expected[i]}");
-                    }
+                    Assert.True(BitConverter.SingleToInt32Bits(serial[i]) == BitConverter.SingleToInt32Bits(split[i]),
+                        $"m={m} n={n} k={k} tb={tb} v256={use256}: c[{i}] {split[i]} on the cores, {serial[i]} on one");
+                    Assert.True(Math.Abs(split[i] - expected[i]) <= 1e-4f * (1 + k / 64f), $"c[{i}]={split[i]} expected {expected[i]}");
                 }
             }
-            finally { Gemm.ForceVector256 = false; }
-        }
+        });
     }
 
     [Theory]
@@ -163,38 +167,33 @@ public class GemmTests
         var r = new Random(m + n + k);
         var a = Random(r, m * k);
         var b = Random(r, n * k);
-        foreach (bool use256 in new[] { false, true })
+        OnBothWidths(use256 =>
         {
-            Gemm.ForceVector256 = use256;
-            try
-            {
-                var whole = new float[m * n];
-                Gemm.SgemmSerial(false, true, m, n, k, a, b, whole);
-                var expected = Naive(false, true, m, n, k, a, b, null);
-                for (int i = 0; i < whole.Length; i++)
-                    Assert.True(Math.Abs(whole[i] - expected[i]) <= 1e-4f * (1 + k / 64f), $"c[{i}]={whole[i]} expected {expected[i]}");
-                // The same operands one float further into their buffers (another alignment).
-                var a1 = new float[m * k + 1];
-                var b1 = new float[n * k + 1];
-                a.CopyTo(a1, 1);
-                b.CopyTo(b1, 1);
-                var shifted = new float[m * n];
-                Gemm.SgemmSerial(false, true, m, n, k, a1.AsSpan(1), b1.AsSpan(1), shifted);
-                // Columns 3.. alone: each lands in another group of eight (or none).
-                int from = Math.Min(3, n - 1), cols = n - from;
-                var part = new float[m * cols];
-                Gemm.SgemmSerial(false, true, m, cols, k, a, b.AsSpan(from * k), part);
-                for (int i = 0; i < m; i++)
-                    for (int j = 0; j < n; j++)
-                    {
-                        int w = BitConverter.SingleToInt32Bits(whole[i * n + j]);
-                        Assert.True(w == BitConverter.SingleToInt32Bits(shifted[i * n + j]), $"v256={use256} c[{i},{j}] moved with the buffers");
-                        if (j >= from)
-                            Assert.True(w == BitConverter.SingleToInt32Bits(part[i * cols + j - from]), $"v256={use256} c[{i},{j}] changed with its column group");
-                    }
-            }
-            finally { Gemm.ForceVector256 = false; }
-        }
+            var whole = new float[m * n];
+            Gemm.SgemmSerial(false, true, m, n, k, a, b, whole);
+            var expected = Naive(false, true, m, n, k, a, b, null);
+            for (int i = 0; i < whole.Length; i++)
+                Assert.True(Math.Abs(whole[i] - expected[i]) <= 1e-4f * (1 + k / 64f), $"c[{i}]={whole[i]} expected {expected[i]}");
+            // The same operands one float further into their buffers (another alignment).
+            var a1 = new float[m * k + 1];
+            var b1 = new float[n * k + 1];
+            a.CopyTo(a1, 1);
+            b.CopyTo(b1, 1);
+            var shifted = new float[m * n];
+            Gemm.SgemmSerial(false, true, m, n, k, a1.AsSpan(1), b1.AsSpan(1), shifted);
+            // Columns 3.. alone: each lands in another group of eight (or none).
+            int from = Math.Min(3, n - 1), cols = n - from;
+            var part = new float[m * cols];
+            Gemm.SgemmSerial(false, true, m, cols, k, a, b.AsSpan(from * k), part);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    int w = BitConverter.SingleToInt32Bits(whole[i * n + j]);
+                    Assert.True(w == BitConverter.SingleToInt32Bits(shifted[i * n + j]), $"v256={use256} c[{i},{j}] moved with the buffers");
+                    if (j >= from)
+                        Assert.True(w == BitConverter.SingleToInt32Bits(part[i * cols + j - from]), $"v256={use256} c[{i},{j}] changed with its column group");
+                }
+        });
     }
 
     [Theory]
@@ -207,22 +206,17 @@ public class GemmTests
         var r = new Random(m + n + k);
         var a = Random(r, m * k);
         var b = Random(r, k * n);
-        foreach (bool use256 in new[] { false, true })
+        OnBothWidths(use256 =>
         {
-            Gemm.ForceVector256 = use256;
-            try
+            using var packed = Gemm.PackB(false, k, n, b);
+            foreach (bool ta in new[] { false, true })
             {
-                using var packed = Gemm.PackB(false, k, n, b);
-                foreach (bool ta in new[] { false, true })
-                {
-                    var c = new float[m * n];
-                    Gemm.SgemmPackedSerial(ta, m, n, k, a, b, packed, c);
-                    var expected = Naive(ta, false, m, n, k, a, b, null);
-                    for (int i = 0; i < c.Length; i++)
-                        Assert.True(Math.Abs(c[i] - expected[i]) <= 1e-4f * (1 + k / 64f), $"m={m} n={n} k={k} ta={ta}: c[{i}]={c[i]} vs {expected[i]}");
-                }
+                var c = new float[m * n];
+                Gemm.SgemmPackedSerial(ta, m, n, k, a, b, packed, c);
+                var expected = Naive(ta, false, m, n, k, a, b, null);
+                for (int i = 0; i < c.Length; i++)
+                    Assert.True(Math.Abs(c[i] - expected[i]) <= 1e-4f * (1 + k / 64f), $"m={m} n={n} k={k} ta={ta}: c[{i}]={c[i]} vs {expected[i]}");
             }
-            finally { Gemm.ForceVector256 = false; }
-        }
+        });
     }
 }
