@@ -453,6 +453,8 @@ if (args.Length > 0 && args[0] == "train-ab")
     training.Cleanup();
     return;
 }
+// BENCH_SHORT_A_B=<values of B>: where ≤ 4-row products start to split their columns across the cores (Gemm.ShortAParallelB).
+if (long.TryParse(Environment.GetEnvironmentVariable("BENCH_SHORT_A_B"), out long shortAB)) TypedGraph.Kernels.Simd.Gemm.ShortAParallelB = shortAB;
 if (args.Length > 0 && args[0] == "lstm-check")
 {
     // LSTM(128) x 100 steps, batch 32: setup (ours vs ORT outputs compared) and a few runs of each (not a measurement).

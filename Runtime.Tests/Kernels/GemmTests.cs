@@ -124,6 +124,8 @@ public class GemmTests
     }
 
     [Theory]
+    [InlineData(1, 512, 256)]
+    [InlineData(3, 400, 400)]
     [InlineData(1, 1024, 300)]
     [InlineData(1, 700, 400)]
     [InlineData(1, 1200, 600)]
@@ -131,7 +133,7 @@ public class GemmTests
     [InlineData(3, 257, 1100)]
     public void ShortAColumnSplitIsBitIdenticalToOneCore(int m, int n, int k)
     {
-        // B of over 1 MiB with ≤ 4 rows of A: the columns are split across the cores (Gemm.ShortAParallelB); each column is
+        // B of 512 KiB or more with ≤ 4 rows of A: the columns are split across the cores (Gemm.ShortAParallelB); each column is
         // the same chain of operations whichever core computes it, so not a bit may change.
         var r = new Random(m * 7 + n * 3 + k);
         var a = Random(r, m * k);

@@ -30,13 +30,15 @@ internal static unsafe partial class Gemm
     // Row parts of at most this many rows split the columns instead when B would be packed for them (see Run).
     internal static int ShortRowPart { get; set; } = 256;
     // A product of at most SmallRows rows (a matrix-vector product: a dense layer or an RNN step at batch 1, attention
-    // scores of one query) streams its B once and does m multiply-adds per value: from this many values of B (1 MiB,
-    // more than one core's L2 holds with anything else) its columns are split across the cores (ShortAParts) however few
-    // multiply-adds it has. Interleaved medians (gemm-par, one core → two): 1×512×512 9.9 → 6.4 µs, 1×600×1200 (the
-    // char-RNN fixture's LSTM step) 27.5 → 17.4, transposed 33.9 → 17.6, 1×1024×1024 52.9 → 28.4, 4×256×1000 11.8 → 7.1;
-    // at 512 KiB (1×256×512) 4.5 → 3.8 µs but an LSTM(128) batch-1 training step got slower, so not below 1 MiB.
-    // Probes may change it.
-    internal static long ShortAParallelB { get; set; } = 1 << 18;
+    // scores of one query) streams its B once and does m multiply-adds per value: from this many values of B (512 KiB) its
+    // columns are split across the cores (ShortAParts) however few multiply-adds it has. Interleaved medians (gemm-par,
+    // one core → two): 1×512×512 9.9 → 6.4 µs, 1×600×1200 (the char-RNN fixture's step) 27.5 → 17.4, transposed 33.9 →
+    // 17.6, 1×1024×1024 52.9 → 28.4, 4×256×1000 11.8 → 7.1; between 512 KiB and 1 MiB alone it is a wash (1×256×512
+    // 4.3 → 4.7, 1×512×256 4.2 → 3.1, 1×400×400 5.2 → 3.9, 4×256×512 4.9 → 5.3 µs), but inside a loop, where each core
+    // keeps its half of the weights in its own L2 between steps, LSTM(128) at batch 1 (a [256, 512] kernel) ran its
+    // forward 0.68–0.70 → 0.58–0.60 ms and forward + backward 7.5–7.8 → 7.1–7.2 ms (lstm-check, two rounds each).
+    // Probes may change it (BENCH_SHORT_A_B).
+    internal static long ShortAParallelB { get; set; } = 1 << 17;
     // Most row parts per core in a parallel call (probes may set 1 for the old static split).
     internal static int RowPartsPerCore { get; set; } = 1;
 
