@@ -231,6 +231,30 @@ public class TensorArrayKernelTests
     }
 
     [Fact]
+    public void ScatteredRowsOfAFeed_AreTheFeedsValues_AndAFetchedElementIsTheCallers()
+    {
+        // The elements are views of the caller's feed during the run; what the caller fetches must not change when the
+        // caller reuses its feed buffer for the next run.
+        var g = new ExecGraph();
+        g.Placeholder("x", DataType.DtFloat, [3, 2]);
+        g.Const("idx", Tensor.Create(new[] { 1, 2, 0 }));
+        NewArray(g, "ta", 3, [2]);
+        g.Op("scatter", "TensorArrayScatterV3", ["ta", "idx", "x", "ta:1"], T(DataType.DtFloat));
+        Read(g, "r0", "ta", "scatter", 0);
+        g.Const("rest", Tensor.Create(new[] { 1, 2 }));
+        g.Op("gather", "TensorArrayGatherV3", ["ta", "rest", "scatter"], F32, ("element_shape", Shape([2])));
+        using var s = new Session(g.Graph);
+        var feed = new float[] { 1, 2, 3, 4, 5, 6 };
+        var x = Tensor.Create(feed, 3, 2);
+        var r = s.Run(["r0:0", "gather:0"], Feeds(("x", x)));
+        Assert.Equal([5f, 6f], r[0].ToArray<float>()); // row 2 went to element 0
+        Assert.Equal([1f, 2f, 3f, 4f], r[1].ToArray<float>());
+        x.AsSpan<float>().Fill(-1);
+        Assert.Equal([5f, 6f], r[0].ToArray<float>());
+        Assert.Equal([-1f, -1f], s.Run(["r0:0"], Feeds(("x", x)))[0].ToArray<float>());
+    }
+
+    [Fact]
     public void ScatteredRowsOfAVariable_KeepTheValuesOfTheScatter_WhenTheVariableIsUpdatedInPlaceLater()
     {
         // TF's scatter copies every element, so an ApplyGradientDescent later in the same run must not change what the

@@ -298,16 +298,22 @@ internal sealed class TensorArrayKernels : KernelSet
     }
 
     /// <summary>
-    /// Whether the elements a scatter or split stores may be views of <paramref name="value"/> instead of copies: when the
-    /// value cannot change while the array is readable — a buffer of this run's pool, held until the run ends (as
-    /// <see cref="Keep"/> holds what TensorArrayWriteV3 stores), a published constant or variable value that no optimizer
-    /// may update in place (<see cref="Tensor.InPlaceOwner"/> is null, and is never set again once null), or any tensor
-    /// when nothing pools. A caller's feed (or anything else) is copied row by row, as TF's scatter copies every element.
-    /// The array never writes into an element (aggregation makes a new tensor), so views of one buffer are safe to share.
+    /// Whether the elements a scatter or split stores may be views of <paramref name="value"/> instead of copies: the value
+    /// must not change while the array is readable. A buffer of this run's pool is held until the run ends (as
+    /// <see cref="Keep"/> holds what TensorArrayWriteV3 stores); anything else the run never recycles or writes — a caller's
+    /// feed (read-only for the run, as every kernel reading it assumes; a fetched element over it is copied like any shared
+    /// value), a constant, a kernel's own tensor — except a variable's value that an optimizer may still update in place
+    /// (<see cref="Tensor.InPlaceOwner"/> set; once null it is never set again). TF's scatter copies every element; the
+    /// array never writes into one (aggregation makes a new tensor), so views of one buffer are safe to share.
     /// </summary>
     private static bool CanAlias(OpKernelContext ctx, Tensor value)
-        => value.DType != DataType.DtString
-            && (ctx.Allocator == null || (value.IsPublishedValue && value.InPlaceOwner == null) || ctx.Holds?.Hold(value) == true);
+    {
+        if (value.DType == DataType.DtString || value.InPlaceOwner != null) return false;
+        if (ctx.Allocator == null) return true; // nothing pools
+        if (ctx.Holds == null) return false;
+        ctx.Holds.Hold(value); // false (and nothing to hold) for a tensor that is not one of this run's buffers
+        return true;
+    }
 
     /// <summary>The <paramref name="n"/> slices of <paramref name="value"/> along its first dimension: views of it when
     /// <paramref name="alias"/> (see <see cref="CanAlias"/>), else each its own copy.</summary>
