@@ -308,7 +308,7 @@ internal sealed class TensorArrayKernels : KernelSet
     /// </summary>
     private static bool CanAlias(OpKernelContext ctx, Tensor value)
     {
-        if (value.DType == DataType.DtString || value.InPlaceOwner != null) return false;
+        if (!DataTypes.IsNumeric(value.DType) || value.InPlaceOwner != null) return false; // strings, variants: per element as before
         if (ctx.Allocator == null) return true; // nothing pools
         if (ctx.Holds == null) return false;
         ctx.Holds.Hold(value); // false (and nothing to hold) for a tensor that is not one of this run's buffers
