@@ -483,8 +483,9 @@ if (args.Length > 0 && args[0] == "char-rnn")
 }
 if (args.Length > 0 && args[0] == "lstm-loop")
 {
-    // LSTM(128) x 100 steps forward (output bound) for a while, nothing else: a target for `perf record`.
-    TypedGraph.Benchmarks.Peers.LstmBench.Loop(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10);
+    // LSTM(128) x 100 steps forward (output bound) for a while, nothing else: a target for `perf record`
+    // (`lstm-loop [seconds] train`: forward + backward instead).
+    TypedGraph.Benchmarks.Peers.LstmBench.Loop(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10, args.Contains("train"));
     return;
 }
 if (args.Length > 0 && args[0] == "throughput")

@@ -149,8 +149,9 @@ public class LstmBench
         bench.Cleanup();
     }
 
-    /// <summary>The bound forward alone for <paramref name="seconds"/> (a profiler's target), with the runs per second.</summary>
-    public static void Loop(double seconds)
+    /// <summary>The bound forward (or, with <paramref name="train"/>, forward + backward) alone for <paramref name="seconds"/>
+    /// (a profiler's target), with the time per run.</summary>
+    public static void Loop(double seconds, bool train = false)
     {
         var bench = new LstmBench();
         bench.Setup();
@@ -158,10 +159,11 @@ public class LstmBench
         int runs = 0;
         while (clock.Elapsed.TotalSeconds < seconds)
         {
-            bench.OursBound();
+            if (train) bench.OursForwardBackward();
+            else bench.OursBound();
             runs++;
         }
-        Console.WriteLine($"ours forward, bound output: {clock.Elapsed.TotalMilliseconds / runs:F2} ms per run over {runs} runs");
+        Console.WriteLine($"ours {(train ? "forward + backward" : "forward, bound output")}: {clock.Elapsed.TotalMilliseconds / runs:F2} ms per run over {runs} runs");
         bench.Cleanup();
     }
 
