@@ -97,7 +97,7 @@ public sealed class Tensor : IDisposable
     /// (see <see cref="Kernels.Simd.WeightCache{T}"/>).</summary>
     internal int Version;
 
-    /// <summary>What the last run-buffer pool that looked this tensor up found: the buffer it lives in, or the pool itself
+    /// <summary>What the last run-buffer pool that looked this tensor up found: the buffer it lives in, or that pool's token
     /// for "not pooled there" (see <c>Execution.BufferPool.Find</c>, which re-checks it before trusting it), so the executor's
     /// per-edge reference counting skips the dictionary lookup.</summary>
     internal object? PoolTag;

@@ -27,24 +27,6 @@ internal static class CharRnnProbe
         var warm = System.Diagnostics.Stopwatch.StartNew();
         while (warm.Elapsed.TotalSeconds < 2) run.Run(feeds, outputs);
         Console.WriteLine($"char-RNN forward, batch {batch}: median {Ceiling.Median(() => run.Run(feeds, outputs), runs) * 1e3:F3} ms of {runs}");
-        var perOp = new Dictionary<string, (long Ticks, int Count)>();
-        TypedGraph.Execution.LoopExecutor.KernelObserver = (node, ticks) =>
-        {
-            perOp.TryGetValue(node.Op, out var t);
-            perOp[node.Op] = (t.Ticks + ticks, t.Count + 1);
-        };
-        long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        for (int i = 0; i < runs; i++) run.Run(feeds, outputs);
-        double whole = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds / runs;
-        TypedGraph.Execution.LoopExecutor.KernelObserver = null;
-        double kernels = 0;
-        Console.WriteLine($"  {whole:F3} ms per run with the observer");
-        foreach (var (op, (ticks, count)) in perOp.OrderByDescending(p => p.Value.Ticks).Take(8))
-        {
-            double ms = ticks * 1e3 / System.Diagnostics.Stopwatch.Frequency / runs;
-            Console.WriteLine($"  {op,-28} {ms,8:F3} ms  ({count / runs} per run)");
-        }
-        foreach (var (_, (ticks, _)) in perOp) kernels += ticks * 1e3 / System.Diagnostics.Stopwatch.Frequency / runs;
-        Console.WriteLine($"  {"(sum of kernels)",-28} {kernels,8:F3} ms; executor overhead ≈ {whole - kernels:F3} ms");
+        LoopProfile.Print($"char-RNN forward, batch {batch}", () => run.Run(feeds, outputs), runs, top: 8);
     }
 }

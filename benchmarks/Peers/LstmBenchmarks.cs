@@ -123,29 +123,9 @@ public class LstmBench
             while (warm.Elapsed.TotalSeconds < 2) run();
             Console.WriteLine($"{name}: median {Ceiling.Median(run, runs) * 1e3:F3} ms of {runs}");
         }
-        // Where forward and forward+backward spend their time: kernel time per op type inside the loops, per run.
+        // Where forward and forward+backward spend their time.
         foreach (var (name, run) in new (string, Action)[] { ("forward", bench.Ours), ("forward, bound output", bench.OursBound), ("forward+backward", bench.OursForwardBackward) })
-        {
-            var perOp = new Dictionary<string, (long Ticks, int Count)>();
-            TypedGraph.Execution.LoopExecutor.KernelObserver = (node, ticks) =>
-            {
-                perOp.TryGetValue(node.Op, out var t);
-                perOp[node.Op] = (t.Ticks + ticks, t.Count + 1);
-            };
-            long start = System.Diagnostics.Stopwatch.GetTimestamp();
-            for (int i = 0; i < runs; i++) run();
-            double whole = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds / runs;
-            TypedGraph.Execution.LoopExecutor.KernelObserver = null;
-            double kernels = 0;
-            Console.WriteLine($"{name}: {whole:F2} ms per run (observed)");
-            foreach (var (op, (ticks, count)) in perOp.OrderByDescending(p => p.Value.Ticks))
-            {
-                double ms = ticks * 1e3 / System.Diagnostics.Stopwatch.Frequency / runs;
-                kernels += ms;
-                Console.WriteLine($"  {op,-28} {ms,8:F3} ms  ({count / runs} per run)");
-            }
-            Console.WriteLine($"  {"(sum of kernels)",-28} {kernels,8:F3} ms; executor overhead ≈ {whole - kernels:F3} ms");
-        }
+            LoopProfile.Print(name, run, runs);
         bench.Cleanup();
     }
 
